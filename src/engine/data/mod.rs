@@ -1,0 +1,252 @@
+//! Tabular datasets: CSV, Parquet and Arrow IPC through polars lazy scans, inspection
+//! (schema, missing counts, summary statistics) and strict extraction of model inputs and
+//! targets (see [`extract`]).
+
+pub mod extract;
+
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+use serde::Serialize;
+
+use super::error::{EngineError, Result};
+use super::hash::sha256_file;
+use super::progress::Progress;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Format {
+    Csv,
+    Parquet,
+    Ipc,
+}
+
+impl Format {
+    pub fn from_path(path: &Path) -> Result<Format> {
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase);
+        match ext.as_deref() {
+            Some("csv" | "tsv" | "txt") => Ok(Format::Csv),
+            Some("parquet" | "pq") => Ok(Format::Parquet),
+            Some("arrow" | "ipc" | "feather") => Ok(Format::Ipc),
+            _ => Err(EngineError::file(
+                path,
+                "unknown data format; Assay reads .csv/.tsv, .parquet and .arrow/.ipc/.feather files",
+            )),
+        }
+    }
+}
+
+/// A dataset loaded into memory.
+#[derive(Debug, Clone)]
+pub struct Dataset {
+    pub path: PathBuf,
+    pub sha256: String,
+    pub format: Format,
+    pub file_size: u64,
+    pub df: DataFrame,
+}
+
+impl Dataset {
+    pub fn rows(&self) -> usize {
+        self.df.height()
+    }
+
+    pub fn has_column(&self, name: &str) -> bool {
+        self.df.schema().contains(name)
+    }
+
+    pub fn column_names(&self) -> Vec<String> {
+        self.df
+            .get_column_names()
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
+    }
+}
+
+/// Reads a dataset. The file is hashed on a second thread while polars parses it.
+pub fn load(path: &Path, progress: &Progress) -> Result<Dataset> {
+    let meta = std::fs::metadata(path)
+        .map_err(|e| EngineError::file(path, format!("cannot open: {e}")))?;
+    if !meta.is_file() {
+        return Err(EngineError::file(path, "not a file"));
+    }
+    let format = Format::from_path(path)?;
+    if meta.len() == 0 {
+        return Err(EngineError::file(path, "the file is empty"));
+    }
+    progress.set(0.0, &format!("reading {}", display_name(path)));
+    let (df, sha256) = std::thread::scope(|s| {
+        let hasher = s.spawn(|| sha256_file(path));
+        let df = read_frame(path, format);
+        let sha = hasher
+            .join()
+            .unwrap_or_else(|_| Err(EngineError::internal("hashing thread panicked")));
+        (df, sha)
+    });
+    let df = df?;
+    let sha256 = sha256?;
+    if df.width() == 0 {
+        return Err(EngineError::file(path, "the file has no columns"));
+    }
+    if df.height() == 0 {
+        return Err(EngineError::file(
+            path,
+            "the file has a header but no data rows",
+        ));
+    }
+    progress.check()?;
+    Ok(Dataset {
+        path: path.to_path_buf(),
+        sha256,
+        format,
+        file_size: meta.len(),
+        df,
+    })
+}
+
+fn display_name(path: &Path) -> String {
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
+}
+
+fn read_frame(path: &Path, format: Format) -> Result<DataFrame> {
+    let pl_path = PlRefPath::try_from_path(path)
+        .map_err(|e| EngineError::file(path, format!("cannot use this path: {e}")))?;
+    let wrap = |e: PolarsError| {
+        EngineError::file(
+            path,
+            format!("cannot read {format:?} data: {}", clean_polars(&e)),
+        )
+    };
+    match format {
+        Format::Csv => {
+            let sep = if path
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("tsv"))
+            {
+                b'\t'
+            } else {
+                b','
+            };
+            let scan = |infer: Option<usize>| {
+                LazyCsvReader::new(pl_path.clone())
+                    .with_has_header(true)
+                    .with_separator(sep)
+                    .with_infer_schema_length(infer)
+                    .finish()
+                    .and_then(LazyFrame::collect)
+            };
+            // Type inference looks at the first 10,000 rows; a value further down that does not
+            // fit the inferred type makes the scan fail, so read again inferring from all rows
+            // (that column then becomes text and extraction names the offending row).
+            match scan(Some(10_000)) {
+                Ok(df) => Ok(df),
+                Err(first) => scan(None).map_err(|_| wrap(first)),
+            }
+        }
+        Format::Parquet => LazyFrame::scan_parquet(pl_path, ScanArgsParquet::default())
+            .and_then(LazyFrame::collect)
+            .map_err(wrap),
+        Format::Ipc => LazyFrame::scan_ipc(pl_path, Default::default(), Default::default())
+            .and_then(LazyFrame::collect)
+            .map_err(wrap),
+    }
+}
+
+/// Polars errors carry multi-line hints aimed at polars users; keep the first line.
+fn clean_polars(e: &PolarsError) -> String {
+    let s = e.to_string();
+    s.lines().next().unwrap_or("").trim().to_string()
+}
+
+/// One column of `assay inspect --data`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ColumnInfo {
+    pub name: String,
+    pub dtype: String,
+    pub missing: usize,
+    pub unique: Option<usize>,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    pub mean: Option<f64>,
+    pub std: Option<f64>,
+}
+
+/// What `assay inspect --data` reports.
+#[derive(Debug, Clone, Serialize)]
+pub struct DatasetInfo {
+    pub path: PathBuf,
+    pub format: Format,
+    pub file_size: u64,
+    pub sha256: String,
+    pub rows: usize,
+    pub columns: Vec<ColumnInfo>,
+}
+
+pub fn is_numeric(dtype: &DataType) -> bool {
+    dtype.is_primitive_numeric() || matches!(dtype, DataType::Boolean)
+}
+
+/// Schema, missing counts and summary statistics of every column.
+pub fn inspect(ds: &Dataset) -> Result<DatasetInfo> {
+    let mut columns = Vec::with_capacity(ds.df.width());
+    for col in ds.df.columns() {
+        let dtype = col.dtype().clone();
+        let unique = col.n_unique().ok();
+        let mut info = ColumnInfo {
+            name: col.name().to_string(),
+            dtype: dtype.to_string(),
+            missing: col.null_count(),
+            unique,
+            min: None,
+            max: None,
+            mean: None,
+            std: None,
+        };
+        if is_numeric(&dtype) {
+            let series = col.cast(&DataType::Float64).map_err(|e| {
+                EngineError::internal(format!("cast of '{}' failed: {e}", info.name))
+            })?;
+            let ca = series
+                .f64()
+                .map_err(|e| EngineError::internal(format!("column '{}': {e}", info.name)))?;
+            let (mut n, mut mean, mut m2) = (0u64, 0.0f64, 0.0f64);
+            let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+            let mut nan = 0usize;
+            for v in ca.iter().flatten() {
+                if !v.is_finite() {
+                    nan += 1;
+                    continue;
+                }
+                n += 1;
+                let d = v - mean;
+                mean += d / n as f64;
+                m2 += d * (v - mean);
+                lo = lo.min(v);
+                hi = hi.max(v);
+            }
+            info.missing += nan;
+            if n > 0 {
+                info.min = Some(lo);
+                info.max = Some(hi);
+                info.mean = Some(mean);
+                info.std = (n > 1).then(|| (m2 / (n - 1) as f64).sqrt());
+            }
+        }
+        columns.push(info);
+    }
+    Ok(DatasetInfo {
+        path: ds.path.clone(),
+        format: ds.format,
+        file_size: ds.file_size,
+        sha256: ds.sha256.clone(),
+        rows: ds.rows(),
+        columns,
+    })
+}

@@ -1,0 +1,393 @@
+//! `evaluate`: model + dataset + column roles → metrics, confidence intervals, curves and
+//! warnings. The CLI and the GUI call this same function, so they show the same numbers.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use super::data::extract::{prepare, InvalidRows, TargetData, TargetKind};
+use super::data::{self, Dataset};
+use super::error::{EngineError, Result};
+use super::metrics::bootstrap::{self, BootstrapSettings};
+use super::metrics::curves::{
+    self, Calibration, PrCurve, Residuals, RocCurve, ScoreHistogram, ThresholdSweep,
+};
+use super::metrics::{binary, multiclass, order_desc, regression, thin_indices, Metrics};
+use super::model::{plan_inputs, predict, InferOptions, Model, Predictions, ValueKind};
+use super::progress::Progress;
+
+#[derive(Debug, Clone)]
+pub struct EvalOptions {
+    pub target: String,
+    pub features: Option<Vec<String>>,
+    pub positive_class: Option<String>,
+    pub threshold: f64,
+    pub bootstrap: BootstrapSettings,
+    pub invalid_rows: InvalidRows,
+    pub infer: InferOptions,
+    /// Curves longer than this are thinned evenly for output (metrics always use all rows).
+    pub max_curve_points: usize,
+}
+
+impl EvalOptions {
+    pub fn new(target: impl Into<String>) -> Self {
+        Self {
+            target: target.into(),
+            features: None,
+            positive_class: None,
+            threshold: 0.5,
+            bootstrap: BootstrapSettings::default(),
+            invalid_rows: InvalidRows::Error,
+            infer: InferOptions::default(),
+            max_curve_points: 2000,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Task {
+    BinaryClassification,
+    MulticlassClassification,
+    Regression,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelRef {
+    pub path: PathBuf,
+    pub sha256: String,
+    pub name: Option<String>,
+    pub version: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DataRef {
+    pub path: PathBuf,
+    pub sha256: String,
+    pub rows: usize,
+    pub rows_dropped: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct Curves {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub roc: Option<RocCurve>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub precision_recall: Option<PrCurve>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub calibration: Option<Calibration>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub threshold_sweep: Option<ThresholdSweep>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub score_histogram: Option<ScoreHistogram>,
+    /// One-vs-rest ROC per class (multiclass).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub roc_per_class: Vec<(String, RocCurve)>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub residuals: Option<Residuals>,
+    /// True when a curve was thinned to `max_curve_points` for output.
+    pub thinned: bool,
+}
+
+/// The evaluation result; its JSON form is the CLI contract.
+#[derive(Debug, Clone, Serialize)]
+pub struct Evaluation {
+    pub task: Task,
+    pub n: usize,
+    pub model: ModelRef,
+    pub data: DataRef,
+    pub target: String,
+    pub features: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub classes: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub positive_class: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub threshold: Option<f64>,
+    pub metrics: Metrics,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub confusion_matrix: Option<Vec<Vec<u64>>>,
+    pub ci: BTreeMap<String, [f64; 2]>,
+    pub bootstrap: BootstrapSettings,
+    pub curves: Curves,
+    pub warnings: Vec<String>,
+}
+
+/// Guesses the task from declared outputs: a label tensor (int/string) or a ZipMap means a
+/// classifier; only float outputs mean a regressor.
+pub fn is_classifier(model: &Model) -> bool {
+    model.info.outputs.iter().any(|o| match &o.kind {
+        ValueKind::Tensor { element_type, .. } => {
+            !matches!(element_type.as_str(), "float" | "double")
+        }
+        ValueKind::Sequence { .. } | ValueKind::Map { .. } => true,
+        ValueKind::Unknown => false,
+    })
+}
+
+/// Loads both files and evaluates.
+pub fn evaluate_files(
+    model: &Path,
+    data: &Path,
+    opts: &EvalOptions,
+    progress: &Progress,
+) -> Result<Evaluation> {
+    progress.set(0.0, "loading model");
+    let model = Model::load(model)?;
+    let ds = data::load(data, progress)?;
+    evaluate(&model, &ds, opts, progress)
+}
+
+pub fn evaluate(
+    model: &Model,
+    ds: &Dataset,
+    opts: &EvalOptions,
+    progress: &Progress,
+) -> Result<Evaluation> {
+    if !(0.0..=1.0).contains(&opts.threshold) {
+        return Err(EngineError::usage(format!(
+            "threshold {} is outside [0, 1]",
+            opts.threshold
+        )));
+    }
+    let plan = plan_inputs(&model.info, opts.features.as_deref())?;
+    let classifier = is_classifier(model);
+    let kind = if classifier {
+        TargetKind::Labels
+    } else {
+        TargetKind::Values
+    };
+    progress.set(0.05, "checking data");
+    let prepared = prepare(
+        ds,
+        &plan,
+        Some((opts.target.as_str(), kind)),
+        opts.invalid_rows,
+    )?;
+    progress.check()?;
+    let predictions = predict(
+        model,
+        &prepared.inputs,
+        &opts.infer,
+        &progress.stage(0.1, 0.7),
+    )?;
+    let mut warnings = Vec::new();
+    if prepared.dropped > 0 {
+        warnings.push(format!(
+            "dropped {} of {} rows with missing or non-finite values (e.g. {})",
+            prepared.dropped,
+            ds.rows(),
+            prepared.drop_examples.join("; ")
+        ));
+    }
+    let target_col = opts.target.as_str();
+    let path = &ds.path;
+    let model_ref = ModelRef {
+        path: model.info.path.clone(),
+        sha256: model.info.sha256.clone(),
+        name: model.info.name.clone(),
+        version: model.info.version.clone(),
+    };
+    let data_ref = DataRef {
+        path: ds.path.clone(),
+        sha256: ds.sha256.clone(),
+        rows: ds.rows(),
+        rows_dropped: prepared.dropped,
+    };
+    let mut eval = Evaluation {
+        task: Task::Regression,
+        n: prepared.rows,
+        model: model_ref,
+        data: data_ref,
+        target: opts.target.clone(),
+        features: plan.columns(),
+        classes: None,
+        positive_class: None,
+        threshold: None,
+        metrics: Metrics::default(),
+        confusion_matrix: None,
+        ci: BTreeMap::new(),
+        bootstrap: opts.bootstrap.clone(),
+        curves: Curves::default(),
+        warnings: Vec::new(),
+    };
+    let boot_stage = progress.stage(0.75, 1.0);
+    match (predictions, prepared.target) {
+        (Predictions::Classification { classes, proba }, Some(TargetData::Labels(labels))) => {
+            let k = classes.len();
+            if k < 2 {
+                return Err(EngineError::file(&model.info.path, "the classifier reports fewer than two classes"));
+            }
+            if let Some(row) = proba.iter().position(|p| !p.is_finite()) {
+                return Err(EngineError::file(
+                    &model.info.path,
+                    format!("the model returned a non-finite probability for data row {}", row / k + 1),
+                ));
+            }
+            let index: BTreeMap<&str, u32> = classes.iter().enumerate().map(|(i, c)| (c.as_str(), i as u32)).collect();
+            let mut unknown: Vec<&str> = Vec::new();
+            let mut y = Vec::with_capacity(labels.len());
+            for l in &labels {
+                match index.get(l.as_str()) {
+                    Some(&c) => y.push(c),
+                    None => {
+                        if !unknown.contains(&l.as_str()) && unknown.len() < 5 {
+                            unknown.push(l);
+                        }
+                    }
+                }
+            }
+            if !unknown.is_empty() {
+                let list: Vec<String> = unknown.iter().map(|u| format!("'{u}'")).collect();
+                return Err(EngineError::column(
+                    path,
+                    target_col,
+                    format!("has values {} that are not classes of the model (classes: {})", list.join(", "), classes.join(", ")),
+                ));
+            }
+            let mut counts = vec![0usize; k];
+            for &c in &y {
+                counts[c as usize] += 1;
+            }
+            let present = counts.iter().filter(|&&c| c > 0).count();
+            if present < 2 {
+                let only = counts.iter().position(|&c| c > 0).map_or("", |i| classes[i].as_str());
+                return Err(EngineError::column(
+                    path,
+                    target_col,
+                    format!("has a single class ('{only}') in all {} rows; evaluation needs at least two classes", y.len()),
+                ));
+            }
+            let proba64: Vec<f64> = proba.iter().map(|&p| f64::from(p)).collect();
+            eval.classes = Some(classes.clone());
+            if k == 2 {
+                let pos = match opts.positive_class.clone().or_else(|| model.info.metadata.get("positive_class").cloned()) {
+                    Some(p) => index.get(p.as_str()).copied().ok_or_else(|| {
+                        EngineError::usage(format!("positive class '{p}' is not a class of the model (classes: {})", classes.join(", ")))
+                    })? as usize,
+                    None => 1,
+                };
+                let yb: Vec<bool> = y.iter().map(|&c| c as usize == pos).collect();
+                let score: Vec<f64> = (0..y.len()).map(|i| proba64[i * 2 + pos]).collect();
+                binary_eval(&mut eval, &yb, &score, opts, &boot_stage, &mut warnings)?;
+                eval.positive_class = Some(classes[pos].clone());
+                eval.task = Task::BinaryClassification;
+            } else {
+                if present < k {
+                    warnings.push(format!(
+                        "{} of the model's {k} classes do not occur in '{target_col}'; one-vs-rest ROC AUC is undefined",
+                        k - present
+                    ));
+                }
+                let mc = multiclass::Prepared::new(&y, &proba64, k);
+                if mc.rows_not_summing_to_one > 0 {
+                    warnings.push(format!(
+                        "{} rows have probabilities that do not sum to 1; ROC AUC is undefined (as in scikit-learn)",
+                        mc.rows_not_summing_to_one
+                    ));
+                }
+                eval.metrics = mc.metrics(None);
+                eval.confusion_matrix =
+                    Some(mc.confusion(None).into_iter().map(|r| r.into_iter().map(|v| v as u64).collect()).collect());
+                for c in 0..k {
+                    let clf = curves::binary_clf_curve(&mc.onehot[c], &mc.columns[c], &mc.orders[c]);
+                    let mut roc = curves::roc_curve(&clf, true);
+                    eval.curves.thinned |= thin_roc(&mut roc, opts.max_curve_points);
+                    eval.curves.roc_per_class.push((classes[c].clone(), roc));
+                }
+                let (ci, w) = bootstrap::intervals(y.len(), &opts.bootstrap, &boot_stage, |wt| mc.metrics(Some(wt)))?;
+                eval.ci = ci;
+                warnings.extend(w);
+                eval.task = Task::MulticlassClassification;
+            }
+        }
+        (Predictions::Regression { values }, Some(TargetData::Values(y))) => {
+            let pred: Vec<f64> = values.iter().map(|&v| f64::from(v)).collect();
+            if let Some(row) = pred.iter().position(|p| !p.is_finite()) {
+                return Err(EngineError::file(
+                    &model.info.path,
+                    format!("the model returned a non-finite prediction for data row {}", row + 1),
+                ));
+            }
+            let reg = regression::Prepared::new(&y, &pred);
+            eval.metrics = reg.metrics(None);
+            if y.len() < 2 {
+                warnings.push("R² and explained variance are not meaningful with fewer than two rows".into());
+            }
+            eval.curves.residuals = Some(curves::residuals(&y, &pred, 40, opts.max_curve_points));
+            let (ci, w) = bootstrap::intervals(y.len(), &opts.bootstrap, &boot_stage, |wt| reg.metrics(Some(wt)))?;
+            eval.ci = ci;
+            warnings.extend(w);
+        }
+        (Predictions::Classification { .. }, _) => {
+            return Err(EngineError::file(&model.info.path, "the model returned class probabilities but declares no label output"))
+        }
+        (Predictions::Regression { .. }, _) => {
+            return Err(EngineError::file(
+                &model.info.path,
+                "the model returned one value per row (a regressor) but its outputs look like a classifier's",
+            ))
+        }
+    }
+    eval.warnings = warnings;
+    progress.set(1.0, "done");
+    Ok(eval)
+}
+
+fn thin_roc(roc: &mut RocCurve, max: usize) -> bool {
+    match thin_indices(roc.fpr.len(), max) {
+        Some(idx) => {
+            roc.fpr = idx.iter().map(|&i| roc.fpr[i]).collect();
+            roc.tpr = idx.iter().map(|&i| roc.tpr[i]).collect();
+            roc.thresholds = idx.iter().map(|&i| roc.thresholds[i]).collect();
+            true
+        }
+        None => false,
+    }
+}
+
+fn binary_eval(
+    eval: &mut Evaluation,
+    y: &[bool],
+    score: &[f64],
+    opts: &EvalOptions,
+    boot: &super::progress::Stage,
+    warnings: &mut Vec<String>,
+) -> Result<()> {
+    let order = order_desc(score);
+    let (m, c) = binary::metrics(y, score, &order, opts.threshold, None);
+    eval.metrics = m;
+    eval.threshold = Some(opts.threshold);
+    eval.confusion_matrix = Some(vec![
+        vec![c.tn as u64, c.fp as u64],
+        vec![c.fn_ as u64, c.tp as u64],
+    ]);
+    let clf = curves::binary_clf_curve(y, score, &order);
+    let mut roc = curves::roc_curve(&clf, true);
+    let mut pr = curves::pr_curve(&clf);
+    let mut thinned = thin_roc(&mut roc, opts.max_curve_points);
+    if let Some(idx) = thin_indices(pr.precision.len(), opts.max_curve_points) {
+        // thresholds has one element fewer than precision/recall.
+        pr.thresholds = idx
+            .iter()
+            .filter(|&&i| i < pr.thresholds.len())
+            .map(|&i| pr.thresholds[i])
+            .collect();
+        pr.precision = idx.iter().map(|&i| pr.precision[i]).collect();
+        pr.recall = idx.iter().map(|&i| pr.recall[i]).collect();
+        thinned = true;
+    }
+    eval.curves.roc = Some(roc);
+    eval.curves.precision_recall = Some(pr);
+    eval.curves.calibration = Some(curves::calibration(y, score, 10));
+    eval.curves.threshold_sweep = Some(curves::threshold_sweep(y, score, &order, 100));
+    eval.curves.score_histogram = Some(curves::score_histogram(y, score, 20));
+    eval.curves.thinned = thinned;
+    let (ci, w) = bootstrap::intervals(y.len(), &opts.bootstrap, boot, |wt| {
+        binary::metrics(y, score, &order, opts.threshold, Some(wt)).0
+    })?;
+    eval.ci = ci;
+    warnings.extend(w);
+    Ok(())
+}
