@@ -39,8 +39,11 @@ fn library_names() -> Vec<String> {
 /// The places searched, in order, each with the reason it is searched.
 pub fn candidates() -> Vec<(PathBuf, &'static str)> {
     let mut out = Vec::new();
+    // An explicit ORT_DYLIB_PATH is the only place looked at: a wrong setting must not be
+    // silently replaced by another library.
     if let Some(p) = std::env::var_os("ORT_DYLIB_PATH").filter(|p| !p.is_empty()) {
         out.push((PathBuf::from(p), "ORT_DYLIB_PATH"));
+        return out;
     }
     if let Some(dir) = std::env::current_exe()
         .ok()
@@ -82,7 +85,7 @@ fn load() -> std::result::Result<PathBuf, String> {
             .map(|(p, why)| format!("{} ({why})", p.display()))
             .collect();
         let hint = if from_env {
-            "ORT_DYLIB_PATH is set but names no file; fix or unset it, or run"
+            "ORT_DYLIB_PATH is set but names no file; point it at the library, or unset it and run"
         } else {
             "run"
         };

@@ -126,14 +126,16 @@ fn for_each_f64(ds: &Dataset, name: &str, mut f: impl FnMut(usize, Option<f64>))
                     None | Some("") => None,
                     Some(s) => match s.parse::<f64>() {
                         Ok(x) => Some(x),
-                        Err(_) => return Err(EngineError::cell(
-                            &ds.path,
-                            name,
-                            i + 1,
-                            format!(
+                        Err(_) => {
+                            return Err(EngineError::cell(
+                                &ds.path,
+                                name,
+                                i + 1,
+                                format!(
                                 "'{s}' is not a number, but the model needs numbers in this column"
                             ),
-                        )),
+                            ))
+                        }
                     },
                 };
                 f(i, parsed);

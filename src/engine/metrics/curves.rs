@@ -66,22 +66,16 @@ pub fn roc_curve(c: &ClfCurve, drop_intermediate: bool) -> RocCurve {
     };
     let fp_total = c.fps.last().copied().unwrap_or(0.0);
     let tp_total = c.tps.last().copied().unwrap_or(0.0);
+    // The prepended (0, 0) point is divided too, so it is NaN as well when a class is absent.
+    let rate = |v: f64, total: f64| if total > 0.0 { v / total } else { f64::NAN };
     let mut r = RocCurve {
-        fpr: vec![0.0],
-        tpr: vec![0.0],
+        fpr: vec![rate(0.0, fp_total)],
+        tpr: vec![rate(0.0, tp_total)],
         thresholds: vec![f64::INFINITY],
     };
     for i in keep {
-        r.fpr.push(if fp_total > 0.0 {
-            c.fps[i] / fp_total
-        } else {
-            f64::NAN
-        });
-        r.tpr.push(if tp_total > 0.0 {
-            c.tps[i] / tp_total
-        } else {
-            f64::NAN
-        });
+        r.fpr.push(rate(c.fps[i], fp_total));
+        r.tpr.push(rate(c.tps[i], tp_total));
         r.thresholds.push(c.thresholds[i]);
     }
     r
@@ -94,22 +88,13 @@ pub struct PrCurve {
     pub thresholds: Vec<f64>,
 }
 
-/// `precision_recall_curve(y, score)`: increasing thresholds, stopping at full recall, with
-/// the final point (recall 0, precision 1) appended.
+/// `precision_recall_curve(y, score)` as in scikit-learn 1.7: every distinct threshold in
+/// increasing order, then the final point (recall 0, precision 1). With no positive row,
+/// recall is 1 everywhere (scikit-learn warns and does the same).
 pub fn pr_curve(c: &ClfCurve) -> PrCurve {
-    let n = c.tps.len();
     let tp_total = c.tps.last().copied().unwrap_or(0.0);
-    // First index reaching full recall (searchsorted left on the non-decreasing tps).
-    let last = c
-        .tps
-        .iter()
-        .position(|&t| t >= tp_total)
-        .unwrap_or(n.saturating_sub(1));
     let mut r = PrCurve::default();
-    for i in (0..=last.min(n.saturating_sub(1))).rev() {
-        if n == 0 {
-            break;
-        }
+    for i in (0..c.tps.len()).rev() {
         r.precision.push(ratio0(c.tps[i], c.tps[i] + c.fps[i]));
         r.recall.push(if tp_total > 0.0 {
             c.tps[i] / tp_total
