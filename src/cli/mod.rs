@@ -2,8 +2,10 @@
 //! (0 success, 2 bad input or usage, 1 internal or environment error).
 
 mod evaluate;
+mod fairness;
 mod inspect;
 mod output;
+mod slices;
 
 use std::path::PathBuf;
 
@@ -26,6 +28,11 @@ pub enum Command {
     /// Run a model on a labelled dataset and report metrics with bootstrap confidence
     /// intervals, curves and warnings.
     Evaluate(evaluate::Args),
+    /// Metrics per group of sensitive columns (and intersections), fairlearn disparities with
+    /// bootstrap intervals, judged against a fairness policy.
+    Fairness(fairness::Args),
+    /// Find the slices (single columns and pairs) where the model does worst.
+    Slices(slices::Args),
 }
 
 /// Where `--json` writes: a file path, or `-` for standard output.
@@ -51,6 +58,8 @@ pub fn run(command: Command) -> i32 {
     let result = match command {
         Command::Inspect(args) => inspect::run(args),
         Command::Evaluate(args) => evaluate::run(args),
+        Command::Fairness(args) => fairness::run(args),
+        Command::Slices(args) => slices::run(args),
     };
     match result {
         Ok(()) => 0,

@@ -5,6 +5,7 @@
 pub mod data;
 pub mod error;
 pub mod evaluate;
+pub mod fairness;
 pub mod hash;
 pub mod metrics;
 pub mod model;

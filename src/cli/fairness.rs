@@ -1,0 +1,205 @@
+//! `assay fairness --model M --data D --target T --sensitive COL [--sensitive a+b …]`: group
+//! metrics, fairlearn disparities with bootstrap intervals, and the fairness policy.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use super::output::{fmt_opt, with_progress, write_json};
+use super::JsonTarget;
+use crate::engine::data::extract::InvalidRows;
+use crate::engine::fairness::policy::Policy;
+use crate::engine::fairness::{fairness_files, group_text, FairnessOptions};
+use crate::engine::{EngineError, Result};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The ONNX model (binary classifier or regressor).
+    #[arg(long)]
+    pub model: PathBuf,
+    /// The labelled dataset (.csv, .parquet, .arrow).
+    #[arg(long)]
+    pub data: PathBuf,
+    /// The target (label) column.
+    #[arg(long)]
+    pub target: String,
+    /// A sensitive column; repeat for several slicings; `a+b` slices by the intersection.
+    #[arg(long, required = true)]
+    pub sensitive: Vec<String>,
+    /// Decision threshold: predicted positive when p >= T.
+    #[arg(long, default_value_t = 0.5)]
+    pub threshold: f64,
+    /// Bootstrap resamples for confidence intervals (0 turns them off).
+    #[arg(long, default_value_t = 1000)]
+    pub bootstrap: usize,
+    /// Seed of the bootstrap.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Groups with fewer rows are flagged too small to judge.
+    #[arg(long, default_value_t = 30)]
+    pub min_group_size: usize,
+    /// Quantile bins for numeric sensitive columns with many distinct values.
+    #[arg(long, default_value_t = 4)]
+    pub bins: usize,
+    /// User cut points for a numeric column, e.g. `--cuts age=30,50` (repeatable).
+    #[arg(long, value_name = "COL=C1,C2,…")]
+    pub cuts: Vec<String>,
+    /// Fairness policy JSON: {"rules": [{"metric": …, "op": ">=" | "<=", "threshold": …}]}.
+    #[arg(long, value_name = "FILE.json")]
+    pub policy: Option<PathBuf>,
+    /// Columns feeding a single [N, F] model input, in order (default: model metadata).
+    #[arg(long, value_delimiter = ',')]
+    pub features: Option<Vec<String>>,
+    /// Positive class (default: metadata `positive_class`, else the second class).
+    #[arg(long)]
+    pub positive_class: Option<String>,
+    /// Drop rows with missing or non-finite features/target instead of failing.
+    #[arg(long)]
+    pub drop_invalid: bool,
+    /// Inference threads (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Write JSON to PATH, or to standard output with `-`.
+    #[arg(long, value_name = "PATH|-")]
+    pub json: Option<JsonTarget>,
+}
+
+/// `age=30,50` → ("age", [30, 50]).
+pub fn parse_cuts(specs: &[String]) -> Result<BTreeMap<String, Vec<f64>>> {
+    let mut out = BTreeMap::new();
+    for s in specs {
+        let (col, list) = s.split_once('=').ok_or_else(|| {
+            EngineError::usage(format!("--cuts '{s}': expected COL=C1,C2,… e.g. age=30,50"))
+        })?;
+        let cuts = list
+            .split(',')
+            .map(|x| x.trim().parse::<f64>())
+            .collect::<std::result::Result<Vec<f64>, _>>()
+            .map_err(|_| EngineError::usage(format!("--cuts '{s}': cut points must be numbers")))?;
+        out.insert(col.to_string(), cuts);
+    }
+    Ok(out)
+}
+
+pub fn run(args: Args) -> Result<()> {
+    let slicings: Vec<Vec<String>> = args
+        .sensitive
+        .iter()
+        .map(|s| s.split('+').map(|c| c.trim().to_string()).collect())
+        .collect();
+    let mut opts = FairnessOptions::new(args.target.clone(), slicings);
+    opts.run.features = args.features.clone();
+    opts.run.positive_class = args.positive_class.clone();
+    opts.run.threshold = args.threshold;
+    if args.drop_invalid {
+        opts.run.invalid_rows = InvalidRows::Drop;
+    }
+    if let Some(t) = args.threads {
+        opts.run.infer.threads = t.max(1);
+    }
+    opts.bootstrap.resamples = args.bootstrap;
+    opts.bootstrap.seed = args.seed;
+    opts.min_group_size = args.min_group_size;
+    opts.binning.quantiles = args.bins.max(1);
+    opts.binning.cuts = parse_cuts(&args.cuts)?;
+    if let Some(p) = &args.policy {
+        opts.policy = Some(Policy::load(p)?);
+    }
+    let report = with_progress(|p| fairness_files(&args.model, &args.data, &opts, p))?;
+    if let Some(target) = &args.json {
+        return write_json(&report, target);
+    }
+    println!(
+        "{} rows, target {}{}",
+        report.n,
+        report.target,
+        report
+            .threshold
+            .map_or_else(String::new, |t| format!(", threshold {t}"))
+    );
+    let level = (report.bootstrap.confidence * 100.0).round();
+    for s in &report.slices {
+        println!();
+        println!("== {} ==", s.columns.join(" + "));
+        print!("{:<32} {:>7}", "group", "count");
+        for m in &report.metrics {
+            print!(" {:>9}", short(m));
+        }
+        println!();
+        for g in &s.groups {
+            print!(
+                "{:<32} {:>7}",
+                clip(&group_text(&g.group), 32),
+                g.count
+            );
+            for (_, v) in &g.metrics.0 {
+                print!(" {:>9}", fmt_opt(*v));
+            }
+            println!("{}", if g.too_small { "  (too small)" } else { "" });
+        }
+        print!("{:<32} {:>7}", "overall", s.overall_count);
+        for (_, v) in &s.overall.0 {
+            print!(" {:>9}", fmt_opt(*v));
+        }
+        println!();
+        if !s.disparities.0.is_empty() {
+            println!();
+            println!("{:<34} {:>9}   {level}% CI", "disparity", "value");
+            for (name, v) in &s.disparities.0 {
+                let ci = s
+                    .ci
+                    .get(name)
+                    .map_or_else(String::new, |[a, b]| format!("[{a:.4}, {b:.4}]"));
+                println!("{name:<34} {:>9}   {ci}", fmt_opt(*v));
+            }
+        }
+        if !s.policy.is_empty() {
+            println!();
+            println!("policy:");
+            for r in &s.policy {
+                let op = match r.op {
+                    crate::engine::fairness::policy::Op::Ge => ">=",
+                    crate::engine::fairness::policy::Op::Le => "<=",
+                };
+                println!(
+                    "  {:<40} {op} {:<6} {:>9}  {:?}",
+                    r.metric,
+                    r.threshold,
+                    fmt_opt(r.value),
+                    r.result
+                );
+            }
+        }
+        for w in &s.warnings {
+            eprintln!("warning: {}: {w}", s.columns.join(" + "));
+        }
+    }
+    for w in &report.warnings {
+        eprintln!("warning: {w}");
+    }
+    Ok(())
+}
+
+fn short(m: &str) -> String {
+    match m {
+        "selection_rate" => "sel_rate",
+        "accuracy" => "accuracy",
+        "true_positive_rate" => "tpr",
+        "false_positive_rate" => "fpr",
+        "true_negative_rate" => "tnr",
+        "false_negative_rate" => "fnr",
+        "precision" => "precision",
+        "mean_prediction" => "mean_pred",
+        "mean_target" => "mean_y",
+        other => other,
+    }
+    .to_string()
+}
+
+fn clip(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        let t: String = s.chars().take(n - 1).collect();
+        format!("{t}…")
+    }
+}

@@ -1,0 +1,363 @@
+//! Sensitive columns → per-row group codes. Text, boolean and low-cardinality numeric columns
+//! are categories; other numeric columns are binned (quantile bins like `pandas.qcut`, or user
+//! cut points). Missing values (null, empty text, NaN) form their own group, [`MISSING`].
+//! Several columns form their intersection: only combinations that occur become groups.
+
+use std::collections::{BTreeMap, HashMap};
+
+use polars::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::engine::data::extract::label_of_number;
+use crate::engine::data::Dataset;
+use crate::engine::error::{EngineError, Result};
+
+/// Label of the group of rows whose sensitive value is missing.
+pub const MISSING: &str = "(missing)";
+
+/// How numeric sensitive columns become groups.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Binning {
+    /// Quantile bins for numeric columns with more than `max_categories` distinct values.
+    pub quantiles: usize,
+    /// User cut points per column (bins `(-inf, c1], (c1, c2], …, (ck, inf)`); override
+    /// `quantiles` and also apply to low-cardinality numeric columns.
+    pub cuts: BTreeMap<String, Vec<f64>>,
+    /// Numeric columns with at most this many distinct values are treated as categories.
+    pub max_categories: usize,
+}
+
+impl Default for Binning {
+    fn default() -> Self {
+        Self {
+            quantiles: 4,
+            cuts: BTreeMap::new(),
+            max_categories: 10,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GroupingKind {
+    Category,
+    QuantileBins,
+    CutBins,
+}
+
+/// One column's groups: `labels[codes[row]]` is the group of a kept row; labels are in
+/// display order (categories sorted, bins ascending, missing last).
+#[derive(Debug, Clone, Serialize)]
+pub struct Grouping {
+    pub column: String,
+    pub kind: GroupingKind,
+    /// Bin edges (quantile edges, or the user's cut points) for binned columns.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub edges: Option<Vec<f64>>,
+    pub labels: Vec<String>,
+    #[serde(skip)]
+    pub codes: Vec<u32>,
+}
+
+enum Raw {
+    Text(Vec<Option<String>>),
+    Num(Vec<Option<f64>>),
+}
+
+fn read_raw(ds: &Dataset, name: &str, kept: Option<&[u32]>) -> Result<Raw> {
+    let col = ds.df.column(name).map_err(|_| {
+        EngineError::column(
+            &ds.path,
+            name,
+            format!(
+                "no such column; the file has: {}",
+                ds.column_names().join(", ")
+            ),
+        )
+    })?;
+    let pick = |n: usize| -> Vec<usize> {
+        match kept {
+            Some(k) => k.iter().map(|&r| r as usize).collect(),
+            None => (0..n).collect(),
+        }
+    };
+    let dt = col.dtype().clone();
+    if dt.is_primitive_numeric() {
+        let cast = col
+            .cast(&DataType::Float64)
+            .map_err(|e| EngineError::internal(e.to_string()))?;
+        let ca = cast
+            .f64()
+            .map_err(|e| EngineError::internal(e.to_string()))?;
+        let rows = pick(ca.len());
+        Ok(Raw::Num(
+            rows.iter()
+                .map(|&r| ca.get(r).filter(|x| !x.is_nan()))
+                .collect(),
+        ))
+    } else {
+        let cast = col.cast(&DataType::String).map_err(|e| {
+            EngineError::column(&ds.path, name, format!("cannot be read as groups: {e}"))
+        })?;
+        let ca = cast
+            .str()
+            .map_err(|e| EngineError::internal(e.to_string()))?;
+        let rows = pick(ca.len());
+        Ok(Raw::Text(
+            rows.iter()
+                .map(|&r| {
+                    ca.get(r)
+                        .map(str::trim)
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_string)
+                })
+                .collect(),
+        ))
+    }
+}
+
+/// Linear-interpolation quantile of sorted values (numpy's default).
+fn quantile(sorted: &[f64], q: f64) -> f64 {
+    let pos = q * (sorted.len() - 1) as f64;
+    let lo = pos.floor() as usize;
+    let hi = pos.ceil() as usize;
+    sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
+}
+
+/// Short, exact-enough number text for bin labels.
+pub fn fmt_edge(x: f64) -> String {
+    if x.fract() == 0.0 && x.abs() < 1e15 {
+        return label_of_number(x);
+    }
+    let s = format!("{x:.4}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    s.to_string()
+}
+
+/// Quantile edges as `pandas.qcut(x, q, duplicates="drop")` computes them.
+pub fn quantile_edges(values: &[f64], q: usize) -> Vec<f64> {
+    let mut sorted: Vec<f64> = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    if sorted.is_empty() {
+        return Vec::new();
+    }
+    let q = q.max(1);
+    let mut edges: Vec<f64> = (0..=q)
+        .map(|i| quantile(&sorted, i as f64 / q as f64))
+        .collect();
+    edges.dedup();
+    edges
+}
+
+/// Builds the groups of one column over the kept rows (`None`: all rows).
+pub fn column_groups(
+    ds: &Dataset,
+    name: &str,
+    kept: Option<&[u32]>,
+    binning: &Binning,
+) -> Result<Grouping> {
+    let raw = read_raw(ds, name, kept)?;
+    let cuts = binning.cuts.get(name);
+    match raw {
+        Raw::Text(vals) => {
+            if cuts.is_some() {
+                return Err(EngineError::column(
+                    &ds.path,
+                    name,
+                    "has text values; cut points apply to numeric columns only",
+                ));
+            }
+            let mut levels: Vec<&str> = vals.iter().flatten().map(String::as_str).collect();
+            levels.sort_unstable();
+            levels.dedup();
+            let index: HashMap<&str, u32> = levels
+                .iter()
+                .enumerate()
+                .map(|(i, l)| (*l, i as u32))
+                .collect();
+            let missing = levels.len() as u32;
+            let codes: Vec<u32> = vals
+                .iter()
+                .map(|v| v.as_deref().map_or(missing, |s| index[s]))
+                .collect();
+            let mut labels: Vec<String> = levels.iter().map(|s| s.to_string()).collect();
+            labels.push(MISSING.to_string());
+            Ok(compact(Grouping {
+                column: name.to_string(),
+                kind: GroupingKind::Category,
+                edges: None,
+                labels,
+                codes,
+            }))
+        }
+        Raw::Num(vals) => {
+            let present: Vec<f64> = vals.iter().flatten().copied().collect();
+            let mut distinct = present.clone();
+            distinct.sort_by(f64::total_cmp);
+            distinct.dedup();
+            let (kind, edges) = if let Some(c) = cuts {
+                let mut c = c.clone();
+                if c.iter().any(|x| !x.is_finite()) {
+                    return Err(EngineError::usage(format!(
+                        "cut points of '{name}' must be finite numbers"
+                    )));
+                }
+                c.sort_by(f64::total_cmp);
+                c.dedup();
+                (GroupingKind::CutBins, c)
+            } else if distinct.len() <= binning.max_categories.max(1) {
+                (GroupingKind::Category, Vec::new())
+            } else {
+                (
+                    GroupingKind::QuantileBins,
+                    quantile_edges(&present, binning.quantiles),
+                )
+            };
+            let (labels, code_of): (Vec<String>, Box<dyn Fn(f64) -> u32>) = match kind {
+                GroupingKind::Category => {
+                    let labels = distinct.iter().map(|&x| label_of_number(x)).collect();
+                    let d = distinct.clone();
+                    (
+                        labels,
+                        Box::new(move |x| {
+                            d.binary_search_by(|p| p.total_cmp(&x)).unwrap_or(0) as u32
+                        }),
+                    )
+                }
+                GroupingKind::QuantileBins => {
+                    // Right-closed bins (e0, e1], (e1, e2], … with the lowest edge included.
+                    let inner: Vec<f64> = edges[1..edges.len().saturating_sub(1)].to_vec();
+                    let labels = if edges.len() < 2 {
+                        edges.iter().map(|&e| fmt_edge(e)).collect()
+                    } else {
+                        edges
+                            .windows(2)
+                            .enumerate()
+                            .map(|(i, w)| {
+                                let open = if i == 0 { '[' } else { '(' };
+                                format!("{open}{}, {}]", fmt_edge(w[0]), fmt_edge(w[1]))
+                            })
+                            .collect()
+                    };
+                    (
+                        labels,
+                        Box::new(move |x| inner.partition_point(|&e| e < x) as u32),
+                    )
+                }
+                GroupingKind::CutBins => {
+                    let mut labels = Vec::with_capacity(edges.len() + 1);
+                    let mut lo = "-inf".to_string();
+                    for &e in &edges {
+                        labels.push(format!("({lo}, {}]", fmt_edge(e)));
+                        lo = fmt_edge(e);
+                    }
+                    labels.push(format!("({lo}, inf)"));
+                    let e = edges.clone();
+                    (
+                        labels,
+                        Box::new(move |x| e.partition_point(|&c| c < x) as u32),
+                    )
+                }
+            };
+            let missing = labels.len() as u32;
+            let codes: Vec<u32> = vals
+                .iter()
+                .map(|v| v.map_or(missing, |x| code_of(x)))
+                .collect();
+            let mut labels = labels;
+            labels.push(MISSING.to_string());
+            Ok(compact(Grouping {
+                column: name.to_string(),
+                kind,
+                edges: (kind != GroupingKind::Category).then_some(edges),
+                labels,
+                codes,
+            }))
+        }
+    }
+}
+
+/// Drops labels no row has (empty bins, the missing group when nothing is missing).
+fn compact(mut g: Grouping) -> Grouping {
+    let mut used = vec![false; g.labels.len()];
+    for &c in &g.codes {
+        used[c as usize] = true;
+    }
+    let mut remap = vec![0u32; g.labels.len()];
+    let mut labels = Vec::new();
+    for (i, l) in g.labels.iter().enumerate() {
+        if used[i] {
+            remap[i] = labels.len() as u32;
+            labels.push(l.clone());
+        }
+    }
+    for c in &mut g.codes {
+        *c = remap[*c as usize];
+    }
+    g.labels = labels;
+    g
+}
+
+/// The intersection of several groupings: one group per combination that occurs, ordered
+/// lexicographically by the columns' label order.
+#[derive(Debug, Clone)]
+pub struct Intersection {
+    /// Per group, the label index in each column's grouping.
+    pub keys: Vec<Vec<u32>>,
+    /// Group of each kept row.
+    pub codes: Vec<u32>,
+}
+
+pub fn intersect(cols: &[&Grouping]) -> Intersection {
+    let n = cols.first().map_or(0, |g| g.codes.len());
+    let mut map: BTreeMap<Vec<u32>, u32> = BTreeMap::new();
+    let mut row_keys: Vec<u32> = Vec::with_capacity(n);
+    // Combined key as a mixed-radix number when it fits, else via the map directly.
+    let radix: Vec<u64> = cols.iter().map(|g| g.labels.len().max(1) as u64).collect();
+    let fits = radix.iter().try_fold(1u64, |a, &r| a.checked_mul(r)).is_some();
+    if fits {
+        let mut combined: Vec<u64> = vec![0; n];
+        for (g, &r) in cols.iter().zip(&radix) {
+            for (c, &code) in combined.iter_mut().zip(&g.codes) {
+                *c = *c * r + u64::from(code);
+            }
+        }
+        let mut uniq = combined.clone();
+        uniq.sort_unstable();
+        uniq.dedup();
+        for &c in &combined {
+            row_keys.push(uniq.partition_point(|&u| u < c) as u32);
+        }
+        let keys = uniq
+            .iter()
+            .map(|&u| {
+                let mut rest = u;
+                let mut key = vec![0u32; cols.len()];
+                for j in (0..cols.len()).rev() {
+                    key[j] = (rest % radix[j]) as u32;
+                    rest /= radix[j];
+                }
+                key
+            })
+            .collect();
+        return Intersection {
+            keys,
+            codes: row_keys,
+        };
+    }
+    for i in 0..n {
+        let key: Vec<u32> = cols.iter().map(|g| g.codes[i]).collect();
+        map.entry(key).or_insert(0);
+    }
+    for (i, v) in map.values_mut().enumerate() {
+        *v = i as u32;
+    }
+    for i in 0..n {
+        let key: Vec<u32> = cols.iter().map(|g| g.codes[i]).collect();
+        row_keys.push(map.get(&key).copied().unwrap_or(0));
+    }
+    Intersection {
+        keys: map.into_keys().collect(),
+        codes: row_keys,
+    }
+}
