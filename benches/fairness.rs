@@ -27,11 +27,9 @@ fn main() {
         .iter()
         .map(|&t| if rng.random_bool(0.2) { !t } else { t })
         .collect();
-    let df = DataFrame::new_infer_height(vec![
-        Column::new("a".into(), a),
-        Column::new("b".into(), b),
-    ])
-    .expect("frame");
+    let df =
+        DataFrame::new_infer_height(vec![Column::new("a".into(), a), Column::new("b".into(), b)])
+            .expect("frame");
     let ds = Dataset {
         path: PathBuf::from("bench"),
         sha256: String::new(),
@@ -55,7 +53,10 @@ fn main() {
         assert_eq!(r.slices.len(), 3);
     }
     times.sort_by(f64::total_cmp);
-    println!("assay fairness 1M x 2 attributes (a, b, a+b), no bootstrap: median {:.4} s", times[2]);
+    println!(
+        "assay fairness 1M x 2 attributes (a, b, a+b), no bootstrap: median {:.4} s",
+        times[2]
+    );
     println!("median_seconds {:.6}", times[2]);
     opts.bootstrap.resamples = 200;
     let t = Instant::now();

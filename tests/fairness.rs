@@ -252,15 +252,19 @@ fn sample_model_end_to_end_matches_fairlearn_on_onnxruntime_predictions() {
         &Progress::none(),
     )
     .expect("data");
-    let mut opts = FairnessOptions::new(
-        case["target"].as_str().expect("target"),
-        slicings_of(case),
-    );
+    let mut opts =
+        FairnessOptions::new(case["target"].as_str().expect("target"), slicings_of(case));
     opts.bootstrap.resamples = 200;
     let report = fairness(&model, &ds, &opts, &Progress::none()).expect("fairness");
     let json = to_json(&report);
     for (i, want) in case["slicings"].as_array().expect("s").iter().enumerate() {
-        compare_slice(case, &format!("adult slicing {i}"), &json["slices"][i], want, true);
+        compare_slice(
+            case,
+            &format!("adult slicing {i}"),
+            &json["slices"][i],
+            want,
+            true,
+        );
     }
     // Intervals exist for the disparities and contain the point estimate's neighbourhood.
     let s = &json["slices"][0];
@@ -277,7 +281,15 @@ fn synthetic(n: usize, seed: u64, p_sel: f64) -> (Dataset, Outcomes) {
     use rand::{Rng, SeedableRng};
     let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(seed);
     let grp: Vec<&str> = (0..n)
-        .map(|i| if i % 10 == 0 { "small" } else if i % 2 == 0 { "a" } else { "b" })
+        .map(|i| {
+            if i % 10 == 0 {
+                "small"
+            } else if i % 2 == 0 {
+                "a"
+            } else {
+                "b"
+            }
+        })
         .collect();
     let y: Vec<bool> = (0..n).map(|_| rng.random_bool(0.4)).collect();
     let pred: Vec<bool> = (0..n).map(|_| rng.random_bool(p_sel)).collect();
@@ -299,15 +311,24 @@ fn bootstrap_is_deterministic_and_covers() {
     opts.bootstrap.resamples = 300;
     let a = to_json(&fairness_outcomes(&ds, &out, None, &opts, &Progress::none()).expect("a"));
     let b = to_json(&fairness_outcomes(&ds, &out, None, &opts, &Progress::none()).expect("b"));
-    assert_eq!(a["slices"][0]["ci"], b["slices"][0]["ci"], "same seed, same CI");
+    assert_eq!(
+        a["slices"][0]["ci"], b["slices"][0]["ci"],
+        "same seed, same CI"
+    );
     assert_eq!(a["slices"][0]["groups"], b["slices"][0]["groups"]);
     opts.bootstrap.seed = 9;
     let c = to_json(&fairness_outcomes(&ds, &out, None, &opts, &Progress::none()).expect("c"));
-    assert_ne!(a["slices"][0]["ci"], c["slices"][0]["ci"], "another seed differs");
+    assert_ne!(
+        a["slices"][0]["ci"], c["slices"][0]["ci"],
+        "another seed differs"
+    );
     // The 40-row group is flagged, the others are not.
     for g in a["slices"][0]["groups"].as_array().expect("groups") {
         let small = g["group"]["grp"] == "small";
-        assert_eq!(g["too_small"].as_bool(), Some(small && g["count"].as_u64() < Some(30)));
+        assert_eq!(
+            g["too_small"].as_bool(),
+            Some(small && g["count"].as_u64() < Some(30))
+        );
         assert!(g["ci"]["selection_rate"].is_array(), "group CI present");
     }
     // Coverage sanity: the true selection rate (0.3) of group "a" lies in its 95% interval
@@ -341,9 +362,18 @@ fn policy_verdicts_use_the_interval() {
         op: Op::Ge,
         threshold: 0.8,
     };
-    assert_eq!(judge(&ge, Some(0.9), Some([0.85, 0.95])).result, Verdict::Pass);
-    assert_eq!(judge(&ge, Some(0.7), Some([0.6, 0.75])).result, Verdict::Fail);
-    assert_eq!(judge(&ge, Some(0.82), Some([0.7, 0.9])).result, Verdict::Inconclusive);
+    assert_eq!(
+        judge(&ge, Some(0.9), Some([0.85, 0.95])).result,
+        Verdict::Pass
+    );
+    assert_eq!(
+        judge(&ge, Some(0.7), Some([0.6, 0.75])).result,
+        Verdict::Fail
+    );
+    assert_eq!(
+        judge(&ge, Some(0.82), Some([0.7, 0.9])).result,
+        Verdict::Inconclusive
+    );
     assert_eq!(judge(&ge, None, None).result, Verdict::Undefined);
     assert_eq!(judge(&ge, Some(0.9), None).result, Verdict::Pass);
     let le = Rule {
@@ -351,8 +381,14 @@ fn policy_verdicts_use_the_interval() {
         op: Op::Le,
         threshold: 0.1,
     };
-    assert_eq!(judge(&le, Some(0.05), Some([0.01, 0.08])).result, Verdict::Pass);
-    assert_eq!(judge(&le, Some(0.2), Some([0.15, 0.3])).result, Verdict::Fail);
+    assert_eq!(
+        judge(&le, Some(0.05), Some([0.01, 0.08])).result,
+        Verdict::Pass
+    );
+    assert_eq!(
+        judge(&le, Some(0.2), Some([0.15, 0.3])).result,
+        Verdict::Fail
+    );
     // Policy files: round trip, bad JSON, unknown metric.
     let dir = tempfile::tempdir().expect("tmp");
     let good = dir.path().join("p.json");
@@ -364,7 +400,11 @@ fn policy_verdicts_use_the_interval() {
     let p = Policy::load(&good).expect("loads");
     assert_eq!(p.rules[0].op, Op::Le);
     let bad = dir.path().join("bad.json");
-    std::fs::write(&bad, r#"{"rules":[{"metric":"x","op":"=>","threshold":1}]}"#).expect("w");
+    std::fs::write(
+        &bad,
+        r#"{"rules":[{"metric":"x","op":"=>","threshold":1}]}"#,
+    )
+    .expect("w");
     let e = Policy::load(&bad).expect_err("bad op");
     assert_eq!(e.kind(), ErrorKind::BadInput);
     let (ds, out) = synthetic(200, 3, 0.5);
@@ -414,7 +454,11 @@ fn weak_slice_discovery_finds_a_planted_slice() {
     // 95% accurate, except 60% where c = w and d = q.
     let pred: Vec<bool> = (0..n)
         .map(|i| {
-            let acc = if c[i] == "w" && d[i] == "q" { 0.6 } else { 0.95 };
+            let acc = if c[i] == "w" && d[i] == "q" {
+                0.6
+            } else {
+                0.95
+            };
             if rng.random_bool(acc) {
                 y[i]
             } else {
@@ -450,7 +494,12 @@ fn weak_slice_discovery_finds_a_planted_slice() {
         .iter()
         .map(|(a, b)| (a.as_str(), b.as_str()))
         .collect();
-    assert_eq!(cond, BTreeMap::from([("c", "w"), ("d", "q")]), "{:?}", res.slices);
+    assert_eq!(
+        cond,
+        BTreeMap::from([("c", "w"), ("d", "q")]),
+        "{:?}",
+        res.slices
+    );
     // Its numbers, recomputed directly.
     let rows: Vec<usize> = (0..n).filter(|&i| c[i] == "w" && d[i] == "q").collect();
     let acc = rows.iter().filter(|&&i| y[i] == pred[i]).count() as f64 / rows.len() as f64;
@@ -501,7 +550,11 @@ fn cli_fairness_and_slices_json_contract() {
         "--json",
         "-",
     ]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: Value = serde_json::from_slice(&out.stdout).expect("json");
     let slices = v["slices"].as_array().expect("slices");
     assert_eq!(slices.len(), 2);
@@ -549,14 +602,26 @@ fn cli_fairness_and_slices_json_contract() {
         "--json",
         "-",
     ]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: Value = serde_json::from_slice(&out.stdout).expect("json");
     assert!(!v["slices"].as_array().expect("slices").is_empty());
     // Bad input: exit code 2 with a clear message.
     for (args, needle) in [
         (vec!["--sensitive", "no_such_col"], "no_such_col"),
         (vec!["--sensitive", "age", "--cuts", "age=x"], "cut points"),
-        (vec!["--sensitive", "sex", "--policy", "tests/fixtures/bad/clean.csv"], "policy"),
+        (
+            vec![
+                "--sensitive",
+                "sex",
+                "--policy",
+                "tests/fixtures/bad/clean.csv",
+            ],
+            "policy",
+        ),
     ] {
         let mut a = vec![
             "fairness",

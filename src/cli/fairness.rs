@@ -126,11 +126,7 @@ pub fn run(args: Args) -> Result<()> {
         }
         println!();
         for g in &s.groups {
-            print!(
-                "{:<32} {:>7}",
-                clip(&group_text(&g.group), 32),
-                g.count
-            );
+            print!("{:<32} {:>7}", clip(&group_text(&g.group), 32), g.count);
             for (_, v) in &g.metrics.0 {
                 print!(" {:>9}", fmt_opt(*v));
             }
@@ -145,10 +141,9 @@ pub fn run(args: Args) -> Result<()> {
             println!();
             println!("{:<34} {:>9}   {level}% CI", "disparity", "value");
             for (name, v) in &s.disparities.0 {
-                let ci = s
-                    .ci
-                    .get(name)
-                    .map_or_else(String::new, |[a, b]| format!("[{a:.4}, {b:.4}]"));
+                let ci =
+                    s.ci.get(name)
+                        .map_or_else(String::new, |[a, b]| format!("[{a:.4}, {b:.4}]"));
                 println!("{name:<34} {:>9}   {ci}", fmt_opt(*v));
             }
         }

@@ -93,7 +93,12 @@ pub fn run(args: Args) -> Result<()> {
     println!();
     println!(
         "{:<44} {:>7} {:>9} {:>9}   {:<20} {:>9}",
-        "slice", "count", res.metric.chars().take(9).collect::<String>(), "gap", "95% CI", "p"
+        "slice",
+        "count",
+        res.metric.chars().take(9).collect::<String>(),
+        "gap",
+        "95% CI",
+        "p"
     );
     for s in &res.slices {
         println!(
@@ -104,7 +109,8 @@ pub fn run(args: Args) -> Result<()> {
             s.gap,
             s.ci[0],
             s.ci[1],
-            s.p_value.map_or_else(|| "—".to_string(), |p| format!("{p:.2e}"))
+            s.p_value
+                .map_or_else(|| "—".to_string(), |p| format!("{p:.2e}"))
         );
     }
     for (c, why) in &res.skipped {

@@ -124,5 +124,7 @@ pub fn interval(samples: impl Iterator<Item = Option<f64>>, confidence: f64) -> 
     }
     vals.sort_by(f64::total_cmp);
     let alpha = (1.0 - confidence) / 2.0;
-    percentile_sorted(&vals, alpha).zip(percentile_sorted(&vals, 1.0 - alpha)).map(|(a, b)| [a, b])
+    percentile_sorted(&vals, alpha)
+        .zip(percentile_sorted(&vals, 1.0 - alpha))
+        .map(|(a, b)| [a, b])
 }

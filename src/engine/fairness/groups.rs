@@ -60,9 +60,12 @@ pub struct Grouping {
 }
 
 enum Raw {
-    Text(Vec<Option<String>>),
+    /// Sorted distinct labels and per-row index into them (`u32::MAX`: missing).
+    Text(Vec<String>, Vec<u32>),
     Num(Vec<Option<f64>>),
 }
+
+const NONE: u32 = u32::MAX;
 
 fn read_raw(ds: &Dataset, name: &str, kept: Option<&[u32]>) -> Result<Raw> {
     let col = ds.df.column(name).map_err(|_| {
@@ -75,45 +78,61 @@ fn read_raw(ds: &Dataset, name: &str, kept: Option<&[u32]>) -> Result<Raw> {
             ),
         )
     })?;
-    let pick = |n: usize| -> Vec<usize> {
+    let select = |all: Vec<u32>| -> Vec<u32> {
         match kept {
-            Some(k) => k.iter().map(|&r| r as usize).collect(),
-            None => (0..n).collect(),
+            Some(k) => k.iter().map(|&r| all[r as usize]).collect(),
+            None => all,
         }
     };
-    let dt = col.dtype().clone();
-    if dt.is_primitive_numeric() {
+    if col.dtype().is_primitive_numeric() {
         let cast = col
             .cast(&DataType::Float64)
             .map_err(|e| EngineError::internal(e.to_string()))?;
         let ca = cast
             .f64()
             .map_err(|e| EngineError::internal(e.to_string()))?;
-        let rows = pick(ca.len());
-        Ok(Raw::Num(
-            rows.iter()
-                .map(|&r| ca.get(r).filter(|x| !x.is_nan()))
-                .collect(),
-        ))
-    } else {
-        let cast = col.cast(&DataType::String).map_err(|e| {
-            EngineError::column(&ds.path, name, format!("cannot be read as groups: {e}"))
-        })?;
-        let ca = cast
-            .str()
-            .map_err(|e| EngineError::internal(e.to_string()))?;
-        let rows = pick(ca.len());
-        Ok(Raw::Text(
-            rows.iter()
-                .map(|&r| {
-                    ca.get(r)
-                        .map(str::trim)
-                        .filter(|s| !s.is_empty())
-                        .map(str::to_string)
-                })
-                .collect(),
-        ))
+        let all: Vec<Option<f64>> = ca.iter().map(|v| v.filter(|x| !x.is_nan())).collect();
+        return Ok(Raw::Num(match kept {
+            Some(k) => k.iter().map(|&r| all[r as usize]).collect(),
+            None => all,
+        }));
     }
+    let cast = col.cast(&DataType::String).map_err(|e| {
+        EngineError::column(&ds.path, name, format!("cannot be read as groups: {e}"))
+    })?;
+    let ca = cast
+        .str()
+        .map_err(|e| EngineError::internal(e.to_string()))?;
+    // Provisional codes in order of first appearance, then renumbered in sorted order.
+    let mut seen: HashMap<&str, u32> = HashMap::new();
+    let mut order: Vec<&str> = Vec::new();
+    let mut codes: Vec<u32> = Vec::with_capacity(ca.len());
+    for v in ca.iter() {
+        let code = match v.map(str::trim).filter(|s| !s.is_empty()) {
+            None => NONE,
+            Some(s) => *seen.entry(s).or_insert_with(|| {
+                order.push(s);
+                (order.len() - 1) as u32
+            }),
+        };
+        codes.push(code);
+    }
+    let codes = select(codes);
+    let mut sorted: Vec<u32> = (0..order.len() as u32).collect();
+    sorted.sort_by(|&a, &b| order[a as usize].cmp(order[b as usize]));
+    let mut rank = vec![0u32; order.len()];
+    for (r, &i) in sorted.iter().enumerate() {
+        rank[i as usize] = r as u32;
+    }
+    let labels = sorted
+        .iter()
+        .map(|&i| order[i as usize].to_string())
+        .collect();
+    let codes = codes
+        .into_iter()
+        .map(|c| if c == NONE { NONE } else { rank[c as usize] })
+        .collect();
+    Ok(Raw::Text(labels, codes))
 }
 
 /// Linear-interpolation quantile of sorted values (numpy's default).
@@ -159,7 +178,7 @@ pub fn column_groups(
     let raw = read_raw(ds, name, kept)?;
     let cuts = binning.cuts.get(name);
     match raw {
-        Raw::Text(vals) => {
+        Raw::Text(mut labels, codes) => {
             if cuts.is_some() {
                 return Err(EngineError::column(
                     &ds.path,
@@ -167,20 +186,11 @@ pub fn column_groups(
                     "has text values; cut points apply to numeric columns only",
                 ));
             }
-            let mut levels: Vec<&str> = vals.iter().flatten().map(String::as_str).collect();
-            levels.sort_unstable();
-            levels.dedup();
-            let index: HashMap<&str, u32> = levels
-                .iter()
-                .enumerate()
-                .map(|(i, l)| (*l, i as u32))
+            let missing = labels.len() as u32;
+            let codes = codes
+                .into_iter()
+                .map(|c| if c == NONE { missing } else { c })
                 .collect();
-            let missing = levels.len() as u32;
-            let codes: Vec<u32> = vals
-                .iter()
-                .map(|v| v.as_deref().map_or(missing, |s| index[s]))
-                .collect();
-            let mut labels: Vec<String> = levels.iter().map(|s| s.to_string()).collect();
             labels.push(MISSING.to_string());
             Ok(compact(Grouping {
                 column: name.to_string(),
@@ -314,7 +324,10 @@ pub fn intersect(cols: &[&Grouping]) -> Intersection {
     let mut row_keys: Vec<u32> = Vec::with_capacity(n);
     // Combined key as a mixed-radix number when it fits, else via the map directly.
     let radix: Vec<u64> = cols.iter().map(|g| g.labels.len().max(1) as u64).collect();
-    let fits = radix.iter().try_fold(1u64, |a, &r| a.checked_mul(r)).is_some();
+    let fits = radix
+        .iter()
+        .try_fold(1u64, |a, &r| a.checked_mul(r))
+        .is_some();
     if fits {
         let mut combined: Vec<u64> = vec![0; n];
         for (g, &r) in cols.iter().zip(&radix) {

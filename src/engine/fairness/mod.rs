@@ -181,7 +181,8 @@ pub fn fairness(
     report.model = Some(run.model);
     report.data = run.data;
     report.positive_class = run.positive_class;
-    report.warnings.splice(0..0, run.warnings);
+    let later = std::mem::replace(&mut report.warnings, run.warnings);
+    report.warnings.extend(later);
     Ok(report)
 }
 
@@ -272,7 +273,10 @@ pub fn fairness_outcomes(
             }
         }
         let gs: Vec<&Grouping> = cols.iter().filter_map(|c| cache.get(c)).collect();
-        let stage = progress.stage(0.6 + 0.4 * si as f32 / n_sl, 0.6 + 0.4 * (si + 1) as f32 / n_sl);
+        let stage = progress.stage(
+            0.6 + 0.4 * si as f32 / n_sl,
+            0.6 + 0.4 * (si + 1) as f32 / n_sl,
+        );
         let slice = slice_report(outcomes, &gs, opts, &policy, &stage)?;
         slices.push(slice);
     }

@@ -133,12 +133,32 @@ fn per_row(outcomes: &Outcomes, metric: &str) -> Result<(Vec<bool>, Vec<f64>, Di
             let all = vec![true; y.len()];
             let zip = y.iter().zip(pred);
             match metric {
-                "accuracy" => (all, zip.map(|(a, p)| b(a == p)).collect(), Direction::HigherIsBetter),
+                "accuracy" => (
+                    all,
+                    zip.map(|(a, p)| b(a == p)).collect(),
+                    Direction::HigherIsBetter,
+                ),
                 "selection_rate" => (all, pred.iter().map(|&p| b(p)).collect(), Direction::Either),
-                "true_positive_rate" => (y.clone(), pred.iter().map(|&p| b(p)).collect(), Direction::HigherIsBetter),
-                "false_positive_rate" => (y.iter().map(|t| !t).collect(), pred.iter().map(|&p| b(p)).collect(), Direction::LowerIsBetter),
-                "false_negative_rate" => (y.clone(), pred.iter().map(|&p| b(!p)).collect(), Direction::LowerIsBetter),
-                "precision" => (pred.clone(), y.iter().map(|&t| b(t)).collect(), Direction::HigherIsBetter),
+                "true_positive_rate" => (
+                    y.clone(),
+                    pred.iter().map(|&p| b(p)).collect(),
+                    Direction::HigherIsBetter,
+                ),
+                "false_positive_rate" => (
+                    y.iter().map(|t| !t).collect(),
+                    pred.iter().map(|&p| b(p)).collect(),
+                    Direction::LowerIsBetter,
+                ),
+                "false_negative_rate" => (
+                    y.clone(),
+                    pred.iter().map(|&p| b(!p)).collect(),
+                    Direction::LowerIsBetter,
+                ),
+                "precision" => (
+                    pred.clone(),
+                    y.iter().map(|&t| b(t)).collect(),
+                    Direction::HigherIsBetter,
+                ),
                 _ => return Err(bad()),
             }
         }
@@ -146,8 +166,16 @@ fn per_row(outcomes: &Outcomes, metric: &str) -> Result<(Vec<bool>, Vec<f64>, Di
             let all = vec![true; y.len()];
             let zip = y.iter().zip(pred);
             match metric {
-                "mae" => (all, zip.map(|(a, p)| (a - p).abs()).collect(), Direction::LowerIsBetter),
-                "mse" => (all, zip.map(|(a, p)| (a - p) * (a - p)).collect(), Direction::LowerIsBetter),
+                "mae" => (
+                    all,
+                    zip.map(|(a, p)| (a - p).abs()).collect(),
+                    Direction::LowerIsBetter,
+                ),
+                "mse" => (
+                    all,
+                    zip.map(|(a, p)| (a - p) * (a - p)).collect(),
+                    Direction::LowerIsBetter,
+                ),
                 _ => return Err(bad()),
             }
         }
@@ -167,15 +195,17 @@ struct Acc {
 fn erfc(x: f64) -> f64 {
     let z = x.abs();
     let t = 1.0 / (1.0 + 0.5 * z);
-    let r = t * (-z * z - 1.265_512_23
-        + t * (1.000_023_68
-            + t * (0.374_091_96
-                + t * (0.096_784_18
-                    + t * (-0.186_288_06
-                        + t * (0.278_868_07
-                            + t * (-1.135_203_98
-                                + t * (1.488_515_87 + t * (-0.822_152_23 + t * 0.170_872_77)))))))))
-        .exp();
+    let r = t
+        * (-z * z - 1.265_512_23
+            + t * (1.000_023_68
+                + t * (0.374_091_96
+                    + t * (0.096_784_18
+                        + t * (-0.186_288_06
+                            + t * (0.278_868_07
+                                + t * (-1.135_203_98
+                                    + t * (1.488_515_87
+                                        + t * (-0.822_152_23 + t * 0.170_872_77)))))))))
+            .exp();
     if x >= 0.0 {
         r
     } else {
@@ -196,9 +226,8 @@ fn score(a: Acc, total: Acc, dir: Direction, n: usize) -> Option<(f64, WeakSlice
     let mc = sc / kc;
     let m_all = total.s / total.k as f64;
     let var = |s: f64, s2: f64, k: f64, m: f64| ((s2 - s * m) / (k - 1.0)).max(0.0);
-    let se = (ks >= 2.0 && kc >= 2.0).then(|| {
-        (var(a.s, a.s2, ks, ms) / ks + var(sc, total.s2 - a.s2, kc, mc) / kc).sqrt()
-    });
+    let se = (ks >= 2.0 && kc >= 2.0)
+        .then(|| (var(a.s, a.s2, ks, ms) / ks + var(sc, total.s2 - a.s2, kc, mc) / kc).sqrt());
     let sign = match dir {
         Direction::HigherIsBetter => -1.0,
         Direction::LowerIsBetter => 1.0,
@@ -278,7 +307,8 @@ pub fn find_weak_slices(
     let mut out = search(ds, &run.outcomes, run.kept.as_deref(), opts, progress)?;
     out.model = Some(run.model);
     out.data = run.data;
-    out.warnings.splice(0..0, run.warnings);
+    let later = std::mem::replace(&mut out.warnings, run.warnings);
+    out.warnings.extend(later);
     Ok(out)
 }
 
@@ -297,7 +327,7 @@ pub fn search(
         .clone()
         .unwrap_or_else(|| if binary { "accuracy" } else { "mae" }.to_string());
     let (inc, v, dir) = per_row(outcomes, &metric)?;
-    if !(opts.min_size > 0.0) || !opts.min_size.is_finite() {
+    if opts.min_size.is_nan() || opts.min_size <= 0.0 || opts.min_size.is_infinite() {
         return Err(EngineError::usage(
             "min-size must be a positive fraction (< 1) or row count",
         ));
@@ -324,10 +354,17 @@ pub fn search(
         if g.labels.len() > opts.max_levels {
             skipped.push((
                 name.clone(),
-                format!("{} distinct values (more than {})", g.labels.len(), opts.max_levels),
+                format!(
+                    "{} distinct values (more than {})",
+                    g.labels.len(),
+                    opts.max_levels
+                ),
             ));
         } else if g.labels.len() < 2 {
-            skipped.push((name.clone(), "a single value".to_string()));
+            skipped.push((
+                name.clone(),
+                "one group only (a single value, or quantile bins that collapse)".to_string(),
+            ));
         } else {
             cols.push(g);
         }
@@ -411,7 +448,9 @@ pub fn search(
         .collect();
     let mut warnings = Vec::new();
     if total.k == 0 {
-        warnings.push(format!("{metric} is undefined on this data (no rows it counts)"));
+        warnings.push(format!(
+            "{metric} is undefined on this data (no rows it counts)"
+        ));
     }
     progress.set(1.0, "done");
     Ok(SliceSearch {

@@ -47,8 +47,14 @@ pub const DISPARITIES: [&str; 8] = [
 #[derive(Debug, Clone)]
 pub enum Outcomes {
     /// True labels and predicted labels (positive = true).
-    Binary { y: Vec<bool>, pred: Vec<bool> },
-    Regression { y: Vec<f64>, pred: Vec<f64> },
+    Binary {
+        y: Vec<bool>,
+        pred: Vec<bool>,
+    },
+    Regression {
+        y: Vec<f64>,
+        pred: Vec<f64>,
+    },
 }
 
 impl Outcomes {
@@ -307,9 +313,8 @@ pub fn slice_values(groups: Vec<Values>, overall: Values, binary: bool) -> Slice
     };
     let summaries = sum(false);
     let fairlearn_summaries = sum(true);
-    let disp = |s: &[[Option<f64>; 7]], fl: bool| {
-        binary.then(|| disparities(&s[0], &s[2], &s[3], fl))
-    };
+    let disp =
+        |s: &[[Option<f64>; 7]], fl: bool| binary.then(|| disparities(&s[0], &s[2], &s[3], fl));
     SliceValues {
         disparities: disp(&summaries, false),
         fairlearn_disparities: disp(&fairlearn_summaries, true),
