@@ -15,7 +15,7 @@ use assay::engine::Progress;
 use polars::prelude::*;
 use rand::{Rng, SeedableRng};
 
-fn main() {
+fn main() -> anyhow::Result<()> {
     let n = 1_000_000;
     let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(42);
     let a_levels = ["a0", "a1", "a2", "a3", "a4", "a5"];
@@ -28,8 +28,7 @@ fn main() {
         .map(|&t| if rng.random_bool(0.2) { !t } else { t })
         .collect();
     let df =
-        DataFrame::new_infer_height(vec![Column::new("a".into(), a), Column::new("b".into(), b)])
-            .expect("frame");
+        DataFrame::new_infer_height(vec![Column::new("a".into(), a), Column::new("b".into(), b)])?;
     let ds = Dataset {
         path: PathBuf::from("bench"),
         sha256: String::new(),
@@ -48,7 +47,7 @@ fn main() {
     let mut times = Vec::new();
     for _ in 0..5 {
         let t = Instant::now();
-        let r = fairness_outcomes(&ds, &out, None, &opts, &Progress::none()).expect("runs");
+        let r = fairness_outcomes(&ds, &out, None, &opts, &Progress::none())?;
         times.push(t.elapsed().as_secs_f64());
         assert_eq!(r.slices.len(), 3);
     }
@@ -60,9 +59,10 @@ fn main() {
     println!("median_seconds {:.6}", times[2]);
     opts.bootstrap.resamples = 200;
     let t = Instant::now();
-    fairness_outcomes(&ds, &out, None, &opts, &Progress::none()).expect("runs");
+    fairness_outcomes(&ds, &out, None, &opts, &Progress::none())?;
     println!(
         "assay fairness 1M x 2 attributes with 200 stratified bootstrap resamples: {:.3} s",
         t.elapsed().as_secs_f64()
     );
+    Ok(())
 }

@@ -4,6 +4,8 @@
 //! groups, regression, the sample model end to end; bootstrap determinism and coverage;
 //! policy verdicts; weak-slice discovery; bad input.
 
+#![allow(clippy::expect_used)] // tests may expect (helpers outside #[test] included)
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 

@@ -270,10 +270,7 @@ pub fn column_groups(
                 }
             };
             let missing = labels.len() as u32;
-            let codes: Vec<u32> = vals
-                .iter()
-                .map(|v| v.map_or(missing, |x| code_of(x)))
-                .collect();
+            let codes: Vec<u32> = vals.iter().map(|v| v.map_or(missing, &code_of)).collect();
             let mut labels = labels;
             labels.push(MISSING.to_string());
             Ok(compact(Grouping {

@@ -91,7 +91,7 @@ fn kept_rows(ds: &Dataset, needed: &[(String, bool)]) -> Result<Vec<u32>> {
                 .str()
                 .map_err(|e| EngineError::internal(e.to_string()))?;
             for (k, v) in ok.iter_mut().zip(ca.iter()) {
-                *k &= v.is_some_and(|s| !s.trim().is_empty() && !(is_float && s == "NaN"));
+                *k &= v.is_some_and(|s| !(s.trim().is_empty() || (is_float && s == "NaN")));
             }
         }
     }

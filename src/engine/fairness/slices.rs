@@ -267,6 +267,9 @@ fn score(a: Acc, total: Acc, dir: Direction, n: usize) -> Option<(f64, WeakSlice
     ))
 }
 
+/// A scored slice: gap, (column, label index) conditions, statistics.
+type Found = (f64, Vec<(usize, u32)>, WeakSliceStats);
+
 struct WeakSliceStats {
     count: usize,
     fraction: f64,
@@ -385,7 +388,7 @@ pub fn search(
         .map(|i| accumulate(&[&cols[i].codes], &[cols[i].labels.len()], &inc, &v))
         .collect();
     progress.check()?;
-    let found: Vec<Vec<(f64, Vec<(usize, u32)>, WeakSliceStats)>> = tasks
+    let found: Vec<Vec<Found>> = tasks
         .par_iter()
         .map(|t| {
             let radix: Vec<usize> = t.iter().map(|&c| cols[c].labels.len()).collect();
@@ -422,8 +425,7 @@ pub fn search(
         })
         .collect();
     progress.check()?;
-    let mut all: Vec<(f64, Vec<(usize, u32)>, WeakSliceStats)> =
-        found.into_iter().flatten().collect();
+    let mut all: Vec<Found> = found.into_iter().flatten().collect();
     let candidates = all.len();
     all.retain(|x| x.0 > 0.0);
     all.sort_by(|a, b| b.0.total_cmp(&a.0));
