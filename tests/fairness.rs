@@ -644,3 +644,91 @@ fn cli_fairness_and_slices_json_contract() {
     }
     let _ = Path::new("unused");
 }
+
+#[test]
+fn dropped_rows_keep_sensitive_columns_aligned() {
+    // Blank the `age` feature on some rows: with --drop-invalid the result must equal running
+    // on the file with those rows removed (sensitive values stay with their predictions).
+    let src = std::fs::read_to_string(root().join("sample_data/adult_eval.csv")).expect("csv");
+    let mut lines = src.lines();
+    let header = lines.next().expect("header").to_string();
+    let (mut blanked, mut removed) = (vec![header.clone()], vec![header]);
+    for (i, line) in lines.enumerate() {
+        if i % 7 == 3 {
+            let rest = line.split_once(',').expect("comma").1;
+            blanked.push(format!(",{rest}"));
+        } else {
+            blanked.push(line.to_string());
+            removed.push(line.to_string());
+        }
+    }
+    let dir = tempfile::tempdir().expect("tmp");
+    let (a, b) = (
+        dir.path().join("blanked.csv"),
+        dir.path().join("removed.csv"),
+    );
+    std::fs::write(&a, blanked.join("\n") + "\n").expect("write");
+    std::fs::write(&b, removed.join("\n") + "\n").expect("write");
+    let model = Model::load(&root().join("sample_models/adult_logreg.onnx")).expect("model");
+    let mut opts = FairnessOptions::new(
+        "income_over_50k",
+        vec![
+            vec!["sex".into(), "race".into()],
+            vec!["hours_per_week".into()],
+        ],
+    );
+    opts.bootstrap.resamples = 50;
+    let strict = load(&a, &Progress::none()).expect("load");
+    let e = fairness(&model, &strict, &opts, &Progress::none()).expect_err("missing age");
+    assert_eq!(e.kind(), ErrorKind::BadInput);
+    assert!(e.to_string().contains("age"), "{e}");
+    opts.run.invalid_rows = assay::engine::data::extract::InvalidRows::Drop;
+    let ra = to_json(&fairness(&model, &strict, &opts, &Progress::none()).expect("a"));
+    let ds_b = load(&b, &Progress::none()).expect("load");
+    let rb = to_json(&fairness(&model, &ds_b, &opts, &Progress::none()).expect("b"));
+    assert_eq!(ra["n"], rb["n"]);
+    assert_eq!(ra["slices"], rb["slices"]);
+    assert!(ra["data"]["rows_dropped"].as_u64() > Some(600));
+}
+
+#[test]
+fn cancelled_work_stops_with_cancelled() {
+    let (ds, out) = synthetic(2000, 8, 0.4);
+    let mut opts = FairnessOptions::new("y", vec![vec!["grp".to_string()]]);
+    opts.bootstrap.resamples = 500;
+    let p = Progress::none();
+    p.cancel();
+    let e = fairness_outcomes(&ds, &out, None, &opts, &p).expect_err("cancelled");
+    assert_eq!(e.kind(), ErrorKind::Cancelled);
+}
+
+#[test]
+fn regression_model_end_to_end() {
+    let model = Model::load(&root().join("sample_models/abalone_rf.onnx")).expect("model");
+    let ds = load(
+        &root().join("sample_data/abalone_eval.csv"),
+        &Progress::none(),
+    )
+    .expect("data");
+    let mut opts = FairnessOptions::new("rings", vec![vec!["sex".into()], vec!["length".into()]]);
+    opts.bootstrap.resamples = 100;
+    let r = to_json(&fairness(&model, &ds, &opts, &Progress::none()).expect("fairness"));
+    assert_eq!(r["task"], "regression");
+    let s = &r["slices"][0];
+    assert!(s.get("demographic_parity_difference").is_none());
+    // Group MAE recomputed from the group rows' predictions is consistent with overall MAE:
+    // the count-weighted mean of group MAEs equals the overall MAE.
+    let groups = s["groups"].as_array().expect("groups");
+    let n: f64 = groups.iter().map(|g| g["count"].as_f64().expect("n")).sum();
+    let weighted: f64 = groups
+        .iter()
+        .map(|g| g["count"].as_f64().expect("n") * g["mae"].as_f64().expect("mae"))
+        .sum();
+    let overall = s["overall"]["mae"].as_f64().expect("mae");
+    assert!((weighted / n - overall).abs() < 1e-9 * overall.max(1.0));
+    assert_eq!(r["slices"][1]["groupings"][0]["kind"], "quantile_bins");
+    assert_eq!(s["policy"][0]["metric"], "r2.difference_between_groups");
+    for g in groups {
+        assert!(g["ci"]["mae"].is_array(), "group CI");
+    }
+}

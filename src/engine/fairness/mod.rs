@@ -259,6 +259,7 @@ pub fn fairness_outcomes(
     let mut slices = Vec::with_capacity(opts.slicings.len());
     let n_sl = opts.slicings.len() as f32;
     for (si, cols) in opts.slicings.iter().enumerate() {
+        progress.check()?;
         progress.set(
             0.6 + 0.4 * si as f32 / n_sl,
             &format!("slicing by {}", cols.join(" + ")),
