@@ -284,7 +284,7 @@ fn synthetic(n: usize, seed: u64, p_sel: f64) -> (Dataset, Outcomes) {
     let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(seed);
     let grp: Vec<&str> = (0..n)
         .map(|i| {
-            if i % 10 == 0 {
+            if i % 20 == 0 {
                 "small"
             } else if i % 2 == 0 {
                 "a"
@@ -324,7 +324,7 @@ fn bootstrap_is_deterministic_and_covers() {
         a["slices"][0]["ci"], c["slices"][0]["ci"],
         "another seed differs"
     );
-    // The 40-row group is flagged, the others are not.
+    // The 20-row group is flagged, the others are not.
     for g in a["slices"][0]["groups"].as_array().expect("groups") {
         let small = g["group"]["grp"] == "small";
         assert_eq!(
@@ -333,6 +333,10 @@ fn bootstrap_is_deterministic_and_covers() {
         );
         assert!(g["ci"]["selection_rate"].is_array(), "group CI present");
     }
+    // The 20-row group is left out of the large-groups-only disparities.
+    let lg = &a["slices"][0]["large_groups_only"];
+    assert_eq!(lg["groups"], 2);
+    assert!(lg["ci"]["demographic_parity_difference"].is_array());
     // Coverage sanity: the true selection rate (0.3) of group "a" lies in its 95% interval
     // in most of 60 independent datasets (binomial: expect ~57; accept >= 50).
     opts.bootstrap.resamples = 200;
@@ -507,6 +511,11 @@ fn weak_slice_discovery_finds_a_planted_slice() {
     let acc = rows.iter().filter(|&&i| y[i] == pred[i]).count() as f64 / rows.len() as f64;
     let overall = (0..n).filter(|&i| y[i] == pred[i]).count() as f64 / n as f64;
     assert_eq!(top.count, rows.len());
+    assert_eq!(
+        top.rows,
+        rows.iter().map(|&i| i as u32).collect::<Vec<u32>>(),
+        "slice rows"
+    );
     assert!((top.metric - acc).abs() < 1e-12);
     assert!((res.overall - overall).abs() < 1e-12);
     assert!((top.gap - (overall - acc)).abs() < 1e-12);

@@ -131,7 +131,22 @@ pub struct SliceReport {
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub fairlearn: BTreeMap<String, Option<f64>>,
     pub policy: Vec<RuleResult>,
+    /// When some groups are too small: the headline disparities over the other groups only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub large_groups_only: Option<LargeGroupsOnly>,
     pub warnings: Vec<String>,
+}
+
+/// Disparities recomputed without the groups smaller than `min_group_size`.
+#[derive(Debug, Clone, Serialize)]
+pub struct LargeGroupsOnly {
+    pub min_group_size: usize,
+    /// Number of groups used.
+    pub groups: usize,
+    /// Classification: the eight disparities; regression: `metric.difference_between_groups`
+    /// and `metric.ratio_between_groups`.
+    pub values: Named,
+    pub ci: BTreeMap<String, [f64; 2]>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -383,6 +398,29 @@ fn slice_report(
             opts.min_group_size
         ));
     }
+    let keep: Vec<bool> = groups.iter().map(|g| !g.too_small).collect();
+    let large = keep.iter().filter(|&&k| k).count();
+    let large_groups_only = (small > 0 && large >= 2).then(|| {
+        let sub = stats::headline(&stats::subset(&point, &keep), names);
+        let subs: Vec<Vec<(String, Option<f64>)>> = reps
+            .iter()
+            .map(|r| stats::headline(&stats::subset(r, &keep), names))
+            .collect();
+        let mut ci = BTreeMap::new();
+        if !subs.is_empty() {
+            for (k, (name, _)) in sub.iter().enumerate() {
+                if let Some(c) = boot::interval(subs.iter().map(|r| r[k].1), conf) {
+                    ci.insert(name.clone(), c);
+                }
+            }
+        }
+        LargeGroupsOnly {
+            min_group_size: opts.min_group_size,
+            groups: large,
+            values: Named(sub),
+            ci,
+        }
+    });
     let mut fairlearn = BTreeMap::new();
     let mut summaries = BTreeMap::new();
     let mut flat: BTreeMap<String, (Option<f64>, Option<[f64; 2]>)> = BTreeMap::new();
@@ -456,6 +494,7 @@ fn slice_report(
         ci: dci,
         fairlearn,
         policy: policy_results,
+        large_groups_only,
         warnings,
     })
 }

@@ -96,6 +96,10 @@ pub struct WeakSlice {
     pub z: Option<f64>,
     /// Two-sided p-value of `z` (normal approximation), not corrected for the number tested.
     pub p_value: Option<f64>,
+    /// 0-based rows of the loaded dataset in this slice (not in JSON), e.g. to filter the
+    /// Evaluate page to it.
+    #[serde(skip)]
+    pub rows: Vec<u32>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -433,6 +437,10 @@ pub fn search(
     let slices = all
         .into_iter()
         .map(|(gap, key, st)| WeakSlice {
+            rows: (0..n)
+                .filter(|&i| key.iter().all(|&(c, k)| cols[c].codes[i] == k))
+                .map(|i| kept.map_or(i as u32, |kr| kr[i]))
+                .collect(),
             conditions: GroupKey(
                 key.iter()
                     .map(|&(c, k)| (cols[c].column.clone(), cols[c].labels[k as usize].clone()))

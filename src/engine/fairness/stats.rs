@@ -364,3 +364,40 @@ pub fn compute(
         }
     }
 }
+
+/// The headline disparities of a slicing: the eight classification disparities, or for
+/// regression each metric's difference and ratio between groups.
+pub fn headline(v: &SliceValues, names: &[&str]) -> Vec<(String, Option<f64>)> {
+    match v.disparities {
+        Some(d) => DISPARITIES
+            .iter()
+            .zip(d)
+            .map(|(n, x)| (n.to_string(), x))
+            .collect(),
+        None => names
+            .iter()
+            .enumerate()
+            .flat_map(|(j, m)| {
+                [
+                    (
+                        format!("{m}.difference_between_groups"),
+                        v.summaries[j][DIFF],
+                    ),
+                    (format!("{m}.ratio_between_groups"), v.summaries[j][RATIO]),
+                ]
+            })
+            .collect(),
+    }
+}
+
+/// The same slicing restricted to the groups with `keep[g]` (overall unchanged).
+pub fn subset(v: &SliceValues, keep: &[bool]) -> SliceValues {
+    let groups = v
+        .groups
+        .iter()
+        .zip(keep)
+        .filter(|(_, &k)| k)
+        .map(|(g, _)| g.clone())
+        .collect();
+    slice_values(groups, v.overall.clone(), v.disparities.is_some())
+}
