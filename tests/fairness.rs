@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use assay::engine::data::{load, Dataset};
-use assay::engine::fairness::policy::{judge, Op, Policy, Rule, Verdict};
+use assay::engine::fairness::policy::{judge, Op, Policy, Rule, Scope, Verdict};
 use assay::engine::fairness::stats::{Outcomes, DISPARITIES, STATS};
 use assay::engine::fairness::{fairness, fairness_outcomes, FairnessOptions, FairnessReport};
 use assay::engine::model::Model;
@@ -336,6 +336,12 @@ fn bootstrap_is_deterministic_and_covers() {
     let lg = &a["slices"][0]["large_groups_only"];
     assert_eq!(lg["groups"], 2);
     assert!(lg["ci"]["demographic_parity_difference"].is_array());
+    let rule = &a["slices"][0]["policy"][0];
+    assert_eq!(rule["scope"], "large_groups_only");
+    assert_eq!(
+        rule["value"],
+        lg["values"][rule["metric"].as_str().expect("name")]
+    );
     // Coverage sanity: the true selection rate (0.3) of group "a" lies in its 95% interval
     // in most of 60 independent datasets (binomial: expect ~57; accept >= 50).
     opts.bootstrap.resamples = 200;
@@ -368,30 +374,36 @@ fn policy_verdicts_use_the_interval() {
         threshold: 0.8,
     };
     assert_eq!(
-        judge(&ge, Some(0.9), Some([0.85, 0.95])).result,
+        judge(&ge, Some(0.9), Some([0.85, 0.95]), Scope::AllGroups).result,
         Verdict::Pass
     );
     assert_eq!(
-        judge(&ge, Some(0.7), Some([0.6, 0.75])).result,
+        judge(&ge, Some(0.7), Some([0.6, 0.75]), Scope::AllGroups).result,
         Verdict::Fail
     );
     assert_eq!(
-        judge(&ge, Some(0.82), Some([0.7, 0.9])).result,
+        judge(&ge, Some(0.82), Some([0.7, 0.9]), Scope::AllGroups).result,
         Verdict::Inconclusive
     );
-    assert_eq!(judge(&ge, None, None).result, Verdict::Undefined);
-    assert_eq!(judge(&ge, Some(0.9), None).result, Verdict::Pass);
+    assert_eq!(
+        judge(&ge, None, None, Scope::AllGroups).result,
+        Verdict::Undefined
+    );
+    assert_eq!(
+        judge(&ge, Some(0.9), None, Scope::AllGroups).result,
+        Verdict::Pass
+    );
     let le = Rule {
         metric: "equalized_odds_difference".into(),
         op: Op::Le,
         threshold: 0.1,
     };
     assert_eq!(
-        judge(&le, Some(0.05), Some([0.01, 0.08])).result,
+        judge(&le, Some(0.05), Some([0.01, 0.08]), Scope::AllGroups).result,
         Verdict::Pass
     );
     assert_eq!(
-        judge(&le, Some(0.2), Some([0.15, 0.3])).result,
+        judge(&le, Some(0.2), Some([0.15, 0.3]), Scope::AllGroups).result,
         Verdict::Fail
     );
     // Policy files: round trip, bad JSON, unknown metric.

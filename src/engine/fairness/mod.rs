@@ -17,7 +17,7 @@ use serde::ser::SerializeMap;
 use serde::Serialize;
 
 use self::groups::{column_groups, intersect, Binning, Grouping};
-use self::policy::{judge, Policy, RuleResult};
+use self::policy::{judge, Policy, RuleResult, Scope};
 use self::run::{run_model, RunOptions};
 use self::stats::{compute, Outcomes, DISPARITIES, STATS};
 use super::data::{self, Dataset};
@@ -400,24 +400,34 @@ fn slice_report(
     }
     let keep: Vec<bool> = groups.iter().map(|g| !g.too_small).collect();
     let large = keep.iter().filter(|&&k| k).count();
+    // With too-small groups present, the disparities (and the policy) are also computed over
+    // the other groups only, so a verdict is not driven by groups too small to judge.
+    let mut large_flat: Option<BTreeMap<String, (Option<f64>, Option<[f64; 2]>)>> = None;
     let large_groups_only = (small > 0 && large >= 2).then(|| {
-        let sub = stats::headline(&stats::subset(&point, &keep), names);
+        let sub = stats::flat(&stats::subset(&point, &keep), names);
         let subs: Vec<Vec<(String, Option<f64>)>> = reps
             .iter()
-            .map(|r| stats::headline(&stats::subset(r, &keep), names))
+            .map(|r| stats::flat(&stats::subset(r, &keep), names))
             .collect();
-        let mut ci = BTreeMap::new();
-        if !subs.is_empty() {
-            for (k, (name, _)) in sub.iter().enumerate() {
-                if let Some(c) = boot::interval(subs.iter().map(|r| r[k].1), conf) {
-                    ci.insert(name.clone(), c);
-                }
-            }
+        let mut all = BTreeMap::new();
+        for (k, (name, v)) in sub.iter().enumerate() {
+            let c = if subs.is_empty() {
+                None
+            } else {
+                boot::interval(subs.iter().map(|r| r[k].1), conf)
+            };
+            all.insert(name.clone(), (*v, c));
         }
+        let head = stats::headline(&stats::subset(&point, &keep), names);
+        let ci = head
+            .iter()
+            .filter_map(|(n, _)| all.get(n).and_then(|(_, c)| c.map(|c| (n.clone(), c))))
+            .collect();
+        large_flat = Some(all);
         LargeGroupsOnly {
             min_group_size: opts.min_group_size,
             groups: large,
-            values: Named(sub),
+            values: Named(head),
             ci,
         }
     });
@@ -467,8 +477,12 @@ fn slice_report(
         .rules
         .iter()
         .map(|r| {
-            let (v, c) = flat.get(&r.metric).copied().unwrap_or((None, None));
-            judge(r, v, c)
+            let (source, scope) = match &large_flat {
+                Some(l) => (l, Scope::LargeGroupsOnly),
+                None => (&flat, Scope::AllGroups),
+            };
+            let (v, c) = source.get(&r.metric).copied().unwrap_or((None, None));
+            judge(r, v, c, scope)
         })
         .collect();
     Ok(SliceReport {

@@ -1,5 +1,5 @@
 //! Fairness policy: user-set rules such as `demographic_parity_ratio >= 0.8`, judged with the
-//! bootstrap interval: pass when the whole interval is on the good side, fail when it is all
+//! bootstrap interval (over the groups large enough to judge, when some are too small): pass when the whole interval is on the good side, fail when it is all
 //! on the bad side, inconclusive when it straddles the threshold. Without an interval (no
 //! bootstrap, or too few defined replicates) the point value decides and `basis` says so.
 
@@ -116,6 +116,15 @@ pub enum Basis {
     PointEstimate,
 }
 
+/// Which groups a verdict was computed over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scope {
+    AllGroups,
+    /// Groups smaller than the minimum size were left out (see `large_groups_only`).
+    LargeGroupsOnly,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct RuleResult {
     pub metric: String,
@@ -125,9 +134,10 @@ pub struct RuleResult {
     pub ci: Option<[f64; 2]>,
     pub result: Verdict,
     pub basis: Basis,
+    pub scope: Scope,
 }
 
-pub fn judge(rule: &Rule, value: Option<f64>, ci: Option<[f64; 2]>) -> RuleResult {
+pub fn judge(rule: &Rule, value: Option<f64>, ci: Option<[f64; 2]>, scope: Scope) -> RuleResult {
     let t = rule.threshold;
     let (result, basis) = match (value, ci) {
         (None, _) => (Verdict::Undefined, Basis::PointEstimate),
@@ -159,5 +169,6 @@ pub fn judge(rule: &Rule, value: Option<f64>, ci: Option<[f64; 2]>) -> RuleResul
         ci,
         result,
         basis,
+        scope,
     }
 }

@@ -390,6 +390,24 @@ pub fn headline(v: &SliceValues, names: &[&str]) -> Vec<(String, Option<f64>)> {
     }
 }
 
+/// Every named quantity of a slicing: the disparities (classification) and `metric.stat`.
+pub fn flat(v: &SliceValues, names: &[&str]) -> Vec<(String, Option<f64>)> {
+    let mut out: Vec<(String, Option<f64>)> = match v.disparities {
+        Some(d) => DISPARITIES
+            .iter()
+            .zip(d)
+            .map(|(n, x)| (n.to_string(), x))
+            .collect(),
+        None => Vec::new(),
+    };
+    for (j, m) in names.iter().enumerate() {
+        for (s, stat) in STATS.iter().enumerate() {
+            out.push((format!("{m}.{stat}"), v.summaries[j][s]));
+        }
+    }
+    out
+}
+
 /// The same slicing restricted to the groups with `keep[g]` (overall unchanged).
 pub fn subset(v: &SliceValues, keep: &[bool]) -> SliceValues {
     let groups = v
