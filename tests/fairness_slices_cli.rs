@@ -305,3 +305,93 @@ fn regression_model_end_to_end() {
         assert!(g["ci"]["mae"].is_array(), "group CI");
     }
 }
+
+#[test]
+fn cli_bad_input_corpus() {
+    let bin = env!("CARGO_BIN_EXE_assay");
+    let cases: [(&[&str], &str); 5] = [
+        (
+            &[
+                "fairness",
+                "--model",
+                "tests/fixtures/models/skl_multiclass.onnx",
+                "--data",
+                "tests/fixtures/models/skl_multiclass.csv",
+                "--target",
+                "target",
+                "--sensitive",
+                "petal_width",
+            ],
+            "binary classifier or a regressor",
+        ),
+        (
+            &[
+                "fairness",
+                "--model",
+                "sample_models/adult_logreg.onnx",
+                "--data",
+                "sample_data/adult_eval.csv",
+                "--target",
+                "income_over_50k",
+                "--sensitive",
+                "sex",
+                "--threshold",
+                "2",
+            ],
+            "threshold",
+        ),
+        (
+            &[
+                "fairness",
+                "--model",
+                "sample_models/adult_logreg.onnx",
+                "--data",
+                "tests/fixtures/bad/missing_column.csv",
+                "--target",
+                "income_over_50k",
+                "--sensitive",
+                "sex",
+            ],
+            "missing_column.csv",
+        ),
+        (
+            &[
+                "slices",
+                "--model",
+                "sample_models/adult_logreg.onnx",
+                "--data",
+                "sample_data/adult_eval.csv",
+                "--target",
+                "income_over_50k",
+                "--min-size",
+                "0",
+            ],
+            "min-size",
+        ),
+        (
+            &[
+                "slices",
+                "--model",
+                "sample_models/adult_logreg.onnx",
+                "--data",
+                "sample_data/adult_eval.csv",
+                "--target",
+                "income_over_50k",
+                "--metric",
+                "roc_auc",
+            ],
+            "unknown slice metric",
+        ),
+    ];
+    for (args, needle) in cases {
+        let out = std::process::Command::new(bin)
+            .args(args)
+            .current_dir(root())
+            .output()
+            .expect("runs");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(needle), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    }
+}
