@@ -316,6 +316,13 @@ pub struct Intersection {
 }
 
 pub fn intersect(cols: &[&Grouping]) -> Intersection {
+    if let [one] = cols {
+        // Every label of a compacted grouping occurs: the groups are its labels.
+        return Intersection {
+            keys: (0..one.labels.len() as u32).map(|k| vec![k]).collect(),
+            codes: one.codes.clone(),
+        };
+    }
     let n = cols.first().map_or(0, |g| g.codes.len());
     let mut map: BTreeMap<Vec<u32>, u32> = BTreeMap::new();
     let mut row_keys: Vec<u32> = Vec::with_capacity(n);
