@@ -324,6 +324,9 @@ pub fn fairness_outcomes(
     })
 }
 
+/// Every named quantity of a slicing → (value, interval).
+type FlatMap = BTreeMap<String, (Option<f64>, Option<[f64; 2]>)>;
+
 fn slice_report(
     outcomes: &Outcomes,
     gs: &[&Grouping],
@@ -402,7 +405,7 @@ fn slice_report(
     let large = keep.iter().filter(|&&k| k).count();
     // With too-small groups present, the disparities (and the policy) are also computed over
     // the other groups only, so a verdict is not driven by groups too small to judge.
-    let mut large_flat: Option<BTreeMap<String, (Option<f64>, Option<[f64; 2]>)>> = None;
+    let mut large_flat: Option<FlatMap> = None;
     let large_groups_only = (small > 0 && large >= 2).then(|| {
         let sub = stats::flat(&stats::subset(&point, &keep), names);
         let subs: Vec<Vec<(String, Option<f64>)>> = reps
@@ -433,7 +436,7 @@ fn slice_report(
     });
     let mut fairlearn = BTreeMap::new();
     let mut summaries = BTreeMap::new();
-    let mut flat: BTreeMap<String, (Option<f64>, Option<[f64; 2]>)> = BTreeMap::new();
+    let mut flat: FlatMap = BTreeMap::new();
     for (j, name) in names.iter().enumerate() {
         let mut values = Vec::with_capacity(STATS.len());
         let mut ci = BTreeMap::new();
