@@ -26,6 +26,16 @@ pub enum Command {
     /// Run a model on a labelled dataset and report metrics with bootstrap confidence
     /// intervals, curves and warnings.
     Evaluate(evaluate::Args),
+    /// Open the window on the given models (.onnx), datasets (.csv, .parquet, .arrow) and/or
+    /// workspace (.assay.json).
+    Open(OpenArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct OpenArgs {
+    /// Files to open.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
 }
 
 /// Where `--json` writes: a file path, or `-` for standard output.
@@ -51,6 +61,9 @@ pub fn run(command: Command) -> i32 {
     let result = match command {
         Command::Inspect(args) => inspect::run(args),
         Command::Evaluate(args) => evaluate::run(args),
+        Command::Open(_) => Err(EngineError::usage(
+            "`assay open` needs the window; this build has no `gui` feature",
+        )),
     };
     match result {
         Ok(()) => 0,
