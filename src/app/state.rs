@@ -95,6 +95,9 @@ pub struct State {
     /// Index into `workspace.datasets` of the dataset the Data page shows.
     pub dataset_index: usize,
     pub selected_column: Option<String>,
+    /// A 1-based row the Data page's preview should scroll to (consumed when shown).
+    pub goto_row: Option<usize>,
+    goto_text: String,
     /// The threshold slider of the Evaluate page (the sweep is read at this value).
     pub live_threshold: f64,
     pub errors: Vec<UiError>,
@@ -119,6 +122,8 @@ impl State {
             model_index: 0,
             dataset_index: 0,
             selected_column: None,
+            goto_row: None,
+            goto_text: String::new(),
             live_threshold,
             errors: Vec::new(),
             next_error: 1,
@@ -126,6 +131,11 @@ impl State {
             presentation: false,
             jobs,
         }
+    }
+
+    /// The text of the Data page's "go to row" box.
+    pub fn goto_text(&mut self) -> &mut String {
+        &mut self.goto_text
     }
 
     pub fn error(&mut self, text: impl Into<String>) {

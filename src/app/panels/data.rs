@@ -162,12 +162,27 @@ pub fn data_ui(ui: &mut egui::Ui, state: &mut State) {
                     });
             });
             ui.add_space(8.0);
-            ui.strong(format!("Preview ({} rows)", info.rows));
+            ui.horizontal(|ui| {
+                ui.strong(format!("Preview ({} rows)", info.rows));
+                let label = ui.label("Go to row");
+                let resp = ui
+                    .add(egui::TextEdit::singleline(state.goto_text()).desired_width(80.0))
+                    .labelled_by(label.id);
+                if resp.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)) {
+                    // Out-of-range or non-numeric input clamps to the nearest row.
+                    let r = state.goto_text().trim().parse::<usize>().unwrap_or(1);
+                    state.goto_row = Some(r.clamp(1, info.rows));
+                }
+            });
+            let goto = state.goto_row.take();
             ui.push_id("preview", |ui| {
                 let cols = info.columns.len();
                 egui::ScrollArea::horizontal().show(ui, |ui| {
-                    TableBuilder::new(ui)
-                        .striped(true)
+                    let mut table = TableBuilder::new(ui).striped(true);
+                    if let Some(r) = goto {
+                        table = table.scroll_to_row(r - 1, Some(egui::Align::TOP));
+                    }
+                    table
                         .column(Column::exact(64.0))
                         .columns(Column::auto().at_least(70.0).clip(true), cols)
                         .header(20.0, |mut header| {

@@ -301,6 +301,7 @@ fn roles_ui(ui: &mut egui::Ui, state: &mut State) {
             ui.colored_label(pal.bad, format!("{model}: {}", issue.message));
         }
     };
+    let mut features_changed = false;
     let roles = &mut state.workspace.roles;
     let before = roles.clone();
     egui::Grid::new("roles").num_columns(3).spacing([16.0, 8.0]).show(ui, |ui| {
@@ -352,15 +353,35 @@ fn roles_ui(ui: &mut egui::Ui, state: &mut State) {
 
         ui.label("Features");
         ui.vertical(|ui| {
-            for m in &state.workspace.models {
-                let f = m.features.as_ref().map_or("from the model's metadata".to_string(), |f| f.join(", "));
-                ui.label(RichText::new(format!("{}: {f}", m.label)).small());
+            for (i, m) in state.workspace.models.iter_mut().enumerate() {
+                ui.horizontal(|ui| {
+                    let label = ui.label(RichText::new(&m.label).small());
+                    let mut text = m.features.as_ref().map_or_else(String::new, |f| f.join(", "));
+                    let edit = egui::TextEdit::singleline(&mut text)
+                        .id_salt(("features", i))
+                        .desired_width(420.0)
+                        .hint_text("from the model's metadata");
+                    if ui
+                        .add(edit)
+                        .labelled_by(label.id)
+                        .on_hover_text("Columns feeding the model's [N, F] input, in order, comma-separated; empty uses the model's `features` metadata")
+                        .changed()
+                    {
+                        let list: Vec<String> = text
+                            .split(',')
+                            .map(|c| c.trim().to_string())
+                            .filter(|c| !c.is_empty())
+                            .collect();
+                        m.features = (!list.is_empty()).then_some(list);
+                        features_changed = true;
+                    }
+                });
             }
         });
         ui.vertical(|ui| show_issues(ui, "features"));
         ui.end_row();
     });
-    if *roles != before {
+    if state.workspace.roles != before || features_changed {
         state.dirty = true;
     }
 }

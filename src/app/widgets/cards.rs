@@ -49,5 +49,9 @@ pub fn metric_card(
             });
         })
         .response
-        .on_hover_text(hint);
+        .on_hover_text(match (value, ci) {
+            (Some(v), Some([lo, hi])) => format!("{hint} = {v:.6}\n95% CI [{lo:.6}, {hi:.6}]"),
+            (Some(v), None) => format!("{hint} = {v:.6}"),
+            (None, _) => format!("{hint}: undefined for this data"),
+        });
 }
