@@ -5,7 +5,7 @@
 export CARGO_TARGET_DIR ?= $(HOME)/.cache/assay-target
 ORT_LIB := .ort/libonnxruntime.so.1.31.1
 
-.PHONY: run test lint nogui bench ort snapshots
+.PHONY: run test lint nogui bench ort snapshots screenshot
 
 $(ORT_LIB):
 	scripts/fetch-onnxruntime.sh
@@ -16,6 +16,7 @@ run: $(ORT_LIB)
 	cargo run --release
 
 test: $(ORT_LIB)
+	scripts/ensure-test-deps.sh
 	cargo test --all-targets
 
 lint:
@@ -29,3 +30,13 @@ nogui:
 # scripts/requirements-py.txt).
 bench: $(ORT_LIB)
 	benches/compare.sh
+
+# Re-render the UI snapshot images under tests/snapshots/ after an intended visual change.
+snapshots: $(ORT_LIB)
+	scripts/ensure-test-deps.sh
+	UPDATE_SNAPSHOTS=1 cargo test --test ui
+
+# A screenshot of the real window under Xvfb (for the README).
+screenshot: $(ORT_LIB)
+	cargo build --release
+	../shared/tools/screenshot docs/screenshot.png 8 -- $(CARGO_TARGET_DIR)/release/assay

@@ -1,5 +1,6 @@
 //! End to end: the `assay` binary on the sample models and the bad-input corpus — JSON
 //! contract, numbers equal to scikit-learn on the same ONNX outputs, exit codes, messages.
+#![allow(clippy::expect_used, clippy::unwrap_used)] // tests and benches may panic on setup failures
 
 use std::path::Path;
 use std::process::{Command, Output};

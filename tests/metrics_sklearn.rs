@@ -1,5 +1,6 @@
 //! Metrics and curves against scikit-learn on the committed fixtures
 //! (`tests/fixtures/metrics/*.json`, made by `tests/fixtures/make_fixtures.py`).
+#![allow(clippy::expect_used, clippy::unwrap_used)] // tests and benches may panic on setup failures
 
 use assay::engine::metrics::{binary, curves, multiclass, order_desc, regression};
 use serde_json::Value;

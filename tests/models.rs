@@ -1,6 +1,7 @@
 //! Inference parity with Python onnxruntime on models from real converters (skl2onnx with
 //! and without ZipMap, LightGBM and XGBoost through onnxmltools), plus inspection and the
 //! malformed-model corpus.
+#![allow(clippy::expect_used, clippy::unwrap_used)] // tests and benches may panic on setup failures
 
 use std::path::PathBuf;
 

@@ -1,143 +1,486 @@
-//! The egui window. Computes nothing itself: it starts engine work on a background thread
-//! and draws what comes back. (The full workbench shell arrives with the GUI issue.)
+//! The egui window (feature `gui`). Computes nothing itself: pages draw engine results from
+//! [`state::State`], and every long piece of work runs in the [`jobs::Jobs`] runner.
+//!
+//! Layout: a top bar (workspace, open/save, theme, presentation), the page navigation on the
+//! left, a status bar with running jobs (progress + cancel) at the bottom, the page in the
+//! middle with dismissible errors above it.
 
-use std::sync::{Arc, Mutex};
+pub mod commands;
+pub mod jobs;
+pub mod panels;
+pub mod settings;
+pub mod state;
+pub mod widgets;
 
-use eframe::egui;
+use std::path::PathBuf;
+use std::sync::mpsc::{channel, Receiver, Sender};
+use std::sync::Arc;
 
-use crate::engine::evaluate::{evaluate_files, EvalOptions, Evaluation};
-use crate::engine::workspace::{demo_entries, DemoEntry};
-use crate::engine::Progress;
+use eframe::egui::{self, Key, KeyboardShortcut, Modifiers, RichText};
 
-type Row = (DemoEntry, Result<Evaluation, String>);
+use crate::engine::workspace::{demo_workspace, Workspace};
+use commands::{open_paths, save_workspace, set_workspace, sync};
+use jobs::Jobs;
+use settings::UiSettings;
+use state::{Page, State};
+use widgets::theme::{self, Palette};
 
-#[derive(Default)]
-struct Shared {
-    rows: Vec<Row>,
-    error: Option<String>,
-    done: bool,
+/// How the window starts.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Files to open (models, datasets, a workspace); empty → the demo workspace.
+    pub paths: Vec<PathBuf>,
+    /// Where UI settings live; `None` keeps them in memory only (tests).
+    pub settings_path: Option<PathBuf>,
 }
 
-struct AssayApp {
-    shared: Arc<Mutex<Shared>>,
-    progress: Progress,
+enum DialogResult {
+    Open(Vec<PathBuf>),
+    SaveAs(PathBuf),
+}
+
+pub struct AssayApp {
+    pub state: State,
+    settings: UiSettings,
+    settings_path: Option<PathBuf>,
+    dialog_tx: Sender<DialogResult>,
+    dialog_rx: Receiver<DialogResult>,
+    applied: Option<(bool, bool)>,
+    title: String,
 }
 
 impl AssayApp {
-    fn new(cc: &eframe::CreationContext<'_>) -> Self {
-        let shared = Arc::new(Mutex::new(Shared::default()));
-        let ctx = cc.egui_ctx.clone();
-        let progress = Progress::with_notify(move || ctx.request_repaint());
-        let (s, p) = (shared.clone(), progress.clone());
-        let repaint = cc.egui_ctx.clone();
-        let spawned = std::thread::Builder::new()
-            .name("assay-job-demo".into())
-            .spawn(move || {
-                match demo_entries() {
-                    Ok(entries) => {
-                        for entry in entries {
-                            let mut opts = EvalOptions::new(entry.target.clone());
-                            opts.features = Some(entry.features.clone());
-                            opts.positive_class = entry.positive_class.clone();
-                            opts.bootstrap.resamples = 200;
-                            let result = evaluate_files(&entry.file, &entry.data, &opts, &p)
-                                .map_err(|e| e.to_string());
-                            if let Ok(mut g) = s.lock() {
-                                g.rows.push((entry, result));
-                            }
-                            repaint.request_repaint();
-                        }
-                    }
-                    Err(e) => {
-                        if let Ok(mut g) = s.lock() {
-                            g.error = Some(e.to_string());
-                        }
-                    }
+    pub fn new(ctx: &egui::Context, options: Options) -> Self {
+        let repaint_ctx = ctx.clone();
+        let jobs = Jobs::new(Arc::new(move || repaint_ctx.request_repaint()));
+        let settings = UiSettings::load(options.settings_path.as_ref());
+        let (dialog_tx, dialog_rx) = channel();
+        let mut state = State::new(Workspace::default(), jobs);
+        state.dark = settings.dark;
+        state.presentation = settings.presentation;
+        if options.paths.is_empty() {
+            match demo_workspace() {
+                Ok(ws) => set_workspace(&mut state, ws, None),
+                Err(e) => state.error(e.to_string()),
+            }
+        } else {
+            open_paths(&mut state, &options.paths);
+        }
+        Self {
+            state,
+            settings,
+            settings_path: options.settings_path,
+            dialog_tx,
+            dialog_rx,
+            applied: None,
+            title: String::new(),
+        }
+    }
+
+    /// Draws one frame: the whole window.
+    pub fn show(&mut self, ui: &mut egui::Ui) {
+        let ctx = ui.ctx().clone();
+        self.housekeeping(&ctx);
+        let pal = Palette::of(ui);
+        egui::Panel::top("top_bar").show(ui, |ui| self.top_bar_ui(ui));
+        egui::Panel::bottom("status_bar").show(ui, |ui| self.status_ui(ui));
+        egui::Panel::left("nav")
+            .resizable(false)
+            .exact_size(if self.state.presentation {
+                170.0
+            } else {
+                140.0
+            })
+            .frame(egui::Frame::new().fill(pal.nav).inner_margin(8))
+            .show(ui, |ui| self.nav_ui(ui));
+        egui::CentralPanel::default().show(ui, |ui| {
+            self.errors_ui(ui);
+            let page = self.state.page;
+            match page {
+                Page::Overview => {
+                    egui::ScrollArea::vertical()
+                        .auto_shrink(false)
+                        .show(ui, |ui| panels::overview::overview_ui(ui, &mut self.state));
                 }
-                if let Ok(mut g) = s.lock() {
-                    g.done = true;
-                }
-                repaint.request_repaint();
-            });
-        if let Err(e) = spawned {
-            if let Ok(mut g) = shared.lock() {
-                g.error = Some(format!("cannot start background job: {e}"));
+                Page::Data => panels::data::data_ui(ui, &mut self.state),
+                Page::Evaluate => panels::evaluate::evaluate_ui(ui, &mut self.state),
+                other => panels::roadmap::roadmap_ui(ui, other),
+            }
+        });
+        self.drop_overlay(&ctx);
+    }
+
+    /// Per frame, before drawing: theme, title, finished jobs, dialogs, shortcuts, dropped files.
+    fn housekeeping(&mut self, ctx: &egui::Context) {
+        let want = (self.state.dark, self.state.presentation);
+        if self.applied != Some(want) {
+            theme::apply(ctx, want.0, want.1);
+            self.applied = Some(want);
+            if self.settings.dark != want.0 || self.settings.presentation != want.1 {
+                self.settings.dark = want.0;
+                self.settings.presentation = want.1;
+                self.settings.save(self.settings_path.as_ref());
             }
         }
-        Self { shared, progress }
+        let title = format!(
+            "Assay — {}{}",
+            self.state.workspace.name,
+            if self.state.dirty { " •" } else { "" }
+        );
+        if title != self.title {
+            ctx.send_viewport_cmd(egui::ViewportCommand::Title(title.clone()));
+            self.title = title;
+        }
+        while let Ok(r) = self.dialog_rx.try_recv() {
+            match r {
+                DialogResult::Open(paths) => self.open(&paths),
+                DialogResult::SaveAs(path) => self.save_to(path),
+            }
+        }
+        let dropped: Vec<PathBuf> = ctx.input(|i| {
+            i.raw
+                .dropped_files
+                .iter()
+                .map(|f| f.path().to_path_buf())
+                .filter(|p| !p.as_os_str().is_empty())
+                .collect()
+        });
+        if !dropped.is_empty() {
+            self.open(&dropped);
+        }
+        self.shortcuts(ctx);
+        sync(&mut self.state);
+    }
+
+    fn open(&mut self, paths: &[PathBuf]) {
+        open_paths(&mut self.state, paths);
+        for p in paths {
+            if p.to_string_lossy().ends_with(".assay.json") {
+                self.settings.remember(p.clone());
+                self.settings.save(self.settings_path.as_ref());
+            }
+        }
+    }
+
+    fn save_to(&mut self, path: PathBuf) {
+        let path = if path.to_string_lossy().ends_with(".assay.json") {
+            path
+        } else {
+            path.with_extension("assay.json")
+        };
+        if save_workspace(&mut self.state, &path) {
+            self.settings.remember(path);
+            self.settings.save(self.settings_path.as_ref());
+        }
+    }
+
+    fn shortcuts(&mut self, ctx: &egui::Context) {
+        let digits = [
+            Key::Num1,
+            Key::Num2,
+            Key::Num3,
+            Key::Num4,
+            Key::Num5,
+            Key::Num6,
+            Key::Num7,
+            Key::Num8,
+        ];
+        ctx.input_mut(|i| {
+            for (k, page) in digits.iter().zip(Page::ALL) {
+                if i.consume_shortcut(&KeyboardShortcut::new(Modifiers::COMMAND, *k)) {
+                    self.state.page = page;
+                }
+            }
+        });
+        if ctx.input_mut(|i| i.consume_shortcut(&KeyboardShortcut::new(Modifiers::COMMAND, Key::O)))
+        {
+            self.open_dialog();
+        }
+        if ctx.input_mut(|i| i.consume_shortcut(&KeyboardShortcut::new(Modifiers::COMMAND, Key::S)))
+        {
+            self.save();
+        }
+        if ctx.input_mut(|i| i.consume_shortcut(&KeyboardShortcut::new(Modifiers::NONE, Key::F11)))
+        {
+            self.state.presentation = !self.state.presentation;
+        }
+        if ctx.input_mut(|i| {
+            i.consume_shortcut(&KeyboardShortcut::new(
+                Modifiers::COMMAND | Modifiers::SHIFT,
+                Key::T,
+            ))
+        }) {
+            self.state.dark = !self.state.dark;
+        }
+    }
+
+    /// Native file dialogs run on their own thread (never on the UI thread).
+    fn open_dialog(&self) {
+        let tx = self.dialog_tx.clone();
+        let _ = std::thread::Builder::new()
+            .name("assay-dialog".into())
+            .spawn(move || {
+                if let Some(files) = rfd::FileDialog::new()
+                    .set_title("Open models, datasets or a workspace")
+                    .add_filter(
+                        "Assay files",
+                        &[
+                            "onnx", "csv", "tsv", "parquet", "arrow", "feather", "ipc", "json",
+                        ],
+                    )
+                    .pick_files()
+                {
+                    let _ = tx.send(DialogResult::Open(files));
+                }
+            });
+    }
+
+    fn save(&mut self) {
+        match self.state.workspace_path.clone() {
+            Some(p) => self.save_to(p),
+            None => self.save_as_dialog(),
+        }
+    }
+
+    fn save_as_dialog(&self) {
+        let tx = self.dialog_tx.clone();
+        let _ = std::thread::Builder::new()
+            .name("assay-dialog".into())
+            .spawn(move || {
+                if let Some(path) = rfd::FileDialog::new()
+                    .set_title("Save workspace")
+                    .set_file_name("review.assay.json")
+                    .save_file()
+                {
+                    let _ = tx.send(DialogResult::SaveAs(path));
+                }
+            });
+    }
+
+    fn top_bar_ui(&mut self, ui: &mut egui::Ui) {
+        let pal = Palette::of(ui);
+        ui.horizontal(|ui| {
+            ui.label(RichText::new("Assay").strong().color(pal.accent).size(17.0));
+            ui.label(RichText::new(&self.state.workspace.name).strong());
+            if self.state.dirty {
+                ui.label(RichText::new("unsaved").small().color(pal.muted));
+            }
+            ui.separator();
+            if ui
+                .button("Open…")
+                .on_hover_text(
+                    "Open models, datasets or a workspace (Ctrl+O); or drop files onto the window",
+                )
+                .clicked()
+            {
+                self.open_dialog();
+            }
+            if ui
+                .button("Save")
+                .on_hover_text("Save the workspace (Ctrl+S)")
+                .clicked()
+            {
+                self.save();
+            }
+            if ui.button("Save as…").clicked() {
+                self.save_as_dialog();
+            }
+            let recent = self.settings.recent.clone();
+            ui.menu_button("Recent", |ui| {
+                if recent.is_empty() {
+                    ui.label("No recent workspaces");
+                }
+                for p in recent {
+                    if ui.button(p.display().to_string()).clicked() {
+                        self.open(&[p]);
+                        ui.close();
+                    }
+                }
+                ui.separator();
+                if ui.button("Demo workspace").clicked() {
+                    match demo_workspace() {
+                        Ok(ws) => set_workspace(&mut self.state, ws, None),
+                        Err(e) => self.state.error(e.to_string()),
+                    }
+                    ui.close();
+                }
+            });
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                let pres = if self.state.presentation {
+                    "Exit presentation"
+                } else {
+                    "Presentation"
+                };
+                if ui
+                    .button(pres)
+                    .on_hover_text("Larger text and plots for meetings (F11)")
+                    .clicked()
+                {
+                    self.state.presentation = !self.state.presentation;
+                }
+                let theme = if self.state.dark {
+                    "Light theme"
+                } else {
+                    "Dark theme"
+                };
+                if ui.button(theme).on_hover_text("Ctrl+Shift+T").clicked() {
+                    self.state.dark = !self.state.dark;
+                }
+            });
+        });
+    }
+
+    fn nav_ui(&mut self, ui: &mut egui::Ui) {
+        let pal = Palette::of(ui);
+        ui.add_space(6.0);
+        for (i, page) in Page::ALL.into_iter().enumerate() {
+            let selected = self.state.page == page;
+            let text = RichText::new(page.label());
+            let text = if selected {
+                text.strong().color(pal.accent)
+            } else {
+                text
+            };
+            let button = egui::Button::selectable(selected, text)
+                .min_size(egui::vec2(ui.available_width(), 30.0));
+            let resp = ui
+                .add(button)
+                .on_hover_text(format!("{} (Ctrl+{})", page.label(), i + 1));
+            if resp.clicked() {
+                self.state.page = page;
+            }
+        }
+    }
+
+    fn status_ui(&mut self, ui: &mut egui::Ui) {
+        let pal = Palette::of(ui);
+        ui.horizontal(|ui| {
+            let running: Vec<(u64, String, f32, String)> = self
+                .state
+                .jobs
+                .running()
+                .iter()
+                .map(|r| {
+                    let (f, m) = r.progress.snapshot();
+                    (r.id, r.title.clone(), f, m)
+                })
+                .collect();
+            if running.is_empty() {
+                ui.label(
+                    RichText::new("Ready · offline · no telemetry")
+                        .small()
+                        .color(pal.muted),
+                );
+                return;
+            }
+            ui.spinner();
+            let mut cancel = None;
+            for (id, title, f, msg) in running.iter().take(3) {
+                ui.label(title);
+                ui.add(
+                    egui::ProgressBar::new(*f)
+                        .desired_width(160.0)
+                        .text(msg.as_str()),
+                );
+                if ui
+                    .small_button("Cancel")
+                    .on_hover_text(format!("Cancel: {title}"))
+                    .clicked()
+                {
+                    cancel = Some(*id);
+                }
+                ui.separator();
+            }
+            if running.len() > 3 {
+                ui.label(format!("+{} more", running.len() - 3));
+            }
+            if let Some(id) = cancel {
+                self.state.jobs.cancel(id);
+            }
+        });
+    }
+
+    fn errors_ui(&mut self, ui: &mut egui::Ui) {
+        let pal = Palette::of(ui);
+        let mut dismiss = None;
+        for e in &self.state.errors {
+            egui::Frame::new()
+                .fill(pal.bad.gamma_multiply(0.15))
+                .stroke(egui::Stroke::new(1.0, pal.bad))
+                .corner_radius(4.0)
+                .inner_margin(6)
+                .show(ui, |ui| {
+                    ui.set_width(ui.available_width());
+                    ui.horizontal(|ui| {
+                        ui.colored_label(pal.bad, RichText::new("Error").strong());
+                        ui.add(egui::Label::new(&e.text).wrap());
+                        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                            if ui.small_button("Dismiss").clicked() {
+                                dismiss = Some(e.id);
+                            }
+                        });
+                    });
+                });
+        }
+        if let Some(id) = dismiss {
+            self.state.errors.retain(|e| e.id != id);
+        }
+    }
+
+    fn drop_overlay(&self, ctx: &egui::Context) {
+        if ctx.input(|i| i.raw.hovered_files.is_empty()) {
+            return;
+        }
+        let screen = ctx.content_rect();
+        let painter = ctx.layer_painter(egui::LayerId::new(
+            egui::Order::Foreground,
+            egui::Id::unique("assay-drop-overlay"),
+        ));
+        painter.rect_filled(screen, 0.0, egui::Color32::from_black_alpha(160));
+        painter.text(
+            screen.center(),
+            egui::Align2::CENTER_CENTER,
+            "Drop models (.onnx), datasets or a workspace to open them",
+            egui::FontId::proportional(22.0),
+            egui::Color32::WHITE,
+        );
     }
 }
 
 impl eframe::App for AssayApp {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
-        let Ok(state) = self.shared.lock() else {
-            return;
-        };
-        egui::Frame::central_panel(ui.style()).show(ui, |ui| {
-            ui.heading("Assay — demo workspace");
-            ui.label("Sample models evaluated on their held-out data (same engine call as `assay evaluate`).");
-            ui.add_space(8.0);
-            if let Some(e) = &state.error {
-                ui.colored_label(egui::Color32::RED, e);
-            }
-            egui::Grid::new("models").striped(true).spacing([24.0, 6.0]).show(ui, |ui| {
-                for h in ["model", "version", "dataset", "rows", "task", "headline metric"] {
-                    ui.strong(h);
-                }
-                ui.end_row();
-                for (entry, result) in &state.rows {
-                    ui.label(&entry.name);
-                    ui.label(&entry.version);
-                    ui.label(entry.data.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default());
-                    match result {
-                        Ok(ev) => {
-                            ui.label(ev.n.to_string());
-                            ui.label(&entry.task);
-                            let (name, v) = match ev.metrics.get("roc_auc") {
-                                Some(v) => ("ROC AUC", v),
-                                None => ("R²", ev.metrics.get("r2").unwrap_or(f64::NAN)),
-                            };
-                            let key = if name == "ROC AUC" { "roc_auc" } else { "r2" };
-                            let ci = ev.ci.get(key).map_or_else(String::new, |[lo, hi]| format!("  [{lo:.3}, {hi:.3}]"));
-                            ui.label(format!("{name} {v:.3}{ci}"));
-                        }
-                        Err(e) => {
-                            ui.label("—");
-                            ui.label(&entry.task);
-                            ui.add(egui::Label::new(egui::RichText::new(e).color(egui::Color32::RED)).wrap());
-                        }
-                    }
-                    ui.end_row();
-                }
-            });
-            if !state.done {
-                let (f, msg) = self.progress.snapshot();
-                ui.add_space(8.0);
-                ui.add(egui::ProgressBar::new(f).text(msg).desired_width(320.0));
-            }
-        });
+        self.show(ui);
     }
 }
 
 /// Opens the window (wgpu; falls back to glow when wgpu cannot start).
-pub fn run() -> Result<(), String> {
+pub fn run(paths: Vec<PathBuf>) -> Result<(), String> {
     let make = |renderer| eframe::NativeOptions {
         renderer,
         viewport: egui::ViewportBuilder::default()
-            .with_title("Assay — demo workspace")
-            .with_inner_size([1100.0, 640.0]),
+            .with_title("Assay")
+            .with_app_id("assay")
+            .with_inner_size([1360.0, 860.0])
+            .with_min_inner_size([900.0, 560.0])
+            .with_drag_and_drop(true),
         ..Default::default()
     };
-    let start = |renderer| {
+    let start = |renderer, paths: Vec<PathBuf>| {
         eframe::run_native(
             "Assay",
             make(renderer),
-            Box::new(|cc| Ok(Box::new(AssayApp::new(cc)) as Box<dyn eframe::App>)),
+            Box::new(move |cc| {
+                let options = Options {
+                    paths,
+                    settings_path: settings::default_path(),
+                };
+                Ok(Box::new(AssayApp::new(&cc.egui_ctx, options)) as Box<dyn eframe::App>)
+            }),
         )
     };
-    match start(eframe::Renderer::Wgpu) {
+    match start(eframe::Renderer::Wgpu, paths.clone()) {
         Ok(()) => Ok(()),
-        Err(wgpu_err) => start(eframe::Renderer::Glow)
+        Err(wgpu_err) => start(eframe::Renderer::Glow, paths)
             .map_err(|e| format!("cannot open a window (wgpu: {wgpu_err}; glow: {e})")),
     }
 }

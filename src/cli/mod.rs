@@ -33,6 +33,16 @@ pub enum Command {
     Fairness(fairness::Args),
     /// Find the slices (single columns and pairs) where the model does worst.
     Slices(slices::Args),
+    /// Open the window on the given models (.onnx), datasets (.csv, .parquet, .arrow) and/or
+    /// workspace (.assay.json).
+    Open(OpenArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct OpenArgs {
+    /// Files to open.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
 }
 
 /// Where `--json` writes: a file path, or `-` for standard output.
@@ -60,6 +70,9 @@ pub fn run(command: Command) -> i32 {
         Command::Evaluate(args) => evaluate::run(args),
         Command::Fairness(args) => fairness::run(args),
         Command::Slices(args) => slices::run(args),
+        Command::Open(_) => Err(EngineError::usage(
+            "`assay open` needs the window; this build has no `gui` feature",
+        )),
     };
     match result {
         Ok(()) => 0,

@@ -30,20 +30,7 @@ pub fn fmt_opt(v: Option<f64>) -> String {
     v.map_or_else(|| "—".to_string(), |x| format!("{x:.4}"))
 }
 
-pub fn human_bytes(n: u64) -> String {
-    let units = ["B", "KB", "MB", "GB"];
-    let mut v = n as f64;
-    let mut u = 0;
-    while v >= 1024.0 && u < units.len() - 1 {
-        v /= 1024.0;
-        u += 1;
-    }
-    if u == 0 {
-        format!("{n} B")
-    } else {
-        format!("{v:.1} {}", units[u])
-    }
-}
+pub use crate::engine::human_bytes;
 
 /// Runs `work` with a progress bar on stderr when stderr is a terminal.
 pub fn with_progress<T: Send>(work: impl FnOnce(&Progress) -> Result<T> + Send) -> Result<T> {

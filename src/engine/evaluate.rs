@@ -290,11 +290,11 @@ pub fn evaluate(
                 eval.metrics = mc.metrics(None);
                 eval.confusion_matrix =
                     Some(mc.confusion(None).into_iter().map(|r| r.into_iter().map(|v| v as u64).collect()).collect());
-                for c in 0..k {
+                for (c, class) in classes.iter().enumerate() {
                     let clf = curves::binary_clf_curve(&mc.onehot[c], &mc.columns[c], &mc.orders[c]);
                     let mut roc = curves::roc_curve(&clf, true);
                     eval.curves.thinned |= thin_roc(&mut roc, opts.max_curve_points);
-                    eval.curves.roc_per_class.push((classes[c].clone(), roc));
+                    eval.curves.roc_per_class.push((class.clone(), roc));
                 }
                 let (ci, w) = bootstrap::intervals(y.len(), &opts.bootstrap, &boot_stage, |wt| mc.metrics(Some(wt)))?;
                 eval.ci = ci;

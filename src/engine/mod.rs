@@ -15,3 +15,19 @@ pub mod workspace;
 
 pub use error::{EngineError, ErrorKind, Result};
 pub use progress::Progress;
+
+/// A byte count for people: `512 B`, `1.5 KB`, `2.0 MB`.
+pub fn human_bytes(n: u64) -> String {
+    let units = ["B", "KB", "MB", "GB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u < units.len() - 1 {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", units[u])
+    }
+}

@@ -1,12 +1,310 @@
-//! The demo workspace: the sample models and datasets listed in
-//! `sample_models/manifest.json`, found next to the executable (release archive) or in the
-//! source tree.
+//! Workspaces: the models (versions) and datasets a review looks at, with their column roles,
+//! saved as a human-readable `*.assay.json` file (written atomically), and the demo workspace
+//! built from `sample_models/manifest.json`.
+//!
+//! Paths are absolute in memory and stored relative to the workspace file's folder when they
+//! lie inside it, so a workspace folder can be moved or shared.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::error::{EngineError, Result};
+use super::model::{plan_inputs, Elem, InputPlan, ModelInfo};
+
+/// One model of the workspace.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelEntry {
+    pub path: PathBuf,
+    /// Display name (defaults to the file stem).
+    pub label: String,
+    /// Columns feeding a single `[N, F]` input, in order; `None` uses the model's metadata.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub features: Option<Vec<String>>,
+}
+
+/// What a dataset is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum DatasetRole {
+    /// Labelled data the models are evaluated on.
+    #[default]
+    Evaluation,
+    /// The baseline for drift (usually the training data).
+    Reference,
+    /// Production data compared with the reference.
+    Current,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DatasetEntry {
+    pub path: PathBuf,
+    #[serde(default)]
+    pub role: DatasetRole,
+}
+
+/// Column roles of the workspace's datasets.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Roles {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub positive_class: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sensitive: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<String>,
+}
+
+/// Evaluation settings saved with the workspace.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Settings {
+    pub threshold: f64,
+    pub bootstrap: usize,
+    pub seed: u64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            threshold: 0.5,
+            bootstrap: 1000,
+            seed: 0,
+        }
+    }
+}
+
+/// A workspace as saved in `*.assay.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Workspace {
+    pub name: String,
+    #[serde(default)]
+    pub models: Vec<ModelEntry>,
+    #[serde(default)]
+    pub datasets: Vec<DatasetEntry>,
+    #[serde(default)]
+    pub roles: Roles,
+    #[serde(default)]
+    pub settings: Settings,
+}
+
+impl Default for Workspace {
+    fn default() -> Self {
+        Self {
+            name: "Untitled workspace".into(),
+            models: Vec::new(),
+            datasets: Vec::new(),
+            roles: Roles::default(),
+            settings: Settings::default(),
+        }
+    }
+}
+
+/// File name stem without extensions, for labels.
+pub fn stem(path: &Path) -> String {
+    path.file_stem().map_or_else(
+        || path.display().to_string(),
+        |s| s.to_string_lossy().into_owned(),
+    )
+}
+
+impl Workspace {
+    /// Reads a workspace file; relative paths are resolved against its folder.
+    pub fn load(path: &Path) -> Result<Workspace> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| EngineError::file(path, format!("cannot read: {e}")))?;
+        let mut ws: Workspace = serde_json::from_str(&text).map_err(|e| {
+            EngineError::file(
+                path,
+                format!(
+                    "not a valid Assay workspace (line {}, column {}): {e}",
+                    e.line(),
+                    e.column()
+                ),
+            )
+        })?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        for m in &mut ws.models {
+            m.path = base.join(&m.path);
+        }
+        for d in &mut ws.datasets {
+            d.path = base.join(&d.path);
+        }
+        Ok(ws)
+    }
+
+    /// Writes the workspace atomically (temporary file in the same folder, then rename).
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let base = path.parent().unwrap_or(Path::new("."));
+        let mut out = self.clone();
+        for m in &mut out.models {
+            m.path = relative_to(&m.path, base);
+        }
+        for d in &mut out.datasets {
+            d.path = relative_to(&d.path, base);
+        }
+        let text = serde_json::to_string_pretty(&out)
+            .map_err(|e| EngineError::internal(format!("workspace encoding failed: {e}")))?;
+        let tmp = path.with_extension("json.part");
+        std::fs::write(&tmp, text + "\n")
+            .and_then(|()| std::fs::rename(&tmp, path))
+            .map_err(|e| EngineError::file(path, format!("cannot write the workspace: {e}")))
+    }
+
+    pub fn add_model(&mut self, path: &Path) {
+        if !self.models.iter().any(|m| m.path == path) {
+            self.models.push(ModelEntry {
+                path: path.to_path_buf(),
+                label: stem(path),
+                features: None,
+            });
+        }
+    }
+
+    pub fn add_dataset(&mut self, path: &Path, role: DatasetRole) {
+        if !self.datasets.iter().any(|d| d.path == path) {
+            self.datasets.push(DatasetEntry {
+                path: path.to_path_buf(),
+                role,
+            });
+        }
+    }
+
+    /// The first dataset with this role.
+    pub fn dataset(&self, role: DatasetRole) -> Option<&DatasetEntry> {
+        self.datasets.iter().find(|d| d.role == role)
+    }
+}
+
+fn relative_to(path: &Path, base: &Path) -> PathBuf {
+    path.strip_prefix(base)
+        .map_or_else(|_| path.to_path_buf(), Path::to_path_buf)
+}
+
+/// One problem with the column roles, shown next to the offending column or role.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RoleIssue {
+    /// `target`, `features`, `sensitive`, `id`, `timestamp` or `positive_class`.
+    pub role: String,
+    pub column: Option<String>,
+    pub message: String,
+}
+
+/// A dataset column as the role check sees it.
+#[derive(Debug, Clone)]
+pub struct ColumnKind {
+    pub name: String,
+    pub numeric: bool,
+}
+
+/// Checks the roles of `model` against a dataset's columns, without reading any data: every
+/// named column exists, model inputs are fed by columns of a fitting type, the target is not
+/// also a feature.
+pub fn validate_roles(
+    entry: &ModelEntry,
+    model: &ModelInfo,
+    roles: &Roles,
+    columns: &[ColumnKind],
+) -> Vec<RoleIssue> {
+    let mut issues = Vec::new();
+    let find = |name: &str| columns.iter().find(|c| c.name == name);
+    let mut issue = |role: &str, column: Option<&str>, message: String| {
+        issues.push(RoleIssue {
+            role: role.into(),
+            column: column.map(str::to_string),
+            message,
+        });
+    };
+    match &roles.target {
+        None => issue("target", None, "choose the target (label) column".into()),
+        Some(t) if find(t).is_none() => {
+            issue(
+                "target",
+                Some(t),
+                format!("'{t}' is not a column of the dataset"),
+            );
+        }
+        Some(_) => {}
+    }
+    match plan_inputs(model, entry.features.as_deref()) {
+        Err(e) => issue("features", None, e.to_string()),
+        Ok(plan) => {
+            let wanted: Vec<(String, bool)> = match &plan {
+                InputPlan::Matrix { features, .. } => {
+                    features.iter().map(|f| (f.clone(), true)).collect()
+                }
+                InputPlan::PerColumn { inputs } => inputs
+                    .iter()
+                    .map(|(n, e)| (n.clone(), *e != Elem::String))
+                    .collect(),
+            };
+            for (name, numeric) in wanted {
+                match find(&name) {
+                    None => issue(
+                        "features",
+                        Some(&name),
+                        format!("the model needs column '{name}', which the dataset lacks"),
+                    ),
+                    Some(c) if numeric && !c.numeric => issue(
+                        "features",
+                        Some(&name),
+                        format!("'{name}' feeds a numeric model input but holds text"),
+                    ),
+                    Some(_) => {}
+                }
+                if roles.target.as_deref() == Some(name.as_str()) {
+                    issue(
+                        "target",
+                        Some(&name),
+                        format!("'{name}' is both the target and a model input"),
+                    );
+                }
+            }
+        }
+    }
+    let mut seen = BTreeSet::new();
+    for s in &roles.sensitive {
+        if !seen.insert(s) {
+            continue;
+        }
+        for part in s.split('+') {
+            if find(part).is_none() {
+                issue(
+                    "sensitive",
+                    Some(part),
+                    format!("'{part}' is not a column of the dataset"),
+                );
+            }
+        }
+    }
+    for (role, col) in [("id", &roles.id), ("timestamp", &roles.timestamp)] {
+        if let Some(c) = col {
+            if find(c).is_none() {
+                issue(
+                    role,
+                    Some(c),
+                    format!("'{c}' is not a column of the dataset"),
+                );
+            }
+        }
+    }
+    if let (Some(p), Some(classes)) = (&roles.positive_class, &model.declared_classes) {
+        if !classes.contains(p) {
+            issue(
+                "positive_class",
+                Some(p),
+                format!(
+                    "'{p}' is not a class of the model (classes: {})",
+                    classes.join(", ")
+                ),
+            );
+        }
+    }
+    issues
+}
 
 /// One model of the manifest with its dataset and column roles.
 #[derive(Debug, Clone, Deserialize)]
@@ -53,4 +351,44 @@ pub fn demo_entries() -> Result<Vec<DemoEntry>> {
         e.reference = e.reference.as_ref().map(|r| root.join(r));
     }
     Ok(entries)
+}
+
+/// The demo workspace: the Adult classifiers (all versions) on the held-out Adult data, with
+/// the reference and drifted current data, roles already mapped.
+pub fn demo_workspace() -> Result<Workspace> {
+    let entries = demo_entries()?;
+    let mut ws = Workspace {
+        name: "Demo — Adult income".into(),
+        ..Workspace::default()
+    };
+    let adult: Vec<&DemoEntry> = entries
+        .iter()
+        .filter(|e| e.target == "income_over_50k")
+        .collect();
+    let first = adult
+        .first()
+        .ok_or_else(|| EngineError::usage("the demo manifest lists no Adult model"))?;
+    for e in &adult {
+        ws.models.push(ModelEntry {
+            path: e.file.clone(),
+            label: format!("{} v{}", e.name, e.version),
+            features: Some(e.features.clone()),
+        });
+    }
+    ws.add_dataset(&first.data, DatasetRole::Evaluation);
+    if let Some(r) = &first.reference {
+        ws.add_dataset(r, DatasetRole::Reference);
+        let current = r.with_file_name("adult_current.csv");
+        if current.is_file() {
+            ws.add_dataset(&current, DatasetRole::Current);
+        }
+    }
+    ws.roles = Roles {
+        target: Some(first.target.clone()),
+        positive_class: first.positive_class.clone(),
+        sensitive: first.sensitive.clone(),
+        id: None,
+        timestamp: None,
+    };
+    Ok(ws)
 }

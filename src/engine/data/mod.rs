@@ -3,6 +3,7 @@
 //! targets (see [`extract`]).
 
 pub mod extract;
+pub mod summary;
 
 use std::path::{Path, PathBuf};
 
@@ -170,6 +171,8 @@ fn clean_polars(e: &PolarsError) -> String {
 pub struct ColumnInfo {
     pub name: String,
     pub dtype: String,
+    /// Numbers or booleans (can feed a numeric model input).
+    pub numeric: bool,
     pub missing: usize,
     pub unique: Option<usize>,
     pub min: Option<f64>,
@@ -202,6 +205,7 @@ pub fn inspect(ds: &Dataset) -> Result<DatasetInfo> {
         let mut info = ColumnInfo {
             name: col.name().to_string(),
             dtype: dtype.to_string(),
+            numeric: is_numeric(&dtype),
             missing: col.null_count(),
             unique,
             min: None,

@@ -47,12 +47,15 @@ pub fn replicate_weights(n: usize, seed: u64, r: usize) -> Vec<u32> {
 
 /// `[low, high]` per metric, for metrics defined in at least half the replicates.
 /// Returns the intervals and warnings about metrics undefined in some replicates.
+/// 95% intervals per metric name.
+pub type Intervals = BTreeMap<String, [f64; 2]>;
+
 pub fn intervals(
     n: usize,
     settings: &BootstrapSettings,
     progress: &Stage,
     metric: impl Fn(&[u32]) -> Metrics + Sync,
-) -> Result<(BTreeMap<String, [f64; 2]>, Vec<String>)> {
+) -> Result<(Intervals, Vec<String>)> {
     let reps = settings.resamples;
     if reps == 0 || n == 0 {
         return Ok((BTreeMap::new(), Vec::new()));

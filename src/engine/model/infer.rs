@@ -314,7 +314,7 @@ fn run_batch(
             ValueType::Tensor { ty, shape, .. } => {
                 let dims: &[i64] = shape;
                 let count: i64 = dims.iter().product();
-                let per_row = if n > 0 { count as usize / n } else { 0 };
+                let per_row = (count as usize).checked_div(n).unwrap_or(0);
                 let floaty = matches!(ty, TensorElementType::Float32 | TensorElementType::Float64);
                 if floaty
                     && dims.len() == 2

@@ -486,13 +486,10 @@ pub fn plan_inputs(info: &ModelInfo, features: Option<&[String]>) -> Result<Inpu
     }
     let mut inputs = Vec::new();
     for input in &info.inputs {
-        let ok_shape = match input.kind.shape() {
-            Some([_]) | None => true,
-            Some([_, Dim::Fixed(1)]) | Some([_, Dim::Unknown(_)]) | Some([_, Dim::Symbolic(_)]) => {
-                true
-            }
-            _ => false,
-        };
+        let ok_shape = matches!(
+            input.kind.shape(),
+            Some([_] | [_, Dim::Fixed(1) | Dim::Unknown(_) | Dim::Symbolic(_)]) | None
+        );
         match input.kind.element_type().and_then(Elem::from_name) {
             Some(elem) if ok_shape => inputs.push((input.name.clone(), elem)),
             _ => {

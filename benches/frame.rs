@@ -1,0 +1,120 @@
+//! Frame time of the window with a 1,000,000-row dataset loaded while a job runs: the Data
+//! page with the preview scrolled to the middle and a histogram shown, and an evaluation of
+//! the 1M rows (with 1,000 bootstrap resamples) running in the job runner the whole time.
+//!
+//! Measures the CPU side of each frame (the egui pass: layout of every visible widget, plus
+//! tessellation into triangles), which is what the UI thread does; GPU rendering happens on
+//! the GPU. Also measures cold start in-process (app construction + first frame).
+//! Prints medians, p95 and max. Run: `cargo bench --bench frame` (release profile).
+#![allow(clippy::expect_used, clippy::unwrap_used)] // a bench may panic on setup failures
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use assay::app::state::{Page, Slot};
+use assay::app::{AssayApp, Options};
+use egui_kittest::Harness;
+
+fn main() {
+    if std::env::args().all(|a| a != "--bench") {
+        // `cargo test --all-targets` runs benches once without `--bench`: nothing to measure.
+        return;
+    }
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir().expect("tmp");
+    let big = dir.path().join("adult_1m.csv");
+    tile(&root.join("sample_data/adult_eval.csv"), &big, 200);
+    let model = root.join("sample_models/adult_gbdt_v1.onnx");
+
+    let t0 = Instant::now();
+    let mut h = Harness::builder()
+        .with_size([1440.0, 900.0])
+        .build_eframe(|cc| {
+            AssayApp::new(
+                &cc.egui_ctx,
+                Options {
+                    paths: vec![model.clone()],
+                    settings_path: None,
+                },
+            )
+        });
+    let cold = t0.elapsed();
+
+    h.state_mut().state.workspace.roles.target = Some("income_over_50k".into());
+    assay::app::commands::open_paths(&mut h.state_mut().state, std::slice::from_ref(&big));
+    wait(
+        &mut h,
+        |s| s.datasets.values().all(|d| !matches!(d, Slot::Loading)) && !s.datasets.is_empty(),
+        120,
+    );
+    let s = &mut h.state_mut().state;
+    s.page = Page::Data;
+    s.selected_column = Some("age".into());
+    s.goto_row = Some(500_000);
+    wait(
+        &mut h,
+        |s| {
+            s.distributions
+                .values()
+                .all(|d| !matches!(d, Slot::Loading))
+        },
+        60,
+    );
+    assert!(
+        !h.state().state.jobs.is_idle(),
+        "the evaluation of 1M rows should still be running"
+    );
+
+    let mut times = Vec::new();
+    for i in 0..300 {
+        if i % 50 == 0 {
+            h.state_mut().state.goto_row = Some(1 + i * 3000);
+        }
+        let t = Instant::now();
+        h.step();
+        let out = h.output().shapes.clone();
+        let ppp = h.ctx.pixels_per_point();
+        let _ = h.ctx.tessellate(out, ppp);
+        times.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    let running = !h.state().state.jobs.is_idle();
+    times.sort_by(f64::total_cmp);
+    let q = |p: f64| times[((times.len() - 1) as f64 * p).round() as usize];
+    println!(
+        "frame (1M rows, Data page, evaluation job {}): median {:.2} ms, p95 {:.2} ms, max {:.2} ms over {} frames",
+        if running { "running" } else { "finished during the run" },
+        q(0.5),
+        q(0.95),
+        q(1.0),
+        times.len()
+    );
+    println!(
+        "cold start in-process (app + first frame): {:.0} ms",
+        cold.as_secs_f64() * 1000.0
+    );
+}
+
+fn wait(
+    h: &mut Harness<'_, AssayApp>,
+    done: impl Fn(&assay::app::state::State) -> bool,
+    secs: u64,
+) {
+    let start = Instant::now();
+    while !done(&h.state().state) {
+        h.step();
+        assert!(start.elapsed() < Duration::from_secs(secs), "timed out");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    h.step();
+}
+
+fn tile(src: &std::path::Path, dst: &std::path::Path, times: usize) {
+    let text = std::fs::read_to_string(src).expect("sample data");
+    let (header, body) = text.split_once('\n').expect("header");
+    let mut out = std::io::BufWriter::new(std::fs::File::create(dst).expect("create"));
+    writeln!(out, "{header}").expect("write");
+    for _ in 0..times {
+        out.write_all(body.as_bytes()).expect("write");
+    }
+}

@@ -1,0 +1,279 @@
+//! What the user can ask for (open files, save, evaluate, …) and the per-frame bookkeeping
+//! that turns finished jobs into cached results and starts the jobs the workspace needs.
+//! Every computation is an engine call made inside a job.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::engine::data::{self, summary};
+use crate::engine::evaluate::evaluate;
+use crate::engine::model::Model;
+use crate::engine::workspace::{DatasetRole, Workspace};
+use crate::engine::ErrorKind;
+
+use super::jobs::{JobKey, LoadedData, Output};
+use super::state::{Page, Slot, State};
+
+/// What kind of file a dropped or picked path is.
+enum FileKind {
+    Model,
+    Data,
+    Workspace,
+    Unknown,
+}
+
+fn kind_of(path: &Path) -> FileKind {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    if name.ends_with(".assay.json") {
+        return FileKind::Workspace;
+    }
+    match path
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .as_deref()
+    {
+        Some("onnx") => FileKind::Model,
+        Some("csv" | "tsv" | "txt" | "parquet" | "pq" | "arrow" | "ipc" | "feather") => {
+            FileKind::Data
+        }
+        _ => FileKind::Unknown,
+    }
+}
+
+/// Adds models and datasets to the workspace, or opens a workspace file.
+pub fn open_paths(state: &mut State, paths: &[PathBuf]) {
+    for path in paths {
+        match kind_of(path) {
+            FileKind::Model => {
+                state.workspace.add_model(path);
+                state.models.remove(path);
+                state.model_index = state
+                    .workspace
+                    .models
+                    .iter()
+                    .position(|m| &m.path == path)
+                    .unwrap_or(0);
+                state.dirty = true;
+            }
+            FileKind::Data => {
+                let role = guess_role(&state.workspace, path);
+                state.workspace.add_dataset(path, role);
+                state.datasets.remove(path);
+                state.dataset_index = state
+                    .workspace
+                    .datasets
+                    .iter()
+                    .position(|d| &d.path == path)
+                    .unwrap_or(0);
+                state.dirty = true;
+            }
+            FileKind::Workspace => match Workspace::load(path) {
+                Ok(ws) => set_workspace(state, ws, Some(path.clone())),
+                Err(e) => state.error(e.to_string()),
+            },
+            FileKind::Unknown => state.error(format!(
+                "{}: Assay opens ONNX models (.onnx), datasets (.csv, .tsv, .parquet, .arrow) and workspaces (.assay.json)",
+                path.display()
+            )),
+        }
+    }
+}
+
+fn guess_role(ws: &Workspace, path: &Path) -> DatasetRole {
+    let name = path.to_string_lossy().to_ascii_lowercase();
+    if ws.dataset(DatasetRole::Evaluation).is_none() {
+        DatasetRole::Evaluation
+    } else if name.contains("reference") || name.contains("train") {
+        DatasetRole::Reference
+    } else if name.contains("current") || name.contains("prod") {
+        DatasetRole::Current
+    } else {
+        DatasetRole::Evaluation
+    }
+}
+
+pub fn set_workspace(state: &mut State, ws: Workspace, path: Option<PathBuf>) {
+    state.live_threshold = ws.settings.threshold;
+    state.workspace = ws;
+    state.workspace_path = path;
+    state.model_index = 0;
+    state.dataset_index = 0;
+    state.selected_column = None;
+    state.dirty = false;
+    state.page = Page::Overview;
+}
+
+pub fn save_workspace(state: &mut State, path: &Path) -> bool {
+    match state.workspace.save(path) {
+        Ok(()) => {
+            state.workspace_path = Some(path.to_path_buf());
+            state.dirty = false;
+            true
+        }
+        Err(e) => {
+            state.error(e.to_string());
+            false
+        }
+    }
+}
+
+/// Collects finished jobs into the cache and starts what the workspace needs next: loading
+/// every model and dataset, then evaluating every model whose roles check out.
+pub fn sync(state: &mut State) {
+    for (key, result) in state.jobs.poll() {
+        let failed = |e: &crate::engine::EngineError| match e.kind() {
+            ErrorKind::Cancelled => "cancelled".to_string(),
+            _ => e.to_string(),
+        };
+        match (key, result) {
+            (JobKey::LoadModel(p), Ok(Output::Model(m))) => {
+                state.models.insert(p, Slot::Ready(m));
+            }
+            (JobKey::LoadData(p), Ok(Output::Data(d))) => {
+                state.datasets.insert(p, Slot::Ready(d));
+            }
+            (JobKey::Evaluate(k), Ok(Output::Evaluation(e))) => {
+                state.evaluations.insert(k, Slot::Ready(e));
+            }
+            (JobKey::Distribution(p, c), Ok(Output::Distribution(d))) => {
+                state.distributions.insert((p, c), Slot::Ready(d));
+            }
+            (key, Ok(_)) => state.error(format!("internal error: unexpected result for {key:?}")),
+            (key, Err(e)) => {
+                let text = failed(&e);
+                if e.kind() != ErrorKind::Cancelled {
+                    state.error(text.clone());
+                }
+                match key {
+                    JobKey::LoadModel(p) => {
+                        state.models.insert(p, Slot::Failed(text));
+                    }
+                    JobKey::LoadData(p) => {
+                        state.datasets.insert(p, Slot::Failed(text));
+                    }
+                    JobKey::Evaluate(k) => {
+                        state.evaluations.insert(k, Slot::Failed(text));
+                    }
+                    JobKey::Distribution(p, c) => {
+                        state.distributions.insert((p, c), Slot::Failed(text));
+                    }
+                }
+            }
+        }
+    }
+    let model_paths: Vec<PathBuf> = state
+        .workspace
+        .models
+        .iter()
+        .map(|m| m.path.clone())
+        .collect();
+    for path in model_paths {
+        if !state.models.contains_key(&path) {
+            state.models.insert(path.clone(), Slot::Loading);
+            let p = path.clone();
+            state.jobs.spawn(
+                JobKey::LoadModel(path.clone()),
+                format!("Loading {}", file_name(&path)),
+                move |progress| {
+                    progress.set(0.0, &format!("reading {}", file_name(&p)));
+                    let model = Model::load(&p)?;
+                    model.validate()?;
+                    Ok(Output::Model(Arc::new(model)))
+                },
+            );
+        }
+    }
+    let data_paths: Vec<PathBuf> = state
+        .workspace
+        .datasets
+        .iter()
+        .map(|d| d.path.clone())
+        .collect();
+    for path in data_paths {
+        if !state.datasets.contains_key(&path) {
+            state.datasets.insert(path.clone(), Slot::Loading);
+            let p = path.clone();
+            state.jobs.spawn(
+                JobKey::LoadData(path.clone()),
+                format!("Loading {}", file_name(&path)),
+                move |progress| {
+                    let ds = data::load(&p, progress)?;
+                    progress.set(0.9, "summarising columns");
+                    let info = data::inspect(&ds)?;
+                    progress.check()?;
+                    Ok(Output::Data(Arc::new(LoadedData { ds, info })))
+                },
+            );
+        }
+    }
+    let entries = state.workspace.models.clone();
+    for entry in entries {
+        request_evaluation(state, &entry);
+    }
+}
+
+/// Starts the evaluation of `entry` when its inputs are ready, its roles check out and it is
+/// not cached yet.
+pub fn request_evaluation(state: &mut State, entry: &crate::engine::workspace::ModelEntry) {
+    let Some((key, opts)) = state.eval_key(entry) else {
+        return;
+    };
+    if state.evaluations.contains_key(&key) || !state.role_issues(entry).is_empty() {
+        return;
+    }
+    let (Some(model), Some(data)) = (
+        state.model(&entry.path).cloned(),
+        state.eval_data_path().and_then(|p| state.data(p)).cloned(),
+    ) else {
+        return;
+    };
+    state.evaluations.insert(key.clone(), Slot::Loading);
+    state.jobs.spawn(
+        JobKey::Evaluate(key),
+        format!("Evaluating {}", entry.label),
+        move |progress| {
+            let eval = evaluate(&model, &data.ds, &opts, progress)?;
+            Ok(Output::Evaluation(Arc::new(eval)))
+        },
+    );
+}
+
+/// Starts computing the distribution of `column` of the dataset at `path` unless cached.
+pub fn request_distribution(state: &mut State, path: &Path, column: &str) {
+    let key = (path.to_path_buf(), column.to_string());
+    if state.distributions.contains_key(&key) {
+        return;
+    }
+    let Some(data) = state.data(path).cloned() else {
+        return;
+    };
+    state.distributions.insert(key.clone(), Slot::Loading);
+    let c = column.to_string();
+    state.jobs.spawn(
+        JobKey::Distribution(key.0, key.1),
+        format!("Summarising {column}"),
+        move |_| {
+            let d = summary::distribution(&data.ds, &c, 30)?;
+            Ok(Output::Distribution(Arc::new(d)))
+        },
+    );
+}
+
+/// Drops cached evaluations that failed, so they are tried again.
+pub fn retry_failed(state: &mut State) {
+    state
+        .evaluations
+        .retain(|_, s| !matches!(s, Slot::Failed(_)));
+    state.models.retain(|_, s| !matches!(s, Slot::Failed(_)));
+    state.datasets.retain(|_, s| !matches!(s, Slot::Failed(_)));
+}
+
+pub fn file_name(path: &Path) -> String {
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
+}

@@ -1,0 +1,280 @@
+//! Data: pick a dataset, see its schema with roles, scroll a virtualised preview (only the
+//! visible rows are read, so 1,000,000 rows scroll smoothly) and the distribution of the
+//! selected column.
+
+use eframe::egui::{self, RichText};
+use egui_extras::{Column, TableBuilder};
+
+use crate::app::commands::{file_name, request_distribution};
+use crate::app::state::{Slot, State};
+use crate::app::widgets::cards::fmt;
+use crate::app::widgets::plots;
+use crate::app::widgets::theme::Palette;
+use crate::engine::data::summary::{cell_text, Distribution};
+
+pub fn data_ui(ui: &mut egui::Ui, state: &mut State) {
+    let pal = Palette::of(ui);
+    ui.heading("Data");
+    if state.workspace.datasets.is_empty() {
+        ui.label("No dataset yet: open a .csv, .parquet or .arrow file (Ctrl+O) or drop it onto the window.");
+        return;
+    }
+    if state.dataset_index >= state.workspace.datasets.len() {
+        state.dataset_index = 0;
+    }
+    ui.horizontal(|ui| {
+        let label = ui.label("Dataset");
+        let current = file_name(&state.workspace.datasets[state.dataset_index].path);
+        egui::ComboBox::from_id_salt("data_pick")
+            .selected_text(current)
+            .show_ui(ui, |ui| {
+                for (i, d) in state.workspace.datasets.iter().enumerate() {
+                    let label = format!(
+                        "{} ({})",
+                        file_name(&d.path),
+                        super::overview::role_name(d.role)
+                    );
+                    if ui
+                        .selectable_label(i == state.dataset_index, label)
+                        .clicked()
+                    {
+                        state.dataset_index = i;
+                        state.selected_column = None;
+                    }
+                }
+            })
+            .response
+            .labelled_by(label.id);
+    });
+    let path = state.workspace.datasets[state.dataset_index].path.clone();
+    let data = match state.datasets.get(&path) {
+        Some(Slot::Ready(d)) => d.clone(),
+        Some(Slot::Failed(e)) => {
+            ui.colored_label(pal.bad, e);
+            return;
+        }
+        _ => {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.label(format!("loading {}", file_name(&path)));
+            });
+            return;
+        }
+    };
+    let info = &data.info;
+    ui.label(
+        RichText::new(format!(
+            "{} rows × {} columns · {} · sha256 {}",
+            info.rows,
+            info.columns.len(),
+            crate::engine::human_bytes(info.file_size),
+            info.sha256
+        ))
+        .small()
+        .color(pal.muted),
+    );
+    ui.add_space(6.0);
+    let roles = state.workspace.roles.clone();
+    let role_of = |c: &str| -> String {
+        let models = &state.workspace.models;
+        let mut r = Vec::new();
+        if roles.target.as_deref() == Some(c) {
+            r.push("target");
+        }
+        if roles.sensitive.iter().any(|s| s == c) {
+            r.push("sensitive");
+        }
+        if roles.id.as_deref() == Some(c) {
+            r.push("id");
+        }
+        if roles.timestamp.as_deref() == Some(c) {
+            r.push("timestamp");
+        }
+        if r.is_empty()
+            && models.iter().any(|m| {
+                m.features
+                    .as_ref()
+                    .is_some_and(|f| f.iter().any(|x| x == c))
+            })
+        {
+            r.push("feature");
+        }
+        r.join(", ")
+    };
+    let role_text: Vec<String> = info.columns.iter().map(|c| role_of(&c.name)).collect();
+    let h = ui.available_height();
+    ui.horizontal_top(|ui| {
+        ui.set_height(h);
+        ui.vertical(|ui| {
+            ui.set_width(ui.available_width() * 0.55);
+            ui.strong("Schema");
+            ui.push_id("schema", |ui| {
+                TableBuilder::new(ui)
+                    .striped(true)
+                    .max_scroll_height(h * 0.45)
+                    .sense(egui::Sense::click())
+                    .column(Column::auto().at_least(120.0))
+                    .columns(Column::auto().at_least(56.0), 7)
+                    .header(20.0, |mut header| {
+                        for t in [
+                            "column", "dtype", "role", "missing", "unique", "min", "max", "mean",
+                        ] {
+                            header.col(|ui| {
+                                ui.strong(t);
+                            });
+                        }
+                    })
+                    .body(|body| {
+                        body.rows(20.0, info.columns.len(), |mut row| {
+                            let ri = row.index();
+                            let c = &info.columns[ri];
+                            let selected =
+                                state.selected_column.as_deref() == Some(c.name.as_str());
+                            row.set_selected(selected);
+                            row.col(|ui| {
+                                ui.label(&c.name);
+                            });
+                            row.col(|ui| {
+                                ui.label(RichText::new(&c.dtype).color(pal.muted));
+                            });
+                            row.col(|ui| {
+                                ui.label(&role_text[ri]);
+                            });
+                            row.col(|ui| {
+                                if c.missing > 0 {
+                                    ui.colored_label(pal.warn, c.missing.to_string());
+                                } else {
+                                    ui.label("0");
+                                }
+                            });
+                            row.col(|ui| {
+                                ui.label(c.unique.map_or("—".into(), |u| u.to_string()));
+                            });
+                            for v in [c.min, c.max, c.mean] {
+                                row.col(|ui| {
+                                    ui.label(fmt(v));
+                                });
+                            }
+                            if row.response().clicked() {
+                                state.selected_column = Some(c.name.clone());
+                            }
+                        });
+                    });
+            });
+            ui.add_space(8.0);
+            ui.horizontal(|ui| {
+                ui.strong(format!("Preview ({} rows)", info.rows));
+                let label = ui.label("Go to row");
+                let resp = ui
+                    .add(egui::TextEdit::singleline(state.goto_text()).desired_width(80.0))
+                    .labelled_by(label.id);
+                if resp.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)) {
+                    // Out-of-range or non-numeric input clamps to the nearest row.
+                    let r = state.goto_text().trim().parse::<usize>().unwrap_or(1);
+                    state.goto_row = Some(r.clamp(1, info.rows));
+                }
+            });
+            let goto = state.goto_row.take();
+            ui.push_id("preview", |ui| {
+                let cols = info.columns.len();
+                egui::ScrollArea::horizontal().show(ui, |ui| {
+                    let mut table = TableBuilder::new(ui).striped(true);
+                    if let Some(r) = goto {
+                        table = table.scroll_to_row(r - 1, Some(egui::Align::TOP));
+                    }
+                    table
+                        .column(Column::exact(64.0))
+                        .columns(Column::auto().at_least(70.0).clip(true), cols)
+                        .header(20.0, |mut header| {
+                            header.col(|ui| {
+                                ui.label(RichText::new("row").color(pal.muted));
+                            });
+                            for c in &info.columns {
+                                header.col(|ui| {
+                                    ui.strong(&c.name);
+                                });
+                            }
+                        })
+                        .body(|body| {
+                            body.rows(18.0, info.rows, |mut row| {
+                                let i = row.index();
+                                row.col(|ui| {
+                                    ui.label(RichText::new((i + 1).to_string()).color(pal.muted));
+                                });
+                                for j in 0..cols {
+                                    row.col(|ui| {
+                                        ui.label(cell_text(&data.ds, i, j));
+                                    });
+                                }
+                            });
+                        });
+                });
+            });
+        });
+        ui.separator();
+        ui.vertical(|ui| {
+            column_ui(ui, state, &path);
+        });
+    });
+}
+
+fn column_ui(ui: &mut egui::Ui, state: &mut State, path: &std::path::Path) {
+    let pal = Palette::of(ui);
+    let Some(column) = state.selected_column.clone() else {
+        ui.label(
+            RichText::new("Select a column in the schema to see its distribution.")
+                .color(pal.muted),
+        );
+        return;
+    };
+    ui.strong(&column);
+    request_distribution(state, path, &column);
+    let h = plots::plot_height(state.presentation);
+    match state
+        .distributions
+        .get(&(path.to_path_buf(), column.clone()))
+    {
+        Some(Slot::Ready(d)) => match d.as_ref() {
+            Distribution::Numeric {
+                edges,
+                counts,
+                missing,
+            } => {
+                plots::histogram(
+                    ui,
+                    "col_hist",
+                    &[("rows", counts, pal.series[0])],
+                    edges,
+                    &column,
+                    None,
+                    h,
+                );
+                ui.label(
+                    RichText::new(format!("{missing} missing or non-finite"))
+                        .small()
+                        .color(pal.muted),
+                );
+            }
+            Distribution::Categorical {
+                categories,
+                other,
+                missing,
+            } => {
+                plots::category_bars(ui, "col_bars", categories, h);
+                ui.label(
+                    RichText::new(format!(
+                        "{other} rows in other categories · {missing} missing"
+                    ))
+                    .small()
+                    .color(pal.muted),
+                );
+            }
+        },
+        Some(Slot::Failed(e)) => {
+            ui.colored_label(pal.bad, e);
+        }
+        _ => {
+            ui.spinner();
+        }
+    }
+}

@@ -1,0 +1,6 @@
+//! One file per page; each draws from `State` and engine results and never computes.
+
+pub mod data;
+pub mod evaluate;
+pub mod overview;
+pub mod roadmap;

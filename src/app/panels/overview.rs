@@ -1,0 +1,411 @@
+//! Overview: the workspace's models and datasets, the column-role mapping (validated live
+//! against each model's inputs) and a headline table of every model's evaluation.
+
+use eframe::egui::{self, RichText};
+
+use crate::app::commands::file_name;
+use crate::app::state::{Page, Slot, State};
+use crate::app::widgets::cards::fmt;
+use crate::app::widgets::theme::Palette;
+use crate::engine::evaluate::Task;
+use crate::engine::workspace::DatasetRole;
+
+pub fn overview_ui(ui: &mut egui::Ui, state: &mut State) {
+    let pal = Palette::of(ui);
+    ui.heading(&state.workspace.name);
+    ui.label(
+        RichText::new(
+            "Models and datasets of this review, their column roles, and how every model does on the evaluation data.",
+        )
+        .color(pal.muted),
+    );
+    ui.add_space(8.0);
+    results_table(ui, state);
+    ui.add_space(12.0);
+    ui.columns(2, |cols| {
+        models_ui(&mut cols[0], state);
+        datasets_ui(&mut cols[1], state);
+    });
+    ui.add_space(12.0);
+    roles_ui(ui, state);
+}
+
+fn results_table(ui: &mut egui::Ui, state: &mut State) {
+    let pal = Palette::of(ui);
+    ui.strong("Evaluation summary");
+    let entries = state.workspace.models.clone();
+    if entries.is_empty() {
+        ui.label("No model yet: open an .onnx file (Ctrl+O) or drop it onto the window.");
+        return;
+    }
+    let mut open_eval = None;
+    egui::Grid::new("overview_results")
+        .striped(true)
+        .spacing([24.0, 6.0])
+        .show(ui, |ui| {
+            for h in [
+                "model",
+                "task",
+                "rows",
+                "headline",
+                "95% CI",
+                "accuracy / MAE",
+                "",
+            ] {
+                ui.label(RichText::new(h).color(pal.muted));
+            }
+            ui.end_row();
+            for (i, entry) in entries.iter().enumerate() {
+                ui.label(RichText::new(&entry.label).strong());
+                match state.evaluation(entry) {
+                    Some(Slot::Ready(ev)) => {
+                        let (task, key, second) = match ev.task {
+                            Task::BinaryClassification => ("binary", "roc_auc", "accuracy"),
+                            Task::MulticlassClassification => ("multiclass", "roc_auc", "accuracy"),
+                            Task::Regression => ("regression", "r2", "mae"),
+                        };
+                        ui.label(task);
+                        ui.label(ev.n.to_string());
+                        let name = if key == "r2" { "R²" } else { "ROC AUC" };
+                        ui.label(format!("{name} {}", fmt(ev.metrics.get(key))));
+                        ui.label(ev.ci.get(key).map_or("—".into(), |[l, h]| {
+                            format!("{} – {}", fmt(Some(*l)), fmt(Some(*h)))
+                        }));
+                        ui.label(fmt(ev.metrics.get(second)));
+                        if ui
+                            .button("Open")
+                            .on_hover_text("Show this model on the Evaluate page")
+                            .clicked()
+                        {
+                            open_eval = Some(i);
+                        }
+                    }
+                    Some(Slot::Loading) => {
+                        ui.label("…");
+                        ui.spinner();
+                        ui.label("evaluating");
+                        ui.label("");
+                        ui.label("");
+                        ui.label("");
+                    }
+                    Some(Slot::Failed(e)) => {
+                        ui.label("—");
+                        ui.label("");
+                        ui.colored_label(pal.bad, "failed");
+                        ui.label("").on_hover_text(e.as_str());
+                        ui.label(RichText::new(short(e)).color(pal.bad))
+                            .on_hover_text(e.as_str());
+                        ui.label("");
+                    }
+                    None => {
+                        let issues = state.role_issues(entry);
+                        ui.label("—");
+                        ui.label("");
+                        if issues.is_empty() {
+                            ui.label("waiting for files");
+                        } else {
+                            ui.colored_label(pal.warn, "check the roles below");
+                        }
+                        ui.label("");
+                        ui.label("");
+                        ui.label("");
+                    }
+                }
+                ui.end_row();
+            }
+        });
+    if let Some(i) = open_eval {
+        state.model_index = i;
+        state.page = Page::Evaluate;
+    }
+}
+
+fn short(s: &str) -> String {
+    let mut t: String = s.chars().take(60).collect();
+    if s.chars().count() > 60 {
+        t.push('…');
+    }
+    t
+}
+
+fn models_ui(ui: &mut egui::Ui, state: &mut State) {
+    let pal = Palette::of(ui);
+    ui.strong("Models");
+    let mut remove = None;
+    for (i, entry) in state.workspace.models.iter().enumerate() {
+        egui::Frame::new()
+            .fill(pal.card)
+            .corner_radius(6.0)
+            .inner_margin(8)
+            .show(ui, |ui| {
+                ui.set_width(ui.available_width());
+                ui.horizontal(|ui| {
+                    ui.label(RichText::new(&entry.label).strong());
+                    ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                        if ui
+                            .small_button("×")
+                            .on_hover_text("Remove from the workspace")
+                            .clicked()
+                        {
+                            remove = Some(i);
+                        }
+                    });
+                });
+                match state.models.get(&entry.path) {
+                    Some(Slot::Ready(m)) => {
+                        let info = &m.info;
+                        ui.label(
+                            RichText::new(format!(
+                                "{} · {} · {} inputs, {} outputs · sha256 {}…",
+                                file_name(&info.path),
+                                crate::engine::human_bytes(info.file_size),
+                                info.inputs.len(),
+                                info.outputs.len(),
+                                &info.sha256[..12.min(info.sha256.len())]
+                            ))
+                            .small()
+                            .color(pal.muted),
+                        );
+                        let producer = format!("{} {}", info.producer_name, info.producer_version);
+                        ui.label(
+                            RichText::new(format!("producer {producer}"))
+                                .small()
+                                .color(pal.muted),
+                        );
+                    }
+                    Some(Slot::Loading) | None => {
+                        ui.horizontal(|ui| {
+                            ui.spinner();
+                            ui.label(file_name(&entry.path));
+                        });
+                    }
+                    Some(Slot::Failed(e)) => {
+                        ui.colored_label(pal.bad, e);
+                    }
+                }
+            });
+    }
+    if let Some(i) = remove {
+        state.workspace.models.remove(i);
+        state.model_index = 0;
+        state.dirty = true;
+    }
+}
+
+fn datasets_ui(ui: &mut egui::Ui, state: &mut State) {
+    let pal = Palette::of(ui);
+    ui.strong("Datasets");
+    let mut remove = None;
+    let mut changed = false;
+    let n = state.workspace.datasets.len();
+    for i in 0..n {
+        let path = state.workspace.datasets[i].path.clone();
+        egui::Frame::new()
+            .fill(pal.card)
+            .corner_radius(6.0)
+            .inner_margin(8)
+            .show(ui, |ui| {
+                ui.set_width(ui.available_width());
+                ui.horizontal(|ui| {
+                    let name = ui.label(RichText::new(file_name(&path)).strong());
+                    let role = &mut state.workspace.datasets[i].role;
+                    egui::ComboBox::from_id_salt(("dataset_role", i))
+                        .selected_text(role_name(*role))
+                        .show_ui(ui, |ui| {
+                            for r in [
+                                DatasetRole::Evaluation,
+                                DatasetRole::Reference,
+                                DatasetRole::Current,
+                            ] {
+                                changed |= ui.selectable_value(role, r, role_name(r)).changed();
+                            }
+                        })
+                        .response
+                        .labelled_by(name.id);
+                    ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                        if ui
+                            .small_button("×")
+                            .on_hover_text("Remove from the workspace")
+                            .clicked()
+                        {
+                            remove = Some(i);
+                        }
+                    });
+                });
+                match state.datasets.get(&path) {
+                    Some(Slot::Ready(d)) => {
+                        ui.label(
+                            RichText::new(format!(
+                                "{} rows × {} columns · {} · sha256 {}…",
+                                d.info.rows,
+                                d.info.columns.len(),
+                                crate::engine::human_bytes(d.info.file_size),
+                                &d.info.sha256[..12.min(d.info.sha256.len())]
+                            ))
+                            .small()
+                            .color(pal.muted),
+                        );
+                    }
+                    Some(Slot::Loading) | None => {
+                        ui.horizontal(|ui| {
+                            ui.spinner();
+                            ui.label("loading");
+                        });
+                    }
+                    Some(Slot::Failed(e)) => {
+                        ui.colored_label(pal.bad, e);
+                    }
+                }
+            });
+    }
+    if let Some(i) = remove {
+        state.workspace.datasets.remove(i);
+        state.dataset_index = 0;
+        changed = true;
+    }
+    if changed {
+        state.dirty = true;
+    }
+}
+
+pub fn role_name(r: DatasetRole) -> &'static str {
+    match r {
+        DatasetRole::Evaluation => "evaluation",
+        DatasetRole::Reference => "reference",
+        DatasetRole::Current => "current",
+    }
+}
+
+/// The column-role editor, with each problem shown next to the role it concerns.
+fn roles_ui(ui: &mut egui::Ui, state: &mut State) {
+    let pal = Palette::of(ui);
+    ui.strong("Column roles (evaluation dataset)");
+    let Some(data) = state.eval_data_path().and_then(|p| state.data(p)).cloned() else {
+        ui.label("Add an evaluation dataset to map its columns.");
+        return;
+    };
+    let columns: Vec<String> = data.info.columns.iter().map(|c| c.name.clone()).collect();
+    let issues: Vec<_> = state
+        .workspace
+        .models
+        .iter()
+        .flat_map(|m| {
+            state
+                .role_issues(m)
+                .into_iter()
+                .map(move |i| (m.label.clone(), i))
+        })
+        .collect();
+    let show_issues = |ui: &mut egui::Ui, role: &str| {
+        for (model, issue) in issues.iter().filter(|(_, i)| i.role == role) {
+            ui.colored_label(pal.bad, format!("{model}: {}", issue.message));
+        }
+    };
+    let mut features_changed = false;
+    let roles = &mut state.workspace.roles;
+    let before = roles.clone();
+    egui::Grid::new("roles").num_columns(3).spacing([16.0, 8.0]).show(ui, |ui| {
+        let l = ui.label("Target");
+        optional_combo(ui, l.id, "role_target", &mut roles.target, &columns, false);
+        ui.vertical(|ui| show_issues(ui, "target"));
+        ui.end_row();
+
+        ui.label("Positive class");
+        ui.horizontal(|ui| {
+            let mut text = roles.positive_class.clone().unwrap_or_default();
+            if ui
+                .add(egui::TextEdit::singleline(&mut text).desired_width(80.0).hint_text("auto"))
+                .on_hover_text("Binary classifiers: the class whose probability is the score (default: the model's metadata, else the second class)")
+                .changed()
+            {
+                roles.positive_class = (!text.trim().is_empty()).then(|| text.trim().to_string());
+            }
+        });
+        ui.vertical(|ui| show_issues(ui, "positive_class"));
+        ui.end_row();
+
+        ui.label("Sensitive attributes");
+        ui.horizontal_wrapped(|ui| {
+            ui.set_max_width(520.0);
+            for c in &columns {
+                let mut on = roles.sensitive.contains(c);
+                if ui.checkbox(&mut on, c).changed() {
+                    if on {
+                        roles.sensitive.push(c.clone());
+                    } else {
+                        roles.sensitive.retain(|s| s != c);
+                    }
+                }
+            }
+        });
+        ui.vertical(|ui| show_issues(ui, "sensitive"));
+        ui.end_row();
+
+        let l = ui.label("Row id");
+        optional_combo(ui, l.id, "role_id", &mut roles.id, &columns, true);
+        ui.vertical(|ui| show_issues(ui, "id"));
+        ui.end_row();
+
+        let l = ui.label("Timestamp");
+        optional_combo(ui, l.id, "role_ts", &mut roles.timestamp, &columns, true);
+        ui.vertical(|ui| show_issues(ui, "timestamp"));
+        ui.end_row();
+
+        ui.label("Features");
+        ui.vertical(|ui| {
+            for (i, m) in state.workspace.models.iter_mut().enumerate() {
+                ui.horizontal(|ui| {
+                    let label = ui.label(RichText::new(&m.label).small());
+                    let mut text = m.features.as_ref().map_or_else(String::new, |f| f.join(", "));
+                    let edit = egui::TextEdit::singleline(&mut text)
+                        .id_salt(("features", i))
+                        .desired_width(420.0)
+                        .hint_text("from the model's metadata");
+                    if ui
+                        .add(edit)
+                        .labelled_by(label.id)
+                        .on_hover_text("Columns feeding the model's [N, F] input, in order, comma-separated; empty uses the model's `features` metadata")
+                        .changed()
+                    {
+                        let list: Vec<String> = text
+                            .split(',')
+                            .map(|c| c.trim().to_string())
+                            .filter(|c| !c.is_empty())
+                            .collect();
+                        m.features = (!list.is_empty()).then_some(list);
+                        features_changed = true;
+                    }
+                });
+            }
+        });
+        ui.vertical(|ui| show_issues(ui, "features"));
+        ui.end_row();
+    });
+    if state.workspace.roles != before || features_changed {
+        state.dirty = true;
+    }
+}
+
+fn optional_combo(
+    ui: &mut egui::Ui,
+    label: egui::Id,
+    id: &str,
+    value: &mut Option<String>,
+    columns: &[String],
+    allow_none: bool,
+) {
+    let text = value.clone().unwrap_or_else(|| "(none)".into());
+    egui::ComboBox::from_id_salt(id)
+        .selected_text(text)
+        .width(180.0)
+        .show_ui(ui, |ui| {
+            if allow_none {
+                ui.selectable_value(value, None, "(none)");
+            }
+            for c in columns {
+                ui.selectable_value(value, Some(c.clone()), c);
+            }
+        })
+        .response
+        .labelled_by(label);
+}

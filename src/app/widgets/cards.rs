@@ -1,0 +1,57 @@
+//! Metric cards: a name, a big number, its 95% interval and a hint.
+
+use eframe::egui::{self, RichText};
+
+use super::theme::{self, Palette};
+
+/// Formats a metric for display; `None` (undefined) is a dash.
+pub fn fmt(v: Option<f64>) -> String {
+    match v {
+        Some(x) if x.is_finite() => {
+            if x.abs() >= 1000.0 {
+                format!("{x:.1}")
+            } else {
+                format!("{x:.3}")
+            }
+        }
+        Some(x) => format!("{x}"),
+        None => "—".into(),
+    }
+}
+
+pub fn metric_card(
+    ui: &mut egui::Ui,
+    name: &str,
+    value: Option<f64>,
+    ci: Option<[f64; 2]>,
+    hint: &str,
+    presentation: bool,
+) {
+    let pal = Palette::of(ui);
+    egui::Frame::new()
+        .fill(pal.card)
+        .corner_radius(6.0)
+        .inner_margin(egui::Margin::symmetric(12, 8))
+        .show(ui, |ui| {
+            ui.set_width(theme::CARD_WIDTH * if presentation { 1.25 } else { 1.0 });
+            ui.vertical(|ui| {
+                ui.label(RichText::new(name).color(pal.muted));
+                ui.label(
+                    RichText::new(fmt(value))
+                        .font(theme::big(presentation))
+                        .strong(),
+                );
+                let ci_text = match ci {
+                    Some([lo, hi]) => format!("95% CI {} – {}", fmt(Some(lo)), fmt(Some(hi))),
+                    None => "no interval".into(),
+                };
+                ui.label(RichText::new(ci_text).small().color(pal.muted));
+            });
+        })
+        .response
+        .on_hover_text(match (value, ci) {
+            (Some(v), Some([lo, hi])) => format!("{hint} = {v:.6}\n95% CI [{lo:.6}, {hi:.6}]"),
+            (Some(v), None) => format!("{hint} = {v:.6}"),
+            (None, _) => format!("{hint}: undefined for this data"),
+        });
+}

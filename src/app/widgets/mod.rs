@@ -1,0 +1,5 @@
+//! Reusable drawing pieces: theme, metric cards, plots.
+
+pub mod cards;
+pub mod plots;
+pub mod theme;

@@ -1,0 +1,390 @@
+//! Plots drawn from engine results (egui_plot, plus a painted confusion matrix). Every plot
+//! shows exact values on hover; nothing here computes a statistic.
+
+use eframe::egui::{self, Color32, RichText, Sense, Stroke};
+use egui_plot::{Bar, BarChart, HoverPosition, Legend, Line, LineStyle, Plot, PlotPoints, Points};
+
+use super::theme::Palette;
+
+pub fn plot_height(presentation: bool) -> f32 {
+    if presentation {
+        330.0
+    } else {
+        250.0
+    }
+}
+
+fn base(id: &str, height: f32, x: &str, y: &str) -> Plot<'static> {
+    Plot::new(id.to_string())
+        .height(height)
+        .allow_scroll(false)
+        .allow_zoom(false)
+        .allow_drag(false)
+        .allow_boxed_zoom(false)
+        .x_axis_label(x.to_string())
+        .y_axis_label(y.to_string())
+        .legend(Legend::default().position(egui_plot::Corner::RightBottom))
+}
+
+fn xy(x: &[f64], y: &[f64]) -> PlotPoints<'static> {
+    x.iter().zip(y).map(|(&a, &b)| [a, b]).collect()
+}
+
+fn unit_diagonal(ui: &egui::Ui) -> Line<'static> {
+    Line::new("chance", xy(&[0.0, 1.0], &[0.0, 1.0]))
+        .color(Palette::of(ui).muted)
+        .style(LineStyle::dashed_loose())
+        .allow_hover(false)
+}
+
+/// A curve with a name, e.g. "ROC (AUC 0.873)".
+pub struct Curve<'a> {
+    pub name: String,
+    pub x: &'a [f64],
+    pub y: &'a [f64],
+}
+
+/// ROC curves with the chance diagonal; `marker` is the operating point (FPR, TPR).
+pub fn roc(ui: &mut egui::Ui, id: &str, curves: &[Curve], marker: Option<[f64; 2]>, h: f32) {
+    let pal = Palette::of(ui);
+    let diag = unit_diagonal(ui);
+    base(id, h, "false positive rate", "true positive rate")
+        .include_x(0.0)
+        .include_x(1.0)
+        .include_y(0.0)
+        .include_y(1.0)
+        .label_formatter(|hover: &HoverPosition| match hover {
+            HoverPosition::NearDataPoint {
+                plot_name,
+                position,
+                ..
+            } => Some(format!(
+                "{plot_name}\nFPR {:.4}\nTPR {:.4}",
+                position.x, position.y
+            )),
+            HoverPosition::Elsewhere { .. } => None,
+        })
+        .show(ui, |p| {
+            p.add(diag);
+            for (i, c) in curves.iter().enumerate() {
+                p.add(
+                    Line::new(c.name.clone(), xy(c.x, c.y))
+                        .color(pal.series[i % 6])
+                        .width(2.0),
+                );
+            }
+            if let Some(m) = marker {
+                p.add(
+                    Points::new("operating point", vec![m])
+                        .radius(5.0)
+                        .color(pal.warn),
+                );
+            }
+        });
+}
+
+/// Precision–recall curve with the positive rate as the no-skill line.
+pub fn pr(
+    ui: &mut egui::Ui,
+    id: &str,
+    curve: &Curve,
+    base_rate: f64,
+    marker: Option<[f64; 2]>,
+    h: f32,
+) {
+    let pal = Palette::of(ui);
+    base(id, h, "recall", "precision")
+        .include_x(0.0)
+        .include_x(1.0)
+        .include_y(0.0)
+        .include_y(1.0)
+        .label_formatter(|hover: &HoverPosition| match hover {
+            HoverPosition::NearDataPoint {
+                plot_name,
+                position,
+                ..
+            } => Some(format!(
+                "{plot_name}\nrecall {:.4}\nprecision {:.4}",
+                position.x, position.y
+            )),
+            HoverPosition::Elsewhere { .. } => None,
+        })
+        .show(ui, |p| {
+            p.add(
+                Line::new(
+                    format!("no skill ({base_rate:.3})"),
+                    xy(&[0.0, 1.0], &[base_rate, base_rate]),
+                )
+                .color(pal.muted)
+                .style(LineStyle::dashed_loose()),
+            );
+            p.add(
+                Line::new(curve.name.clone(), xy(curve.x, curve.y))
+                    .color(pal.series[0])
+                    .width(2.0),
+            );
+            if let Some(m) = marker {
+                p.add(
+                    Points::new("operating point", vec![m])
+                        .radius(5.0)
+                        .color(pal.warn),
+                );
+            }
+        });
+}
+
+/// Reliability diagram: mean predicted vs observed frequency per bin, sized by count.
+pub fn calibration(
+    ui: &mut egui::Ui,
+    id: &str,
+    prob_pred: &[f64],
+    prob_true: &[f64],
+    counts: &[u64],
+    ece: f64,
+    h: f32,
+) {
+    let pal = Palette::of(ui);
+    let diag = unit_diagonal(ui);
+    let counts = counts.to_vec();
+    base(id, h, "mean predicted probability", "observed frequency")
+        .include_x(0.0)
+        .include_x(1.0)
+        .include_y(0.0)
+        .include_y(1.0)
+        .label_formatter(move |hover: &HoverPosition| match hover {
+            HoverPosition::NearDataPoint {
+                position, index, ..
+            } => Some(format!(
+                "predicted {:.4}\nobserved {:.4}\nrows {}",
+                position.x,
+                position.y,
+                counts.get(*index).copied().unwrap_or(0)
+            )),
+            HoverPosition::Elsewhere { .. } => None,
+        })
+        .show(ui, |p| {
+            p.add(diag);
+            p.add(
+                Line::new(format!("model (ECE {ece:.4})"), xy(prob_pred, prob_true))
+                    .color(pal.series[1])
+                    .width(2.0),
+            );
+            p.add(
+                Points::new("bins", xy(prob_pred, prob_true))
+                    .radius(4.0)
+                    .color(pal.series[1]),
+            );
+        });
+}
+
+/// Bars over `[edges[i], edges[i+1])`.
+pub fn histogram(
+    ui: &mut egui::Ui,
+    id: &str,
+    series: &[(&str, &[u64], Color32)],
+    edges: &[f64],
+    x_label: &str,
+    marker: Option<f64>,
+    h: f32,
+) {
+    let pal = Palette::of(ui);
+    base(id, h, x_label, "rows").show(ui, |p| {
+        for (name, counts, color) in series {
+            let bars: Vec<Bar> = counts
+                .iter()
+                .enumerate()
+                .filter_map(|(i, &c)| {
+                    let (lo, hi) = (*edges.get(i)?, *edges.get(i + 1)?);
+                    Some(
+                        Bar::new((lo + hi) / 2.0, c as f64)
+                            .width((hi - lo) * 0.95)
+                            .name(format!("[{lo:.4}, {hi:.4}): {c} rows")),
+                    )
+                })
+                .collect();
+            p.add(BarChart::new(name.to_string(), bars).color(*color));
+        }
+        if let Some(t) = marker {
+            p.add(
+                egui_plot::VLine::new("threshold", t)
+                    .color(pal.warn)
+                    .width(2.0),
+            );
+        }
+    });
+}
+
+/// Horizontal bars for categories (most frequent first).
+pub fn category_bars(ui: &mut egui::Ui, id: &str, cats: &[(String, u64)], h: f32) {
+    let pal = Palette::of(ui);
+    let n = cats.len();
+    let names: Vec<String> = cats.iter().map(|(c, _)| c.clone()).collect();
+    let bars: Vec<Bar> = cats
+        .iter()
+        .enumerate()
+        .map(|(i, (c, k))| {
+            Bar::new((n - i) as f64, *k as f64)
+                .width(0.8)
+                .name(format!("{c}: {k} rows"))
+        })
+        .collect();
+    Plot::new(id.to_string())
+        .height(h)
+        .allow_scroll(false)
+        .allow_zoom(false)
+        .allow_drag(false)
+        .show_grid([true, false])
+        .y_axis_formatter(move |mark, _| {
+            let i = mark.value.round() as i64;
+            if (mark.value - i as f64).abs() < 1e-6 && i >= 1 && (i as usize) <= n {
+                names[n - i as usize].clone()
+            } else {
+                String::new()
+            }
+        })
+        .x_axis_label("rows")
+        .show(ui, |p| {
+            p.add(
+                BarChart::new("rows", bars)
+                    .horizontal()
+                    .color(pal.series[0]),
+            );
+        });
+}
+
+/// Predicted vs actual with the identity line (points already downsampled by the engine).
+pub fn scatter(ui: &mut egui::Ui, id: &str, actual: &[f64], predicted: &[f64], h: f32) {
+    let pal = Palette::of(ui);
+    let lo = actual
+        .iter()
+        .chain(predicted)
+        .copied()
+        .fold(f64::INFINITY, f64::min);
+    let hi = actual
+        .iter()
+        .chain(predicted)
+        .copied()
+        .fold(f64::NEG_INFINITY, f64::max);
+    base(id, h, "actual", "predicted")
+        .data_aspect(1.0)
+        .label_formatter(|hover: &HoverPosition| match hover {
+            HoverPosition::NearDataPoint { position, .. } => Some(format!(
+                "actual {:.4}\npredicted {:.4}\nresidual {:.4}",
+                position.x,
+                position.y,
+                position.x - position.y
+            )),
+            HoverPosition::Elsewhere { .. } => None,
+        })
+        .show(ui, |p| {
+            if lo.is_finite() && hi.is_finite() {
+                p.add(
+                    Line::new("perfect", xy(&[lo, hi], &[lo, hi]))
+                        .color(pal.muted)
+                        .style(LineStyle::dashed_loose()),
+                );
+            }
+            p.add(
+                Points::new("rows", xy(actual, predicted))
+                    .radius(2.0)
+                    .color(pal.series[0]),
+            );
+        });
+}
+
+/// Confusion matrix heat map: counts and row rates (rows = actual, columns = predicted).
+pub fn confusion(ui: &mut egui::Ui, matrix: &[Vec<u64>], labels: &[String], size: f32) {
+    let pal = Palette::of(ui);
+    let k = matrix.len();
+    if k == 0 {
+        return;
+    }
+    let label_w = 90.0;
+    let cell = ((size - label_w) / k as f32).clamp(36.0, 120.0);
+    let total = label_w + cell * k as f32;
+    let (rect, _) = ui.allocate_exact_size(egui::vec2(total, total + 20.0), Sense::hover());
+    let painter = ui.painter_at(rect);
+    let font = egui::TextStyle::Body.resolve(ui.style());
+    let small = egui::TextStyle::Small.resolve(ui.style());
+    let text = ui.visuals().text_color();
+    painter.text(
+        rect.left_top() + egui::vec2(label_w + cell * k as f32 / 2.0, 8.0),
+        egui::Align2::CENTER_CENTER,
+        "predicted",
+        small.clone(),
+        pal.muted,
+    );
+    let top = rect.top() + 20.0;
+    for (i, row) in matrix.iter().enumerate() {
+        let row_total: u64 = row.iter().sum();
+        let y = top + cell * i as f32;
+        painter.text(
+            egui::pos2(rect.left() + label_w - 8.0, y + cell / 2.0),
+            egui::Align2::RIGHT_CENTER,
+            format!("actual {}", labels.get(i).map_or("?", String::as_str)),
+            small.clone(),
+            text,
+        );
+        for (j, &count) in row.iter().enumerate() {
+            let rate = if row_total > 0 {
+                count as f64 / row_total as f64
+            } else {
+                0.0
+            };
+            let base_color = if i == j { pal.good } else { pal.bad };
+            let strength = if ui.visuals().dark_mode {
+                0.12 + 0.5 * rate as f32
+            } else {
+                0.15 + 0.6 * rate as f32
+            };
+            let fill = base_color.gamma_multiply(strength);
+            let r = egui::Rect::from_min_size(
+                egui::pos2(rect.left() + label_w + cell * j as f32, y),
+                egui::vec2(cell - 2.0, cell - 2.0),
+            );
+            painter.rect_filled(r, 4.0, fill);
+            painter.text(
+                r.center() - egui::vec2(0.0, 8.0),
+                egui::Align2::CENTER_CENTER,
+                count.to_string(),
+                font.clone(),
+                text,
+            );
+            painter.text(
+                r.center() + egui::vec2(0.0, 10.0),
+                egui::Align2::CENTER_CENTER,
+                format!("{:.1}%", rate * 100.0),
+                small.clone(),
+                text,
+            );
+            let hovered = ui.rect_contains_pointer(r);
+            if hovered {
+                painter.rect_stroke(
+                    r,
+                    4.0,
+                    Stroke::new(2.0, pal.accent),
+                    egui::StrokeKind::Inside,
+                );
+            }
+        }
+        for (j, l) in labels.iter().enumerate().take(k) {
+            if i + 1 == k {
+                painter.text(
+                    egui::pos2(
+                        rect.left() + label_w + cell * j as f32 + cell / 2.0,
+                        top + cell * k as f32 + 2.0,
+                    ),
+                    egui::Align2::CENTER_TOP,
+                    l,
+                    small.clone(),
+                    text,
+                );
+            }
+        }
+    }
+    ui.label(
+        RichText::new("cells: count and share of the actual class (row)")
+            .small()
+            .color(pal.muted),
+    );
+}

@@ -1,0 +1,95 @@
+//! Colours, spacing and text sizes: the one place the look is decided.
+
+use eframe::egui::{self, Color32, FontId, TextStyle};
+
+/// Semantic colours for the current theme.
+#[derive(Debug, Clone, Copy)]
+pub struct Palette {
+    pub accent: Color32,
+    pub good: Color32,
+    pub bad: Color32,
+    pub warn: Color32,
+    pub muted: Color32,
+    pub card: Color32,
+    pub nav: Color32,
+    /// Plot series in order (colour-blind safe, Okabe–Ito).
+    pub series: [Color32; 6],
+}
+
+pub const SPACE: f32 = 8.0;
+pub const CARD_WIDTH: f32 = 168.0;
+
+impl Palette {
+    pub fn of(ui: &egui::Ui) -> Palette {
+        Self::for_dark(ui.visuals().dark_mode)
+    }
+
+    pub fn for_dark(dark: bool) -> Palette {
+        let series = [
+            Color32::from_rgb(0, 114, 178),
+            Color32::from_rgb(230, 159, 0),
+            Color32::from_rgb(0, 158, 115),
+            Color32::from_rgb(204, 121, 167),
+            Color32::from_rgb(86, 180, 233),
+            Color32::from_rgb(213, 94, 0),
+        ];
+        if dark {
+            Palette {
+                accent: Color32::from_rgb(86, 180, 233),
+                good: Color32::from_rgb(80, 200, 140),
+                bad: Color32::from_rgb(240, 110, 100),
+                warn: Color32::from_rgb(240, 190, 80),
+                muted: Color32::from_gray(150),
+                card: Color32::from_gray(38),
+                nav: Color32::from_gray(24),
+                series: [
+                    Color32::from_rgb(86, 180, 233),
+                    series[1],
+                    series[2],
+                    series[3],
+                    Color32::from_rgb(0, 114, 178),
+                    series[5],
+                ],
+            }
+        } else {
+            Palette {
+                accent: Color32::from_rgb(0, 114, 178),
+                good: Color32::from_rgb(0, 130, 80),
+                bad: Color32::from_rgb(190, 50, 40),
+                warn: Color32::from_rgb(170, 110, 0),
+                muted: Color32::from_gray(105),
+                card: Color32::from_gray(246),
+                nav: Color32::from_gray(236),
+                series,
+            }
+        }
+    }
+}
+
+/// Applies the theme and the presentation mode (larger text, for meetings).
+pub fn apply(ctx: &egui::Context, dark: bool, presentation: bool) {
+    ctx.set_theme(if dark {
+        egui::Theme::Dark
+    } else {
+        egui::Theme::Light
+    });
+    let scale = if presentation { 1.3 } else { 1.0 };
+    ctx.all_styles_mut(|style| {
+        style.text_styles = [
+            (TextStyle::Heading, FontId::proportional(20.0 * scale)),
+            (TextStyle::Body, FontId::proportional(13.5 * scale)),
+            (TextStyle::Button, FontId::proportional(13.5 * scale)),
+            (TextStyle::Small, FontId::proportional(11.0 * scale)),
+            (TextStyle::Monospace, FontId::monospace(12.5 * scale)),
+        ]
+        .into();
+        style.spacing.item_spacing = egui::vec2(SPACE, 6.0);
+        style.spacing.button_padding = egui::vec2(8.0, 4.0);
+        style.spacing.interact_size.y = 22.0 * scale;
+    });
+}
+
+/// Large number text for metric cards.
+pub fn big(scale_presentation: bool) -> FontId {
+    FontId::proportional(if scale_presentation { 30.0 } else { 24.0 })
+}

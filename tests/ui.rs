@@ -1,0 +1,234 @@
+//! The window, driven headless by accessible labels (egui_kittest), with snapshot images of
+//! the Overview, Data and Evaluate pages in both themes (rendered by wgpu; on a CPU-only
+//! machine through Mesa's lavapipe). Update snapshots with `UPDATE_SNAPSHOTS=1 make test`.
+#![cfg(feature = "gui")]
+#![allow(clippy::expect_used, clippy::unwrap_used)] // tests and benches may panic on setup failures
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use assay::app::state::{Page, Slot};
+use assay::app::{AssayApp, Options};
+use eframe::egui::Role;
+use egui_kittest::kittest::Queryable;
+use egui_kittest::Harness;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn app(paths: Vec<PathBuf>, dark: bool) -> Harness<'static, AssayApp> {
+    let mut h = Harness::builder()
+        .with_size([1360.0, 860.0])
+        .wgpu()
+        .build_eframe(move |cc| {
+            let mut app = AssayApp::new(
+                &cc.egui_ctx,
+                Options {
+                    paths,
+                    settings_path: None,
+                },
+            );
+            app.state.dark = dark;
+            app
+        });
+    settle(&mut h);
+    h
+}
+
+/// Steps frames until every job has finished (the UI thread never waits on them).
+fn settle(h: &mut Harness<'static, AssayApp>) {
+    let start = Instant::now();
+    loop {
+        h.step();
+        let s = &h.state().state;
+        let loading = s.models.values().any(|v| matches!(v, Slot::Loading))
+            || s.datasets.values().any(|v| matches!(v, Slot::Loading))
+            || s.evaluations.values().any(|v| matches!(v, Slot::Loading))
+            || s.distributions.values().any(|v| matches!(v, Slot::Loading));
+        if s.jobs.is_idle() && !loading {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(240),
+            "jobs did not finish"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    h.run_steps(4);
+}
+
+fn nav(h: &mut Harness<'static, AssayApp>, page: &str) {
+    h.get_by_role_and_label(Role::Button, page).click();
+    h.run_steps(2);
+    settle(h);
+}
+
+#[test]
+fn demo_workspace_evaluates_every_model_and_pages_switch() {
+    let mut h = app(Vec::new(), true);
+    let s = &h.state().state;
+    assert_eq!(
+        s.workspace.models.len(),
+        5,
+        "the demo has the five Adult models"
+    );
+    for m in &s.workspace.models {
+        let Some(Slot::Ready(ev)) = s.evaluation(m) else {
+            panic!("{} was not evaluated", m.label)
+        };
+        assert_eq!(ev.n, 5000);
+        assert!(
+            ev.metrics.get("roc_auc").is_some_and(|a| a > 0.75),
+            "{}",
+            m.label
+        );
+    }
+    h.get_by_label("Evaluation summary");
+    nav(&mut h, "Evaluate");
+    assert_eq!(h.state().state.page, Page::Evaluate);
+    h.get_by_label("ROC curve");
+    h.get_by_label_contains("Confusion matrix at 0.50");
+    nav(&mut h, "Data");
+    assert_eq!(h.state().state.page, Page::Data);
+    h.get_by_label("Schema");
+    nav(&mut h, "Fairness");
+    h.get_by_label_contains("Not built yet");
+}
+
+#[test]
+fn threshold_slider_moves_the_confusion_matrix_without_reinference() {
+    let mut h = app(Vec::new(), true);
+    nav(&mut h, "Evaluate");
+    let evaluations = h.state().state.evaluations.len();
+    h.state_mut().state.live_threshold = 0.3;
+    h.run_steps(3);
+    h.get_by_label_contains("Confusion matrix at 0.30");
+    h.get_by_label("Evaluate at 0.30 with intervals");
+    assert_eq!(
+        h.state().state.evaluations.len(),
+        evaluations,
+        "no new job for a slider move"
+    );
+    // The counts shown come from the engine's sweep at 0.30.
+    let s = &h.state().state;
+    let entry = s.selected_model().expect("model").clone();
+    let Some(Slot::Ready(ev)) = s.evaluation(&entry) else {
+        panic!("evaluated")
+    };
+    let sweep = ev.curves.threshold_sweep.as_ref().expect("sweep");
+    h.get_by_label_contains(&format!(
+        "TP {} · FP {} · TN {} · FN {}",
+        sweep.tp[30], sweep.fp[30], sweep.tn[30], sweep.fn_[30]
+    ));
+    // Asking for intervals at 0.30 evaluates again (a new cache entry).
+    h.get_by_label("Evaluate at 0.30 with intervals").click();
+    h.run_steps(2);
+    settle(&mut h);
+    let s = &h.state().state;
+    assert!(
+        s.evaluations.len() > evaluations,
+        "earlier results stay cached"
+    );
+    let Some(Slot::Ready(ev)) = s.evaluation(&entry) else {
+        panic!("re-evaluated")
+    };
+    assert_eq!(ev.threshold, Some(0.3));
+    assert!(ev.ci.contains_key("precision"));
+}
+
+#[test]
+fn broken_csv_shows_a_visible_error_naming_the_file_and_the_app_keeps_running() {
+    let bad = root().join("tests/fixtures/bad/empty.csv");
+    let mut h = app(vec![bad], true);
+    assert!(h
+        .query_all_by_label_contains("empty.csv: the file is empty")
+        .next()
+        .is_some());
+    h.get_by_label("Dismiss").click();
+    h.run_steps(2);
+    assert!(h.state().state.errors.is_empty());
+    nav(&mut h, "Data");
+    assert_eq!(h.state().state.page, Page::Data);
+    h.get_by_label_contains("empty.csv: the file is empty");
+}
+
+#[test]
+fn unknown_file_kind_is_an_error_not_a_crash() {
+    let h = app(vec![root().join("README.md")], true);
+    h.get_by_label_contains("Assay opens ONNX models");
+}
+
+#[test]
+fn a_running_job_can_be_cancelled_from_the_status_bar() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let big = tmp.path().join("big.csv");
+    write_big_csv(&big, 400_000);
+    let mut h = Harness::builder()
+        .with_size([1360.0, 860.0])
+        .build_eframe(move |cc| {
+            AssayApp::new(
+                &cc.egui_ctx,
+                Options {
+                    paths: vec![big],
+                    settings_path: None,
+                },
+            )
+        });
+    h.step();
+    assert!(!h.state().state.jobs.is_idle(), "loading runs as a job");
+    h.get_by_label("Cancel").click();
+    h.step();
+    settle(&mut h);
+    let s = &h.state().state;
+    assert!(s
+        .datasets
+        .values()
+        .any(|v| matches!(v, Slot::Failed(t) if t == "cancelled")));
+    assert!(s.errors.is_empty(), "cancelling is not an error");
+}
+
+fn write_big_csv(path: &Path, rows: usize) {
+    use std::io::Write;
+    let mut f = std::io::BufWriter::new(std::fs::File::create(path).expect("create"));
+    writeln!(f, "a,b,c,label").expect("write");
+    for i in 0..rows {
+        writeln!(
+            f,
+            "{},{},{},{}",
+            i % 97,
+            (i * 7) % 13,
+            i as f64 * 0.5,
+            i % 2
+        )
+        .expect("write");
+    }
+}
+
+#[test]
+fn workspace_saves_and_reopens() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let path = tmp.path().join("review.assay.json");
+    let h = app(Vec::new(), true);
+    h.state().state.workspace.save(&path).expect("save");
+    let reopened = assay::engine::workspace::Workspace::load(&path).expect("load");
+    assert_eq!(reopened, h.state().state.workspace);
+}
+
+#[test]
+fn snapshots_of_the_main_pages_in_both_themes() {
+    let mut results = egui_kittest::SnapshotResults::new();
+    for (dark, theme) in [(true, "dark"), (false, "light")] {
+        let mut h = app(Vec::new(), dark);
+        h.snapshot(format!("overview_{theme}"));
+        nav(&mut h, "Data");
+        h.state_mut().state.selected_column = Some("age".into());
+        h.run_steps(2);
+        settle(&mut h);
+        h.snapshot(format!("data_{theme}"));
+        nav(&mut h, "Evaluate");
+        h.snapshot(format!("evaluate_{theme}"));
+        results.extend_harness(&mut h);
+    }
+    results.unwrap();
+}
