@@ -92,7 +92,7 @@ fn demo_workspace_evaluates_every_model_and_pages_switch() {
     nav(&mut h, "Data");
     assert_eq!(h.state().state.page, Page::Data);
     h.get_by_label("Schema");
-    nav(&mut h, "Fairness");
+    nav(&mut h, "Explain");
     h.get_by_label_contains("Not built yet");
 }
 
@@ -213,6 +213,40 @@ fn workspace_saves_and_reopens() {
     h.state().state.workspace.save(&path).expect("save");
     let reopened = assay::engine::workspace::Workspace::load(&path).expect("load");
     assert_eq!(reopened, h.state().state.workspace);
+}
+
+#[test]
+fn fairness_page_shows_groups_policy_and_weak_slices_from_the_engine() {
+    let mut h = app(Vec::new(), true);
+    nav(&mut h, "Fairness");
+    let s = &h.state().state;
+    let entry = s.selected_model().expect("model").clone();
+    let (key, opts) = assay::app::commands::fairness_key(s, &entry).expect("key");
+    assert_eq!(
+        opts.slicings,
+        vec![
+            vec!["sex".to_string()],
+            vec!["race".into()],
+            vec!["age".into()],
+            vec!["sex".into(), "race".into()]
+        ]
+    );
+    let Some(Slot::Ready(r)) = s.fairness.get(&key) else {
+        panic!("fairness computed")
+    };
+    let dpr = r.report.slices[0]
+        .disparities
+        .get("demographic_parity_ratio")
+        .expect("dpr");
+    h.get_by_label("Policy");
+    h.get_by_label("demographic_parity_ratio ≥ 0.8");
+    assert!(h.query_all_by_label(&format!("{dpr:.3}")).next().is_some());
+    h.get_by_label_contains("Weak slices");
+    // The intersection shows a heat map.
+    h.get_by_label("sex × race").click();
+    h.run_steps(3);
+    h.get_by_label_contains("rows: sex, columns: race");
+    h.snapshot("fairness_dark");
 }
 
 #[test]

@@ -11,8 +11,10 @@ use crate::engine::model::Model;
 use crate::engine::workspace::{DatasetRole, Workspace};
 use crate::engine::ErrorKind;
 
-use super::jobs::{JobKey, LoadedData, Output};
-use super::state::{Page, Slot, State};
+use super::jobs::{FairnessResult, JobKey, LoadedData, Output};
+use super::state::{EvalKey, Page, Slot, State};
+use crate::engine::fairness::slices::{find_weak_slices, SliceSearchOptions};
+use crate::engine::fairness::{fairness, FairnessOptions};
 
 /// What kind of file a dropped or picked path is.
 enum FileKind {
@@ -141,6 +143,9 @@ pub fn sync(state: &mut State) {
             (JobKey::Distribution(p, c), Ok(Output::Distribution(d))) => {
                 state.distributions.insert((p, c), Slot::Ready(d));
             }
+            (JobKey::Fairness(k), Ok(Output::Fairness(f))) => {
+                state.fairness.insert(k, Slot::Ready(f));
+            }
             (key, Ok(_)) => state.error(format!("internal error: unexpected result for {key:?}")),
             (key, Err(e)) => {
                 let text = failed(&e);
@@ -159,6 +164,9 @@ pub fn sync(state: &mut State) {
                     }
                     JobKey::Distribution(p, c) => {
                         state.distributions.insert((p, c), Slot::Failed(text));
+                    }
+                    JobKey::Fairness(k) => {
+                        state.fairness.insert(k, Slot::Failed(text));
                     }
                 }
             }
@@ -241,6 +249,65 @@ pub fn request_evaluation(state: &mut State, entry: &crate::engine::workspace::M
     );
 }
 
+/// The cache key and options of `entry`'s fairness analysis, once its evaluation inputs are
+/// ready and the workspace names sensitive attributes.
+pub fn fairness_key(
+    state: &State,
+    entry: &crate::engine::workspace::ModelEntry,
+) -> Option<(EvalKey, FairnessOptions)> {
+    let (eval_key, eval) = state.eval_key(entry)?;
+    let slicings = state.workspace.slicings();
+    if slicings.is_empty() {
+        return None;
+    }
+    let mut opts = FairnessOptions::new(eval.target.clone(), slicings);
+    opts.run.features = eval.features.clone();
+    opts.run.positive_class = eval.positive_class.clone();
+    opts.run.threshold = eval.threshold;
+    opts.bootstrap = eval.bootstrap.clone();
+    opts.policy = state.workspace.fairness_policy.clone();
+    let key = EvalKey {
+        settings: format!(
+            "fairness|{}|{:?}|{:?}",
+            eval_key.settings, opts.slicings, opts.policy
+        ),
+        ..eval_key
+    };
+    Some((key, opts))
+}
+
+/// Starts the fairness analysis and weak-slice search of `entry` unless cached.
+pub fn request_fairness(state: &mut State, entry: &crate::engine::workspace::ModelEntry) {
+    let Some((key, opts)) = fairness_key(state, entry) else {
+        return;
+    };
+    if state.fairness.contains_key(&key) || !state.role_issues(entry).is_empty() {
+        return;
+    }
+    let (Some(model), Some(data)) = (
+        state.model(&entry.path).cloned(),
+        state.eval_data_path().and_then(|p| state.data(p)).cloned(),
+    ) else {
+        return;
+    };
+    state.fairness.insert(key.clone(), Slot::Loading);
+    state.jobs.spawn(
+        JobKey::Fairness(key),
+        format!("Fairness of {}", entry.label),
+        move |progress| {
+            let report = fairness(&model, &data.ds, &opts, progress)?;
+            progress.set(0.9, "searching weak slices");
+            let mut search = SliceSearchOptions::new(opts.run.target.clone());
+            search.run = opts.run.clone();
+            let slices = find_weak_slices(&model, &data.ds, &search, progress)?;
+            Ok(Output::Fairness(Arc::new(FairnessResult {
+                report,
+                slices,
+            })))
+        },
+    );
+}
+
 /// Starts computing the distribution of `column` of the dataset at `path` unless cached.
 pub fn request_distribution(state: &mut State, path: &Path, column: &str) {
     let key = (path.to_path_buf(), column.to_string());
@@ -268,6 +335,7 @@ pub fn retry_failed(state: &mut State) {
         .evaluations
         .retain(|_, s| !matches!(s, Slot::Failed(_)));
     state.models.retain(|_, s| !matches!(s, Slot::Failed(_)));
+    state.fairness.retain(|_, s| !matches!(s, Slot::Failed(_)));
     state.datasets.retain(|_, s| !matches!(s, Slot::Failed(_)));
 }
 

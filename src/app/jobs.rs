@@ -10,6 +10,8 @@ use std::time::Instant;
 use crate::engine::data::summary::Distribution;
 use crate::engine::data::{Dataset, DatasetInfo};
 use crate::engine::evaluate::Evaluation;
+use crate::engine::fairness::slices::SliceSearch;
+use crate::engine::fairness::FairnessReport;
 use crate::engine::model::Model;
 use crate::engine::{EngineError, Progress};
 
@@ -21,6 +23,13 @@ pub enum Output {
     Data(Arc<LoadedData>),
     Evaluation(Arc<Evaluation>),
     Distribution(Arc<Distribution>),
+    Fairness(Arc<FairnessResult>),
+}
+
+/// The Fairness page's results: group metrics and disparities per slicing, and weak slices.
+pub struct FairnessResult {
+    pub report: FairnessReport,
+    pub slices: SliceSearch,
 }
 
 /// A dataset with its inspection (schema, missing counts, summary statistics).
@@ -36,6 +45,7 @@ pub enum JobKey {
     LoadData(std::path::PathBuf),
     Evaluate(EvalKey),
     Distribution(std::path::PathBuf, String),
+    Fairness(EvalKey),
 }
 
 pub struct Running {

@@ -11,7 +11,7 @@ use crate::engine::evaluate::{EvalOptions, Evaluation};
 use crate::engine::model::Model;
 use crate::engine::workspace::{ColumnKind, DatasetRole, ModelEntry, RoleIssue, Workspace};
 
-use super::jobs::{Jobs, LoadedData};
+use super::jobs::{FairnessResult, Jobs, LoadedData};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Page {
@@ -90,6 +90,10 @@ pub struct State {
     pub datasets: HashMap<PathBuf, Slot<Arc<LoadedData>>>,
     pub evaluations: HashMap<EvalKey, Slot<Arc<Evaluation>>>,
     pub distributions: HashMap<(PathBuf, String), Slot<Arc<Distribution>>>,
+    pub fairness: HashMap<EvalKey, Slot<Arc<FairnessResult>>>,
+    /// Fairness page: the slicing and metric shown.
+    pub fairness_slicing: usize,
+    pub fairness_metric: String,
     /// Index into `workspace.models` of the model the Evaluate page shows.
     pub model_index: usize,
     /// Index into `workspace.datasets` of the dataset the Data page shows.
@@ -119,6 +123,9 @@ impl State {
             datasets: HashMap::new(),
             evaluations: HashMap::new(),
             distributions: HashMap::new(),
+            fairness: HashMap::new(),
+            fairness_slicing: 0,
+            fairness_metric: "selection_rate".into(),
             model_index: 0,
             dataset_index: 0,
             selected_column: None,

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::error::{EngineError, Result};
+use super::fairness::policy::Policy;
 use super::model::{plan_inputs, Elem, InputPlan, ModelInfo};
 
 /// One model of the workspace.
@@ -89,6 +90,9 @@ pub struct Workspace {
     pub roles: Roles,
     #[serde(default)]
     pub settings: Settings,
+    /// The fairness policy the reviewers set (`None`: the default starting point, shown).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fairness_policy: Option<Policy>,
 }
 
 impl Default for Workspace {
@@ -99,6 +103,7 @@ impl Default for Workspace {
             datasets: Vec::new(),
             roles: Roles::default(),
             settings: Settings::default(),
+            fairness_policy: None,
         }
     }
 }
@@ -171,6 +176,30 @@ impl Workspace {
                 role,
             });
         }
+    }
+
+    /// Each sensitive attribute is a slicing; with two or more, the intersection of the
+    /// first two is added (a `a+b` entry is an intersection already).
+    pub fn slicings(&self) -> Vec<Vec<String>> {
+        let mut out: Vec<Vec<String>> = self
+            .roles
+            .sensitive
+            .iter()
+            .map(|s| s.split('+').map(str::to_string).collect())
+            .collect();
+        let singles: Vec<&String> = self
+            .roles
+            .sensitive
+            .iter()
+            .filter(|s| !s.contains('+'))
+            .collect();
+        if singles.len() >= 2 {
+            let pair = vec![singles[0].clone(), singles[1].clone()];
+            if !out.contains(&pair) {
+                out.push(pair);
+            }
+        }
+        out
     }
 
     /// The first dataset with this role.

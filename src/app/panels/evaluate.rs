@@ -18,29 +18,7 @@ pub fn evaluate_ui(ui: &mut egui::Ui, state: &mut State) {
         ui.label("No model yet: open an .onnx file (Ctrl+O) or drop it onto the window.");
         return;
     }
-    if state.model_index >= state.workspace.models.len() {
-        state.model_index = 0;
-    }
-    ui.horizontal(|ui| {
-        let name = ui.label("Model");
-        let label = state.workspace.models[state.model_index].label.clone();
-        egui::ComboBox::from_id_salt("eval_model")
-            .selected_text(label)
-            .show_ui(ui, |ui| {
-                for (i, m) in state.workspace.models.iter().enumerate() {
-                    ui.selectable_value(&mut state.model_index, i, &m.label);
-                }
-            })
-            .response
-            .labelled_by(name.id);
-        if let Some(d) = state.eval_data_path() {
-            ui.label(
-                RichText::new(format!("on {}", crate::app::commands::file_name(d)))
-                    .color(pal.muted),
-            );
-        }
-    });
-    let Some(entry) = state.selected_model().cloned() else {
+    let Some(entry) = model_picker(ui, state) else {
         return;
     };
     let issues = state.role_issues(&entry);
@@ -82,6 +60,41 @@ pub fn evaluate_ui(ui: &mut egui::Ui, state: &mut State) {
             });
         }
     }
+}
+
+/// The model selector shared by the analysis pages; returns the selected model.
+pub fn model_picker(
+    ui: &mut egui::Ui,
+    state: &mut State,
+) -> Option<crate::engine::workspace::ModelEntry> {
+    let pal = Palette::of(ui);
+    if state.workspace.models.is_empty() {
+        ui.label("No model yet: open an .onnx file (Ctrl+O) or drop it onto the window.");
+        return None;
+    }
+    if state.model_index >= state.workspace.models.len() {
+        state.model_index = 0;
+    }
+    ui.horizontal(|ui| {
+        let name = ui.label("Model");
+        let label = state.workspace.models[state.model_index].label.clone();
+        egui::ComboBox::from_id_salt("eval_model")
+            .selected_text(label)
+            .show_ui(ui, |ui| {
+                for (i, m) in state.workspace.models.iter().enumerate() {
+                    ui.selectable_value(&mut state.model_index, i, &m.label);
+                }
+            })
+            .response
+            .labelled_by(name.id);
+        if let Some(d) = state.eval_data_path() {
+            ui.label(
+                RichText::new(format!("on {}", crate::app::commands::file_name(d)))
+                    .color(pal.muted),
+            );
+        }
+    });
+    state.selected_model().cloned()
 }
 
 fn cards(

@@ -2,5 +2,6 @@
 
 pub mod data;
 pub mod evaluate;
+pub mod fairness;
 pub mod overview;
 pub mod roadmap;
