@@ -91,8 +91,19 @@ pub fn run(args: Args) -> Result<()> {
         res.n, res.metric, res.overall, res.candidates, res.min_size
     );
     println!();
+    let names: Vec<String> = res
+        .slices
+        .iter()
+        .map(|s| group_text(&s.conditions))
+        .collect();
+    let w = names
+        .iter()
+        .map(|n| n.chars().count())
+        .max()
+        .unwrap_or(5)
+        .clamp(5, 80);
     println!(
-        "{:<44} {:>7} {:>9} {:>9}   {:<20} {:>9}",
+        "{:<w$} {:>7} {:>9} {:>9}   {:<20} {:>9}",
         "slice",
         "count",
         res.metric.chars().take(9).collect::<String>(),
@@ -100,10 +111,10 @@ pub fn run(args: Args) -> Result<()> {
         "95% CI",
         "p"
     );
-    for s in &res.slices {
+    for (s, name) in res.slices.iter().zip(&names) {
         println!(
-            "{:<44} {:>7} {:>9.4} {:>9.4}   [{:.4}, {:.4}] {:>9}",
-            group_text(&s.conditions),
+            "{:<w$} {:>7} {:>9.4} {:>9.4}   [{:.4}, {:.4}] {:>9}",
+            name,
             s.count,
             s.metric,
             s.gap,

@@ -7,8 +7,9 @@
 //! so a slice needs only four sums, accumulated in one pass per column or pair of columns
 //! (pairs in parallel). The effect is `gap = metric(slice) − metric(all)`, signed so that
 //! positive is worse. Since the slice is part of all rows, `gap = (1 − k_s/K)·(m_s − m_c)`
-//! with `m_c` the complement's mean; its interval and the z statistic use the Welch standard
-//! error of `m_s − m_c` (normal approximation, 95%).
+//! with `m_c` the complement's mean. Rates (classification): z from the two-proportion test
+//! with the pooled rate, 95% interval of Agresti–Caffo; errors (regression): Welch standard
+//! error of `m_s − m_c` for both (normal approximation).
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -219,7 +220,13 @@ fn erfc(x: f64) -> f64 {
 
 const Z95: f64 = 1.959_963_984_540_054;
 
-fn score(a: Acc, total: Acc, dir: Direction, n: usize) -> Option<(f64, WeakSliceStats)> {
+fn score(
+    a: Acc,
+    total: Acc,
+    dir: Direction,
+    n: usize,
+    bernoulli: bool,
+) -> Option<(f64, WeakSliceStats)> {
     if a.k == 0 || total.k == a.k {
         return None;
     }
@@ -246,16 +253,32 @@ fn score(a: Acc, total: Acc, dir: Direction, n: usize) -> Option<(f64, WeakSlice
     let shrink = kc / total.k as f64;
     let d = sign * (ms - mc);
     let gap = sign * (ms - m_all);
-    let (ci, z, p) = match se {
-        Some(se) if se > 0.0 => {
-            let z = d / se;
-            (
-                [shrink * (d - Z95 * se), shrink * (d + Z95 * se)],
-                Some(z),
-                Some(erfc(z.abs() / std::f64::consts::SQRT_2)),
-            )
+    let (ci, z, p) = if bernoulli {
+        // Rates: two-proportion z test with the pooled rate; Agresti–Caffo interval (one
+        // success and one failure added to each side), so a slice with a rate of exactly 0 or
+        // 1 does not get a zero-width interval.
+        let se0 = (m_all * (1.0 - m_all) * (1.0 / ks + 1.0 / kc)).sqrt();
+        let (ps, pc) = ((a.s + 1.0) / (ks + 2.0), (sc + 1.0) / (kc + 2.0));
+        let se = (ps * (1.0 - ps) / (ks + 2.0) + pc * (1.0 - pc) / (kc + 2.0)).sqrt();
+        let dt = sign * (ps - pc);
+        let z = (se0 > 0.0).then(|| d / se0);
+        (
+            [shrink * (dt - Z95 * se), shrink * (dt + Z95 * se)],
+            z,
+            z.map(|z| erfc(z.abs() / std::f64::consts::SQRT_2)),
+        )
+    } else {
+        match se {
+            Some(se) if se > 0.0 => {
+                let z = d / se;
+                (
+                    [shrink * (d - Z95 * se), shrink * (d + Z95 * se)],
+                    Some(z),
+                    Some(erfc(z.abs() / std::f64::consts::SQRT_2)),
+                )
+            }
+            _ => ([gap, gap], None, None),
         }
-        _ => ([gap, gap], None, None),
     };
     Some((
         gap,
@@ -421,7 +444,7 @@ pub fn search(
                 {
                     continue;
                 }
-                if let Some((gap, st)) = score(*a, total, dir, n) {
+                if let Some((gap, st)) = score(*a, total, dir, n, binary) {
                     res.push((gap, t.iter().copied().zip(key).collect(), st));
                 }
             }
