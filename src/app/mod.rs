@@ -104,7 +104,7 @@ impl eframe::App for AssayApp {
                         Err(e) => {
                             ui.label("—");
                             ui.label(&entry.task);
-                            ui.colored_label(egui::Color32::RED, e);
+                            ui.add(egui::Label::new(egui::RichText::new(e).color(egui::Color32::RED)).wrap());
                         }
                     }
                     ui.end_row();

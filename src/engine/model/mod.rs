@@ -467,12 +467,22 @@ pub fn plan_inputs(info: &ModelInfo, features: Option<&[String]>) -> Result<Inpu
             });
         }
     }
-    if features.is_some() && info.inputs.len() > 1 {
-        return Err(EngineError::usage(format!(
-            "{}: the model has {} inputs, one per column, filled by name; --features applies only to a model with a single [N, F] input",
-            path.display(),
-            info.inputs.len()
-        )));
+    if let Some(list) = features.filter(|_| info.inputs.len() > 1) {
+        // Per-column inputs are filled by name; a feature list is accepted when it names
+        // exactly those inputs.
+        let mut given: Vec<&str> = list.iter().map(String::as_str).collect();
+        let mut wanted: Vec<&str> = info.inputs.iter().map(|i| i.name.as_str()).collect();
+        given.sort_unstable();
+        wanted.sort_unstable();
+        if given != wanted {
+            return Err(EngineError::usage(format!(
+                "{}: the model has {} inputs, one per column, filled by name ({}); the features given ({}) do not match them",
+                path.display(),
+                info.inputs.len(),
+                wanted.join(","),
+                list.join(",")
+            )));
+        }
     }
     let mut inputs = Vec::new();
     for input in &info.inputs {
