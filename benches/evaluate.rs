@@ -52,10 +52,18 @@ fn main() -> anyhow::Result<()> {
             rows = ds.rows();
             let prepared = prepare(&ds, &plan, None, InvalidRows::Error)?;
             drop(ds);
-            if let InputData::MatrixF32 { input, width, values } = &prepared.inputs {
+            if let InputData::MatrixF32 {
+                input,
+                width,
+                values,
+            } = &prepared.inputs
+            {
                 let mut session = model.session(threads)?;
                 let t = Instant::now();
-                let tensor = TensorRef::from_array_view(([values.len() / width, *width], values.as_slice()))?;
+                let tensor = TensorRef::from_array_view((
+                    [values.len() / width, *width],
+                    values.as_slice(),
+                ))?;
                 let out = session.run(ort::inputs![input.as_str() => tensor])?;
                 floor.push(t.elapsed().as_secs_f64());
                 drop(out);

@@ -56,14 +56,21 @@ fn check_against_evidently(report: &DriftReport, fixture: &str) {
             (got - expected).abs() <= 1e-9 * expected.abs() + 1e-14,
             "{name}: got {got:e}, Evidently {expected:e}"
         );
-        assert_eq!(c.drifted, m.drifted(expected, c.threshold), "{name}: verdict");
+        assert_eq!(
+            c.drifted,
+            m.drifted(expected, c.threshold),
+            "{name}: verdict"
+        );
         assert!(c.effect_size.value.is_some(), "{name}: effect size");
     }
     let drifted = fx["drifted_count"].as_f64().expect("count") as usize;
     assert_eq!(report.n_drifted, drifted);
     let share = fx["share_drifted"].as_f64().expect("share");
     assert!((report.share_drifted - share).abs() < 1e-15);
-    assert_eq!(report.dataset_drift, fx["dataset_drift"].as_bool().expect("bool"));
+    assert_eq!(
+        report.dataset_drift,
+        fx["dataset_drift"].as_bool().expect("bool")
+    );
 }
 
 #[test]
@@ -76,7 +83,14 @@ fn adult_matches_evidently_data_drift_preset() {
     assert_eq!(report.timestamp_column.as_deref(), Some("timestamp"));
     check_against_evidently(&report, "tests/fixtures/drift/adult_evidently.json");
     // Kinds inferred as Evidently does: low-cardinality integers are categorical.
-    let kind = |n: &str| report.columns.iter().find(|c| c.name == n).expect("col").kind;
+    let kind = |n: &str| {
+        report
+            .columns
+            .iter()
+            .find(|c| c.name == n)
+            .expect("col")
+            .kind
+    };
     assert_eq!(kind("sex_male"), ColumnKind::Categorical);
     assert_eq!(kind("education_num"), ColumnKind::Numeric);
     assert_eq!(kind("workclass"), ColumnKind::Categorical);
@@ -92,7 +106,11 @@ fn small_adult_uses_tests_and_matches_evidently() {
         &DriftOptions::default(),
     );
     check_against_evidently(&report, "tests/fixtures/drift/adult_800_evidently.json");
-    let sex = report.columns.iter().find(|c| c.name == "sex").expect("sex");
+    let sex = report
+        .columns
+        .iter()
+        .find(|c| c.name == "sex")
+        .expect("sex");
     assert_eq!(sex.effect_size.measure, "cohens_h");
 }
 
@@ -141,7 +159,10 @@ fn drift_over_time_by_month_and_rows() {
     );
     let ot = report.over_time.expect("over time");
     let labels: Vec<&str> = ot.windows.iter().map(|w| w.label.as_str()).collect();
-    assert_eq!(labels, ["2024-01", "2024-02", "2024-03", "2024-04", "2024-05", "2024-06"]);
+    assert_eq!(
+        labels,
+        ["2024-01", "2024-02", "2024-03", "2024-04", "2024-05", "2024-06"]
+    );
     let sizes: Vec<usize> = ot.windows.iter().map(|w| w.rows).collect();
     assert_eq!(sizes, [834, 834, 833, 833, 833, 833]);
     let age = ot.columns.iter().find(|s| s.name == "age").expect("age");
@@ -164,7 +185,10 @@ fn drift_over_time_by_month_and_rows() {
     );
     let ot = report.over_time.expect("over time");
     assert_eq!(ot.windows.len(), 5);
-    assert_eq!((ot.windows[4].first_row, ot.windows[4].last_row), (4001, 5000));
+    assert_eq!(
+        (ot.windows[4].first_row, ot.windows[4].last_row),
+        (4001, 5000)
+    );
 }
 
 fn write_csv(dir: &tempfile::TempDir, name: &str, text: &str) -> String {
@@ -187,8 +211,14 @@ fn quality_findings_name_rows() {
         "c.csv",
         "x,c,k,t,only_cur\n9.0,a,7,1,1\n,z,7,2,1\n2.0,b,7,oops,1\n2.0,b,7,oops,1\n-1.0,z,7,3,1\n",
     );
-    let report = drift(&load(&r), &load(&c), None, &DriftOptions::default(), &Progress::none())
-        .expect("runs");
+    let report = drift(
+        &load(&r),
+        &load(&c),
+        None,
+        &DriftOptions::default(),
+        &Progress::none(),
+    )
+    .expect("runs");
     let q = &report.quality;
     assert_eq!(q.schema.only_in_reference, vec!["only_ref"]);
     assert_eq!(q.schema.only_in_current, vec!["only_cur"]);
@@ -198,27 +228,41 @@ fn quality_findings_name_rows() {
     assert_eq!((miss_x.count, miss_x.rows.clone()), (1, vec![2]));
     assert!(q.current.constant_columns.contains(&"k".to_string()));
     assert!(q.current.constant_columns.contains(&"only_cur".to_string()));
-    let oor = q.out_of_range.iter().find(|o| o.name == "x").expect("x out of range");
+    let oor = q
+        .out_of_range
+        .iter()
+        .find(|o| o.name == "x")
+        .expect("x out of range");
     assert_eq!((oor.below, oor.above, oor.rows.clone()), (1, 1, vec![1, 5]));
-    let unseen = q.unseen_categories.iter().find(|u| u.name == "c").expect("c");
+    let unseen = q
+        .unseen_categories
+        .iter()
+        .find(|u| u.name == "c")
+        .expect("c");
     assert_eq!(unseen.categories, vec![("z".to_string(), 2)]);
     assert_eq!(unseen.rows, vec![2, 5]);
-    let tm = q.type_mismatches.iter().find(|t| t.name == "t").expect("t mismatch");
+    let tm = q
+        .type_mismatches
+        .iter()
+        .find(|t| t.name == "t")
+        .expect("t mismatch");
     assert_eq!(tm.count, 2);
     assert_eq!(tm.examples[0], (3, "oops".to_string()));
     assert!(report.skipped.iter().any(|s| s.name == "t"));
     // Constant k in both: Z-test p = 1, no drift.
     let k = report.columns.iter().find(|c| c.name == "k").expect("k");
-    assert_eq!((k.method, k.p_value, k.drifted), (Method::Z, Some(1.0), false));
+    assert_eq!(
+        (k.method, k.p_value, k.drifted),
+        (Method::Z, Some(1.0), false)
+    );
 }
 
 #[test]
 fn bad_inputs_are_clear_errors() {
     let r = load("sample_data/adult_reference.csv");
     let c = load("sample_data/adult_current.csv");
-    let err = |opts: DriftOptions| {
-        drift(&r, &c, None, &opts, &Progress::none()).expect_err("must fail")
-    };
+    let err =
+        |opts: DriftOptions| drift(&r, &c, None, &opts, &Progress::none()).expect_err("must fail");
     let e = err(DriftOptions {
         columns: Some(vec!["nope".into()]),
         ..DriftOptions::default()
@@ -272,7 +316,14 @@ fn identical_data_has_no_drift() {
     );
     assert_eq!(report.n_drifted, 0);
     for c in &report.columns {
-        assert!(c.statistic.is_some_and(|s| s.abs() < 1e-12) || c.p_value == Some(1.0), "{}", c.name);
+        assert!(
+            c.statistic.is_some_and(|s| s.abs() < 1e-12) || c.p_value == Some(1.0),
+            "{}",
+            c.name
+        );
     }
-    assert_eq!(report.quality.reference.duplicated_rows, report.quality.current.duplicated_rows);
+    assert_eq!(
+        report.quality.reference.duplicated_rows,
+        report.quality.current.duplicated_rows
+    );
 }

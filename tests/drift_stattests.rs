@@ -69,11 +69,25 @@ fn numeric_cases_match_scipy_and_evidently() {
         let ks = stattests::ks_2samp(&a, &b);
         let exact = a.len().max(b.len()) <= 10_000;
         assert_eq!(ks.mode == KsMode::Exact, exact, "{name}: KS mode");
-        close("ks statistic", name, ks.statistic, num(&case["ks_statistic"]), 1e-12, 0.0);
+        close(
+            "ks statistic",
+            name,
+            ks.statistic,
+            num(&case["ks_statistic"]),
+            1e-12,
+            0.0,
+        );
         // Exact p-values: the same recursions as scipy, so 1e-9 relative. Asymptotic ones go
         // through the one-sided Smirnov sum evaluated in log space (scipy: double-double),
         // good to ~1e-10 relative; 1e-14 absolute covers p-values that scipy rounds to 0.
-        close("ks p-value", name, ks.p_value, num(&case["ks_p_value"]), 1e-9, 1e-14);
+        close(
+            "ks p-value",
+            name,
+            ks.p_value,
+            num(&case["ks_p_value"]),
+            1e-9,
+            1e-14,
+        );
         close(
             "evidently ks p-value",
             name,
@@ -83,7 +97,14 @@ fn numeric_cases_match_scipy_and_evidently() {
             1e-14,
         );
         // Wasserstein sums |ΔCDF|·Δx over all points; numpy sums pairwise, we sum in order.
-        close("wasserstein", name, stattests::wasserstein(&a, &b), num(&case["wasserstein"]), 1e-10, 1e-15);
+        close(
+            "wasserstein",
+            name,
+            stattests::wasserstein(&a, &b),
+            num(&case["wasserstein"]),
+            1e-10,
+            1e-15,
+        );
         close(
             "wasserstein normed",
             name,
@@ -119,15 +140,33 @@ fn numeric_cases_match_scipy_and_evidently() {
             }
         }
         let js = stattests::jensen_shannon(&binned.reference, &binned.current);
-        close("jensen-shannon", name, js, num(&case["jensen_shannon"]), 1e-9, 1e-15);
+        close(
+            "jensen-shannon",
+            name,
+            js,
+            num(&case["jensen_shannon"]),
+            1e-9,
+            1e-15,
+        );
         let (mut r, mut c) = (binned.reference.clone(), binned.current.clone());
         binning::fill_zeroes(&mut r);
         binning::fill_zeroes(&mut c);
-        close("psi", name, stattests::psi(&r, &c), num(&case["psi"]), 1e-9, 1e-15);
+        close(
+            "psi",
+            name,
+            stattests::psi(&r, &c),
+            num(&case["psi"]),
+            1e-9,
+            1e-15,
+        );
 
         let n_values = binning::n_unique_sorted(&sorted(&[a.clone(), b.clone()].concat()));
         let m = default_method(ColumnKind::Numeric, a.len(), n_values);
-        assert_eq!(method_name(m), case["default_method"], "{name}: default method");
+        assert_eq!(
+            method_name(m),
+            case["default_method"],
+            "{name}: default method"
+        );
         if case.get("chi2_p_value").is_some() {
             let (_, p) = stattests::chi_square(&counts);
             close("chi2 p", name, p, num(&case["chi2_p_value"]), 1e-9, 1e-15);
@@ -156,22 +195,62 @@ fn categorical_cases_match_evidently() {
                 .collect()
         };
         let (r, c) = (labels(&case["reference"]), labels(&case["current"]));
-        let counts = Counts::from_labels(r.iter().map(String::as_str), c.iter().map(String::as_str));
+        let counts =
+            Counts::from_labels(r.iter().map(String::as_str), c.iter().map(String::as_str));
         let (chi, p) = stattests::chi_square(&counts);
-        close("chi2 statistic", name, chi, num(&case["chi2_statistic"]), 1e-12, 0.0);
-        close("chi2 p-value", name, p, num(&case["chi2_p_value"]), 1e-9, 1e-15);
+        close(
+            "chi2 statistic",
+            name,
+            chi,
+            num(&case["chi2_statistic"]),
+            1e-12,
+            0.0,
+        );
+        close(
+            "chi2 p-value",
+            name,
+            p,
+            num(&case["chi2_p_value"]),
+            1e-9,
+            1e-15,
+        );
         let z = stattests::z_test(&counts);
         // norm.cdf near 1 loses digits in both implementations: 1e-15 absolute.
-        close("z p-value", name, z.p_value, num(&case["z_p_value"]), 1e-9, 1e-15);
+        close(
+            "z p-value",
+            name,
+            z.p_value,
+            num(&case["z_p_value"]),
+            1e-9,
+            1e-15,
+        );
         let binned = binning::binned_percents(None, &counts);
         let js = stattests::jensen_shannon(&binned.reference, &binned.current);
-        close("jensen-shannon", name, js, num(&case["jensen_shannon"]), 1e-9, 1e-15);
+        close(
+            "jensen-shannon",
+            name,
+            js,
+            num(&case["jensen_shannon"]),
+            1e-9,
+            1e-15,
+        );
         let (mut rp, mut cp) = (binned.reference.clone(), binned.current.clone());
         binning::fill_zeroes(&mut rp);
         binning::fill_zeroes(&mut cp);
-        close("psi", name, stattests::psi(&rp, &cp), num(&case["psi"]), 1e-9, 1e-15);
+        close(
+            "psi",
+            name,
+            stattests::psi(&rp, &cp),
+            num(&case["psi"]),
+            1e-9,
+            1e-15,
+        );
         let m = default_method(ColumnKind::Categorical, r.len(), counts.labels.len());
-        assert_eq!(method_name(m), case["default_method"], "{name}: default method");
+        assert_eq!(
+            method_name(m),
+            case["default_method"],
+            "{name}: default method"
+        );
     }
     assert!(n >= 8);
 }
@@ -187,5 +266,8 @@ fn sturges_edges_follow_numpy() {
     // Constant data: one bin of width 1 around the value.
     let e = binning::sturges_edges(&[5.0], &[5.0], false);
     assert_eq!(e, vec![4.5, 5.5]);
-    assert_eq!(binning::histogram_sorted(&[0.0, 1.0, 1.0, 2.0], &[0.0, 1.0, 2.0]), vec![1, 3]);
+    assert_eq!(
+        binning::histogram_sorted(&[0.0, 1.0, 1.0, 2.0], &[0.0, 1.0, 2.0]),
+        vec![1, 3]
+    );
 }

@@ -73,7 +73,11 @@ impl Method {
 /// Evidently's DataDriftPreset default (`_get_default_stattest`): `n_reference` values after
 /// dropping NaN, `n_values` distinct values over both samples.
 pub fn default_method(kind: ColumnKind, n_reference: usize, n_values: usize) -> Method {
-    let small = if n_values > 2 { Method::Chi2 } else { Method::Z };
+    let small = if n_values > 2 {
+        Method::Chi2
+    } else {
+        Method::Z
+    };
     match (n_reference <= 1000, kind) {
         (true, ColumnKind::Numeric) if n_values <= 5 => small,
         (true, ColumnKind::Numeric) => Method::Ks,
@@ -168,11 +172,13 @@ pub fn evaluate(
             n_ref = a.len();
             let combined_unique = merged_unique(a, b);
             n_values = combined_unique;
-            let ks = stattests::ks_2samp(a, b);
-            st.ks_statistic = finite(ks.statistic);
-            st.ks_p_value = finite(ks.p_value);
-            st.ks_mode = Some(ks.mode);
-            st.wasserstein_normed = finite(stattests::wasserstein_normed(a, b));
+            if kind == ColumnKind::Numeric {
+                let ks = stattests::ks_2samp(a, b);
+                st.ks_statistic = finite(ks.statistic);
+                st.ks_p_value = finite(ks.p_value);
+                st.ks_mode = Some(ks.mode);
+                st.wasserstein_normed = finite(stattests::wasserstein_normed(a, b));
+            }
             // Per-value counts are only needed for few distinct values (binning rule 2, or
             // chi-square / Z on a numeric column).
             let needs_counts = kind == ColumnKind::Categorical

@@ -108,7 +108,11 @@ pub fn read(ds: &Dataset, name: &str) -> Result<Raw> {
     let ca = cast.str().map_err(internal)?;
     let values = ca
         .iter()
-        .map(|v| v.map(str::trim).filter(|s| !s.is_empty()).map(str::to_string))
+        .map(|v| {
+            v.map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+        })
         .collect();
     Ok(Raw::Text { values })
 }

@@ -190,10 +190,19 @@ impl Prepared {
         ref_sorted: &Option<Vec<f64>>,
     ) -> column_drift::Outcome {
         match (&self.reference, &self.current, ref_sorted) {
-            (Raw::Numeric { integer: ia, .. }, Raw::Numeric { values, integer: ib }, Some(a)) => {
+            (
+                Raw::Numeric { integer: ia, .. },
+                Raw::Numeric {
+                    values,
+                    integer: ib,
+                },
+                Some(a),
+            ) => {
                 let b = match rows {
                     None => columns::sorted_finite(values),
-                    Some(r) => columns::sorted_finite(&r.iter().map(|&i| values[i]).collect::<Vec<_>>()),
+                    Some(r) => {
+                        columns::sorted_finite(&r.iter().map(|&i| values[i]).collect::<Vec<_>>())
+                    }
                 };
                 column_drift::evaluate(
                     self.kind,
@@ -365,7 +374,10 @@ pub fn drift(
         match r {
             Ok(c) => cols.push(c),
             Err(e) if e.kind() == super::ErrorKind::BadInput => {
-                if let EngineError::Column { column, message, .. } = &e {
+                if let EngineError::Column {
+                    column, message, ..
+                } = &e
+                {
                     skipped.push(Skipped {
                         name: column.clone(),
                         reason: message.clone(),
@@ -590,23 +602,22 @@ fn prepare_column(
     } else {
         (r, c)
     };
-    let (kind, source) = if user_cat {
-        (ColumnKind::Categorical, Source::User)
-    } else if user_num {
-        (ColumnKind::Numeric, Source::User)
-    } else {
-        match columns::infer_kind(&r) {
-            Inferred::Kind(k) => (k, Source::Inferred),
-            Inferred::Text => {
-                return Ok(Err((
+    let (kind, source) =
+        if user_cat {
+            (ColumnKind::Categorical, Source::User)
+        } else if user_num {
+            (ColumnKind::Numeric, Source::User)
+        } else {
+            match columns::infer_kind(&r) {
+                Inferred::Kind(k) => (k, Source::Inferred),
+                Inferred::Text => return Ok(Err((
                     "more than half of its values are distinct text (an identifier or free text); \
                      name it in --categorical to compare it anyway"
                         .to_string(),
                     None,
-                )))
+                ))),
             }
-        }
-    };
+        };
     Ok(Ok(Prepared {
         name: name.to_string(),
         role,

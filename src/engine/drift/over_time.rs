@@ -138,7 +138,15 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
     let mp = (5 * doy + 2) / 153;
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (if m <= 2 { yoe + era * 400 + 1 } else { yoe + era * 400 }, m, d)
+    (
+        if m <= 2 {
+            yoe + era * 400 + 1
+        } else {
+            yoe + era * 400
+        },
+        m,
+        d,
+    )
 }
 
 /// The first text (or date) column of `ds` whose non-missing values all parse as ISO 8601.
@@ -180,7 +188,10 @@ pub(crate) fn compute(
             }
             for start in (0..n).step_by(*size) {
                 let end = (start + size).min(n);
-                groups.push((format!("rows {}–{}", start + 1, end), (start..end).collect()));
+                groups.push((
+                    format!("rows {}–{}", start + 1, end),
+                    (start..end).collect(),
+                ));
             }
         }
         Windows::Period(p) => {

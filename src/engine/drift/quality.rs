@@ -317,7 +317,11 @@ pub(crate) fn assess(
     let mut unseen = Vec::new();
     for p in prepared {
         match (&p.kind, &p.reference, &p.current) {
-            (ColumnKind::Numeric, Raw::Numeric { values: a, .. }, Raw::Numeric { values: b, .. }) => {
+            (
+                ColumnKind::Numeric,
+                Raw::Numeric { values: a, .. },
+                Raw::Numeric { values: b, .. },
+            ) => {
                 let (lo, hi) = a
                     .iter()
                     .filter(|v| v.is_finite())
