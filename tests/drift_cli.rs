@@ -1,5 +1,7 @@
 //! `assay drift` end to end: the JSON contract of issue #6, exit codes (0, 2, 3) and messages.
 
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
 use std::process::{Command, Output};
 
 use serde_json::Value;

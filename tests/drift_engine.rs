@@ -2,6 +2,8 @@
 //! DataDriftPreset (per-column method, score and verdict; dataset drift), drift over time,
 //! data quality, overrides and degenerate / bad inputs.
 
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
 use std::io::Write;
 use std::path::Path;
 

@@ -1,6 +1,8 @@
 //! Drift statistics against scipy 1.17.1 and Evidently 0.7.23 on the committed fixtures in
 //! tests/fixtures/drift/stattests.json (made by make_drift_fixtures.py).
 
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
 use assay::engine::drift::binning::{self, Counts};
 use assay::engine::drift::column_drift::{default_method, Method};
 use assay::engine::drift::columns::{sorted_finite, ColumnKind};
