@@ -312,16 +312,22 @@ pub fn drift(
     let mut skipped = Vec::new();
     let mut prepared = Vec::new();
     let mut type_mismatches = Vec::new();
-    for name in &wanted {
-        progress.check()?;
-        let r = columns::read(reference, name)?;
-        let c = columns::read(current, name)?;
-        let role = if opts.target.as_deref() == Some(name.as_str()) {
-            Role::Target
-        } else {
-            Role::Feature
-        };
-        match prepare_column(name, role, r, c, opts, reference, current)? {
+    let decided: Vec<Result<_>> = wanted
+        .par_iter()
+        .map(|name| {
+            progress.check()?;
+            let r = columns::read(reference, name)?;
+            let c = columns::read(current, name)?;
+            let role = if opts.target.as_deref() == Some(name.as_str()) {
+                Role::Target
+            } else {
+                Role::Feature
+            };
+            prepare_column(name, role, r, c, opts, reference, current)
+        })
+        .collect();
+    for (name, d) in wanted.iter().zip(decided) {
+        match d? {
             Ok(p) => prepared.push(p),
             Err((reason, mismatch)) => {
                 if let Some(m) = mismatch {

@@ -6,6 +6,7 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 
+use rayon::prelude::*;
 use serde::Serialize;
 
 use super::columns::{self, ColumnKind, Raw};
@@ -150,10 +151,10 @@ fn listed(rows: impl Iterator<Item = usize>, cap: usize) -> Vec<usize> {
 
 fn dataset_quality(ds: &Dataset, cap: usize) -> Result<(DatasetQuality, Vec<(String, Raw)>)> {
     let names = ds.column_names();
-    let mut raws = Vec::with_capacity(names.len());
-    for n in &names {
-        raws.push((n.clone(), columns::read(ds, n)?));
-    }
+    let raws: Vec<(String, Raw)> = names
+        .par_iter()
+        .map(|n| Ok((n.clone(), columns::read(ds, n)?)))
+        .collect::<Result<_>>()?;
     let rows = ds.rows();
     let mut missing = Vec::new();
     let mut constant = Vec::new();
@@ -270,8 +271,11 @@ pub(crate) fn assess(
     type_mismatches: Vec<TypeMismatch>,
     cap: usize,
 ) -> Result<Quality> {
-    let (rq, rraw) = dataset_quality(reference, cap)?;
-    let (cq, craw) = dataset_quality(current, cap)?;
+    let (rq, cq) = rayon::join(
+        || dataset_quality(reference, cap),
+        || dataset_quality(current, cap),
+    );
+    let ((rq, rraw), (cq, craw)) = (rq?, cq?);
     let rnames: Vec<&str> = rraw.iter().map(|(n, _)| n.as_str()).collect();
     let cnames: Vec<&str> = craw.iter().map(|(n, _)| n.as_str()).collect();
     let rset: BTreeSet<&str> = rnames.iter().copied().collect();
