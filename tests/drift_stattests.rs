@@ -273,3 +273,34 @@ fn sturges_edges_follow_numpy() {
         vec![1, 3]
     );
 }
+
+#[test]
+fn kolmogorov_and_smirnov_tails_match_scipy() {
+    use assay::engine::drift::ksdist::{kolmogorov_sf, smirnov_sf};
+    let fx = fixture();
+    let grid = fx["distributions"].as_array().expect("grid");
+    assert!(grid.len() > 100);
+    for g in grid {
+        let n = g["n"].as_u64().expect("n");
+        let d = num(&g["d"]);
+        let case = format!("n={n} d={d:e}");
+        // 1e-9 relative; 1e-13 absolute for tails scipy resolves below double rounding
+        // of 1 − CDF.
+        close(
+            "kstwo.sf",
+            &case,
+            kolmogorov_sf(n, d),
+            num(&g["kstwo_sf"]),
+            1e-9,
+            1e-13,
+        );
+        close(
+            "smirnov",
+            &case,
+            smirnov_sf(n, d),
+            num(&g["smirnov"]),
+            1e-9,
+            1e-13,
+        );
+    }
+}
