@@ -44,6 +44,8 @@ pub struct Series {
     pub name: String,
     pub method: Method,
     pub threshold: f64,
+    /// True when `values` are p-values (drift when small), false for distances / PSI.
+    pub is_p_value: bool,
     /// One value per window (`null` when the window has no usable value).
     pub values: Vec<Option<f64>>,
     pub drifted: Vec<bool>,
@@ -251,6 +253,7 @@ pub(crate) fn compute(
             name: p.name.clone(),
             method: *method,
             threshold: *threshold,
+            is_p_value: method.is_test(),
             values: Vec::new(),
             drifted: Vec::new(),
         };
