@@ -329,3 +329,30 @@ fn identical_data_has_no_drift() {
         report.quality.current.duplicated_rows
     );
 }
+
+#[test]
+fn integers_with_missing_values_are_numeric_as_in_pandas() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let r = write_csv(&dir, "r.csv", "n,m\n1,1\n2,2\n,3\n3,1\n");
+    let c = write_csv(&dir, "c.csv", "n,m\n1,1\n2,2\n3,3\n3,2\n");
+    let report = drift(
+        &load(&r),
+        &load(&c),
+        None,
+        &DriftOptions::default(),
+        &Progress::none(),
+    )
+    .expect("runs");
+    let kind = |n: &str| {
+        report
+            .columns
+            .iter()
+            .find(|c| c.name == n)
+            .expect("col")
+            .kind
+    };
+    assert_eq!(kind("n"), ColumnKind::Numeric);
+    assert_eq!(kind("m"), ColumnKind::Categorical);
+    let n = report.columns.iter().find(|c| c.name == "n").expect("n");
+    assert_eq!((n.n_reference, n.missing_reference), (3, 1));
+}

@@ -1,7 +1,8 @@
 //! Reading dataset columns for drift and quality, and inferring their kind.
 //!
-//! Kind inference follows Evidently 0.7's `infer_column_type`, applied to the reference:
-//! floats are numeric; integers are categorical when they have ≤ 10 distinct values, else
+//! Kind inference follows Evidently 0.7's `infer_column_type`, applied to the reference as
+//! pandas would type it (an integer column with missing values is float): floats are numeric;
+//! integers are categorical when they have ≤ 10 distinct values, else
 //! numeric; booleans are categorical; text is categorical unless more than half of its
 //! non-missing values are distinct (Evidently calls that "text"; Assay skips such columns —
 //! identifiers, free text, timestamps — unless the user names them as categorical).
@@ -93,9 +94,10 @@ pub fn read(ds: &Dataset, name: &str) -> Result<Raw> {
         let cast = col.cast(&DataType::Float64).map_err(internal)?;
         let ca = cast.f64().map_err(internal)?;
         let values = ca.iter().map(|v| v.unwrap_or(f64::NAN)).collect();
+        // An integer column with missing values is float to pandas (and so to Evidently).
         return Ok(Raw::Numeric {
             values,
-            integer: dt.is_integer(),
+            integer: dt.is_integer() && col.null_count() == 0,
         });
     }
     let cast = if matches!(dt, DataType::String) {
