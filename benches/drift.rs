@@ -66,13 +66,9 @@ fn main() -> anyhow::Result<()> {
                             Some((columns::sorted_finite(&a), columns::sorted_finite(&b))),
                             None,
                         ),
-                        (Raw::Text { values: a }, Raw::Text { values: b }) => (
-                            None,
-                            Some(Counts::from_labels(
-                                a.iter().flatten().map(String::as_str),
-                                b.iter().flatten().map(String::as_str),
-                            )),
-                        ),
+                        (Raw::Text { values: a }, Raw::Text { values: b }) => {
+                            (None, Some(Counts::from_texts(&a, &b, None)))
+                        }
                         _ => (None, None),
                     })
                 })

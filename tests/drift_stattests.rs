@@ -304,3 +304,31 @@ fn kolmogorov_and_smirnov_tails_match_scipy() {
         );
     }
 }
+
+#[test]
+fn radix_sort_matches_total_order() {
+    // Large inputs take the radix path; compare with the comparison sort.
+    let mut state = 0x2545_F491_4F6C_DD1Du64;
+    let mut v: Vec<f64> = (0..200_000)
+        .map(|i| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let u = (state >> 11) as f64 / (1u64 << 53) as f64;
+            match i % 7 {
+                0 => -u * 1e6,
+                1 => u * 1e-300,
+                2 => (u * 10.0).floor(),
+                3 => f64::NAN,
+                4 => -0.0,
+                5 => f64::INFINITY,
+                _ => u - 0.5,
+            }
+        })
+        .collect();
+    let got = sorted_finite(&v);
+    v.retain(|x| x.is_finite());
+    v.sort_by(f64::total_cmp);
+    assert_eq!(got.len(), v.len());
+    assert!(got.iter().zip(&v).all(|(a, b)| a.to_bits() == b.to_bits()));
+}

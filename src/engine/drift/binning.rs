@@ -19,6 +19,7 @@
 
 use serde::Serialize;
 
+use super::columns::Text;
 use crate::engine::data::extract::label_of_number;
 
 /// Per-category counts of both samples over the union of their categories, labels sorted
@@ -59,6 +60,28 @@ impl Counts {
             c.labels.push(label_of_number(v));
             c.reference.push((i - i0) as u64);
             c.current.push((j - j0) as u64);
+        }
+        c
+    }
+
+    /// Categories of two dictionary-encoded text columns; `rows_b` selects rows of `b`.
+    pub fn from_texts(a: &Text, b: &Text, rows_b: Option<&[usize]>) -> Counts {
+        let mut map: std::collections::BTreeMap<&str, (u64, u64)> = Default::default();
+        for (s, &n) in a.dict.iter().zip(&a.code_counts(None)) {
+            if n > 0 {
+                map.entry(s).or_default().0 += n;
+            }
+        }
+        for (s, &n) in b.dict.iter().zip(&b.code_counts(rows_b)) {
+            if n > 0 {
+                map.entry(s).or_default().1 += n;
+            }
+        }
+        let mut c = Counts::default();
+        for (k, (r, o)) in map {
+            c.labels.push(k.to_string());
+            c.reference.push(r);
+            c.current.push(o);
         }
         c
     }

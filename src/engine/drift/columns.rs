@@ -29,7 +29,68 @@ pub enum Raw {
     /// Missing values are NaN; `integer` when the file's type is an integer type.
     Numeric { values: Vec<f64>, integer: bool },
     /// Booleans print as `true`/`false`; empty or whitespace-only text is missing.
-    Text { values: Vec<Option<String>> },
+    Text { values: Text },
+}
+
+/// A text column, dictionary-encoded: one code per row into `dict` ([`MISSING`] when
+/// missing), so counting and comparing never touches the strings row by row.
+#[derive(Debug, Clone, Default)]
+pub struct Text {
+    pub codes: Vec<u32>,
+    pub dict: Vec<String>,
+}
+
+pub const MISSING: u32 = u32::MAX;
+
+impl Text {
+    pub fn from_values<'a>(values: impl IntoIterator<Item = Option<&'a str>>) -> Text {
+        let mut index: std::collections::HashMap<&'a str, u32> = Default::default();
+        let mut t = Text::default();
+        for v in values {
+            let code = match v {
+                None => MISSING,
+                Some(s) => *index.entry(s).or_insert_with(|| {
+                    t.dict.push(s.to_string());
+                    (t.dict.len() - 1) as u32
+                }),
+            };
+            t.codes.push(code);
+        }
+        t
+    }
+
+    pub fn len(&self) -> usize {
+        self.codes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.codes.is_empty()
+    }
+
+    pub fn get(&self, row: usize) -> Option<&str> {
+        self.dict.get(self.codes[row] as usize).map(String::as_str)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = Option<&str>> + '_ {
+        self.codes
+            .iter()
+            .map(|&c| self.dict.get(c as usize).map(String::as_str))
+    }
+
+    /// Rows per dictionary entry (missing rows not counted).
+    pub fn code_counts(&self, rows: Option<&[usize]>) -> Vec<u64> {
+        let mut n = vec![0u64; self.dict.len()];
+        let mut add = |c: u32| {
+            if let Some(v) = n.get_mut(c as usize) {
+                *v += 1;
+            }
+        };
+        match rows {
+            None => self.codes.iter().for_each(|&c| add(c)),
+            Some(r) => r.iter().for_each(|&i| add(self.codes[i])),
+        }
+        n
+    }
 }
 
 impl Raw {
@@ -48,7 +109,7 @@ impl Raw {
     pub fn is_missing(&self, row: usize) -> bool {
         match self {
             Raw::Numeric { values, .. } => values[row].is_nan(),
-            Raw::Text { values } => values[row].is_none(),
+            Raw::Text { values } => values.codes[row] == MISSING,
         }
     }
 
@@ -71,7 +132,7 @@ impl Raw {
                     crate::engine::data::extract::label_of_number(v)
                 }
             }
-            Raw::Text { values } => values[row].clone().unwrap_or_default(),
+            Raw::Text { values } => values.get(row).unwrap_or_default().to_string(),
         }
     }
 }
@@ -108,28 +169,26 @@ pub fn read(ds: &Dataset, name: &str) -> Result<Raw> {
         })?
     };
     let ca = cast.str().map_err(internal)?;
-    let values = ca
-        .iter()
-        .map(|v| {
-            v.map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(str::to_string)
-        })
-        .collect();
+    let values = Text::from_values(
+        ca.iter()
+            .map(|v| v.map(str::trim).filter(|s| !s.is_empty())),
+    );
     Ok(Raw::Text { values })
 }
 
 /// Text that should be numbers: parses every non-missing value; `Err(row)` (0-based) names
 /// the first value that is not a number.
-pub fn text_to_numeric(values: &[Option<String>]) -> std::result::Result<Vec<f64>, usize> {
+pub fn text_to_numeric(values: &Text) -> std::result::Result<Vec<f64>, usize> {
+    let parsed: Vec<Option<f64>> = values.dict.iter().map(|s| s.parse::<f64>().ok()).collect();
     let mut out = Vec::with_capacity(values.len());
-    for (i, v) in values.iter().enumerate() {
-        match v {
-            None => out.push(f64::NAN),
-            Some(s) => match s.parse::<f64>() {
-                Ok(x) => out.push(x),
-                Err(_) => return Err(i),
-            },
+    for (i, &c) in values.codes.iter().enumerate() {
+        if c == MISSING {
+            out.push(f64::NAN);
+        } else {
+            match parsed[c as usize] {
+                Some(x) => out.push(x),
+                None => return Err(i),
+            }
         }
     }
     Ok(out)
@@ -166,14 +225,11 @@ pub fn infer_kind(raw: &Raw) -> Inferred {
             }
         }
         Raw::Text { values } => {
-            let mut seen = std::collections::HashSet::new();
-            let mut count = 0usize;
-            for s in values.iter().flatten() {
-                count += 1;
-                seen.insert(s.as_str());
-            }
-            let is_bool = seen.iter().all(|s| *s == "true" || *s == "false");
-            if !is_bool && seen.len() as f64 > count as f64 * 0.5 {
+            let counts = values.code_counts(None);
+            let count: u64 = counts.iter().sum();
+            let distinct = counts.iter().filter(|&&c| c > 0).count();
+            let is_bool = values.dict.iter().all(|s| s == "true" || s == "false");
+            if !is_bool && distinct as f64 > count as f64 * 0.5 {
                 Inferred::Text
             } else {
                 Inferred::Kind(ColumnKind::Categorical)
@@ -184,8 +240,53 @@ pub fn infer_kind(raw: &Raw) -> Inferred {
 
 /// Finite values of a numeric column, sorted ascending (NaN and ±inf dropped, as Evidently
 /// does before every test).
+/// Large samples are radix-sorted on order-preserving integer keys (4 passes of 16 bits,
+/// passes where every key shares the digit skipped); the order equals `f64::total_cmp`.
 pub fn sorted_finite(values: &[f64]) -> Vec<f64> {
     let mut v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
-    v.sort_unstable_by(f64::total_cmp);
+    if v.len() < 50_000 {
+        v.sort_unstable_by(f64::total_cmp);
+        return v;
+    }
+    let key = |x: f64| {
+        let b = x.to_bits();
+        if b >> 63 == 1 {
+            !b
+        } else {
+            b | (1 << 63)
+        }
+    };
+    let mut keys: Vec<u64> = v.iter().map(|&x| key(x)).collect();
+    let mut buf = vec![0u64; keys.len()];
+    let n = keys.len();
+    let mut counts = vec![0usize; 1 << 16];
+    for shift in [0u32, 16, 32, 48] {
+        counts.iter_mut().for_each(|c| *c = 0);
+        for &k in &keys {
+            counts[((k >> shift) & 0xFFFF) as usize] += 1;
+        }
+        if counts.iter().any(|&c| c == n) {
+            continue;
+        }
+        let mut sum = 0;
+        for c in counts.iter_mut() {
+            let t = *c;
+            *c = sum;
+            sum += t;
+        }
+        for &k in &keys {
+            let d = ((k >> shift) & 0xFFFF) as usize;
+            buf[counts[d]] = k;
+            counts[d] += 1;
+        }
+        std::mem::swap(&mut keys, &mut buf);
+    }
+    for (o, k) in v.iter_mut().zip(&keys) {
+        *o = if k >> 63 == 1 {
+            f64::from_bits(k & !(1 << 63))
+        } else {
+            f64::from_bits(!k)
+        };
+    }
     v
 }

@@ -219,11 +219,7 @@ impl Prepared {
                 )
             }
             (Raw::Text { values: ra }, Raw::Text { values: rb }, _) => {
-                let cur: Box<dyn Iterator<Item = &str>> = match rows {
-                    None => Box::new(rb.iter().flatten().map(String::as_str)),
-                    Some(r) => Box::new(r.iter().filter_map(|&i| rb[i].as_deref())),
-                };
-                let counts = Counts::from_labels(ra.iter().flatten().map(String::as_str), cur);
+                let counts = Counts::from_texts(ra, rb, rows);
                 column_drift::evaluate(self.kind, Samples::Categorical(&counts), method, threshold)
             }
             // Mixed storage never reaches here: `prepare` converts both sides to one storage.
@@ -475,7 +471,11 @@ pub fn drift(
 fn column_result(p: &Prepared, a: &Option<Vec<f64>>, opts: &DriftOptions) -> Result<ColumnDrift> {
     let missing = |raw: &Raw| match raw {
         Raw::Numeric { values, .. } => values.iter().filter(|v| !v.is_finite()).count(),
-        Raw::Text { values } => values.iter().filter(|v| v.is_none()).count(),
+        Raw::Text { values } => values
+            .codes
+            .iter()
+            .filter(|&&c| c == columns::MISSING)
+            .count(),
     };
     let (mr, mc) = (missing(&p.reference), missing(&p.current));
     let (nr, nc) = (p.reference.len() - mr, p.current.len() - mc);

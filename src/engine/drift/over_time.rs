@@ -157,12 +157,7 @@ pub fn detect_timestamp(ds: &Dataset) -> Option<String> {
         let Ok(Raw::Text { values }) = columns::read(ds, &name) else {
             continue;
         };
-        let mut any = false;
-        if values.iter().flatten().all(|s| {
-            any = true;
-            parse_iso8601(s).is_some()
-        }) && any
-        {
+        if !values.dict.is_empty() && values.dict.iter().all(|s| parse_iso8601(s).is_some()) {
             return Some(name);
         }
     }
@@ -210,9 +205,10 @@ pub(crate) fn compute(
                     "holds numbers, not ISO 8601 timestamps",
                 ));
             };
+            let parsed: Vec<Option<i64>> = values.dict.iter().map(|s| parse_iso8601(s)).collect();
             let mut map: BTreeMap<i64, Vec<usize>> = BTreeMap::new();
-            for (i, v) in values.iter().enumerate() {
-                let Some(secs) = v.as_deref().and_then(parse_iso8601) else {
+            for (i, &code) in values.codes.iter().enumerate() {
+                let Some(secs) = parsed.get(code as usize).copied().flatten() else {
                     without += 1;
                     continue;
                 };
@@ -261,7 +257,7 @@ pub(crate) fn compute(
             progress.check()?;
             let usable = rows.iter().any(|&i| match &p.current {
                 Raw::Numeric { values, .. } => values[i].is_finite(),
-                Raw::Text { values } => values[i].is_some(),
+                Raw::Text { values } => values.codes[i] != columns::MISSING,
             });
             if !usable || (a.is_none() && matches!(p.reference, Raw::Numeric { .. })) {
                 s.values.push(None);

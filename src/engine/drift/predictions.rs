@@ -2,7 +2,7 @@
 //! extraction and batched inference). Binary classifiers give the positive-class probability
 //! (numeric), multiclass classifiers the arg-max label (categorical), regressors the value.
 
-use super::columns::{ColumnKind, Raw};
+use super::columns::{ColumnKind, Raw, Text};
 use super::DriftOptions;
 use crate::engine::data::extract::{prepare, InvalidRows};
 use crate::engine::data::Dataset;
@@ -73,7 +73,7 @@ pub(super) fn predict_both(
                         ColumnKind::Numeric,
                     )
                 } else {
-                    let labels = proba
+                    let labels: Vec<Option<String>> = proba
                         .chunks(k)
                         .map(|r| {
                             let best = r
@@ -90,7 +90,14 @@ pub(super) fn predict_both(
                             classes.get(best).cloned()
                         })
                         .collect();
-                    (Raw::Text { values: labels }, ColumnKind::Categorical)
+                    (
+                        Raw::Text {
+                            values: Text::from_values(
+                                labels.iter().map(|l: &Option<String>| l.as_deref()),
+                            ),
+                        },
+                        ColumnKind::Categorical,
+                    )
                 }
             }
         }

@@ -39,7 +39,7 @@ pub(super) fn prepare_column(
                         format!(
                             "numbers in the reference but text in the current data (row {}: '{}')",
                             row + 1,
-                            t[row].clone().unwrap_or_default()
+                            t.get(row).unwrap_or_default()
                         ),
                         Some(m),
                     )));
@@ -61,7 +61,7 @@ pub(super) fn prepare_column(
                         format!(
                             "text in the reference (row {}: '{}') but numbers in the current data",
                             row + 1,
-                            t[row].clone().unwrap_or_default()
+                            t.get(row).unwrap_or_default()
                         ),
                         Some(m),
                     )));
@@ -73,7 +73,7 @@ pub(super) fn prepare_column(
     let (r, c) = if user_num {
         match (r, c) {
             (Raw::Text { values: a }, Raw::Text { values: b }) => {
-                let conv = |ds: &Dataset, v: &[Option<String>]| {
+                let conv = |ds: &Dataset, v: &columns::Text| {
                     columns::text_to_numeric(v).map_err(|row| {
                         EngineError::cell(
                             &ds.path,
@@ -81,7 +81,7 @@ pub(super) fn prepare_column(
                             row + 1,
                             format!(
                                 "'{}' is not a number, but the column was named numeric",
-                                v[row].clone().unwrap_or_default()
+                                v.get(row).unwrap_or_default()
                             ),
                         )
                     })

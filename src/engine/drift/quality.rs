@@ -4,12 +4,11 @@
 //! and up to `max_rows_listed` 1-based data-row numbers, so a GUI can link to the rows.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
-use std::hash::{Hash, Hasher};
 
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::columns::{self, ColumnKind, Raw};
+use super::columns::{self, ColumnKind, Raw, Text};
 use super::Prepared;
 use crate::engine::data::Dataset;
 use crate::engine::error::Result;
@@ -108,39 +107,39 @@ pub struct TypeMismatch {
 }
 
 impl TypeMismatch {
-    fn build(name: &str, dataset: &'static str, values: &[Option<String>]) -> Self {
-        let bad: Vec<(usize, String)> = values
+    fn build(name: &str, dataset: &'static str, values: &Text) -> Self {
+        let bad_code: Vec<bool> = values
+            .dict
             .iter()
-            .enumerate()
-            .filter_map(|(i, v)| {
-                v.as_ref()
-                    .filter(|s| s.parse::<f64>().is_err())
-                    .map(|s| (i + 1, s.clone()))
-            })
+            .map(|s| s.parse::<f64>().is_err())
             .collect();
+        let mut count = 0;
+        let mut examples = Vec::new();
+        for (i, &c) in values.codes.iter().enumerate() {
+            if bad_code.get(c as usize).copied().unwrap_or(false) {
+                count += 1;
+                if examples.len() < 20 {
+                    examples.push((i + 1, values.dict[c as usize].clone()));
+                }
+            }
+        }
         TypeMismatch {
             name: name.to_string(),
             dataset,
             expected: "number",
             found: "text",
-            count: bad.len(),
-            examples: bad.into_iter().take(20).collect(),
+            count,
+            examples,
         }
     }
 
     /// Text in the current data where the reference has numbers.
-    pub fn new(
-        name: &str,
-        _expected: &str,
-        _found: &str,
-        values: &[Option<String>],
-        _first: usize,
-    ) -> Self {
+    pub fn new(name: &str, _expected: &str, _found: &str, values: &Text, _first: usize) -> Self {
         Self::build(name, "current", values)
     }
 
     /// Text in the reference where the current data has numbers.
-    pub fn reference(name: &str, values: &[Option<String>], _first: usize) -> Self {
+    pub fn reference(name: &str, values: &Text, _first: usize) -> Self {
         Self::build(name, "reference", values)
     }
 }
@@ -183,27 +182,35 @@ fn dataset_quality(ds: &Dataset, cap: usize) -> Result<(DatasetQuality, Vec<(Str
             });
         }
     }
-    // Duplicates: rows are compared by a 128-bit hash of all their values.
+    // Duplicates: rows are compared by a 128-bit fingerprint of all their values (two
+    // independent multiply-rotate mixes of float bits / dictionary codes).
+    let mut h1 = vec![0x243F_6A88_85A3_08D3u64; rows];
+    let mut h2 = vec![0x1319_8A2E_0370_7344u64; rows];
+    for (_, raw) in &raws {
+        for i in 0..rows {
+            let v = match raw {
+                Raw::Numeric { values, .. } => {
+                    let x = values[i];
+                    if x.is_nan() {
+                        u64::MAX
+                    } else {
+                        x.to_bits()
+                    }
+                }
+                Raw::Text { values } => u64::from(values.codes[i]) ^ 0x5A5A_0000_0000_0000,
+            };
+            h1[i] = (h1[i] ^ v)
+                .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+                .rotate_left(29);
+            h2[i] = (h2[i] ^ v.rotate_left(17))
+                .wrapping_mul(0xC2B2_AE3D_27D4_EB4F)
+                .rotate_left(31);
+        }
+    }
     let mut seen: HashSet<(u64, u64)> = HashSet::with_capacity(rows);
     let mut dups = Vec::new();
     for i in 0..rows {
-        let mut h1 = std::collections::hash_map::DefaultHasher::new();
-        let mut h2 = std::collections::hash_map::DefaultHasher::new();
-        0xA55A_u16.hash(&mut h2);
-        for (_, raw) in &raws {
-            match raw {
-                Raw::Numeric { values, .. } => {
-                    let b = values[i].to_bits();
-                    b.hash(&mut h1);
-                    b.hash(&mut h2);
-                }
-                Raw::Text { values } => {
-                    values[i].hash(&mut h1);
-                    values[i].hash(&mut h2);
-                }
-            }
-        }
-        if !seen.insert((h1.finish(), h2.finish())) {
+        if !seen.insert((h1[i], h2[i])) {
             dups.push(i);
         }
     }
@@ -249,17 +256,16 @@ fn mode_of(raw: &Raw) -> (String, usize, usize, usize) {
             (label, best_n, distinct, nan_free)
         }
         Raw::Text { values } => {
-            let mut m: HashMap<&str, usize> = HashMap::new();
-            for s in values.iter().flatten() {
-                *m.entry(s.as_str()).or_default() += 1;
-            }
-            let present = m.values().sum();
-            let best = m
+            let counts = values.code_counts(None);
+            let present = counts.iter().sum::<u64>() as usize;
+            let distinct = counts.iter().filter(|&&c| c > 0).count();
+            let best = counts
                 .iter()
-                .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
-                .map(|(k, v)| (k.to_string(), *v))
+                .enumerate()
+                .max_by(|a, b| a.1.cmp(b.1).then(values.dict[b.0].cmp(&values.dict[a.0])))
+                .map(|(k, &v)| (values.dict[k].clone(), v as usize))
                 .unwrap_or_default();
-            (best.0, best.1, m.len(), present)
+            (best.0, best.1, distinct, present)
         }
     }
 }
@@ -350,21 +356,41 @@ pub(crate) fn assess(
                 }
             }
             (ColumnKind::Categorical, r, c) => {
-                let known: HashSet<String> = (0..r.len())
-                    .filter(|&i| !r.is_missing(i))
-                    .map(|i| r.display(i))
-                    .collect();
                 let mut counts: HashMap<String, usize> = HashMap::new();
                 let mut rows = Vec::new();
-                for i in 0..c.len() {
-                    if c.is_missing(i) {
-                        continue;
+                match (r, c) {
+                    (Raw::Text { values: a }, Raw::Text { values: b }) => {
+                        let ra = a.code_counts(None);
+                        let known: HashSet<&str> = a
+                            .dict
+                            .iter()
+                            .zip(&ra)
+                            .filter(|(_, &n)| n > 0)
+                            .map(|(s, _)| s.as_str())
+                            .collect();
+                        let unseen: Vec<bool> =
+                            b.dict.iter().map(|s| !known.contains(s.as_str())).collect();
+                        for (i, &code) in b.codes.iter().enumerate() {
+                            if unseen.get(code as usize).copied().unwrap_or(false) {
+                                *counts.entry(b.dict[code as usize].clone()).or_default() += 1;
+                                rows.push(i);
+                            }
+                        }
                     }
-                    let v = c.display(i);
-                    if !known.contains(&v) {
-                        *counts.entry(v).or_default() += 1;
-                        rows.push(i);
+                    (Raw::Numeric { values: a, .. }, Raw::Numeric { values: b, .. }) => {
+                        let known: HashSet<u64> = a
+                            .iter()
+                            .filter(|x| !x.is_nan())
+                            .map(|x| (x + 0.0).to_bits())
+                            .collect();
+                        for (i, x) in b.iter().enumerate() {
+                            if !x.is_nan() && !known.contains(&(x + 0.0).to_bits()) {
+                                *counts.entry(c.display(i)).or_default() += 1;
+                                rows.push(i);
+                            }
+                        }
                     }
+                    _ => {}
                 }
                 if !rows.is_empty() {
                     let mut cats: Vec<(String, usize)> = counts.into_iter().collect();
