@@ -3,7 +3,7 @@
 //! Codemap (see ARCHITECTURE.md for the invariants):
 //! - [`engine`]: the UI-free core — `data` (datasets), `model` (ONNX inspection and
 //!   inference), `metrics` (scikit-learn-exact metrics, curves, bootstrap), `evaluate`
-//!   (the evaluation pipeline), `runtime` (finding ONNX Runtime), `progress`, `error`.
+//!   (the evaluation pipeline), `drift` (drift and data quality, scipy/Evidently-exact), `runtime` (finding ONNX Runtime), `progress`, `error`.
 //! - [`cli`]: clap subcommands → engine → JSON or tables; one file per subcommand.
 //! - `app` (feature `gui`): the egui window; computes nothing itself.
 

@@ -1,6 +1,7 @@
 //! Command line: clap definitions, dispatch, and the mapping from engine errors to exit codes
 //! (0 success, 2 bad input or usage, 1 internal or environment error).
 
+mod drift;
 mod evaluate;
 mod fairness;
 mod inspect;
@@ -28,6 +29,9 @@ pub enum Command {
     /// Run a model on a labelled dataset and report metrics with bootstrap confidence
     /// intervals, curves and warnings.
     Evaluate(evaluate::Args),
+    /// Compare a current dataset with a reference: per-column drift (KS, chi-square, Z,
+    /// Wasserstein, Jensen-Shannon, PSI), dataset drift, drift over time and data quality.
+    Drift(drift::Args),
     /// Metrics per group of sensitive columns (and intersections), fairlearn disparities with
     /// bootstrap intervals, judged against a fairness policy.
     Fairness(fairness::Args),
@@ -66,16 +70,17 @@ impl std::str::FromStr for JsonTarget {
 /// Runs a parsed command; returns the process exit code. Errors are printed as one line.
 pub fn run(command: Command) -> i32 {
     let result = match command {
-        Command::Inspect(args) => inspect::run(args),
-        Command::Evaluate(args) => evaluate::run(args),
-        Command::Fairness(args) => fairness::run(args),
-        Command::Slices(args) => slices::run(args),
+        Command::Inspect(args) => inspect::run(args).map(|()| 0),
+        Command::Evaluate(args) => evaluate::run(args).map(|()| 0),
+        Command::Drift(args) => drift::run(args),
+        Command::Fairness(args) => fairness::run(args).map(|()| 0),
+        Command::Slices(args) => slices::run(args).map(|()| 0),
         Command::Open(_) => Err(EngineError::usage(
             "`assay open` needs the window; this build has no `gui` feature",
         )),
     };
     match result {
-        Ok(()) => 0,
+        Ok(code) => code,
         Err(e) => {
             eprintln!("assay: error: {}", one_line(&e.to_string()));
             exit_code(&e)

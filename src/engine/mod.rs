@@ -3,6 +3,7 @@
 //! [`error::EngineError`] with an [`error::ErrorKind`].
 
 pub mod data;
+pub mod drift;
 pub mod error;
 pub mod evaluate;
 pub mod fairness;

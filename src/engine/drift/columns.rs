@@ -1,0 +1,292 @@
+//! Reading dataset columns for drift and quality, and inferring their kind.
+//!
+//! Kind inference follows Evidently 0.7's `infer_column_type`, applied to the reference as
+//! pandas would type it (an integer column with missing values is float): floats are numeric;
+//! integers are categorical when they have ≤ 10 distinct values, else
+//! numeric; booleans are categorical; text is categorical unless more than half of its
+//! non-missing values are distinct (Evidently calls that "text"; Assay skips such columns —
+//! identifiers, free text, timestamps — unless the user names them as categorical).
+
+use polars::prelude::*;
+use serde::Serialize;
+
+use crate::engine::data::Dataset;
+use crate::engine::error::{EngineError, Result};
+
+/// Evidently's `INTEGER_CARDINALITY_LIMIT`.
+pub const INTEGER_CARDINALITY_LIMIT: usize = 10;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ColumnKind {
+    Numeric,
+    Categorical,
+}
+
+/// One column's values, row-aligned with the file.
+#[derive(Debug, Clone)]
+pub enum Raw {
+    /// Missing values are NaN; `integer` when the file's type is an integer type.
+    Numeric { values: Vec<f64>, integer: bool },
+    /// Booleans print as `true`/`false`; empty or whitespace-only text is missing.
+    Text { values: Text },
+}
+
+/// A text column, dictionary-encoded: one code per row into `dict` ([`MISSING`] when
+/// missing), so counting and comparing never touches the strings row by row.
+#[derive(Debug, Clone, Default)]
+pub struct Text {
+    pub codes: Vec<u32>,
+    pub dict: Vec<String>,
+}
+
+pub const MISSING: u32 = u32::MAX;
+
+impl Text {
+    pub fn from_values<'a>(values: impl IntoIterator<Item = Option<&'a str>>) -> Text {
+        let mut index: std::collections::HashMap<&'a str, u32> = Default::default();
+        let mut t = Text::default();
+        for v in values {
+            let code = match v {
+                None => MISSING,
+                Some(s) => *index.entry(s).or_insert_with(|| {
+                    t.dict.push(s.to_string());
+                    (t.dict.len() - 1) as u32
+                }),
+            };
+            t.codes.push(code);
+        }
+        t
+    }
+
+    pub fn len(&self) -> usize {
+        self.codes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.codes.is_empty()
+    }
+
+    pub fn get(&self, row: usize) -> Option<&str> {
+        self.dict.get(self.codes[row] as usize).map(String::as_str)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = Option<&str>> + '_ {
+        self.codes
+            .iter()
+            .map(|&c| self.dict.get(c as usize).map(String::as_str))
+    }
+
+    /// Rows per dictionary entry (missing rows not counted).
+    pub fn code_counts(&self, rows: Option<&[usize]>) -> Vec<u64> {
+        let mut n = vec![0u64; self.dict.len()];
+        let mut add = |c: u32| {
+            if let Some(v) = n.get_mut(c as usize) {
+                *v += 1;
+            }
+        };
+        match rows {
+            None => self.codes.iter().for_each(|&c| add(c)),
+            Some(r) => r.iter().for_each(|&i| add(self.codes[i])),
+        }
+        n
+    }
+}
+
+impl Raw {
+    pub fn len(&self) -> usize {
+        match self {
+            Raw::Numeric { values, .. } => values.len(),
+            Raw::Text { values } => values.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Rows (0-based) whose value is missing: null, NaN or empty text.
+    pub fn is_missing(&self, row: usize) -> bool {
+        match self {
+            Raw::Numeric { values, .. } => values[row].is_nan(),
+            Raw::Text { values } => values.codes[row] == MISSING,
+        }
+    }
+
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Raw::Numeric { integer: true, .. } => "integer",
+            Raw::Numeric { integer: false, .. } => "float",
+            Raw::Text { .. } => "text",
+        }
+    }
+
+    /// Value of a row as text, for row listings.
+    pub fn display(&self, row: usize) -> String {
+        match self {
+            Raw::Numeric { values, .. } => {
+                let v = values[row];
+                if v.is_nan() {
+                    String::new()
+                } else {
+                    crate::engine::data::extract::label_of_number(v)
+                }
+            }
+            Raw::Text { values } => values.get(row).unwrap_or_default().to_string(),
+        }
+    }
+}
+
+/// Reads a column (numbers, booleans, text; dates and other types are read as text).
+pub fn read(ds: &Dataset, name: &str) -> Result<Raw> {
+    let col = ds.df.column(name).map_err(|_| {
+        EngineError::column(
+            &ds.path,
+            name,
+            format!(
+                "no such column; the file has: {}",
+                ds.column_names().join(", ")
+            ),
+        )
+    })?;
+    let internal = |e: PolarsError| EngineError::internal(format!("column '{name}': {e}"));
+    let dt = col.dtype().clone();
+    if dt.is_primitive_numeric() {
+        let cast = col.cast(&DataType::Float64).map_err(internal)?;
+        let ca = cast.f64().map_err(internal)?;
+        let values = ca.iter().map(|v| v.unwrap_or(f64::NAN)).collect();
+        // An integer column with missing values is float to pandas (and so to Evidently).
+        return Ok(Raw::Numeric {
+            values,
+            integer: dt.is_integer() && col.null_count() == 0,
+        });
+    }
+    let cast = if matches!(dt, DataType::String) {
+        col.clone()
+    } else {
+        col.cast(&DataType::String).map_err(|e| {
+            EngineError::column(&ds.path, name, format!("cannot be read as text: {e}"))
+        })?
+    };
+    let ca = cast.str().map_err(internal)?;
+    let values = Text::from_values(
+        ca.iter()
+            .map(|v| v.map(str::trim).filter(|s| !s.is_empty())),
+    );
+    Ok(Raw::Text { values })
+}
+
+/// Text that should be numbers: parses every non-missing value; `Err(row)` (0-based) names
+/// the first value that is not a number.
+pub fn text_to_numeric(values: &Text) -> std::result::Result<Vec<f64>, usize> {
+    let parsed: Vec<Option<f64>> = values.dict.iter().map(|s| s.parse::<f64>().ok()).collect();
+    let mut out = Vec::with_capacity(values.len());
+    for (i, &c) in values.codes.iter().enumerate() {
+        if c == MISSING {
+            out.push(f64::NAN);
+        } else {
+            match parsed[c as usize] {
+                Some(x) => out.push(x),
+                None => return Err(i),
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// What inference decided for a column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Inferred {
+    Kind(ColumnKind),
+    /// More than half of the values are distinct text (Evidently's "text" type).
+    Text,
+}
+
+pub fn infer_kind(raw: &Raw) -> Inferred {
+    match raw {
+        Raw::Numeric {
+            values,
+            integer: false,
+        } => {
+            let _ = values;
+            Inferred::Kind(ColumnKind::Numeric)
+        }
+        Raw::Numeric {
+            values,
+            integer: true,
+        } => {
+            let mut v: Vec<f64> = values.iter().copied().filter(|x| !x.is_nan()).collect();
+            v.sort_unstable_by(f64::total_cmp);
+            v.dedup();
+            if v.len() <= INTEGER_CARDINALITY_LIMIT {
+                Inferred::Kind(ColumnKind::Categorical)
+            } else {
+                Inferred::Kind(ColumnKind::Numeric)
+            }
+        }
+        Raw::Text { values } => {
+            let counts = values.code_counts(None);
+            let count: u64 = counts.iter().sum();
+            let distinct = counts.iter().filter(|&&c| c > 0).count();
+            let is_bool = values.dict.iter().all(|s| s == "true" || s == "false");
+            if !is_bool && distinct as f64 > count as f64 * 0.5 {
+                Inferred::Text
+            } else {
+                Inferred::Kind(ColumnKind::Categorical)
+            }
+        }
+    }
+}
+
+/// Finite values of a numeric column, sorted ascending (NaN and ±inf dropped, as Evidently
+/// does before every test).
+/// Large samples are radix-sorted on order-preserving integer keys (4 passes of 16 bits,
+/// passes where every key shares the digit skipped); the order equals `f64::total_cmp`.
+pub fn sorted_finite(values: &[f64]) -> Vec<f64> {
+    let mut v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
+    if v.len() < 50_000 {
+        v.sort_unstable_by(f64::total_cmp);
+        return v;
+    }
+    let key = |x: f64| {
+        let b = x.to_bits();
+        if b >> 63 == 1 {
+            !b
+        } else {
+            b | (1 << 63)
+        }
+    };
+    let mut keys: Vec<u64> = v.iter().map(|&x| key(x)).collect();
+    let mut buf = vec![0u64; keys.len()];
+    let n = keys.len();
+    let mut counts = vec![0usize; 1 << 16];
+    for shift in [0u32, 16, 32, 48] {
+        counts.iter_mut().for_each(|c| *c = 0);
+        for &k in &keys {
+            counts[((k >> shift) & 0xFFFF) as usize] += 1;
+        }
+        if counts.contains(&n) {
+            continue;
+        }
+        let mut sum = 0;
+        for c in counts.iter_mut() {
+            let t = *c;
+            *c = sum;
+            sum += t;
+        }
+        for &k in &keys {
+            let d = ((k >> shift) & 0xFFFF) as usize;
+            buf[counts[d]] = k;
+            counts[d] += 1;
+        }
+        std::mem::swap(&mut keys, &mut buf);
+    }
+    for (o, k) in v.iter_mut().zip(&keys) {
+        *o = if k >> 63 == 1 {
+            f64::from_bits(k & !(1 << 63))
+        } else {
+            f64::from_bits(!k)
+        };
+    }
+    v
+}

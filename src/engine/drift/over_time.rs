@@ -1,0 +1,290 @@
+//! Drift over time: the current data split into windows — calendar periods of a timestamp
+//! column (ISO 8601 text such as `2024-01-01T00:38:48Z`, or a date/datetime column) or
+//! consecutive row counts — and every column's drift statistic per window against the whole
+//! reference, with its threshold.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::columns::{self, Raw};
+use super::{DriftOptions, Method, Prepared};
+use crate::engine::data::Dataset;
+use crate::engine::error::{EngineError, Result};
+use crate::engine::progress::Progress;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Period {
+    Day,
+    Week,
+    Month,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Windows {
+    /// Calendar periods of the timestamp column (UTC; weeks start on Monday).
+    Period(Period),
+    /// Consecutive chunks of this many rows in file order (the last may be shorter).
+    Rows(usize),
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Window {
+    pub label: String,
+    pub rows: usize,
+    /// First and last 1-based data rows of the window (in file order).
+    pub first_row: usize,
+    pub last_row: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Series {
+    pub name: String,
+    pub method: Method,
+    pub threshold: f64,
+    /// True when `values` are p-values (drift when small), false for distances / PSI.
+    pub is_p_value: bool,
+    /// One value per window (`null` when the window has no usable value).
+    pub values: Vec<Option<f64>>,
+    pub drifted: Vec<bool>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OverTime {
+    pub windows_by: Windows,
+    pub timestamp_column: Option<String>,
+    pub windows: Vec<Window>,
+    /// Rows left out because their timestamp is missing or unreadable.
+    pub rows_without_time: usize,
+    pub columns: Vec<Series>,
+}
+
+/// Seconds since 1970-01-01 UTC of `YYYY-MM-DD`, optionally followed by `T` or a space,
+/// `HH:MM[:SS[.fff]]` and `Z` or `±HH:MM`.
+pub fn parse_iso8601(s: &str) -> Option<i64> {
+    let b = s.trim().as_bytes();
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        let t = b.get(r)?;
+        if t.iter().all(u8::is_ascii_digit) && !t.is_empty() {
+            std::str::from_utf8(t).ok()?.parse().ok()
+        } else {
+            None
+        }
+    };
+    if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) {
+        return None;
+    }
+    let mut secs = days_from_civil(y, mo, d) * 86_400;
+    if b.len() == 10 {
+        return Some(secs);
+    }
+    if b[10] != b'T' && b[10] != b' ' {
+        return None;
+    }
+    let (h, mi) = (num(11..13)?, num(14..16)?);
+    if b.get(13) != Some(&b':') || h > 23 || mi > 59 {
+        return None;
+    }
+    secs += h * 3600 + mi * 60;
+    let mut i = 16;
+    if b.get(i) == Some(&b':') {
+        secs += num(i + 1..i + 3)?;
+        i += 3;
+        if b.get(i) == Some(&b'.') {
+            i += 1;
+            while b.get(i).is_some_and(u8::is_ascii_digit) {
+                i += 1;
+            }
+        }
+    }
+    match b.get(i) {
+        None => Some(secs),
+        Some(b'Z') if i + 1 == b.len() => Some(secs),
+        Some(&sign @ (b'+' | b'-')) => {
+            let oh = num(i + 1..i + 3)?;
+            let om = if b.get(i + 3) == Some(&b':') {
+                num(i + 4..i + 6)?
+            } else {
+                num(i + 3..i + 5).unwrap_or(0)
+            };
+            let off = oh * 3600 + om * 60;
+            Some(if sign == b'+' { secs - off } else { secs + off })
+        }
+        _ => None,
+    }
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (
+        if m <= 2 {
+            yoe + era * 400 + 1
+        } else {
+            yoe + era * 400
+        },
+        m,
+        d,
+    )
+}
+
+/// The first text (or date) column of `ds` whose non-missing values all parse as ISO 8601.
+pub fn detect_timestamp(ds: &Dataset) -> Option<String> {
+    for name in ds.column_names() {
+        let Ok(Raw::Text { values }) = columns::read(ds, &name) else {
+            continue;
+        };
+        if !values.dict.is_empty() && values.dict.iter().all(|s| parse_iso8601(s).is_some()) {
+            return Some(name);
+        }
+    }
+    None
+}
+
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn compute(
+    current: &Dataset,
+    timestamp: Option<&str>,
+    windows: &Windows,
+    prepared: &[Prepared],
+    sorted_refs: &[Option<Vec<f64>>],
+    methods: &[(String, Method, f64)],
+    opts: &DriftOptions,
+    progress: &Progress,
+) -> Result<OverTime> {
+    let n = current.rows();
+    let mut groups: Vec<(String, Vec<usize>)> = Vec::new();
+    let mut without = 0usize;
+    match windows {
+        Windows::Rows(size) => {
+            if *size == 0 {
+                return Err(EngineError::usage("the window size must be at least 1 row"));
+            }
+            for start in (0..n).step_by(*size) {
+                let end = (start + size).min(n);
+                groups.push((
+                    format!("rows {}–{}", start + 1, end),
+                    (start..end).collect(),
+                ));
+            }
+        }
+        Windows::Period(p) => {
+            let Some(ts) = timestamp else {
+                return Err(EngineError::usage(
+                    "windows by day/week/month need a timestamp column in the current data \
+                     (none was found; name one with --timestamp, or use windows by row count)",
+                ));
+            };
+            let Raw::Text { values } = columns::read(current, ts)? else {
+                return Err(EngineError::column(
+                    &current.path,
+                    ts,
+                    "holds numbers, not ISO 8601 timestamps",
+                ));
+            };
+            let parsed: Vec<Option<i64>> = values.dict.iter().map(|s| parse_iso8601(s)).collect();
+            let mut map: BTreeMap<i64, Vec<usize>> = BTreeMap::new();
+            for (i, &code) in values.codes.iter().enumerate() {
+                let Some(secs) = parsed.get(code as usize).copied().flatten() else {
+                    without += 1;
+                    continue;
+                };
+                let day = secs.div_euclid(86_400);
+                let key = match p {
+                    Period::Day => day,
+                    // 1970-01-05 (day 4) was a Monday.
+                    Period::Week => (day - 4).div_euclid(7),
+                    Period::Month => {
+                        let (y, m, _) = civil_from_days(day);
+                        y * 12 + (m - 1)
+                    }
+                };
+                map.entry(key).or_default().push(i);
+            }
+            for (key, rows) in map {
+                let label = match p {
+                    Period::Day => {
+                        let (y, m, d) = civil_from_days(key);
+                        format!("{y:04}-{m:02}-{d:02}")
+                    }
+                    Period::Week => {
+                        let (y, m, d) = civil_from_days(key * 7 + 4);
+                        format!("week of {y:04}-{m:02}-{d:02}")
+                    }
+                    Period::Month => format!("{:04}-{:02}", key.div_euclid(12), key % 12 + 1),
+                };
+                groups.push((label, rows));
+            }
+        }
+    }
+    let mut series: Vec<Series> = Vec::new();
+    for (p, a) in prepared.iter().zip(sorted_refs) {
+        let Some((_, method, threshold)) = methods.iter().find(|m| m.0 == p.name) else {
+            continue;
+        };
+        let mut s = Series {
+            name: p.name.clone(),
+            method: *method,
+            threshold: *threshold,
+            is_p_value: method.is_test(),
+            values: Vec::new(),
+            drifted: Vec::new(),
+        };
+        for (_, rows) in &groups {
+            progress.check()?;
+            let usable = rows.iter().any(|&i| match &p.current {
+                Raw::Numeric { values, .. } => values[i].is_finite(),
+                Raw::Text { values } => values.codes[i] != columns::MISSING,
+            });
+            if !usable || (a.is_none() && matches!(p.reference, Raw::Numeric { .. })) {
+                s.values.push(None);
+                s.drifted.push(false);
+                continue;
+            }
+            let out = p.run(Some(rows), Some(*method), Some(*threshold), a);
+            let v = out.p_value.or(out.statistic);
+            s.values.push(v);
+            s.drifted.push(out.drifted);
+        }
+        series.push(s);
+    }
+    let _ = opts;
+    Ok(OverTime {
+        windows_by: *windows,
+        timestamp_column: timestamp.map(str::to_string),
+        windows: groups
+            .iter()
+            .map(|(label, rows)| Window {
+                label: label.clone(),
+                rows: rows.len(),
+                first_row: rows.first().map_or(0, |r| r + 1),
+                last_row: rows.last().map_or(0, |r| r + 1),
+            })
+            .collect(),
+        rows_without_time: without,
+        columns: series,
+    })
+}

@@ -1,0 +1,129 @@
+//! Deciding a column's kind and storage before the statistics: text that parses as numbers
+//! on one side is converted, text that does not is a type mismatch (the column is skipped),
+//! `--numeric` / `--categorical` overrides are applied, Evidently's "text" columns are skipped.
+
+use super::columns::{self, ColumnKind, Inferred, Raw};
+use super::{quality, DriftOptions, Prepared, Role, Source};
+use crate::engine::data::Dataset;
+use crate::engine::error::{EngineError, Result};
+
+type Mismatch = quality::TypeMismatch;
+
+/// Decides kind and storage of one column. `Ok(Err(reason))` skips the column.
+#[allow(clippy::type_complexity)]
+pub(super) fn prepare_column(
+    name: &str,
+    role: Role,
+    r: Raw,
+    c: Raw,
+    opts: &DriftOptions,
+    reference: &Dataset,
+    current: &Dataset,
+) -> Result<std::result::Result<Prepared, (String, Option<Mismatch>)>> {
+    let user_cat = opts.categorical.iter().any(|x| x == name);
+    let user_num = opts.numeric.iter().any(|x| x == name);
+    // Bring both sides to one storage: text that parses as numbers becomes numbers.
+    let (r, c) = match (r, c) {
+        (Raw::Numeric { values, integer }, Raw::Text { values: t }) => {
+            match columns::text_to_numeric(&t) {
+                Ok(v) => (
+                    Raw::Numeric { values, integer },
+                    Raw::Numeric {
+                        values: v,
+                        integer: false,
+                    },
+                ),
+                Err(row) => {
+                    let m = quality::TypeMismatch::new(name, "number", "text", &t, row);
+                    return Ok(Err((
+                        format!(
+                            "numbers in the reference but text in the current data (row {}: '{}')",
+                            row + 1,
+                            t.get(row).unwrap_or_default()
+                        ),
+                        Some(m),
+                    )));
+                }
+            }
+        }
+        (Raw::Text { values: t }, Raw::Numeric { values, integer }) => {
+            match columns::text_to_numeric(&t) {
+                Ok(v) => (
+                    Raw::Numeric {
+                        values: v,
+                        integer: false,
+                    },
+                    Raw::Numeric { values, integer },
+                ),
+                Err(row) => {
+                    let m = quality::TypeMismatch::reference(name, &t, row);
+                    return Ok(Err((
+                        format!(
+                            "text in the reference (row {}: '{}') but numbers in the current data",
+                            row + 1,
+                            t.get(row).unwrap_or_default()
+                        ),
+                        Some(m),
+                    )));
+                }
+            }
+        }
+        other => other,
+    };
+    let (r, c) = if user_num {
+        match (r, c) {
+            (Raw::Text { values: a }, Raw::Text { values: b }) => {
+                let conv = |ds: &Dataset, v: &columns::Text| {
+                    columns::text_to_numeric(v).map_err(|row| {
+                        EngineError::cell(
+                            &ds.path,
+                            name,
+                            row + 1,
+                            format!(
+                                "'{}' is not a number, but the column was named numeric",
+                                v.get(row).unwrap_or_default()
+                            ),
+                        )
+                    })
+                };
+                (
+                    Raw::Numeric {
+                        values: conv(reference, &a)?,
+                        integer: false,
+                    },
+                    Raw::Numeric {
+                        values: conv(current, &b)?,
+                        integer: false,
+                    },
+                )
+            }
+            other => other,
+        }
+    } else {
+        (r, c)
+    };
+    let (kind, source) =
+        if user_cat {
+            (ColumnKind::Categorical, Source::User)
+        } else if user_num {
+            (ColumnKind::Numeric, Source::User)
+        } else {
+            match columns::infer_kind(&r) {
+                Inferred::Kind(k) => (k, Source::Inferred),
+                Inferred::Text => return Ok(Err((
+                    "more than half of its values are distinct text (an identifier or free text); \
+                     name it in --categorical to compare it anyway"
+                        .to_string(),
+                    None,
+                ))),
+            }
+        };
+    Ok(Ok(Prepared {
+        name: name.to_string(),
+        role,
+        kind,
+        kind_source: source,
+        reference: r,
+        current: c,
+    }))
+}
