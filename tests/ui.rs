@@ -250,6 +250,37 @@ fn fairness_page_shows_groups_policy_and_weak_slices_from_the_engine() {
 }
 
 #[test]
+fn drift_page_compares_reference_and_current_with_quality_links() {
+    let mut h = app(Vec::new(), true);
+    nav(&mut h, "Drift");
+    let s = &h.state().state;
+    let key = assay::app::commands::drift_key(s).expect("both datasets loaded");
+    let Some(Slot::Ready(report)) = s.drift.get(&key) else {
+        panic!("drift computed")
+    };
+    assert!(
+        report.columns.iter().any(|c| c.name == "prediction"),
+        "model predictions compared"
+    );
+    let over_time = report.over_time.as_ref().expect("monthly windows");
+    assert_eq!(over_time.windows.len(), 6, "Jan-Jun 2024");
+    let verdict = if report.dataset_drift {
+        "Dataset drift detected"
+    } else {
+        "No dataset drift"
+    };
+    h.get_by_label(verdict);
+    h.get_by_label_contains(&format!(
+        "{} of {} columns drifted",
+        report.n_drifted,
+        report.columns.len()
+    ));
+    h.get_by_label("Data quality");
+    h.get_by_label_contains("Over time (6 windows");
+    h.snapshot("drift_dark");
+}
+
+#[test]
 fn snapshots_of_the_main_pages_in_both_themes() {
     let mut results = egui_kittest::SnapshotResults::new();
     for (dark, theme) in [(true, "dark"), (false, "light")] {

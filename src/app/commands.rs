@@ -13,6 +13,8 @@ use crate::engine::ErrorKind;
 
 use super::jobs::{FairnessResult, JobKey, LoadedData, Output};
 use super::state::{EvalKey, Page, Slot, State};
+use crate::engine::drift::over_time::{detect_timestamp, Period, Windows};
+use crate::engine::drift::{drift, DriftOptions};
 use crate::engine::fairness::slices::{find_weak_slices, SliceSearchOptions};
 use crate::engine::fairness::{fairness, FairnessOptions};
 
@@ -146,6 +148,9 @@ pub fn sync(state: &mut State) {
             (JobKey::Fairness(k), Ok(Output::Fairness(f))) => {
                 state.fairness.insert(k, Slot::Ready(f));
             }
+            (JobKey::Drift(k), Ok(Output::Drift(d))) => {
+                state.drift.insert(k, Slot::Ready(d));
+            }
             (key, Ok(_)) => state.error(format!("internal error: unexpected result for {key:?}")),
             (key, Err(e)) => {
                 let text = failed(&e);
@@ -167,6 +172,9 @@ pub fn sync(state: &mut State) {
                     }
                     JobKey::Fairness(k) => {
                         state.fairness.insert(k, Slot::Failed(text));
+                    }
+                    JobKey::Drift(k) => {
+                        state.drift.insert(k, Slot::Failed(text));
                     }
                 }
             }
@@ -308,6 +316,91 @@ pub fn request_fairness(state: &mut State, entry: &crate::engine::workspace::Mod
     );
 }
 
+/// The cache key of the drift analysis (reference vs current, with the selected model's
+/// predictions when asked), once both datasets (and the model) are loaded.
+pub fn drift_key(state: &State) -> Option<EvalKey> {
+    let r = state.data(&state.workspace.dataset(DatasetRole::Reference)?.path)?;
+    let c = state.data(&state.workspace.dataset(DatasetRole::Current)?.path)?;
+    let model = drift_model(state);
+    Some(EvalKey {
+        model_sha: model
+            .as_ref()
+            .map_or_else(String::new, |(m, _)| m.info.sha256.clone()),
+        data_sha: format!("{}|{}", r.ds.sha256, c.ds.sha256),
+        settings: format!(
+            "drift|{:?}|{:?}|{:?}",
+            state.workspace.roles,
+            model.map(|(_, f)| f),
+            state.workspace.settings
+        ),
+    })
+}
+
+/// The selected model and its feature list, when the Drift page compares predictions.
+fn drift_model(state: &State) -> Option<(&Arc<Model>, Option<Vec<String>>)> {
+    if !state.drift_with_model {
+        return None;
+    }
+    let entry = state.selected_model()?;
+    state
+        .model(&entry.path)
+        .map(|m| (m, entry.features.clone()))
+}
+
+/// Starts the drift analysis unless cached.
+pub fn request_drift(state: &mut State) {
+    let Some(key) = drift_key(state) else {
+        return;
+    };
+    if state.drift.contains_key(&key) {
+        return;
+    }
+    let (Some(r), Some(c)) = (
+        state
+            .workspace
+            .dataset(DatasetRole::Reference)
+            .and_then(|d| state.data(&d.path))
+            .cloned(),
+        state
+            .workspace
+            .dataset(DatasetRole::Current)
+            .and_then(|d| state.data(&d.path))
+            .cloned(),
+    ) else {
+        return;
+    };
+    let model = drift_model(state).map(|(m, f)| (m.clone(), f));
+    let roles = state.workspace.roles.clone();
+    state.drift.insert(key.clone(), Slot::Loading);
+    state.jobs.spawn(
+        JobKey::Drift(key),
+        "Drift: reference vs current".into(),
+        move |progress| {
+            let mut opts = DriftOptions {
+                target: roles.target.clone(),
+                timestamp: roles.timestamp.clone(),
+                ..DriftOptions::default()
+            };
+            // Windows by month when the current data has a timestamp, else six row chunks.
+            let has_time = roles.timestamp.is_some() || detect_timestamp(&c.ds).is_some();
+            opts.windows = Some(if has_time {
+                Windows::Period(Period::Month)
+            } else {
+                Windows::Rows(c.ds.rows().div_ceil(6).max(1))
+            });
+            opts.features = model.as_ref().and_then(|(_, f)| f.clone());
+            let report = drift(
+                &r.ds,
+                &c.ds,
+                model.as_ref().map(|(m, _)| m.as_ref()),
+                &opts,
+                progress,
+            )?;
+            Ok(Output::Drift(Arc::new(report)))
+        },
+    );
+}
+
 /// Starts computing the distribution of `column` of the dataset at `path` unless cached.
 pub fn request_distribution(state: &mut State, path: &Path, column: &str) {
     let key = (path.to_path_buf(), column.to_string());
@@ -336,6 +429,7 @@ pub fn retry_failed(state: &mut State) {
         .retain(|_, s| !matches!(s, Slot::Failed(_)));
     state.models.retain(|_, s| !matches!(s, Slot::Failed(_)));
     state.fairness.retain(|_, s| !matches!(s, Slot::Failed(_)));
+    state.drift.retain(|_, s| !matches!(s, Slot::Failed(_)));
     state.datasets.retain(|_, s| !matches!(s, Slot::Failed(_)));
 }
 

@@ -9,6 +9,7 @@ use std::time::Instant;
 
 use crate::engine::data::summary::Distribution;
 use crate::engine::data::{Dataset, DatasetInfo};
+use crate::engine::drift::DriftReport;
 use crate::engine::evaluate::Evaluation;
 use crate::engine::fairness::slices::SliceSearch;
 use crate::engine::fairness::FairnessReport;
@@ -24,6 +25,7 @@ pub enum Output {
     Evaluation(Arc<Evaluation>),
     Distribution(Arc<Distribution>),
     Fairness(Arc<FairnessResult>),
+    Drift(Arc<DriftReport>),
 }
 
 /// The Fairness page's results: group metrics and disparities per slicing, and weak slices.
@@ -46,6 +48,7 @@ pub enum JobKey {
     Evaluate(EvalKey),
     Distribution(std::path::PathBuf, String),
     Fairness(EvalKey),
+    Drift(EvalKey),
 }
 
 pub struct Running {

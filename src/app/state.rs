@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::engine::data::summary::Distribution;
+use crate::engine::drift::DriftReport;
 use crate::engine::evaluate::{EvalOptions, Evaluation};
 use crate::engine::model::Model;
 use crate::engine::workspace::{ColumnKind, DatasetRole, ModelEntry, RoleIssue, Workspace};
@@ -94,6 +95,11 @@ pub struct State {
     /// Fairness page: the slicing and metric shown.
     pub fairness_slicing: usize,
     pub fairness_metric: String,
+    pub drift: HashMap<EvalKey, Slot<Arc<DriftReport>>>,
+    /// Drift page: the column shown in detail, and whether the selected model's predictions
+    /// are compared too.
+    pub drift_column: Option<String>,
+    pub drift_with_model: bool,
     /// Index into `workspace.models` of the model the Evaluate page shows.
     pub model_index: usize,
     /// Index into `workspace.datasets` of the dataset the Data page shows.
@@ -126,6 +132,9 @@ impl State {
             fairness: HashMap::new(),
             fairness_slicing: 0,
             fairness_metric: "selection_rate".into(),
+            drift: HashMap::new(),
+            drift_column: None,
+            drift_with_model: true,
             model_index: 0,
             dataset_index: 0,
             selected_column: None,

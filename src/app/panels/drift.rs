@@ -1,0 +1,649 @@
+//! Drift: reference vs current per column (sorted by drift, with sparkline histograms), the
+//! selected column's overlaid distributions, statistics and drift over time, and the data
+//! quality summary with links to the offending rows. Everything comes from `engine::drift`.
+
+use eframe::egui::{self, RichText, Sense};
+use egui_extras::{Column, TableBuilder};
+use egui_plot::{HLine, Legend, Line, Plot, PlotPoints, Points};
+
+use crate::app::commands::{drift_key, file_name, request_drift};
+use crate::app::state::{Page, Slot, State};
+use crate::app::widgets::cards::fmt;
+use crate::app::widgets::plots;
+use crate::app::widgets::theme::Palette;
+use crate::engine::drift::binning::Histogram;
+use crate::engine::drift::{ColumnDrift, DriftReport};
+use crate::engine::workspace::DatasetRole;
+
+pub fn drift_ui(ui: &mut egui::Ui, state: &mut State) {
+    let pal = Palette::of(ui);
+    ui.heading("Drift");
+    let (Some(r), Some(c)) = (
+        state
+            .workspace
+            .dataset(DatasetRole::Reference)
+            .map(|d| d.path.clone()),
+        state
+            .workspace
+            .dataset(DatasetRole::Current)
+            .map(|d| d.path.clone()),
+    ) else {
+        ui.label("Drift compares a reference dataset (usually the training data) with a current one: mark one dataset of each role on the Overview page.");
+        return;
+    };
+    ui.horizontal(|ui| {
+        ui.label(format!("{} (reference) vs {} (current)", file_name(&r), file_name(&c)));
+        let label = state
+            .selected_model()
+            .map_or_else(|| "the selected model".to_string(), |m| m.label.clone());
+        ui.checkbox(&mut state.drift_with_model, format!("include predictions of {label}"))
+            .on_hover_text("Runs the model on both datasets and adds a `prediction` column (choose the model on the Evaluate page)");
+    });
+    request_drift(state);
+    let report = match drift_key(state).and_then(|k| state.drift.get(&k)) {
+        Some(Slot::Ready(d)) => d.clone(),
+        Some(Slot::Failed(e)) => {
+            ui.colored_label(pal.bad, e);
+            return;
+        }
+        _ => {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.label("comparing every column… (cancel in the status bar)");
+            });
+            return;
+        }
+    };
+    let verdict = if report.dataset_drift {
+        RichText::new("Dataset drift detected")
+            .color(pal.bad)
+            .strong()
+    } else {
+        RichText::new("No dataset drift").color(pal.good).strong()
+    };
+    ui.horizontal(|ui| {
+        ui.label(verdict);
+        ui.label(format!(
+            "{} of {} columns drifted (share {:.2}; dataset drift when ≥ {:.2}) · reference {} rows, current {} rows",
+            report.n_drifted,
+            report.columns.len(),
+            report.share_drifted,
+            report.drift_share,
+            report.reference.rows,
+            report.current.rows
+        ));
+    });
+    ui.label(
+        RichText::new("Methods and thresholds per column as Evidently's DataDriftPreset chooses them; p-values come with an effect size, because large samples flag trivial shifts.")
+            .small()
+            .color(pal.muted),
+    );
+    for w in &report.warnings {
+        ui.colored_label(pal.warn, w);
+    }
+    let mut order: Vec<usize> = (0..report.columns.len()).collect();
+    order.sort_by(|&a, &b| {
+        let (x, y) = (&report.columns[a], &report.columns[b]);
+        y.drifted
+            .cmp(&x.drifted)
+            .then_with(|| severity(y).total_cmp(&severity(x)))
+    });
+    if state
+        .drift_column
+        .as_ref()
+        .is_none_or(|n| !report.columns.iter().any(|c| &c.name == n))
+    {
+        state.drift_column = order.first().map(|&i| report.columns[i].name.clone());
+    }
+    let avail = ui.available_height();
+    ui.horizontal_top(|ui| {
+        ui.vertical(|ui| {
+            ui.set_width(ui.available_width() * 0.5);
+            columns_table(ui, state, &report, &order, avail * 0.55);
+            ui.add_space(8.0);
+            egui::ScrollArea::vertical()
+                .id_salt("quality")
+                .show(ui, |ui| quality_ui(ui, state, &report));
+        });
+        ui.separator();
+        ui.vertical(|ui| {
+            egui::ScrollArea::vertical()
+                .id_salt("drift_detail")
+                .show(ui, |ui| {
+                    if let Some(col) = state
+                        .drift_column
+                        .clone()
+                        .and_then(|n| report.columns.iter().find(|c| c.name == n))
+                    {
+                        column_detail(ui, state, &report, col);
+                    }
+                });
+        });
+    });
+}
+
+/// Sort key within drifted / not drifted: how far past (or short of) the threshold.
+fn severity(c: &ColumnDrift) -> f64 {
+    match (c.p_value, c.statistic) {
+        (Some(p), _) => -p.max(1e-300).log10(),
+        (None, Some(s)) => s / c.threshold.max(1e-12),
+        _ => 0.0,
+    }
+}
+
+fn columns_table(
+    ui: &mut egui::Ui,
+    state: &mut State,
+    report: &DriftReport,
+    order: &[usize],
+    h: f32,
+) {
+    let pal = Palette::of(ui);
+    ui.push_id("drift_cols", |ui| {
+        TableBuilder::new(ui)
+            .striped(true)
+            .sense(Sense::click())
+            .max_scroll_height(h)
+            .column(Column::auto().at_least(110.0))
+            .column(Column::exact(70.0))
+            .columns(Column::auto().at_least(64.0), 5)
+            .header(20.0, |mut hd| {
+                for t in [
+                    "column",
+                    "distribution",
+                    "method",
+                    "value",
+                    "threshold",
+                    "effect",
+                    "drift",
+                ] {
+                    hd.col(|ui| {
+                        ui.strong(t);
+                    });
+                }
+            })
+            .body(|body| {
+                body.rows(24.0, order.len(), |mut row| {
+                    let c = &report.columns[order[row.index()]];
+                    row.set_selected(state.drift_column.as_deref() == Some(c.name.as_str()));
+                    row.col(|ui| {
+                        ui.label(&c.name);
+                    });
+                    row.col(|ui| sparkline(ui, &c.histogram));
+                    row.col(|ui| {
+                        ui.label(format!("{:?}", c.method).to_lowercase());
+                    });
+                    row.col(|ui| {
+                        let v = c.p_value.or(c.statistic);
+                        let text = match c.p_value {
+                            Some(p) => format!("p {}", fmt_p(p)),
+                            None => fmt(v),
+                        };
+                        ui.label(text);
+                    });
+                    row.col(|ui| {
+                        ui.label(format!("{}", c.threshold));
+                    });
+                    row.col(|ui| {
+                        ui.label(fmt(c.effect_size.value))
+                            .on_hover_text(c.effect_size.measure);
+                    });
+                    row.col(|ui| {
+                        if c.drifted {
+                            ui.colored_label(pal.bad, RichText::new("drifted").strong());
+                        } else {
+                            ui.colored_label(pal.good, "stable");
+                        }
+                    });
+                    if row.response().clicked() {
+                        state.drift_column = Some(c.name.clone());
+                    }
+                });
+            });
+    });
+}
+
+fn fmt_p(p: f64) -> String {
+    if p < 1e-4 {
+        format!("{p:.1e}")
+    } else {
+        format!("{p:.4}")
+    }
+}
+
+/// A tiny overlay of reference (grey) and current (accent) shares.
+fn sparkline(ui: &mut egui::Ui, h: &Histogram) {
+    let pal = Palette::of(ui);
+    let (rect, _) = ui.allocate_exact_size(egui::vec2(64.0, 18.0), Sense::hover());
+    let painter = ui.painter_at(rect);
+    let (r, c) = match h {
+        Histogram::Numeric {
+            reference, current, ..
+        }
+        | Histogram::Categorical {
+            reference, current, ..
+        } => (reference, current),
+    };
+    let share = |v: &[u64]| -> Vec<f32> {
+        let t: u64 = v.iter().sum();
+        v.iter()
+            .map(|&x| if t > 0 { x as f32 / t as f32 } else { 0.0 })
+            .collect()
+    };
+    let (rs, cs) = (share(r), share(c));
+    let max = rs
+        .iter()
+        .chain(&cs)
+        .copied()
+        .fold(0.0f32, f32::max)
+        .max(1e-6);
+    let n = rs.len().max(1) as f32;
+    let w = rect.width() / n;
+    for (i, (a, b)) in rs.iter().zip(&cs).enumerate() {
+        let x = rect.left() + w * i as f32;
+        let ha = rect.height() * a / max;
+        let hb = rect.height() * b / max;
+        painter.rect_filled(
+            egui::Rect::from_min_max(
+                egui::pos2(x, rect.bottom() - ha),
+                egui::pos2(x + w * 0.5, rect.bottom()),
+            ),
+            0.0,
+            pal.muted,
+        );
+        painter.rect_filled(
+            egui::Rect::from_min_max(
+                egui::pos2(x + w * 0.5, rect.bottom() - hb),
+                egui::pos2(x + w, rect.bottom()),
+            ),
+            0.0,
+            pal.accent,
+        );
+    }
+}
+
+fn column_detail(ui: &mut egui::Ui, state: &State, report: &DriftReport, c: &ColumnDrift) {
+    let pal = Palette::of(ui);
+    let h = plots::plot_height(state.presentation);
+    ui.strong(format!("{} ({:?}, {:?})", c.name, c.kind, c.role).to_lowercase());
+    match &c.histogram {
+        Histogram::Numeric {
+            edges,
+            reference,
+            current,
+        } => {
+            // Shares, so datasets of different sizes overlay fairly.
+            let share = |v: &[u64]| -> Vec<u64> {
+                let t: u64 = v.iter().sum::<u64>().max(1);
+                v.iter().map(|&x| x * 10_000 / t).collect()
+            };
+            let (rs, cs) = (share(reference), share(current));
+            plots::histogram(
+                ui,
+                "drift_hist",
+                &[
+                    ("reference (per 10,000 rows)", &rs, pal.muted),
+                    (
+                        "current (per 10,000 rows)",
+                        &cs,
+                        pal.accent.gamma_multiply(0.8),
+                    ),
+                ],
+                edges,
+                &c.name,
+                None,
+                h,
+            );
+        }
+        Histogram::Categorical {
+            labels,
+            reference,
+            current,
+            other_reference,
+            other_current,
+        } => {
+            side_by_side(ui, labels, reference, current, h);
+            if *other_reference + *other_current > 0 {
+                ui.label(
+                    RichText::new(format!(
+                        "other categories: reference {other_reference}, current {other_current}"
+                    ))
+                    .small()
+                    .color(pal.muted),
+                );
+            }
+        }
+    }
+    egui::Grid::new("drift_stats")
+        .striped(true)
+        .spacing([16.0, 4.0])
+        .show(ui, |ui| {
+            let row = |ui: &mut egui::Ui, k: &str, v: String| {
+                ui.label(RichText::new(k).color(pal.muted));
+                ui.label(v);
+                ui.end_row();
+            };
+            row(
+                ui,
+                "method",
+                format!("{:?} ({:?})", c.method, c.method_source).to_lowercase(),
+            );
+            row(ui, "statistic", fmt(c.statistic));
+            row(ui, "p-value", c.p_value.map_or("not a test".into(), fmt_p));
+            row(ui, "threshold", format!("{}", c.threshold));
+            row(
+                ui,
+                &format!("effect size ({})", c.effect_size.measure),
+                fmt(c.effect_size.value),
+            );
+            row(
+                ui,
+                "values used",
+                format!("reference {}, current {}", c.n_reference, c.n_current),
+            );
+            row(
+                ui,
+                "missing",
+                format!(
+                    "reference {}, current {}",
+                    c.missing_reference, c.missing_current
+                ),
+            );
+            if let Ok(serde_json::Value::Object(stats)) = serde_json::to_value(&c.stats) {
+                for (k, v) in stats {
+                    if let Some(x) = v.as_f64() {
+                        row(ui, &k, format!("{x:.6}"));
+                    }
+                }
+            }
+        });
+    if let Some(ot) = &report.over_time {
+        if let Some(series) = ot.columns.iter().find(|s| s.name == c.name) {
+            ui.add_space(6.0);
+            ui.strong(format!(
+                "Over time ({} windows{})",
+                ot.windows.len(),
+                ot.timestamp_column
+                    .as_ref()
+                    .map_or(String::new(), |t| format!(" by '{t}'"))
+            ));
+            let labels: Vec<String> = ot.windows.iter().map(|w| w.label.clone()).collect();
+            let n = labels.len();
+            let pts: PlotPoints = series
+                .values
+                .iter()
+                .enumerate()
+                .filter_map(|(i, v)| v.map(|v| [i as f64, v]))
+                .collect();
+            let drifted: Vec<[f64; 2]> = series
+                .values
+                .iter()
+                .zip(&series.drifted)
+                .enumerate()
+                .filter_map(|(i, (v, d))| v.filter(|_| *d).map(|v| [i as f64, v]))
+                .collect();
+            let what = if series.is_p_value {
+                "p-value (drift below the line)"
+            } else {
+                "distance (drift above the line)"
+            };
+            Plot::new("drift_time")
+                .height(h * 0.8)
+                .allow_scroll(false)
+                .allow_zoom(false)
+                .allow_drag(false)
+                .y_axis_label(what)
+                .legend(Legend::default())
+                .x_axis_formatter(move |m, _| {
+                    let i = m.value.round();
+                    if (m.value - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < n {
+                        labels[i as usize].clone()
+                    } else {
+                        String::new()
+                    }
+                })
+                .include_y(0.0)
+                .show(ui, |p| {
+                    p.add(
+                        HLine::new(format!("threshold {}", series.threshold), series.threshold)
+                            .color(pal.warn),
+                    );
+                    p.add(
+                        Line::new(format!("{:?}", series.method).to_lowercase(), pts)
+                            .color(pal.accent)
+                            .width(2.0),
+                    );
+                    p.add(
+                        Points::new("drifted window", drifted)
+                            .radius(5.0)
+                            .color(pal.bad),
+                    );
+                });
+        }
+    }
+}
+
+fn side_by_side(ui: &mut egui::Ui, labels: &[String], reference: &[u64], current: &[u64], h: f32) {
+    let pal = Palette::of(ui);
+    let tr: u64 = reference.iter().sum::<u64>().max(1);
+    let tc: u64 = current.iter().sum::<u64>().max(1);
+    let n = labels.len().min(15);
+    let names: Vec<String> = labels.iter().take(n).cloned().collect();
+    let mk = |v: &[u64], t: u64, off: f64, name: &str| -> Vec<egui_plot::Bar> {
+        v.iter()
+            .take(n)
+            .enumerate()
+            .map(|(i, &x)| {
+                let share = x as f64 / t as f64;
+                egui_plot::Bar::new((n - 1 - i) as f64 + off, share)
+                    .width(0.38)
+                    .name(format!(
+                        "{}: {name} {:.2}% ({x} rows)",
+                        labels[i],
+                        share * 100.0
+                    ))
+            })
+            .collect()
+    };
+    Plot::new("drift_cats")
+        .height(h)
+        .allow_scroll(false)
+        .allow_zoom(false)
+        .allow_drag(false)
+        .legend(Legend::default())
+        .x_axis_label("share of rows")
+        .y_axis_formatter(move |m, _| {
+            let i = m.value.round();
+            if (m.value - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < n {
+                names[n - 1 - i as usize].clone()
+            } else {
+                String::new()
+            }
+        })
+        .show(ui, |p| {
+            p.add(
+                egui_plot::BarChart::new("reference", mk(reference, tr, 0.2, "reference"))
+                    .horizontal()
+                    .color(pal.muted),
+            );
+            p.add(
+                egui_plot::BarChart::new("current", mk(current, tc, -0.2, "current"))
+                    .horizontal()
+                    .color(pal.accent),
+            );
+        });
+}
+
+fn quality_ui(ui: &mut egui::Ui, state: &mut State, report: &DriftReport) {
+    let pal = Palette::of(ui);
+    let q = &report.quality;
+    ui.strong("Data quality");
+    let mut goto: Option<(DatasetRole, usize)> = None;
+    let mut line =
+        |ui: &mut egui::Ui, text: String, bad: bool, link: Option<(DatasetRole, usize)>| {
+            ui.horizontal(|ui| {
+                ui.label(RichText::new(text).color(if bad {
+                    pal.warn
+                } else {
+                    ui.visuals().text_color()
+                }));
+                if let Some((role, row)) = link {
+                    if ui
+                        .small_button(format!("row {row}"))
+                        .on_hover_text("Show this row on the Data page")
+                        .clicked()
+                    {
+                        goto = Some((role, row));
+                    }
+                }
+            });
+        };
+    for (role, d) in [
+        (DatasetRole::Reference, &q.reference),
+        (DatasetRole::Current, &q.current),
+    ] {
+        let name = if role == DatasetRole::Reference {
+            "reference"
+        } else {
+            "current"
+        };
+        let missing: usize = d.missing.iter().map(|m| m.count).sum();
+        let first_missing = d.missing.iter().find_map(|m| m.rows.first().copied());
+        line(
+            ui,
+            format!(
+                "{name}: {missing} missing values in {} columns",
+                d.missing.iter().filter(|m| m.count > 0).count()
+            ),
+            missing > 0,
+            first_missing.map(|r| (role, r)),
+        );
+        line(
+            ui,
+            format!("{name}: {} duplicated rows", d.duplicated_rows),
+            d.duplicated_rows > 0,
+            d.duplicated_row_numbers.first().map(|&r| (role, r)),
+        );
+        if !d.constant_columns.is_empty() {
+            line(
+                ui,
+                format!("{name}: constant columns {}", d.constant_columns.join(", ")),
+                true,
+                None,
+            );
+        }
+        for a in &d.almost_constant_columns {
+            line(
+                ui,
+                format!(
+                    "{name}: '{}' is almost constant ({:.1}% '{}')",
+                    a.name,
+                    a.share * 100.0,
+                    a.value
+                ),
+                true,
+                None,
+            );
+        }
+    }
+    for o in &q.out_of_range {
+        line(
+            ui,
+            format!(
+                "'{}': {} below and {} above the reference range [{}, {}]",
+                o.name,
+                o.below,
+                o.above,
+                fmt(Some(o.reference_min)),
+                fmt(Some(o.reference_max))
+            ),
+            true,
+            o.rows.first().map(|&r| (DatasetRole::Current, r)),
+        );
+    }
+    for u in &q.unseen_categories {
+        let cats: Vec<String> = u
+            .categories
+            .iter()
+            .take(5)
+            .map(|(c, n)| format!("'{c}' ({n})"))
+            .collect();
+        line(
+            ui,
+            format!(
+                "'{}': {} rows with categories unseen in the reference: {}",
+                u.name,
+                u.count,
+                cats.join(", ")
+            ),
+            true,
+            u.rows.first().map(|&r| (DatasetRole::Current, r)),
+        );
+    }
+    for t in &q.type_mismatches {
+        line(
+            ui,
+            format!(
+                "'{}' in {}: {} values are {} where {} was expected",
+                t.name, t.dataset, t.count, t.found, t.expected
+            ),
+            true,
+            t.examples.first().map(|(r, _)| {
+                (
+                    if t.dataset == "reference" {
+                        DatasetRole::Reference
+                    } else {
+                        DatasetRole::Current
+                    },
+                    *r,
+                )
+            }),
+        );
+    }
+    let s = &q.schema;
+    if s.only_in_reference.is_empty()
+        && s.only_in_current.is_empty()
+        && s.type_changed.is_empty()
+        && !s.order_changed
+    {
+        line(ui, "schema: same columns and types".into(), false, None);
+    } else {
+        if !s.only_in_reference.is_empty() {
+            line(
+                ui,
+                format!(
+                    "schema: only in reference: {}",
+                    s.only_in_reference.join(", ")
+                ),
+                true,
+                None,
+            );
+        }
+        if !s.only_in_current.is_empty() {
+            line(
+                ui,
+                format!("schema: only in current: {}", s.only_in_current.join(", ")),
+                true,
+                None,
+            );
+        }
+        for t in &s.type_changed {
+            line(
+                ui,
+                format!("schema: '{}' was {}, is {}", t.name, t.reference, t.current),
+                true,
+                None,
+            );
+        }
+        if s.order_changed {
+            line(ui, "schema: column order changed".into(), true, None);
+        }
+    }
+    if let Some((role, row)) = goto {
+        if let Some(i) = state.workspace.datasets.iter().position(|d| d.role == role) {
+            state.dataset_index = i;
+            state.goto_row = Some(row);
+            state.page = Page::Data;
+        }
+    }
+}
