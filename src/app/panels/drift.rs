@@ -352,7 +352,12 @@ fn column_detail(ui: &mut egui::Ui, state: &State, report: &DriftReport, c: &Col
             if let Ok(serde_json::Value::Object(stats)) = serde_json::to_value(&c.stats) {
                 for (k, v) in stats {
                     if let Some(x) = v.as_f64() {
-                        row(ui, &k, format!("{x:.6}"));
+                        let text = if k.ends_with("p_value") {
+                            fmt_p(x)
+                        } else {
+                            format!("{x:.6}")
+                        };
+                        row(ui, &k, text);
                     }
                 }
             }
