@@ -3,7 +3,10 @@
 
 mod evaluate;
 mod inspect;
+mod keygen;
 mod output;
+mod package;
+mod verify;
 
 use std::path::PathBuf;
 
@@ -26,6 +29,14 @@ pub enum Command {
     /// Run a model on a labelled dataset and report metrics with bootstrap confidence
     /// intervals, curves and warnings.
     Evaluate(evaluate::Args),
+    /// Create a P-256 signing key pair (PKCS#8 PEM) for `assay package`.
+    Keygen(keygen::Args),
+    /// Build a signed deployment package: model, evidence, model card, deployment
+    /// descriptors, sign-off, audit log and an OpenSSF model_signing signature.
+    Package(package::Args),
+    /// Verify a signed package (folder, .zip or .tar.gz): exit 0 when everything holds, 4
+    /// when the signature or any file does not.
+    Verify(verify::Args),
 }
 
 /// Where `--json` writes: a file path, or `-` for standard output.
@@ -49,11 +60,14 @@ impl std::str::FromStr for JsonTarget {
 /// Runs a parsed command; returns the process exit code. Errors are printed as one line.
 pub fn run(command: Command) -> i32 {
     let result = match command {
-        Command::Inspect(args) => inspect::run(args),
-        Command::Evaluate(args) => evaluate::run(args),
+        Command::Inspect(args) => inspect::run(args).map(|()| 0),
+        Command::Evaluate(args) => evaluate::run(args).map(|()| 0),
+        Command::Keygen(args) => keygen::run(args).map(|()| 0),
+        Command::Package(args) => package::run(args).map(|()| 0),
+        Command::Verify(args) => verify::run(args),
     };
     match result {
-        Ok(()) => 0,
+        Ok(code) => code,
         Err(e) => {
             eprintln!("assay: error: {}", one_line(&e.to_string()));
             exit_code(&e)

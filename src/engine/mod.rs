@@ -8,6 +8,7 @@ pub mod evaluate;
 pub mod hash;
 pub mod metrics;
 pub mod model;
+pub mod package;
 pub mod progress;
 pub mod runtime;
 pub mod workspace;
