@@ -3,6 +3,8 @@
 //! prints one JSON line with the medians. benches/package_compare.sh runs this next to
 //! OpenSSF model_signing on the same folder.
 
+#![allow(clippy::expect_used, clippy::unwrap_used)] // tests and benches may panic
+
 use std::path::PathBuf;
 use std::time::Instant;
 

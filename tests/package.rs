@@ -2,6 +2,8 @@
 //! signatures and wrong keys are told apart; archives and manifests cannot escape the
 //! package; the audit chain catches edits; existing packages are not overwritten.
 
+#![allow(clippy::expect_used, clippy::unwrap_used)] // tests and benches may panic
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -129,7 +131,10 @@ fn every_single_byte_change_is_detected() {
             v
         };
         for pos in positions {
-            for flip in [0x01u8, 0x20] {
+            // Both a low-bit and a case flip in the signature; one flip elsewhere (any
+            // change of a signed file's bytes changes its SHA-256).
+            let is_sig = file.ends_with("model.sig");
+            for flip in [0x01u8, 0x20].into_iter().take(if is_sig { 2 } else { 1 }) {
                 let mut bytes = original.clone();
                 bytes[pos] ^= flip;
                 std::fs::write(&file, &bytes).expect("write");
@@ -169,11 +174,15 @@ fn every_single_byte_change_is_detected() {
         }
         std::fs::write(&file, &original).expect("restore");
     }
-    assert!(checked > 10_000, "only {checked} mutations");
+    assert!(checked > 5_000, "only {checked} mutations");
     let v = verify_package(&pkg, &pubkey, &Progress::none()).expect("verify");
     assert!(v.ok, "restored package verifies again: {:?}", v.problems);
     // Additions, at the top and deep inside.
-    for extra in ["extra.txt", "evidence/extra.json", "deploy/triton/x/y/z.bin"] {
+    for extra in [
+        "extra.txt",
+        "evidence/extra.json",
+        "deploy/triton/x/y/z.bin",
+    ] {
         let p = pkg.join(extra);
         std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
         std::fs::write(&p, b"{}").expect("write");
@@ -200,7 +209,11 @@ fn wrong_key_and_corrupted_signature_are_distinct() {
     let mut bundle: Value = serde_json::from_str(&original).expect("json");
     let b64 = base64::engine::general_purpose::STANDARD;
     let mut der = b64
-        .decode(bundle["dsseEnvelope"]["signatures"][0]["sig"].as_str().expect("sig"))
+        .decode(
+            bundle["dsseEnvelope"]["signatures"][0]["sig"]
+                .as_str()
+                .expect("sig"),
+        )
         .expect("b64");
     let last = der.len() - 1;
     der[last] ^= 0x01;
@@ -208,14 +221,20 @@ fn wrong_key_and_corrupted_signature_are_distinct() {
     std::fs::write(&sig_path, serde_json::to_string(&bundle).expect("json")).expect("write");
     let v = verify_package(&pkg, &key.public_key(), &Progress::none()).expect("verify");
     assert_eq!(v.signature.status, SignatureStatus::Corrupted);
-    assert!(v.problems[0].starts_with("corrupted signature"), "{:?}", v.problems);
+    assert!(
+        v.problems[0].starts_with("corrupted signature"),
+        "{:?}",
+        v.problems
+    );
 
     // A re-written statement (a digest swapped to match a tampered file) without re-signing.
     let mut bundle: Value = serde_json::from_str(&original).expect("json");
     let payload = b64
         .decode(bundle["dsseEnvelope"]["payload"].as_str().expect("payload"))
         .expect("b64");
-    let text = String::from_utf8(payload).expect("utf8").replace("model.onnx", "model.onnX");
+    let text = String::from_utf8(payload)
+        .expect("utf8")
+        .replace("model.onnx", "model.onnX");
     bundle["dsseEnvelope"]["payload"] = json!(b64.encode(text.as_bytes()));
     std::fs::write(&sig_path, serde_json::to_string(&bundle).expect("json")).expect("write");
     let v = verify_package(&pkg, &key.public_key(), &Progress::none()).expect("verify");
@@ -225,7 +244,11 @@ fn wrong_key_and_corrupted_signature_are_distinct() {
     std::fs::write(&sig_path, "garbage").expect("write");
     let v = verify_package(&pkg, &key.public_key(), &Progress::none()).expect("verify");
     assert_eq!(v.signature.status, SignatureStatus::Unreadable);
-    assert!(v.problems[0].contains("corrupted signature file"), "{:?}", v.problems);
+    assert!(
+        v.problems[0].contains("corrupted signature file"),
+        "{:?}",
+        v.problems
+    );
 }
 
 /// Signs an arbitrary statement with `key` the way model_signing does (for hostile manifests).
@@ -254,8 +277,7 @@ fn path_traversal_in_a_signed_manifest_is_refused() {
     std::fs::write(tmp.path().join("outside.txt"), b"secret").expect("write");
     let digest = assay::engine::hash::sha256_bytes(b"secret");
     for name in ["../outside.txt", "/etc/passwd", "a/../../outside.txt"] {
-        let root_digest =
-            assay::engine::hash::sha256_bytes(&hex::decode(&digest).expect("hex"));
+        let root_digest = assay::engine::hash::sha256_bytes(&hex::decode(&digest).expect("hex"));
         let st = json!({
             "_type": "https://in-toto.io/Statement/v1",
             "subject": [{"name": "m", "digest": {"sha256": root_digest}}],
@@ -285,7 +307,11 @@ fn symlinks_in_a_package_fail_verification() {
         std::os::unix::fs::symlink("/etc/passwd", pkg.join("evidence/link.json")).expect("ln");
         let v = verify_package(&pkg, &key.public_key(), &Progress::none()).expect("verify");
         assert!(!v.ok);
-        assert!(v.problems.iter().any(|p| p.contains("symbolic link")), "{:?}", v.problems);
+        assert!(
+            v.problems.iter().any(|p| p.contains("symbolic link")),
+            "{:?}",
+            v.problems
+        );
     }
 }
 
@@ -310,12 +336,29 @@ fn zip_with(path: &Path, entries: &[(&str, Option<u32>)]) {
 #[test]
 fn hostile_archives_are_refused() {
     let tmp = tempfile::tempdir().expect("tmp");
-    let cases: &[(&str, &[(&str, Option<u32>)], &str)] = &[
-        ("trav.zip", &[("pkg/a", None), ("pkg/../../evil", None)], "path traversal"),
+    type Case<'a> = (&'a str, &'a [(&'a str, Option<u32>)], &'a str);
+    let cases: &[Case] = &[
+        (
+            "trav.zip",
+            &[("pkg/a", None), ("pkg/../../evil", None)],
+            "path traversal",
+        ),
         ("abs.zip", &[("/etc/evil", None)], "absolute"),
-        ("link.zip", &[("pkg/a", None), ("pkg/l", Some(0o120777))], "symbolic link"),
-        ("two.zip", &[("a/x", None), ("b/y", None)], "more than one top-level"),
-        ("dup.zip", &[("p/x", None), ("p/./x", None)], "path traversal"),
+        (
+            "link.zip",
+            &[("pkg/a", None), ("pkg/l", Some(0o120777))],
+            "symbolic link",
+        ),
+        (
+            "two.zip",
+            &[("a/x", None), ("b/y", None)],
+            "more than one top-level",
+        ),
+        (
+            "dup.zip",
+            &[("p/x", None), ("p/./x", None)],
+            "path traversal",
+        ),
     ];
     for (name, entries, want) in cases {
         let p = tmp.path().join(name);
@@ -329,12 +372,22 @@ fn hostile_archives_are_refused() {
     }
     // tar.gz: a raw '..' name and a symlink entry (the tar crate refuses to *write* '..'
     // through set_path, so the name bytes are set directly).
-    for (name, kind) in [("trav.tar.gz", tar::EntryType::Regular), ("link.tar.gz", tar::EntryType::Symlink)] {
+    for (name, kind) in [
+        ("trav.tar.gz", tar::EntryType::Regular),
+        ("link.tar.gz", tar::EntryType::Symlink),
+    ] {
         let p = tmp.path().join(name);
         let f = std::fs::File::create(&p).expect("create");
-        let mut b = tar::Builder::new(flate2::write::GzEncoder::new(f, flate2::Compression::fast()));
+        let mut b = tar::Builder::new(flate2::write::GzEncoder::new(
+            f,
+            flate2::Compression::fast(),
+        ));
         let mut h = tar::Header::new_old();
-        let raw = if kind == tar::EntryType::Regular { &b"pkg/../../evil"[..] } else { &b"pkg/link"[..] };
+        let raw = if kind == tar::EntryType::Regular {
+            &b"pkg/../../evil"[..]
+        } else {
+            &b"pkg/link"[..]
+        };
         h.as_old_mut().name[..raw.len()].copy_from_slice(raw);
         h.set_entry_type(kind);
         h.set_size(1);
@@ -363,7 +416,10 @@ fn archives_round_trip_and_existing_packages_are_kept() {
     let err = build_package(&req, &key, &Progress::none()).expect_err("exists");
     assert_eq!(err.kind(), ErrorKind::BadInput);
     assert!(err.to_string().contains("--force"), "{err}");
-    assert!(pkg.join("evidence/fairness.json").exists(), "old package untouched");
+    assert!(
+        pkg.join("evidence/fairness.json").exists(),
+        "old package untouched"
+    );
     for kind in [ArchiveKind::Zip, ArchiveKind::TarGz] {
         req.force = true;
         req.archive = Some(kind);
@@ -387,8 +443,12 @@ fn archives_round_trip_and_existing_packages_are_kept() {
 fn audit_chain_detects_edits_removals_and_reordering() {
     let mut log = AuditLog::new();
     for i in 0..5 {
-        log.append_at("analysis.run", json!({"i": i, "x": 0.1 + 0.2}), format!("2026-11-25T12:00:0{i}Z"))
-            .expect("append");
+        log.append_at(
+            "analysis.run",
+            json!({"i": i, "x": 0.1 + 0.2}),
+            format!("2026-11-25T12:00:0{i}Z"),
+        )
+        .expect("append");
     }
     let text = log.to_jsonl();
     let ok = check_jsonl(&text);
@@ -396,14 +456,25 @@ fn audit_chain_detects_edits_removals_and_reordering() {
     let lines: Vec<&str> = text.lines().collect();
     let join = |ls: &[&str]| ls.iter().map(|l| format!("{l}\n")).collect::<String>();
     // Edit the third entry.
-    let edited: Vec<String> = lines.iter().map(|l| l.replace("\"i\":2", "\"i\":7")).collect();
+    let edited: Vec<String> = lines
+        .iter()
+        .map(|l| l.replace("\"i\":2", "\"i\":7"))
+        .collect();
     let refs: Vec<&str> = edited.iter().map(String::as_str).collect();
     let c = check_jsonl(&join(&refs));
     assert!(!c.ok);
-    assert!(c.problems.iter().any(|p| p.starts_with("line 4")), "{:?}", c.problems);
+    assert!(
+        c.problems.iter().any(|p| p.starts_with("line 4")),
+        "{:?}",
+        c.problems
+    );
     // Remove the second entry.
     let c = check_jsonl(&join(&[lines[0], lines[2], lines[3], lines[4]]));
-    assert!(!c.ok && c.problems.iter().any(|p| p.starts_with("line 2")), "{:?}", c.problems);
+    assert!(
+        !c.ok && c.problems.iter().any(|p| p.starts_with("line 2")),
+        "{:?}",
+        c.problems
+    );
     // Swap two entries.
     let c = check_jsonl(&join(&[lines[0], lines[2], lines[1], lines[3], lines[4]]));
     assert!(!c.ok);
@@ -431,7 +502,13 @@ fn tampered_audit_log_inside_a_package_is_named() {
     assert_eq!(v.changed, vec!["audit.jsonl".to_string()]);
     let a = v.audit.expect("audit");
     assert!(!a.ok);
-    assert!(v.problems.iter().any(|p| p.starts_with("audit log: line 1")), "{:?}", v.problems);
+    assert!(
+        v.problems
+            .iter()
+            .any(|p| p.starts_with("audit log: line 1")),
+        "{:?}",
+        v.problems
+    );
 }
 
 #[test]
@@ -453,7 +530,10 @@ fn bad_inputs_give_clear_errors() {
     s.conditions.clear();
     req.signoffs = vec![s];
     let e = build_package(&req, &key, &Progress::none()).expect_err("signoff");
-    assert!(e.to_string().contains("needs at least one condition"), "{e}");
+    assert!(
+        e.to_string().contains("needs at least one condition"),
+        "{e}"
+    );
     req.signoffs.clear();
     req.model = root().join("tests/fixtures/bad/garbage.onnx");
     let e = build_package(&req, &key, &Progress::none()).expect_err("model");

@@ -2,6 +2,8 @@
 //! and `assay verify` — exit codes 0 / 4 / 2, per-file messages, wrong key vs corruption, the
 //! model card and descriptors generated from the evidence and the model's signature.
 
+#![allow(clippy::expect_used, clippy::unwrap_used)] // tests and benches may panic
+
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -92,10 +94,22 @@ fn keygen_package_verify_end_to_end() {
     .expect("json");
     let acc = ev["metrics"]["accuracy"].as_f64().expect("accuracy");
     let card = std::fs::read_to_string(pkg.join("README.md")).expect("card");
-    assert!(card.contains("model-index:\n- name: \"adult_logreg\""), "{card}");
-    assert!(card.contains(&format!("    - type: \"accuracy\"\n      value: {acc}\n")), "{card}");
-    let [lo, hi] = [ev["ci"]["accuracy"][0].as_f64().expect("lo"), ev["ci"]["accuracy"][1].as_f64().expect("hi")];
-    assert!(card.contains(&format!("| accuracy | {acc:.4} | [{lo:.4}, {hi:.4}] |")), "{card}");
+    assert!(
+        card.contains("model-index:\n- name: \"adult_logreg\""),
+        "{card}"
+    );
+    assert!(
+        card.contains(&format!("    - type: \"accuracy\"\n      value: {acc}\n")),
+        "{card}"
+    );
+    let [lo, hi] = [
+        ev["ci"]["accuracy"][0].as_f64().expect("lo"),
+        ev["ci"]["accuracy"][1].as_f64().expect("hi"),
+    ];
+    assert!(
+        card.contains(&format!("| accuracy | {acc:.4} | [{lo:.4}, {hi:.4}] |")),
+        "{card}"
+    );
     assert!(card.contains("**R. Two** (owner), 2026-11-24: rejected — needs drift data"));
     let cols: Value = serde_json::from_str(
         &std::fs::read_to_string(pkg.join("schema/columns.json")).expect("columns"),
@@ -106,7 +120,13 @@ fn keygen_package_verify_end_to_end() {
 
     // Verify: ok (folder and zip), then tamper.
     let ok = assay(&["verify", s(&pkg), "--public-key", s(&pubkey)]);
-    assert_eq!(ok.status.code(), Some(0), "{}{}", text(&ok.stdout), text(&ok.stderr));
+    assert_eq!(
+        ok.status.code(),
+        Some(0),
+        "{}{}",
+        text(&ok.stdout),
+        text(&ok.stderr)
+    );
     let zip = tmp.path().join("adult-review.zip");
     let ok = assay(&["verify", s(&zip), "--public-key", s(&pubkey)]);
     assert_eq!(ok.status.code(), Some(0), "{}", text(&ok.stderr));
@@ -127,15 +147,27 @@ fn keygen_package_verify_end_to_end() {
     assert_eq!(v.status.code(), Some(4));
     let j: Value = serde_json::from_slice(&v.stdout).expect("json");
     assert_eq!(j["ok"], false);
-    assert_eq!(j["changed"], serde_json::json!(["evidence/evaluation.json"]));
+    assert_eq!(
+        j["changed"],
+        serde_json::json!(["evidence/evaluation.json"])
+    );
     std::fs::write(&evp, &orig).expect("restore");
 
     // Wrong key: a distinct message, exit 4.
     let other = tmp.path().join("other.pem");
     assert!(assay(&["keygen", "--out", s(&other)]).status.success());
-    let v = assay(&["verify", s(&pkg), "--public-key", s(&tmp.path().join("other.pub.pem"))]);
+    let v = assay(&[
+        "verify",
+        s(&pkg),
+        "--public-key",
+        s(&tmp.path().join("other.pub.pem")),
+    ]);
     assert_eq!(v.status.code(), Some(4));
-    assert!(text(&v.stderr).contains("FAILED: wrong key"), "{}", text(&v.stderr));
+    assert!(
+        text(&v.stderr).contains("FAILED: wrong key"),
+        "{}",
+        text(&v.stderr)
+    );
 
     // Refuses to overwrite without --force (exit 2), replaces with it.
     let base = [
@@ -149,7 +181,11 @@ fn keygen_package_verify_end_to_end() {
     ];
     let again = assay(&base);
     assert_eq!(again.status.code(), Some(2));
-    assert!(text(&again.stderr).contains("--force"), "{}", text(&again.stderr));
+    assert!(
+        text(&again.stderr).contains("--force"),
+        "{}",
+        text(&again.stderr)
+    );
     let mut forced = base.to_vec();
     forced.push("--force");
     assert!(assay(&forced).status.success());
@@ -163,7 +199,13 @@ fn passphrase_protected_keys() {
     let tmp = tempfile::tempdir().expect("tmp");
     let key = tmp.path().join("k.pem");
     let out = Command::new(env!("CARGO_BIN_EXE_assay"))
-        .args(["keygen", "--out", s(&key), "--passphrase-env", "ASSAY_TEST_PASS"])
+        .args([
+            "keygen",
+            "--out",
+            s(&key),
+            "--passphrase-env",
+            "ASSAY_TEST_PASS",
+        ])
         .env("ASSAY_TEST_PASS", "correct horse")
         .output()
         .expect("runs");
@@ -193,18 +235,37 @@ fn passphrase_protected_keys() {
     };
     let bad = run("wrong");
     assert_eq!(bad.status.code(), Some(2));
-    assert!(text(&bad.stderr).contains("wrong passphrase"), "{}", text(&bad.stderr));
+    assert!(
+        text(&bad.stderr).contains("wrong passphrase"),
+        "{}",
+        text(&bad.stderr)
+    );
     let good = run("correct horse");
     assert!(good.status.success(), "{}", text(&good.stderr));
-    let v = assay(&["verify", s(&pkg), "--public-key", s(&tmp.path().join("k.pub.pem"))]);
+    let v = assay(&[
+        "verify",
+        s(&pkg),
+        "--public-key",
+        s(&tmp.path().join("k.pub.pem")),
+    ]);
     assert_eq!(v.status.code(), Some(0));
 }
 
 #[test]
 fn verify_bad_inputs_exit_2() {
-    let out = assay(&["verify", "no/such/dir", "--public-key", "tests/fixtures/package/test-key.pub.pem"]);
+    let out = assay(&[
+        "verify",
+        "no/such/dir",
+        "--public-key",
+        "tests/fixtures/package/test-key.pub.pem",
+    ]);
     assert_eq!(out.status.code(), Some(2));
-    let out = assay(&["verify", "tests/fixtures/package/signed_by_model_signing", "--public-key", "Cargo.toml"]);
+    let out = assay(&[
+        "verify",
+        "tests/fixtures/package/signed_by_model_signing",
+        "--public-key",
+        "Cargo.toml",
+    ]);
     assert_eq!(out.status.code(), Some(2));
     // A model_signing directory verifies with the CLI too.
     let out = assay(&[

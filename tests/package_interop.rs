@@ -3,6 +3,8 @@
 //! test vectors) verify in Assay, and Assay's manifest, order, subject digest and key hint for
 //! the same directory equal what model_signing computed. No Python at test time.
 
+#![allow(clippy::expect_used, clippy::unwrap_used)] // tests and benches may panic
+
 use std::path::{Path, PathBuf};
 
 use assay::engine::package::keys::{PublicKey, SigningKey};
@@ -54,7 +56,10 @@ fn directory_signed_by_model_signing_verifies() {
         check.signature.subject_digest.as_deref(),
         exp["subject_digest"].as_str()
     );
-    assert_eq!(check.signature.bundle_hint.as_deref(), exp["public_key_hint"].as_str());
+    assert_eq!(
+        check.signature.bundle_hint.as_deref(),
+        exp["public_key_hint"].as_str()
+    );
     let names: Vec<&str> = check.files.iter().map(|f| f.path.as_str()).collect();
     let exp_names: Vec<&str> = exp["resources"]
         .as_array()
@@ -62,7 +67,10 @@ fn directory_signed_by_model_signing_verifies() {
         .iter()
         .map(|r| r["name"].as_str().expect("name"))
         .collect();
-    assert_eq!(names, exp_names, "same files in the same (PurePosixPath) order");
+    assert_eq!(
+        names, exp_names,
+        "same files in the same (PurePosixPath) order"
+    );
     assert_eq!(check.ignored_present, vec![".gitignore".to_string()]);
 }
 
@@ -93,8 +101,14 @@ fn assay_manifest_subject_digest_and_hint_equal_model_signing() {
         })
         .collect();
     assert_eq!(ours, theirs);
-    assert_eq!(signed.subject_digest, exp["subject_digest"].as_str().expect("d"));
-    assert_eq!(signed.public_key_hint, exp["public_key_hint"].as_str().expect("h"));
+    assert_eq!(
+        signed.subject_digest,
+        exp["subject_digest"].as_str().expect("d")
+    );
+    assert_eq!(
+        signed.public_key_hint,
+        exp["public_key_hint"].as_str().expect("h")
+    );
     // The public key PEM Assay writes is byte-identical to Python cryptography's.
     let pem = key.public_key().to_pem().expect("pem");
     assert_eq!(
@@ -103,8 +117,8 @@ fn assay_manifest_subject_digest_and_hint_equal_model_signing() {
     );
     // And Assay's own bundle verifies with Assay.
     let pubkey = key.public_key();
-    let check = verify_directory(&dir, &dir.join("model.sig"), &pubkey, &Progress::none())
-        .expect("verify");
+    let check =
+        verify_directory(&dir, &dir.join("model.sig"), &pubkey, &Progress::none()).expect("verify");
     assert!(check.ok(), "{check:?}");
     // Bundle layout: the fields model_signing writes, in its order, compact.
     let text = std::fs::read_to_string(dir.join("model.sig")).expect("sig");
@@ -140,7 +154,10 @@ fn upstream_v1_1_0_p384_vector_verifies() {
     assert!(check.ok(), "{check:?}");
     assert_eq!(check.ignored_present, vec!["ignore-me".to_string()]);
     // The hint in the bundle is the SHA-256 of the key's canonical PEM, as Assay computes it.
-    assert_eq!(check.signature.bundle_hint.as_deref(), Some(key.hint().as_str()));
+    assert_eq!(
+        check.signature.bundle_hint.as_deref(),
+        Some(key.hint().as_str())
+    );
     let names: Vec<&str> = check.files.iter().map(|f| f.path.as_str()).collect();
     assert_eq!(names, vec!["signme-1", "signme-2"]);
 }
@@ -153,7 +170,10 @@ fn upstream_v1_0_1_vector_without_hint_verifies_and_flags_the_unsigned_file() {
         verify_directory(&dir, &dir.join("model.sig"), &key, &Progress::none()).expect("verify");
     assert_eq!(check.signature.status, SignatureStatus::Valid, "{check:?}");
     // No hint in 1.0 bundles: Assay derives it from the embedded key (rawBytes).
-    assert_eq!(check.signature.bundle_hint.as_deref(), Some(key.hint().as_str()));
+    assert_eq!(
+        check.signature.bundle_hint.as_deref(),
+        Some(key.hint().as_str())
+    );
     // Upstream verifies this one with `--ignore-paths ignore-me`: it is not signed.
     let added: Vec<&str> = check
         .files

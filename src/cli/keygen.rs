@@ -42,7 +42,11 @@ pub fn run(args: Args) -> Result<()> {
     if let Some(target) = &args.json {
         return write_json(&files, target);
     }
-    println!("private key  {} (P-256, PKCS#8{}, mode 0600)", files.private_key.display(), if files.encrypted { ", encrypted" } else { "" });
+    println!(
+        "private key  {} (P-256, PKCS#8{}, mode 0600)",
+        files.private_key.display(),
+        if files.encrypted { ", encrypted" } else { "" }
+    );
     println!("public key   {}", files.public_key.display());
     println!("key hint     {}", files.public_key_hint);
     Ok(())

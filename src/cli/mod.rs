@@ -33,7 +33,7 @@ pub enum Command {
     Keygen(keygen::Args),
     /// Build a signed deployment package: model, evidence, model card, deployment
     /// descriptors, sign-off, audit log and an OpenSSF model_signing signature.
-    Package(package::Args),
+    Package(Box<package::Args>),
     /// Verify a signed package (folder, .zip or .tar.gz): exit 0 when everything holds, 4
     /// when the signature or any file does not.
     Verify(verify::Args),
@@ -63,7 +63,7 @@ pub fn run(command: Command) -> i32 {
         Command::Inspect(args) => inspect::run(args).map(|()| 0),
         Command::Evaluate(args) => evaluate::run(args).map(|()| 0),
         Command::Keygen(args) => keygen::run(args).map(|()| 0),
-        Command::Package(args) => package::run(args).map(|()| 0),
+        Command::Package(args) => package::run(*args).map(|()| 0),
         Command::Verify(args) => verify::run(args),
     };
     match result {

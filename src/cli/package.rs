@@ -10,8 +10,7 @@ use super::JsonTarget;
 use crate::engine::evaluate::EvalOptions;
 use crate::engine::package::signoff::load_signoffs;
 use crate::engine::package::{
-    build_package, ArchiveKind, AuditLog, CardSource, EvaluationRequest, PackageRequest,
-    SigningKey,
+    build_package, ArchiveKind, AuditLog, CardSource, EvaluationRequest, PackageRequest, SigningKey,
 };
 use crate::engine::{EngineError, Result};
 
@@ -144,7 +143,10 @@ pub fn run(args: Args) -> Result<()> {
         println!("archive    {}", a.display());
     }
     println!("model      sha256 {}", report.model_sha256);
-    println!("signature  model.sig, subject digest {}", report.subject_digest);
+    println!(
+        "signature  model.sig, subject digest {}",
+        report.subject_digest
+    );
     println!("key hint   {}", report.public_key_hint);
     println!("files      {} signed", report.files.len());
     for item in &report.checklist {

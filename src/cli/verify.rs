@@ -37,7 +37,10 @@ pub fn run(args: Args) -> Result<i32> {
         "signature  {:?}: {}",
         v.signature.status, v.signature.message
     );
-    println!("key        {} (hint {})", v.signature.key_curve, v.signature.key_hint);
+    println!(
+        "key        {} (hint {})",
+        v.signature.key_curve, v.signature.key_hint
+    );
     for f in &v.files {
         let s = match &f.status {
             FileStatus::Ok => "ok",

@@ -102,8 +102,8 @@ fn write_tar_gz(
 /// Checks an entry name and returns (top-level folder, path below it).
 fn split_entry(archive: &Path, name: &str) -> Result<(String, Vec<String>)> {
     let trimmed = name.strip_suffix('/').unwrap_or(name);
-    let parts = safe_relative_components(trimmed)
-        .map_err(|e| EngineError::file(archive, e.to_string()))?;
+    let parts =
+        safe_relative_components(trimmed).map_err(|e| EngineError::file(archive, e.to_string()))?;
     let (top, rest) = parts
         .split_first()
         .ok_or_else(|| EngineError::file(archive, "empty entry name"))?;
@@ -172,9 +172,8 @@ fn write_new(path: &Path, mut reader: impl Read) -> Result<()> {
 
 /// Extracts `archive` into the empty directory `dest` and returns the package folder.
 pub fn extract_archive(archive: &Path, dest: &Path) -> Result<PathBuf> {
-    let kind = ArchiveKind::from_path(archive).ok_or_else(|| {
-        EngineError::file(archive, "not a .zip, .tar.gz or .tgz package archive")
-    })?;
+    let kind = ArchiveKind::from_path(archive)
+        .ok_or_else(|| EngineError::file(archive, "not a .zip, .tar.gz or .tgz package archive"))?;
     let file = std::fs::File::open(archive).map_err(|e| io_err(archive, "cannot open", e))?;
     let mut ex = Extractor {
         archive,
@@ -215,12 +214,12 @@ pub fn extract_archive(archive: &Path, dest: &Path) -> Result<PathBuf> {
                 let is_dir = match entry.header().entry_type() {
                     tar::EntryType::Regular | tar::EntryType::Continuous => false,
                     tar::EntryType::Directory => true,
-                    other => {
-                        return Err(EngineError::file(
-                            archive,
-                            format!("'{name}' is a {other:?} entry (links and special files are refused)"),
-                        ))
-                    }
+                    other => return Err(EngineError::file(
+                        archive,
+                        format!(
+                            "'{name}' is a {other:?} entry (links and special files are refused)"
+                        ),
+                    )),
                 };
                 if let Some(path) = ex.place(&name, is_dir)? {
                     write_new(&path, entry)?;
@@ -261,7 +260,10 @@ impl TempDir {
                 Err(e) => return Err(io_err(parent, "cannot create a temporary folder", e)),
             }
         }
-        Err(EngineError::file(parent, "cannot create a temporary folder"))
+        Err(EngineError::file(
+            parent,
+            "cannot create a temporary folder",
+        ))
     }
 
     pub fn path(&self) -> &Path {

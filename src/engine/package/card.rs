@@ -70,7 +70,11 @@ fn hf_task(task: &str) -> &'static str {
 fn warnings_of(v: &Value) -> Vec<String> {
     v.get("warnings")
         .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(|w| w.as_str().map(str::to_string)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|w| w.as_str().map(str::to_string))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -112,7 +116,8 @@ impl ModelCard {
                 "fairness" => {
                     let w = warnings_of(v);
                     card.fairness = if w.is_empty() {
-                        "Fairness evidence is in `evidence/fairness.json`; no warnings were raised.".into()
+                        "Fairness evidence is in `evidence/fairness.json`; no warnings were raised."
+                            .into()
                     } else {
                         format!(
                             "Fairness evidence is in `evidence/fairness.json`. Findings:\n\n{}",
@@ -124,14 +129,22 @@ impl ModelCard {
                     let w = warnings_of(v);
                     card.explanations = format!(
                         "Explanation evidence is in `evidence/{name}.json`.{}",
-                        if w.is_empty() { String::new() } else { format!("\n\n{}", bullets(&w)) }
+                        if w.is_empty() {
+                            String::new()
+                        } else {
+                            format!("\n\n{}", bullets(&w))
+                        }
                     );
                 }
                 _ => limits.extend(warnings_of(v).into_iter().map(|w| format!("{name}: {w}"))),
             }
         }
         if let Some((_, v)) = evidence.iter().find(|(n, _)| n == "evaluation") {
-            limits.extend(warnings_of(v).into_iter().map(|w| format!("evaluation: {w}")));
+            limits.extend(
+                warnings_of(v)
+                    .into_iter()
+                    .map(|w| format!("evaluation: {w}")),
+            );
         } else {
             limits.push("The model was not evaluated on labelled data in this package.".into());
         }
@@ -189,8 +202,11 @@ impl ModelCard {
         if let Some(t) = &self.task {
             s.push_str(&format!("- {}\n", hf_task(t)));
         }
-        let measured: Vec<&CardMetric> =
-            self.metrics.iter().filter(|m| m.value.is_some_and(f64::is_finite)).collect();
+        let measured: Vec<&CardMetric> = self
+            .metrics
+            .iter()
+            .filter(|m| m.value.is_some_and(f64::is_finite))
+            .collect();
         if let (Some(task), false) = (&self.task, measured.is_empty()) {
             s.push_str("model-index:\n");
             s.push_str(&format!("- name: {}\n", yaml_str(&self.model_name)));
@@ -208,7 +224,10 @@ impl ModelCard {
             for m in measured {
                 s.push_str(&format!("    - type: {}\n", yaml_str(&m.name)));
                 s.push_str(&format!("      value: {}\n", m.value.unwrap_or(f64::NAN)));
-                s.push_str(&format!("      name: {}\n", yaml_str(&m.name.replace('_', " "))));
+                s.push_str(&format!(
+                    "      name: {}\n",
+                    yaml_str(&m.name.replace('_', " "))
+                ));
                 s.push_str("      verified: false\n");
             }
         }
@@ -219,7 +238,10 @@ impl ModelCard {
         }
         s.push_str("\n\n");
         s.push_str(&self.summary);
-        s.push_str(&format!("\n\nModel file SHA-256: `{}`\n", self.model_sha256));
+        s.push_str(&format!(
+            "\n\nModel file SHA-256: `{}`\n",
+            self.model_sha256
+        ));
         section(&mut s, "Intended use", &self.intended_use);
         section(&mut s, "Out-of-scope use", &self.out_of_scope_use);
         let mut data = String::new();
@@ -261,7 +283,11 @@ impl ModelCard {
             so.push('\n');
         }
         section(&mut s, "Sign-off", so.trim_end());
-        let ev: Vec<String> = self.evidence.iter().map(|e| format!("`evidence/{e}.json`")).collect();
+        let ev: Vec<String> = self
+            .evidence
+            .iter()
+            .map(|e| format!("`evidence/{e}.json`"))
+            .collect();
         section(
             &mut s,
             "Evidence",
@@ -277,9 +303,10 @@ impl ModelCard {
         if self.metrics.is_empty() {
             return "No metrics were measured.".to_string();
         }
-        let level = self
-            .confidence_level
-            .map_or_else(|| "CI".to_string(), |c| format!("{}% CI", (c * 100.0).round()));
+        let level = self.confidence_level.map_or_else(
+            || "CI".to_string(),
+            |c| format!("{}% CI", (c * 100.0).round()),
+        );
         let mut t = format!(
             "{}| Metric | Value | {level} |\n|---|---:|---|\n",
             self.datasets
@@ -288,10 +315,11 @@ impl ModelCard {
                 .map_or_else(String::new, |d| format!("Measured on `{}`.\n\n", d.name))
         );
         for m in &self.metrics {
-            let v = m.value.map_or_else(|| "—".to_string(), |x| format!("{x:.4}"));
-            let ci = m
-                .ci
-                .map_or_else(|| "—".to_string(), |[lo, hi]| format!("[{lo:.4}, {hi:.4}]"));
+            let v = m
+                .value
+                .map_or_else(|| "—".to_string(), |x| format!("{x:.4}"));
+            let ci =
+                m.ci.map_or_else(|| "—".to_string(), |[lo, hi]| format!("[{lo:.4}, {hi:.4}]"));
             t.push_str(&format!("| {} | {v} | {ci} |\n", m.name));
         }
         t.trim_end().to_string()

@@ -85,8 +85,16 @@ pub fn k8s_name(raw: &str) -> String {
 /// Non-tensor outputs (e.g. a ZipMap `seq(map)`) cannot be served by Triton's ONNX backend;
 /// they are listed in a comment and left out.
 pub fn triton_config(info: &ModelInfo, name: &str, max_batch_size: u32) -> String {
-    let inputs: Vec<Served> = info.inputs.iter().filter_map(|i| tensor(i).map(|t| (i, t))).collect();
-    let outputs: Vec<Served> = info.outputs.iter().filter_map(|o| tensor(o).map(|t| (o, t))).collect();
+    let inputs: Vec<Served> = info
+        .inputs
+        .iter()
+        .filter_map(|i| tensor(i).map(|t| (i, t)))
+        .collect();
+    let outputs: Vec<Served> = info
+        .outputs
+        .iter()
+        .filter_map(|o| tensor(o).map(|t| (o, t)))
+        .collect();
     let batched = max_batch_size > 0
         && !inputs.is_empty()
         && inputs
@@ -151,7 +159,11 @@ fn block(label: &str, items: &[Served<'_>], batched: bool) -> String {
         if reshape {
             s.push_str("    reshape: { shape: [ ] }\n");
         }
-        s.push_str(if k + 1 == items.len() { "  }\n" } else { "  },\n" });
+        s.push_str(if k + 1 == items.len() {
+            "  }\n"
+        } else {
+            "  },\n"
+        });
     }
     s.push_str("]\n");
     s

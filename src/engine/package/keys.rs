@@ -4,7 +4,9 @@
 
 use std::path::{Path, PathBuf};
 
-use p256::pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey, LineEnding};
+use p256::pkcs8::{
+    DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey, LineEnding,
+};
 use serde::Serialize;
 
 use crate::engine::error::{EngineError, Result};
@@ -95,9 +97,10 @@ impl SigningKey {
     /// PKCS#8 PEM; encrypted (PBES2: scrypt + AES-256-CBC) when a passphrase is given.
     pub fn to_pkcs8_pem(&self, passphrase: Option<&str>) -> Result<String> {
         let pem = match passphrase {
-            Some(p) => self
-                .key
-                .to_pkcs8_encrypted_pem(&mut rand_core::OsRng, p.as_bytes(), LineEnding::LF),
+            Some(p) => {
+                self.key
+                    .to_pkcs8_encrypted_pem(&mut rand_core::OsRng, p.as_bytes(), LineEnding::LF)
+            }
             None => self.key.to_pkcs8_pem(LineEnding::LF),
         };
         pem.map(|z| z.to_string())
@@ -170,7 +173,9 @@ pub fn default_key_path() -> Result<PathBuf> {
     directories::ProjectDirs::from("", "", "assay")
         .map(|d| d.config_dir().join("signing-key.pem"))
         .ok_or_else(|| {
-            EngineError::usage("cannot determine the OS configuration directory; pass --out KEY.pem")
+            EngineError::usage(
+                "cannot determine the OS configuration directory; pass --out KEY.pem",
+            )
         })
 }
 

@@ -65,7 +65,10 @@ pub fn safe_relative_components(name: &str) -> Result<Vec<&str>> {
 /// Whether `rel` (components) lies at or under one of `ignored` (each a relative POSIX path).
 pub fn is_ignored(rel: &[&str], ignored: &[String]) -> bool {
     ignored.iter().any(|ig| {
-        let ig: Vec<&str> = ig.split('/').filter(|c| !c.is_empty() && *c != ".").collect();
+        let ig: Vec<&str> = ig
+            .split('/')
+            .filter(|c| !c.is_empty() && *c != ".")
+            .collect();
         !ig.is_empty() && rel.len() >= ig.len() && rel[..ig.len()] == ig[..]
     })
 }
@@ -91,8 +94,8 @@ pub fn list_files(root: &Path, ignored: &[String]) -> Result<Vec<(String, PathBu
         let entries = std::fs::read_dir(&dir)
             .map_err(|e| EngineError::file(&dir, format!("cannot list directory: {e}")))?;
         for entry in entries {
-            let entry =
-                entry.map_err(|e| EngineError::file(&dir, format!("cannot list directory: {e}")))?;
+            let entry = entry
+                .map_err(|e| EngineError::file(&dir, format!("cannot list directory: {e}")))?;
             let path = entry.path();
             let Some(name) = entry.file_name().to_str().map(str::to_string) else {
                 return Err(EngineError::file(&path, "file name is not valid UTF-8"));
@@ -167,11 +170,18 @@ pub fn subject_digest(resources: &[FileDigest]) -> Result<String> {
 pub enum FileStatus {
     Ok,
     /// Present in both, different bytes.
-    Changed { expected: String, actual: String },
+    Changed {
+        expected: String,
+        actual: String,
+    },
     /// On disk but not signed.
-    Added { actual: String },
+    Added {
+        actual: String,
+    },
     /// Signed but not on disk.
-    Missing { expected: String },
+    Missing {
+        expected: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -243,7 +253,16 @@ mod tests {
 
     #[test]
     fn unsafe_names_are_rejected() {
-        for bad in ["", "/etc/passwd", "../x", "a/../../x", "a//b", "./a", "a\\b", "a/."] {
+        for bad in [
+            "",
+            "/etc/passwd",
+            "../x",
+            "a/../../x",
+            "a//b",
+            "./a",
+            "a\\b",
+            "a/.",
+        ] {
             assert!(safe_relative_components(bad).is_err(), "{bad}");
         }
         assert!(safe_relative_components("a/b.json").is_ok());

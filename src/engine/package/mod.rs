@@ -229,6 +229,42 @@ fn write(path: &Path, bytes: &[u8]) -> Result<()> {
     std::fs::write(path, bytes).map_err(|e| EngineError::file(path, format!("cannot write: {e}")))
 }
 
+/// The draft model card for a package: [`ModelCard::draft`] plus the datasets and sensitive
+/// columns the package records. The GUI shows this for editing, then passes it back as
+/// [`CardSource::Edited`].
+pub fn draft_card(
+    info: &crate::engine::model::ModelInfo,
+    evidence: &[(String, Value)],
+    datasets: &[DatasetRef],
+    sensitive: &[String],
+    signoffs: &[SignOff],
+) -> ModelCard {
+    let mut card = ModelCard::draft(info, evidence, signoffs);
+    for d in datasets {
+        if !card
+            .datasets
+            .iter()
+            .any(|c| c.sha256 == d.sha256 && c.role == d.role)
+        {
+            card.datasets.push(card::CardDataset {
+                role: d.role.clone(),
+                name: Path::new(&d.path)
+                    .file_name()
+                    .map_or_else(|| d.path.clone(), |n| n.to_string_lossy().to_string()),
+                sha256: d.sha256.clone(),
+                rows: None,
+            });
+        }
+    }
+    if !sensitive.is_empty() {
+        card.fairness.push_str(&format!(
+            "\n\nSensitive columns recorded for this review: {}.",
+            sensitive.join(", ")
+        ));
+    }
+    card
+}
+
 fn push_evidence(
     root: &Path,
     name: &str,
@@ -277,7 +313,12 @@ pub fn build_package(
         .file_name()
         .and_then(|n| n.to_str())
         .filter(|n| !n.is_empty() && *n != "." && *n != "..")
-        .ok_or_else(|| EngineError::usage(format!("{}: not a usable package folder name", out.display())))?
+        .ok_or_else(|| {
+            EngineError::usage(format!(
+                "{}: not a usable package folder name",
+                out.display()
+            ))
+        })?
         .to_string();
     let archive_out = req.archive.map(|k| archive_path(out, k));
     for p in std::iter::once(out).chain(archive_out.as_ref()) {
@@ -315,8 +356,7 @@ pub fn build_package(
     let mut datasets = Vec::new();
     if let Some(ev) = &req.evaluation {
         progress.check()?;
-        let stage = Progress::none();
-        let eval = evaluate_files(&req.model, &ev.data, &ev.options, &stage)?;
+        let eval = evaluate_files(&req.model, &ev.data, &ev.options, progress)?;
         audit.append(
             "file.loaded",
             json!({"role": "evaluation", "path": eval.data.path, "sha256": eval.data.sha256, "rows": eval.data.rows}),
@@ -336,7 +376,14 @@ pub fn build_package(
         });
         let value = serde_json::to_value(&eval)
             .map_err(|e| EngineError::internal(format!("JSON encoding failed: {e}")))?;
-        push_evidence(root, "evaluation", &to_json(&eval)?, value, &mut evidence, &mut evidence_files)?;
+        push_evidence(
+            root,
+            "evaluation",
+            &to_json(&eval)?,
+            value,
+            &mut evidence,
+            &mut evidence_files,
+        )?;
     }
     progress.set(0.5, "collecting evidence");
     for (ename, path) in &req.evidence {
@@ -355,7 +402,14 @@ pub fn build_package(
             "evidence.added",
             json!({"name": ename, "path": path, "sha256": sha256_bytes(&bytes)}),
         )?;
-        push_evidence(root, ename, &bytes, value, &mut evidence, &mut evidence_files)?;
+        push_evidence(
+            root,
+            ename,
+            &bytes,
+            value,
+            &mut evidence,
+            &mut evidence_files,
+        )?;
     }
     if let Some(r) = &req.reference {
         let h = sha256_file(r)?;
@@ -371,10 +425,11 @@ pub fn build_package(
     }
 
     // Schema, column mapping, deployment descriptors.
-    let features = req
-        .features
-        .clone()
-        .or_else(|| req.evaluation.as_ref().and_then(|e| e.options.features.clone()));
+    let features = req.features.clone().or_else(|| {
+        req.evaluation
+            .as_ref()
+            .and_then(|e| e.options.features.clone())
+    });
     let schema = descriptors::input_schema(info, features.as_deref());
     write(&root.join("schema/input.schema.json"), &to_json(&schema)?)?;
     let plan = plan_inputs(info, features.as_deref()).ok();
@@ -406,11 +461,16 @@ pub fn build_package(
     // Sign-offs and model card.
     for s in &req.signoffs {
         s.validate().map_err(EngineError::usage)?;
-        audit.append("signoff.added", serde_json::to_value(s).unwrap_or(Value::Null))?;
+        audit.append(
+            "signoff.added",
+            serde_json::to_value(s).unwrap_or(Value::Null),
+        )?;
     }
     write(&root.join("signoff.json"), &to_json(&req.signoffs)?)?;
     let card_text = match &req.card {
-        CardSource::Draft => ModelCard::draft(info, &evidence, &req.signoffs).render(),
+        CardSource::Draft => {
+            draft_card(info, &evidence, &datasets, &req.sensitive, &req.signoffs).render()
+        }
         CardSource::Edited(card) => card.render(),
         CardSource::Markdown(md) => md.clone(),
     };
@@ -448,8 +508,7 @@ pub fn build_package(
     write(&root.join("package.json"), &to_json(&contents)?)?;
 
     progress.check()?;
-    let stage = Progress::none();
-    let signed = sign::sign_directory(root, &name, key, &stage)?;
+    let signed = sign::sign_directory(root, &name, key, progress)?;
     progress.set(0.9, "writing package");
 
     // Move into place: an existing package (only with --force) is moved aside first.
@@ -468,7 +527,10 @@ pub fn build_package(
         if let Some(aside) = &old {
             let _ = std::fs::rename(aside.path().join("old"), out);
         }
-        return Err(EngineError::file(out, format!("cannot move the package into place: {e}")));
+        return Err(EngineError::file(
+            out,
+            format!("cannot move the package into place: {e}"),
+        ));
     }
     drop(old);
     if let (Some(kind), Some(path)) = (req.archive, &archive_out) {

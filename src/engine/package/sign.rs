@@ -13,8 +13,8 @@ use serde::{Deserialize, Serialize};
 
 use super::keys::{PublicKey, SigningKey};
 use super::manifest::{
-    compare, hash_files, is_ignored, list_files, safe_relative_components, subject_digest, FileCheck,
-    FileDigest, FileStatus, GIT_PATHS, SIGNATURE_FILE,
+    compare, hash_files, is_ignored, list_files, safe_relative_components, subject_digest,
+    FileCheck, FileDigest, FileStatus, GIT_PATHS, SIGNATURE_FILE,
 };
 use crate::engine::error::{EngineError, Result};
 use crate::engine::Progress;
@@ -369,11 +369,16 @@ fn parse_statement(payload: &[u8]) -> std::result::Result<SignedManifest, String
     }
     let hash_type = s(&ser["hash_type"], "serialization.hash_type")?;
     if hash_type != "sha256" {
-        return Err(format!("hash type '{hash_type}' is not supported (sha256 only)"));
+        return Err(format!(
+            "hash type '{hash_type}' is not supported (sha256 only)"
+        ));
     }
     let mut ignore_paths = Vec::new();
     if let Some(list) = ser.get("ignore_paths") {
-        for p in list.as_array().ok_or("serialization.ignore_paths is not a list")? {
+        for p in list
+            .as_array()
+            .ok_or("serialization.ignore_paths is not a list")?
+        {
             ignore_paths.push(s(p, "serialization.ignore_paths[]")?);
         }
     }

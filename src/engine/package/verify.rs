@@ -46,9 +46,8 @@ pub fn verify_package(
     let meta = std::fs::symlink_metadata(path)
         .map_err(|e| EngineError::file(path, format!("cannot open package: {e}")))?;
     if meta.is_file() {
-        let kind = ArchiveKind::from_path(path).ok_or_else(|| {
-            EngineError::file(path, "not a package folder, .zip or .tar.gz")
-        })?;
+        let kind = ArchiveKind::from_path(path)
+            .ok_or_else(|| EngineError::file(path, "not a package folder, .zip or .tar.gz"))?;
         let tmp = TempDir::new_in(&std::env::temp_dir(), "assay-verify")?;
         let root = extract_archive(path, tmp.path())?;
         let mut v = verify_folder(&root, key, progress)?;
@@ -102,7 +101,9 @@ fn verify_folder(dir: &Path, key: &PublicKey, progress: &Progress) -> Result<Pac
                     let mut a = check_jsonl(&text);
                     let head = c["audit"]["head"].as_str();
                     let entries = c["audit"]["entries"].as_u64();
-                    if head.is_some_and(|h| h != a.head) || entries.is_some_and(|n| n != a.entries as u64) {
+                    if head.is_some_and(|h| h != a.head)
+                        || entries.is_some_and(|n| n != a.entries as u64)
+                    {
                         a.ok = false;
                         a.problems.push(format!(
                             "the log has {} entries ending in {}, but package.json recorded {} ending in {}: entries were removed or edited",
