@@ -214,12 +214,14 @@ pub fn extract_archive(archive: &Path, dest: &Path) -> Result<PathBuf> {
                 let is_dir = match entry.header().entry_type() {
                     tar::EntryType::Regular | tar::EntryType::Continuous => false,
                     tar::EntryType::Directory => true,
-                    other => return Err(EngineError::file(
-                        archive,
-                        format!(
+                    other => {
+                        return Err(EngineError::file(
+                            archive,
+                            format!(
                             "'{name}' is a {other:?} entry (links and special files are refused)"
                         ),
-                    )),
+                        ))
+                    }
                 };
                 if let Some(path) = ex.place(&name, is_dir)? {
                     write_new(&path, entry)?;
