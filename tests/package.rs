@@ -485,6 +485,12 @@ fn audit_chain_detects_edits_removals_and_reordering() {
     let mut back = AuditLog::from_jsonl(Path::new("log.jsonl"), &text).expect("parse");
     back.append("card.edited", json!({})).expect("append");
     assert!(check_jsonl(&back.to_jsonl()).ok);
+    let dir = tempfile::tempdir().expect("tmp");
+    let file = dir.path().join("workspace.audit.jsonl");
+    back.save(&file).expect("save");
+    let loaded = AuditLog::load(&file).expect("load");
+    assert_eq!(loaded.entries(), back.entries());
+    assert_eq!(loaded.head(), back.head());
     assert!(AuditLog::from_jsonl(Path::new("log.jsonl"), &join(&lines[1..])).is_err());
 }
 

@@ -118,6 +118,14 @@ impl AuditLog {
         Ok(log)
     }
 
+    /// Writes the log atomically (temporary file + rename).
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let tmp = path.with_extension("jsonl.part");
+        std::fs::write(&tmp, self.to_jsonl())
+            .and_then(|()| std::fs::rename(&tmp, path))
+            .map_err(|e| EngineError::file(path, format!("cannot write audit log: {e}")))
+    }
+
     pub fn load(path: &Path) -> Result<AuditLog> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| EngineError::file(path, format!("cannot read audit log: {e}")))?;
