@@ -233,6 +233,37 @@ fn passphrase_protected_keys() {
             .output()
             .expect("runs")
     };
+    let flags = Command::new(env!("CARGO_BIN_EXE_assay"))
+        .args(args)
+        .args([
+            "--force",
+            "--reviewer",
+            "Q. Tester",
+            "--role",
+            "QA",
+            "--decision",
+            "approved_with_conditions",
+            "--condition",
+            "retrain quarterly",
+            "--date",
+            "2026-01-02",
+            "--json",
+            "-",
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("ASSAY_TEST_PASS", "correct horse")
+        .output()
+        .expect("runs");
+    assert!(flags.status.success(), "{}", text(&flags.stderr));
+    let so: Value =
+        serde_json::from_str(&std::fs::read_to_string(pkg.join("signoff.json")).expect("signoff"))
+            .expect("json");
+    assert_eq!(
+        so,
+        serde_json::json!([{"reviewer": "Q. Tester", "role": "QA", "decision": "approved_with_conditions",
+        "conditions": ["retrain quarterly"], "date": "2026-01-02", "notes": ""}])
+    );
+    std::fs::remove_dir_all(&pkg).expect("rm");
     let bad = run("wrong");
     assert_eq!(bad.status.code(), Some(2));
     assert!(

@@ -8,9 +8,11 @@ use super::keygen::passphrase;
 use super::output::{with_progress, write_json};
 use super::JsonTarget;
 use crate::engine::evaluate::EvalOptions;
+use crate::engine::package::audit::now_rfc3339;
 use crate::engine::package::signoff::load_signoffs;
 use crate::engine::package::{
-    build_package, ArchiveKind, AuditLog, CardSource, EvaluationRequest, PackageRequest, SigningKey,
+    build_package, ArchiveKind, AuditLog, CardSource, Decision, EvaluationRequest, PackageRequest,
+    SignOff, SigningKey,
 };
 use crate::engine::{EngineError, Result};
 
@@ -53,6 +55,24 @@ pub struct Args {
     /// Sign-off records (a JSON object or array), repeatable.
     #[arg(long, value_name = "FILE.json")]
     pub signoff: Vec<PathBuf>,
+    /// Add a sign-off record directly: the reviewer's name (with --role and --decision).
+    #[arg(long, requires_all = ["role", "decision"])]
+    pub reviewer: Option<String>,
+    /// The reviewer's role.
+    #[arg(long, requires = "reviewer")]
+    pub role: Option<String>,
+    /// approved | approved_with_conditions | rejected.
+    #[arg(long, requires = "reviewer", value_parser = ["approved", "approved_with_conditions", "rejected"])]
+    pub decision: Option<String>,
+    /// A condition of the approval (repeatable).
+    #[arg(long, requires = "reviewer")]
+    pub condition: Vec<String>,
+    /// Notes of the sign-off.
+    #[arg(long, requires = "reviewer")]
+    pub notes: Option<String>,
+    /// Date of the sign-off, YYYY-MM-DD (default: today, UTC).
+    #[arg(long, requires = "reviewer")]
+    pub date: Option<String>,
     /// Use this Markdown as the model card instead of the generated draft.
     #[arg(long, value_name = "README.md")]
     pub card: Option<PathBuf>,
@@ -123,6 +143,26 @@ pub fn run(args: Args) -> Result<()> {
     }
     for f in &args.signoff {
         req.signoffs.extend(load_signoffs(f)?);
+    }
+    if let (Some(reviewer), Some(role), Some(decision)) =
+        (&args.reviewer, &args.role, &args.decision)
+    {
+        let decision = match decision.as_str() {
+            "approved" => Decision::Approved,
+            "approved_with_conditions" => Decision::ApprovedWithConditions,
+            _ => Decision::Rejected,
+        };
+        req.signoffs.push(SignOff {
+            reviewer: reviewer.clone(),
+            role: role.clone(),
+            decision,
+            conditions: args.condition.clone(),
+            date: args
+                .date
+                .clone()
+                .unwrap_or_else(|| now_rfc3339().chars().take(10).collect()),
+            notes: args.notes.clone().unwrap_or_default(),
+        });
     }
     if let Some(card) = &args.card {
         let md = std::fs::read_to_string(card)
