@@ -5,8 +5,11 @@ mod drift;
 mod evaluate;
 mod fairness;
 mod inspect;
+mod keygen;
 mod output;
+mod package;
 mod slices;
+mod verify;
 
 use std::path::PathBuf;
 
@@ -40,6 +43,14 @@ pub enum Command {
     /// Open the window on the given models (.onnx), datasets (.csv, .parquet, .arrow) and/or
     /// workspace (.assay.json).
     Open(OpenArgs),
+    /// Create a P-256 signing key pair (PKCS#8 PEM) for `assay package`.
+    Keygen(keygen::Args),
+    /// Build a signed deployment package: model, evidence, model card, deployment
+    /// descriptors, sign-off, audit log and an OpenSSF model_signing signature.
+    Package(Box<package::Args>),
+    /// Verify a signed package (folder, .zip or .tar.gz): exit 0 when everything holds, 4
+    /// when the signature or any file does not.
+    Verify(verify::Args),
 }
 
 #[derive(Debug, clap::Args)]
@@ -78,6 +89,9 @@ pub fn run(command: Command) -> i32 {
         Command::Open(_) => Err(EngineError::usage(
             "`assay open` needs the window; this build has no `gui` feature",
         )),
+        Command::Keygen(args) => keygen::run(args).map(|()| 0),
+        Command::Package(args) => package::run(*args).map(|()| 0),
+        Command::Verify(args) => verify::run(args),
     };
     match result {
         Ok(code) => code,

@@ -10,6 +10,7 @@ pub mod fairness;
 pub mod hash;
 pub mod metrics;
 pub mod model;
+pub mod package;
 pub mod progress;
 pub mod runtime;
 pub mod workspace;

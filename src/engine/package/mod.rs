@@ -1,0 +1,553 @@
+//! Signed deployment packages (issue #8): a folder holding the ONNX model, its input schema
+//! and column mapping, the evidence JSON files with the SHA-256 of the datasets behind them,
+//! deployment descriptors (Triton, KServe), a model card, sign-off records, a hash-chained
+//! audit log and `model.sig`, an OpenSSF `model_signing`-compatible signature over all of it.
+//!
+//! Layout of a package:
+//! ```text
+//! model.onnx                      the reviewed model, byte for byte
+//! package.json                    what is inside: model, datasets, evidence, checklist, audit head
+//! README.md                       model card (Hugging Face style)
+//! evidence/NAME.json              evaluation, fairness, drift, explain, compare, …
+//! schema/input.schema.json        JSON Schema of one request row
+//! schema/columns.json             column mapping (features, target, sensitive columns)
+//! deploy/triton/NAME/config.pbtxt + deploy/triton/NAME/1/model.onnx
+//! deploy/kserve/inferenceservice.yaml
+//! signoff.json                    sign-off records
+//! audit.jsonl                     hash-chained audit log
+//! model.sig                       Sigstore bundle (model_signing private-key format)
+//! ```
+
+pub mod archive;
+pub mod audit;
+pub mod card;
+pub mod descriptors;
+pub mod keys;
+pub mod manifest;
+pub mod sign;
+pub mod signoff;
+mod verify;
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use serde_json::{json, Value};
+
+pub use archive::ArchiveKind;
+pub use audit::{AuditCheck, AuditEntry, AuditLog};
+pub use card::ModelCard;
+pub use keys::{PublicKey, SigningKey};
+pub use sign::{SignatureCheck, SignatureStatus};
+pub use signoff::{Decision, SignOff};
+pub use verify::{verify_package, PackageVerification};
+
+use crate::engine::error::{EngineError, Result};
+use crate::engine::evaluate::{evaluate_files, EvalOptions};
+use crate::engine::hash::{sha256_bytes, sha256_file};
+use crate::engine::model::{plan_inputs, Model};
+use crate::engine::Progress;
+
+/// The evidence kinds a complete review carries, in checklist order.
+pub const EVIDENCE_KINDS: [&str; 7] = [
+    "evaluation",
+    "fairness",
+    "explain",
+    "drift",
+    "compare",
+    "performance",
+    "robustness",
+];
+
+/// Package format written into `package.json`.
+pub const FORMAT: &str = "assay-package/1";
+
+/// Run `evaluate` while packaging.
+#[derive(Debug, Clone)]
+pub struct EvaluationRequest {
+    pub data: PathBuf,
+    pub options: EvalOptions,
+}
+
+/// The model card to include: drafted from the evidence (optionally edited), or Markdown
+/// written elsewhere, used verbatim.
+#[derive(Debug, Clone)]
+pub enum CardSource {
+    Draft,
+    Edited(Box<ModelCard>),
+    Markdown(String),
+}
+
+/// Everything `build_package` needs.
+#[derive(Debug, Clone)]
+pub struct PackageRequest {
+    pub model: PathBuf,
+    /// The package folder to create.
+    pub out: PathBuf,
+    /// Replace an existing package at `out` (and its archive).
+    pub force: bool,
+    /// Also write `out.zip` / `out.tar.gz`.
+    pub archive: Option<ArchiveKind>,
+    pub evaluation: Option<EvaluationRequest>,
+    /// Feature columns for the input schema when the model has no `features` metadata.
+    pub features: Option<Vec<String>>,
+    pub sensitive: Vec<String>,
+    pub reference: Option<PathBuf>,
+    /// Extra evidence: (name, JSON file), e.g. ("fairness", "fairness.json").
+    pub evidence: Vec<(String, PathBuf)>,
+    pub signoffs: Vec<SignOff>,
+    pub card: CardSource,
+    /// The workspace's audit log so far; packaging appends its own entries.
+    pub audit: AuditLog,
+    /// Triton `max_batch_size` when the model has a dynamic batch dimension.
+    pub triton_max_batch: u32,
+    /// KServe `storageUri` (default `pvc://models/NAME`).
+    pub storage_uri: Option<String>,
+}
+
+impl PackageRequest {
+    pub fn new(model: impl Into<PathBuf>, out: impl Into<PathBuf>) -> Self {
+        PackageRequest {
+            model: model.into(),
+            out: out.into(),
+            force: false,
+            archive: None,
+            evaluation: None,
+            features: None,
+            sensitive: Vec::new(),
+            reference: None,
+            evidence: Vec::new(),
+            signoffs: Vec::new(),
+            card: CardSource::Draft,
+            audit: AuditLog::new(),
+            triton_max_batch: 64,
+            storage_uri: None,
+        }
+    }
+}
+
+/// One line of the package checklist.
+#[derive(Debug, Clone, Serialize)]
+pub struct ChecklistItem {
+    pub evidence: String,
+    pub present: bool,
+}
+
+/// A dataset some evidence was computed on.
+#[derive(Debug, Clone, Serialize)]
+pub struct DatasetRef {
+    pub role: String,
+    pub path: String,
+    pub sha256: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EvidenceFile {
+    pub name: String,
+    pub file: String,
+    pub sha256: String,
+    /// `{path, sha256}` objects found at the top level of the evidence JSON.
+    pub inputs: Vec<DatasetRef>,
+}
+
+/// What `build_package` wrote.
+#[derive(Debug, Clone, Serialize)]
+pub struct PackageReport {
+    pub path: PathBuf,
+    pub archive: Option<PathBuf>,
+    pub model_sha256: String,
+    pub subject_digest: String,
+    pub public_key_hint: String,
+    pub files: Vec<manifest::FileDigest>,
+    pub evidence: Vec<EvidenceFile>,
+    pub datasets: Vec<DatasetRef>,
+    pub checklist: Vec<ChecklistItem>,
+    pub audit_entries: usize,
+    pub warnings: Vec<String>,
+}
+
+/// The checklist for a set of evidence names.
+pub fn checklist(names: &[String]) -> Vec<ChecklistItem> {
+    let mut items: Vec<ChecklistItem> = EVIDENCE_KINDS
+        .iter()
+        .map(|k| ChecklistItem {
+            evidence: (*k).to_string(),
+            present: names.iter().any(|n| n == k),
+        })
+        .collect();
+    for n in names {
+        if !EVIDENCE_KINDS.contains(&n.as_str()) {
+            items.push(ChecklistItem {
+                evidence: n.clone(),
+                present: true,
+            });
+        }
+    }
+    items
+}
+
+/// Evidence names become file names: 1–64 of `[a-z0-9_-]`, starting with a letter.
+pub fn check_evidence_name(name: &str) -> Result<()> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
+    if ok {
+        Ok(())
+    } else {
+        Err(EngineError::usage(format!(
+            "evidence name '{name}' must be 1-64 characters of a-z, 0-9, '_' or '-', starting with a letter"
+        )))
+    }
+}
+
+fn input_refs(v: &Value) -> Vec<DatasetRef> {
+    let mut out = Vec::new();
+    if let Some(obj) = v.as_object() {
+        for (k, child) in obj {
+            if let (Some(p), Some(h)) = (
+                child.get("path").and_then(Value::as_str),
+                child.get("sha256").and_then(Value::as_str),
+            ) {
+                out.push(DatasetRef {
+                    role: k.clone(),
+                    path: p.to_string(),
+                    sha256: h.to_string(),
+                });
+            }
+        }
+    }
+    out
+}
+
+fn write(path: &Path, bytes: &[u8]) -> Result<()> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| EngineError::file(parent, format!("cannot create directory: {e}")))?;
+    }
+    std::fs::write(path, bytes).map_err(|e| EngineError::file(path, format!("cannot write: {e}")))
+}
+
+/// The draft model card for a package: [`ModelCard::draft`] plus the datasets and sensitive
+/// columns the package records. The GUI shows this for editing, then passes it back as
+/// [`CardSource::Edited`].
+pub fn draft_card(
+    info: &crate::engine::model::ModelInfo,
+    evidence: &[(String, Value)],
+    datasets: &[DatasetRef],
+    sensitive: &[String],
+    signoffs: &[SignOff],
+) -> ModelCard {
+    let mut card = ModelCard::draft(info, evidence, signoffs);
+    for d in datasets {
+        if !card
+            .datasets
+            .iter()
+            .any(|c| c.sha256 == d.sha256 && c.role == d.role)
+        {
+            card.datasets.push(card::CardDataset {
+                role: d.role.clone(),
+                name: Path::new(&d.path)
+                    .file_name()
+                    .map_or_else(|| d.path.clone(), |n| n.to_string_lossy().to_string()),
+                sha256: d.sha256.clone(),
+                rows: None,
+            });
+        }
+    }
+    if !sensitive.is_empty() {
+        card.fairness.push_str(&format!(
+            "\n\nSensitive columns recorded for this review: {}.",
+            sensitive.join(", ")
+        ));
+    }
+    card
+}
+
+fn push_evidence(
+    root: &Path,
+    name: &str,
+    bytes: &[u8],
+    value: Value,
+    evidence: &mut Vec<(String, Value)>,
+    files: &mut Vec<EvidenceFile>,
+) -> Result<()> {
+    let file = format!("evidence/{name}.json");
+    write(&root.join(&file), bytes)?;
+    files.push(EvidenceFile {
+        name: name.to_string(),
+        file,
+        sha256: sha256_bytes(bytes),
+        inputs: input_refs(&value),
+    });
+    evidence.push((name.to_string(), value));
+    Ok(())
+}
+
+fn to_json(v: &impl Serialize) -> Result<Vec<u8>> {
+    let mut s = serde_json::to_vec_pretty(v)
+        .map_err(|e| EngineError::internal(format!("JSON encoding failed: {e}")))?;
+    s.push(b'\n');
+    Ok(s)
+}
+
+fn archive_path(out: &Path, kind: ArchiveKind) -> PathBuf {
+    let name = out
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_else(|| "package".into());
+    out.with_file_name(format!("{name}.{}", kind.extension()))
+}
+
+/// Builds, seals and writes a package. Everything is written into a temporary folder next
+/// to `out`, signed there, then renamed into place; an existing `out` is refused unless
+/// `force`.
+pub fn build_package(
+    req: &PackageRequest,
+    key: &SigningKey,
+    progress: &Progress,
+) -> Result<PackageReport> {
+    let out = &req.out;
+    let name = out
+        .file_name()
+        .and_then(|n| n.to_str())
+        .filter(|n| !n.is_empty() && *n != "." && *n != "..")
+        .ok_or_else(|| {
+            EngineError::usage(format!(
+                "{}: not a usable package folder name",
+                out.display()
+            ))
+        })?
+        .to_string();
+    let archive_out = req.archive.map(|k| archive_path(out, k));
+    for p in std::iter::once(out).chain(archive_out.as_ref()) {
+        if std::fs::symlink_metadata(p).is_ok() && !req.force {
+            return Err(EngineError::file(
+                p,
+                "already exists; refusing to overwrite a package (use --force)",
+            ));
+        }
+    }
+    let parent = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&parent)
+        .map_err(|e| EngineError::file(&parent, format!("cannot create directory: {e}")))?;
+    let tmp = archive::TempDir::new_in(&parent, &format!("{name}.assay-tmp"))?;
+    let root = tmp.path();
+    let mut audit = req.audit.clone();
+    let mut warnings = Vec::new();
+
+    progress.set(0.0, "loading model");
+    let model = Model::load(&req.model)?;
+    let info = &model.info;
+    audit.append(
+        "file.loaded",
+        json!({"role": "model", "path": req.model, "sha256": info.sha256}),
+    )?;
+    let model_bytes = std::fs::read(&req.model)
+        .map_err(|e| EngineError::file(&req.model, format!("cannot read: {e}")))?;
+    write(&root.join("model.onnx"), &model_bytes)?;
+
+    let mut evidence: Vec<(String, Value)> = Vec::new();
+    let mut evidence_files = Vec::new();
+    let mut datasets = Vec::new();
+    if let Some(ev) = &req.evaluation {
+        progress.check()?;
+        let eval = evaluate_files(&req.model, &ev.data, &ev.options, progress)?;
+        audit.append(
+            "file.loaded",
+            json!({"role": "evaluation", "path": eval.data.path, "sha256": eval.data.sha256, "rows": eval.data.rows}),
+        )?;
+        audit.append(
+            "analysis.run",
+            json!({"analysis": "evaluate", "settings": {
+                "target": ev.options.target, "features": ev.options.features,
+                "positive_class": ev.options.positive_class, "threshold": ev.options.threshold,
+                "bootstrap_resamples": ev.options.bootstrap.resamples, "seed": ev.options.bootstrap.seed,
+            }}),
+        )?;
+        datasets.push(DatasetRef {
+            role: "evaluation".into(),
+            path: eval.data.path.to_string_lossy().to_string(),
+            sha256: eval.data.sha256.clone(),
+        });
+        let value = serde_json::to_value(&eval)
+            .map_err(|e| EngineError::internal(format!("JSON encoding failed: {e}")))?;
+        push_evidence(
+            root,
+            "evaluation",
+            &to_json(&eval)?,
+            value,
+            &mut evidence,
+            &mut evidence_files,
+        )?;
+    }
+    progress.set(0.5, "collecting evidence");
+    for (ename, path) in &req.evidence {
+        progress.check()?;
+        check_evidence_name(ename)?;
+        if evidence.iter().any(|(n, _)| n == ename) {
+            return Err(EngineError::usage(format!(
+                "evidence '{ename}' is given twice"
+            )));
+        }
+        let bytes = std::fs::read(path)
+            .map_err(|e| EngineError::file(path, format!("cannot read evidence: {e}")))?;
+        let value: Value = serde_json::from_slice(&bytes)
+            .map_err(|e| EngineError::file(path, format!("evidence is not valid JSON: {e}")))?;
+        audit.append(
+            "evidence.added",
+            json!({"name": ename, "path": path, "sha256": sha256_bytes(&bytes)}),
+        )?;
+        push_evidence(
+            root,
+            ename,
+            &bytes,
+            value,
+            &mut evidence,
+            &mut evidence_files,
+        )?;
+    }
+    if let Some(r) = &req.reference {
+        let h = sha256_file(r)?;
+        audit.append(
+            "file.loaded",
+            json!({"role": "reference", "path": r, "sha256": h}),
+        )?;
+        datasets.push(DatasetRef {
+            role: "reference".into(),
+            path: r.to_string_lossy().to_string(),
+            sha256: h,
+        });
+    }
+
+    // Schema, column mapping, deployment descriptors.
+    let features = req.features.clone().or_else(|| {
+        req.evaluation
+            .as_ref()
+            .and_then(|e| e.options.features.clone())
+    });
+    let schema = descriptors::input_schema(info, features.as_deref());
+    write(&root.join("schema/input.schema.json"), &to_json(&schema)?)?;
+    let plan = plan_inputs(info, features.as_deref()).ok();
+    if plan.is_none() {
+        warnings.push("the model's inputs could not be mapped to columns (no 'features' metadata); the input schema lists tensors only".into());
+    }
+    let columns = json!({
+        "plan": plan,
+        "target": req.evaluation.as_ref().map(|e| e.options.target.clone()),
+        "sensitive": req.sensitive,
+    });
+    write(&root.join("schema/columns.json"), &to_json(&columns)?)?;
+    let triton_name = descriptors::triton_model_name(info.name.as_deref().unwrap_or(&name));
+    let tdir = root.join("deploy/triton").join(&triton_name);
+    write(
+        &tdir.join("config.pbtxt"),
+        descriptors::triton_config(info, &triton_name, req.triton_max_batch).as_bytes(),
+    )?;
+    write(&tdir.join("1/model.onnx"), &model_bytes)?;
+    let uri = req
+        .storage_uri
+        .clone()
+        .unwrap_or_else(|| format!("pvc://models/{triton_name}"));
+    write(
+        &root.join("deploy/kserve/inferenceservice.yaml"),
+        descriptors::kserve_manifest(info, &triton_name, &uri).as_bytes(),
+    )?;
+
+    // Sign-offs and model card.
+    for s in &req.signoffs {
+        s.validate().map_err(EngineError::usage)?;
+        audit.append(
+            "signoff.added",
+            serde_json::to_value(s).unwrap_or(Value::Null),
+        )?;
+    }
+    write(&root.join("signoff.json"), &to_json(&req.signoffs)?)?;
+    let card_text = match &req.card {
+        CardSource::Draft => {
+            draft_card(info, &evidence, &datasets, &req.sensitive, &req.signoffs).render()
+        }
+        CardSource::Edited(card) => card.render(),
+        CardSource::Markdown(md) => md.clone(),
+    };
+    audit.append(
+        "card.written",
+        json!({"source": match &req.card { CardSource::Draft => "draft", CardSource::Edited(_) => "edited", CardSource::Markdown(_) => "markdown" },
+               "sha256": sha256_bytes(card_text.as_bytes())}),
+    )?;
+    write(&root.join("README.md"), card_text.as_bytes())?;
+
+    let names: Vec<String> = evidence.iter().map(|(n, _)| n.clone()).collect();
+    let list = checklist(&names);
+    audit.append(
+        "package.sealed",
+        json!({"package": name, "evidence": names, "public_key_hint": key.public_key().hint()}),
+    )?;
+    write(&root.join("audit.jsonl"), audit.to_jsonl().as_bytes())?;
+    let contents = json!({
+        "format": FORMAT,
+        "created": audit::now_rfc3339(),
+        "assay_version": env!("CARGO_PKG_VERSION"),
+        "model": {
+            "file": "model.onnx", "sha256": info.sha256, "name": info.name, "version": info.version,
+            "producer": format!("{} {}", info.producer_name, info.producer_version),
+            "inputs": info.inputs, "outputs": info.outputs,
+        },
+        "datasets": datasets,
+        "evidence": evidence_files,
+        "checklist": list,
+        "signoffs": req.signoffs.len(),
+        "deploy": {"triton": format!("deploy/triton/{triton_name}"), "kserve": "deploy/kserve/inferenceservice.yaml"},
+        "audit": {"file": "audit.jsonl", "entries": audit.entries().len(), "head": audit.head()},
+        "signature": {"file": manifest::SIGNATURE_FILE, "format": "OpenSSF model_signing v1.0 (Sigstore bundle v0.3, DSSE, in-toto)"},
+    });
+    write(&root.join("package.json"), &to_json(&contents)?)?;
+
+    progress.check()?;
+    let signed = sign::sign_directory(root, &name, key, progress)?;
+    progress.set(0.9, "writing package");
+
+    // Move into place: an existing package (only with --force) is moved aside first.
+    let old = if std::fs::symlink_metadata(out).is_ok() {
+        let aside = archive::TempDir::new_in(&parent, &format!("{name}.assay-old"))?;
+        let target = aside.path().join("old");
+        std::fs::rename(out, &target)
+            .map_err(|e| EngineError::file(out, format!("cannot replace: {e}")))?;
+        Some(aside)
+    } else {
+        None
+    };
+    let tmp_path = tmp.into_path();
+    if let Err(e) = std::fs::rename(&tmp_path, out) {
+        let _ = std::fs::remove_dir_all(&tmp_path);
+        if let Some(aside) = &old {
+            let _ = std::fs::rename(aside.path().join("old"), out);
+        }
+        return Err(EngineError::file(
+            out,
+            format!("cannot move the package into place: {e}"),
+        ));
+    }
+    drop(old);
+    if let (Some(kind), Some(path)) = (req.archive, &archive_out) {
+        archive::write_archive(out, &name, kind, path)?;
+    }
+    progress.set(1.0, "sealed");
+    Ok(PackageReport {
+        path: out.clone(),
+        archive: archive_out,
+        model_sha256: info.sha256.clone(),
+        subject_digest: signed.subject_digest,
+        public_key_hint: signed.public_key_hint,
+        files: signed.files,
+        evidence: evidence_files,
+        datasets,
+        checklist: list,
+        audit_entries: audit.entries().len(),
+        warnings,
+    })
+}
