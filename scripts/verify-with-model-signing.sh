@@ -60,4 +60,15 @@ rm "$WORK/ms/model.sig"
 "$MS" sign key "$WORK/ms" --private_key "$WORK/key.pem" --signature "$WORK/ms/model.sig"
 "$ASSAY" verify "$WORK/ms" --public-key "$WORK/key.pub.pem"
 
+echo "== an Assay passphrase-encrypted key (PKCS#8 PBES2) loads in Python cryptography"
+ASSAY_TEST_PASS=s3cret "$ASSAY" keygen --out "$WORK/enc.pem" --passphrase-env ASSAY_TEST_PASS
+"$VENV/bin/python" - "$WORK/enc.pem" "$WORK/enc.pub.pem" <<'PYEOF'
+import hashlib, sys
+from cryptography.hazmat.primitives import serialization as s
+k = s.load_pem_private_key(open(sys.argv[1], "rb").read(), b"s3cret")
+pem = k.public_key().public_bytes(s.Encoding.PEM, s.PublicFormat.SubjectPublicKeyInfo)
+assert pem == open(sys.argv[2], "rb").read(), "public key PEM differs"
+print("loaded", k.curve.name, "hint", hashlib.sha256(pem).hexdigest())
+PYEOF
+
 echo "OK: Assay and model_signing ${MS_VERSION:-$("$VENV/bin/pip" show model-signing | sed -n 's/^Version: //p')} agree"
