@@ -281,6 +281,101 @@ fn drift_page_compares_reference_and_current_with_quality_links() {
 }
 
 #[test]
+fn package_page_creates_a_key_seals_and_verifies_with_per_file_results() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let key = tmp.path().join("review.pem");
+    let out = tmp.path().join("adult-package");
+    let mut h = app(Vec::new(), true);
+    nav(&mut h, "Fairness");
+    nav(&mut h, "Drift");
+    nav(&mut h, "Package");
+    {
+        // Fixed paths for a reproducible image, then the real temporary ones.
+        let p = &mut h.state_mut().state.package;
+        p.key_path = "/home/reviewer/.config/assay/signing-key.pem".into();
+        p.out_dir = "/home/reviewer/reviews/adult_logreg-package".into();
+    }
+    h.run_steps(3);
+    h.snapshot("package_dark");
+    {
+        let p = &mut h.state_mut().state.package;
+        p.key_path = key.display().to_string();
+        p.out_dir = out.display().to_string();
+    }
+    h.run_steps(2);
+    h.get_by_label("Create key").click();
+    h.run_steps(2);
+    settle(&mut h);
+    assert!(key.is_file() && tmp.path().join("review.pub.pem").is_file());
+    // Sign-off through the form.
+    {
+        let d = &mut h.state_mut().state.package.signoff;
+        d.reviewer = "Ada Lovelace".into();
+        d.role = "Model risk".into();
+        d.decision = Some(assay::engine::package::Decision::ApprovedWithConditions);
+        d.conditions = "monitor drift monthly".into();
+    }
+    h.run_steps(2);
+    h.get_by_label("Add sign-off").click();
+    h.run_steps(2);
+    assert_eq!(
+        h.state().state.workspace.signoffs.len(),
+        1,
+        "{:?}",
+        h.state()
+            .state
+            .errors
+            .iter()
+            .map(|e| &e.text)
+            .collect::<Vec<_>>()
+    );
+    h.get_by_label("Draft from the evidence").click();
+    h.run_steps(2);
+    h.get_by_label("Seal package").click();
+    h.run_steps(2);
+    settle(&mut h);
+    let sealed = match &h.state().state.package.sealed {
+        Some(Ok(r)) => r.clone(),
+        other => panic!("not sealed: {:?}", other.as_ref().map(|r| r.as_ref().err())),
+    };
+    for f in [
+        "model.sig",
+        "README.md",
+        "evidence/evaluation.json",
+        "evidence/fairness.json",
+        "evidence/drift.json",
+    ] {
+        assert!(out.join(f).is_file(), "{f} in the package");
+    }
+    assert!(sealed.files.len() >= 8);
+    {
+        let p = &mut h.state_mut().state.package;
+        p.verify_dir = out.display().to_string();
+        p.verify_key = tmp.path().join("review.pub.pem").display().to_string();
+    }
+    h.run_steps(2);
+    h.get_by_label("Verify").click_accesskit();
+    h.run_steps(2);
+    settle(&mut h);
+    match &h.state().state.package.verified {
+        Some(Ok(v)) => assert!(v.ok, "{:?}", v.problems),
+        other => panic!("not verified: {:?}", other.as_ref().map(|r| r.as_ref().err())),
+    }
+    // One changed byte is found and named.
+    let card = out.join("README.md");
+    let mut bytes = std::fs::read(&card).expect("card");
+    bytes[0] ^= 1;
+    std::fs::write(&card, bytes).expect("tamper");
+    h.get_by_label("Verify").click_accesskit();
+    h.run_steps(2);
+    settle(&mut h);
+    let Some(Ok(v)) = &h.state().state.package.verified else {
+        panic!("verified")
+    };
+    assert_eq!(v.changed, vec!["README.md".to_string()]);
+}
+
+#[test]
 fn snapshots_of_the_main_pages_in_both_themes() {
     let mut results = egui_kittest::SnapshotResults::new();
     for (dark, theme) in [(true, "dark"), (false, "light")] {

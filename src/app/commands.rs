@@ -13,6 +13,8 @@ use crate::engine::ErrorKind;
 
 use super::jobs::{FairnessResult, JobKey, LoadedData, Output};
 use super::state::{EvalKey, Page, Slot, State};
+use serde_json::json;
+
 use crate::engine::drift::over_time::{detect_timestamp, Period, Windows};
 use crate::engine::drift::{drift, DriftOptions};
 use crate::engine::fairness::slices::{find_weak_slices, SliceSearchOptions};
@@ -134,22 +136,61 @@ pub fn sync(state: &mut State) {
         };
         match (key, result) {
             (JobKey::LoadModel(p), Ok(Output::Model(m))) => {
+                audit(
+                    state,
+                    "model_loaded",
+                    json!({"path": p, "sha256": m.info.sha256}),
+                );
                 state.models.insert(p, Slot::Ready(m));
             }
             (JobKey::LoadData(p), Ok(Output::Data(d))) => {
+                audit(
+                    state,
+                    "dataset_loaded",
+                    json!({"path": p, "sha256": d.ds.sha256, "rows": d.ds.rows()}),
+                );
                 state.datasets.insert(p, Slot::Ready(d));
             }
             (JobKey::Evaluate(k), Ok(Output::Evaluation(e))) => {
+                audit(
+                    state,
+                    "evaluated",
+                    json!({"model": e.model.sha256, "data": e.data.sha256, "settings": k.settings}),
+                );
                 state.evaluations.insert(k, Slot::Ready(e));
             }
             (JobKey::Distribution(p, c), Ok(Output::Distribution(d))) => {
                 state.distributions.insert((p, c), Slot::Ready(d));
             }
             (JobKey::Fairness(k), Ok(Output::Fairness(f))) => {
+                audit(
+                    state,
+                    "fairness",
+                    json!({"data": f.report.data.sha256, "settings": k.settings}),
+                );
                 state.fairness.insert(k, Slot::Ready(f));
             }
             (JobKey::Drift(k), Ok(Output::Drift(d))) => {
+                audit(
+                    state,
+                    "drift",
+                    json!({"reference": d.reference.sha256, "current": d.current.sha256, "dataset_drift": d.dataset_drift}),
+                );
                 state.drift.insert(k, Slot::Ready(d));
+            }
+            (JobKey::Package(_), Ok(Output::Sealed(r))) => {
+                audit(
+                    state,
+                    "package_sealed",
+                    json!({"path": r.path, "subject_digest": r.subject_digest}),
+                );
+                state.package.sealed = Some(Ok(r));
+            }
+            (JobKey::Package(_), Ok(Output::Verified(v))) => {
+                state.package.verified = Some(Ok(v));
+            }
+            (JobKey::Package(_), Ok(Output::Done(m))) => {
+                state.package.message = Some(m);
             }
             (key, Ok(_)) => state.error(format!("internal error: unexpected result for {key:?}")),
             (key, Err(e)) => {
@@ -176,6 +217,9 @@ pub fn sync(state: &mut State) {
                     JobKey::Drift(k) => {
                         state.drift.insert(k, Slot::Failed(text));
                     }
+                    JobKey::Package("seal") => state.package.sealed = Some(Err(text)),
+                    JobKey::Package("verify") => state.package.verified = Some(Err(text)),
+                    JobKey::Package(_) => state.package.message = Some(text),
                 }
             }
         }
@@ -431,6 +475,13 @@ pub fn retry_failed(state: &mut State) {
     state.fairness.retain(|_, s| !matches!(s, Slot::Failed(_)));
     state.drift.retain(|_, s| !matches!(s, Slot::Failed(_)));
     state.datasets.retain(|_, s| !matches!(s, Slot::Failed(_)));
+}
+
+/// Appends to the session's audit log (a failure to encode is shown, never fatal).
+pub fn audit(state: &mut State, action: &str, details: serde_json::Value) {
+    if let Err(e) = state.audit.append(action, details) {
+        state.error(e.to_string());
+    }
 }
 
 pub fn file_name(path: &Path) -> String {

@@ -14,6 +14,7 @@ use crate::engine::evaluate::Evaluation;
 use crate::engine::fairness::slices::SliceSearch;
 use crate::engine::fairness::FairnessReport;
 use crate::engine::model::Model;
+use crate::engine::package::{PackageReport, PackageVerification};
 use crate::engine::{EngineError, Progress};
 
 use super::state::EvalKey;
@@ -26,6 +27,10 @@ pub enum Output {
     Distribution(Arc<Distribution>),
     Fairness(Arc<FairnessResult>),
     Drift(Arc<DriftReport>),
+    Sealed(Arc<PackageReport>),
+    Verified(Arc<PackageVerification>),
+    /// A short confirmation (e.g. a key pair written).
+    Done(String),
 }
 
 /// The Fairness page's results: group metrics and disparities per slicing, and weak slices.
@@ -49,6 +54,8 @@ pub enum JobKey {
     Distribution(std::path::PathBuf, String),
     Fairness(EvalKey),
     Drift(EvalKey),
+    /// Package page actions: "keygen", "seal", "verify".
+    Package(&'static str),
 }
 
 pub struct Running {

@@ -106,6 +106,7 @@ impl AssayApp {
                 Page::Evaluate => panels::evaluate::evaluate_ui(ui, &mut self.state),
                 Page::Fairness => panels::fairness::fairness_ui(ui, &mut self.state),
                 Page::Drift => panels::drift::drift_ui(ui, &mut self.state),
+                Page::Package => panels::package::package_ui(ui, &mut self.state),
                 other => panels::roadmap::roadmap_ui(ui, other),
             }
         });

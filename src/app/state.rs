@@ -10,6 +10,7 @@ use crate::engine::data::summary::Distribution;
 use crate::engine::drift::DriftReport;
 use crate::engine::evaluate::{EvalOptions, Evaluation};
 use crate::engine::model::Model;
+use crate::engine::package::{AuditLog, Decision, ModelCard, PackageReport, PackageVerification};
 use crate::engine::workspace::{ColumnKind, DatasetRole, ModelEntry, RoleIssue, Workspace};
 
 use super::jobs::{FairnessResult, Jobs, LoadedData};
@@ -76,6 +77,31 @@ pub struct EvalKey {
     pub settings: String,
 }
 
+/// The Package page's form and last results.
+#[derive(Default)]
+pub struct PackageState {
+    pub card: Option<ModelCard>,
+    pub key_path: String,
+    pub out_dir: String,
+    pub archive_zip: bool,
+    pub verify_dir: String,
+    pub verify_key: String,
+    pub signoff: SignOffDraft,
+    pub sealed: Option<Result<Arc<PackageReport>, String>>,
+    pub verified: Option<Result<Arc<PackageVerification>, String>>,
+    pub message: Option<String>,
+}
+
+/// The sign-off form's fields.
+#[derive(Default, Clone)]
+pub struct SignOffDraft {
+    pub reviewer: String,
+    pub role: String,
+    pub decision: Option<Decision>,
+    pub conditions: String,
+    pub notes: String,
+}
+
 /// A visible, dismissible error.
 pub struct UiError {
     pub id: u64,
@@ -100,6 +126,10 @@ pub struct State {
     /// are compared too.
     pub drift_column: Option<String>,
     pub drift_with_model: bool,
+    pub package: PackageState,
+    /// Every action in this session (files loaded with hashes, analyses, card edits,
+    /// sign-offs), hash-chained; carried into the package.
+    pub audit: AuditLog,
     /// Index into `workspace.models` of the model the Evaluate page shows.
     pub model_index: usize,
     /// Index into `workspace.datasets` of the dataset the Data page shows.
@@ -135,6 +165,8 @@ impl State {
             drift: HashMap::new(),
             drift_column: None,
             drift_with_model: true,
+            package: PackageState::default(),
+            audit: AuditLog::new(),
             model_index: 0,
             dataset_index: 0,
             selected_column: None,

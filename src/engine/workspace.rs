@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use super::error::{EngineError, Result};
 use super::fairness::policy::Policy;
 use super::model::{plan_inputs, Elem, InputPlan, ModelInfo};
+use super::package::SignOff;
 
 /// One model of the workspace.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -93,6 +94,9 @@ pub struct Workspace {
     /// The fairness policy the reviewers set (`None`: the default starting point, shown).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fairness_policy: Option<Policy>,
+    /// Sign-off records added before sealing a package.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub signoffs: Vec<SignOff>,
 }
 
 impl Default for Workspace {
@@ -104,6 +108,7 @@ impl Default for Workspace {
             roles: Roles::default(),
             settings: Settings::default(),
             fairness_policy: None,
+            signoffs: Vec::new(),
         }
     }
 }

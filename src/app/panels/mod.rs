@@ -5,4 +5,5 @@ pub mod drift;
 pub mod evaluate;
 pub mod fairness;
 pub mod overview;
+pub mod package;
 pub mod roadmap;

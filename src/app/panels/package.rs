@@ -1,0 +1,509 @@
+//! Package: what the package will contain (evidence present or missing, with a button to run
+//! what is missing), the model card editor with preview, the sign-off form, key selection
+//! or creation, "Seal package" with progress, and "Verify a package" with the per-file
+//! result. Packaging, signing and verification are `engine::package` calls in jobs.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use eframe::egui::{self, RichText};
+
+use crate::app::commands::{self, audit};
+use crate::app::jobs::{JobKey, Output};
+use crate::app::state::{Page, Slot, State};
+use crate::app::widgets::theme::Palette;
+use crate::engine::package::manifest::FileStatus;
+use crate::engine::package::{
+    self, audit::now_rfc3339, keys, verify_package, CardSource, Decision, PackageRequest,
+    PublicKey, SignOff, SigningKey,
+};
+use crate::engine::EngineError;
+
+/// The evidence the app holds for the selected model: (name, JSON).
+fn evidence(state: &State) -> Vec<(String, serde_json::Value)> {
+    let mut out = Vec::new();
+    let Some(entry) = state.selected_model().cloned() else {
+        return out;
+    };
+    if let Some(Slot::Ready(ev)) = state.evaluation(&entry) {
+        if let Ok(v) = serde_json::to_value(ev.as_ref()) {
+            out.push(("evaluation".to_string(), v));
+        }
+    }
+    if let Some((k, _)) = commands::fairness_key(state, &entry) {
+        if let Some(Slot::Ready(f)) = state.fairness.get(&k) {
+            if let Ok(v) = serde_json::to_value(&f.report) {
+                out.push(("fairness".to_string(), v));
+            }
+        }
+    }
+    if let Some(k) = commands::drift_key(state) {
+        if let Some(Slot::Ready(d)) = state.drift.get(&k) {
+            if let Ok(v) = serde_json::to_value(d.as_ref()) {
+                out.push(("drift".to_string(), v));
+            }
+        }
+    }
+    out
+}
+
+pub fn package_ui(ui: &mut egui::Ui, state: &mut State) {
+    ui.heading("Package");
+    let Some(entry) = super::evaluate::model_picker(ui, state) else {
+        return;
+    };
+    let Some(model) = state.model(&entry.path).cloned() else {
+        ui.spinner();
+        return;
+    };
+    if state.package.key_path.is_empty() {
+        state.package.key_path = keys::default_key_path()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default();
+    }
+    if state.package.out_dir.is_empty() {
+        let base = state
+            .workspace_path
+            .as_ref()
+            .and_then(|p| p.parent().map(PathBuf::from))
+            .or_else(|| std::env::current_dir().ok())
+            .unwrap_or_default();
+        state.package.out_dir = base
+            .join(format!(
+                "{}-package",
+                crate::engine::workspace::stem(&entry.path)
+            ))
+            .display()
+            .to_string();
+    }
+    let ev = evidence(state);
+    egui::ScrollArea::vertical()
+        .auto_shrink(false)
+        .show(ui, |ui| {
+            ui.columns(2, |cols| {
+                checklist_ui(&mut cols[0], state, &ev);
+                cols[0].add_space(10.0);
+                signoff_ui(&mut cols[0], state);
+                cols[0].add_space(10.0);
+                seal_ui(&mut cols[0], state, &entry, &ev);
+                cols[0].add_space(10.0);
+                verify_ui(&mut cols[0], state);
+                card_ui(&mut cols[1], state, &model.info, &ev);
+            });
+        });
+}
+
+fn checklist_ui(ui: &mut egui::Ui, state: &mut State, ev: &[(String, serde_json::Value)]) {
+    let pal = Palette::of(ui);
+    ui.strong("What the package will contain");
+    ui.label(
+        RichText::new("The ONNX model, its input schema (JSON Schema), Triton and KServe descriptors, the evidence below with the SHA-256 of the data it was computed on, the model card, sign-offs, the audit log, and model.sig (OpenSSF model_signing format).")
+            .small()
+            .color(pal.muted),
+    );
+    let names: Vec<String> = ev.iter().map(|(n, _)| n.clone()).collect();
+    for item in package::checklist(&names) {
+        ui.horizontal(|ui| {
+            if item.present {
+                ui.colored_label(pal.good, "present");
+            } else {
+                ui.colored_label(pal.muted, "missing");
+            }
+            ui.label(&item.evidence);
+            if !item.present {
+                let page = match item.evidence.as_str() {
+                    "evaluation" => Some(Page::Evaluate),
+                    "fairness" => Some(Page::Fairness),
+                    "drift" => Some(Page::Drift),
+                    _ => None,
+                };
+                match page {
+                    Some(p) => {
+                        if ui
+                            .small_button("Run")
+                            .on_hover_text("Open its page; it runs as a job")
+                            .clicked()
+                        {
+                            state.page = p;
+                        }
+                    }
+                    None => {
+                        ui.label(RichText::new("(not built yet)").small().color(pal.muted));
+                    }
+                }
+            }
+        });
+    }
+}
+
+fn signoff_ui(ui: &mut egui::Ui, state: &mut State) {
+    ui.strong("Sign-off");
+    for s in &state.workspace.signoffs {
+        ui.label(format!(
+            "{} ({}) — {} on {}",
+            s.reviewer,
+            s.role,
+            s.decision.label(),
+            s.date
+        ));
+    }
+    let d = &mut state.package.signoff;
+    egui::Grid::new("signoff")
+        .num_columns(2)
+        .spacing([12.0, 6.0])
+        .show(ui, |ui| {
+            let l = ui.label("Reviewer");
+            ui.add(egui::TextEdit::singleline(&mut d.reviewer).desired_width(220.0))
+                .labelled_by(l.id);
+            ui.end_row();
+            let l = ui.label("Role");
+            ui.add(egui::TextEdit::singleline(&mut d.role).desired_width(220.0))
+                .labelled_by(l.id);
+            ui.end_row();
+            let l = ui.label("Decision");
+            egui::ComboBox::from_id_salt("decision")
+                .selected_text(d.decision.map_or("choose…", Decision::label))
+                .show_ui(ui, |ui| {
+                    for x in [
+                        Decision::Approved,
+                        Decision::ApprovedWithConditions,
+                        Decision::Rejected,
+                    ] {
+                        ui.selectable_value(&mut d.decision, Some(x), x.label());
+                    }
+                })
+                .response
+                .labelled_by(l.id);
+            ui.end_row();
+            let l = ui.label("Conditions (one per line)");
+            ui.add(
+                egui::TextEdit::multiline(&mut d.conditions)
+                    .desired_rows(2)
+                    .desired_width(220.0),
+            )
+            .labelled_by(l.id);
+            ui.end_row();
+            let l = ui.label("Notes");
+            ui.add(
+                egui::TextEdit::multiline(&mut d.notes)
+                    .desired_rows(2)
+                    .desired_width(220.0),
+            )
+            .labelled_by(l.id);
+            ui.end_row();
+        });
+    if ui.button("Add sign-off").clicked() {
+        let d = state.package.signoff.clone();
+        let record = SignOff {
+            reviewer: d.reviewer.trim().to_string(),
+            role: d.role.trim().to_string(),
+            decision: d.decision.unwrap_or(Decision::Rejected),
+            conditions: d
+                .conditions
+                .lines()
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+                .map(str::to_string)
+                .collect(),
+            date: now_rfc3339().chars().take(10).collect(),
+            notes: d.notes.trim().to_string(),
+        };
+        let checked = if d.decision.is_none() {
+            Err("sign-off: choose a decision".to_string())
+        } else {
+            record.validate()
+        };
+        match checked {
+            Ok(()) => {
+                audit(
+                    state,
+                    "signoff",
+                    serde_json::to_value(&record).unwrap_or_default(),
+                );
+                state.workspace.signoffs.push(record);
+                state.package.signoff = Default::default();
+                state.dirty = true;
+            }
+            Err(e) => state.error(e),
+        }
+    }
+}
+
+fn seal_ui(
+    ui: &mut egui::Ui,
+    state: &mut State,
+    entry: &crate::engine::workspace::ModelEntry,
+    ev: &[(String, serde_json::Value)],
+) {
+    let pal = Palette::of(ui);
+    ui.strong("Seal");
+    egui::Grid::new("seal")
+        .num_columns(2)
+        .spacing([12.0, 6.0])
+        .show(ui, |ui| {
+            let l = ui.label("Signing key");
+            ui.add(egui::TextEdit::singleline(&mut state.package.key_path).desired_width(360.0))
+                .labelled_by(l.id);
+            ui.end_row();
+            let l = ui.label("Package folder");
+            ui.add(egui::TextEdit::singleline(&mut state.package.out_dir).desired_width(360.0))
+                .labelled_by(l.id);
+            ui.end_row();
+        });
+    ui.checkbox(&mut state.package.archive_zip, "also write a .zip");
+    let busy = !state
+        .jobs
+        .running()
+        .iter()
+        .all(|r| !matches!(r.key, JobKey::Package(_)));
+    ui.horizontal(|ui| {
+        let key = PathBuf::from(&state.package.key_path);
+        if ui
+            .add_enabled(!busy, egui::Button::new("Create key"))
+            .on_hover_text(
+                "A new P-256 key pair (PKCS#8 PEM, private key 0600, public key beside it)",
+            )
+            .clicked()
+        {
+            let key = key.clone();
+            state.jobs.spawn(
+                JobKey::Package("keygen"),
+                "Creating a signing key".into(),
+                move |_| {
+                    if key.exists() {
+                        return Err(EngineError::usage(format!(
+                            "{}: a key is already there; choose another path",
+                            key.display()
+                        )));
+                    }
+                    let files = keys::write_key_pair(&key, None)?;
+                    Ok(Output::Done(format!(
+                        "key pair written: {} and {}",
+                        files.private_key.display(),
+                        files.public_key.display()
+                    )))
+                },
+            );
+        }
+        if ui
+            .add_enabled(!busy, egui::Button::new("Seal package"))
+            .clicked()
+        {
+            let mut req =
+                PackageRequest::new(entry.path.clone(), PathBuf::from(&state.package.out_dir));
+            req.features = entry.features.clone();
+            req.sensitive = state.workspace.roles.sensitive.clone();
+            req.reference = state
+                .workspace
+                .dataset(crate::engine::workspace::DatasetRole::Reference)
+                .map(|d| d.path.clone());
+            req.signoffs = state.workspace.signoffs.clone();
+            req.card = state
+                .package
+                .card
+                .clone()
+                .map_or(CardSource::Draft, |c| CardSource::Edited(Box::new(c)));
+            if state.package.archive_zip {
+                req.archive = Some(package::ArchiveKind::Zip);
+            }
+            req.audit = state.audit.clone();
+            let evidence = ev.to_vec();
+            state.package.sealed = None;
+            state.jobs.spawn(
+                JobKey::Package("seal"),
+                "Sealing the package".into(),
+                move |progress| {
+                    let key = SigningKey::load(&key, None)?;
+                    let dir =
+                        std::env::temp_dir().join(format!("assay-evidence-{}", std::process::id()));
+                    std::fs::create_dir_all(&dir)
+                        .map_err(|e| EngineError::file(&dir, format!("cannot create: {e}")))?;
+                    for (name, value) in &evidence {
+                        let path = dir.join(format!("{name}.json"));
+                        let text = serde_json::to_string_pretty(value)
+                            .map_err(|e| EngineError::internal(e.to_string()))?;
+                        std::fs::write(&path, text)
+                            .map_err(|e| EngineError::file(&path, format!("cannot write: {e}")))?;
+                        req.evidence.push((name.clone(), path));
+                    }
+                    let report = package::build_package(&req, &key, progress);
+                    let _ = std::fs::remove_dir_all(&dir);
+                    Ok(Output::Sealed(Arc::new(report?)))
+                },
+            );
+        }
+    });
+    if let Some(m) = &state.package.message {
+        ui.label(RichText::new(m).small());
+    }
+    match &state.package.sealed {
+        Some(Ok(r)) => {
+            ui.colored_label(pal.good, format!("Sealed: {}", r.path.display()));
+            ui.label(
+                RichText::new(format!(
+                    "{} files · subject digest {}",
+                    r.files.len(),
+                    r.subject_digest
+                ))
+                .small()
+                .color(pal.muted),
+            );
+            if let Some(a) = &r.archive {
+                ui.label(
+                    RichText::new(format!("archive {}", a.display()))
+                        .small()
+                        .color(pal.muted),
+                );
+            }
+            for w in &r.warnings {
+                ui.colored_label(pal.warn, w);
+            }
+        }
+        Some(Err(e)) => {
+            ui.colored_label(pal.bad, e);
+        }
+        None => {}
+    }
+}
+
+fn verify_ui(ui: &mut egui::Ui, state: &mut State) {
+    let pal = Palette::of(ui);
+    ui.strong("Verify a package");
+    egui::Grid::new("verify")
+        .num_columns(2)
+        .spacing([12.0, 6.0])
+        .show(ui, |ui| {
+            let l = ui.label("Package (folder, .zip, .tar.gz)");
+            ui.add(egui::TextEdit::singleline(&mut state.package.verify_dir).desired_width(360.0))
+                .labelled_by(l.id);
+            ui.end_row();
+            let l = ui.label("Public key");
+            ui.add(
+                egui::TextEdit::singleline(&mut state.package.verify_key)
+                    .desired_width(360.0)
+                    .hint_text("KEY.pub.pem"),
+            )
+            .labelled_by(l.id);
+            ui.end_row();
+        });
+    if ui.button("Verify").clicked() {
+        let (dir, key) = (
+            PathBuf::from(&state.package.verify_dir),
+            PathBuf::from(&state.package.verify_key),
+        );
+        state.package.verified = None;
+        state.jobs.spawn(
+            JobKey::Package("verify"),
+            "Verifying a package".into(),
+            move |progress| {
+                let key = PublicKey::load(&key)?;
+                Ok(Output::Verified(Arc::new(verify_package(
+                    &dir, &key, progress,
+                )?)))
+            },
+        );
+    }
+    match &state.package.verified {
+        Some(Ok(v)) => {
+            if v.ok {
+                ui.colored_label(
+                    pal.good,
+                    RichText::new("Verified: the signature and every file hold").strong(),
+                );
+            } else {
+                ui.colored_label(pal.bad, RichText::new("Verification failed").strong());
+            }
+            ui.label(&v.signature.message);
+            for p in &v.problems {
+                ui.colored_label(pal.bad, p);
+            }
+            egui::Grid::new("files").striped(true).show(ui, |ui| {
+                for f in &v.files {
+                    ui.label(&f.path);
+                    let (text, color) = match &f.status {
+                        FileStatus::Ok => ("ok", pal.good),
+                        FileStatus::Changed { .. } => ("changed", pal.bad),
+                        FileStatus::Added { .. } => ("added", pal.bad),
+                        FileStatus::Missing { .. } => ("missing", pal.bad),
+                        #[allow(unreachable_patterns)]
+                        _ => ("?", pal.warn),
+                    };
+                    ui.colored_label(color, text);
+                    ui.end_row();
+                }
+            });
+        }
+        Some(Err(e)) => {
+            ui.colored_label(pal.bad, e);
+        }
+        None => {}
+    }
+}
+
+fn card_ui(
+    ui: &mut egui::Ui,
+    state: &mut State,
+    info: &crate::engine::model::ModelInfo,
+    ev: &[(String, serde_json::Value)],
+) {
+    let pal = Palette::of(ui);
+    ui.horizontal(|ui| {
+        ui.strong("Model card");
+        if ui
+            .button(if state.package.card.is_some() {
+                "Redraft from the evidence"
+            } else {
+                "Draft from the evidence"
+            })
+            .clicked()
+        {
+            let card = package::draft_card(
+                info,
+                ev,
+                &[],
+                &state.workspace.roles.sensitive,
+                &state.workspace.signoffs,
+            );
+            state.package.card = Some(card);
+            audit(
+                state,
+                "card_drafted",
+                serde_json::json!({"model": info.sha256}),
+            );
+        }
+    });
+    let Some(card) = state.package.card.as_mut() else {
+        ui.label(RichText::new("Sealing without a draft uses the card drafted from the evidence; draft it here to edit it first.").color(pal.muted));
+        return;
+    };
+    let before = card.clone();
+    for (label, text) in [
+        ("Summary", &mut card.summary),
+        ("Intended use", &mut card.intended_use),
+        ("Out-of-scope use", &mut card.out_of_scope_use),
+        ("Fairness findings", &mut card.fairness),
+        ("Explanations", &mut card.explanations),
+        ("Limitations", &mut card.limitations),
+    ] {
+        let l = ui.label(label);
+        ui.add(
+            egui::TextEdit::multiline(text)
+                .desired_rows(2)
+                .desired_width(f32::INFINITY),
+        )
+        .labelled_by(l.id);
+    }
+    let edited = *card != before;
+    ui.add_space(6.0);
+    ui.label(RichText::new("Preview (README.md)").color(pal.muted));
+    let preview = card.render();
+    egui::ScrollArea::vertical()
+        .id_salt("card_preview")
+        .max_height(320.0)
+        .show(ui, |ui| {
+            ui.add(egui::Label::new(RichText::new(preview).monospace().small()).wrap());
+        });
+    if edited {
+        state.dirty = true;
+    }
+}
