@@ -10,7 +10,7 @@ TARGET="${TARGET:-income_over_50k}"
 REPEATS="${REPEATS:-5}"
 BIG="${BIG_DIR:-/tmp/assay-bench}"
 [[ -f "$BIG/big.csv" && -f "$BIG/big.parquet" ]] || "$PY" benches/make_big.py --rows 1000000 --out "$BIG"
-RUST=$(cargo bench --quiet --bench evaluate -- --model "$MODEL" --target "$TARGET" --repeats "$REPEATS" "$BIG/big.csv" "$BIG/big.parquet")
+RUST=$(cargo bench --quiet --no-default-features --bench evaluate -- --model "$MODEL" --target "$TARGET" --repeats "$REPEATS" "$BIG/big.csv" "$BIG/big.parquet")
 echo "$RUST" > "$BIG/rust.jsonl"
 : > "$BIG/python.jsonl"
 for f in "$BIG/big.csv" "$BIG/big.parquet"; do
