@@ -359,7 +359,10 @@ fn package_page_creates_a_key_seals_and_verifies_with_per_file_results() {
     settle(&mut h);
     match &h.state().state.package.verified {
         Some(Ok(v)) => assert!(v.ok, "{:?}", v.problems),
-        other => panic!("not verified: {:?}", other.as_ref().map(|r| r.as_ref().err())),
+        other => panic!(
+            "not verified: {:?}",
+            other.as_ref().map(|r| r.as_ref().err())
+        ),
     }
     // One changed byte is found and named.
     let card = out.join("README.md");
