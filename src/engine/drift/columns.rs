@@ -265,7 +265,7 @@ pub fn sorted_finite(values: &[f64]) -> Vec<f64> {
         for &k in &keys {
             counts[((k >> shift) & 0xFFFF) as usize] += 1;
         }
-        if counts.iter().any(|&c| c == n) {
+        if counts.contains(&n) {
             continue;
         }
         let mut sum = 0;
