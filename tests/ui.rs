@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use assay::app::state::{Page, Slot};
 use assay::app::{AssayApp, Options};
 use eframe::egui::Role;
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
 use egui_kittest::Harness;
 
 fn root() -> PathBuf {
@@ -234,6 +234,7 @@ fn fairness_page_shows_groups_policy_and_weak_slices_from_the_engine() {
     let Some(Slot::Ready(r)) = s.fairness.get(&key) else {
         panic!("fairness computed")
     };
+    let r = r.clone();
     let dpr = r.report.slices[0]
         .disparities
         .get("demographic_parity_ratio")
@@ -247,6 +248,29 @@ fn fairness_page_shows_groups_policy_and_weak_slices_from_the_engine() {
     h.run_steps(3);
     h.get_by_label_contains("rows: sex, columns: race");
     h.snapshot("fairness_dark");
+    // A weak slice opens the Evaluate page on its rows only.
+    let first = r.slices.slices[0].clone();
+    h.get_all_by_label("Evaluate")
+        .find(|n| {
+            n.accesskit_node().role() == Role::Button
+                && n.accesskit_node()
+                    .bounding_box()
+                    .is_some_and(|b| b.x0 > 140.0)
+        })
+        .expect("a slice's Evaluate button")
+        .click_accesskit();
+    h.run_steps(2);
+    settle(&mut h);
+    assert_eq!(h.state().state.page, Page::Evaluate);
+    h.get_by_label_contains(&format!("({} rows)", first.count));
+    let s = &h.state().state;
+    let Some(Slot::Ready(ev)) = s.evaluation(&entry) else {
+        panic!("slice evaluated")
+    };
+    assert_eq!(ev.n, first.count);
+    h.get_by_label("Show all rows").click();
+    h.run_steps(2);
+    assert!(h.state().state.slice.is_none());
 }
 
 #[test]

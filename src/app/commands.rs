@@ -269,10 +269,13 @@ pub fn sync(state: &mut State) {
             );
         }
     }
+    // Every model on all rows (the Overview's table); the Evaluate page asks for its slice.
     let entries = state.workspace.models.clone();
-    for entry in entries {
-        request_evaluation(state, &entry);
+    let slice = state.slice.take();
+    for entry in &entries {
+        request_evaluation(state, entry);
     }
+    state.slice = slice;
 }
 
 /// Starts the evaluation of `entry` when its inputs are ready, its roles check out and it is
@@ -291,11 +294,15 @@ pub fn request_evaluation(state: &mut State, entry: &crate::engine::workspace::M
         return;
     };
     state.evaluations.insert(key.clone(), Slot::Loading);
+    let rows = state.slice.as_ref().map(|s| s.rows.clone());
     state.jobs.spawn(
         JobKey::Evaluate(key),
         format!("Evaluating {}", entry.label),
         move |progress| {
-            let eval = evaluate(&model, &data.ds, &opts, progress)?;
+            let eval = match rows {
+                Some(rows) => evaluate(&model, &data::subset(&data.ds, &rows)?, &opts, progress)?,
+                None => evaluate(&model, &data.ds, &opts, progress)?,
+            };
             Ok(Output::Evaluation(Arc::new(eval)))
         },
     );
@@ -307,7 +314,7 @@ pub fn fairness_key(
     state: &State,
     entry: &crate::engine::workspace::ModelEntry,
 ) -> Option<(EvalKey, FairnessOptions)> {
-    let (eval_key, eval) = state.eval_key(entry)?;
+    let (eval_key, eval) = state.eval_key_on(entry, None)?;
     let slicings = state.workspace.slicings();
     if slicings.is_empty() {
         return None;

@@ -102,6 +102,13 @@ pub struct SignOffDraft {
     pub notes: String,
 }
 
+/// Rows of the evaluation dataset the Evaluate page is restricted to.
+#[derive(Clone, Debug)]
+pub struct SliceFilter {
+    pub label: String,
+    pub rows: Arc<Vec<u32>>,
+}
+
 /// A visible, dismissible error.
 pub struct UiError {
     pub id: u64,
@@ -130,6 +137,8 @@ pub struct State {
     /// Every action in this session (files loaded with hashes, analyses, card edits,
     /// sign-offs), hash-chained; carried into the package.
     pub audit: AuditLog,
+    /// A weak slice the Evaluate page is filtered to (from the Fairness page).
+    pub slice: Option<SliceFilter>,
     /// Index into `workspace.models` of the model the Evaluate page shows.
     pub model_index: usize,
     /// Index into `workspace.datasets` of the dataset the Data page shows.
@@ -167,6 +176,7 @@ impl State {
             drift_with_model: true,
             package: PackageState::default(),
             audit: AuditLog::new(),
+            slice: None,
             model_index: 0,
             dataset_index: 0,
             selected_column: None,
@@ -229,8 +239,18 @@ impl State {
         Some(opts)
     }
 
-    /// The cache key of `entry`'s evaluation, once model and data are loaded.
+    /// The cache key of `entry`'s evaluation (on the slice, when one is set), once model and
+    /// data are loaded.
     pub fn eval_key(&self, entry: &ModelEntry) -> Option<(EvalKey, EvalOptions)> {
+        self.eval_key_on(entry, self.slice.as_ref())
+    }
+
+    /// The cache key of `entry`'s evaluation on all rows or on `slice`.
+    pub fn eval_key_on(
+        &self,
+        entry: &ModelEntry,
+        slice: Option<&SliceFilter>,
+    ) -> Option<(EvalKey, EvalOptions)> {
         let model = self.model(&entry.path)?;
         let data = self.data(self.eval_data_path()?)?;
         let opts = self.eval_options(entry)?;
@@ -242,7 +262,9 @@ impl State {
             opts.threshold,
             opts.bootstrap.resamples,
             opts.bootstrap.seed
-        );
+        ) + &slice.map_or_else(String::new, |s| {
+            format!("|slice {} ({} rows)", s.label, s.rows.len())
+        });
         Some((
             EvalKey {
                 model_sha: model.info.sha256.clone(),
@@ -251,6 +273,12 @@ impl State {
             },
             opts,
         ))
+    }
+
+    /// `entry`'s evaluation on all rows, whatever slice the Evaluate page shows.
+    pub fn evaluation_all_rows(&self, entry: &ModelEntry) -> Option<&Slot<Arc<Evaluation>>> {
+        let (key, _) = self.eval_key_on(entry, None)?;
+        self.evaluations.get(&key)
     }
 
     pub fn evaluation(&self, entry: &ModelEntry) -> Option<&Slot<Arc<Evaluation>>> {

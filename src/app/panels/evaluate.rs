@@ -29,6 +29,22 @@ pub fn evaluate_ui(ui: &mut egui::Ui, state: &mut State) {
         ui.label("Fix the column roles on the Overview page.");
         return;
     }
+    if let Some(slice) = state.slice.clone() {
+        ui.horizontal(|ui| {
+            ui.label(
+                RichText::new(format!(
+                    "Slice: {} ({} rows)",
+                    slice.label,
+                    slice.rows.len()
+                ))
+                .strong()
+                .color(pal.warn),
+            );
+            if ui.button("Show all rows").clicked() {
+                state.slice = None;
+            }
+        });
+    }
     match state.evaluation(&entry) {
         Some(Slot::Ready(ev)) => {
             let ev = ev.clone();

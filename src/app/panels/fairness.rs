@@ -128,7 +128,10 @@ pub fn fairness_ui(ui: &mut egui::Ui, state: &mut State) {
             }
         });
         ui.add_space(8.0);
-        weak_slices_ui(ui, &result.slices);
+        if let Some(pick) = weak_slices_ui(ui, &result.slices) {
+            state.slice = Some(pick);
+            state.page = crate::app::state::Page::Evaluate;
+        }
         ui.add_space(8.0);
         policy_editor(ui, state, report.task == crate::engine::evaluate::Task::BinaryClassification, &report.policy);
     });
@@ -270,7 +273,11 @@ fn heat(ui: &mut egui::Ui, slice: &SliceReport, metric: &str) {
     );
 }
 
-fn weak_slices_ui(ui: &mut egui::Ui, search: &crate::engine::fairness::slices::SliceSearch) {
+/// The weak-slice list; returns the slice whose "Evaluate" button was clicked.
+fn weak_slices_ui(
+    ui: &mut egui::Ui,
+    search: &crate::engine::fairness::slices::SliceSearch,
+) -> Option<crate::app::state::SliceFilter> {
     let pal = Palette::of(ui);
     ui.strong(format!(
         "Weak slices: where {} is worst (overall {:.4}; slices of at least {} rows; {} candidates searched)",
@@ -278,15 +285,17 @@ fn weak_slices_ui(ui: &mut egui::Ui, search: &crate::engine::fairness::slices::S
     ));
     if search.slices.is_empty() {
         ui.label("No slice is significantly worse than overall.");
-        return;
+        return None;
     }
+    let mut pick = None;
     ui.push_id("weak", |ui| {
         TableBuilder::new(ui)
             .striped(true)
             .column(Column::auto().at_least(260.0))
-            .columns(Column::auto().at_least(70.0), 6)
+            .columns(Column::auto().at_least(70.0), 7)
             .header(20.0, |mut h| {
                 for t in [
+                    "",
                     "slice",
                     "rows",
                     "share",
@@ -303,6 +312,18 @@ fn weak_slices_ui(ui: &mut egui::Ui, search: &crate::engine::fairness::slices::S
             .body(|body| {
                 body.rows(20.0, search.slices.len(), |mut row| {
                     let s = &search.slices[row.index()];
+                    row.col(|ui| {
+                        if ui
+                            .small_button("Evaluate")
+                            .on_hover_text("Show the Evaluate page on this slice's rows only")
+                            .clicked()
+                        {
+                            pick = Some(crate::app::state::SliceFilter {
+                                label: group_text(&s.conditions),
+                                rows: std::sync::Arc::new(s.rows.clone()),
+                            });
+                        }
+                    });
                     row.col(|ui| {
                         ui.label(group_text(&s.conditions));
                     });
@@ -327,6 +348,7 @@ fn weak_slices_ui(ui: &mut egui::Ui, search: &crate::engine::fairness::slices::S
                 });
             });
     });
+    pick
 }
 
 /// The reviewers' policy: visible, editable, saved with the workspace.

@@ -57,7 +57,7 @@ fn results_table(ui: &mut egui::Ui, state: &mut State) {
             ui.end_row();
             for (i, entry) in entries.iter().enumerate() {
                 ui.label(RichText::new(&entry.label).strong());
-                match state.evaluation(entry) {
+                match state.evaluation_all_rows(entry) {
                     Some(Slot::Ready(ev)) => {
                         let (task, key, second) = match ev.task {
                             Task::BinaryClassification => ("binary", "roc_auc", "accuracy"),

@@ -109,6 +109,37 @@ pub fn load(path: &Path, progress: &Progress) -> Result<Dataset> {
     })
 }
 
+/// The rows `rows` (0-based) of `ds`, e.g. a weak slice to evaluate on its own. The result
+/// keeps the file's path (errors still name it) and gets its own hash (of the parent's hash
+/// and the row list), so results on it are cached apart.
+pub fn subset(ds: &Dataset, rows: &[u32]) -> Result<Dataset> {
+    if rows.is_empty() {
+        return Err(EngineError::usage("the slice has no rows"));
+    }
+    if let Some(&r) = rows.iter().find(|&&r| r as usize >= ds.rows()) {
+        return Err(EngineError::internal(format!(
+            "slice row {r} is outside the {} rows of {}",
+            ds.rows(),
+            ds.path.display()
+        )));
+    }
+    let idx = IdxCa::from_vec("rows".into(), rows.iter().map(|&r| r as IdxSize).collect());
+    let df = ds.df.take(&idx).map_err(|e| {
+        EngineError::internal(format!("cannot take slice rows: {}", clean_polars(&e)))
+    })?;
+    let mut key = ds.sha256.clone().into_bytes();
+    for r in rows {
+        key.extend_from_slice(&r.to_le_bytes());
+    }
+    Ok(Dataset {
+        path: ds.path.clone(),
+        sha256: super::hash::sha256_bytes(&key),
+        format: ds.format,
+        file_size: ds.file_size,
+        df,
+    })
+}
+
 fn display_name(path: &Path) -> String {
     path.file_name().map_or_else(
         || path.display().to_string(),
