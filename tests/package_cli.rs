@@ -307,3 +307,67 @@ fn verify_bad_inputs_exit_2() {
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
 }
+
+#[test]
+fn package_from_a_workspace_runs_fairness_and_drift_and_carries_sign_offs() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let mut ws = assay::engine::workspace::demo_workspace().expect("demo workspace");
+    ws.signoffs.push(assay::engine::package::SignOff {
+        reviewer: "Grace Hopper".into(),
+        role: "Model risk".into(),
+        decision: assay::engine::package::Decision::Approved,
+        conditions: Vec::new(),
+        date: "2026-11-25".into(),
+        notes: String::new(),
+    });
+    let wpath = tmp.path().join("review.assay.json");
+    ws.save(&wpath).expect("save workspace");
+    let key = tmp.path().join("k.pem");
+    assert!(assay(&["keygen", "--out", s(&key)]).status.success());
+    let dir = tmp.path().join("pkg");
+    let out = assay(&[
+        "package",
+        "--workspace",
+        s(&wpath),
+        "--bootstrap",
+        "50",
+        "--key",
+        s(&key),
+        "--out",
+        s(&dir),
+        "--json",
+        "-",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let report: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let checklist = report["checklist"].as_array().expect("checklist");
+    for name in ["evaluation", "fairness", "drift"] {
+        assert!(
+            dir.join(format!("evidence/{name}.json")).is_file(),
+            "{name} evidence"
+        );
+        assert!(checklist
+            .iter()
+            .any(|c| c["evidence"] == name && c["present"] == true));
+    }
+    let fairness: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("evidence/fairness.json")).expect("read"),
+    )
+    .expect("json");
+    let cols: Vec<&Value> = fairness["slices"]
+        .as_array()
+        .expect("slices")
+        .iter()
+        .map(|s| &s["columns"])
+        .collect();
+    assert_eq!(cols.len(), 3, "sex, race, age from the workspace roles");
+    let signoff = std::fs::read_to_string(dir.join("signoff.json")).expect("signoff");
+    assert!(signoff.contains("Grace Hopper"));
+    let verify = assay(&[
+        "verify",
+        s(&dir),
+        "--public-key",
+        s(&tmp.path().join("k.pub.pem")),
+    ]);
+    assert!(verify.status.success(), "{}", text(&verify.stdout));
+}

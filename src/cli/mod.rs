@@ -8,6 +8,7 @@ mod inspect;
 mod keygen;
 mod output;
 mod package;
+mod package_inputs;
 mod slices;
 mod verify;
 

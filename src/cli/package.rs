@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use super::keygen::passphrase;
 use super::output::{with_progress, write_json};
+use super::package_inputs::{apply_workspace, run_analyses};
 use super::JsonTarget;
 use crate::engine::evaluate::EvalOptions;
 use crate::engine::package::audit::now_rfc3339;
@@ -18,9 +19,13 @@ use crate::engine::{EngineError, Result};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The ONNX model.
+    /// The ONNX model (default with --workspace: its first model).
+    #[arg(long, required_unless_present = "workspace")]
+    pub model: Option<PathBuf>,
+    /// A workspace (*.assay.json): model, data, target, positive class, sensitive columns,
+    /// reference and sign-offs not given on the command line are taken from it.
     #[arg(long)]
-    pub model: PathBuf,
+    pub workspace: Option<PathBuf>,
     /// Labelled dataset to evaluate the model on (needs --target).
     #[arg(long, requires = "target")]
     pub data: Option<PathBuf>,
@@ -108,10 +113,23 @@ pub struct Args {
     pub json: Option<JsonTarget>,
 }
 
-pub fn run(args: Args) -> Result<()> {
+pub fn run(mut args: Args) -> Result<()> {
     let pass = passphrase(args.passphrase_env.as_deref())?;
     let key = SigningKey::load(&args.key, pass.as_deref())?;
-    let mut req = PackageRequest::new(&args.model, &args.out);
+    let workspace_signoffs = match args.workspace.clone() {
+        Some(w) => apply_workspace(&mut args, &w)?,
+        None => Vec::new(),
+    };
+    let model = args
+        .model
+        .clone()
+        .ok_or_else(|| EngineError::usage("give --model (or --workspace with a model)"))?;
+    // Fairness and drift run here when the inputs allow; their JSON goes in as evidence.
+    let scratch =
+        std::env::temp_dir().join(format!("assay-package-evidence-{}", std::process::id()));
+    let analyses = with_progress(|p| run_analyses(&args, &model, &scratch, p));
+    let mut req = PackageRequest::new(&model, &args.out);
+    req.signoffs.extend(workspace_signoffs);
     req.force = args.force;
     req.archive = if args.zip {
         Some(ArchiveKind::Zip)
@@ -140,6 +158,13 @@ pub fn run(args: Args) -> Result<()> {
             EngineError::usage(format!("--evidence '{e}': expected NAME=FILE.json"))
         })?;
         req.evidence.push((name.to_string(), PathBuf::from(file)));
+    }
+    match analyses {
+        Ok(files) => req.evidence.extend(files),
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&scratch);
+            return Err(e);
+        }
     }
     for f in &args.signoff {
         req.signoffs.extend(load_signoffs(f)?);
@@ -174,7 +199,9 @@ pub fn run(args: Args) -> Result<()> {
     }
     req.storage_uri = args.storage_uri.clone();
     req.triton_max_batch = args.triton_max_batch;
-    let report = with_progress(|p| build_package(&req, &key, p))?;
+    let report = with_progress(|p| build_package(&req, &key, p));
+    let _ = std::fs::remove_dir_all(&scratch);
+    let report = report?;
     if let Some(target) = &args.json {
         return write_json(&report, target);
     }
