@@ -306,7 +306,7 @@ pub fn confusion(ui: &mut egui::Ui, matrix: &[Vec<u64>], labels: &[String], size
     let painter = ui.painter_at(rect);
     let font = egui::TextStyle::Body.resolve(ui.style());
     let small = egui::TextStyle::Small.resolve(ui.style());
-    let text = ui.visuals().text_color();
+    let text = ui.visuals().strong_text_color();
     painter.text(
         rect.left_top() + egui::vec2(label_w + cell * k as f32 / 2.0, 8.0),
         egui::Align2::CENTER_CENTER,
@@ -333,7 +333,7 @@ pub fn confusion(ui: &mut egui::Ui, matrix: &[Vec<u64>], labels: &[String], size
             };
             let base_color = if i == j { pal.good } else { pal.bad };
             let strength = if ui.visuals().dark_mode {
-                0.12 + 0.5 * rate as f32
+                0.10 + 0.38 * rate as f32
             } else {
                 0.15 + 0.6 * rate as f32
             };
