@@ -9,9 +9,12 @@ use std::sync::Arc;
 use eframe::egui::{self, RichText};
 
 use crate::app::commands::{self, audit};
+use crate::app::jobs::FairnessResult;
 use crate::app::jobs::{JobKey, Output};
 use crate::app::state::{Page, Slot, State};
 use crate::app::widgets::theme::Palette;
+use crate::engine::drift::DriftReport;
+use crate::engine::evaluate::Evaluation;
 use crate::engine::package::manifest::FileStatus;
 use crate::engine::package::{
     self, audit::now_rfc3339, keys, verify_package, CardSource, Decision, PackageRequest,
@@ -19,29 +22,57 @@ use crate::engine::package::{
 };
 use crate::engine::EngineError;
 
-/// The evidence the app holds for the selected model: (name, JSON).
-fn evidence(state: &State) -> Vec<(String, serde_json::Value)> {
+/// A result the app holds for the selected model, carried into the package as evidence.
+/// Holding the cached `Arc`s is free; JSON is produced only when sealing or drafting.
+#[derive(Clone)]
+enum Evidence {
+    Evaluation(Arc<Evaluation>),
+    Fairness(Arc<FairnessResult>),
+    Drift(Arc<DriftReport>),
+}
+
+impl Evidence {
+    fn name(&self) -> &'static str {
+        match self {
+            Evidence::Evaluation(_) => "evaluation",
+            Evidence::Fairness(_) => "fairness",
+            Evidence::Drift(_) => "drift",
+        }
+    }
+
+    fn to_json(&self) -> Result<(String, serde_json::Value), EngineError> {
+        let value = match self {
+            Evidence::Evaluation(e) => serde_json::to_value(e.as_ref()),
+            Evidence::Fairness(f) => serde_json::to_value(&f.report),
+            Evidence::Drift(d) => serde_json::to_value(d.as_ref()),
+        }
+        .map_err(|e| EngineError::internal(format!("{} evidence: {e}", self.name())))?;
+        Ok((self.name().to_string(), value))
+    }
+}
+
+fn to_json(ev: &[Evidence]) -> Result<Vec<(String, serde_json::Value)>, EngineError> {
+    ev.iter().map(Evidence::to_json).collect()
+}
+
+/// The evidence the app holds for the selected model (on all rows, whatever slice the
+/// Evaluate page shows).
+fn evidence(state: &State) -> Vec<Evidence> {
     let mut out = Vec::new();
     let Some(entry) = state.selected_model().cloned() else {
         return out;
     };
-    if let Some(Slot::Ready(ev)) = state.evaluation(&entry) {
-        if let Ok(v) = serde_json::to_value(ev.as_ref()) {
-            out.push(("evaluation".to_string(), v));
-        }
+    if let Some(Slot::Ready(ev)) = state.evaluation_all_rows(&entry) {
+        out.push(Evidence::Evaluation(ev.clone()));
     }
     if let Some((k, _)) = commands::fairness_key(state, &entry) {
         if let Some(Slot::Ready(f)) = state.fairness.get(&k) {
-            if let Ok(v) = serde_json::to_value(&f.report) {
-                out.push(("fairness".to_string(), v));
-            }
+            out.push(Evidence::Fairness(f.clone()));
         }
     }
     if let Some(k) = commands::drift_key(state) {
         if let Some(Slot::Ready(d)) = state.drift.get(&k) {
-            if let Ok(v) = serde_json::to_value(d.as_ref()) {
-                out.push(("drift".to_string(), v));
-            }
+            out.push(Evidence::Drift(d.clone()));
         }
     }
     out
@@ -93,7 +124,7 @@ pub fn package_ui(ui: &mut egui::Ui, state: &mut State) {
         });
 }
 
-fn checklist_ui(ui: &mut egui::Ui, state: &mut State, ev: &[(String, serde_json::Value)]) {
+fn checklist_ui(ui: &mut egui::Ui, state: &mut State, ev: &[Evidence]) {
     let pal = Palette::of(ui);
     ui.strong("What the package will contain");
     ui.label(
@@ -101,7 +132,7 @@ fn checklist_ui(ui: &mut egui::Ui, state: &mut State, ev: &[(String, serde_json:
             .small()
             .color(pal.muted),
     );
-    let names: Vec<String> = ev.iter().map(|(n, _)| n.clone()).collect();
+    let names: Vec<String> = ev.iter().map(|e| e.name().to_string()).collect();
     for item in package::checklist(&names) {
         ui.horizontal(|ui| {
             if item.present {
@@ -233,7 +264,7 @@ fn seal_ui(
     ui: &mut egui::Ui,
     state: &mut State,
     entry: &crate::engine::workspace::ModelEntry,
-    ev: &[(String, serde_json::Value)],
+    ev: &[Evidence],
 ) {
     let pal = Palette::of(ui);
     ui.strong("Seal");
@@ -318,13 +349,13 @@ fn seal_ui(
                         std::env::temp_dir().join(format!("assay-evidence-{}", std::process::id()));
                     std::fs::create_dir_all(&dir)
                         .map_err(|e| EngineError::file(&dir, format!("cannot create: {e}")))?;
-                    for (name, value) in &evidence {
+                    for (name, value) in to_json(&evidence)? {
                         let path = dir.join(format!("{name}.json"));
-                        let text = serde_json::to_string_pretty(value)
+                        let text = serde_json::to_string_pretty(&value)
                             .map_err(|e| EngineError::internal(e.to_string()))?;
                         std::fs::write(&path, text)
                             .map_err(|e| EngineError::file(&path, format!("cannot write: {e}")))?;
-                        req.evidence.push((name.clone(), path));
+                        req.evidence.push((name, path));
                     }
                     let report = package::build_package(&req, &key, progress);
                     let _ = std::fs::remove_dir_all(&dir);
@@ -444,7 +475,7 @@ fn card_ui(
     ui: &mut egui::Ui,
     state: &mut State,
     info: &crate::engine::model::ModelInfo,
-    ev: &[(String, serde_json::Value)],
+    ev: &[Evidence],
 ) {
     let pal = Palette::of(ui);
     ui.horizontal(|ui| {
@@ -457,9 +488,16 @@ fn card_ui(
             })
             .clicked()
         {
+            let values = match to_json(ev) {
+                Ok(v) => v,
+                Err(e) => {
+                    state.error(e.to_string());
+                    return;
+                }
+            };
             let card = package::draft_card(
                 info,
-                ev,
+                &values,
                 &[],
                 &state.workspace.roles.sensitive,
                 &state.workspace.signoffs,
