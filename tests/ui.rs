@@ -419,3 +419,22 @@ fn snapshots_of_the_main_pages_in_both_themes() {
     }
     results.unwrap();
 }
+
+#[test]
+fn a_malformed_model_is_a_visible_error_naming_the_file() {
+    let bad = root().join("tests/fixtures/bad/garbage.onnx");
+    let h = app(vec![bad], true);
+    let errors: Vec<&str> = h
+        .state()
+        .state
+        .errors
+        .iter()
+        .map(|e| e.text.as_str())
+        .collect();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(errors[0].contains("garbage.onnx"), "{}", errors[0]);
+    assert!(h
+        .query_all_by_label_contains("garbage.onnx")
+        .next()
+        .is_some());
+}

@@ -37,6 +37,21 @@ fn unit_diagonal(ui: &egui::Ui) -> Line<'static> {
         .allow_hover(false)
 }
 
+/// Hover text of a curve point: its series name and both coordinates.
+fn curve_label(x: &'static str, y: &'static str) -> impl Fn(&HoverPosition) -> Option<String> {
+    move |hover| match hover {
+        HoverPosition::NearDataPoint {
+            plot_name,
+            position,
+            ..
+        } => Some(format!(
+            "{plot_name}\n{x} {:.4}\n{y} {:.4}",
+            position.x, position.y
+        )),
+        HoverPosition::Elsewhere { .. } => None,
+    }
+}
+
 /// A curve with a name, e.g. "ROC (AUC 0.873)".
 pub struct Curve<'a> {
     pub name: String,
@@ -53,17 +68,7 @@ pub fn roc(ui: &mut egui::Ui, id: &str, curves: &[Curve], marker: Option<[f64; 2
         .include_x(1.0)
         .include_y(0.0)
         .include_y(1.0)
-        .label_formatter(|hover: &HoverPosition| match hover {
-            HoverPosition::NearDataPoint {
-                plot_name,
-                position,
-                ..
-            } => Some(format!(
-                "{plot_name}\nFPR {:.4}\nTPR {:.4}",
-                position.x, position.y
-            )),
-            HoverPosition::Elsewhere { .. } => None,
-        })
+        .label_formatter(curve_label("FPR", "TPR"))
         .show(ui, |p| {
             p.add(diag);
             for (i, c) in curves.iter().enumerate() {
@@ -98,17 +103,7 @@ pub fn pr(
         .include_x(1.0)
         .include_y(0.0)
         .include_y(1.0)
-        .label_formatter(|hover: &HoverPosition| match hover {
-            HoverPosition::NearDataPoint {
-                plot_name,
-                position,
-                ..
-            } => Some(format!(
-                "{plot_name}\nrecall {:.4}\nprecision {:.4}",
-                position.x, position.y
-            )),
-            HoverPosition::Elsewhere { .. } => None,
-        })
+        .label_formatter(curve_label("recall", "precision"))
         .show(ui, |p| {
             p.add(
                 Line::new(
