@@ -6,6 +6,7 @@ pub mod data;
 pub mod drift;
 pub mod error;
 pub mod evaluate;
+pub mod explain;
 pub mod fairness;
 pub mod hash;
 pub mod metrics;
