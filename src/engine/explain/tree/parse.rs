@@ -9,21 +9,23 @@ use std::path::Path;
 use super::output::PostTransform;
 use super::{ClassifierLayout, Forest, Node, NodeMode, Tree, TreeError};
 use crate::engine::error::EngineError;
-use crate::engine::model::proto::{self, AttributeProto, GraphProto, NodeProto, TensorProto};
+use crate::engine::model::proto::full::{AttributeProto, GraphProto, NodeProto};
+use crate::engine::model::proto::{self, TensorProto};
 
 const TREE_OPS: &[&str] = &[
     "TreeEnsembleClassifier",
     "TreeEnsembleRegressor",
     "TreeEnsemble",
 ];
-/// Ops allowed after the trees: they do not change the score values.
+/// Ops allowed after the trees: they do not change the score values (plus `Mul` by a
+/// constant 1, which onnxmltools appends to LightGBM classifiers).
 const POST_OPS: &[&str] = &["ZipMap", "Cast", "Identity"];
 
 const FLOAT: i32 = 1;
 const DOUBLE: i32 = 11;
 
 pub(super) fn forest_from_bytes(path: &Path, bytes: &[u8]) -> Result<Forest, TreeError> {
-    let model = proto::decode(bytes)
+    let model = proto::full::decode(bytes)
         .map_err(|e| EngineError::file(path, format!("not a valid ONNX model: {e}")))?;
     let graph = model
         .graph
@@ -56,7 +58,7 @@ pub(super) fn forest_from_bytes(path: &Path, bytes: &[u8]) -> Result<Forest, Tre
         if std::ptr::eq(n, tree_node) || chain.iter().any(|c| std::ptr::eq(*c, n)) {
             continue;
         }
-        if !POST_OPS.contains(&n.op_type.as_str()) {
+        if !POST_OPS.contains(&n.op_type.as_str()) && !is_mul_by_one(graph, n) {
             return Err(TreeError::NotATree(format!(
                 "found op {} besides the tree ensemble",
                 n.op_type
@@ -149,6 +151,19 @@ fn trace_input<'g>(
         chain.push(producer);
         name = producer.input.first().cloned().unwrap_or_default();
     }
+}
+
+/// `Mul(x, c)` with `c` an initializer of ones.
+fn is_mul_by_one(graph: &GraphProto, n: &NodeProto) -> bool {
+    n.op_type == "Mul"
+        && n.input.iter().any(|i| {
+            graph.initializer.iter().any(|t| {
+                &t.name == i && {
+                    let v = tensor_f64(t);
+                    !v.is_empty() && v.iter().all(|&x| x == 1.0)
+                }
+            })
+        })
 }
 
 /// Column count of a rank-2 graph input with a fixed second dimension.
