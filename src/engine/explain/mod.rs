@@ -18,6 +18,7 @@ pub(crate) mod masked;
 pub mod pdp;
 pub mod permutation;
 pub mod surrogate;
+pub mod tree;
 
 use std::ops::Range;
 use std::path::PathBuf;
