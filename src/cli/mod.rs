@@ -1,6 +1,7 @@
 //! Command line: clap definitions, dispatch, and the mapping from engine errors to exit codes
 //! (0 success, 2 bad input or usage, 1 internal or environment error).
 
+mod compare;
 mod drift;
 mod evaluate;
 mod fairness;
@@ -33,6 +34,10 @@ pub enum Command {
     /// Run a model on a labelled dataset and report metrics with bootstrap confidence
     /// intervals, curves and warnings.
     Evaluate(evaluate::Args),
+    /// Compare two or more models on one labelled dataset: metric deltas with paired
+    /// intervals, McNemar, DeLong, agreement, slice regressions and a promotion gate (exit 3
+    /// when it fails).
+    Compare(compare::Args),
     /// Compare a current dataset with a reference: per-column drift (KS, chi-square, Z,
     /// Wasserstein, Jensen-Shannon, PSI), dataset drift, drift over time and data quality.
     Drift(drift::Args),
@@ -85,6 +90,7 @@ pub fn run(command: Command) -> i32 {
         Command::Inspect(args) => inspect::run(args).map(|()| 0),
         Command::Evaluate(args) => evaluate::run(args).map(|()| 0),
         Command::Drift(args) => drift::run(args),
+        Command::Compare(args) => compare::run(args),
         Command::Fairness(args) => fairness::run(args).map(|()| 0),
         Command::Slices(args) => slices::run(args).map(|()| 0),
         Command::Open(_) => Err(EngineError::usage(
