@@ -13,7 +13,9 @@ pub mod hash;
 pub mod metrics;
 pub mod model;
 pub mod package;
+pub mod perf;
 pub mod progress;
+pub mod robustness;
 pub mod runtime;
 pub mod workspace;
 
