@@ -4,12 +4,15 @@
 mod compare;
 mod drift;
 mod evaluate;
+mod explain;
 mod fairness;
+mod importance;
 mod inspect;
 mod keygen;
 mod output;
 mod package;
 mod package_inputs;
+mod pdp;
 mod slices;
 mod verify;
 
@@ -46,6 +49,13 @@ pub enum Command {
     Fairness(fairness::Args),
     /// Find the slices (single columns and pairs) where the model does worst.
     Slices(slices::Args),
+    /// SHAP values of rows: exact, KernelSHAP, permutation or linear, against a background,
+    /// with the additivity check.
+    Explain(explain::Args),
+    /// Permutation feature importance: how much the score drops when a feature is shuffled.
+    Importance(importance::Args),
+    /// Partial dependence (and ICE curves) of the prediction on one or two features.
+    Pdp(pdp::Args),
     /// Open the window on the given models (.onnx), datasets (.csv, .parquet, .arrow) and/or
     /// workspace (.assay.json).
     Open(OpenArgs),
@@ -93,6 +103,9 @@ pub fn run(command: Command) -> i32 {
         Command::Compare(args) => compare::run(args),
         Command::Fairness(args) => fairness::run(args).map(|()| 0),
         Command::Slices(args) => slices::run(args).map(|()| 0),
+        Command::Explain(args) => explain::run(args).map(|()| 0),
+        Command::Importance(args) => importance::run(args).map(|()| 0),
+        Command::Pdp(args) => pdp::run(args).map(|()| 0),
         Command::Open(_) => Err(EngineError::usage(
             "`assay open` needs the window; this build has no `gui` feature",
         )),

@@ -8,7 +8,7 @@ use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64;
 use serde::Serialize;
 
-use super::masked::{column_f64, rows, take_rows, width};
+use super::masked::{column_f64, rows, set_column, take_rows, width};
 use crate::engine::data::extract::InputData;
 use crate::engine::error::{EngineError, Result};
 
@@ -161,7 +161,7 @@ fn kmeans(data: &InputData, k: usize, seed: u64) -> Result<Background> {
     let mut out = take_rows(data, &template);
     for j in 0..f {
         let vals: Vec<f64> = snapped.iter().map(|r| r[j]).collect();
-        set_column(&mut out, j, &vals);
+        set_column(&mut out, j, &vals)?;
     }
     let total = n as f64;
     Ok(Background {
@@ -169,32 +169,4 @@ fn kmeans(data: &InputData, k: usize, seed: u64) -> Result<Background> {
         weights: kept.iter().map(|&c| counts[c] as f64 / total).collect(),
         source_rows: Vec::new(),
     })
-}
-
-fn set_column(data: &mut InputData, j: usize, vals: &[f64]) {
-    use crate::engine::data::extract::ColumnData;
-    match data {
-        InputData::MatrixF32 { width, values, .. } => {
-            for (i, &v) in vals.iter().enumerate() {
-                values[i * *width + j] = v as f32;
-            }
-        }
-        InputData::MatrixF64 { width, values, .. } => {
-            for (i, &v) in vals.iter().enumerate() {
-                values[i * *width + j] = v;
-            }
-        }
-        InputData::Columns(cols) => {
-            for (i, &v) in vals.iter().enumerate() {
-                match &mut cols[j].1 {
-                    ColumnData::F32(c) => c[i] = v as f32,
-                    ColumnData::F64(c) => c[i] = v,
-                    ColumnData::I64(c) => c[i] = v as i64,
-                    ColumnData::I32(c) => c[i] = v as i32,
-                    ColumnData::Bool(c) => c[i] = v != 0.0,
-                    ColumnData::Str(_) => {}
-                }
-            }
-        }
-    }
 }

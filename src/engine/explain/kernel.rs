@@ -178,7 +178,7 @@ fn for_each_combination(n: usize, k: usize, mut f: impl FnMut(&[usize])) {
 }
 
 /// Solves the symmetric system `a x = b` (Gaussian elimination with partial pivoting).
-fn solve(mut a: Vec<Vec<f64>>, mut b: Vec<f64>) -> Option<Vec<f64>> {
+pub(crate) fn solve_system(mut a: Vec<Vec<f64>>, mut b: Vec<f64>) -> Option<Vec<f64>> {
     let n = b.len();
     for c in 0..n {
         let p = (c..n).max_by(|&i, &j| a[i][c].abs().total_cmp(&a[j][c].abs()))?;
@@ -319,7 +319,7 @@ fn solve_row(p: &RowPlan, ey: &[f64], f: usize, total: f64, link: Link, fnull: f
             }
         }
     }
-    let w = solve(a, b).ok_or_else(|| {
+    let w = solve_system(a, b).ok_or_else(|| {
         EngineError::usage(
             "KernelSHAP's weighted least squares is singular with this sample count; raise --nsamples",
         )

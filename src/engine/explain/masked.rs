@@ -213,47 +213,49 @@ pub(crate) fn permute_column(data: &InputData, j: usize, perm: &[usize]) -> Inpu
     out
 }
 
-/// `data` repeated once per value of `values`, with feature `j` set to that value in each
-/// copy (numeric features only): `values.len() × rows` rows, value-major.
-pub(crate) fn with_values(data: &InputData, j: usize, values: &[f64]) -> Result<InputData> {
-    let n = rows(data);
-    let all: Vec<usize> = (0..values.len()).flat_map(|_| 0..n).collect();
-    let mut out = take_rows(data, &all);
-    match &mut out {
-        InputData::MatrixF32 { width, values: v, .. } => {
-            for (g, &x) in values.iter().enumerate() {
-                for i in 0..n {
-                    v[(g * n + i) * *width + j] = x as f32;
-                }
+/// Sets feature `j` of every row to `vals[row]` (numeric features; text is an error).
+pub(crate) fn set_column(data: &mut InputData, j: usize, vals: &[f64]) -> Result<()> {
+    match data {
+        InputData::MatrixF32 { width, values, .. } => {
+            for (i, &v) in vals.iter().enumerate() {
+                values[i * *width + j] = v as f32;
             }
         }
-        InputData::MatrixF64 { width, values: v, .. } => {
-            for (g, &x) in values.iter().enumerate() {
-                for i in 0..n {
-                    v[(g * n + i) * *width + j] = x;
-                }
+        InputData::MatrixF64 { width, values, .. } => {
+            for (i, &v) in vals.iter().enumerate() {
+                values[i * *width + j] = v;
             }
         }
         InputData::Columns(cols) => {
-            let col = &mut cols[j].1;
-            for (g, &x) in values.iter().enumerate() {
-                for i in g * n..(g + 1) * n {
-                    match col {
-                        ColumnData::F32(v) => v[i] = x as f32,
-                        ColumnData::F64(v) => v[i] = x,
-                        ColumnData::I64(v) => v[i] = x as i64,
-                        ColumnData::I32(v) => v[i] = x as i32,
-                        ColumnData::Bool(v) => v[i] = x != 0.0,
-                        ColumnData::Str(_) => {
-                            return Err(EngineError::usage(
-                                "this feature is text; partial dependence needs a numeric feature",
-                            ))
-                        }
-                    }
+            let (name, col) = &mut cols[j];
+            match col {
+                ColumnData::F32(c) => c.iter_mut().zip(vals).for_each(|(c, &v)| *c = v as f32),
+                ColumnData::F64(c) => c.iter_mut().zip(vals).for_each(|(c, &v)| *c = v),
+                ColumnData::I64(c) => c.iter_mut().zip(vals).for_each(|(c, &v)| *c = v as i64),
+                ColumnData::I32(c) => c.iter_mut().zip(vals).for_each(|(c, &v)| *c = v as i32),
+                ColumnData::Bool(c) => c.iter_mut().zip(vals).for_each(|(c, &v)| *c = v != 0.0),
+                ColumnData::Str(_) => {
+                    return Err(EngineError::usage(format!(
+                        "feature '{name}' is text; this needs a numeric feature"
+                    )))
                 }
             }
         }
     }
+    Ok(())
+}
+
+/// `data` (n rows) repeated once per value of `values`, with feature `j` set to that value in
+/// each copy: `values.len() × n` rows, value-major.
+pub(crate) fn with_values(data: &InputData, j: usize, values: &[f64]) -> Result<InputData> {
+    let n = rows(data);
+    let all: Vec<usize> = (0..values.len()).flat_map(|_| 0..n).collect();
+    let mut out = take_rows(data, &all);
+    let vals: Vec<f64> = values
+        .iter()
+        .flat_map(|&v| std::iter::repeat_n(v, n))
+        .collect();
+    set_column(&mut out, j, &vals)?;
     Ok(out)
 }
 

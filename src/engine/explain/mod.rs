@@ -109,6 +109,8 @@ pub struct BackgroundInfo {
     /// Background rows used (after summarisation).
     pub rows: usize,
     pub summarisation: Summarise,
+    /// 0-based rows of the background file used (sample); empty for k-means centres.
+    pub row_indices: Vec<usize>,
     /// Weight of each background row used (sum 1; cluster sizes for k-means).
     pub weights: Vec<f64>,
 }
@@ -353,6 +355,7 @@ pub fn explain(
             source_rows: background.rows(),
             rows: bg.weights.len(),
             summarisation: opts.background,
+            row_indices: bg.source_rows.clone(),
             weights: bg.weights.clone(),
         },
         nsamples,
