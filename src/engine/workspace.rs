@@ -97,6 +97,12 @@ pub struct Workspace {
     /// Sign-off records added before sealing a package.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub signoffs: Vec<SignOff>,
+    /// The promotion gate of the Compare page (`None`: the default gate, shown).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gate: Option<crate::engine::compare::gate::Gate>,
+    /// Declared monotonic relations checked by the robustness tests.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub monotonic: Vec<crate::engine::robustness::monotonic::MonotonicConstraint>,
 }
 
 impl Default for Workspace {
@@ -109,6 +115,8 @@ impl Default for Workspace {
             settings: Settings::default(),
             fairness_policy: None,
             signoffs: Vec::new(),
+            gate: None,
+            monotonic: Vec::new(),
         }
     }
 }

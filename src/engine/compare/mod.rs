@@ -4,6 +4,7 @@
 //! agreement ([`pair`]), slice regressions ([`slices`]) and a promotion gate ([`gate`]) over
 //! named facts. Each model runs once (`evaluate_rows`).
 
+pub mod evidence;
 pub mod gate;
 pub mod pair;
 pub mod paired;

@@ -269,7 +269,9 @@ fn check_options(opts: &RobustnessOptions, classifier: bool) -> Result<()> {
         )));
     }
     if opts.grid_points < 2 && !opts.monotonic.is_empty() {
-        return Err(EngineError::usage("a monotonic check needs at least 2 grid points"));
+        return Err(EngineError::usage(
+            "a monotonic check needs at least 2 grid points",
+        ));
     }
     if let Some(a) = &opts.adversarial {
         a.check()?;
@@ -407,7 +409,8 @@ pub fn run(
     let adversarial = match (&opts.adversarial, ctx.is_classifier()) {
         (Some(a), true) => Some(adversarial::search(&ctx, a, progress, (0.7, 1.0))?),
         (Some(_), false) => {
-            warnings.push("the adversarial search needs a classifier; skipped for a regressor".into());
+            warnings
+                .push("the adversarial search needs a classifier; skipped for a regressor".into());
             None
         }
         (None, _) => None,
@@ -451,7 +454,11 @@ pub fn run(
 
 type DeciderParts = (Decider, Option<Vec<String>>, Option<String>);
 
-fn decider_for(model: &Model, preds: &Predictions, opts: &RobustnessOptions) -> Result<DeciderParts> {
+fn decider_for(
+    model: &Model,
+    preds: &Predictions,
+    opts: &RobustnessOptions,
+) -> Result<DeciderParts> {
     match preds {
         Predictions::Classification { classes, .. } => {
             let k = classes.len();

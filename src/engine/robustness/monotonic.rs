@@ -9,7 +9,7 @@ use super::{Ctx, RobustnessOptions};
 use crate::engine::error::{EngineError, Result};
 use crate::engine::progress::Progress;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Direction {
     Increasing,
@@ -19,7 +19,7 @@ pub enum Direction {
 /// The score must move in `direction` as `feature` grows. `class` names the class whose
 /// probability is constrained (default: the positive class of a binary classifier; required
 /// for multiclass; none for regression, whose value is constrained).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct MonotonicConstraint {
     pub feature: String,
     pub direction: Direction,
@@ -35,13 +35,23 @@ impl MonotonicConstraint {
             ))
         };
         let mut parts = spec.splitn(3, ':');
-        let feature = parts.next().filter(|f| !f.trim().is_empty()).ok_or_else(bad)?;
-        let direction = match parts.next().map(|d| d.trim().to_ascii_lowercase()).as_deref() {
+        let feature = parts
+            .next()
+            .filter(|f| !f.trim().is_empty())
+            .ok_or_else(bad)?;
+        let direction = match parts
+            .next()
+            .map(|d| d.trim().to_ascii_lowercase())
+            .as_deref()
+        {
             Some("increasing" | "inc" | "up") => Direction::Increasing,
             Some("decreasing" | "dec" | "down") => Direction::Decreasing,
             _ => return Err(bad()),
         };
-        let class = parts.next().map(|c| c.trim().to_string()).filter(|c| !c.is_empty());
+        let class = parts
+            .next()
+            .map(|c| c.trim().to_string())
+            .filter(|c| !c.is_empty());
         Ok(Self {
             feature: feature.trim().to_string(),
             direction,
@@ -94,13 +104,17 @@ pub fn check(
     span: (f32, f32),
 ) -> Result<MonotonicResult> {
     let frame = &ctx.sample;
-    let j = frame.names.iter().position(|n| *n == c.feature).ok_or_else(|| {
-        EngineError::usage(format!(
-            "monotonic constraint on '{}', which is not a model input (inputs: {})",
-            c.feature,
-            frame.names.join(", ")
-        ))
-    })?;
+    let j = frame
+        .names
+        .iter()
+        .position(|n| *n == c.feature)
+        .ok_or_else(|| {
+            EngineError::usage(format!(
+                "monotonic constraint on '{}', which is not a model input (inputs: {})",
+                c.feature,
+                frame.names.join(", ")
+            ))
+        })?;
     let kind = match &frame.cols[j] {
         Col::Num(k, _) => *k,
         Col::Text(_) => {
@@ -130,18 +144,16 @@ pub fn check(
                 }
             }
         }
-        (Decider::Multiclass { .. }, None) => {
-            return Err(EngineError::usage(format!(
-                "monotonic constraint on '{}': name the class of this multiclass model, e.g. {}:{}:{}",
-                c.feature,
-                c.feature,
-                match c.direction {
-                    Direction::Increasing => "increasing",
-                    Direction::Decreasing => "decreasing",
-                },
-                ctx.class_name(0)
-            )))
-        }
+        (Decider::Multiclass { .. }, None) => return Err(EngineError::usage(format!(
+            "monotonic constraint on '{}': name the class of this multiclass model, e.g. {}:{}:{}",
+            c.feature,
+            c.feature,
+            match c.direction {
+                Direction::Increasing => "increasing",
+                Direction::Decreasing => "decreasing",
+            },
+            ctx.class_name(0)
+        ))),
         (Decider::Multiclass { .. }, Some(cl)) => (
             class_index(ctx, cl, &c.feature)?,
             false,
