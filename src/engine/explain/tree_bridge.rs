@@ -57,7 +57,15 @@ pub(crate) fn explain_trees(
         }
         _ => tree::interventional(&forest, &xs, &block(bg, bg_rows), progress)?,
     };
-    notes.extend(shap.notes.iter().cloned());
+    // The forest's note about missing covers matters only to the path-dependent method.
+    notes.extend(
+        forest
+            .notes
+            .iter()
+            .chain(&shap.notes)
+            .filter(|n| method == Method::TreePath || !n.starts_with("covers:"))
+            .cloned(),
+    );
     let (output, sign) = pick_output(&forest, class)?;
     let values: Vec<Vec<f64>> = (0..n)
         .map(|r| shap.row_values(r, output).iter().map(|v| sign * v).collect())
