@@ -12,6 +12,7 @@ pub mod metrics;
 pub mod model;
 pub mod package;
 pub mod progress;
+pub mod report;
 pub mod runtime;
 pub mod workspace;
 
