@@ -8,7 +8,7 @@ use super::html::{count, exact, fmt, Html};
 use super::notes::Finding;
 use super::svg::{extent, heat, rebin, Chart};
 use super::{Ctx, MAX_CURVE_POINTS};
-use crate::engine::evaluate::{Evaluation, Task};
+use crate::engine::evaluate::Evaluation;
 use crate::engine::metrics::curves::{Calibration, PrCurve, Residuals, RocCurve, ScoreHistogram};
 use crate::engine::metrics::thin_indices;
 
@@ -29,11 +29,7 @@ pub(crate) fn thin(xs: &[f64], ys: &[f64]) -> (Vec<f64>, Vec<f64>) {
 pub(crate) fn render(h: &mut Html, index: usize, label: &str, e: &Evaluation, ctx: &Ctx) {
     let _ = write!(h.out, "<section id=\"evaluation-{index}\">");
     h.el("h2", "", &format!("Evaluation — {label}"));
-    let task = match e.task {
-        Task::BinaryClassification => "binary classification",
-        Task::MulticlassClassification => "multiclass classification",
-        Task::Regression => "regression",
-    };
+    let task = super::task_name(e.task);
     let mut sub = format!(
         "{task} on {} rows of {}",
         count(e.n),

@@ -122,10 +122,16 @@ pub(crate) fn render(h: &mut Html, index: usize, label: &str, f: &FairnessReport
 }
 
 fn group_table(h: &mut Html, f: &FairnessReport, slice: &SliceReport, ctx: &Ctx) {
-    let mut head = vec!["group", "rows"];
-    head.extend(f.metrics.iter().copied());
-    head.push("notes");
-    h.raw("<table>").head_row(&head).raw("<tbody>");
+    h.raw("<table class=\"compact\"><thead><tr><th>group</th><th>rows</th>");
+    for m in &f.metrics {
+        let _ = write!(
+            h.out,
+            "<th title=\"{}\">{}</th>",
+            esc(m),
+            esc(short_name(m))
+        );
+    }
+    h.raw("<th>notes</th></tr></thead><tbody>");
     let mut findings = Vec::new();
     for g in slice.groups.iter().take(MAX_TABLE_ROWS) {
         let fd = group_finding(slice, g);
@@ -136,7 +142,7 @@ fn group_table(h: &mut Html, f: &FairnessReport, slice: &SliceReport, ctx: &Ctx)
             "<tr class=\"hl\">"
         });
         let small = if g.too_small { " (small)" } else { "" };
-        h.td(&format!("{}{small}", group_label(g)));
+        h.el("td", "grp", &format!("{}{small}", group_label(g)));
         let _ = write!(h.out, "<td class=\"n\">{}</td>", count(g.count));
         for m in &f.metrics {
             let v = g.metrics.get(m);
@@ -172,6 +178,20 @@ fn group_table(h: &mut Html, f: &FairnessReport, slice: &SliceReport, ctx: &Ctx)
         &findings,
         &format!("Fairness by {}", slice.columns.join(" × ")),
     );
+}
+
+/// Column headings for the group table (the full name is the heading's tooltip).
+fn short_name(m: &str) -> &str {
+    match m {
+        "selection_rate" => "selection rate",
+        "true_positive_rate" => "TPR",
+        "false_positive_rate" => "FPR",
+        "true_negative_rate" => "TNR",
+        "false_negative_rate" => "FNR",
+        "mean_prediction" => "mean prediction",
+        "mean_target" => "mean target",
+        other => other,
+    }
 }
 
 fn group_bars(

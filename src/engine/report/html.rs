@@ -198,6 +198,10 @@ th { background: var(--soft); font-weight: 600; }
 td.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 td.ci { color: var(--muted); }
 td.mono, .mono { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; font-size: 12px; word-break: break-all; }
+table.compact { font-size: 12.5px; }
+table.compact th, table.compact td { padding: 3px 7px; }
+td.grp { white-space: nowrap; }
+td.nw { white-space: nowrap; }
 tr.more td { color: var(--muted); font-style: italic; }
 tr.hl td { background: #fff8e6; }
 .badge { display: inline-block; padding: 1px 8px; border-radius: 10px; font-size: 12px; font-weight: 600;
