@@ -431,7 +431,7 @@ fn summary(h: &mut Html, input: &ReportInput, ctx: &Ctx) {
             let (key, name) = headline(e.task);
             h.raw("<tr>")
                 .td(label)
-                .td(&format!("{:?}", e.task).to_lowercase())
+                .td(task_name(e.task))
                 .raw(&format!("<td class=\"n\">{}</td>", count(e.n)));
             h.td(name)
                 .num(e.metrics.get(key))
