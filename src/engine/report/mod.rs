@@ -366,7 +366,7 @@ pub fn checks(input: &ReportInput) -> (Status, Vec<Gate>) {
                 Status::Pass
             },
             detail: format!(
-                "{} sign-offs: {} approved, {cond} with conditions, {rejected} rejected",
+                "{} sign-off(s): {} approved, {cond} with conditions, {rejected} rejected",
                 input.signoffs.len(),
                 input.signoffs.len() - rejected - cond
             ),
