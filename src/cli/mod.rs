@@ -13,6 +13,7 @@ mod output;
 mod package;
 mod package_inputs;
 mod pdp;
+mod report;
 mod slices;
 mod verify;
 
@@ -64,6 +65,9 @@ pub enum Command {
     /// Build a signed deployment package: model, evidence, model card, deployment
     /// descriptors, sign-off, audit log and an OpenSSF model_signing signature.
     Package(Box<package::Args>),
+    /// Write a self-contained HTML review report (metrics, charts, fairness, drift,
+    /// sign-offs, reviewer notes) for a workspace or for models on a dataset.
+    Report(Box<report::Args>),
     /// Verify a signed package (folder, .zip or .tar.gz): exit 0 when everything holds, 4
     /// when the signature or any file does not.
     Verify(verify::Args),
@@ -111,6 +115,7 @@ pub fn run(command: Command) -> i32 {
         )),
         Command::Keygen(args) => keygen::run(args).map(|()| 0),
         Command::Package(args) => package::run(*args).map(|()| 0),
+        Command::Report(args) => report::run(*args).map(|()| 0),
         Command::Verify(args) => verify::run(args),
     };
     match result {

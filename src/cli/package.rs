@@ -13,7 +13,7 @@ use crate::engine::package::audit::now_rfc3339;
 use crate::engine::package::signoff::load_signoffs;
 use crate::engine::package::{
     build_package, ArchiveKind, AuditLog, CardSource, Decision, EvaluationRequest, PackageRequest,
-    SignOff, SigningKey,
+    ReportSource, SignOff, SigningKey,
 };
 use crate::engine::{EngineError, Result};
 
@@ -84,6 +84,9 @@ pub struct Args {
     /// The workspace audit log so far (JSON lines); packaging appends to it.
     #[arg(long, value_name = "LOG.jsonl")]
     pub audit: Option<PathBuf>,
+    /// A review report (`assay report --out`) to seal in the package as report.html.
+    #[arg(long, value_name = "report.html")]
+    pub report: Option<PathBuf>,
     /// The private signing key (PKCS#8 PEM, P-256).
     #[arg(long, value_name = "KEY.pem")]
     pub key: PathBuf,
@@ -116,9 +119,9 @@ pub struct Args {
 pub fn run(mut args: Args) -> Result<()> {
     let pass = passphrase(args.passphrase_env.as_deref())?;
     let key = SigningKey::load(&args.key, pass.as_deref())?;
-    let workspace_signoffs = match args.workspace.clone() {
+    let (workspace_signoffs, workspace_notes) = match args.workspace.clone() {
         Some(w) => apply_workspace(&mut args, &w)?,
-        None => Vec::new(),
+        None => (Vec::new(), Vec::new()),
     };
     let model = args
         .model
@@ -130,6 +133,8 @@ pub fn run(mut args: Args) -> Result<()> {
     let analyses = with_progress(|p| run_analyses(&args, &model, &scratch, p));
     let mut req = PackageRequest::new(&model, &args.out);
     req.signoffs.extend(workspace_signoffs);
+    req.notes = workspace_notes;
+    req.report = args.report.clone().map(ReportSource::File);
     req.force = args.force;
     req.archive = if args.zip {
         Some(ArchiveKind::Zip)

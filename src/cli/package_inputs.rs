@@ -12,11 +12,14 @@ use crate::engine::{EngineError, Progress, Result};
 
 /// Fills the options the command line left out from the workspace file: the model (the
 /// first, or the one `--model` names), its feature list, the evaluation data, target,
-/// positive class, sensitive columns, reference data and sign-offs.
+/// positive class, sensitive columns, reference data; returns its sign-offs and reviewer notes.
 pub fn apply_workspace(
     args: &mut Args,
     path: &Path,
-) -> Result<Vec<crate::engine::package::SignOff>> {
+) -> Result<(
+    Vec<crate::engine::package::SignOff>,
+    Vec<crate::engine::report::ReviewNote>,
+)> {
     let ws = Workspace::load(path)?;
     let entry = match &args.model {
         Some(m) => ws.models.iter().find(|e| same_file(&e.path, m)),
@@ -45,7 +48,7 @@ pub fn apply_workspace(
     if args.reference.is_none() {
         args.reference = ws.dataset(DatasetRole::Reference).map(|d| d.path.clone());
     }
-    Ok(ws.signoffs)
+    Ok((ws.signoffs, ws.notes))
 }
 
 fn same_file(a: &Path, b: &Path) -> bool {

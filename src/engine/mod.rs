@@ -16,6 +16,7 @@ pub mod package;
 pub mod perf;
 pub mod progress;
 pub mod robustness;
+pub mod report;
 pub mod runtime;
 pub mod workspace;
 

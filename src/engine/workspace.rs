@@ -14,6 +14,7 @@ use super::error::{EngineError, Result};
 use super::fairness::policy::Policy;
 use super::model::{plan_inputs, Elem, InputPlan, ModelInfo};
 use super::package::SignOff;
+use super::report::notes::{next_note_id, Finding, ReviewNote};
 
 /// One model of the workspace.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -103,6 +104,9 @@ pub struct Workspace {
     /// Declared monotonic relations checked by the robustness tests.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub monotonic: Vec<crate::engine::robustness::monotonic::MonotonicConstraint>,
+    /// Reviewer notes pinned to findings (absent in older workspace files).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<ReviewNote>,
 }
 
 impl Default for Workspace {
@@ -117,6 +121,7 @@ impl Default for Workspace {
             signoffs: Vec::new(),
             gate: None,
             monotonic: Vec::new(),
+            notes: Vec::new(),
         }
     }
 }
@@ -213,6 +218,36 @@ impl Workspace {
             }
         }
         out
+    }
+
+    /// Pins a note to `finding`; `created` is RFC 3339 UTC from the caller. Returns the new
+    /// note (its id is the next free `nN`).
+    pub fn add_note(
+        &mut self,
+        finding: Finding,
+        text: &str,
+        author: &str,
+        created: &str,
+    ) -> Result<&ReviewNote> {
+        let note = ReviewNote {
+            id: next_note_id(&self.notes),
+            finding,
+            text: text.trim().to_string(),
+            author: author.trim().to_string(),
+            created: created.to_string(),
+        };
+        note.validate()?;
+        self.notes.push(note);
+        self.notes
+            .last()
+            .ok_or_else(|| EngineError::internal("note append lost its note"))
+    }
+
+    /// Removes the note with this id; returns whether there was one.
+    pub fn remove_note(&mut self, id: &str) -> bool {
+        let before = self.notes.len();
+        self.notes.retain(|n| n.id != id);
+        self.notes.len() != before
     }
 
     /// The first dataset with this role.

@@ -57,12 +57,10 @@ pub(crate) fn explain_trees(
         }
         _ => tree::interventional(&forest, &xs, &block(bg, bg_rows), progress)?,
     };
-    // The forest's note about missing covers matters only to the path-dependent method.
+    // The note about missing covers matters only to the path-dependent method.
     notes.extend(
-        forest
-            .notes
+        shap.notes
             .iter()
-            .chain(&shap.notes)
             .filter(|n| method == Method::TreePath || !n.starts_with("covers:"))
             .cloned(),
     );

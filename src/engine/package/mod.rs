@@ -14,6 +14,8 @@
 //! deploy/triton/NAME/config.pbtxt + deploy/triton/NAME/1/model.onnx
 //! deploy/kserve/inferenceservice.yaml
 //! signoff.json                    sign-off records
+//! notes.json                      reviewer notes pinned to findings (when there are any)
+//! report.html                     the stakeholder review report (when given)
 //! audit.jsonl                     hash-chained audit log
 //! model.sig                       Sigstore bundle (model_signing private-key format)
 //! ```
@@ -45,6 +47,7 @@ use crate::engine::error::{EngineError, Result};
 use crate::engine::evaluate::{evaluate_files, EvalOptions};
 use crate::engine::hash::{sha256_bytes, sha256_file};
 use crate::engine::model::{plan_inputs, Model};
+use crate::engine::report::notes::ReviewNote;
 use crate::engine::Progress;
 
 /// The evidence kinds a complete review carries, in checklist order.
@@ -102,6 +105,19 @@ pub struct PackageRequest {
     pub triton_max_batch: u32,
     /// KServe `storageUri` (default `pvc://models/NAME`).
     pub storage_uri: Option<String>,
+    /// Reviewer notes: written to `notes.json`, one `note.added` audit entry each.
+    pub notes: Vec<ReviewNote>,
+    /// The review report to seal as `report.html`.
+    pub report: Option<ReportSource>,
+}
+
+/// Where the package's `report.html` comes from.
+#[derive(Debug, Clone)]
+pub enum ReportSource {
+    /// A report file written earlier (`assay report --out`).
+    File(PathBuf),
+    /// A report rendered in memory (`engine::report::render`).
+    Html(String),
 }
 
 impl PackageRequest {
@@ -121,6 +137,8 @@ impl PackageRequest {
             audit: AuditLog::new(),
             triton_max_batch: 64,
             storage_uri: None,
+            notes: Vec::new(),
+            report: None,
         }
     }
 }
@@ -467,6 +485,34 @@ pub fn build_package(
         )?;
     }
     write(&root.join("signoff.json"), &to_json(&req.signoffs)?)?;
+    if !req.notes.is_empty() {
+        for n in &req.notes {
+            n.validate()?;
+            audit.append(
+                "note.added",
+                json!({"id": n.id, "finding": n.finding, "label": n.finding.to_string(),
+                       "author": n.author, "created": n.created, "text": n.text}),
+            )?;
+        }
+        write(&root.join("notes.json"), &to_json(&req.notes)?)?;
+    }
+    let report_file = match &req.report {
+        Some(src) => {
+            let bytes = match src {
+                ReportSource::File(p) => std::fs::read(p)
+                    .map_err(|e| EngineError::file(p, format!("cannot read the report: {e}")))?,
+                ReportSource::Html(h) => h.clone().into_bytes(),
+            };
+            let sha = sha256_bytes(&bytes);
+            audit.append(
+                "report.added",
+                json!({"file": "report.html", "sha256": sha, "bytes": bytes.len()}),
+            )?;
+            write(&root.join("report.html"), &bytes)?;
+            Some(json!({"file": "report.html", "sha256": sha}))
+        }
+        None => None,
+    };
     let card_text = match &req.card {
         CardSource::Draft => {
             draft_card(info, &evidence, &datasets, &req.sensitive, &req.signoffs).render()
@@ -501,6 +547,8 @@ pub fn build_package(
         "evidence": evidence_files,
         "checklist": list,
         "signoffs": req.signoffs.len(),
+        "notes": req.notes.len(),
+        "report": report_file,
         "deploy": {"triton": format!("deploy/triton/{triton_name}"), "kserve": "deploy/kserve/inferenceservice.yaml"},
         "audit": {"file": "audit.jsonl", "entries": audit.entries().len(), "head": audit.head()},
         "signature": {"file": manifest::SIGNATURE_FILE, "format": "OpenSSF model_signing v1.0 (Sigstore bundle v0.3, DSSE, in-toto)"},

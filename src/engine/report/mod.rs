@@ -1,0 +1,445 @@
+//! The stakeholder review report (issue #9): ONE self-contained HTML file — inline CSS, inline
+//! SVG charts drawn by [`svg`], no JavaScript, no external references of any kind — that
+//! prints cleanly to PDF. It is drawn from the same engine results the app shows
+//! ([`Evaluation`], [`FairnessReport`], [`DriftReport`], [`ModelInfo`], [`DatasetInfo`],
+//! sign-offs, [`ReviewNote`]s), so its numbers are the app's numbers, rounded by the same rule
+//! ([`html::fmt`]) with the exact value in a `title=` tooltip.
+//!
+//! Size stays small whatever the data size: only aggregates are drawn (curves thinned to
+//! [`MAX_CURVE_POINTS`], histograms binned, tables capped with "… and N more").
+//!
+//! Sections: summary verdict (with gate results), model identity, data, evaluation per model,
+//! fairness per model, drift, then the optional sections whose engines are built elsewhere
+//! ([`Extensions`]), sign-offs and the reviewer notes index. Notes are placed right after the
+//! table holding their finding and listed again in the index.
+
+mod drift_section;
+mod eval_section;
+mod fairness_section;
+pub mod html;
+pub mod notes;
+mod sections;
+pub mod svg;
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use serde::Serialize;
+
+pub use notes::{Finding, ReviewNote};
+
+use self::html::{count, esc, Html, CSS};
+use super::data::DatasetInfo;
+use super::drift::DriftReport;
+use super::error::Result;
+use super::evaluate::{Evaluation, Task};
+use super::fairness::policy::Verdict;
+use super::fairness::FairnessReport;
+use super::model::ModelInfo;
+use super::package::{Decision, SignOff};
+
+/// Curves are thinned to at most this many points in the report.
+pub const MAX_CURVE_POINTS: usize = 200;
+/// Tables list at most this many rows, then "… and N more".
+pub const MAX_TABLE_ROWS: usize = 30;
+
+/// One model of the review.
+#[derive(Debug, Clone, Copy)]
+pub struct ModelSection<'a> {
+    /// The workspace label (the `model` of [`Finding::Metric`] notes).
+    pub label: &'a str,
+    pub info: Option<&'a ModelInfo>,
+    pub evaluation: Option<&'a Evaluation>,
+    pub fairness: Option<&'a FairnessReport>,
+}
+
+/// The outcome of one check of the summary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Pass,
+    Fail,
+    Inconclusive,
+    Info,
+}
+
+impl Status {
+    fn class(self) -> &'static str {
+        match self {
+            Status::Pass => "pass",
+            Status::Fail => "fail",
+            Status::Inconclusive => "inconclusive",
+            Status::Info => "info",
+        }
+    }
+}
+
+/// A gate result given by the caller (e.g. a promotion gate), shown in the summary.
+#[derive(Debug, Clone, Serialize)]
+pub struct Gate {
+    pub name: String,
+    pub status: Status,
+    pub detail: String,
+}
+
+/// Optional sections whose engines are being built on other branches (explain, compare,
+/// performance, robustness). Each is a section of its own, shown only when present. Until
+/// their result structs are merged, a caller may pass a pre-rendered, already-escaped HTML
+/// fragment for them (the report inserts it as is); when the engines land, each field
+/// becomes `Option<&'a TheirResult>` with a renderer module next to `eval_section.rs`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Extensions<'a> {
+    pub explanation: Option<&'a str>,
+    pub comparison: Option<&'a str>,
+    pub performance: Option<&'a str>,
+    pub robustness: Option<&'a str>,
+}
+
+/// Everything the report shows; references to results the caller already holds.
+#[derive(Debug, Clone, Default)]
+pub struct ReportInput<'a> {
+    pub title: String,
+    /// When the report was made, RFC 3339 UTC (given by the caller; nothing here reads a clock).
+    pub generated: String,
+    pub workspace: Option<String>,
+    pub models: Vec<ModelSection<'a>>,
+    /// The evaluation dataset.
+    pub data: Option<&'a DatasetInfo>,
+    pub drift: Option<&'a DriftReport>,
+    pub gates: Vec<Gate>,
+    pub signoffs: &'a [SignOff],
+    pub notes: &'a [ReviewNote],
+    pub extensions: Extensions<'a>,
+}
+
+/// Renders the report as one HTML document.
+pub fn render(input: &ReportInput) -> Result<String> {
+    let ctx = Ctx {
+        notes: input.notes,
+        placed: RefCell::new(BTreeMap::new()),
+    };
+    let mut h = Html::default();
+    h.raw("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"/>");
+    h.raw("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>");
+    h.raw("<meta name=\"generator\" content=\"Assay ")
+        .text(env!("CARGO_PKG_VERSION"))
+        .raw("\"/>");
+    h.el("title", "", &input.title);
+    h.raw("<style>").raw(CSS).raw("</style></head><body><main>");
+    header(&mut h, input);
+    summary(&mut h, input, &ctx);
+    sections::identity(&mut h, input);
+    sections::data_section(&mut h, input);
+    for (i, m) in input.models.iter().enumerate() {
+        if let Some(e) = m.evaluation {
+            eval_section::render(&mut h, i + 1, m.label, e, &ctx);
+        }
+    }
+    for (i, m) in input.models.iter().enumerate() {
+        if let Some(f) = m.fairness {
+            fairness_section::render(&mut h, i + 1, m.label, f, &ctx);
+        }
+    }
+    if let Some(d) = input.drift {
+        drift_section::render(&mut h, d, &ctx);
+    }
+    let ext = &input.extensions;
+    for (id, title, body) in [
+        ("explanation", "Explanations", ext.explanation),
+        ("comparison", "Version comparison", ext.comparison),
+        ("performance", "Performance", ext.performance),
+        ("robustness", "Robustness", ext.robustness),
+    ] {
+        if let Some(body) = body {
+            h.raw(&format!("<section id=\"{id}\">")).el("h2", "", title);
+            h.raw(body).close("section");
+        }
+    }
+    sections::signoffs(&mut h, input.signoffs);
+    sections::notes_index(&mut h, &ctx);
+    h.raw("<footer>Generated by Assay ")
+        .text(env!("CARGO_PKG_VERSION"))
+        .text(&format!(
+            " on {}. Self-contained: no scripts, fonts or files outside this document. \
+             Numbers are rounded for display; hover a value for its exact form.",
+            input.generated
+        ))
+        .raw("</footer></main></body></html>\n");
+    Ok(h.out)
+}
+
+/// Reviewer notes while rendering: which note was placed where.
+pub(crate) struct Ctx<'a> {
+    notes: &'a [ReviewNote],
+    placed: RefCell<BTreeMap<String, String>>,
+}
+
+impl Ctx<'_> {
+    /// Small markers (`n1`, `n2`) for a table row whose finding has notes.
+    pub(crate) fn marker(&self, f: &Finding) -> String {
+        let mut s = String::new();
+        for n in self.notes.iter().filter(|n| &n.finding == f) {
+            let _ = write!(
+                s,
+                " <a class=\"badge inconclusive\" href=\"#note-{}\">{}</a>",
+                esc(&n.id),
+                esc(&n.id)
+            );
+        }
+        s
+    }
+
+    /// The notes of `findings`, written next to them (`place` names the section).
+    pub(crate) fn place(&self, h: &mut Html, findings: &[Finding], place: &str) {
+        for f in findings {
+            for n in self.notes.iter().filter(|n| &n.finding == f) {
+                let mut placed = self.placed.borrow_mut();
+                let first = !placed.contains_key(&n.id);
+                placed
+                    .entry(n.id.clone())
+                    .or_insert_with(|| place.to_string());
+                let id_attr = if first {
+                    format!(" id=\"note-{}\"", esc(&n.id))
+                } else {
+                    String::new()
+                };
+                let _ = write!(
+                    h.out,
+                    "<div class=\"note\"{id_attr}><span class=\"id\">{}</span><strong>{}</strong>: {} <span class=\"who\">— {}, {}</span></div>",
+                    esc(&n.id),
+                    esc(&n.finding.to_string()),
+                    esc(&n.text),
+                    esc(&n.author),
+                    esc(&n.created)
+                );
+            }
+        }
+    }
+}
+
+fn header(h: &mut Html, input: &ReportInput) {
+    h.raw("<header class=\"top\">").el("h1", "", &input.title);
+    let mut sub = format!("Review report · generated {}", input.generated);
+    if let Some(w) = &input.workspace {
+        sub.push_str(&format!(" · workspace “{w}”"));
+    }
+    h.el("div", "sub", &sub);
+    h.raw("<nav class=\"toc\">");
+    let mut links: Vec<(String, &str)> = vec![
+        ("summary".into(), "Summary"),
+        ("models".into(), "Models"),
+        ("data".into(), "Data"),
+    ];
+    if let Some(i) = input.models.iter().position(|m| m.evaluation.is_some()) {
+        links.push((format!("evaluation-{}", i + 1), "Evaluation"));
+    }
+    if let Some(i) = input.models.iter().position(|m| m.fairness.is_some()) {
+        links.push((format!("fairness-{}", i + 1), "Fairness"));
+    }
+    if input.drift.is_some() {
+        links.push(("drift".into(), "Drift"));
+    }
+    let ext = &input.extensions;
+    for (id, t, present) in [
+        ("explanation", "Explanations", ext.explanation.is_some()),
+        ("comparison", "Comparison", ext.comparison.is_some()),
+        ("performance", "Performance", ext.performance.is_some()),
+        ("robustness", "Robustness", ext.robustness.is_some()),
+    ] {
+        if present {
+            links.push((id.into(), t));
+        }
+    }
+    links.push(("signoffs".into(), "Sign-offs"));
+    links.push(("notes".into(), "Notes"));
+    for (id, t) in links {
+        let _ = write!(h.out, "<span><a href=\"#{id}\">{}</a></span>", esc(t));
+    }
+    h.raw("</nav></header>");
+}
+
+/// The task for people.
+pub fn task_name(task: Task) -> &'static str {
+    match task {
+        Task::BinaryClassification => "binary classification",
+        Task::MulticlassClassification => "multiclass classification",
+        Task::Regression => "regression",
+    }
+}
+
+/// The headline metric of a task and its display name.
+pub fn headline(task: Task) -> (&'static str, &'static str) {
+    match task {
+        Task::BinaryClassification => ("roc_auc", "ROC AUC"),
+        Task::MulticlassClassification => ("accuracy", "accuracy"),
+        Task::Regression => ("r2", "R²"),
+    }
+}
+
+/// The checks of the summary: fairness policy verdicts, dataset drift, sign-off decisions and
+/// the caller's gates; with the overall verdict (fail before inconclusive before pass).
+pub fn checks(input: &ReportInput) -> (Status, Vec<Gate>) {
+    let mut out = input.gates.clone();
+    for m in &input.models {
+        if let Some(f) = m.fairness {
+            let rules: Vec<_> = f
+                .slices
+                .iter()
+                .flat_map(|s| s.policy.iter().map(move |r| (s, r)))
+                .collect();
+            let n_fail = rules
+                .iter()
+                .filter(|(_, r)| r.result == Verdict::Fail)
+                .count();
+            let n_inc = rules
+                .iter()
+                .filter(|(_, r)| r.result == Verdict::Inconclusive)
+                .count();
+            let failing: Vec<String> = rules
+                .iter()
+                .filter(|(_, r)| r.result == Verdict::Fail)
+                .map(|(s, r)| format!("{} ({})", r.metric, s.columns.join(" × ")))
+                .take(4)
+                .collect();
+            out.push(Gate {
+                name: format!("Fairness policy — {}", m.label),
+                status: if n_fail > 0 {
+                    Status::Fail
+                } else if n_inc > 0 {
+                    Status::Inconclusive
+                } else {
+                    Status::Pass
+                },
+                detail: if n_fail > 0 {
+                    format!(
+                        "{n_fail} of {} rules fail: {}",
+                        rules.len(),
+                        failing.join(", ")
+                    )
+                } else if n_inc > 0 {
+                    format!(
+                        "{n_inc} of {} rules inconclusive (the interval straddles the threshold)",
+                        rules.len()
+                    )
+                } else {
+                    format!("all {} rules pass", rules.len())
+                },
+            });
+        }
+    }
+    if let Some(d) = input.drift {
+        out.push(Gate {
+            name: "Data drift".into(),
+            status: if d.dataset_drift {
+                Status::Fail
+            } else {
+                Status::Pass
+            },
+            detail: format!(
+                "{} of {} columns drifted ({}); dataset drift when ≥ {}",
+                d.n_drifted,
+                d.columns.len(),
+                html::pct(d.share_drifted),
+                html::pct(d.drift_share)
+            ),
+        });
+    }
+    if !input.signoffs.is_empty() {
+        let rejected = input
+            .signoffs
+            .iter()
+            .filter(|s| s.decision == Decision::Rejected)
+            .count();
+        let cond = input
+            .signoffs
+            .iter()
+            .filter(|s| s.decision == Decision::ApprovedWithConditions)
+            .count();
+        out.push(Gate {
+            name: "Sign-offs".into(),
+            status: if rejected > 0 {
+                Status::Fail
+            } else if cond > 0 {
+                Status::Inconclusive
+            } else {
+                Status::Pass
+            },
+            detail: format!(
+                "{} sign-off(s): {} approved, {cond} with conditions, {rejected} rejected",
+                input.signoffs.len(),
+                input.signoffs.len() - rejected - cond
+            ),
+        });
+    }
+    let overall = if out.iter().any(|g| g.status == Status::Fail) {
+        Status::Fail
+    } else if out.iter().any(|g| g.status == Status::Inconclusive) {
+        Status::Inconclusive
+    } else if out.iter().any(|g| g.status == Status::Pass) {
+        Status::Pass
+    } else {
+        Status::Info
+    };
+    (overall, out)
+}
+
+fn summary(h: &mut Html, input: &ReportInput, ctx: &Ctx) {
+    h.raw("<section id=\"summary\" class=\"first\">")
+        .el("h2", "", "Summary");
+    let (overall, list) = checks(input);
+    let big = match overall {
+        Status::Fail => "Attention needed: at least one check fails",
+        Status::Inconclusive => "Inconclusive: some checks cannot be decided yet",
+        Status::Pass => "All checks pass",
+        Status::Info => "No checks were run",
+    };
+    let _ = write!(
+        h.out,
+        "<div class=\"verdict {}\"><div class=\"big\">{}</div>",
+        overall.class(),
+        esc(big)
+    );
+    if !list.is_empty() {
+        h.raw("<table><tbody>");
+        for g in &list {
+            h.raw("<tr><td>");
+            h.badge(g.status.class(), &format!("{:?}", g.status).to_lowercase());
+            h.raw("</td>").td(&g.name).td(&g.detail).raw("</tr>");
+        }
+        h.raw("</tbody></table>");
+    }
+    h.raw("</div>");
+    let evals: Vec<_> = input
+        .models
+        .iter()
+        .filter_map(|m| m.evaluation.map(|e| (m.label, e)))
+        .collect();
+    if !evals.is_empty() {
+        h.el("h3", "", "Models at a glance");
+        h.raw("<table>")
+            .head_row(&[
+                "model",
+                "task",
+                "rows",
+                "headline metric",
+                "value",
+                "95% interval",
+            ])
+            .raw("<tbody>");
+        for (label, e) in &evals {
+            let (key, name) = headline(e.task);
+            h.raw("<tr>")
+                .td(label)
+                .td(task_name(e.task))
+                .raw(&format!("<td class=\"n\">{}</td>", count(e.n)));
+            h.td(name)
+                .num(e.metrics.get(key))
+                .ci(e.ci.get(key).copied())
+                .raw("</tr>");
+        }
+        h.raw("</tbody></table>");
+    }
+    ctx.place(h, &[Finding::General], "Summary");
+    h.close("section");
+}
