@@ -112,6 +112,7 @@ impl AssayApp {
                 Page::Package => panels::package::package_ui(ui, &mut self.state),
             }
         });
+        panels::notes::note_dialog(&ctx, &mut self.state);
         self.drop_overlay(&ctx);
     }
 

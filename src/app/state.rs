@@ -182,6 +182,9 @@ pub struct State {
     pub explain_settings: ExplainSettings,
     pub explain_ui: ExplainUi,
     pub compare_ui: CompareUi,
+    /// The reviewer note being written, and the author last used (kept for the next note).
+    pub note_draft: Option<super::panels::notes::NoteDraft>,
+    pub note_author: String,
     /// Drift page: the column shown in detail, and whether the selected model's predictions
     /// are compared too.
     pub drift_column: Option<String>,
@@ -229,6 +232,8 @@ impl State {
             explain_settings: ExplainSettings::default(),
             explain_ui: ExplainUi::default(),
             compare_ui: CompareUi::default(),
+            note_draft: None,
+            note_author: String::new(),
             drift_column: None,
             drift_with_model: true,
             package: PackageState::default(),

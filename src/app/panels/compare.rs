@@ -21,6 +21,7 @@ use crate::engine::compare::pair::PairComparison;
 use crate::engine::compare::slices::higher_is_better;
 use crate::engine::compare::{default_gate, Comparison};
 use crate::engine::fairness::group_text;
+use crate::engine::report::notes::Finding;
 
 pub fn compare_ui(ui: &mut egui::Ui, state: &mut State) {
     let pal = Palette::of(ui);
@@ -176,6 +177,17 @@ fn metrics_view(ui: &mut egui::Ui, state: &mut State, c: &Comparison) {
     ) else {
         return;
     };
+    let findings = a
+        .evaluation
+        .metrics
+        .0
+        .iter()
+        .map(|(m, _)| Finding::Comparison {
+            pair: format!("{} → {}", pair.a, pair.b),
+            metric: (*m).to_string(),
+        })
+        .collect();
+    super::notes::notes_bar(ui, state, findings);
     ui.strong(format!("{} → {}", pair.a, pair.b));
     TableBuilder::new(ui)
         .id_salt("compare_metrics")

@@ -2,6 +2,7 @@
 //! selected column's overlaid distributions, statistics and drift over time, and the data
 //! quality summary with links to the offending rows. Everything comes from `engine::drift`.
 
+use crate::engine::report::notes::Finding;
 use eframe::egui::{self, RichText, Sense};
 use egui_extras::{Column, TableBuilder};
 use egui_plot::{HLine, Legend, Line, Plot, PlotPoints, Points};
@@ -95,6 +96,13 @@ pub fn drift_ui(ui: &mut egui::Ui, state: &mut State) {
     {
         state.drift_column = order.first().map(|&i| report.columns[i].name.clone());
     }
+    let findings = order
+        .iter()
+        .map(|&i| Finding::DriftColumn {
+            column: report.columns[i].name.clone(),
+        })
+        .collect();
+    super::notes::notes_bar(ui, state, findings);
     let avail = ui.available_height();
     ui.horizontal_top(|ui| {
         ui.vertical(|ui| {

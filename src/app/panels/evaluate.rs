@@ -2,6 +2,7 @@
 //! confusion matrix and a threshold slider that reads the engine's precomputed sweep (no
 //! re-inference); regression gets predicted-vs-actual and residuals.
 
+use crate::engine::report::notes::Finding;
 use eframe::egui::{self, RichText};
 
 use crate::app::commands::request_evaluation;
@@ -48,6 +49,17 @@ pub fn evaluate_ui(ui: &mut egui::Ui, state: &mut State) {
     match state.evaluation(&entry) {
         Some(Slot::Ready(ev)) => {
             let ev = ev.clone();
+            let findings = ev
+                .metrics
+                .0
+                .iter()
+                .filter(|(_, v)| v.is_some())
+                .map(|(m, _)| Finding::Metric {
+                    model: entry.label.clone(),
+                    metric: (*m).to_string(),
+                })
+                .collect();
+            super::notes::notes_bar(ui, state, findings);
             egui::ScrollArea::vertical()
                 .auto_shrink(false)
                 .show(ui, |ui| match ev.task {

@@ -17,6 +17,7 @@ use crate::app::widgets::theme::Palette;
 use crate::app::widgets::tree::{self, NodeView};
 use crate::engine::explain::tree::{Forest, NodeMode};
 use crate::engine::explain::{Explanation, Method, OutputSpace};
+use crate::engine::report::notes::Finding;
 use crate::engine::workspace::ModelEntry;
 
 const TOP_FEATURES: usize = 15;
@@ -71,6 +72,12 @@ pub fn explain_ui(ui: &mut egui::Ui, state: &mut State) {
         }
     };
     summary_line(ui, &e);
+    let findings = e
+        .importance
+        .iter()
+        .map(|(f, _)| Finding::Feature { feature: f.clone() })
+        .collect();
+    super::notes::notes_bar(ui, state, findings);
     egui::ScrollArea::vertical()
         .auto_shrink(false)
         .show(ui, |ui| match state.explain_ui.view {

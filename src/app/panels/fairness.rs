@@ -84,6 +84,12 @@ pub fn fairness_ui(ui: &mut egui::Ui, state: &mut State) {
         let Some(slice) = report.slices.get(state.fairness_slicing) else {
             return;
         };
+        let findings = slice
+            .groups
+            .iter()
+            .map(|g| crate::engine::report::group_finding(slice, g))
+            .collect();
+        super::notes::notes_bar(ui, state, findings);
         if !report.metrics.contains(&state.fairness_metric.as_str()) {
             state.fairness_metric = report.metrics.first().map_or_else(String::new, |m| m.to_string());
         }

@@ -8,5 +8,6 @@ pub mod evaluate;
 pub mod explain;
 pub mod explain_pdp;
 pub mod fairness;
+pub mod notes;
 pub mod overview;
 pub mod package;

@@ -16,6 +16,7 @@
 mod drift_section;
 mod eval_section;
 mod fairness_section;
+pub use fairness_section::group_finding;
 pub mod html;
 pub mod notes;
 mod sections;

@@ -1,0 +1,152 @@
+//! Reviewer notes: any page can offer its findings (a metric, a group, a drift column, a
+//! feature, a comparison) to pin a note to; notes are saved in the workspace, shown on the
+//! page next to its findings, listed in the report and sealed into the package.
+
+use eframe::egui::{self, RichText};
+
+use crate::app::commands::audit;
+use crate::app::state::State;
+use crate::app::widgets::theme::Palette;
+use crate::engine::package::audit::now_rfc3339;
+use crate::engine::report::notes::Finding;
+
+/// The note being written (the dialog is open while this is `Some`).
+#[derive(Debug, Clone)]
+pub struct NoteDraft {
+    pub choices: Vec<Finding>,
+    pub finding: usize,
+    pub text: String,
+}
+
+/// A "Pin a note" button offering `findings`, and the notes already pinned to them.
+pub fn notes_bar(ui: &mut egui::Ui, state: &mut State, findings: Vec<Finding>) {
+    let pal = Palette::of(ui);
+    let pinned: Vec<_> = state
+        .workspace
+        .notes
+        .iter()
+        .filter(|n| findings.contains(&n.finding))
+        .cloned()
+        .collect();
+    ui.horizontal_wrapped(|ui| {
+        if ui
+            .button("Pin a note")
+            .on_hover_text("Write a reviewer note on one of this page's findings; it is saved in the workspace, shown in the report and sealed into the package")
+            .clicked()
+        {
+            let mut choices = findings.clone();
+            choices.push(Finding::General);
+            state.note_draft = Some(NoteDraft {
+                choices,
+                finding: 0,
+                text: String::new(),
+            });
+        }
+        if !pinned.is_empty() {
+            ui.label(RichText::new(format!("{} note{} here", pinned.len(), if pinned.len() == 1 { "" } else { "s" })).color(pal.muted));
+        }
+    });
+    let mut remove = None;
+    for n in &pinned {
+        egui::Frame::new()
+            .fill(pal.warn.gamma_multiply(0.12))
+            .corner_radius(4.0)
+            .inner_margin(egui::Margin::symmetric(8, 4))
+            .show(ui, |ui| {
+                ui.horizontal_wrapped(|ui| {
+                    ui.label(RichText::new(&n.text).strong());
+                    ui.label(
+                        RichText::new(format!("{} · on {} · {}", n.author, n.finding, n.created))
+                            .small()
+                            .color(pal.muted),
+                    );
+                    if ui.small_button("Remove").clicked() {
+                        remove = Some(n.id.clone());
+                    }
+                });
+            });
+    }
+    if let Some(id) = remove {
+        if state.workspace.remove_note(&id) {
+            state.dirty = true;
+            audit(state, "note_removed", serde_json::json!({ "id": id }));
+        }
+    }
+}
+
+/// The note dialog, drawn once per frame over the page while a draft is open.
+pub fn note_dialog(ctx: &egui::Context, state: &mut State) {
+    let Some(mut draft) = state.note_draft.take() else {
+        return;
+    };
+    let mut open = true;
+    let mut pin = false;
+    egui::Window::new("Pin a reviewer note")
+        .collapsible(false)
+        .resizable(false)
+        .anchor(egui::Align2::CENTER_CENTER, egui::vec2(0.0, 0.0))
+        .open(&mut open)
+        .show(ctx, |ui| {
+            ui.set_width(440.0);
+            ui.horizontal(|ui| {
+                ui.label("On");
+                let current = draft
+                    .choices
+                    .get(draft.finding)
+                    .map(|f| f.to_string())
+                    .unwrap_or_default();
+                egui::ComboBox::from_id_salt("note_finding")
+                    .width(340.0)
+                    .selected_text(current)
+                    .show_ui(ui, |ui| {
+                        for (i, f) in draft.choices.iter().enumerate() {
+                            ui.selectable_value(&mut draft.finding, i, f.to_string());
+                        }
+                    });
+            });
+            ui.horizontal(|ui| {
+                let l = ui.label("Author");
+                ui.text_edit_singleline(&mut state.note_author)
+                    .labelled_by(l.id);
+            });
+            let l = ui.label("Note");
+            ui.add(
+                egui::TextEdit::multiline(&mut draft.text)
+                    .desired_rows(4)
+                    .desired_width(f32::INFINITY),
+            )
+            .labelled_by(l.id);
+            ui.horizontal(|ui| {
+                let ready = !draft.text.trim().is_empty() && !state.note_author.trim().is_empty();
+                pin = ui
+                    .add_enabled(ready, egui::Button::new("Pin note"))
+                    .clicked();
+                if !ready {
+                    ui.label(RichText::new("a note needs a text and an author").small());
+                }
+            });
+        });
+    if pin {
+        let finding = draft
+            .choices
+            .get(draft.finding)
+            .cloned()
+            .unwrap_or(Finding::General);
+        let author = state.note_author.clone();
+        match state
+            .workspace
+            .add_note(finding, &draft.text, &author, &now_rfc3339())
+        {
+            Ok(n) => {
+                let details = serde_json::json!({ "id": n.id, "finding": n.finding, "author": n.author, "text": n.text });
+                state.dirty = true;
+                audit(state, "note_added", details);
+            }
+            Err(e) => state.error(e.to_string()),
+        }
+        return;
+    }
+    if open {
+        state.note_draft = Some(draft);
+    }
+}
