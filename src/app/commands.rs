@@ -189,6 +189,10 @@ pub fn sync(state: &mut State) {
             (JobKey::Package(_), Ok(Output::Verified(v))) => {
                 state.package.verified = Some(Ok(v));
             }
+            (JobKey::Package("report"), Ok(Output::Done(m))) => {
+                audit(state, "report_exported", json!({ "message": m }));
+                state.message = Some(m);
+            }
             (JobKey::Package(_), Ok(Output::Done(m))) => {
                 state.package.message = Some(m);
             }

@@ -9,6 +9,7 @@ pub mod analyses;
 pub mod commands;
 pub mod jobs;
 pub mod panels;
+pub mod report_job;
 pub mod settings;
 pub mod state;
 pub mod widgets;
@@ -38,6 +39,7 @@ pub struct Options {
 enum DialogResult {
     Open(Vec<PathBuf>),
     SaveAs(PathBuf),
+    ExportReport(PathBuf),
 }
 
 pub struct AssayApp {
@@ -141,6 +143,9 @@ impl AssayApp {
             match r {
                 DialogResult::Open(paths) => self.open(&paths),
                 DialogResult::SaveAs(path) => self.save_to(path),
+                DialogResult::ExportReport(path) => {
+                    report_job::request_report(&mut self.state, path)
+                }
             }
         }
         let dropped: Vec<PathBuf> = ctx.input(|i| {
@@ -263,6 +268,22 @@ impl AssayApp {
             });
     }
 
+    fn export_report_dialog(&self) {
+        let tx = self.dialog_tx.clone();
+        let _ = std::thread::Builder::new()
+            .name("assay-dialog".into())
+            .spawn(move || {
+                if let Some(path) = rfd::FileDialog::new()
+                    .set_title("Export review report")
+                    .set_file_name("review-report.html")
+                    .add_filter("HTML report", &["html"])
+                    .save_file()
+                {
+                    let _ = tx.send(DialogResult::ExportReport(path));
+                }
+            });
+    }
+
     fn top_bar_ui(&mut self, ui: &mut egui::Ui) {
         let pal = Palette::of(ui);
         ui.horizontal(|ui| {
@@ -290,6 +311,13 @@ impl AssayApp {
             }
             if ui.button("Save as…").clicked() {
                 self.save_as_dialog();
+            }
+            if ui
+                .button("Export report…")
+                .on_hover_text("One self-contained HTML file with the results shown in the window, for stakeholders who do not run Assay")
+                .clicked()
+            {
+                self.export_report_dialog();
             }
             let recent = self.settings.recent.clone();
             ui.menu_button("Recent", |ui| {
@@ -377,6 +405,10 @@ impl AssayApp {
                         .small()
                         .color(pal.muted),
                 );
+                if let Some(m) = &self.state.message {
+                    ui.separator();
+                    ui.label(RichText::new(m).small());
+                }
                 return;
             }
             ui.spinner();

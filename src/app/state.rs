@@ -185,6 +185,8 @@ pub struct State {
     /// The reviewer note being written, and the author last used (kept for the next note).
     pub note_draft: Option<super::panels::notes::NoteDraft>,
     pub note_author: String,
+    /// The last confirmation worth a line in the status bar (e.g. a report written).
+    pub message: Option<String>,
     /// Drift page: the column shown in detail, and whether the selected model's predictions
     /// are compared too.
     pub drift_column: Option<String>,
@@ -234,6 +236,7 @@ impl State {
             compare_ui: CompareUi::default(),
             note_draft: None,
             note_author: String::new(),
+            message: None,
             drift_column: None,
             drift_with_model: true,
             package: PackageState::default(),

@@ -20,7 +20,6 @@ pub struct NoteDraft {
 
 /// A "Pin a note" button offering `findings`, and the notes already pinned to them.
 pub fn notes_bar(ui: &mut egui::Ui, state: &mut State, findings: Vec<Finding>) {
-    let pal = Palette::of(ui);
     let pinned: Vec<_> = state
         .workspace
         .notes
@@ -28,6 +27,22 @@ pub fn notes_bar(ui: &mut egui::Ui, state: &mut State, findings: Vec<Finding>) {
         .filter(|n| findings.contains(&n.finding))
         .cloned()
         .collect();
+    notes_list(ui, state, findings, pinned);
+}
+
+/// Every note of the workspace (the Overview), with a button for a note on the whole review.
+pub fn all_notes_ui(ui: &mut egui::Ui, state: &mut State) {
+    let all = state.workspace.notes.clone();
+    notes_list(ui, state, Vec::new(), all);
+}
+
+fn notes_list(
+    ui: &mut egui::Ui,
+    state: &mut State,
+    findings: Vec<Finding>,
+    pinned: Vec<crate::engine::report::notes::ReviewNote>,
+) {
+    let pal = Palette::of(ui);
     ui.horizontal_wrapped(|ui| {
         if ui
             .button("Pin a note")

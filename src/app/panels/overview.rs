@@ -28,6 +28,9 @@ pub fn overview_ui(ui: &mut egui::Ui, state: &mut State) {
     });
     ui.add_space(12.0);
     roles_ui(ui, state);
+    ui.add_space(12.0);
+    ui.strong(format!("Reviewer notes ({})", state.workspace.notes.len()));
+    super::notes::all_notes_ui(ui, state);
 }
 
 fn results_table(ui: &mut egui::Ui, state: &mut State) {
