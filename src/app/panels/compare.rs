@@ -18,9 +18,9 @@ use crate::app::widgets::theme::Palette;
 use crate::engine::compare::evidence;
 use crate::engine::compare::gate::{Gate, GateOp, GateResult, GateRule};
 use crate::engine::compare::pair::PairComparison;
-use crate::engine::compare::slices::higher_is_better;
 use crate::engine::compare::{default_gate, Comparison};
 use crate::engine::fairness::group_text;
+use crate::engine::metrics::higher_is_better;
 use crate::engine::report::notes::Finding;
 
 pub fn compare_ui(ui: &mut egui::Ui, state: &mut State) {
@@ -136,7 +136,7 @@ fn gate_badge(ui: &mut egui::Ui, c: &Comparison, result: &GateResult) {
     ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
         ui.label(RichText::new(text).strong().color(colour))
             .on_hover_text(format!(
-                "{} → {}: {} of {} rules hold",
+                "{} vs {}: {} of {} rules hold",
                 c.gate.baseline,
                 c.gate.candidate,
                 result.rules.iter().filter(|r| r.passed).count(),
@@ -157,10 +157,26 @@ fn pair_picker<'a>(
     state.compare_ui.pair = state.compare_ui.pair.min(c.pairs.len() - 1);
     if c.pairs.len() > 1 {
         ui.horizontal(|ui| {
-            ui.label("Pair");
-            for (i, p) in c.pairs.iter().enumerate() {
-                ui.selectable_value(&mut state.compare_ui.pair, i, format!("{} → {}", p.a, p.b));
-            }
+            let l = ui.label("Pair");
+            let current = c
+                .pairs
+                .get(state.compare_ui.pair)
+                .map(|p| format!("{} vs {}", p.a, p.b))
+                .unwrap_or_default();
+            egui::ComboBox::from_id_salt("cmp_pair")
+                .width(420.0)
+                .selected_text(current)
+                .show_ui(ui, |ui| {
+                    for (i, p) in c.pairs.iter().enumerate() {
+                        ui.selectable_value(
+                            &mut state.compare_ui.pair,
+                            i,
+                            format!("{} vs {}", p.a, p.b),
+                        );
+                    }
+                })
+                .response
+                .labelled_by(l.id);
         });
     }
     c.pairs.get(state.compare_ui.pair)
@@ -183,12 +199,12 @@ fn metrics_view(ui: &mut egui::Ui, state: &mut State, c: &Comparison) {
         .0
         .iter()
         .map(|(m, _)| Finding::Comparison {
-            pair: format!("{} → {}", pair.a, pair.b),
+            pair: format!("{} vs {}", pair.a, pair.b),
             metric: (*m).to_string(),
         })
         .collect();
     super::notes::notes_bar(ui, state, findings);
-    ui.strong(format!("{} → {}", pair.a, pair.b));
+    ui.strong(format!("A = {}, B = {}", pair.a, pair.b));
     TableBuilder::new(ui)
         .id_salt("compare_metrics")
         .striped(true)
@@ -351,7 +367,7 @@ fn tests_block(ui: &mut egui::Ui, p: &PairComparison) {
         match &p.delong {
             Some(d) => {
                 ui.label(format!(
-                    "AUC {:.4} → {:.4} (Δ {:+.4}), z = {:.3}, p = {}",
+                    "AUC {:.4} and {:.4} (Δ {:+.4}), z = {:.3}, p = {}",
                     d.auc_a,
                     d.auc_b,
                     d.auc_difference,
@@ -411,14 +427,16 @@ fn groups_view(ui: &mut egui::Ui, state: &mut State, c: &Comparison) {
             ui.selectable_value(&mut ui_state.slicing, i, sl.columns.join(" × "));
         }
         ui.separator();
-        ui.label("Metric");
+        let l0 = ui.label("Metric");
         egui::ComboBox::from_id_salt("cmp_group_metric")
             .selected_text(ui_state.metric.clone())
             .show_ui(ui, |ui| {
                 for m in &s.metrics {
                     ui.selectable_value(&mut ui_state.metric, m.to_string(), *m);
                 }
-            });
+            })
+            .response
+            .labelled_by(l0.id);
     });
     let metric = ui_state.metric.clone();
     let Some(first) = s.models.first() else {
@@ -446,7 +464,7 @@ fn groups_view(ui: &mut egui::Ui, state: &mut State, c: &Comparison) {
         return;
     };
     ui.add_space(6.0);
-    ui.strong(format!("Per-group change {} → {}", sp.a, sp.b));
+    ui.strong(format!("Per-group change from {} to {}", sp.a, sp.b));
     TableBuilder::new(ui)
         .id_salt("cmp_group_table")
         .striped(true)
@@ -640,6 +658,7 @@ fn gate_view(ui: &mut egui::Ui, state: &mut State, c: &Comparison) {
     let facts: Vec<String> = fact_values.keys().cloned().collect();
     for (i, rule) in gate.rules.iter_mut().enumerate() {
         ui.horizontal(|ui| {
+            let rule_label = ui.label(format!("Rule {}", i + 1));
             egui::ComboBox::from_id_salt(("gate_fact", i))
                 .width(300.0)
                 .selected_text(rule.fact.clone())
@@ -647,7 +666,9 @@ fn gate_view(ui: &mut egui::Ui, state: &mut State, c: &Comparison) {
                     for f in &facts {
                         changed |= ui.selectable_value(&mut rule.fact, f.clone(), f).changed();
                     }
-                });
+                })
+                .response
+                .labelled_by(rule_label.id);
             egui::ComboBox::from_id_salt(("gate_op", i))
                 .width(50.0)
                 .selected_text(rule.op.symbol())
@@ -655,7 +676,9 @@ fn gate_view(ui: &mut egui::Ui, state: &mut State, c: &Comparison) {
                     for op in [GateOp::Ge, GateOp::Gt, GateOp::Le, GateOp::Lt] {
                         changed |= ui.selectable_value(&mut rule.op, op, op.symbol()).changed();
                     }
-                });
+                })
+                .response
+                .labelled_by(rule_label.id);
             changed |= ui
                 .add(
                     egui::DragValue::new(&mut rule.value)

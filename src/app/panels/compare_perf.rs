@@ -442,7 +442,7 @@ fn details(ui: &mut egui::Ui, r: &RobustnessReport) {
                 .iter()
                 .map(|c| {
                     format!(
-                        "{} {} → {} ({:+.2} std)",
+                        "{} from {} to {} ({:+.2} std)",
                         c.feature,
                         fmt(Some(c.from)),
                         fmt(Some(c.to)),

@@ -93,7 +93,7 @@ fn settings_bar(ui: &mut egui::Ui, state: &mut State, entry: &ModelEntry) {
     let is_tree = state.forest_of(entry).is_some();
     let s = &mut state.explain_settings;
     ui.horizontal_wrapped(|ui| {
-        ui.label("Method");
+        let method_label = ui.label("Method");
         let name = |m: Option<Method>| match m {
             None if is_tree => "automatic (TreeSHAP)",
             None => "automatic",
@@ -120,46 +120,64 @@ fn settings_bar(ui: &mut egui::Ui, state: &mut State, entry: &ModelEntry) {
                 for m in options {
                     ui.selectable_value(&mut s.method, m, name(m));
                 }
-            });
-        ui.label("Output");
-        egui::ComboBox::from_id_salt("explain_space")
-            .selected_text(match s.output_space {
-                OutputSpace::Probability => "probability",
-                OutputSpace::Raw => "raw (log-odds / margin)",
             })
-            .show_ui(ui, |ui| {
-                ui.selectable_value(&mut s.output_space, OutputSpace::Probability, "probability");
-                ui.selectable_value(
-                    &mut s.output_space,
-                    OutputSpace::Raw,
-                    "raw (log-odds / margin)",
-                );
-            });
-        ui.label("Rows");
+            .response
+            .labelled_by(method_label.id);
+        let tree_method = matches!(s.method, Some(Method::Tree | Method::TreePath))
+            || (s.method.is_none() && is_tree);
+        if tree_method {
+            ui.label("Output: raw margin (log-odds)").on_hover_text(
+                "TreeSHAP is exact in the ensemble's raw margin; probabilities are a non-linear function of it. Choose exact or KernelSHAP to explain probabilities.",
+            );
+        } else {
+            let l0 = ui.label("Output");
+            egui::ComboBox::from_id_salt("explain_space")
+                .selected_text(match s.output_space {
+                    OutputSpace::Probability => "probability",
+                    OutputSpace::Raw => "raw (log-odds / margin)",
+                })
+                .show_ui(ui, |ui| {
+                    ui.selectable_value(&mut s.output_space, OutputSpace::Probability, "probability");
+                    ui.selectable_value(
+                        &mut s.output_space,
+                        OutputSpace::Raw,
+                        "raw (log-odds / margin)",
+                    );
+                })
+                .response
+                .labelled_by(l0.id);
+        }
+        let l1 = ui.label("Rows");
         egui::ComboBox::from_id_salt("explain_rows")
             .selected_text(s.rows.to_string())
             .show_ui(ui, |ui| {
                 for n in [50, 200, 1000, 5000] {
                     ui.selectable_value(&mut s.rows, n, n.to_string());
                 }
-            });
-        ui.label("Background");
+            })
+            .response
+            .labelled_by(l1.id);
+        let l2 = ui.label("Background");
         egui::ComboBox::from_id_salt("explain_bg")
             .selected_text(format!("{} rows", s.background))
             .show_ui(ui, |ui| {
                 for n in [50, 100, 200, 500] {
                     ui.selectable_value(&mut s.background, n, format!("{n} rows"));
                 }
-            });
+            })
+            .response
+            .labelled_by(l2.id);
         if matches!(s.method, Some(Method::Kernel | Method::Permutation)) {
-            ui.label("Samples");
+            let l3 = ui.label("Samples");
             egui::ComboBox::from_id_salt("explain_ns")
                 .selected_text(s.nsamples.to_string())
                 .show_ui(ui, |ui| {
                     for n in [256, 1024, 2048, 8192] {
                         ui.selectable_value(&mut s.nsamples, n, n.to_string());
                     }
-                });
+                })
+                .response
+                .labelled_by(l3.id);
         }
     });
 }
@@ -224,7 +242,10 @@ fn summary_view(ui: &mut egui::Ui, state: &mut State, e: &Explanation) {
     let ord: Vec<usize> = order(e).into_iter().take(TOP_FEATURES).collect();
     let x_label = space_label(e);
     ui.columns(2, |cols| {
-        cols[0].strong("Every explained row, per feature (click a dot for its waterfall)");
+        cols[0].strong(format!(
+            "Every explained row, per feature (click a dot for its waterfall; ringed: row {})",
+            e.row_indices.get(state.explain_ui.row).map_or(0, |r| r + 1)
+        ));
         let selected = e.row_indices.get(state.explain_ui.row).copied();
         let clicked = shap::beeswarm(
             &mut cols[0],
@@ -355,15 +376,17 @@ fn dependence_view(ui: &mut egui::Ui, state: &mut State, e: &Explanation) {
     }
     let f = ui_state.dependence;
     ui.horizontal(|ui| {
-        ui.label("Feature");
+        let l4 = ui.label("Feature");
         egui::ComboBox::from_id_salt("dep_feature")
             .selected_text(&e.feature_names[f])
             .show_ui(ui, |ui| {
                 for &j in &ord {
                     ui.selectable_value(&mut ui_state.dependence, j, &e.feature_names[j]);
                 }
-            });
-        ui.label("Colour by");
+            })
+            .response
+            .labelled_by(l4.id);
+        let l5 = ui.label("Colour by");
         let colour_name = ui_state
             .colour_by
             .and_then(|j| e.feature_names.get(j))
@@ -375,7 +398,9 @@ fn dependence_view(ui: &mut egui::Ui, state: &mut State, e: &Explanation) {
                 for &j in &ord {
                     ui.selectable_value(&mut ui_state.colour_by, Some(j), &e.feature_names[j]);
                 }
-            });
+            })
+            .response
+            .labelled_by(l5.id);
     });
     let f = ui_state.dependence;
     let x: Vec<f64> = e
@@ -432,14 +457,16 @@ fn pdp_view(ui: &mut egui::Ui, state: &mut State, entry: &ModelEntry) {
     let sel = &mut state.explain_ui.pdp_feature;
     *sel = (*sel).min(names.len() - 1);
     ui.horizontal(|ui| {
-        ui.label("Feature");
+        let l6 = ui.label("Feature");
         egui::ComboBox::from_id_salt("pdp_feature")
             .selected_text(&names[*sel])
             .show_ui(ui, |ui| {
                 for (j, n) in names.iter().enumerate() {
                     ui.selectable_value(sel, j, n);
                 }
-            });
+            })
+            .response
+            .labelled_by(l6.id);
     });
     let feature = names[state.explain_ui.pdp_feature].clone();
     request_pdp(state, entry, &feature);

@@ -104,7 +104,7 @@ pub fn note_dialog(ctx: &egui::Context, state: &mut State) {
         .show(ctx, |ui| {
             ui.set_width(440.0);
             ui.horizontal(|ui| {
-                ui.label("On");
+                let l0 = ui.label("On");
                 let current = draft
                     .choices
                     .get(draft.finding)
@@ -117,7 +117,9 @@ pub fn note_dialog(ctx: &egui::Context, state: &mut State) {
                         for (i, f) in draft.choices.iter().enumerate() {
                             ui.selectable_value(&mut draft.finding, i, f.to_string());
                         }
-                    });
+                    })
+                    .response
+                    .labelled_by(l0.id);
             });
             ui.horizontal(|ui| {
                 let l = ui.label("Author");

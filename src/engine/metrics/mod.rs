@@ -95,3 +95,52 @@ pub fn thin_indices(len: usize, max: usize) -> Option<Vec<usize>> {
     idx.dedup();
     Some(idx)
 }
+
+/// Which way an evaluation metric improves: `Some(true)` higher is better, `Some(false)`
+/// lower is better; `None` for names this module does not define.
+pub fn higher_is_better(metric: &str) -> Option<bool> {
+    match metric {
+        "accuracy" | "balanced_accuracy" | "precision" | "recall" | "specificity" | "f1"
+        | "mcc" | "roc_auc" | "average_precision" | "f1_macro" | "f1_weighted"
+        | "precision_macro" | "precision_weighted" | "recall_macro" | "recall_weighted" | "r2"
+        | "explained_variance" => Some(true),
+        "log_loss" | "brier_score" | "mae" | "mape" | "max_error" | "mse" | "rmse" => Some(false),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod direction_tests {
+    use super::higher_is_better;
+
+    #[test]
+    fn every_metric_the_engine_reports_has_a_direction() {
+        let binary = [
+            "accuracy",
+            "balanced_accuracy",
+            "precision",
+            "recall",
+            "specificity",
+            "f1",
+            "mcc",
+            "roc_auc",
+            "average_precision",
+            "log_loss",
+            "brier_score",
+        ];
+        let regression = [
+            "mae",
+            "mse",
+            "rmse",
+            "r2",
+            "explained_variance",
+            "max_error",
+            "mape",
+        ];
+        for m in binary.iter().chain(&regression) {
+            assert!(higher_is_better(m).is_some(), "{m}");
+        }
+        assert_eq!(higher_is_better("log_loss"), Some(false));
+        assert_eq!(higher_is_better("roc_auc"), Some(true));
+    }
+}
