@@ -20,7 +20,8 @@ fn fixture_dir() -> PathBuf {
 }
 
 fn json(name: &str) -> Value {
-    let text = std::fs::read_to_string(fixture_dir().join(format!("{name}.json"))).expect("fixture");
+    let text =
+        std::fs::read_to_string(fixture_dir().join(format!("{name}.json"))).expect("fixture");
     serde_json::from_str(&text).expect("json")
 }
 
@@ -49,17 +50,27 @@ fn check_ort(name: &str, model: &Path, doc: &Value) -> Forest {
     let f = forest(model);
     let rows = matrix(&doc["rows"]);
     let want = matrix(&doc["ort"]);
-    assert_eq!(f.n_features, doc["n_features"].as_u64().unwrap() as usize, "{name}");
+    assert_eq!(
+        f.n_features,
+        doc["n_features"].as_u64().unwrap() as usize,
+        "{name}"
+    );
     let mut worst: f64 = 0.0;
     for (i, (row, w)) in rows.iter().zip(&want).enumerate() {
         let got = f.predict_output(row).expect("predict");
         assert_eq!(got.len(), w.len(), "{name} row {i}: score columns");
         for (g, e) in got.iter().zip(w) {
             worst = worst.max((g - e).abs());
-            assert!((g - e).abs() <= ORT_TOL, "{name} row {i}: {got:?} vs ORT {w:?}");
+            assert!(
+                (g - e).abs() <= ORT_TOL,
+                "{name} row {i}: {got:?} vs ORT {w:?}"
+            );
         }
     }
-    eprintln!("{name}: max |native - ORT| = {worst:.3e} over {} rows", rows.len());
+    eprintln!(
+        "{name}: max |native - ORT| = {worst:.3e} over {} rows",
+        rows.len()
+    );
     f
 }
 
@@ -69,6 +80,8 @@ const FIXTURES: &[&str] = &[
     "sk_gbr",
     "sk_rfc",
     "sk_rfr",
+    "sk_rfr_cast",
+    "sk_gbr_opset5",
     "lgbm_binary_nan",
     "lgbm_multiclass",
     "lgbm_regressor",
@@ -88,7 +101,10 @@ fn converters_match_onnxruntime() {
             for (row, want) in rows.iter().zip(&raw) {
                 let got = f.predict_raw(row).unwrap();
                 for (g, e) in got.iter().zip(want) {
-                    assert!((g - e).abs() <= ORT_TOL, "{name}: raw {got:?} vs shap {want:?}");
+                    assert!(
+                        (g - e).abs() <= ORT_TOL,
+                        "{name}: raw {got:?} vs shap {want:?}"
+                    );
                 }
             }
         }
@@ -190,7 +206,10 @@ fn covers_count_routed_rows() {
             assert_eq!(n.cover.unwrap(), c(n.true_child) + c(n.false_child));
         }
     }
-    assert!(f.notes.iter().any(|n| n.contains("recomputed by routing 200 rows")));
+    assert!(f
+        .notes
+        .iter()
+        .any(|n| n.contains("recomputed by routing 200 rows")));
     assert!(f.clone().with_covers(&flat[..5]).is_err());
     assert!(f.with_covers(&[]).is_err());
 }
@@ -199,7 +218,10 @@ fn covers_count_routed_rows() {
 fn graphs_with_preprocessing_are_not_plain_trees() {
     // A pipeline (one-hot encoding, concatenation…) in front of the trees, and a linear model.
     for (file, op) in [
-        ("sample_models/adult_pipeline_raw.onnx", "before the tree ensemble"),
+        (
+            "sample_models/adult_pipeline_raw.onnx",
+            "before the tree ensemble",
+        ),
         ("sample_models/adult_logreg.onnx", "no tree ensemble op"),
         ("sample_models/adult_mlp.onnx", "no tree ensemble op"),
     ] {
@@ -220,6 +242,37 @@ fn graphs_with_preprocessing_are_not_plain_trees() {
 }
 
 #[test]
+fn input_chain_and_opset5() {
+    // double input → Cast(float) → trees: values are compared as float32.
+    let f = forest(&fixture_dir().join("sk_rfr_cast.onnx"));
+    assert_eq!(f.input_name, "input_double");
+    assert!(f.float_input);
+    // Opset-5 TreeEnsemble gives the same forest as the legacy regressor it was written from.
+    let legacy = forest(&fixture_dir().join("sk_gbr.onnx"));
+    let v5 = forest(&fixture_dir().join("sk_gbr_opset5.onnx"));
+    assert_eq!(v5.op_type, "TreeEnsemble");
+    assert_eq!(v5.trees.len(), legacy.trees.len());
+    for row in matrix(&json("sk_gbr")["rows"]).iter().take(50) {
+        let (a, b) = (
+            legacy.predict_raw(row).unwrap(),
+            v5.predict_raw(row).unwrap(),
+        );
+        assert!((a[0] - b[0]).abs() < 1e-5, "{a:?} vs {b:?}");
+    }
+    // Preprocessing in front of the trees.
+    let model = Model::load(&fixture_dir().join("sk_scaled_gbr.onnx")).unwrap();
+    match Forest::from_model(&model) {
+        Err(TreeError::NotATree(msg)) => {
+            assert!(
+                msg.contains("found op Scaler before the tree ensemble"),
+                "{msg}"
+            )
+        }
+        other => panic!("expected NotATree, got {other:?}"),
+    }
+}
+
+#[test]
 fn broken_files_are_clear_errors() {
     let p = Path::new("broken.onnx");
     match Forest::from_bytes(p, b"definitely not protobuf \xff\xff\xff") {
@@ -232,7 +285,14 @@ fn broken_files_are_clear_errors() {
     assert!(Forest::from_bytes(p, &[]).is_err());
     // Truncations of a real model: never a panic.
     let bytes = std::fs::read(fixture_dir().join("lgbm_binary_nan.onnx")).unwrap();
-    for cut in [1, 10, 100, bytes.len() / 3, bytes.len() / 2, bytes.len() - 7] {
+    for cut in [
+        1,
+        10,
+        100,
+        bytes.len() / 3,
+        bytes.len() / 2,
+        bytes.len() - 7,
+    ] {
         let _ = Forest::from_bytes(p, &bytes[..cut]);
     }
     // A row of the wrong width.

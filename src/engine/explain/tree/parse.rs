@@ -77,14 +77,22 @@ pub(super) fn forest_from_bytes(path: &Path, bytes: &[u8]) -> Result<Forest, Tre
     let used = forest
         .trees
         .iter()
-        .flat_map(|t| t.nodes.iter().filter(|n| !n.is_leaf()).map(|n| n.feature + 1))
+        .flat_map(|t| {
+            t.nodes
+                .iter()
+                .filter(|n| !n.is_leaf())
+                .map(|n| n.feature + 1)
+        })
         .max()
         .unwrap_or(0);
     forest.n_features = match declared {
         Some(w) if w < used => {
             return Err(EngineError::file(
                 path,
-                format!("the trees read feature {} but input '{input_name}' has {w} columns", used - 1),
+                format!(
+                    "the trees read feature {} but input '{input_name}' has {w} columns",
+                    used - 1
+                ),
             )
             .into())
         }
@@ -211,7 +219,12 @@ struct Attrs<'a>(HashMap<&'a str, &'a AttributeProto>);
 
 impl<'a> Attrs<'a> {
     fn new(node: &'a NodeProto) -> Self {
-        Attrs(node.attribute.iter().map(|a| (a.name.as_str(), a)).collect())
+        Attrs(
+            node.attribute
+                .iter()
+                .map(|a| (a.name.as_str(), a))
+                .collect(),
+        )
     }
 
     fn ints(&self, name: &str) -> &'a [i64] {
@@ -242,7 +255,11 @@ impl<'a> Attrs<'a> {
 
     /// `name_as_tensor` (double precision) when present, else the float list `name`.
     fn reals(&self, name: &str) -> Vec<f64> {
-        if let Some(t) = self.0.get(format!("{name}_as_tensor").as_str()).and_then(|a| a.t.as_ref()) {
+        if let Some(t) = self
+            .0
+            .get(format!("{name}_as_tensor").as_str())
+            .and_then(|a| a.t.as_ref())
+        {
             return tensor_f64(t);
         }
         self.tensor_or_floats(name)
@@ -326,9 +343,12 @@ fn build_tree(ctx: &Ctx, tree_id: i64, raw: Vec<RawNode>) -> Result<Tree, TreeEr
     let mut is_child = vec![false; raw.len()];
     for n in raw.iter().filter(|n| n.mode != NodeMode::Leaf) {
         for c in [n.t, n.f] {
-            let &ci = index
-                .get(&c)
-                .ok_or_else(|| ctx.err(format!("tree {tree_id}: node {} points at missing node {c}", n.id)))?;
+            let &ci = index.get(&c).ok_or_else(|| {
+                ctx.err(format!(
+                    "tree {tree_id}: node {} points at missing node {c}",
+                    n.id
+                ))
+            })?;
             is_child[ci] = true;
         }
     }
@@ -343,7 +363,10 @@ fn build_tree(ctx: &Ctx, tree_id: i64, raw: Vec<RawNode>) -> Result<Tree, TreeEr
     let mut stack = vec![(root, 0usize, None::<(usize, bool)>)];
     while let Some((ri, d, parent)) = stack.pop() {
         if order[ri] != usize::MAX {
-            return Err(ctx.err(format!("tree {tree_id} is not a tree (node {} is reached twice)", raw[ri].id)));
+            return Err(ctx.err(format!(
+                "tree {tree_id} is not a tree (node {} is reached twice)",
+                raw[ri].id
+            )));
         }
         let me = nodes.len();
         order[ri] = me;
@@ -359,7 +382,11 @@ fn build_tree(ctx: &Ctx, tree_id: i64, raw: Vec<RawNode>) -> Result<Tree, TreeEr
         nodes.push(Node {
             onnx_id: r.id,
             mode: r.mode,
-            feature: if r.mode == NodeMode::Leaf { 0 } else { r.feature },
+            feature: if r.mode == NodeMode::Leaf {
+                0
+            } else {
+                r.feature
+            },
             threshold: r.threshold,
             missing_goes_true: r.missing_true,
             true_child: 0,
@@ -381,7 +408,9 @@ fn build_tree(ctx: &Ctx, tree_id: i64, raw: Vec<RawNode>) -> Result<Tree, TreeEr
 
 fn check_len(ctx: &Ctx, name: &str, len: usize, want: usize) -> Result<(), TreeError> {
     if len != want {
-        return Err(ctx.err(format!("attribute {name} has {len} values, expected {want}")));
+        return Err(ctx.err(format!(
+            "attribute {name} has {len} values, expected {want}"
+        )));
     }
     Ok(())
 }
@@ -467,7 +496,9 @@ fn legacy(ctx: &Ctx, a: &Attrs, classifier: bool) -> Result<Forest, TreeError> {
             n_outputs = nc;
             out_of_id = (0..nc as i64).map(|c| (c, c as usize)).collect();
             output_names = labels.clone();
-            bias = (0..nc).map(|k| base.get(k).copied().unwrap_or(0.0)).collect();
+            bias = (0..nc)
+                .map(|k| base.get(k).copied().unwrap_or(0.0))
+                .collect();
             if nc == 2 && base.len() == 2 && distinct.contains(&1) {
                 notes.push(
                     "two base_values on a binary classifier with class-1 weights: ONNX Runtime \
@@ -477,7 +508,11 @@ fn legacy(ctx: &Ctx, a: &Attrs, classifier: bool) -> Result<Forest, TreeError> {
             }
         }
         classifier_layout = Some(ClassifierLayout {
-            output_class: if n_outputs == 1 { vec![1] } else { (0..nc).collect() },
+            output_class: if n_outputs == 1 {
+                vec![1]
+            } else {
+                (0..nc).collect()
+            },
             labels,
             weights_all_positive: all_pos,
         });
@@ -504,7 +539,9 @@ fn legacy(ctx: &Ctx, a: &Attrs, classifier: bool) -> Result<Forest, TreeError> {
         };
         classifier_layout = None;
         n_scores = nt;
-        let agg = a.string("aggregate_function").unwrap_or_else(|| "SUM".to_string());
+        let agg = a
+            .string("aggregate_function")
+            .unwrap_or_else(|| "SUM".to_string());
         let n_trees = tree_ids.iter().collect::<BTreeSet<_>>().len().max(1);
         scale = match agg.as_str() {
             "SUM" | "" => 1.0,
@@ -568,7 +605,9 @@ fn legacy(ctx: &Ctx, a: &Attrs, classifier: bool) -> Result<Forest, TreeError> {
         });
     }
     if let Some(((t, nd), _)) = leaf_vals.iter().next() {
-        return Err(ctx.err(format!("{p} weight on tree {t} node {nd}, which is not a leaf")));
+        return Err(ctx.err(format!(
+            "{p} weight on tree {t} node {nd}, which is not a leaf"
+        )));
     }
     by_tree.sort_by_key(|(id, _)| *id);
     let trees = by_tree
@@ -579,8 +618,12 @@ fn legacy(ctx: &Ctx, a: &Attrs, classifier: bool) -> Result<Forest, TreeError> {
         return Err(ctx.err("the ensemble has no trees"));
     }
     Ok(Forest {
-        op_type: if classifier { "TreeEnsembleClassifier" } else { "TreeEnsembleRegressor" }
-            .to_string(),
+        op_type: if classifier {
+            "TreeEnsembleClassifier"
+        } else {
+            "TreeEnsembleRegressor"
+        }
+        .to_string(),
         input_name: String::new(),
         n_features: 0,
         n_outputs,
@@ -694,7 +737,8 @@ fn opset5(ctx: &Ctx, a: &Attrs) -> Result<Forest, TreeError> {
             raw.push(RawNode {
                 id: i,
                 mode,
-                feature: usize::try_from(features[u]).map_err(|_| ctx.err("negative feature id"))?,
+                feature: usize::try_from(features[u])
+                    .map_err(|_| ctx.err("negative feature id"))?,
                 threshold: ctx.prec(splits[u]),
                 missing_true: missing.get(u).copied().unwrap_or(0) != 0,
                 t,

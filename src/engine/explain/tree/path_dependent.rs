@@ -155,7 +155,11 @@ pub fn path_dependent(forest: &Forest, rows: &[f64], progress: &Progress) -> Res
         .iter()
         .map(|t| t.nodes.iter().map(|n| n.cover.unwrap_or(0.0)).collect())
         .collect();
-    let cover_rows = covers.first().and_then(|c| c.first()).copied().unwrap_or(0.0);
+    let cover_rows = covers
+        .first()
+        .and_then(|c| c.first())
+        .copied()
+        .unwrap_or(0.0);
     let mut base_values = forest.bias.clone();
     for (t, c) in forest.trees.iter().zip(&covers) {
         let root = c.first().copied().unwrap_or(0.0);

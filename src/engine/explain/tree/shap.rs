@@ -58,7 +58,8 @@ impl TreeShap {
         for r in 0..self.n_rows {
             for o in 0..self.n_outputs {
                 let s: f64 = self.row_values(r, o).iter().sum();
-                let err = (self.base_values[o] + s - self.raw_outputs[r * self.n_outputs + o]).abs();
+                let err =
+                    (self.base_values[o] + s - self.raw_outputs[r * self.n_outputs + o]).abs();
                 worst = worst.max(if err.is_nan() { f64::INFINITY } else { err });
             }
         }
