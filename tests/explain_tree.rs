@@ -80,6 +80,8 @@ const FIXTURES: &[&str] = &[
     "sk_gbr",
     "sk_rfc",
     "sk_rfr",
+    "sk_rfr_cast",
+    "sk_gbr_opset5",
     "lgbm_binary_nan",
     "lgbm_multiclass",
     "lgbm_regressor",
@@ -236,6 +238,37 @@ fn graphs_with_preprocessing_are_not_plain_trees() {
             }
             other => panic!("{file}: expected NotATree, got {other:?}"),
         }
+    }
+}
+
+#[test]
+fn input_chain_and_opset5() {
+    // double input → Cast(float) → trees: values are compared as float32.
+    let f = forest(&fixture_dir().join("sk_rfr_cast.onnx"));
+    assert_eq!(f.input_name, "input_double");
+    assert!(f.float_input);
+    // Opset-5 TreeEnsemble gives the same forest as the legacy regressor it was written from.
+    let legacy = forest(&fixture_dir().join("sk_gbr.onnx"));
+    let v5 = forest(&fixture_dir().join("sk_gbr_opset5.onnx"));
+    assert_eq!(v5.op_type, "TreeEnsemble");
+    assert_eq!(v5.trees.len(), legacy.trees.len());
+    for row in matrix(&json("sk_gbr")["rows"]).iter().take(50) {
+        let (a, b) = (
+            legacy.predict_raw(row).unwrap(),
+            v5.predict_raw(row).unwrap(),
+        );
+        assert!((a[0] - b[0]).abs() < 1e-5, "{a:?} vs {b:?}");
+    }
+    // Preprocessing in front of the trees.
+    let model = Model::load(&fixture_dir().join("sk_scaled_gbr.onnx")).unwrap();
+    match Forest::from_model(&model) {
+        Err(TreeError::NotATree(msg)) => {
+            assert!(
+                msg.contains("found op Scaler before the tree ensemble"),
+                "{msg}"
+            )
+        }
+        other => panic!("expected NotATree, got {other:?}"),
     }
 }
 

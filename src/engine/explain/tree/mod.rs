@@ -10,6 +10,7 @@
 
 mod output;
 mod parse;
+mod parse_v5;
 mod path_dependent;
 mod shap;
 

@@ -70,7 +70,7 @@ pub(super) fn forest_from_bytes(path: &Path, bytes: &[u8]) -> Result<Forest, Tre
     let attrs = Attrs::new(tree_node);
     let ctx = Ctx { path, float_input };
     let mut forest = if tree_node.op_type == "TreeEnsemble" {
-        opset5(&ctx, &attrs)?
+        super::parse_v5::opset5(&ctx, &attrs)?
     } else {
         legacy(&ctx, &attrs, tree_node.op_type == "TreeEnsembleClassifier")?
     };
@@ -192,13 +192,13 @@ fn declared_width(graph: &GraphProto, name: &str) -> Option<usize> {
     }
 }
 
-struct Ctx<'a> {
-    path: &'a Path,
-    float_input: bool,
+pub(super) struct Ctx<'a> {
+    pub(super) path: &'a Path,
+    pub(super) float_input: bool,
 }
 
 impl Ctx<'_> {
-    fn err(&self, msg: impl Into<String>) -> TreeError {
+    pub(super) fn err(&self, msg: impl Into<String>) -> TreeError {
         TreeError::Engine(EngineError::file(
             self.path,
             format!("tree ensemble: {}", msg.into()),
@@ -206,7 +206,7 @@ impl Ctx<'_> {
     }
 
     /// Rounds to the runtime's threshold / weight precision.
-    fn prec(&self, v: f64) -> f64 {
+    pub(super) fn prec(&self, v: f64) -> f64 {
         if self.float_input {
             v as f32 as f64
         } else {
@@ -215,10 +215,10 @@ impl Ctx<'_> {
     }
 }
 
-struct Attrs<'a>(HashMap<&'a str, &'a AttributeProto>);
+pub(super) struct Attrs<'a>(HashMap<&'a str, &'a AttributeProto>);
 
 impl<'a> Attrs<'a> {
-    fn new(node: &'a NodeProto) -> Self {
+    pub(super) fn new(node: &'a NodeProto) -> Self {
         Attrs(
             node.attribute
                 .iter()
@@ -227,21 +227,21 @@ impl<'a> Attrs<'a> {
         )
     }
 
-    fn ints(&self, name: &str) -> &'a [i64] {
+    pub(super) fn ints(&self, name: &str) -> &'a [i64] {
         self.0.get(name).map(|a| a.ints.as_slice()).unwrap_or(&[])
     }
 
-    fn int(&self, name: &str) -> Option<i64> {
+    pub(super) fn int(&self, name: &str) -> Option<i64> {
         self.0.get(name).map(|a| a.i)
     }
 
-    fn string(&self, name: &str) -> Option<String> {
+    pub(super) fn string(&self, name: &str) -> Option<String> {
         self.0
             .get(name)
             .map(|a| String::from_utf8_lossy(&a.s).into_owned())
     }
 
-    fn strings(&self, name: &str) -> Vec<String> {
+    pub(super) fn strings(&self, name: &str) -> Vec<String> {
         self.0
             .get(name)
             .map(|a| {
@@ -254,7 +254,7 @@ impl<'a> Attrs<'a> {
     }
 
     /// `name_as_tensor` (double precision) when present, else the float list `name`.
-    fn reals(&self, name: &str) -> Vec<f64> {
+    pub(super) fn reals(&self, name: &str) -> Vec<f64> {
         if let Some(t) = self
             .0
             .get(format!("{name}_as_tensor").as_str())
@@ -265,7 +265,7 @@ impl<'a> Attrs<'a> {
         self.tensor_or_floats(name)
     }
 
-    fn tensor_or_floats(&self, name: &str) -> Vec<f64> {
+    pub(super) fn tensor_or_floats(&self, name: &str) -> Vec<f64> {
         match self.0.get(name) {
             Some(a) => match &a.t {
                 Some(t) => tensor_f64(t),
@@ -277,7 +277,7 @@ impl<'a> Attrs<'a> {
 }
 
 /// A numeric tensor's values as f64 (float, double, integer storage or raw little-endian).
-fn tensor_f64(t: &TensorProto) -> Vec<f64> {
+pub(super) fn tensor_f64(t: &TensorProto) -> Vec<f64> {
     if !t.double_data.is_empty() {
         return t.double_data.clone();
     }
@@ -323,19 +323,19 @@ fn mode_from_str(s: &str) -> Option<NodeMode> {
 }
 
 /// A node before the tree is ordered: children are ONNX node ids.
-struct RawNode {
-    id: i64,
-    mode: NodeMode,
-    feature: usize,
-    threshold: f64,
-    missing_true: bool,
-    t: i64,
-    f: i64,
-    values: Vec<f64>,
+pub(super) struct RawNode {
+    pub(super) id: i64,
+    pub(super) mode: NodeMode,
+    pub(super) feature: usize,
+    pub(super) threshold: f64,
+    pub(super) missing_true: bool,
+    pub(super) t: i64,
+    pub(super) f: i64,
+    pub(super) values: Vec<f64>,
 }
 
 /// Orders one tree's nodes from its root (index 0), depth-first, and computes its depth.
-fn build_tree(ctx: &Ctx, tree_id: i64, raw: Vec<RawNode>) -> Result<Tree, TreeError> {
+pub(super) fn build_tree(ctx: &Ctx, tree_id: i64, raw: Vec<RawNode>) -> Result<Tree, TreeError> {
     let index: HashMap<i64, usize> = raw.iter().enumerate().map(|(i, n)| (n.id, i)).collect();
     if index.len() != raw.len() {
         return Err(ctx.err(format!("tree {tree_id} repeats a node id")));
@@ -406,13 +406,153 @@ fn build_tree(ctx: &Ctx, tree_id: i64, raw: Vec<RawNode>) -> Result<Tree, TreeEr
     })
 }
 
-fn check_len(ctx: &Ctx, name: &str, len: usize, want: usize) -> Result<(), TreeError> {
+pub(super) fn check_len(ctx: &Ctx, name: &str, len: usize, want: usize) -> Result<(), TreeError> {
     if len != want {
         return Err(ctx.err(format!(
             "attribute {name} has {len} values, expected {want}"
         )));
     }
     Ok(())
+}
+
+/// How the weights of a legacy op map onto raw outputs.
+struct Layout {
+    n_outputs: usize,
+    out_of_id: HashMap<i64, usize>,
+    output_names: Vec<String>,
+    bias: Vec<f64>,
+    classifier: Option<ClassifierLayout>,
+    n_scores: usize,
+    /// Leaf value multiplier (1/n_trees for AVERAGE).
+    scale: f64,
+    notes: Vec<String>,
+}
+
+fn classifier_layout(
+    ctx: &Ctx,
+    a: &Attrs,
+    w_id: &[i64],
+    w_val: &[f64],
+    base: &[f64],
+) -> Result<Layout, TreeError> {
+    let labels: Vec<String> = {
+        let ints = a.ints("classlabels_int64s");
+        if ints.is_empty() {
+            a.strings("classlabels_strings")
+        } else {
+            ints.iter().map(|v| v.to_string()).collect()
+        }
+    };
+    let nc = labels.len();
+    if nc < 2 {
+        return Err(ctx.err("a classifier needs at least two class labels"));
+    }
+    if let Some(&bad) = w_id.iter().find(|&&c| c as usize >= nc) {
+        return Err(ctx.err(format!("class id {bad} but only {nc} class labels")));
+    }
+    let distinct: BTreeSet<i64> = w_id.iter().copied().collect();
+    let all_pos = w_val.iter().all(|&w| w >= 0.0);
+    let mut notes = Vec::new();
+    // ONNX Runtime's binary case: weights for class 0 only and at most one base value →
+    // one score column (log-odds of class 1 for GBMs, its probability for forests).
+    if nc == 2 && distinct.len() == 1 && distinct.contains(&0) && base.len() <= 1 {
+        notes.push(format!(
+            "binary classifier with one score column: raw output is the margin of class '{}'",
+            labels[1]
+        ));
+        return Ok(Layout {
+            n_outputs: 1,
+            out_of_id: HashMap::from([(0, 0)]),
+            output_names: vec![labels[1].clone()],
+            bias: vec![base.first().copied().unwrap_or(0.0)],
+            classifier: Some(ClassifierLayout {
+                labels,
+                output_class: vec![1],
+                weights_all_positive: all_pos,
+            }),
+            n_scores: nc,
+            scale: 1.0,
+            notes,
+        });
+    }
+    if nc == 2 && base.len() == 2 && distinct.contains(&1) {
+        notes.push(
+            "two base_values on a binary classifier with class-1 weights: ONNX Runtime treats \
+             this case specially; outputs may differ"
+                .to_string(),
+        );
+    }
+    Ok(Layout {
+        n_outputs: nc,
+        out_of_id: (0..nc as i64).map(|c| (c, c as usize)).collect(),
+        output_names: labels.clone(),
+        bias: (0..nc)
+            .map(|k| base.get(k).copied().unwrap_or(0.0))
+            .collect(),
+        classifier: Some(ClassifierLayout {
+            labels,
+            output_class: (0..nc).collect(),
+            weights_all_positive: all_pos,
+        }),
+        n_scores: nc,
+        scale: 1.0,
+        notes,
+    })
+}
+
+fn regressor_layout(
+    ctx: &Ctx,
+    a: &Attrs,
+    w_id: &[i64],
+    base: &[f64],
+    tree_ids: &[i64],
+) -> Result<Layout, TreeError> {
+    let nt = a.int("n_targets").unwrap_or(1).max(1) as usize;
+    if let Some(&bad) = w_id.iter().find(|&&c| c as usize >= nt) {
+        return Err(ctx.err(format!("target id {bad} but n_targets is {nt}")));
+    }
+    let mut notes = Vec::new();
+    let agg = a
+        .string("aggregate_function")
+        .unwrap_or_else(|| "SUM".to_string());
+    let n_trees = tree_ids.iter().collect::<BTreeSet<_>>().len().max(1);
+    let scale = match agg.as_str() {
+        "SUM" | "" => 1.0,
+        "AVERAGE" => {
+            notes.push(format!(
+                "aggregate_function AVERAGE: leaf values are divided by the {n_trees} trees"
+            ));
+            1.0 / n_trees as f64
+        }
+        other => {
+            return Err(TreeError::NotATree(format!(
+                "aggregate_function {other} is not additive over trees"
+            )))
+        }
+    };
+    Ok(Layout {
+        n_outputs: nt,
+        out_of_id: (0..nt as i64).map(|c| (c, c as usize)).collect(),
+        output_names: target_names(nt),
+        // The runtime adds base_values only when there is one per target.
+        bias: if base.len() == nt {
+            base.to_vec()
+        } else {
+            vec![0.0; nt]
+        },
+        classifier: None,
+        n_scores: nt,
+        scale,
+        notes,
+    })
+}
+
+pub(super) fn target_names(nt: usize) -> Vec<String> {
+    if nt == 1 {
+        vec!["prediction".to_string()]
+    } else {
+        (0..nt).map(|k| format!("target {k}")).collect()
+    }
 }
 
 fn legacy(ctx: &Ctx, a: &Attrs, classifier: bool) -> Result<Forest, TreeError> {
@@ -453,111 +593,20 @@ fn legacy(ctx: &Ctx, a: &Attrs, classifier: bool) -> Result<Forest, TreeError> {
         return Err(ctx.err(format!("negative {p}_ids")));
     }
 
-    // Output layout.
-    let mut notes = Vec::new();
-    let (n_outputs, out_of_id, output_names, bias, classifier_layout, n_scores, scale): (
-        usize,
-        HashMap<i64, usize>,
-        Vec<String>,
-        Vec<f64>,
-        Option<ClassifierLayout>,
-        usize,
-        f64,
-    );
-    if classifier {
-        let labels: Vec<String> = {
-            let ints = a.ints("classlabels_int64s");
-            if ints.is_empty() {
-                a.strings("classlabels_strings")
-            } else {
-                ints.iter().map(|v| v.to_string()).collect()
-            }
-        };
-        let nc = labels.len();
-        if nc < 2 {
-            return Err(ctx.err("a classifier needs at least two class labels"));
-        }
-        if let Some(&bad) = w_id.iter().find(|&&c| c as usize >= nc) {
-            return Err(ctx.err(format!("class id {bad} but only {nc} class labels")));
-        }
-        let distinct: BTreeSet<i64> = w_id.iter().copied().collect();
-        let one_column = nc == 2 && distinct.len() == 1 && distinct.contains(&0) && base.len() <= 1;
-        let all_pos = w_val.iter().all(|&w| w >= 0.0);
-        if one_column {
-            n_outputs = 1;
-            out_of_id = HashMap::from([(0, 0)]);
-            output_names = vec![labels[1].clone()];
-            bias = vec![base.first().copied().unwrap_or(0.0)];
-            notes.push(format!(
-                "binary classifier with one score column: raw output is the margin of class '{}'",
-                labels[1]
-            ));
-        } else {
-            n_outputs = nc;
-            out_of_id = (0..nc as i64).map(|c| (c, c as usize)).collect();
-            output_names = labels.clone();
-            bias = (0..nc)
-                .map(|k| base.get(k).copied().unwrap_or(0.0))
-                .collect();
-            if nc == 2 && base.len() == 2 && distinct.contains(&1) {
-                notes.push(
-                    "two base_values on a binary classifier with class-1 weights: ONNX Runtime \
-                     treats this case specially; outputs may differ"
-                        .to_string(),
-                );
-            }
-        }
-        classifier_layout = Some(ClassifierLayout {
-            output_class: if n_outputs == 1 {
-                vec![1]
-            } else {
-                (0..nc).collect()
-            },
-            labels,
-            weights_all_positive: all_pos,
-        });
-        n_scores = nc;
-        scale = 1.0;
+    let Layout {
+        n_outputs,
+        out_of_id,
+        output_names,
+        bias,
+        classifier: classifier_layout,
+        n_scores,
+        scale,
+        notes,
+    } = if classifier {
+        classifier_layout(ctx, a, w_id, &w_val, &base)?
     } else {
-        let nt = a.int("n_targets").unwrap_or(1).max(1) as usize;
-        if let Some(&bad) = w_id.iter().find(|&&c| c as usize >= nt) {
-            return Err(ctx.err(format!("target id {bad} but n_targets is {nt}")));
-        }
-        n_outputs = nt;
-        out_of_id = (0..nt as i64).map(|c| (c, c as usize)).collect();
-        output_names = if nt == 1 {
-            vec!["prediction".to_string()]
-        } else {
-            (0..nt).map(|k| format!("target {k}")).collect()
-        };
-        bias = if base.len() == nt {
-            base.clone()
-        } else if nt == 1 && base.len() == 1 {
-            base.clone()
-        } else {
-            vec![0.0; nt]
-        };
-        classifier_layout = None;
-        n_scores = nt;
-        let agg = a
-            .string("aggregate_function")
-            .unwrap_or_else(|| "SUM".to_string());
-        let n_trees = tree_ids.iter().collect::<BTreeSet<_>>().len().max(1);
-        scale = match agg.as_str() {
-            "SUM" | "" => 1.0,
-            "AVERAGE" => {
-                notes.push(format!(
-                    "aggregate_function AVERAGE: leaf values are divided by the {n_trees} trees"
-                ));
-                1.0 / n_trees as f64
-            }
-            other => {
-                return Err(TreeError::NotATree(format!(
-                    "aggregate_function {other} is not additive over trees"
-                )))
-            }
-        };
-    }
+        regressor_layout(ctx, a, w_id, &base, tree_ids)?
+    };
 
     // Leaf values: (tree, node) → per-output vector.
     let mut leaf_vals: HashMap<(i64, i64), Vec<f64>> = HashMap::new();
@@ -635,138 +684,5 @@ fn legacy(ctx: &Ctx, a: &Attrs, classifier: bool) -> Result<Forest, TreeError> {
         float_input: ctx.float_input,
         trees,
         notes,
-    })
-}
-
-/// ai.onnx.ml opset 5 `TreeEnsemble`: nodes and leaves in separate arrays, roots listed.
-fn opset5(ctx: &Ctx, a: &Attrs) -> Result<Forest, TreeError> {
-    let roots = a.ints("tree_roots");
-    let features = a.ints("nodes_featureids");
-    let n = features.len();
-    let splits = a.tensor_or_floats("nodes_splits");
-    let modes = a.tensor_or_floats("nodes_modes");
-    let trues = a.ints("nodes_truenodeids");
-    let true_leaf = a.ints("nodes_trueleafs");
-    let falses = a.ints("nodes_falsenodeids");
-    let false_leaf = a.ints("nodes_falseleafs");
-    let missing = a.ints("nodes_missing_value_tracks_true");
-    let leaf_target = a.ints("leaf_targetids");
-    let leaf_w = a.tensor_or_floats("leaf_weights");
-    for (name, len) in [
-        ("nodes_splits", splits.len()),
-        ("nodes_modes", modes.len()),
-        ("nodes_truenodeids", trues.len()),
-        ("nodes_trueleafs", true_leaf.len()),
-        ("nodes_falsenodeids", falses.len()),
-        ("nodes_falseleafs", false_leaf.len()),
-    ] {
-        check_len(ctx, name, len, n)?;
-    }
-    check_len(ctx, "leaf_weights", leaf_w.len(), leaf_target.len())?;
-    let nt = a.int("n_targets").unwrap_or(1).max(1) as usize;
-    let post_transform = PostTransform::from_code(a.int("post_transform").unwrap_or(0))
-        .ok_or_else(|| ctx.err("unknown post_transform code"))?;
-    let scale = match a.int("aggregate_function").unwrap_or(1) {
-        1 => 1.0,
-        0 => 1.0 / roots.len().max(1) as f64,
-        other => {
-            return Err(TreeError::NotATree(format!(
-                "aggregate_function {} is not additive over trees",
-                if other == 2 { "MIN" } else { "MAX" }
-            )))
-        }
-    };
-    // Leaves get ids n.. so split and leaf ids do not collide.
-    let leaf_node = |li: i64| -> Result<RawNode, TreeError> {
-        let l = usize::try_from(li).ok().filter(|&l| l < leaf_target.len());
-        let l = l.ok_or_else(|| ctx.err(format!("leaf index {li} out of range")))?;
-        let t = usize::try_from(leaf_target[l]).ok().filter(|&t| t < nt);
-        let t = t.ok_or_else(|| ctx.err(format!("leaf target {} out of range", leaf_target[l])))?;
-        let mut values = vec![0.0; nt];
-        values[t] = ctx.prec(leaf_w[l]) * scale;
-        Ok(RawNode {
-            id: n as i64 + li,
-            mode: NodeMode::Leaf,
-            feature: 0,
-            threshold: 0.0,
-            missing_true: false,
-            t: 0,
-            f: 0,
-            values,
-        })
-    };
-    let mut trees = Vec::with_capacity(roots.len());
-    for (ti, &root) in roots.iter().enumerate() {
-        // Collect the nodes reachable from this root.
-        let mut raw = Vec::new();
-        let mut stack = vec![root];
-        let mut seen = BTreeSet::new();
-        while let Some(i) = stack.pop() {
-            if !seen.insert(i) || raw.len() > n {
-                return Err(ctx.err(format!("tree {ti} is not a tree")));
-            }
-            let u = usize::try_from(i).ok().filter(|&u| u < n);
-            let u = u.ok_or_else(|| ctx.err(format!("node index {i} out of range")))?;
-            let mode = match modes[u] as i64 {
-                0 => NodeMode::BranchLeq,
-                1 => NodeMode::BranchLt,
-                2 => NodeMode::BranchGte,
-                3 => NodeMode::BranchGt,
-                4 => NodeMode::BranchEq,
-                5 => NodeMode::BranchNeq,
-                _ => {
-                    return Err(TreeError::NotATree(
-                        "BRANCH_MEMBER (set membership) splits are not supported".to_string(),
-                    ))
-                }
-            };
-            let child = |id: i64, leaf: i64, raw: &mut Vec<RawNode>, stack: &mut Vec<i64>| {
-                if leaf != 0 {
-                    // A one-leaf tree points both sides at the same leaf.
-                    if !raw.iter().any(|r| r.id == n as i64 + id) {
-                        raw.push(leaf_node(id)?);
-                    }
-                    Ok::<i64, TreeError>(n as i64 + id)
-                } else {
-                    stack.push(id);
-                    Ok(id)
-                }
-            };
-            let t = child(trues[u], true_leaf[u], &mut raw, &mut stack)?;
-            let f = child(falses[u], false_leaf[u], &mut raw, &mut stack)?;
-            raw.push(RawNode {
-                id: i,
-                mode,
-                feature: usize::try_from(features[u])
-                    .map_err(|_| ctx.err("negative feature id"))?,
-                threshold: ctx.prec(splits[u]),
-                missing_true: missing.get(u).copied().unwrap_or(0) != 0,
-                t,
-                f,
-                values: Vec::new(),
-            });
-        }
-        trees.push(build_tree(ctx, ti as i64, raw)?);
-    }
-    if trees.is_empty() {
-        return Err(ctx.err("the ensemble has no trees"));
-    }
-    Ok(Forest {
-        op_type: "TreeEnsemble".to_string(),
-        input_name: String::new(),
-        n_features: 0,
-        n_outputs: nt,
-        output_names: if nt == 1 {
-            vec!["prediction".to_string()]
-        } else {
-            (0..nt).map(|k| format!("target {k}")).collect()
-        },
-        bias: vec![0.0; nt],
-        post_transform,
-        n_scores: nt,
-        classifier: None,
-        float_input: ctx.float_input,
-        trees,
-        notes: Vec::new(),
     })
 }
