@@ -53,7 +53,8 @@ fn main() -> anyhow::Result<()> {
         let t = Instant::now();
         let e = explain(&model, None, &ds, &bg, &opts, &Progress::none())?;
         times.push(t.elapsed().as_secs_f64());
-        let mean: f64 = e.values.iter().flatten().map(|v| v.abs()).sum::<f64>() / (rows * 24) as f64;
+        let mean: f64 =
+            e.values.iter().flatten().map(|v| v.abs()).sum::<f64>() / (rows * 24) as f64;
         println!(
             "run {:.3} s, mean |phi| {mean:.6}, additivity {:.1e}",
             times.last().unwrap(),
@@ -62,7 +63,9 @@ fn main() -> anyhow::Result<()> {
     }
     // The floor: the same number of model rows through ONNX Runtime, nothing else.
     let n = rows * 2048 * 100;
-    let values: Vec<f32> = (0..n * 24).map(|i| ((i * 7919) % 1000) as f32 / 500.0 - 1.0).collect();
+    let values: Vec<f32> = (0..n * 24)
+        .map(|i| ((i * 7919) % 1000) as f32 / 500.0 - 1.0)
+        .collect();
     let input = InputData::MatrixF32 {
         input: "input".into(),
         width: 24,
@@ -71,7 +74,12 @@ fn main() -> anyhow::Result<()> {
     let mut floor = Vec::new();
     for _ in 0..repeats {
         let t = Instant::now();
-        predict(&model, &input, &InferOptions::default(), &Progress::none().stage(0.0, 1.0))?;
+        predict(
+            &model,
+            &input,
+            &InferOptions::default(),
+            &Progress::none().stage(0.0, 1.0),
+        )?;
         floor.push(t.elapsed().as_secs_f64());
     }
     println!("rows {rows}, features 24, background 100, nsamples 2048");

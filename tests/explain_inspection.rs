@@ -40,7 +40,11 @@ fn fixture() -> Value {
 }
 
 fn floats(v: &Value) -> Vec<f64> {
-    v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect()
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect()
 }
 
 fn close(a: &[f64], b: &[f64], tol: f64, what: &str) {
@@ -64,16 +68,30 @@ fn importance_replays_sklearn_statistic_with_fixed_permutations() {
             f.as_array()
                 .unwrap()
                 .iter()
-                .map(|p| p.as_array().unwrap().iter().map(|i| i.as_u64().unwrap() as usize).collect())
+                .map(|p| {
+                    p.as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|i| i.as_u64().unwrap() as usize)
+                        .collect()
+                })
                 .collect()
         })
         .collect();
     let mut o = ImportanceOptions::new("income_over_50k");
     o.rows = Some(0..500);
-    let got = importance_with_permutations(&model, None, &ds, &o, &perms, &Progress::none()).unwrap();
+    let got =
+        importance_with_permutations(&model, None, &ds, &o, &perms, &Progress::none()).unwrap();
     assert_eq!(got.metric, "roc_auc");
     assert!((got.baseline_score - imp["baseline_score"].as_f64().unwrap()).abs() < 1e-12);
-    let names = ["age", "education_num", "capital_gain", "capital_loss", "hours_per_week", "sex_male"];
+    let names = [
+        "age",
+        "education_num",
+        "capital_gain",
+        "capital_loss",
+        "hours_per_week",
+        "sex_male",
+    ];
     for (j, name) in names.iter().enumerate() {
         let f = got.features.iter().find(|f| f.feature == *name).unwrap();
         close(&f.importances, &floats(&imp["importances"][j]), 1e-12, name);
@@ -94,7 +112,10 @@ fn seeded_importance_invariants() {
     o.repeats = 4;
     let a = permutation_importance(&model, None, &ds, &o, &Progress::none()).unwrap();
     let b = permutation_importance(&model, None, &ds, &o, &Progress::none()).unwrap();
-    assert_eq!(serde_json::to_string(&a).unwrap(), serde_json::to_string(&b).unwrap());
+    assert_eq!(
+        serde_json::to_string(&a).unwrap(),
+        serde_json::to_string(&b).unwrap()
+    );
     assert_eq!(a.repeats, 4);
     for f in &a.features {
         assert_eq!(f.importances.len(), 4);
@@ -104,7 +125,10 @@ fn seeded_importance_invariants() {
     // Identity permutations change nothing: every drop is exactly 0.
     let id: Vec<Vec<Vec<usize>>> = (0..6).map(|_| vec![(0..800).collect()]).collect();
     let z = importance_with_permutations(&model, None, &ds, &o, &id, &Progress::none()).unwrap();
-    assert!(z.features.iter().all(|f| f.importances_mean == 0.0 && f.importances_std == 0.0));
+    assert!(z
+        .features
+        .iter()
+        .all(|f| f.importances_mean == 0.0 && f.importances_std == 0.0));
     // The baseline is the evaluate metric.
     assert!((z.baseline_score - a.baseline_score).abs() == 0.0);
     // Regression scores R².
@@ -132,12 +156,27 @@ fn partial_dependence_matches_sklearn_brute() {
         o.grid_resolution = want["grid_resolution"].as_u64().unwrap() as usize;
         o.rows = Some(0..500);
         let pd = partial_dependence(&model, None, &ds, &o, &Progress::none()).unwrap();
-        close(&pd.grid[0], &floats(&want["grid"]), 1e-12, &format!("{feat} grid"));
-        close(&pd.average, &floats(&want["average"]), 1e-9, &format!("{feat} average"));
+        close(
+            &pd.grid[0],
+            &floats(&want["grid"]),
+            1e-12,
+            &format!("{feat} grid"),
+        );
+        close(
+            &pd.average,
+            &floats(&want["average"]),
+            1e-9,
+            &format!("{feat} average"),
+        );
         let ice = pd.individual.as_ref().unwrap();
         assert_eq!(ice.len(), 500);
         for (i, row) in ice.iter().enumerate() {
-            close(row, &floats(&want["individual"][i]), 1e-9, &format!("{feat} ICE {i}"));
+            close(
+                row,
+                &floats(&want["individual"][i]),
+                1e-9,
+                &format!("{feat} ICE {i}"),
+            );
         }
         assert_eq!(pd.class_label.as_deref(), Some("1"));
     }
@@ -147,9 +186,24 @@ fn partial_dependence_matches_sklearn_brute() {
     o.grid_resolution = 8;
     o.rows = Some(0..500);
     let pd = partial_dependence(&model, None, &ds, &o, &Progress::none()).unwrap();
-    close(&pd.grid[0], &floats(&want["grid"][0]), 1e-12, "2-way grid 0");
-    close(&pd.grid[1], &floats(&want["grid"][1]), 1e-12, "2-way grid 1");
-    let avg: Vec<f64> = want["average"].as_array().unwrap().iter().flat_map(floats).collect();
+    close(
+        &pd.grid[0],
+        &floats(&want["grid"][0]),
+        1e-12,
+        "2-way grid 0",
+    );
+    close(
+        &pd.grid[1],
+        &floats(&want["grid"][1]),
+        1e-12,
+        "2-way grid 1",
+    );
+    let avg: Vec<f64> = want["average"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(floats)
+        .collect();
     close(&pd.average, &avg, 1e-9, "2-way average");
     assert!(pd.individual.is_none());
 
@@ -172,7 +226,10 @@ fn mquantiles_and_grid_follow_scipy_and_sklearn() {
     let g = grid_axis(&x, (0.05, 0.95), 3).unwrap();
     close(&g, &[5.41, 50.5, 95.59], 1e-12, "grid");
     // Fewer unique values than the resolution: the unique values.
-    assert_eq!(grid_axis(&[3.0, 1.0, 3.0, 2.0], (0.05, 0.95), 10).unwrap(), vec![1.0, 2.0, 3.0]);
+    assert_eq!(
+        grid_axis(&[3.0, 1.0, 3.0, 2.0], (0.05, 0.95), 10).unwrap(),
+        vec![1.0, 2.0, 3.0]
+    );
     assert!(grid_axis(&x, (0.9, 0.1), 10).is_err());
     let mut flat = vec![5.0; 100];
     flat[0] = 1.0;
@@ -195,11 +252,17 @@ fn surrogate_recovers_a_linear_model() {
     };
     let s = surrogate(&model, None, &ds, &ds, &o, &Progress::none()).unwrap();
     assert!(s.r2 > 1.0 - 1e-6, "{}", s.r2);
-    let lin = assay::engine::explain::linear::parse(&model, 3, 0, 0).unwrap().unwrap();
+    let lin = assay::engine::explain::linear::parse(&model, 3, 0, 0)
+        .unwrap()
+        .unwrap();
     for (j, name) in ["a", "b", "c"].iter().enumerate() {
         let t = s.terms.iter().find(|t| t.feature == *name).unwrap();
         let w = lin.weights[j];
-        assert!((t.per_unit.unwrap() - w).abs() < 1e-3 * w.abs().max(1.0), "{name}: {} vs {w}", t.per_unit.unwrap());
+        assert!(
+            (t.per_unit.unwrap() - w).abs() < 1e-3 * w.abs().max(1.0),
+            "{name}: {} vs {w}",
+            t.per_unit.unwrap()
+        );
     }
     assert!((s.local_prediction - s.model_output).abs() < 1e-3);
     // A classifier: deterministic for a seed; text features work (raw-column pipeline).
@@ -213,7 +276,10 @@ fn surrogate_recovers_a_linear_model() {
     };
     let a = surrogate(&raw, None, &adult, &adult, &o, &Progress::none()).unwrap();
     let b = surrogate(&raw, None, &adult, &adult, &o, &Progress::none()).unwrap();
-    assert_eq!(serde_json::to_string(&a).unwrap(), serde_json::to_string(&b).unwrap());
+    assert_eq!(
+        serde_json::to_string(&a).unwrap(),
+        serde_json::to_string(&b).unwrap()
+    );
     assert_eq!(a.terms.len(), 7);
     assert!(a.r2 > 0.0 && a.r2 <= 1.0);
     let o = SurrogateOptions {

@@ -57,7 +57,10 @@ fn assert_close(got: &[Vec<f64>], want: &[Vec<f64>], tol: f64, what: &str) {
             worst = worst.max((a - b).abs());
         }
     }
-    assert!(worst <= tol, "{what}: max abs difference {worst:e} > {tol:e}");
+    assert!(
+        worst <= tol,
+        "{what}: max abs difference {worst:e} > {tol:e}"
+    );
 }
 
 fn opts(method: Method, space: OutputSpace) -> ExplainOptions {
@@ -82,16 +85,29 @@ fn exact_and_kernel_match_shap_on_adult_models() {
             (OutputSpace::Raw, "raw"),
         ] {
             let want_exact = matrix(&m[format!("exact_{key}")]["values"]);
-            let base = m[format!("exact_{key}")]["base_values"][0].as_f64().unwrap();
-            let e = explain(&model, None, &ds, &bg, &opts(Method::Exact, space), &Progress::none())
-                .expect("exact");
+            let base = m[format!("exact_{key}")]["base_values"][0]
+                .as_f64()
+                .unwrap();
+            let e = explain(
+                &model,
+                None,
+                &ds,
+                &bg,
+                &opts(Method::Exact, space),
+                &Progress::none(),
+            )
+            .expect("exact");
             assert_eq!(e.method, Method::Exact);
             assert_eq!(e.class_label.as_deref(), Some("1"));
             assert_eq!(e.background.rows, 100);
             assert_eq!(e.row_indices, (0..20).collect::<Vec<_>>());
             assert_close(&e.values, &want_exact, 1e-6, &format!("{name} exact {key}"));
             assert!((e.base_value - base).abs() < 1e-6, "{name} {key} base");
-            assert!(e.additivity_max_abs_error < 1e-6, "{name} {key} additivity {}", e.additivity_max_abs_error);
+            assert!(
+                e.additivity_max_abs_error < 1e-6,
+                "{name} {key} additivity {}",
+                e.additivity_max_abs_error
+            );
 
             // KernelSHAP with nsamples >= 2^F - 2 enumerates every coalition: shap's Kernel
             // and Assay's agree, and both equal the exact values.
@@ -101,9 +117,21 @@ fn exact_and_kernel_match_shap_on_adult_models() {
             let k = explain(&model, None, &ds, &bg, &o, &Progress::none()).expect("kernel");
             assert_eq!(k.nsamples, Some(62));
             assert!(k.notes.iter().any(|n| n.contains("exact")), "{:?}", k.notes);
-            assert_close(&k.values, &want_kernel, 1e-6, &format!("{name} kernel {key}"));
-            assert_close(&k.values, &e.values, 1e-6, &format!("{name} kernel vs exact {key}"));
-            let ev = m[format!("kernel_{key}")]["expected_value"].as_f64().unwrap();
+            assert_close(
+                &k.values,
+                &want_kernel,
+                1e-6,
+                &format!("{name} kernel {key}"),
+            );
+            assert_close(
+                &k.values,
+                &e.values,
+                1e-6,
+                &format!("{name} kernel vs exact {key}"),
+            );
+            let ev = m[format!("kernel_{key}")]["expected_value"]
+                .as_f64()
+                .unwrap();
             assert!((k.base_value - ev).abs() < 1e-6);
         }
         let probs: Vec<f64> = m["outputs_probability"]
@@ -112,8 +140,15 @@ fn exact_and_kernel_match_shap_on_adult_models() {
             .iter()
             .map(|v| v.as_f64().unwrap())
             .collect();
-        let e = explain(&model, None, &ds, &bg, &opts(Method::Exact, OutputSpace::Probability), &Progress::none())
-            .unwrap();
+        let e = explain(
+            &model,
+            None,
+            &ds,
+            &bg,
+            &opts(Method::Exact, OutputSpace::Probability),
+            &Progress::none(),
+        )
+        .unwrap();
         for (a, b) in e.outputs.iter().zip(&probs) {
             assert!((a - b).abs() < 1e-7, "model output {a} vs onnxruntime {b}");
         }
@@ -121,7 +156,11 @@ fn exact_and_kernel_match_shap_on_adult_models() {
         for w in e.importance.windows(2) {
             assert!(w[0].1 >= w[1].1);
         }
-        let j = e.feature_names.iter().position(|n| *n == e.importance[0].0).unwrap();
+        let j = e
+            .feature_names
+            .iter()
+            .position(|n| *n == e.importance[0].0)
+            .unwrap();
         let mean: f64 = e.values.iter().map(|r| r[j].abs()).sum::<f64>() / 20.0;
         assert!((mean - e.importance[0].1).abs() < 1e-15);
         assert_eq!(e.feature_values[0][0], Some(38.0));
@@ -140,20 +179,43 @@ fn linear_matches_shap_linear_explainer() {
     o.method = None;
     let e = explain(&model, None, &ds, &bg, &o, &Progress::none()).expect("linear");
     assert_eq!(e.method, Method::Linear);
-    assert_close(&e.values, &matrix(&m["linear_raw"]["values"]), 1e-6, "linear");
+    assert_close(
+        &e.values,
+        &matrix(&m["linear_raw"]["values"]),
+        1e-6,
+        "linear",
+    );
     let ev = m["linear_raw"]["expected_value"].as_f64().unwrap();
     assert!((e.base_value - ev).abs() < 1e-6, "{} vs {ev}", e.base_value);
     // Against the model's own float32 output (as logit p): float32 rounding only.
-    assert!(e.additivity_max_abs_error < 1e-4, "{}", e.additivity_max_abs_error);
+    assert!(
+        e.additivity_max_abs_error < 1e-4,
+        "{}",
+        e.additivity_max_abs_error
+    );
     // Probability space is not the linear explainer's: a clear error.
-    let err = explain(&model, None, &ds, &bg, &opts(Method::Linear, OutputSpace::Probability), &Progress::none())
-        .unwrap_err();
+    let err = explain(
+        &model,
+        None,
+        &ds,
+        &bg,
+        &opts(Method::Linear, OutputSpace::Probability),
+        &Progress::none(),
+    )
+    .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::BadInput);
     assert!(err.to_string().contains("raw"), "{err}");
     // And on a model that is not linear.
     let mlp = Model::load(&root("sample_models/adult_mlp.onnx")).unwrap();
-    let err = explain(&mlp, None, &ds, &bg, &opts(Method::Linear, OutputSpace::Raw), &Progress::none())
-        .unwrap_err();
+    let err = explain(
+        &mlp,
+        None,
+        &ds,
+        &bg,
+        &opts(Method::Linear, OutputSpace::Raw),
+        &Progress::none(),
+    )
+    .unwrap_err();
     assert!(err.to_string().contains("LinearClassifier"), "{err}");
 }
 
@@ -167,7 +229,12 @@ fn linear_regressor_exact_and_kernel_agree() {
     let lin = explain(&model, None, &ds, &ds, &o, &Progress::none()).expect("linear");
     o.method = Some(Method::Exact);
     let ex = explain(&model, None, &ds, &ds, &o, &Progress::none()).expect("exact");
-    assert_close(&lin.values, &ex.values, 1e-5, "linear vs exact (float32 model)");
+    assert_close(
+        &lin.values,
+        &ex.values,
+        1e-5,
+        "linear vs exact (float32 model)",
+    );
     o.method = None;
     o.output_space = OutputSpace::Probability;
     let auto = explain(&model, None, &ds, &ds, &o, &Progress::none()).unwrap();
@@ -184,8 +251,17 @@ fn f_rows(model: &Model, rows: &[Vec<f32>], f: usize) -> Vec<f64> {
         width: f,
         values: rows.concat(),
     };
-    match predict(model, &inputs, &InferOptions::default(), &Progress::none().stage(0.0, 1.0)).unwrap() {
-        Predictions::Classification { proba, .. } => proba.chunks(2).map(|p| f64::from(p[1])).collect(),
+    match predict(
+        model,
+        &inputs,
+        &InferOptions::default(),
+        &Progress::none().stage(0.0, 1.0),
+    )
+    .unwrap()
+    {
+        Predictions::Classification { proba, .. } => {
+            proba.chunks(2).map(|p| f64::from(p[1])).collect()
+        }
         Predictions::Regression { values } => values.iter().map(|&v| f64::from(v)).collect(),
     }
 }
@@ -233,11 +309,18 @@ fn exact_equals_the_permutation_definition_by_brute_force() {
         let mut rows = Vec::new();
         for s in 0..1usize << f {
             for b in &bgs {
-                rows.push((0..f).map(|j| if s & (1 << j) != 0 { x[j] } else { b[j] }).collect());
+                rows.push(
+                    (0..f)
+                        .map(|j| if s & (1 << j) != 0 { x[j] } else { b[j] })
+                        .collect(),
+                );
             }
         }
         let out = f_rows(&model, &rows, f);
-        let v: Vec<f64> = out.chunks(bgs.len()).map(|c| c.iter().sum::<f64>() / bgs.len() as f64).collect();
+        let v: Vec<f64> = out
+            .chunks(bgs.len())
+            .map(|c| c.iter().sum::<f64>() / bgs.len() as f64)
+            .collect();
         let mut phi = vec![0.0; f];
         let perms = permutations(f);
         for p in &perms {
@@ -264,7 +347,11 @@ fn permutation_shap_is_additive_and_close_to_exact() {
     o.nsamples = Some(13 * 40);
     let p = explain(&model, None, &ds, &bg, &o, &Progress::none()).unwrap();
     assert_eq!(p.nsamples, Some(40));
-    assert!(p.additivity_max_abs_error < 1e-9, "{}", p.additivity_max_abs_error);
+    assert!(
+        p.additivity_max_abs_error < 1e-9,
+        "{}",
+        p.additivity_max_abs_error
+    );
     o.method = Some(Method::Exact);
     let e = explain(&model, None, &ds, &bg, &o, &Progress::none()).unwrap();
     assert_close(&p.values, &e.values, 0.02, "permutation vs exact");
@@ -358,10 +445,17 @@ fn bad_input_is_a_clear_error() {
     o.rows = 3..3;
     assert!(run(&o, None).to_string().contains("empty"));
     o.rows = 0..2;
-    let bad: Vec<String> = ["age", "nope", "capital_gain", "capital_loss", "hours_per_week", "sex_male"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+    let bad: Vec<String> = [
+        "age",
+        "nope",
+        "capital_gain",
+        "capital_loss",
+        "hours_per_week",
+        "sex_male",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
     let err = run(&o, Some(&bad));
     assert_eq!(err.kind(), ErrorKind::BadInput);
     assert!(err.to_string().contains("'nope'"), "{err}");
@@ -404,6 +498,14 @@ fn cancel_stops_the_work() {
     let bg = data("tests/fixtures/explain/background_adult.csv");
     let p = Progress::none();
     p.cancel();
-    let err = explain(&model, None, &ds, &bg, &opts(Method::Exact, OutputSpace::Probability), &p).unwrap_err();
+    let err = explain(
+        &model,
+        None,
+        &ds,
+        &bg,
+        &opts(Method::Exact, OutputSpace::Probability),
+        &p,
+    )
+    .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Cancelled);
 }

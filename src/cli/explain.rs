@@ -61,7 +61,11 @@ pub struct Args {
 
 /// Parses `a..b` (half-open).
 pub fn parse_rows(s: &str) -> Result<Range<usize>> {
-    let bad = || EngineError::usage(format!("--rows '{s}' is not a range like 0..50 (half-open: rows a to b−1)"));
+    let bad = || {
+        EngineError::usage(format!(
+            "--rows '{s}' is not a range like 0..50 (half-open: rows a to b−1)"
+        ))
+    };
     let (a, b) = s.split_once("..").ok_or_else(bad)?;
     let a: usize = a.trim().parse().map_err(|_| bad())?;
     let b: usize = b.trim().parse().map_err(|_| bad())?;
@@ -72,7 +76,9 @@ pub fn parse_space(s: &str) -> Result<OutputSpace> {
     match s {
         "raw" => Ok(OutputSpace::Raw),
         "probability" => Ok(OutputSpace::Probability),
-        _ => Err(EngineError::usage(format!("--output-space '{s}': use raw or probability"))),
+        _ => Err(EngineError::usage(format!(
+            "--output-space '{s}': use raw or probability"
+        ))),
     }
 }
 

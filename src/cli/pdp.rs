@@ -28,7 +28,12 @@ pub struct Args {
     #[arg(long, default_value_t = 100)]
     pub grid_resolution: usize,
     /// Grid range: the low and high percentiles of the feature.
-    #[arg(long, value_delimiter = ',', default_value = "0.05,0.95", value_name = "LOW,HIGH")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "0.05,0.95",
+        value_name = "LOW,HIGH"
+    )]
     pub percentiles: Vec<f64>,
     /// Rows to average over, half-open and 0-based (default: all).
     #[arg(long, value_name = "a..b")]

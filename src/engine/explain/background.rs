@@ -151,7 +151,11 @@ fn kmeans(data: &InputData, k: usize, seed: u64) -> Result<Background> {
                 cols[j]
                     .iter()
                     .copied()
-                    .min_by(|a, b| (a - centres[c][j]).abs().total_cmp(&(b - centres[c][j]).abs()))
+                    .min_by(|a, b| {
+                        (a - centres[c][j])
+                            .abs()
+                            .total_cmp(&(b - centres[c][j]).abs())
+                    })
                     .unwrap_or(centres[c][j])
             })
             .collect();

@@ -84,7 +84,9 @@ fn score(truth: &Truth, preds: &Predictions) -> Result<f64> {
             let s: Vec<f64> = proba.chunks_exact(k).map(|r| f64::from(r[*pos])).collect();
             binary::ranking(y, &s, &order_desc(&s), None)
                 .0
-                .ok_or_else(|| EngineError::usage("ROC AUC is undefined: the target has one class only"))
+                .ok_or_else(|| {
+                    EngineError::usage("ROC AUC is undefined: the target has one class only")
+                })
         }
         (Truth::Multi(y, k), Predictions::Classification { proba, .. }) => {
             let p: Vec<f64> = proba.iter().map(|&v| f64::from(v)).collect();
@@ -144,8 +146,17 @@ pub fn importance_with_permutations(
 ) -> Result<Importance> {
     let plan = plan_inputs(&model.info, features)?;
     let names = plan.columns();
-    let kind = if is_classifier(model) { TargetKind::Labels } else { TargetKind::Values };
-    let prepared = prepare(data, &plan, Some((opts.target.as_str(), kind)), InvalidRows::Error)?;
+    let kind = if is_classifier(model) {
+        TargetKind::Labels
+    } else {
+        TargetKind::Values
+    };
+    let prepared = prepare(
+        data,
+        &plan,
+        Some((opts.target.as_str(), kind)),
+        InvalidRows::Error,
+    )?;
     let (x, target) = match &opts.rows {
         Some(r) => {
             if r.start >= r.end || r.end > data.rows() {
@@ -159,8 +170,12 @@ pub fn importance_with_permutations(
             }
             let idx: Vec<usize> = r.clone().collect();
             let t = match prepared.target {
-                Some(TargetData::Labels(l)) => Some(TargetData::Labels(idx.iter().map(|&i| l[i].clone()).collect())),
-                Some(TargetData::Values(v)) => Some(TargetData::Values(idx.iter().map(|&i| v[i]).collect())),
+                Some(TargetData::Labels(l)) => Some(TargetData::Labels(
+                    idx.iter().map(|&i| l[i].clone()).collect(),
+                )),
+                Some(TargetData::Values(v)) => {
+                    Some(TargetData::Values(idx.iter().map(|&i| v[i]).collect()))
+                }
                 None => None,
             };
             (take_rows(&prepared.inputs, &idx), t)
@@ -178,7 +193,10 @@ pub fn importance_with_permutations(
                     EngineError::column(
                         &data.path,
                         &opts.target,
-                        format!("has value '{l}' that is not a class of the model (classes: {})", classes.join(", ")),
+                        format!(
+                            "has value '{l}' that is not a class of the model (classes: {})",
+                            classes.join(", ")
+                        ),
                     )
                 })?;
                 y.push(c as u32);
@@ -194,14 +212,21 @@ pub fn importance_with_permutations(
             }
         }
         (Predictions::Regression { .. }, Some(TargetData::Values(v))) => Truth::Values(v),
-        _ => return Err(EngineError::file(model.path(), "the model's outputs do not match the target kind")),
+        _ => {
+            return Err(EngineError::file(
+                model.path(),
+                "the model's outputs do not match the target kind",
+            ))
+        }
     };
     let baseline = score(&truth, &base_preds)?;
     let repeats = perms.first().map_or(0, Vec::len);
     let mut out = Vec::with_capacity(names.len());
     for (j, name) in names.iter().enumerate() {
         progress.check()?;
-        let fp = perms.get(j).ok_or_else(|| EngineError::internal("missing permutations"))?;
+        let fp = perms
+            .get(j)
+            .ok_or_else(|| EngineError::internal("missing permutations"))?;
         // All repeats of one feature in one model call.
         let stacked_idx: Vec<usize> = (0..fp.len()).flat_map(|_| 0..n).collect();
         let stacked = take_rows(&x, &stacked_idx);
@@ -211,7 +236,9 @@ pub fn importance_with_permutations(
             .flat_map(|(r, p)| p.iter().map(move |&i| r * n + i))
             .collect();
         if fp.iter().any(|p| p.len() != n || p.iter().any(|&i| i >= n)) {
-            return Err(EngineError::internal("a permutation does not match the rows"));
+            return Err(EngineError::internal(
+                "a permutation does not match the rows",
+            ));
         }
         let shuffled: InputData = permute_column(&stacked, j, &stacked_perm);
         let a = 0.05 + 0.95 * j as f32 / names.len() as f32;
@@ -231,7 +258,11 @@ pub fn importance_with_permutations(
             importances: drops,
         });
     }
-    out.sort_by(|a, b| b.importances_mean.total_cmp(&a.importances_mean).then_with(|| a.feature.cmp(&b.feature)));
+    out.sort_by(|a, b| {
+        b.importances_mean
+            .total_cmp(&a.importances_mean)
+            .then_with(|| a.feature.cmp(&b.feature))
+    });
     progress.set(1.0, "done");
     Ok(Importance {
         metric: match truth {
@@ -241,7 +272,9 @@ pub fn importance_with_permutations(
         }
         .into(),
         baseline_score: baseline,
-        class_label: tgt.class_label.filter(|_| matches!(truth, Truth::Binary(..))),
+        class_label: tgt
+            .class_label
+            .filter(|_| matches!(truth, Truth::Binary(..))),
         rows: n,
         repeats,
         seed: opts.seed,

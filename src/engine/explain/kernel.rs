@@ -31,7 +31,11 @@ fn binom(n: usize, k: usize) -> f64 {
 }
 
 /// Coalitions (over the `m` varying features) and their kernel weights, as shap builds them.
-pub fn coalitions(m: usize, nsamples: Option<usize>, rng: &mut impl Rng) -> (Vec<Vec<bool>>, Vec<f64>) {
+pub fn coalitions(
+    m: usize,
+    nsamples: Option<usize>,
+    rng: &mut impl Rng,
+) -> (Vec<Vec<bool>>, Vec<f64>) {
     let mut nsamples = nsamples.unwrap_or_else(|| default_nsamples(m));
     if m <= 30 {
         nsamples = nsamples.min((1usize << m) - 2);
@@ -238,7 +242,8 @@ pub(crate) fn explain(
             let varying: Vec<usize> = (0..f)
                 .filter(|&j| (0..n_bg).any(|b| !same_value(m.x, r, m.bg, b, j)))
                 .collect();
-            let mut rng = Pcg64::seed_from_u64(seed ^ (r as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+            let mut rng =
+                Pcg64::seed_from_u64(seed ^ (r as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
             let (masks, weights) = if varying.len() >= 2 {
                 coalitions(varying.len(), nsamples, &mut rng)
             } else {
@@ -281,14 +286,28 @@ pub(crate) fn explain(
             let row = first + i;
             let ey_row = &ey[pos..pos + p.masks.len()];
             pos += p.masks.len();
-            out.push(solve_row(p, ey_row, f, link.apply(fx[row]) - link.apply(fnull), link, fnull)?);
+            out.push(solve_row(
+                p,
+                ey_row,
+                f,
+                link.apply(fx[row]) - link.apply(fnull),
+                link,
+                fnull,
+            )?);
         }
         done_rows = r;
     }
     Ok(out)
 }
 
-fn solve_row(p: &RowPlan, ey: &[f64], f: usize, total: f64, link: Link, fnull: f64) -> Result<Vec<f64>> {
+fn solve_row(
+    p: &RowPlan,
+    ey: &[f64],
+    f: usize,
+    total: f64,
+    link: Link,
+    fnull: f64,
+) -> Result<Vec<f64>> {
     let mut phi = vec![0.0; f];
     let mm = p.varying.len();
     if mm == 0 {

@@ -32,7 +32,12 @@ const PASS_THROUGH: &[&str] = &["ZipMap", "Cast", "Identity"];
 
 /// The linear margin of `model` for class index `class` of `n_classes` (0 classes =
 /// regressor), when the graph is Scaler + LinearClassifier/LinearRegressor; `None` otherwise.
-pub fn parse(model: &Model, width: usize, class: usize, n_classes: usize) -> Result<Option<LinearMargin>> {
+pub fn parse(
+    model: &Model,
+    width: usize,
+    class: usize,
+    n_classes: usize,
+) -> Result<Option<LinearMargin>> {
     let Ok(p) = proto::decode(model.bytes()) else {
         return Ok(None);
     };
@@ -61,8 +66,12 @@ pub fn parse(model: &Model, width: usize, class: usize, n_classes: usize) -> Res
         }
         match op {
             "Scaler" => {
-                let off = attr(node, "offset").map(|a| a.floats.clone()).unwrap_or_default();
-                let sc = attr(node, "scale").map(|a| a.floats.clone()).unwrap_or_default();
+                let off = attr(node, "offset")
+                    .map(|a| a.floats.clone())
+                    .unwrap_or_default();
+                let sc = attr(node, "scale")
+                    .map(|a| a.floats.clone())
+                    .unwrap_or_default();
                 let get = |v: &[f32], j: usize, default: f64| match v.len() {
                     0 => default,
                     1 => f64::from(v[0]),
@@ -109,12 +118,17 @@ pub fn parse(model: &Model, width: usize, class: usize, n_classes: usize) -> Res
                     }
                     0
                 };
-                let sign = if op == "LinearClassifier" && rows == 1 && class == 0 { -1.0 } else { 1.0 };
+                let sign = if op == "LinearClassifier" && rows == 1 && class == 0 {
+                    -1.0
+                } else {
+                    1.0
+                };
                 let c = &coef[row * width..(row + 1) * width];
                 let b = intercepts.get(row).copied().unwrap_or(0.0);
                 // m = Σ c_j (x_j − offset_j) scale_j + b
                 let weights: Vec<f64> = (0..width).map(|j| sign * c[j] * scale[j]).collect();
-                let intercept = sign * (b - (0..width).map(|j| c[j] * scale[j] * offset[j]).sum::<f64>());
+                let intercept =
+                    sign * (b - (0..width).map(|j| c[j] * scale[j] * offset[j]).sum::<f64>());
                 linear = Some(LinearMargin {
                     weights,
                     intercept,

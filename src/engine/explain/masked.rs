@@ -108,14 +108,15 @@ pub(crate) fn same_value(a: &InputData, i: usize, b: &InputData, k: usize, j: us
         (x.is_nan() && y.is_nan()) || (x - y).abs() <= 1e-8 + 1e-5 * y.abs() || x == y
     };
     match (a, b) {
-        (
-            InputData::MatrixF32 { width, values, .. },
-            InputData::MatrixF32 { values: bv, .. },
-        ) => close(f64::from(values[i * width + j]), f64::from(bv[k * width + j])),
-        (
-            InputData::MatrixF64 { width, values, .. },
-            InputData::MatrixF64 { values: bv, .. },
-        ) => close(values[i * width + j], bv[k * width + j]),
+        (InputData::MatrixF32 { width, values, .. }, InputData::MatrixF32 { values: bv, .. }) => {
+            close(
+                f64::from(values[i * width + j]),
+                f64::from(bv[k * width + j]),
+            )
+        }
+        (InputData::MatrixF64 { width, values, .. }, InputData::MatrixF64 { values: bv, .. }) => {
+            close(values[i * width + j], bv[k * width + j])
+        }
         (InputData::Columns(ac), InputData::Columns(bc)) => match (&ac[j].1, &bc[j].1) {
             (ColumnData::Str(x), ColumnData::Str(y)) => x[i] == y[k],
             _ => match (row_f64(a, i)[j], row_f64(b, k)[j]) {
@@ -183,7 +184,9 @@ pub(crate) fn take_rows(data: &InputData, idx: &[usize]) -> InputData {
                 .flat_map(|&i| values[i * width..(i + 1) * width].iter().copied())
                 .collect(),
         },
-        InputData::Columns(cols) => map_columns(cols, |_, c| each_column!(c, v => take_vec(v, idx))),
+        InputData::Columns(cols) => {
+            map_columns(cols, |_, c| each_column!(c, v => take_vec(v, idx)))
+        }
     }
 }
 
@@ -296,7 +299,12 @@ fn fill_column<T: Clone>(
 }
 
 /// The model rows for `jobs`: for each job, one row per background row.
-fn build(x: &InputData, bg: &InputData, n_bg: usize, jobs: &[(usize, &[bool])]) -> Result<InputData> {
+fn build(
+    x: &InputData,
+    bg: &InputData,
+    n_bg: usize,
+    jobs: &[(usize, &[bool])],
+) -> Result<InputData> {
     Ok(match (x, bg) {
         (
             InputData::MatrixF32 {
@@ -344,13 +352,21 @@ fn build(x: &InputData, bg: &InputData, n_bg: usize, jobs: &[(usize, &[bool])]) 
                     (ColumnData::Str(a), ColumnData::Str(b)) => {
                         ColumnData::Str(fill_column(a, b, j, n_bg, jobs))
                     }
-                    _ => return Err(EngineError::internal("data and background columns differ in type")),
+                    _ => {
+                        return Err(EngineError::internal(
+                            "data and background columns differ in type",
+                        ))
+                    }
                 };
                 cols.push((name.clone(), data));
             }
             InputData::Columns(cols)
         }
-        _ => return Err(EngineError::internal("data and background have different layouts")),
+        _ => {
+            return Err(EngineError::internal(
+                "data and background have different layouts",
+            ))
+        }
     })
 }
 
@@ -426,10 +442,12 @@ impl Masked<'_> {
             let a = span.0 + (span.1 - span.0) * ci as f32 / chunks as f32;
             let b = span.0 + (span.1 - span.0) * (ci + 1) as f32 / chunks as f32;
             let y = outputs(self.model, &data, self.output, self.infer, progress, (a, b))?;
-            out.extend(
-                y.chunks_exact(n_bg)
-                    .map(|r| r.iter().zip(self.bg_weights).map(|(v, w)| v * w).sum::<f64>()),
-            );
+            out.extend(y.chunks_exact(n_bg).map(|r| {
+                r.iter()
+                    .zip(self.bg_weights)
+                    .map(|(v, w)| v * w)
+                    .sum::<f64>()
+            }));
         }
         Ok(out)
     }

@@ -166,7 +166,11 @@ pub(crate) struct Target {
 }
 
 /// Picks the explained output: `class` (or the default class) of a classifier, or the value.
-pub(crate) fn resolve_target(model: &Model, preds: &Predictions, class: Option<&str>) -> Result<Target> {
+pub(crate) fn resolve_target(
+    model: &Model,
+    preds: &Predictions,
+    class: Option<&str>,
+) -> Result<Target> {
     match preds {
         Predictions::Classification { classes, .. } => {
             let k = classes.len();
@@ -207,7 +211,11 @@ pub(crate) fn resolve_target(model: &Model, preds: &Predictions, class: Option<&
 }
 
 /// Prepares a dataset's model inputs, failing clearly on an empty file.
-pub(crate) fn inputs_of(ds: &Dataset, model: &Model, features: Option<&[String]>) -> Result<(Vec<String>, InputData)> {
+pub(crate) fn inputs_of(
+    ds: &Dataset,
+    model: &Model,
+    features: Option<&[String]>,
+) -> Result<(Vec<String>, InputData)> {
     let plan = plan_inputs(&model.info, features)?;
     if ds.rows() == 0 {
         return Err(EngineError::file(&ds.path, "the dataset has no rows"));
@@ -243,7 +251,10 @@ pub fn explain(
         )));
     }
     if background.rows() == 0 {
-        return Err(EngineError::file(&background.path, "the background has no rows"));
+        return Err(EngineError::file(
+            &background.path,
+            "the background has no rows",
+        ));
     }
     let (names, all) = inputs_of(data, model, features)?;
     let f = names.len();
@@ -264,8 +275,22 @@ pub fn explain(
         output: target.output,
         infer: &opts.infer,
     };
-    let fx = masked::outputs(model, &x, target.output, &opts.infer, progress, (0.04, 0.05))?;
-    let f_bg = masked::outputs(model, &bg.data, target.output, &opts.infer, progress, (0.05, 0.06))?;
+    let fx = masked::outputs(
+        model,
+        &x,
+        target.output,
+        &opts.infer,
+        progress,
+        (0.04, 0.05),
+    )?;
+    let f_bg = masked::outputs(
+        model,
+        &bg.data,
+        target.output,
+        &opts.infer,
+        progress,
+        (0.05, 0.06),
+    )?;
     let fnull: f64 = f_bg.iter().zip(&bg.weights).map(|(v, w)| v * w).sum();
 
     let mut notes = Vec::new();
@@ -286,10 +311,15 @@ pub fn explain(
     } else {
         Link::Identity
     };
-    let lin = linear::parse(model, f, match target.output {
-        Output::Class(c) => c,
-        Output::Value => 0,
-    }, target.n_classes)?
+    let lin = linear::parse(
+        model,
+        f,
+        match target.output {
+            Output::Class(c) => c,
+            Output::Value => 0,
+        },
+        target.n_classes,
+    )?
     .filter(|_| matches!(x, InputData::MatrixF32 { .. } | InputData::MatrixF64 { .. }));
     let method = match opts.method {
         Some(m) => m,
@@ -330,6 +360,14 @@ pub fn explain(
         }
         Method::Linear => linear_values(&lin, classifier, space, &x, &bg, &fx, link, &mut notes)?,
     };
+    let finite = base_value.is_finite()
+        && outputs.iter().all(|v| v.is_finite())
+        && values.iter().flatten().all(|v| v.is_finite());
+    if !finite {
+        return Err(EngineError::usage(
+            "some explained output is a probability of exactly 0 or 1, whose logit is infinite; explain in probability space (--output-space probability)",
+        ));
+    }
     let feature_values: Vec<Vec<Option<f64>>> = (0..idx.len()).map(|i| row_f64(&x, i)).collect();
     let additivity_max_abs_error = values
         .iter()
@@ -369,7 +407,12 @@ pub fn mean_abs_importance(names: &[String], values: &[Vec<f64>]) -> Vec<(String
     let mut imp: Vec<(String, f64)> = names
         .iter()
         .enumerate()
-        .map(|(j, name)| (name.clone(), values.iter().map(|r| r[j].abs()).sum::<f64>() / n))
+        .map(|(j, name)| {
+            (
+                name.clone(),
+                values.iter().map(|r| r[j].abs()).sum::<f64>() / n,
+            )
+        })
         .collect();
     imp.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     imp

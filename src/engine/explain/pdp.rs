@@ -82,8 +82,13 @@ pub fn mquantile(sorted: &[f64], p: f64) -> f64 {
 
 /// scikit-learn's `_grid_from_X` for one numeric column.
 pub fn grid_axis(values: &[f64], percentiles: (f64, f64), resolution: usize) -> Result<Vec<f64>> {
-    if !(0.0..=1.0).contains(&percentiles.0) || !(0.0..=1.0).contains(&percentiles.1) || percentiles.0 >= percentiles.1 {
-        return Err(EngineError::usage("percentiles must satisfy 0 <= low < high <= 1"));
+    if !(0.0..=1.0).contains(&percentiles.0)
+        || !(0.0..=1.0).contains(&percentiles.1)
+        || percentiles.0 >= percentiles.1
+    {
+        return Err(EngineError::usage(
+            "percentiles must satisfy 0 <= low < high <= 1",
+        ));
     }
     if resolution < 2 {
         return Err(EngineError::usage("--grid-resolution must be at least 2"));
@@ -135,7 +140,10 @@ pub fn partial_dependence(
     let n = n_rows(&x);
     let find = |f: &str| {
         names.iter().position(|c| c == f).ok_or_else(|| {
-            EngineError::usage(format!("unknown feature '{f}'; the model's features are: {}", names.join(", ")))
+            EngineError::usage(format!(
+                "unknown feature '{f}'; the model's features are: {}",
+                names.join(", ")
+            ))
         })
     };
     let mut js = vec![find(&opts.feature)?];
@@ -150,18 +158,34 @@ pub fn partial_dependence(
     let mut feature_values = Vec::new();
     for &j in &js {
         let col = column_f64(&x, j).ok_or_else(|| {
-            EngineError::usage(format!("feature '{}' is text; partial dependence needs a numeric feature", names[j]))
+            EngineError::usage(format!(
+                "feature '{}' is text; partial dependence needs a numeric feature",
+                names[j]
+            ))
         })?;
         grid.push(grid_axis(&col, opts.percentiles, opts.grid_resolution)?);
         feature_values.push(col);
     }
-    let preds = predict(model, &take_rows(&x, &[0]), &opts.infer, &progress.stage(0.0, 0.02))?;
+    let preds = predict(
+        model,
+        &take_rows(&x, &[0]),
+        &opts.infer,
+        &progress.stage(0.0, 0.02),
+    )?;
     let tgt = resolve_target(model, &preds, opts.class.as_deref())?;
     let classifier = tgt.n_classes > 0;
-    let space = if classifier { opts.output_space } else { OutputSpace::Raw };
+    let space = if classifier {
+        opts.output_space
+    } else {
+        OutputSpace::Raw
+    };
     // Raw space for a classifier: the logit of each prediction (sklearn's decision_function
     // for a logistic model); averaged after the link, as sklearn averages decision values.
-    let link = if classifier && space == OutputSpace::Raw { Link::Logit } else { Link::Identity };
+    let link = if classifier && space == OutputSpace::Raw {
+        Link::Logit
+    } else {
+        Link::Identity
+    };
     let (average, individual) = if js.len() == 1 {
         let g = &grid[0];
         // Grid points per model call, bounded by the batch size.

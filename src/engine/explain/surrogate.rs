@@ -108,7 +108,9 @@ pub fn surrogate(
         )));
     }
     if opts.nsamples < 10 {
-        return Err(EngineError::usage("the surrogate needs at least 10 samples"));
+        return Err(EngineError::usage(
+            "the surrogate needs at least 10 samples",
+        ));
     }
     let (names, all) = inputs_of(data, model, features)?;
     let x = take_rows(&all, &[opts.row]);
@@ -130,7 +132,8 @@ pub fn surrogate(
         match (column_f64(&bg, j), xrow[j]) {
             (Some(col), Some(xj)) => {
                 let mean = col.iter().sum::<f64>() / nb as f64;
-                let sd = (col.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / nb as f64).sqrt();
+                let sd =
+                    (col.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / nb as f64).sqrt();
                 let sd = if sd > 0.0 { sd } else { 1.0 };
                 sigmas[j] = Some(sd);
                 let mut vals = vec![xj; ns];
@@ -143,13 +146,21 @@ pub fn surrogate(
             }
             _ => {
                 for (i, r) in repr.iter_mut().enumerate() {
-                    r[j] = if i == 0 || same_value(&z, i, &x, 0, j) { 1.0 } else { 0.0 };
+                    r[j] = if i == 0 || same_value(&z, i, &x, 0, j) {
+                        1.0
+                    } else {
+                        0.0
+                    };
                 }
             }
         }
     }
     // Row 0 must be the instance itself, also for categorical columns.
-    if let (crate::engine::data::extract::InputData::Columns(zc), crate::engine::data::extract::InputData::Columns(xc)) = (&mut z, &x) {
+    if let (
+        crate::engine::data::extract::InputData::Columns(zc),
+        crate::engine::data::extract::InputData::Columns(xc),
+    ) = (&mut z, &x)
+    {
         for ((_, zcol), (_, xcol)) in zc.iter_mut().zip(xc) {
             use crate::engine::data::extract::ColumnData as C;
             match (zcol, xcol) {
@@ -167,8 +178,16 @@ pub fn surrogate(
     let preds = predict(model, &x, &opts.infer, &progress.stage(0.0, 0.05))?;
     let tgt = resolve_target(model, &preds, opts.class.as_deref())?;
     let classifier = tgt.n_classes > 0;
-    let space = if classifier { opts.output_space } else { OutputSpace::Raw };
-    let link = if classifier && space == OutputSpace::Raw { Link::Logit } else { Link::Identity };
+    let space = if classifier {
+        opts.output_space
+    } else {
+        OutputSpace::Raw
+    };
+    let link = if classifier && space == OutputSpace::Raw {
+        Link::Logit
+    } else {
+        Link::Identity
+    };
     let y: Vec<f64> = outputs(model, &z, tgt.output, &opts.infer, progress, (0.05, 0.95))?
         .into_iter()
         .map(|p| link.apply(p))
@@ -179,7 +198,13 @@ pub fn surrogate(
         .enumerate()
         .map(|(_, r)| {
             let d2: f64 = (0..f)
-                .map(|j| if sigmas[j].is_some() { r[j] * r[j] } else { 1.0 - r[j] })
+                .map(|j| {
+                    if sigmas[j].is_some() {
+                        r[j] * r[j]
+                    } else {
+                        1.0 - r[j]
+                    }
+                })
                 .sum();
             (-d2 / (width * width)).exp().sqrt()
         })
@@ -190,7 +215,11 @@ pub fn surrogate(
     let ybar = y.iter().zip(&w).map(|(a, b)| a * b).sum::<f64>() / wsum;
     let ss_res: f64 = (0..ns).map(|i| w[i] * (y[i] - fit(&repr[i])).powi(2)).sum();
     let ss_tot: f64 = (0..ns).map(|i| w[i] * (y[i] - ybar).powi(2)).sum();
-    let r2 = if ss_tot > 0.0 { 1.0 - ss_res / ss_tot } else { 1.0 };
+    let r2 = if ss_tot > 0.0 {
+        1.0 - ss_res / ss_tot
+    } else {
+        1.0
+    };
     let mut terms: Vec<SurrogateTerm> = (0..f)
         .map(|j| SurrogateTerm {
             feature: names[j].clone(),
@@ -226,9 +255,13 @@ fn weighted_ridge(x: &[Vec<f64>], y: &[f64], w: &[f64], alpha: f64) -> Result<(f
     let f = x.first().map_or(0, Vec::len);
     let ws: f64 = w.iter().sum();
     if ws <= 0.0 {
-        return Err(EngineError::usage("all surrogate samples have zero weight; raise the kernel width"));
+        return Err(EngineError::usage(
+            "all surrogate samples have zero weight; raise the kernel width",
+        ));
     }
-    let xm: Vec<f64> = (0..f).map(|j| x.iter().zip(w).map(|(r, wi)| r[j] * wi).sum::<f64>() / ws).collect();
+    let xm: Vec<f64> = (0..f)
+        .map(|j| x.iter().zip(w).map(|(r, wi)| r[j] * wi).sum::<f64>() / ws)
+        .collect();
     let ym = y.iter().zip(w).map(|(a, b)| a * b).sum::<f64>() / ws;
     let mut a = vec![vec![0.0; f]; f];
     let mut b = vec![0.0; f];
