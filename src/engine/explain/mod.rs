@@ -429,6 +429,14 @@ pub fn explain(
         }
         Method::Linear => linear_values(&lin, classifier, space, &x, &bg, &fx, link, &mut notes)?,
     };
+    let finite = base_value.is_finite()
+        && outputs.iter().all(|v| v.is_finite())
+        && values.iter().flatten().all(|v| v.is_finite());
+    if !finite {
+        return Err(EngineError::usage(
+            "some explained output is a probability of exactly 0 or 1, whose logit is infinite; explain in probability space (--output-space probability)",
+        ));
+    }
     let feature_values: Vec<Vec<Option<f64>>> = (0..idx.len()).map(|i| row_f64(&x, i)).collect();
     let additivity_max_abs_error = values
         .iter()
