@@ -99,19 +99,29 @@ fn pairs_match_sklearn_statsmodels_and_scipy_on_onnxruntime_outputs() {
             }
         }
         for (k, want) in case["delta"].as_object().expect("delta") {
-            let got = p.delta.get(k).unwrap_or_else(|| panic!("{name} delta {k} missing"));
+            let got = p
+                .delta
+                .get(k)
+                .unwrap_or_else(|| panic!("{name} delta {k} missing"));
             let w = want.as_f64().expect("delta value");
             // Differences of metrics: 1e-9 of the metrics' size (the delta itself can be ~0).
             let scale = case["metrics_a"][k].as_f64().expect("a").abs()
                 + case["metrics_b"][k].as_f64().expect("b").abs();
             let tol = tolerance(case, k);
-            assert!((got - w).abs() <= tol * scale, "{name} delta {k}: {got} vs {w}");
+            assert!(
+                (got - w).abs() <= tol * scale,
+                "{name} delta {k}: {got} vs {w}"
+            );
         }
         if let Some(mc) = case.get("mcnemar") {
             let t = p.mcnemar_table.expect("table");
             for (i, row) in t.iter().enumerate() {
                 for (j, &v) in row.iter().enumerate() {
-                    assert_eq!(v, mc["table"][i][j].as_u64().expect("count"), "{name} table");
+                    assert_eq!(
+                        v,
+                        mc["table"][i][j].as_u64().expect("count"),
+                        "{name} table"
+                    );
                 }
             }
             let ex = p.mcnemar_exact_p_value.expect("exact");
@@ -120,7 +130,11 @@ fn pairs_match_sklearn_statsmodels_and_scipy_on_onnxruntime_outputs() {
             match p.mcnemar_chi2_corrected {
                 Some(chi) => {
                     let w = mc["chi2_p_value"].as_f64().expect("p");
-                    assert!(close(chi.p_value, w, 1e-9), "{name} chi2 {} vs {w}", chi.p_value);
+                    assert!(
+                        close(chi.p_value, w, 1e-9),
+                        "{name} chi2 {} vs {w}",
+                        chi.p_value
+                    );
                 }
                 None => assert!(mc["chi2_statistic"].is_null()),
             }
@@ -130,7 +144,11 @@ fn pairs_match_sklearn_statsmodels_and_scipy_on_onnxruntime_outputs() {
                 "{name}"
             );
             let r = p.label_disagreement_rate.expect("rate");
-            assert!(close(r, case["label_disagreement_rate"].as_f64().expect("r"), 1e-12));
+            assert!(close(
+                r,
+                case["label_disagreement_rate"].as_f64().expect("r"),
+                1e-12
+            ));
         } else {
             assert!(p.mcnemar_table.is_none() && p.mcnemar_exact_p_value.is_none());
             assert!(p.label_disagreements.is_none());
@@ -155,7 +173,10 @@ fn pairs_match_sklearn_statsmodels_and_scipy_on_onnxruntime_outputs() {
             }
             None => {
                 assert!(p.delong_p_value.is_none(), "{name}");
-                assert!(!p.notes.is_empty(), "{name}: a note says why DeLong is absent");
+                assert!(
+                    !p.notes.is_empty(),
+                    "{name}: a note says why DeLong is absent"
+                );
             }
         }
         for (field, g) in [
@@ -167,9 +188,17 @@ fn pairs_match_sklearn_statsmodels_and_scipy_on_onnxruntime_outputs() {
         }
         for (field, g) in [("pearson_r", p.pearson_r), ("spearman_r", p.spearman_r)] {
             let w = case[field].as_f64().expect(field);
-            assert!(close(g.expect(field), w, 1e-9), "{name} {field}: {g:?} vs {w}");
+            assert!(
+                close(g.expect(field), w, 1e-9),
+                "{name} {field}: {g:?} vs {w}"
+            );
         }
-        let rows: Vec<u64> = p.top_disagreements.iter().take(5).map(|d| d.row as u64).collect();
+        let rows: Vec<u64> = p
+            .top_disagreements
+            .iter()
+            .take(5)
+            .map(|d| d.row as u64)
+            .collect();
         let want: Vec<u64> = case["top_rows"]
             .as_array()
             .expect("rows")
@@ -178,7 +207,11 @@ fn pairs_match_sklearn_statsmodels_and_scipy_on_onnxruntime_outputs() {
             .collect();
         assert_eq!(rows, want, "{name} top disagreement rows");
         let d0 = &p.top_disagreements[0];
-        assert!(close((d0.score_b - d0.score_a).abs(), p.max_abs_prob_diff.expect("max"), 1e-15));
+        assert!(close(
+            (d0.score_b - d0.score_a).abs(),
+            p.max_abs_prob_diff.expect("max"),
+            1e-15
+        ));
     }
 }
 
@@ -189,14 +222,22 @@ fn paired_intervals_are_seeded_and_tighter_than_unpaired_ones() {
     let c = run(case, &[], 300);
     let again = run(case, &[], 300);
     let p = &c.pairs[0];
-    assert_eq!(p.delta_ci, again.pairs[0].delta_ci, "same seed, same intervals");
+    assert_eq!(
+        p.delta_ci, again.pairs[0].delta_ci,
+        "same seed, same intervals"
+    );
     let [lo, hi] = p.delta_ci["roc_auc"];
     let d = p.delta.get("roc_auc").expect("delta");
     assert!(lo <= d && d <= hi, "{lo} {d} {hi}");
     // Pairing removes the row-sampling noise both models share: the interval of the
     // difference is far narrower than either model's own interval.
     let [alo, ahi] = c.models[0].evaluation.ci["roc_auc"];
-    assert!(hi - lo < 0.5 * (ahi - alo), "paired {} vs single {}", hi - lo, ahi - alo);
+    assert!(
+        hi - lo < 0.5 * (ahi - alo),
+        "paired {} vs single {}",
+        hi - lo,
+        ahi - alo
+    );
     assert!(p.delta_ci.len() >= 10);
     // The gate facts expose the pair.
     assert_eq!(c.facts["delta.roc_auc"], d);
@@ -235,9 +276,13 @@ fn slice_regressions_are_consistent_with_each_models_fairness_report() {
     }
     // v2 trades precision for recall: the large groups show a significantly higher FPR.
     assert!(flagged > 0);
-    assert!(c.facts.contains_key("max_group_worsening.true_positive_rate"));
+    assert!(c
+        .facts
+        .contains_key("max_group_worsening.true_positive_rate"));
     assert!(c.facts.contains_key("groups_significantly_worse"));
-    assert!(c.facts.contains_key("disparity_delta.sex.demographic_parity_difference"));
+    assert!(c
+        .facts
+        .contains_key("disparity_delta.sex.demographic_parity_difference"));
 }
 
 fn write_tmp(name: &str, text: &str) -> PathBuf {
@@ -256,8 +301,24 @@ const TARGET: &str = "income_over_50k";
 #[test]
 fn cli_json_contract() {
     let out = assay(&[
-        "compare", "--model", V1, "--model", V2, "--data", ADULT, "--target", TARGET,
-        "--sensitive", "sex", "--bootstrap", "100", "--seed", "1", "--threshold", "0.5", "--json",
+        "compare",
+        "--model",
+        V1,
+        "--model",
+        V2,
+        "--data",
+        ADULT,
+        "--target",
+        TARGET,
+        "--sensitive",
+        "sex",
+        "--bootstrap",
+        "100",
+        "--seed",
+        "1",
+        "--threshold",
+        "0.5",
+        "--json",
         "-",
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
@@ -273,15 +334,31 @@ fn cli_json_contract() {
         assert!(m["metrics"]["roc_auc"].is_f64());
         assert!(m["ci"]["roc_auc"].is_array());
         let fpr = m["curves"]["roc"]["fpr"].as_array().expect("roc curve");
-        assert!(fpr.len() >= 2 && fpr.len() <= 500, "downsampled ROC: {}", fpr.len());
+        assert!(
+            fpr.len() >= 2 && fpr.len() <= 500,
+            "downsampled ROC: {}",
+            fpr.len()
+        );
         assert!(m["curves"]["precision_recall"]["precision"].is_array());
     }
     let p = &j["pairs"][0];
     for key in [
-        "a", "b", "delta", "delta_ci", "mcnemar_table", "mcnemar_exact_p_value",
-        "mcnemar_chi2_corrected", "delong_p_value", "delong", "label_disagreements",
-        "label_disagreement_rate", "mean_abs_prob_diff", "max_abs_prob_diff", "pearson_r",
-        "spearman_r", "top_disagreements",
+        "a",
+        "b",
+        "delta",
+        "delta_ci",
+        "mcnemar_table",
+        "mcnemar_exact_p_value",
+        "mcnemar_chi2_corrected",
+        "delong_p_value",
+        "delong",
+        "label_disagreements",
+        "label_disagreement_rate",
+        "mean_abs_prob_diff",
+        "max_abs_prob_diff",
+        "pearson_r",
+        "spearman_r",
+        "top_disagreements",
     ] {
         assert!(p.get(key).is_some(), "pair lacks {key}");
     }
@@ -294,16 +371,29 @@ fn cli_json_contract() {
         assert!(top.get(key).is_some(), "disagreement lacks {key}");
     }
     let g = &j["slices"][0]["pairs"][0]["groups"][0];
-    for key in ["group", "count", "delta", "delta_ci", "significantly_worse", "worsening"] {
+    for key in [
+        "group",
+        "count",
+        "delta",
+        "delta_ci",
+        "significantly_worse",
+        "worsening",
+    ] {
         assert!(g.get(key).is_some(), "group delta lacks {key}");
     }
     assert!(g["significantly_worse"].is_boolean());
-    assert_eq!(j["slices"][0]["models"].as_array().expect("reports").len(), 2);
+    assert_eq!(
+        j["slices"][0]["models"].as_array().expect("reports").len(),
+        2
+    );
     let gate = &j["gate"];
     assert!(gate["passed"].is_boolean());
     assert_eq!(gate["baseline"], "adult_gbdt 1.0");
     for r in gate["rules"].as_array().expect("rules") {
-        assert!(r["reason"].as_str().expect("reason").contains(r["rule"]["fact"].as_str().expect("fact")));
+        assert!(r["reason"]
+            .as_str()
+            .expect("reason")
+            .contains(r["rule"]["fact"].as_str().expect("fact")));
     }
 }
 
@@ -316,25 +406,58 @@ fn gate_failure_exits_3_and_missing_facts_are_not_measured() {
     );
     let g = gate.to_str().expect("path");
     let out = assay(&[
-        "compare", "--model", V1, "--model", V2, "--data", ADULT, "--target", TARGET,
-        "--bootstrap", "0", "--gate", g, "--json", "-",
+        "compare",
+        "--model",
+        V1,
+        "--model",
+        V2,
+        "--data",
+        ADULT,
+        "--target",
+        TARGET,
+        "--bootstrap",
+        "0",
+        "--gate",
+        g,
+        "--json",
+        "-",
     ]);
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     let j: Value = serde_json::from_slice(&out.stdout).expect("JSON still written");
     assert_eq!(j["gate"]["passed"], false);
     assert_eq!(j["gate"]["default_rules"], false);
     let rules = j["gate"]["rules"].as_array().expect("rules");
-    assert!(rules[0]["reason"].as_str().expect("r").contains("(needs ≥ 0.5)"));
+    assert!(rules[0]["reason"]
+        .as_str()
+        .expect("r")
+        .contains("(needs ≥ 0.5)"));
     assert_eq!(rules[1]["reason"], "p95_latency_ms: not measured");
     // Human output, same exit code.
     let out = assay(&[
-        "compare", "--model", V1, "--model", V2, "--data", ADULT, "--target", TARGET,
-        "--bootstrap", "0", "--gate", g,
+        "compare",
+        "--model",
+        V1,
+        "--model",
+        V2,
+        "--data",
+        ADULT,
+        "--target",
+        TARGET,
+        "--bootstrap",
+        "0",
+        "--gate",
+        g,
     ]);
     assert_eq!(out.status.code(), Some(3));
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("FAIL") && text.contains("not measured"), "{text}");
-    assert!(text.contains("McNemar") && text.contains("DeLong"), "{text}");
+    assert!(
+        text.contains("FAIL") && text.contains("not measured"),
+        "{text}"
+    );
+    assert!(
+        text.contains("McNemar") && text.contains("DeLong"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -346,17 +469,33 @@ fn bad_input_is_a_clear_error() {
             vec!["--model", V1, "--model", "sample_models/abalone_rf.onnx"],
             "different tasks",
         ),
-        (vec!["--model", V1, "--model", V2, "--target", "no_such_col"], "no_such_col"),
+        (
+            vec!["--model", V1, "--model", V2, "--target", "no_such_col"],
+            "no_such_col",
+        ),
         (
             vec!["--model", V1, "--model", V2, "--sensitive", "nope"],
             "nope",
         ),
         (
-            vec!["--model", V1, "--model", V2, "--gate", garbage.to_str().expect("p")],
+            vec![
+                "--model",
+                V1,
+                "--model",
+                V2,
+                "--gate",
+                garbage.to_str().expect("p"),
+            ],
             "garbage.json",
         ),
-        (vec!["--model", V1, "--model", "tests/fixtures/bad/garbage.onnx"], "garbage.onnx"),
-        (vec!["--model", V1, "--model", V2, "--threshold", "2"], "threshold"),
+        (
+            vec!["--model", V1, "--model", "tests/fixtures/bad/garbage.onnx"],
+            "garbage.onnx",
+        ),
+        (
+            vec!["--model", V1, "--model", V2, "--threshold", "2"],
+            "threshold",
+        ),
     ];
     for (extra, needle) in cases {
         let mut args = vec!["compare", "--data", ADULT];
@@ -373,8 +512,17 @@ fn bad_input_is_a_clear_error() {
     }
     // Data with a missing value in a feature: row-precise error.
     let out = assay(&[
-        "compare", "--model", V1, "--model", V2, "--data", "tests/fixtures/bad/nan_in_feature.csv",
-        "--target", TARGET, "--bootstrap", "0",
+        "compare",
+        "--model",
+        V1,
+        "--model",
+        V2,
+        "--data",
+        "tests/fixtures/bad/nan_in_feature.csv",
+        "--target",
+        TARGET,
+        "--bootstrap",
+        "0",
     ]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("row"), "{}", stderr(&out));
@@ -393,16 +541,30 @@ fn three_models_give_every_pair_and_the_gate_judges_first_against_last() {
     };
     let mut settings = CompareSettings::default();
     settings.bootstrap.resamples = 0;
-    let c = compare_files(&models, &root().join(ADULT), &roles, &settings, &Progress::none())
-        .expect("compare");
+    let c = compare_files(
+        &models,
+        &root().join(ADULT),
+        &roles,
+        &settings,
+        &Progress::none(),
+    )
+    .expect("compare");
     let names: Vec<(String, String)> = c.pairs.iter().map(|p| (p.a.clone(), p.b.clone())).collect();
     assert_eq!(names.len(), 3);
-    assert_eq!(names[2], ("adult_gbdt 2.0".to_string(), "adult_logreg 1.0".to_string()));
+    assert_eq!(
+        names[2],
+        ("adult_gbdt 2.0".to_string(), "adult_logreg 1.0".to_string())
+    );
     assert_eq!(c.gate.baseline, "adult_gbdt 1.0");
     assert_eq!(c.gate.candidate, "adult_logreg 1.0");
     // No bootstrap: the interval rule cannot be measured, so the default gate fails.
     assert!(!c.gate.result.passed);
-    assert!(c.gate.result.rules.iter().any(|r| r.reason.ends_with("not measured")));
+    assert!(c
+        .gate
+        .result
+        .rules
+        .iter()
+        .any(|r| r.reason.ends_with("not measured")));
     assert!(c.pairs.iter().all(|p| p.delta_ci.is_empty()));
     let _ = Path::new("unused");
 }

@@ -42,10 +42,18 @@ fn mcnemar_matches_statsmodels() {
         match mcnemar_chi2_corrected(b, c) {
             Some(chi) => {
                 let s = f(&case["chi2_statistic"]);
-                assert!(close(chi.statistic, s, 1e-12), "chi2 stat {t}: {} vs {s}", chi.statistic);
+                assert!(
+                    close(chi.statistic, s, 1e-12),
+                    "chi2 stat {t}: {} vs {s}",
+                    chi.statistic
+                );
                 let pw = f(&case["chi2_p_value"]);
                 // erfc-based survival function vs scipy's chi2.sf: 1e-9.
-                assert!(close(chi.p_value, pw, 1e-9), "chi2 p {t}: {} vs {pw}", chi.p_value);
+                assert!(
+                    close(chi.p_value, pw, 1e-9),
+                    "chi2 p {t}: {} vs {pw}",
+                    chi.p_value
+                );
             }
             None => {
                 // No discordant pairs: statsmodels divides 1 by 0 (statistic inf, p 0); we
@@ -60,19 +68,17 @@ fn mcnemar_matches_statsmodels() {
 #[test]
 fn delong_matches_the_reference_implementation() {
     let fx = fixture();
-    let mut cases: Vec<(String, Vec<bool>, Vec<f64>, Vec<f64>, &Value)> = Vec::new();
-    for c in fx["delong"].as_array().expect("cases") {
-        let y = c["y"].as_array().expect("y").iter().map(|v| v.as_bool().expect("bool")).collect();
-        cases.push((
-            c["name"].as_str().expect("name").to_string(),
-            y,
-            floats(&c["score_a"]),
-            floats(&c["score_b"]),
-            c,
-        ));
-    }
+    let cases = fx["delong"].as_array().expect("cases");
     assert!(cases.len() >= 3);
-    for (name, y, a, b, want) in cases {
+    for want in cases {
+        let name = want["name"].as_str().expect("name");
+        let y: Vec<bool> = want["y"]
+            .as_array()
+            .expect("y")
+            .iter()
+            .map(|v| v.as_bool().expect("bool"))
+            .collect();
+        let (a, b) = (floats(&want["score_a"]), floats(&want["score_b"]));
         let d = delong(&y, &a, &b).expect("defined");
         for (field, got) in [
             ("auc_a", d.auc_a),
@@ -111,8 +117,16 @@ fn correlations_match_scipy() {
         let name = c["name"].as_str().expect("name");
         let p = pearson(&a, &b).expect("pearson");
         let s = spearman(&a, &b).expect("spearman");
-        assert!(close(p, f(&c["pearson"]), 1e-9), "{name} pearson {p} vs {}", c["pearson"]);
-        assert!(close(s, f(&c["spearman"]), 1e-9), "{name} spearman {s} vs {}", c["spearman"]);
+        assert!(
+            close(p, f(&c["pearson"]), 1e-9),
+            "{name} pearson {p} vs {}",
+            c["pearson"]
+        );
+        assert!(
+            close(s, f(&c["spearman"]), 1e-9),
+            "{name} spearman {s} vs {}",
+            c["spearman"]
+        );
     }
     // Constant input: undefined (scipy returns NaN with a warning).
     assert!(pearson(&[1.0, 1.0, 1.0], &[1.0, 2.0, 3.0]).is_none());
@@ -144,7 +158,10 @@ fn gate_rules_judge_facts_with_reasons() {
     assert!(!r.rules[0].passed);
     assert!(r.rules[1].passed, "{}", r.rules[1].reason);
     assert_eq!(r.rules[1].reason, "p95_latency_ms = 1.5 ≤ 2");
-    assert_eq!(r.rules[2].reason, "max_group_worsening.true_positive_rate: not measured");
+    assert_eq!(
+        r.rules[2].reason,
+        "max_group_worsening.true_positive_rate: not measured"
+    );
     assert!(r.rules[2].value.is_none());
     // Strict operators at the boundary.
     assert!(!judge_rule(&GateRule::new("x", GateOp::Gt, 1.0), Some(1.0)).passed);
