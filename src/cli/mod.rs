@@ -9,6 +9,8 @@ mod keygen;
 mod output;
 mod package;
 mod package_inputs;
+mod perf;
+mod robustness;
 mod slices;
 mod verify;
 
@@ -49,6 +51,12 @@ pub enum Command {
     /// Build a signed deployment package: model, evidence, model card, deployment
     /// descriptors, sign-off, audit log and an OpenSSF model_signing signature.
     Package(Box<package::Args>),
+    /// Time a model: session load, single-row latency percentiles, batch throughput at
+    /// several batch sizes and thread counts, peak memory of inference.
+    Perf(perf::Args),
+    /// Flip rates and score changes under noise, missing/mean/out-of-range values and
+    /// category swaps; monotonic constraints; a small adversarial search.
+    Robustness(robustness::Args),
     /// Verify a signed package (folder, .zip or .tar.gz): exit 0 when everything holds, 4
     /// when the signature or any file does not.
     Verify(verify::Args),
@@ -93,6 +101,8 @@ pub fn run(command: Command) -> i32 {
         Command::Keygen(args) => keygen::run(args).map(|()| 0),
         Command::Package(args) => package::run(*args).map(|()| 0),
         Command::Verify(args) => verify::run(args),
+        Command::Perf(args) => perf::run(args).map(|()| 0),
+        Command::Robustness(args) => robustness::run(args).map(|()| 0),
     };
     match result {
         Ok(code) => code,
