@@ -24,7 +24,10 @@ fn measure_files(model: &str, data: &str, opts: &PerfOptions) -> assay::engine::
 
 fn check_spread(s: &Spread, samples: &[f64]) {
     assert_eq!(s.n, samples.len());
-    assert!(s.min <= s.q1 && s.q1 <= s.median && s.median <= s.q3 && s.q3 <= s.max, "{s:?}");
+    assert!(
+        s.min <= s.q1 && s.q1 <= s.median && s.median <= s.q3 && s.q3 <= s.max,
+        "{s:?}"
+    );
     assert!((s.iqr - (s.q3 - s.q1)).abs() < 1e-12);
     let lo = samples.iter().copied().fold(f64::INFINITY, f64::min);
     let hi = samples.iter().copied().fold(f64::NEG_INFINITY, f64::max);
@@ -45,11 +48,19 @@ fn check_report(rep: &PerfReport, opts: &PerfOptions) {
     let l = &rep.latency;
     assert_eq!(l.calls, opts.latency_calls);
     assert!(l.min_ms > 0.0);
-    assert!(l.min_ms <= l.p50_ms && l.p50_ms <= l.p95_ms && l.p95_ms <= l.p99_ms && l.p99_ms <= l.max_ms);
+    assert!(
+        l.min_ms <= l.p50_ms
+            && l.p50_ms <= l.p95_ms
+            && l.p95_ms <= l.p99_ms
+            && l.p99_ms <= l.max_ms
+    );
     assert!(l.min_ms <= l.mean_ms && l.mean_ms <= l.max_ms);
     assert_eq!(l.histogram_ms.counts.iter().sum::<u64>() as usize, l.calls);
     assert_eq!(l.histogram_ms.edges.len(), l.histogram_ms.counts.len() + 1);
-    assert_eq!((rep.p50_latency_ms, rep.p95_latency_ms, rep.p99_latency_ms), (l.p50_ms, l.p95_ms, l.p99_ms));
+    assert_eq!(
+        (rep.p50_latency_ms, rep.p95_latency_ms, rep.p99_latency_ms),
+        (l.p50_ms, l.p95_ms, l.p99_ms)
+    );
 
     let mut threads = vec![1, cores];
     threads.dedup();
@@ -57,25 +68,45 @@ fn check_report(rep: &PerfReport, opts: &PerfOptions) {
     for (i, t) in rep.throughput.iter().enumerate() {
         assert_eq!(t.threads, threads[i / opts.batch_sizes.len()]);
         assert_eq!(t.batch_size, opts.batch_sizes[i % opts.batch_sizes.len()]);
-        assert_eq!(t.calls_per_repeat, opts.rows_per_repeat.div_ceil(t.batch_size).max(1));
+        assert_eq!(
+            t.calls_per_repeat,
+            opts.rows_per_repeat.div_ceil(t.batch_size).max(1)
+        );
         assert_eq!(t.samples_rows_per_s.len(), opts.throughput_repeats);
-        assert!(t.samples_rows_per_s.iter().all(|&v| v > 0.0 && v.is_finite()));
+        assert!(t
+            .samples_rows_per_s
+            .iter()
+            .all(|&v| v > 0.0 && v.is_finite()));
         check_spread(&t.rows_per_s, &t.samples_rows_per_s);
         assert_eq!(t.call_ms.n, opts.throughput_repeats * t.calls_per_repeat);
     }
-    let best = rep.throughput.iter().map(|t| t.rows_per_s.median).fold(0.0, f64::max);
+    let best = rep
+        .throughput
+        .iter()
+        .map(|t| t.rows_per_s.median)
+        .fold(0.0, f64::max);
     assert_eq!(rep.max_throughput_rows_per_s, best);
 
     if cfg!(target_os = "linux") {
         let m = rep.memory.as_ref().expect("memory on Linux");
         assert!(m.peak_rss_bytes >= m.baseline_rss_bytes);
-        assert_eq!(m.peak_increase_bytes, m.peak_rss_bytes - m.baseline_rss_bytes);
+        assert_eq!(
+            m.peak_increase_bytes,
+            m.peak_rss_bytes - m.baseline_rss_bytes
+        );
         assert_eq!(rep.peak_memory_increase_bytes, Some(m.peak_increase_bytes));
         assert!(m.note.contains("process-wide"));
         assert_eq!(m.batch_rows, *opts.batch_sizes.iter().max().expect("sizes"));
     }
     let json = serde_json::to_value(rep).expect("json");
-    for key in ["p95_latency_ms", "max_throughput_rows_per_s", "load", "latency", "throughput", "environment"] {
+    for key in [
+        "p95_latency_ms",
+        "max_throughput_rows_per_s",
+        "load",
+        "latency",
+        "throughput",
+        "environment",
+    ] {
         assert!(json.get(key).is_some(), "{key}");
     }
 }
@@ -83,8 +114,12 @@ fn check_report(rep: &PerfReport, opts: &PerfOptions) {
 #[test]
 fn matrix_model_structure_and_sanity() {
     let opts = PerfOptions::quick();
-    let rep = measure_files("sample_models/adult_gbdt_v1.onnx", "sample_data/adult_eval.csv", &opts)
-        .expect("perf runs");
+    let rep = measure_files(
+        "sample_models/adult_gbdt_v1.onnx",
+        "sample_data/adult_eval.csv",
+        &opts,
+    )
+    .expect("perf runs");
     check_report(&rep, &opts);
     assert_eq!(rep.features.len(), 6);
 }
@@ -113,8 +148,12 @@ fn regression_model_and_memory_off() {
         measure_memory: false,
         ..PerfOptions::quick()
     };
-    let rep = measure_files("sample_models/abalone_rf.onnx", "sample_data/abalone_eval.csv", &opts)
-        .expect("perf runs");
+    let rep = measure_files(
+        "sample_models/abalone_rf.onnx",
+        "sample_data/abalone_eval.csv",
+        &opts,
+    )
+    .expect("perf runs");
     assert!(rep.memory.is_none());
     assert!(rep.peak_memory_increase_bytes.is_none());
     assert!(rep.p50_latency_ms <= rep.p99_latency_ms);
@@ -140,7 +179,10 @@ fn batches_larger_than_the_data_cycle_rows() {
     let rep = measure(&model, None, &ds, &opts, &Progress::none()).expect("perf");
     assert_eq!(rep.latency.distinct_rows, 3);
     assert_eq!(rep.throughput[0].batch_size, 100);
-    assert_eq!(rep.memory.as_ref().map(|m| m.batch_rows), Some(100).filter(|_| cfg!(target_os = "linux")));
+    assert_eq!(
+        rep.memory.as_ref().map(|m| m.batch_rows),
+        Some(100).filter(|_| cfg!(target_os = "linux"))
+    );
 }
 
 #[test]
@@ -148,11 +190,41 @@ fn bad_options_and_data_are_clear_errors() {
     let model = "sample_models/adult_logreg.onnx";
     let data = "sample_data/adult_eval.csv";
     for (opts, needle) in [
-        (PerfOptions { latency_calls: 0, ..PerfOptions::quick() }, "--calls"),
-        (PerfOptions { batch_sizes: vec![], ..PerfOptions::quick() }, "batch sizes"),
-        (PerfOptions { batch_sizes: vec![0], ..PerfOptions::quick() }, "batch sizes"),
-        (PerfOptions { thread_counts: vec![0], ..PerfOptions::quick() }, "thread"),
-        (PerfOptions { load_repeats: 0, ..PerfOptions::quick() }, "repeats"),
+        (
+            PerfOptions {
+                latency_calls: 0,
+                ..PerfOptions::quick()
+            },
+            "--calls",
+        ),
+        (
+            PerfOptions {
+                batch_sizes: vec![],
+                ..PerfOptions::quick()
+            },
+            "batch sizes",
+        ),
+        (
+            PerfOptions {
+                batch_sizes: vec![0],
+                ..PerfOptions::quick()
+            },
+            "batch sizes",
+        ),
+        (
+            PerfOptions {
+                thread_counts: vec![0],
+                ..PerfOptions::quick()
+            },
+            "thread",
+        ),
+        (
+            PerfOptions {
+                load_repeats: 0,
+                ..PerfOptions::quick()
+            },
+            "repeats",
+        ),
     ] {
         let err = measure_files(model, data, &opts).expect_err(needle);
         assert_eq!(err.kind(), ErrorKind::BadInput);
@@ -169,7 +241,11 @@ fn bad_options_and_data_are_clear_errors() {
 #[test]
 fn cancellation_stops_the_measurement() {
     let model = Model::load(&root().join("sample_models/adult_logreg.onnx")).expect("model");
-    let ds = load(&root().join("sample_data/adult_eval.csv"), &Progress::none()).expect("data");
+    let ds = load(
+        &root().join("sample_data/adult_eval.csv"),
+        &Progress::none(),
+    )
+    .expect("data");
     let p = Progress::none();
     p.cancel();
     let err = measure(&model, None, &ds, &PerfOptions::quick(), &p).expect_err("cancelled");

@@ -103,11 +103,24 @@ fn replayed_perturbations_match_onnxruntime_exactly() {
     .expect("robustness runs");
 
     // Feature scales: sequential mean and population std, as the script computes them.
-    for (got, want) in rep.feature_stats.iter().zip(fx["feature_stats"].as_array().expect("stats")) {
+    for (got, want) in rep
+        .feature_stats
+        .iter()
+        .zip(fx["feature_stats"].as_array().expect("stats"))
+    {
         assert_eq!(got.name, want["name"].as_str().expect("name"));
-        for (g, key) in [(got.mean, "mean"), (got.std, "std"), (got.min, "min"), (got.max, "max")] {
+        for (g, key) in [
+            (got.mean, "mean"),
+            (got.std, "std"),
+            (got.min, "min"),
+            (got.max, "max"),
+        ] {
             let w = want[key].as_f64().expect("number");
-            assert!(close(g.expect("numeric"), w, 1e-12), "{} {key}: {g:?} vs {w}", got.name);
+            assert!(
+                close(g.expect("numeric"), w, 1e-12),
+                "{} {key}: {g:?} vs {w}",
+                got.name
+            );
         }
     }
     assert_eq!(rep.sample_rows.len(), 200);
@@ -126,27 +139,43 @@ fn replayed_perturbations_match_onnxruntime_exactly() {
         let got = rep
             .perturbations
             .iter()
-            .find(|p| kind_name(p.kind) == kind && p.feature.as_deref() == feature && p.scale == scale)
+            .find(|p| {
+                kind_name(p.kind) == kind && p.feature.as_deref() == feature && p.scale == scale
+            })
             .unwrap_or_else(|| panic!("no result for {kind} {feature:?} {scale:?}"));
         let ctx = format!("{kind} {feature:?} scale {scale:?}");
         if w["non_finite_scores"].as_u64() == Some(200) {
             // LinearClassifier turns NaN into NaN probabilities: reported as not applicable.
             assert!(!got.applicable, "{ctx}");
-            assert!(got.reason.as_deref().unwrap_or("").contains("non-finite"), "{ctx}");
+            assert!(
+                got.reason.as_deref().unwrap_or("").contains("non-finite"),
+                "{ctx}"
+            );
             matched += 1;
             continue;
         }
         assert!(got.applicable, "{ctx}");
         assert_eq!(got.rows, 200, "{ctx}");
-        assert_eq!(got.flips, Some(w["flips"].as_u64().expect("flips") as usize), "{ctx}");
-        assert_eq!(got.flip_rate, Some(w["flips"].as_f64().expect("f") / 200.0), "{ctx}");
+        assert_eq!(
+            got.flips,
+            Some(w["flips"].as_u64().expect("flips") as usize),
+            "{ctx}"
+        );
+        assert_eq!(
+            got.flip_rate,
+            Some(w["flips"].as_f64().expect("f") / 200.0),
+            "{ctx}"
+        );
         for (g, key) in [
             (got.mean_abs_score_change, "mean_abs_score_change"),
             (got.max_abs_score_change, "max_abs_score_change"),
             (got.accuracy, "accuracy"),
         ] {
             let wv = w[key].as_f64().expect("number");
-            assert!(close(g.expect("value"), wv, 1e-9), "{ctx} {key}: {g:?} vs {wv}");
+            assert!(
+                close(g.expect("value"), wv, 1e-9),
+                "{ctx} {key}: {g:?} vs {wv}"
+            );
         }
         if scale == Some(0.0) {
             // Zero noise: exactly the unperturbed decisions.
@@ -182,17 +211,34 @@ fn replayed_perturbations_match_onnxruntime_exactly() {
             .monotonic
             .iter()
             .find(|m| {
-                m.feature == f
-                    && (m.direction == Direction::Increasing) == (dir == "increasing")
+                m.feature == f && (m.direction == Direction::Increasing) == (dir == "increasing")
             })
             .expect("monotonic result");
         let ctx = format!("{f} {dir}");
         assert_eq!(got.rows_checked, 200, "{ctx}");
         assert_eq!(got.grid.len(), 21, "{ctx}");
-        assert_eq!(got.violating_rows as u64, w["violating_rows"].as_u64().expect("v"), "{ctx}");
-        assert_eq!(got.violating_steps as u64, w["violating_steps"].as_u64().expect("v"), "{ctx}");
-        assert!(close(got.max_violation, w["max_violation"].as_f64().expect("m"), 1e-9), "{ctx}");
-        let j = ["x0", "x1", "x2", "x3"].iter().position(|x| *x == f).expect("j");
+        assert_eq!(
+            got.violating_rows as u64,
+            w["violating_rows"].as_u64().expect("v"),
+            "{ctx}"
+        );
+        assert_eq!(
+            got.violating_steps as u64,
+            w["violating_steps"].as_u64().expect("v"),
+            "{ctx}"
+        );
+        assert!(
+            close(
+                got.max_violation,
+                w["max_violation"].as_f64().expect("m"),
+                1e-9
+            ),
+            "{ctx}"
+        );
+        let j = ["x0", "x1", "x2", "x3"]
+            .iter()
+            .position(|x| *x == f)
+            .expect("j");
         let truly_increasing = coef[j] > 0.0;
         if truly_increasing == (got.direction == Direction::Increasing) {
             assert_eq!(got.violating_rows, 0, "{ctx}");
@@ -210,7 +256,10 @@ fn replayed_perturbations_match_onnxruntime_exactly() {
     let adv = rep.adversarial.as_ref().expect("adversarial");
     assert_eq!(adv.rows_tried, 60);
     assert_eq!(adv.per_row.len(), 60);
-    assert!(adv.flipped_rows > 0, "a logistic regression flips within 3 std");
+    assert!(
+        adv.flipped_rows > 0,
+        "a logistic regression flips within 3 std"
+    );
     assert_eq!(
         adv.flipped_rows,
         adv.flipped_by_single_feature + adv.flipped_by_pair
@@ -219,14 +268,22 @@ fn replayed_perturbations_match_onnxruntime_exactly() {
         adv.size_histogram_counts.iter().sum::<u64>() as usize,
         adv.flipped_rows
     );
-    let ds = load(&root().join("tests/fixtures/robustness/monotonic_data.csv"), &Progress::none())
-        .expect("data");
+    let ds = load(
+        &root().join("tests/fixtures/robustness/monotonic_data.csv"),
+        &Progress::none(),
+    )
+    .expect("data");
     let model = Model::load(&root().join("tests/fixtures/robustness/monotonic_logreg.onnx"))
         .expect("model");
     let names = ["x0", "x1", "x2", "x3"];
     let col = |name: &str| -> Vec<f64> {
         use polars::prelude::*;
-        let c = ds.df.column(name).expect("col").cast(&DataType::Float64).expect("cast");
+        let c = ds
+            .df
+            .column(name)
+            .expect("col")
+            .cast(&DataType::Float64)
+            .expect("cast");
         c.f64().expect("f64").into_no_null_iter().collect()
     };
     let cols: Vec<Vec<f64>> = names.iter().map(|n| col(n)).collect();
@@ -234,13 +291,24 @@ fn replayed_perturbations_match_onnxruntime_exactly() {
     let mut expected = Vec::new();
     for r in adv.per_row.iter().filter(|r| r.flipped) {
         let size = r.size_std.expect("size");
-        assert!(size > 0.0 && size <= 3.0 + 1e-9, "row {}: size {size}", r.row);
+        assert!(
+            size > 0.0 && size <= 3.0 + 1e-9,
+            "row {}: size {size}",
+            r.row
+        );
         let mut row: Vec<f32> = cols.iter().map(|c| c[r.row - 1] as f32).collect();
         for ch in &r.changes {
-            let j = names.iter().position(|n| *n == ch.feature).expect("feature");
+            let j = names
+                .iter()
+                .position(|n| *n == ch.feature)
+                .expect("feature");
             assert_eq!(f64::from(row[j]), ch.from, "row {}", r.row);
             row[j] = ch.to as f32;
-            assert_eq!(f64::from(ch.to as f32), ch.to, "reported value is the fed value");
+            assert_eq!(
+                f64::from(ch.to as f32),
+                ch.to,
+                "reported value is the fed value"
+            );
         }
         values.extend(row);
         expected.push(r);
@@ -277,10 +345,20 @@ fn seeded_sample_is_deterministic_and_zero_noise_flips_nothing() {
         adversarial: None,
         ..RobustnessOptions::default()
     };
-    let a = run_files("sample_models/adult_gbdt_v1.onnx", "sample_data/adult_eval.csv", "income_over_50k", &opts)
-        .expect("run");
-    let b = run_files("sample_models/adult_gbdt_v1.onnx", "sample_data/adult_eval.csv", "income_over_50k", &opts)
-        .expect("run");
+    let a = run_files(
+        "sample_models/adult_gbdt_v1.onnx",
+        "sample_data/adult_eval.csv",
+        "income_over_50k",
+        &opts,
+    )
+    .expect("run");
+    let b = run_files(
+        "sample_models/adult_gbdt_v1.onnx",
+        "sample_data/adult_eval.csv",
+        "income_over_50k",
+        &opts,
+    )
+    .expect("run");
     assert_eq!(
         serde_json::to_string(&a).expect("json"),
         serde_json::to_string(&b).expect("json")
@@ -292,11 +370,20 @@ fn seeded_sample_is_deterministic_and_zero_noise_flips_nothing() {
         // Not exactly 0: ONNX Runtime's TreeEnsemble sums trees in an order that depends on
         // the batch size (the unperturbed rows ran in a smaller batch), so float32 scores
         // move by ~1e-8. Decisions cannot flip on that (checked above).
-        assert!(p.mean_abs_score_change.expect("mean") < 1e-6, "{:?}", p.feature);
+        assert!(
+            p.mean_abs_score_change.expect("mean") < 1e-6,
+            "{:?}",
+            p.feature
+        );
     }
     let other = RobustnessOptions { seed: 12, ..opts };
-    let c = run_files("sample_models/adult_gbdt_v1.onnx", "sample_data/adult_eval.csv", "income_over_50k", &other)
-        .expect("run");
+    let c = run_files(
+        "sample_models/adult_gbdt_v1.onnx",
+        "sample_data/adult_eval.csv",
+        "income_over_50k",
+        &other,
+    )
+    .expect("run");
     assert_ne!(a.sample_rows, c.sample_rows);
 }
 
@@ -315,8 +402,13 @@ fn small(rows: usize) -> RobustnessOptions {
 fn binary_sample_model_structure() {
     let mut opts = small(300);
     opts.monotonic = vec![MonotonicConstraint::parse("education_num:increasing").expect("parse")];
-    let rep = run_files("sample_models/adult_logreg.onnx", "sample_data/adult_eval.csv", "income_over_50k", &opts)
-        .expect("run");
+    let rep = run_files(
+        "sample_models/adult_logreg.onnx",
+        "sample_data/adult_eval.csv",
+        "income_over_50k",
+        &opts,
+    )
+    .expect("run");
     assert_eq!(rep.positive_class.as_deref(), Some("1"));
     assert_eq!(rep.threshold, Some(0.5));
     let f = rep.features.len();
@@ -346,8 +438,13 @@ fn binary_sample_model_structure() {
 
 #[test]
 fn regression_has_no_flips_and_no_adversarial_search() {
-    let rep = run_files("sample_models/abalone_rf.onnx", "sample_data/abalone_eval.csv", "rings", &small(200))
-        .expect("run");
+    let rep = run_files(
+        "sample_models/abalone_rf.onnx",
+        "sample_data/abalone_eval.csv",
+        "rings",
+        &small(200),
+    )
+    .expect("run");
     assert!(rep.classes.is_none());
     assert!(rep.baseline.mae.is_some());
     for p in rep.perturbations.iter().filter(|p| p.applicable) {
@@ -386,11 +483,18 @@ fn text_inputs_get_category_swaps_and_int_inputs_no_missing() {
     assert!(!text_missing.applicable);
     assert!(find(PerturbationKind::Mean, "age").applicable);
     assert!(!find(PerturbationKind::Mean, "sex").applicable);
-    let stats = rep.feature_stats.iter().find(|s| s.name == "race").expect("race");
+    let stats = rep
+        .feature_stats
+        .iter()
+        .find(|s| s.name == "race")
+        .expect("race");
     assert_eq!(stats.kind, "text");
     assert!(stats.categories.as_ref().expect("cats").len() >= 2);
     let adv = rep.adversarial.expect("adversarial");
-    assert_eq!(adv.features_searched, vec!["age", "education_num", "hours_per_week"]);
+    assert_eq!(
+        adv.features_searched,
+        vec!["age", "education_num", "hours_per_week"]
+    );
 }
 
 #[test]
@@ -400,7 +504,11 @@ fn multiclass_uses_argmax_and_needs_a_class_for_monotonic_checks() {
     let rep = run_files(model, data, "target", &small(100)).expect("run");
     assert_eq!(rep.classes.as_ref().map(Vec::len), Some(3));
     assert_eq!(rep.threshold, None);
-    assert!(rep.perturbations.iter().filter(|p| p.applicable).all(|p| p.flips.is_some()));
+    assert!(rep
+        .perturbations
+        .iter()
+        .filter(|p| p.applicable)
+        .all(|p| p.flips.is_some()));
     let mut opts = small(50);
     opts.monotonic = vec![MonotonicConstraint::parse("petal_length:increasing").expect("parse")];
     let err = run_files(model, data, "target", &opts).expect_err("needs a class");
@@ -419,9 +527,30 @@ fn bad_input_is_a_clear_error() {
     let data = "sample_data/adult_eval.csv";
     let t = "income_over_50k";
     let cases: Vec<(RobustnessOptions, &str, &str)> = vec![
-        (RobustnessOptions { rows: 0, ..small(1) }, t, "--rows"),
-        (RobustnessOptions { noise_scales: vec![-1.0], ..small(10) }, t, "noise scale"),
-        (RobustnessOptions { threshold: 2.0, ..small(10) }, t, "threshold"),
+        (
+            RobustnessOptions {
+                rows: 0,
+                ..small(1)
+            },
+            t,
+            "--rows",
+        ),
+        (
+            RobustnessOptions {
+                noise_scales: vec![-1.0],
+                ..small(10)
+            },
+            t,
+            "noise scale",
+        ),
+        (
+            RobustnessOptions {
+                threshold: 2.0,
+                ..small(10)
+            },
+            t,
+            "threshold",
+        ),
         (
             RobustnessOptions {
                 monotonic: vec![MonotonicConstraint::parse("debt:increasing").expect("parse")],
@@ -440,7 +569,10 @@ fn bad_input_is_a_clear_error() {
         ),
         (
             RobustnessOptions {
-                replay: Some(Replay { rows: vec![999_999], z: vec![] }),
+                replay: Some(Replay {
+                    rows: vec![999_999],
+                    z: vec![],
+                }),
                 ..small(10)
             },
             t,
@@ -483,7 +615,11 @@ fn bad_input_is_a_clear_error() {
 #[test]
 fn cancellation_stops_the_run() {
     let model = Model::load(&root().join("sample_models/adult_logreg.onnx")).expect("model");
-    let ds = load(&root().join("sample_data/adult_eval.csv"), &Progress::none()).expect("data");
+    let ds = load(
+        &root().join("sample_data/adult_eval.csv"),
+        &Progress::none(),
+    )
+    .expect("data");
     let p = Progress::none();
     p.cancel();
     let err = run(&model, None, &ds, "income_over_50k", &small(50), &p).expect_err("cancelled");

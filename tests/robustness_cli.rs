@@ -15,13 +15,30 @@ fn assay(args: &[&str]) -> Output {
 }
 
 fn json_of(out: &Output) -> Value {
-    assert!(out.status.success(), "assay failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "assay failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).expect("stdout is JSON")
 }
 
 const QUICK_PERF: &[&str] = &[
-    "perf", "--model", "sample_models/adult_logreg.onnx", "--data", "sample_data/adult_eval.csv",
-    "--calls", "40", "--warmup", "5", "--repeats", "2", "--batch-sizes", "1,64", "--rows-per-repeat", "128",
+    "perf",
+    "--model",
+    "sample_models/adult_logreg.onnx",
+    "--data",
+    "sample_data/adult_eval.csv",
+    "--calls",
+    "40",
+    "--warmup",
+    "5",
+    "--repeats",
+    "2",
+    "--batch-sizes",
+    "1,64",
+    "--rows-per-repeat",
+    "128",
 ];
 
 #[test]
@@ -29,19 +46,31 @@ fn perf_json_contract() {
     let mut args = QUICK_PERF.to_vec();
     args.extend(["--json", "-"]);
     let v = json_of(&assay(&args));
-    for key in ["p50_latency_ms", "p95_latency_ms", "p99_latency_ms", "load_time_ms", "max_throughput_rows_per_s"] {
+    for key in [
+        "p50_latency_ms",
+        "p95_latency_ms",
+        "p99_latency_ms",
+        "load_time_ms",
+        "max_throughput_rows_per_s",
+    ] {
         assert!(v[key].as_f64().expect(key) > 0.0, "{key}");
     }
     assert_eq!(v["latency"]["calls"], 40);
     let tp = v["throughput"].as_array().expect("throughput");
-    assert!(tp.iter().all(|t| t["rows_per_s"]["median"].as_f64().expect("median") > 0.0));
+    assert!(tp
+        .iter()
+        .all(|t| t["rows_per_s"]["median"].as_f64().expect("median") > 0.0));
     assert!(tp.iter().any(|t| t["batch_size"] == 64));
 }
 
 #[test]
 fn perf_human_table() {
     let out = assay(QUICK_PERF);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("single-row latency"), "{text}");
     assert!(text.contains("rows/s median"), "{text}");
@@ -50,9 +79,23 @@ fn perf_human_table() {
 #[test]
 fn robustness_json_and_table() {
     let base = [
-        "robustness", "--model", "sample_models/adult_logreg.onnx", "--data", "sample_data/adult_eval.csv",
-        "--target", "income_over_50k", "--rows", "120", "--seed", "3", "--adversarial-rows", "10",
-        "--monotonic", "education_num:increasing", "--monotonic", "age:decreasing",
+        "robustness",
+        "--model",
+        "sample_models/adult_logreg.onnx",
+        "--data",
+        "sample_data/adult_eval.csv",
+        "--target",
+        "income_over_50k",
+        "--rows",
+        "120",
+        "--seed",
+        "3",
+        "--adversarial-rows",
+        "10",
+        "--monotonic",
+        "education_num:increasing",
+        "--monotonic",
+        "age:decreasing",
     ];
     let mut args = base.to_vec();
     args.extend(["--json", "-"]);
@@ -77,21 +120,51 @@ fn robustness_json_and_table() {
 fn bad_input_exits_2_with_a_clear_message() {
     for (args, needle) in [
         (
-            vec!["robustness", "--model", "sample_models/adult_logreg.onnx", "--data", "sample_data/adult_eval.csv",
-                 "--target", "income_over_50k", "--monotonic", "age:sideways"],
+            vec![
+                "robustness",
+                "--model",
+                "sample_models/adult_logreg.onnx",
+                "--data",
+                "sample_data/adult_eval.csv",
+                "--target",
+                "income_over_50k",
+                "--monotonic",
+                "age:sideways",
+            ],
             "FEATURE:increasing",
         ),
         (
-            vec!["robustness", "--model", "sample_models/adult_logreg.onnx", "--data", "sample_data/adult_eval.csv",
-                 "--target", "nope"],
+            vec![
+                "robustness",
+                "--model",
+                "sample_models/adult_logreg.onnx",
+                "--data",
+                "sample_data/adult_eval.csv",
+                "--target",
+                "nope",
+            ],
             "nope",
         ),
         (
-            vec!["perf", "--model", "tests/fixtures/bad/garbage.onnx", "--data", "sample_data/adult_eval.csv"],
+            vec![
+                "perf",
+                "--model",
+                "tests/fixtures/bad/garbage.onnx",
+                "--data",
+                "sample_data/adult_eval.csv",
+            ],
             "garbage.onnx",
         ),
         (
-            vec!["perf", "--model", "sample_models/adult_logreg.onnx", "--data", "sample_data/adult_eval.csv", "--calls", "0"],
+            vec![
+                "perf",
+                "--model",
+                "sample_models/adult_logreg.onnx",
+                "--data",
+                "sample_data/adult_eval.csv",
+                "--calls",
+                "0",
+            ],
             "--calls",
         ),
     ] {

@@ -79,7 +79,10 @@ pub fn run(args: Args) -> Result<()> {
         env.cores,
         env.ort_version.as_deref().unwrap_or("?")
     );
-    println!("measured on a dedicated thread ({}), after warm-up", env.thread);
+    println!(
+        "measured on a dedicated thread ({}), after warm-up",
+        env.thread
+    );
     println!();
     let l = &report.load.ms;
     println!(

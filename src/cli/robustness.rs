@@ -96,7 +96,14 @@ pub fn run(args: Args) -> Result<()> {
         p.set(0.0, "loading model");
         let model = Model::load(&args.model)?;
         let ds = data::load(&args.data, p)?;
-        run_robustness(&model, args.features.as_deref(), &ds, &args.target, &opts, p)
+        run_robustness(
+            &model,
+            args.features.as_deref(),
+            &ds,
+            &args.target,
+            &opts,
+            p,
+        )
     })?;
     if let Some(target) = &args.json {
         return write_json(&rep, target);
@@ -117,8 +124,17 @@ pub fn run(args: Args) -> Result<()> {
     println!();
     println!(
         "{:<18} {:<18} {:>6} {:>9} {:>12} {:>12} {:>9}",
-        "perturbation", "feature", "scale", "flip rate", "mean |Δscore|", "max |Δscore|",
-        if rep.baseline.mae.is_some() { "MAE" } else { "accuracy" }
+        "perturbation",
+        "feature",
+        "scale",
+        "flip rate",
+        "mean |Δscore|",
+        "max |Δscore|",
+        if rep.baseline.mae.is_some() {
+            "MAE"
+        } else {
+            "accuracy"
+        }
     );
     for p in &rep.perturbations {
         let kind = serde_json::to_value(p.kind)

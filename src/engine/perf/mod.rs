@@ -365,9 +365,7 @@ fn measure_on_thread(
     step("timing single-row latency");
     let mut session = model.session(1)?;
     let distinct = n.min(opts.latency_calls.max(opts.warmup_calls)).max(1);
-    let singles: Vec<InputData> = (0..distinct)
-        .map(|i| feed::gather(inputs, &[i]))
-        .collect();
+    let singles: Vec<InputData> = (0..distinct).map(|i| feed::gather(inputs, &[i])).collect();
     for i in 0..opts.warmup_calls {
         progress.check()?;
         feed::run(&mut session, &singles[i % distinct], path)?;

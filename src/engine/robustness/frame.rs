@@ -83,7 +83,13 @@ impl Frame {
                 input,
                 width,
                 values,
-            } => Frame::from_matrix(input, *width, values.iter().map(|&v| f64::from(v)), false, names),
+            } => Frame::from_matrix(
+                input,
+                *width,
+                values.iter().map(|&v| f64::from(v)),
+                false,
+                names,
+            ),
             InputData::MatrixF64 {
                 input,
                 width,
@@ -219,7 +225,9 @@ impl Frame {
                     Built::Text(_) => f64::NAN,
                 };
                 if *double {
-                    let values = (0..n * width).map(|x| value(x / width, x % width)).collect();
+                    let values = (0..n * width)
+                        .map(|x| value(x / width, x % width))
+                        .collect();
                     InputData::MatrixF64 {
                         input: input.clone(),
                         width,
@@ -270,9 +278,15 @@ impl Frame {
 #[derive(Debug, Clone)]
 pub enum Decider {
     /// Probability of class `pos`; decision `pos` when `p >= threshold`, else `neg`.
-    Binary { pos: usize, neg: usize, threshold: f64 },
+    Binary {
+        pos: usize,
+        neg: usize,
+        threshold: f64,
+    },
     /// Arg-max (first of ties) over `k` classes.
-    Multiclass { k: usize },
+    Multiclass {
+        k: usize,
+    },
     Regression,
 }
 
@@ -350,7 +364,13 @@ pub fn scored(preds: Predictions, decider: &Decider, model: &Model) -> Result<Sc
             let p: Vec<f64> = proba.chunks(k).map(|r| f64::from(r[*pos])).collect();
             let decision = p
                 .iter()
-                .map(|&s| if s >= *threshold { *pos as u32 } else { *neg as u32 })
+                .map(|&s| {
+                    if s >= *threshold {
+                        *pos as u32
+                    } else {
+                        *neg as u32
+                    }
+                })
                 .collect();
             Ok(Scored { k: 1, p, decision })
         }

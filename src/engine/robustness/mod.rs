@@ -249,7 +249,7 @@ fn feature_stats(full: &Frame) -> Vec<FeatureStats> {
         .collect()
 }
 
-fn check_options(opts: &RobustnessOptions, classifier: bool) -> Result<()> {
+fn check_options(opts: &RobustnessOptions) -> Result<()> {
     if opts.rows == 0 {
         return Err(EngineError::usage("--rows must be at least 1"));
     }
@@ -269,12 +269,13 @@ fn check_options(opts: &RobustnessOptions, classifier: bool) -> Result<()> {
         )));
     }
     if opts.grid_points < 2 && !opts.monotonic.is_empty() {
-        return Err(EngineError::usage("a monotonic check needs at least 2 grid points"));
+        return Err(EngineError::usage(
+            "a monotonic check needs at least 2 grid points",
+        ));
     }
     if let Some(a) = &opts.adversarial {
         a.check()?;
     }
-    let _ = classifier;
     Ok(())
 }
 
@@ -288,7 +289,7 @@ pub fn run(
     progress: &Progress,
 ) -> Result<RobustnessReport> {
     let classifier = is_classifier(model);
-    check_options(opts, classifier)?;
+    check_options(opts)?;
     let plan = plan_inputs(&model.info, features)?;
     let kind = if classifier {
         TargetKind::Labels
@@ -407,7 +408,8 @@ pub fn run(
     let adversarial = match (&opts.adversarial, ctx.is_classifier()) {
         (Some(a), true) => Some(adversarial::search(&ctx, a, progress, (0.7, 1.0))?),
         (Some(_), false) => {
-            warnings.push("the adversarial search needs a classifier; skipped for a regressor".into());
+            warnings
+                .push("the adversarial search needs a classifier; skipped for a regressor".into());
             None
         }
         (None, _) => None,
@@ -451,7 +453,11 @@ pub fn run(
 
 type DeciderParts = (Decider, Option<Vec<String>>, Option<String>);
 
-fn decider_for(model: &Model, preds: &Predictions, opts: &RobustnessOptions) -> Result<DeciderParts> {
+fn decider_for(
+    model: &Model,
+    preds: &Predictions,
+    opts: &RobustnessOptions,
+) -> Result<DeciderParts> {
     match preds {
         Predictions::Classification { classes, .. } => {
             let k = classes.len();

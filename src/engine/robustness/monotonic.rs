@@ -35,13 +35,23 @@ impl MonotonicConstraint {
             ))
         };
         let mut parts = spec.splitn(3, ':');
-        let feature = parts.next().filter(|f| !f.trim().is_empty()).ok_or_else(bad)?;
-        let direction = match parts.next().map(|d| d.trim().to_ascii_lowercase()).as_deref() {
+        let feature = parts
+            .next()
+            .filter(|f| !f.trim().is_empty())
+            .ok_or_else(bad)?;
+        let direction = match parts
+            .next()
+            .map(|d| d.trim().to_ascii_lowercase())
+            .as_deref()
+        {
             Some("increasing" | "inc" | "up") => Direction::Increasing,
             Some("decreasing" | "dec" | "down") => Direction::Decreasing,
             _ => return Err(bad()),
         };
-        let class = parts.next().map(|c| c.trim().to_string()).filter(|c| !c.is_empty());
+        let class = parts
+            .next()
+            .map(|c| c.trim().to_string())
+            .filter(|c| !c.is_empty());
         Ok(Self {
             feature: feature.trim().to_string(),
             direction,
@@ -94,13 +104,17 @@ pub fn check(
     span: (f32, f32),
 ) -> Result<MonotonicResult> {
     let frame = &ctx.sample;
-    let j = frame.names.iter().position(|n| *n == c.feature).ok_or_else(|| {
-        EngineError::usage(format!(
-            "monotonic constraint on '{}', which is not a model input (inputs: {})",
-            c.feature,
-            frame.names.join(", ")
-        ))
-    })?;
+    let j = frame
+        .names
+        .iter()
+        .position(|n| *n == c.feature)
+        .ok_or_else(|| {
+            EngineError::usage(format!(
+                "monotonic constraint on '{}', which is not a model input (inputs: {})",
+                c.feature,
+                frame.names.join(", ")
+            ))
+        })?;
     let kind = match &frame.cols[j] {
         Col::Num(k, _) => *k,
         Col::Text(_) => {
@@ -132,15 +146,15 @@ pub fn check(
         }
         (Decider::Multiclass { .. }, None) => {
             return Err(EngineError::usage(format!(
-                "monotonic constraint on '{}': name the class of this multiclass model, e.g. {}:{}:{}",
-                c.feature,
-                c.feature,
-                match c.direction {
-                    Direction::Increasing => "increasing",
-                    Direction::Decreasing => "decreasing",
-                },
-                ctx.class_name(0)
-            )))
+            "monotonic constraint on '{}': name the class of this multiclass model, e.g. {}:{}:{}",
+            c.feature,
+            c.feature,
+            match c.direction {
+                Direction::Increasing => "increasing",
+                Direction::Decreasing => "decreasing",
+            },
+            ctx.class_name(0)
+        )))
         }
         (Decider::Multiclass { .. }, Some(cl)) => (
             class_index(ctx, cl, &c.feature)?,
@@ -203,8 +217,8 @@ pub fn check(
     let mut worst: Option<(f64, MonotonicViolation)> = None;
     for r in 0..m {
         let mut row_bad = false;
-        for k in 0..gl {
-            mean[k] += value(r * gl + k);
+        for (k, m) in mean.iter_mut().enumerate() {
+            *m += value(r * gl + k);
         }
         for k in 0..gl - 1 {
             let (a, b) = (value(r * gl + k), value(r * gl + k + 1));

@@ -265,8 +265,7 @@ pub fn run_all(
         };
         let st = &ctx.stats[j];
         match &frame.cols[j] {
-            Col::Num(kind @ (NumKind::F32 | NumKind::F64), _) => {
-                let _ = kind;
+            Col::Num(NumKind::F32 | NumKind::F64, _) => {
                 steps.push(Step::RunAlone(planned(
                     PerturbationKind::Missing,
                     set_all(j, Val::Num(f64::NAN)),
@@ -364,8 +363,8 @@ fn evaluate_steps(
     let mut pending: Vec<(usize, Planned)> = Vec::new();
     let mut pending_rows = 0usize;
     let flush = |pending: &mut Vec<(usize, Planned)>,
-                     out: &mut Vec<Option<PerturbationResult>>,
-                     done_rows: &mut usize|
+                 out: &mut Vec<Option<PerturbationResult>>,
+                 done_rows: &mut usize|
      -> Result<()> {
         if pending.is_empty() {
             return Ok(());
@@ -377,7 +376,13 @@ fn evaluate_steps(
             .collect();
         let f = at(*done_rows, total);
         let sub = progress.stage(f, f);
-        let scored = score(ctx.model, &ctx.sample.build(&edits), &ctx.decider, &ctx.infer, &sub)?;
+        let scored = score(
+            ctx.model,
+            &ctx.sample.build(&edits),
+            &ctx.decider,
+            &ctx.infer,
+            &sub,
+        )?;
         let mut offset = 0;
         for (slot, p) in pending.drain(..) {
             out[slot] = Some(summarise(
@@ -449,6 +454,8 @@ fn evaluate_steps(
     }
     flush(&mut pending, &mut out, &mut done_rows)?;
     out.into_iter()
-        .map(|r| r.ok_or_else(|| crate::engine::EngineError::internal("perturbation not evaluated")))
+        .map(|r| {
+            r.ok_or_else(|| crate::engine::EngineError::internal("perturbation not evaluated"))
+        })
         .collect()
 }
