@@ -14,6 +14,8 @@ mod package;
 mod package_inputs;
 mod pdp;
 mod report;
+mod perf;
+mod robustness;
 mod slices;
 mod verify;
 
@@ -68,6 +70,12 @@ pub enum Command {
     /// Write a self-contained HTML review report (metrics, charts, fairness, drift,
     /// sign-offs, reviewer notes) for a workspace or for models on a dataset.
     Report(Box<report::Args>),
+    /// Time a model: session load, single-row latency percentiles, batch throughput at
+    /// several batch sizes and thread counts, peak memory of inference.
+    Perf(perf::Args),
+    /// Flip rates and score changes under noise, missing/mean/out-of-range values and
+    /// category swaps; monotonic constraints; a small adversarial search.
+    Robustness(robustness::Args),
     /// Verify a signed package (folder, .zip or .tar.gz): exit 0 when everything holds, 4
     /// when the signature or any file does not.
     Verify(verify::Args),
@@ -117,6 +125,8 @@ pub fn run(command: Command) -> i32 {
         Command::Package(args) => package::run(*args).map(|()| 0),
         Command::Report(args) => report::run(*args).map(|()| 0),
         Command::Verify(args) => verify::run(args),
+        Command::Perf(args) => perf::run(args).map(|()| 0),
+        Command::Robustness(args) => robustness::run(args).map(|()| 0),
     };
     match result {
         Ok(code) => code,

@@ -87,8 +87,10 @@ pub struct PerfEnvironment {
     pub cores: usize,
     pub os: String,
     pub arch: String,
-    /// ONNX Runtime version from its build info (e.g. `1.31.1`), when it states one.
+    /// ONNX Runtime version from its build info (`rel-1.31.1`) or its library file name
+    /// (`libonnxruntime.so.1.31.1`), when either states one.
     pub ort_version: Option<String>,
+    pub ort_library: Option<std::path::PathBuf>,
     pub ort_build_info: String,
     pub assay_version: String,
     /// The dedicated thread every measurement ran on.
@@ -241,6 +243,7 @@ pub fn measure(
         .fold(0.0, f64::max);
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let build = ort::info().to_string();
+    let library = super::runtime::ensure_loaded().ok();
     warnings.extend(throughput.iter().filter(|t| t.threads > cores).map(|t| {
         format!(
             "{} threads requested but only {cores} cores are available",
@@ -261,7 +264,13 @@ pub fn measure(
             cores,
             os: std::env::consts::OS.into(),
             arch: std::env::consts::ARCH.into(),
-            ort_version: ort_version(&build),
+            ort_version: ort_version(&build).or_else(|| {
+                library
+                    .as_ref()
+                    .and_then(|p| p.file_name())
+                    .and_then(|n| version_in_file_name(&n.to_string_lossy()))
+            }),
+            ort_library: library,
             ort_build_info: build,
             assay_version: env!("CARGO_PKG_VERSION").into(),
             thread: "assay-perf".into(),
@@ -288,6 +297,15 @@ fn ort_version(build: &str) -> Option<String> {
         .take_while(|c| c.is_ascii_digit() || *c == '.')
         .collect();
     (!v.is_empty()).then_some(v)
+}
+
+/// `libonnxruntime.so.1.31.1` / `libonnxruntime.1.31.1.dylib` → `1.31.1`.
+fn version_in_file_name(name: &str) -> Option<String> {
+    let parts: Vec<&str> = name
+        .split('.')
+        .filter(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
+        .collect();
+    (parts.len() >= 2).then(|| parts.join("."))
 }
 
 type Measured = (LoadTime, Latency, Vec<Throughput>, Option<MemoryUse>);
@@ -473,5 +491,14 @@ mod tests {
             Some("1.31.1".into())
         );
         assert_eq!(super::ort_version("no branch"), None);
+        assert_eq!(
+            super::version_in_file_name("libonnxruntime.so.1.31.1"),
+            Some("1.31.1".into())
+        );
+        assert_eq!(
+            super::version_in_file_name("libonnxruntime.1.31.1.dylib"),
+            Some("1.31.1".into())
+        );
+        assert_eq!(super::version_in_file_name("libonnxruntime.so"), None);
     }
 }

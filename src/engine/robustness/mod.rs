@@ -249,7 +249,7 @@ fn feature_stats(full: &Frame) -> Vec<FeatureStats> {
         .collect()
 }
 
-fn check_options(opts: &RobustnessOptions, classifier: bool) -> Result<()> {
+fn check_options(opts: &RobustnessOptions) -> Result<()> {
     if opts.rows == 0 {
         return Err(EngineError::usage("--rows must be at least 1"));
     }
@@ -276,7 +276,6 @@ fn check_options(opts: &RobustnessOptions, classifier: bool) -> Result<()> {
     if let Some(a) = &opts.adversarial {
         a.check()?;
     }
-    let _ = classifier;
     Ok(())
 }
 
@@ -290,7 +289,7 @@ pub fn run(
     progress: &Progress,
 ) -> Result<RobustnessReport> {
     let classifier = is_classifier(model);
-    check_options(opts, classifier)?;
+    check_options(opts)?;
     let plan = plan_inputs(&model.info, features)?;
     let kind = if classifier {
         TargetKind::Labels

@@ -217,8 +217,8 @@ pub fn check(
     let mut worst: Option<(f64, MonotonicViolation)> = None;
     for r in 0..m {
         let mut row_bad = false;
-        for k in 0..gl {
-            mean[k] += value(r * gl + k);
+        for (k, m) in mean.iter_mut().enumerate() {
+            *m += value(r * gl + k);
         }
         for k in 0..gl - 1 {
             let (a, b) = (value(r * gl + k), value(r * gl + k + 1));

@@ -265,8 +265,7 @@ pub fn run_all(
         };
         let st = &ctx.stats[j];
         match &frame.cols[j] {
-            Col::Num(kind @ (NumKind::F32 | NumKind::F64), _) => {
-                let _ = kind;
+            Col::Num(NumKind::F32 | NumKind::F64, _) => {
                 steps.push(Step::RunAlone(planned(
                     PerturbationKind::Missing,
                     set_all(j, Val::Num(f64::NAN)),

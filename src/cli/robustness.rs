@@ -1,0 +1,210 @@
+//! `assay robustness --model M --data D --target T …`: flip rates and score changes under
+//! perturbations, monotonic constraints and a small adversarial search.
+
+use std::path::PathBuf;
+
+use super::output::{with_progress, write_json};
+use super::JsonTarget;
+use crate::engine::data;
+use crate::engine::model::{InferOptions, Model};
+use crate::engine::robustness::adversarial::AdversarialOptions;
+use crate::engine::robustness::monotonic::{Direction, MonotonicConstraint};
+use crate::engine::robustness::{run as run_robustness, RobustnessOptions};
+use crate::engine::Result;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The ONNX model.
+    #[arg(long)]
+    pub model: PathBuf,
+    /// The labelled dataset (.csv, .parquet, .arrow).
+    #[arg(long)]
+    pub data: PathBuf,
+    /// The target (label) column.
+    #[arg(long)]
+    pub target: String,
+    /// Columns feeding a single [N, F] model input, in order (default: the model's
+    /// `features` metadata).
+    #[arg(long, value_delimiter = ',')]
+    pub features: Option<Vec<String>>,
+    /// Rows sampled (seeded, without replacement).
+    #[arg(long, default_value_t = 1000)]
+    pub rows: usize,
+    /// Seed of the sample, the noise and the category swaps.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Gaussian noise scales, in standard deviations of each feature.
+    #[arg(long, value_delimiter = ',', default_value = "0.01,0.05,0.1,0.25")]
+    pub noise_scales: Vec<f64>,
+    /// A monotonic constraint FEATURE:increasing|decreasing[:CLASS]; repeat for more.
+    #[arg(long, value_name = "FEATURE:DIRECTION[:CLASS]")]
+    pub monotonic: Vec<String>,
+    /// Positive class of a binary classifier (default: metadata `positive_class`, else the
+    /// second class).
+    #[arg(long)]
+    pub positive_class: Option<String>,
+    /// Decision threshold: predicted positive when p >= T.
+    #[arg(long, default_value_t = 0.5)]
+    pub threshold: f64,
+    /// Rows the adversarial search tries.
+    #[arg(long, default_value_t = 100)]
+    pub adversarial_rows: usize,
+    /// Largest move of a feature in the adversarial search, in standard deviations.
+    #[arg(long, default_value_t = 3.0)]
+    pub adversarial_bound: f64,
+    /// Skip the adversarial search.
+    #[arg(long)]
+    pub no_adversarial: bool,
+    /// Inference threads (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Write JSON to PATH, or to standard output with `-`.
+    #[arg(long, value_name = "PATH|-")]
+    pub json: Option<JsonTarget>,
+}
+
+fn opt(v: Option<f64>, digits: usize) -> String {
+    v.map_or_else(|| "—".to_string(), |x| format!("{x:.digits$}"))
+}
+
+pub fn run(args: Args) -> Result<()> {
+    let monotonic = args
+        .monotonic
+        .iter()
+        .map(|s| MonotonicConstraint::parse(s))
+        .collect::<Result<Vec<_>>>()?;
+    let mut infer = InferOptions::default();
+    if let Some(t) = args.threads {
+        infer.threads = t.max(1);
+    }
+    let opts = RobustnessOptions {
+        rows: args.rows,
+        seed: args.seed,
+        noise_scales: args.noise_scales.clone(),
+        positive_class: args.positive_class.clone(),
+        threshold: args.threshold,
+        monotonic,
+        adversarial: (!args.no_adversarial).then(|| AdversarialOptions {
+            rows: args.adversarial_rows,
+            max_std: args.adversarial_bound,
+            ..AdversarialOptions::default()
+        }),
+        infer,
+        ..RobustnessOptions::default()
+    };
+    let rep = with_progress(|p| {
+        p.set(0.0, "loading model");
+        let model = Model::load(&args.model)?;
+        let ds = data::load(&args.data, p)?;
+        run_robustness(
+            &model,
+            args.features.as_deref(),
+            &ds,
+            &args.target,
+            &opts,
+            p,
+        )
+    })?;
+    if let Some(target) = &args.json {
+        return write_json(&rep, target);
+    }
+    println!(
+        "{} {} on {}: {} sampled rows (seed {})",
+        rep.model.name.as_deref().unwrap_or("model"),
+        rep.model.version.as_deref().unwrap_or(""),
+        rep.data.path.display(),
+        rep.sample_rows.len(),
+        rep.seed
+    );
+    match (rep.baseline.accuracy, rep.baseline.mae) {
+        (Some(a), _) => println!("baseline accuracy on the sample {a:.4}"),
+        (_, Some(m)) => println!("baseline MAE on the sample {m:.4}"),
+        _ => {}
+    }
+    println!();
+    println!(
+        "{:<18} {:<18} {:>6} {:>9} {:>12} {:>12} {:>9}",
+        "perturbation",
+        "feature",
+        "scale",
+        "flip rate",
+        "mean |Δscore|",
+        "max |Δscore|",
+        if rep.baseline.mae.is_some() {
+            "MAE"
+        } else {
+            "accuracy"
+        }
+    );
+    for p in &rep.perturbations {
+        let kind = serde_json::to_value(p.kind)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        let feature = p.feature.as_deref().unwrap_or("(all numeric)");
+        let scale = p.scale.map_or_else(String::new, |s| format!("{s}"));
+        if !p.applicable {
+            println!(
+                "{kind:<18} {feature:<18} {scale:>6} n/a: {}",
+                p.reason.as_deref().unwrap_or("")
+            );
+            continue;
+        }
+        println!(
+            "{kind:<18} {feature:<18} {scale:>6} {:>9} {:>12} {:>12} {:>9}",
+            opt(p.flip_rate, 4),
+            opt(p.mean_abs_score_change, 5),
+            opt(p.max_abs_score_change, 5),
+            opt(p.accuracy.or(p.mae), 4)
+        );
+    }
+    if !rep.monotonic.is_empty() {
+        println!();
+        println!("monotonic constraints");
+        for m in &rep.monotonic {
+            let dir = match m.direction {
+                Direction::Increasing => "increasing",
+                Direction::Decreasing => "decreasing",
+            };
+            print!(
+                "  {} {dir} ({}): {} of {} rows violate ({:.1}%), {} of {} steps",
+                m.feature,
+                m.score,
+                m.violating_rows,
+                m.rows_checked,
+                m.violation_rate * 100.0,
+                m.violating_steps,
+                m.total_steps
+            );
+            if let Some(w) = &m.worst {
+                print!(
+                    "; worst: row {}, {} → {} moves the score {:.4} → {:.4}",
+                    w.row, w.from_value, w.to_value, w.score_from, w.score_to
+                );
+            }
+            println!();
+        }
+    }
+    if let Some(a) = &rep.adversarial {
+        println!();
+        println!(
+            "adversarial search (±{} std, {} features): {} of {} rows flipped ({} by one feature, {} by a pair)",
+            a.max_std,
+            a.features_searched.len(),
+            a.flipped_rows,
+            a.rows_tried,
+            a.flipped_by_single_feature,
+            a.flipped_by_pair
+        );
+        if let Some(s) = &a.size_std {
+            println!(
+                "  smallest flipping change (std): median {:.3}, min {:.3}, q1 {:.3}, q3 {:.3}, max {:.3}",
+                s.median, s.min, s.q1, s.q3, s.max
+            );
+        }
+    }
+    for w in &rep.warnings {
+        eprintln!("warning: {w}");
+    }
+    Ok(())
+}
