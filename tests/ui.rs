@@ -4,8 +4,7 @@
 #![cfg(feature = "gui")]
 #![allow(clippy::expect_used, clippy::unwrap_used)] // tests and benches may panic on setup failures
 
-use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::path::Path;
 
 use assay::app::state::{Page, Slot};
 use assay::app::{AssayApp, Options};

@@ -18,16 +18,19 @@ use crate::engine::drift::DriftReport;
 use crate::engine::evaluate::Evaluation;
 use crate::engine::model::Model;
 
+/// One model's label, file and cached results.
+type ModelResults = (
+    String,
+    Arc<Model>,
+    Option<Arc<Evaluation>>,
+    Option<Arc<FairnessResult>>,
+);
+
 /// Owned copies (`Arc`s) of what the report shows, moved into the job.
 struct Gathered {
     title: String,
     workspace: Option<String>,
-    models: Vec<(
-        String,
-        Arc<Model>,
-        Option<Arc<Evaluation>>,
-        Option<Arc<FairnessResult>>,
-    )>,
+    models: Vec<ModelResults>,
     data: Option<Arc<LoadedData>>,
     drift: Option<Arc<DriftReport>>,
     comparison: Option<Analysis>,
