@@ -126,7 +126,7 @@ fn explain_bad_input_exits_2() {
         (&["--rows", "4990..5010"], "5000 rows"),
         (&["--rows", "ten"], "not a range"),
         (&["--method", "magic"], "--method 'magic'"),
-        (&["--method", "tree"], "not yet wired"),
+        (&["--method", "tree"], "not a plain tree ensemble"),
         (&["--output-space", "odds"], "raw or probability"),
         (
             &[

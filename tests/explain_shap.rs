@@ -463,7 +463,9 @@ fn bad_input_is_a_clear_error() {
     assert!(run(&o, None).to_string().contains("not a class"));
     o.class = None;
     o.method = Some(Method::Tree);
-    assert!(run(&o, None).to_string().contains("not yet wired"));
+    assert!(run(&o, None)
+        .to_string()
+        .contains("not a plain tree ensemble"));
     o.method = Some(Method::Exact);
     o.background_size = 0;
     assert_eq!(run(&o, None).kind(), ErrorKind::BadInput);

@@ -1,0 +1,187 @@
+//! TreeSHAP behind `explain()` (the path `assay explain --method tree|tree-path` and the
+//! Explain page take): the rows and background reach the tree code intact, the explained
+//! class picks the right margin and sign, and the result is the same as calling the tree code
+//! directly (which tests/explain_tree_shap.rs proves against shap and brute force).
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+use std::path::PathBuf;
+
+use assay::engine::data::{load, Dataset};
+use assay::engine::explain::tree::{interventional, Forest};
+use assay::engine::explain::{explain, ExplainOptions, Method, OutputSpace};
+use assay::engine::model::{plan_inputs, predict, InferOptions, Model, Predictions};
+use assay::engine::Progress;
+
+fn root(rel: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(rel)
+}
+
+fn data(rel: &str) -> Dataset {
+    load(&root(rel), &Progress::none()).expect("data loads")
+}
+
+fn opts(method: Method, class: Option<&str>) -> ExplainOptions {
+    ExplainOptions {
+        method: Some(method),
+        output_space: OutputSpace::Probability,
+        class: class.map(str::to_string),
+        rows: 0..40,
+        background_size: 60,
+        seed: 3,
+        ..ExplainOptions::default()
+    }
+}
+
+#[test]
+fn tree_method_equals_the_tree_code_and_its_outputs_are_the_models_log_odds() {
+    let model = Model::load(&root("sample_models/adult_gbdt_v1.onnx")).expect("model");
+    let (x, bg) = (
+        data("sample_data/adult_eval.csv"),
+        data("sample_data/adult_reference.csv"),
+    );
+    let e = explain(
+        &model,
+        None,
+        &x,
+        &bg,
+        &opts(Method::Tree, None),
+        &Progress::none(),
+    )
+    .expect("explains");
+    assert_eq!(e.method, Method::Tree);
+    assert_eq!(
+        e.output_space,
+        OutputSpace::Raw,
+        "TreeSHAP lives in the margin"
+    );
+    assert_eq!(e.class_label.as_deref(), Some("1"));
+    assert_eq!(e.values.len(), 40);
+    assert_eq!(e.background.rows, 60);
+    assert!(e.additivity_max_abs_error < 1e-9);
+
+    // Outputs are the logit of ONNX Runtime's probability of class 1 (float32 model).
+    let plan = plan_inputs(&model.info, None).expect("plan");
+    let prepared = assay::engine::data::extract::prepare(
+        &x,
+        &plan,
+        None,
+        assay::engine::data::extract::InvalidRows::Error,
+    )
+    .expect("inputs");
+    let preds = predict(
+        &model,
+        &prepared.inputs,
+        &InferOptions::default(),
+        &Progress::none().stage(0.0, 1.0),
+    )
+    .expect("predicts");
+    let Predictions::Classification { classes, proba } = preds else {
+        panic!("a classifier")
+    };
+    let k = classes.len();
+    for (i, out) in e.outputs.iter().enumerate() {
+        let p = f64::from(proba[i * k + 1]);
+        let logit = (p / (1.0 - p)).ln();
+        assert!((out - logit).abs() < 1e-4, "row {i}: {out} vs {logit}");
+    }
+
+    // The same numbers as the tree code on the same rows and background rows.
+    let forest = Forest::from_model(&model).expect("a forest");
+    let rows: Vec<f64> = e
+        .feature_values
+        .iter()
+        .flat_map(|r| r.iter().map(|v| v.expect("numeric")))
+        .collect();
+    let bg_rows = assay::engine::data::subset(
+        &bg,
+        &e.background
+            .row_indices
+            .iter()
+            .map(|&r| r as u32)
+            .collect::<Vec<_>>(),
+    )
+    .expect("subset");
+    let bg_inputs = assay::engine::data::extract::prepare(
+        &bg_rows,
+        &plan,
+        None,
+        assay::engine::data::extract::InvalidRows::Error,
+    )
+    .expect("background inputs");
+    let bg_block: Vec<f64> = match bg_inputs.inputs {
+        assay::engine::data::extract::InputData::MatrixF32 { values, .. } => {
+            values.iter().map(|&v| f64::from(v)).collect()
+        }
+        other => panic!("float matrix expected, got {other:?}"),
+    };
+    let direct = interventional(&forest, &rows, &bg_block, &Progress::none()).expect("shap");
+    assert!((direct.base_values[0] - e.base_value).abs() < 1e-12);
+    for (i, phi) in e.values.iter().enumerate() {
+        for (a, b) in phi.iter().zip(direct.row_values(i, 0)) {
+            assert!((a - b).abs() < 1e-12, "row {i}: {a} vs {b}");
+        }
+    }
+
+    // Class "0" is the negated margin of class "1".
+    let e0 = explain(
+        &model,
+        None,
+        &x,
+        &bg,
+        &opts(Method::Tree, Some("0")),
+        &Progress::none(),
+    )
+    .expect("explains class 0");
+    assert_eq!(e0.class_label.as_deref(), Some("0"));
+    assert!((e0.base_value + e.base_value).abs() < 1e-12);
+    for (a, b) in e0.values.iter().flatten().zip(e.values.iter().flatten()) {
+        assert!((a + b).abs() < 1e-12);
+    }
+}
+
+#[test]
+fn path_dependent_method_says_where_its_covers_come_from() {
+    let model = Model::load(&root("sample_models/adult_gbdt_v1.onnx")).expect("model");
+    let (x, bg) = (
+        data("sample_data/adult_eval.csv"),
+        data("sample_data/adult_reference.csv"),
+    );
+    let e = explain(
+        &model,
+        None,
+        &x,
+        &bg,
+        &opts(Method::TreePath, None),
+        &Progress::none(),
+    )
+    .expect("explains");
+    assert_eq!(e.method, Method::TreePath);
+    assert!(e.additivity_max_abs_error < 1e-9);
+    let rows = bg.rows().to_string();
+    assert!(
+        e.notes
+            .iter()
+            .any(|n| n.contains("covers") && n.contains(&rows)),
+        "{:?}",
+        e.notes
+    );
+}
+
+#[test]
+fn tree_method_on_a_network_is_a_clear_error() {
+    let model = Model::load(&root("sample_models/adult_mlp.onnx")).expect("model");
+    let x = data("sample_data/adult_eval.csv");
+    let err = explain(
+        &model,
+        None,
+        &x,
+        &x,
+        &opts(Method::Tree, None),
+        &Progress::none(),
+    )
+    .expect_err("not a tree ensemble");
+    assert!(
+        err.to_string().contains("not a plain tree ensemble"),
+        "{err}"
+    );
+}
