@@ -114,6 +114,27 @@ fn explain_json_contract_matches_shap() {
 }
 
 #[test]
+fn explain_defaults_on_a_small_regressor() {
+    // 40 rows: the default explains all of them (at most 50), background = the data itself.
+    let out = assay(&[
+        "explain",
+        "--model",
+        "tests/fixtures/explain/tiny_linreg.onnx",
+        "--data",
+        "tests/fixtures/explain/tiny_data.csv",
+        "--json",
+        "-",
+    ]);
+    let j = json_of(&out);
+    assert_eq!(j["row_indices"].as_array().unwrap().len(), 40);
+    assert_eq!(j["method"], "linear");
+    assert_eq!(j["output_space"], "raw");
+    assert!(j["class_label"].is_null());
+    assert_eq!(j["background"]["rows"], 40);
+    assert!(j["additivity_max_abs_error"].as_f64().unwrap() < 1e-5);
+}
+
+#[test]
 fn explain_bad_input_exits_2() {
     let base = [
         "explain",

@@ -511,3 +511,41 @@ fn cancel_stops_the_work() {
     .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Cancelled);
 }
+
+#[test]
+fn multiclass_classes_sum_to_zero() {
+    // ZipMap multiclass with string labels: default class is the last; for every feature the
+    // SHAP values of all classes sum to 0 (Σ_c p_c = 1 in every coalition; Shapley values are
+    // linear), up to the float32 rounding of the probabilities.
+    let model = Model::load(&root(
+        "tests/fixtures/models/skl_zipmap_multiclass_str.onnx",
+    ))
+    .unwrap();
+    let ds = data("tests/fixtures/models/skl_zipmap_multiclass_str.csv");
+    let mut o = opts(Method::Exact, OutputSpace::Probability);
+    o.rows = 0..10;
+    let last = explain(&model, None, &ds, &ds, &o, &Progress::none()).unwrap();
+    assert_eq!(last.class_label.as_deref(), Some("virginica"));
+    let mut total = vec![vec![0.0; 4]; 10];
+    let mut base = 0.0;
+    for class in ["setosa", "versicolor", "virginica"] {
+        o.class = Some(class.into());
+        let e = explain(&model, None, &ds, &ds, &o, &Progress::none()).unwrap();
+        assert_eq!(e.class_label.as_deref(), Some(class));
+        assert!(e.additivity_max_abs_error < 1e-9);
+        base += e.base_value;
+        for (t, r) in total.iter_mut().zip(&e.values) {
+            for (a, b) in t.iter_mut().zip(r) {
+                *a += b;
+            }
+        }
+    }
+    assert!((base - 1.0).abs() < 1e-6, "{base}");
+    assert_close(&total, &vec![vec![0.0; 4]; 10], 1e-6, "Σ over classes");
+    assert_eq!(last.values, {
+        o.class = Some("virginica".into());
+        explain(&model, None, &ds, &ds, &o, &Progress::none())
+            .unwrap()
+            .values
+    });
+}

@@ -19,9 +19,10 @@ pub struct Args {
     /// The dataset whose rows are explained (.csv, .parquet, .arrow).
     #[arg(long)]
     pub data: PathBuf,
-    /// Rows to explain, half-open and 0-based: `0..50` is rows 0 to 49.
-    #[arg(long, default_value = "0..50", value_name = "a..b")]
-    pub rows: String,
+    /// Rows to explain, half-open and 0-based: `0..50` is rows 0 to 49 (default: the first
+    /// 50 rows, or all when fewer).
+    #[arg(long, value_name = "a..b")]
+    pub rows: Option<String>,
     /// Background dataset the absent features are drawn from (default: the data itself).
     #[arg(long)]
     pub background: Option<PathBuf>,
@@ -104,7 +105,7 @@ pub fn run(args: Args) -> Result<()> {
         method: parse_method(&args.method)?,
         output_space: parse_space(&args.output_space)?,
         class: args.class.clone(),
-        rows: parse_rows(&args.rows)?,
+        rows: 0..50,
         background_size: args.background_size,
         background: match args.background_summary.as_str() {
             "sample" => Summarise::Sample,
@@ -122,10 +123,12 @@ pub fn run(args: Args) -> Result<()> {
     if let Some(t) = args.threads {
         opts.infer.threads = t.max(1);
     }
+    let given_rows = args.rows.as_deref().map(parse_rows).transpose()?;
     let e = with_progress(|p| {
         p.set(0.0, "loading");
         let model = Model::load(&args.model)?;
         let ds = data::load(&args.data, p)?;
+        opts.rows = given_rows.clone().unwrap_or(0..ds.rows().min(50));
         let bg = match &args.background {
             Some(b) => data::load(b, p)?,
             None => ds.clone(),
@@ -145,8 +148,8 @@ pub fn run(args: Args) -> Result<()> {
     };
     println!(
         "{method} SHAP values for rows {}..{} of {} ({space} space{}), background {} rows",
-        opts.rows.start,
-        opts.rows.end,
+        e.row_indices.first().copied().unwrap_or(0),
+        e.row_indices.last().map_or(0, |r| r + 1),
         args.data.display(),
         e.class_label
             .as_ref()

@@ -59,7 +59,7 @@ pub(crate) fn explain(
         .collect();
     // Rows per model call: as many whole rows as fit in a batch.
     let per_row = masks.len() * m.n_bg();
-    let rows_per_call = (super::masked::MAX_BATCH_ROWS / per_row.max(1)).max(1);
+    let rows_per_call = (super::masked::max_batch_rows(f) / per_row.max(1)).max(1);
     let mut out = Vec::with_capacity(n_rows);
     let chunks = n_rows.div_ceil(rows_per_call).max(1);
     for c in 0..chunks {

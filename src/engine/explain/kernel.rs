@@ -143,8 +143,9 @@ pub fn coalitions(
                     samples_left -= 1;
                     masks.push(mask.iter().map(|b| !b).collect());
                     weights.push(1.0);
-                } else {
-                    weights[pos + 1] += 1.0;
+                } else if let Some(w) = weights.get_mut(pos + 1) {
+                    // The complement was stored right after its mask.
+                    *w += 1.0;
                 }
             }
         }
@@ -182,6 +183,7 @@ fn for_each_combination(n: usize, k: usize, mut f: impl FnMut(&[usize])) {
 }
 
 /// Solves the symmetric system `a x = b` (Gaussian elimination with partial pivoting).
+#[allow(clippy::needless_range_loop)] // row operations index two rows of `a` at once
 pub(crate) fn solve_system(mut a: Vec<Vec<f64>>, mut b: Vec<f64>) -> Option<Vec<f64>> {
     let n = b.len();
     for c in 0..n {
@@ -238,7 +240,7 @@ pub(crate) fn explain(
         // Plan rows until the group fills a few batches.
         let mut plans = Vec::new();
         let mut model_rows = 0;
-        while r < n_rows && (plans.is_empty() || model_rows < super::masked::MAX_BATCH_ROWS) {
+        while r < n_rows && (plans.is_empty() || model_rows < super::masked::max_batch_rows(f)) {
             let varying: Vec<usize> = (0..f)
                 .filter(|&j| (0..n_bg).any(|b| !same_value(m.x, r, m.bg, b, j)))
                 .collect();

@@ -13,8 +13,12 @@ use crate::engine::error::{EngineError, Result};
 use crate::engine::model::{predict, InferOptions, Model, Predictions};
 use crate::engine::progress::Progress;
 
-/// Model rows per `predict` call (bounded memory; large enough to keep every core busy).
-pub(crate) const MAX_BATCH_ROWS: usize = 1 << 18;
+/// Model rows per `predict` call for `width` features: about 16 M input values (64 MB of
+/// float32) at most, so each call is large enough that session creation and thread start-up
+/// are negligible next to inference.
+pub(crate) fn max_batch_rows(width: usize) -> usize {
+    ((1usize << 24) / width.max(1)).clamp(1 << 16, 1 << 21)
+}
 
 /// Which scalar of the model's output is explained.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -433,7 +437,7 @@ impl Masked<'_> {
         span: (f32, f32),
     ) -> Result<Vec<f64>> {
         let n_bg = self.n_bg();
-        let per_chunk = (MAX_BATCH_ROWS / n_bg.max(1)).max(1);
+        let per_chunk = (max_batch_rows(width(self.x)) / n_bg.max(1)).max(1);
         let chunks = jobs.len().div_ceil(per_chunk).max(1);
         let mut out = Vec::with_capacity(jobs.len());
         for (ci, chunk) in jobs.chunks(per_chunk).enumerate() {

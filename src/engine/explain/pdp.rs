@@ -189,7 +189,7 @@ pub fn partial_dependence(
     let (average, individual) = if js.len() == 1 {
         let g = &grid[0];
         // Grid points per model call, bounded by the batch size.
-        let per = (super::masked::MAX_BATCH_ROWS / n.max(1)).max(1);
+        let per = (super::masked::max_batch_rows(names.len()) / n.max(1)).max(1);
         let mut ice = vec![vec![0.0; g.len()]; n];
         let mut avg = Vec::with_capacity(g.len());
         for (c, chunk) in g.chunks(per).enumerate() {

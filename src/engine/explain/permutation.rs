@@ -51,38 +51,55 @@ pub(crate) fn explain(
             2 * f + 1
         )));
     }
+    let per_row = nperm * (2 * f + 1);
+    // Whole rows per model call, as many as fit in a batch.
+    let group = (super::masked::max_batch_rows(f) / (per_row * m.n_bg()).max(1)).max(1);
     let mut out = Vec::with_capacity(n_rows);
-    for r in 0..n_rows {
+    let mut start = 0;
+    while start < n_rows {
         progress.check()?;
-        let mut rng = Pcg64::seed_from_u64(seed ^ (r as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
-        let mut order: Vec<usize> = (0..f).collect();
-        let mut orders = Vec::with_capacity(nperm);
-        let mut masks = Vec::with_capacity(nperm * (2 * f + 1));
-        for _ in 0..nperm {
-            order.shuffle(&mut rng);
-            masks.extend(pass_masks(&order, f));
-            orders.push(order.clone());
+        let end = (start + group).min(n_rows);
+        let mut all_orders = Vec::with_capacity(end - start);
+        let mut all_masks = Vec::with_capacity((end - start) * per_row);
+        for r in start..end {
+            let mut rng =
+                Pcg64::seed_from_u64(seed ^ (r as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+            let mut order: Vec<usize> = (0..f).collect();
+            let mut orders = Vec::with_capacity(nperm);
+            for _ in 0..nperm {
+                order.shuffle(&mut rng);
+                all_masks.extend(pass_masks(&order, f).into_iter().map(|mk| (r, mk)));
+                orders.push(order.clone());
+            }
+            all_orders.push(orders);
         }
-        let jobs: Vec<(usize, &[bool])> = masks.iter().map(|mk| (r, mk.as_slice())).collect();
-        let a = span.0 + (span.1 - span.0) * r as f32 / n_rows as f32;
-        let b = span.0 + (span.1 - span.0) * (r + 1) as f32 / n_rows as f32;
+        let jobs: Vec<(usize, &[bool])> = all_masks
+            .iter()
+            .map(|(r, mk)| (*r, mk.as_slice()))
+            .collect();
+        let a = span.0 + (span.1 - span.0) * start as f32 / n_rows as f32;
+        let b = span.0 + (span.1 - span.0) * end as f32 / n_rows as f32;
         let v: Vec<f64> = m
             .eval(&jobs, progress, (a, b))?
             .into_iter()
             .map(|p| link.apply(p))
             .collect();
-        let mut phi = vec![0.0; f];
-        for (p, ord) in orders.iter().enumerate() {
-            let o = &v[p * (2 * f + 1)..(p + 1) * (2 * f + 1)];
-            for (i, &j) in ord.iter().enumerate() {
-                phi[j] += o[i + 1] - o[i];
-                phi[j] += o[f + i] - o[f + i + 1];
+        for (k, orders) in all_orders.iter().enumerate() {
+            let vr = &v[k * per_row..(k + 1) * per_row];
+            let mut phi = vec![0.0; f];
+            for (p, ord) in orders.iter().enumerate() {
+                let o = &vr[p * (2 * f + 1)..(p + 1) * (2 * f + 1)];
+                for (i, &j) in ord.iter().enumerate() {
+                    phi[j] += o[i + 1] - o[i];
+                    phi[j] += o[f + i] - o[f + i + 1];
+                }
             }
+            for p in &mut phi {
+                *p /= (2 * nperm) as f64;
+            }
+            out.push(phi);
         }
-        for p in &mut phi {
-            *p /= (2 * nperm) as f64;
-        }
-        out.push(phi);
+        start = end;
     }
     Ok((out, nperm))
 }

@@ -195,8 +195,7 @@ pub fn surrogate(
     let width = opts.kernel_width.unwrap_or(0.75 * (f as f64).sqrt());
     let w: Vec<f64> = repr
         .iter()
-        .enumerate()
-        .map(|(_, r)| {
+        .map(|r| {
             let d2: f64 = (0..f)
                 .map(|j| {
                     if sigmas[j].is_some() {
