@@ -568,3 +568,44 @@ fn three_models_give_every_pair_and_the_gate_judges_first_against_last() {
     assert!(c.pairs.iter().all(|p| p.delta_ci.is_empty()));
     let _ = Path::new("unused");
 }
+
+#[test]
+fn regression_slices_and_multiclass_without_slices() {
+    let fx = fixture();
+    let reg = &fx["end_to_end"][3];
+    assert_eq!(reg["task"], "regression");
+    // f1 of the diabetes data is its two-valued sex column.
+    let c = run(reg, &["f1"], 100);
+    assert_eq!(c.slices.len(), 1);
+    let s = &c.slices[0];
+    assert_eq!(
+        s.metrics,
+        vec!["mae", "rmse", "r2", "mean_prediction", "mean_target"]
+    );
+    assert_eq!(s.pairs[0].groups.len(), 2);
+    for g in &s.pairs[0].groups {
+        // The target is the same for both models: its group mean does not move.
+        assert_eq!(g.delta.get("mean_target"), Some(0.0));
+        assert!(g.worsening.get("mae").is_some());
+    }
+    assert!(c.facts.contains_key("groups_significantly_worse"));
+    assert!(c
+        .gate
+        .result
+        .rules
+        .iter()
+        .any(|r| r.rule.fact == "groups_significantly_worse"));
+    assert!(c.pairs[0].mcnemar_table.is_none() && c.pairs[0].delong.is_none());
+    let mc = &fx["end_to_end"][2];
+    assert_eq!(mc["task"], "multiclass");
+    let c = run(mc, &["sepal_width"], 50);
+    assert!(c.slices.is_empty());
+    assert!(c.warnings.iter().any(|w| w.contains("multiclass")));
+    assert!(c.pairs[0].notes.iter().any(|n| n.contains("DeLong")));
+    assert!(c
+        .gate
+        .result
+        .rules
+        .iter()
+        .any(|r| r.rule.fact == "delta.accuracy"));
+}

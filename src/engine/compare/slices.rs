@@ -5,7 +5,6 @@
 //! significantly worse than A.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -98,7 +97,7 @@ pub fn compare_slices(
     let mut reports = Vec::with_capacity(outcomes.len());
     for o in outcomes {
         progress.check()?;
-        let r = fairness_outcomes(input.ds, o, None, &fopts, &Progress::none())?;
+        let r = fairness_outcomes(input.ds, o, None, &fopts, progress)?;
         reports.push(r.slices);
     }
     let binning = Binning::default();
@@ -237,7 +236,6 @@ fn paired_group_replicates(
     if reps == 0 || members.is_empty() {
         return Ok(Vec::new());
     }
-    let done = AtomicUsize::new(0);
     let out: Vec<Option<Vec<SliceValues>>> = (0..reps)
         .into_par_iter()
         .map(|r| {
@@ -245,12 +243,12 @@ fn paired_group_replicates(
                 return None;
             }
             let w = replicate_weights(members, settings.seed, r);
-            let v = outcomes
-                .iter()
-                .map(|o| compute(o, members, Some(&w)))
-                .collect();
-            done.fetch_add(1, Ordering::Relaxed);
-            Some(v)
+            Some(
+                outcomes
+                    .iter()
+                    .map(|o| compute(o, members, Some(&w)))
+                    .collect(),
+            )
         })
         .collect();
     progress.check()?;
