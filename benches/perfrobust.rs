@@ -45,7 +45,10 @@ fn main() -> anyhow::Result<()> {
         rep.p50_latency_ms, rep.p95_latency_ms, rep.throughput[0].rows_per_s.median, rep.load_time_ms
     );
     println!("latency_p50_ms {:.6}", rep.p50_latency_ms);
-    println!("throughput_rows_per_s {:.1}", rep.throughput[0].rows_per_s.median);
+    println!(
+        "throughput_rows_per_s {:.1}",
+        rep.throughput[0].rows_per_s.median
+    );
 
     let ropts = RobustnessOptions {
         rows: 1000,
@@ -55,7 +58,14 @@ fn main() -> anyhow::Result<()> {
     let mut times = Vec::new();
     for _ in 0..3 {
         let t = Instant::now();
-        let r = run(&model, None, &ds, "income_over_50k", &ropts, &Progress::none())?;
+        let r = run(
+            &model,
+            None,
+            &ds,
+            "income_over_50k",
+            &ropts,
+            &Progress::none(),
+        )?;
         times.push(t.elapsed().as_secs_f64());
         assert_eq!(r.sample_rows.len(), 1000);
     }
