@@ -3,8 +3,8 @@
 //! the fixture's sampled rows and normal draws, so flip counts must match exactly and score
 //! changes to 1e-9 relative (same ONNX Runtime 1.31.1, same float32 inputs; only the order of
 //! summation of the mean differs); monotonic checks on a logistic regression with known
-//! coefficient signs; every adversarial flip re-run through the model; structure on the
-//! sample models (binary, regression, per-column text inputs, multiclass); bad input.
+//! coefficient signs; every adversarial flip re-run through the model; seeded determinism;
+//! bad input; cancellation. (The sample models: `robustness_models.rs`.)
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // tests may panic on setup failures
 
@@ -396,129 +396,6 @@ fn small(rows: usize) -> RobustnessOptions {
         }),
         ..RobustnessOptions::default()
     }
-}
-
-#[test]
-fn binary_sample_model_structure() {
-    let mut opts = small(300);
-    opts.monotonic = vec![MonotonicConstraint::parse("education_num:increasing").expect("parse")];
-    let rep = run_files(
-        "sample_models/adult_logreg.onnx",
-        "sample_data/adult_eval.csv",
-        "income_over_50k",
-        &opts,
-    )
-    .expect("run");
-    assert_eq!(rep.positive_class.as_deref(), Some("1"));
-    assert_eq!(rep.threshold, Some(0.5));
-    let f = rep.features.len();
-    // Noise: 4 scales × (all + each numeric feature); per feature: missing, mean, low,
-    // high, swap.
-    assert_eq!(rep.perturbations.len(), 4 * (1 + f) + 5 * f);
-    for p in rep.perturbations.iter().filter(|p| p.applicable) {
-        assert_eq!(p.rows, 300);
-        let flips = p.flips.expect("classifier flips");
-        assert!(flips <= 300);
-        assert!((0.0..=1.0).contains(&p.flip_rate.expect("rate")));
-        assert!(p.mean_abs_score_change.expect("mean") <= p.max_abs_score_change.expect("max"));
-    }
-    assert_eq!(
-        rep.baseline.decisions.values().sum::<usize>(),
-        300,
-        "every sampled row has a decision"
-    );
-    assert!(rep.max_noise_flip_rate.is_some());
-    let m = &rep.monotonic[0];
-    assert_eq!(m.rows_checked, 300);
-    assert_eq!(m.mean_score.len(), m.grid.len());
-    let adv = rep.adversarial.expect("adversarial");
-    assert_eq!(adv.per_row.len(), 20);
-    assert_eq!(adv.features_searched.len(), f);
-}
-
-#[test]
-fn regression_has_no_flips_and_no_adversarial_search() {
-    let rep = run_files(
-        "sample_models/abalone_rf.onnx",
-        "sample_data/abalone_eval.csv",
-        "rings",
-        &small(200),
-    )
-    .expect("run");
-    assert!(rep.classes.is_none());
-    assert!(rep.baseline.mae.is_some());
-    for p in rep.perturbations.iter().filter(|p| p.applicable) {
-        assert_eq!(p.flips, None);
-        assert_eq!(p.flip_rate, None);
-        assert!(p.mae.is_some());
-        assert!(p.mean_abs_score_change.is_some());
-    }
-    assert!(rep.adversarial.is_none());
-    assert!(rep.warnings.iter().any(|w| w.contains("regressor")));
-    assert_eq!(rep.max_noise_flip_rate, None);
-}
-
-#[test]
-fn text_inputs_get_category_swaps_and_int_inputs_no_missing() {
-    let rep = run_files(
-        "sample_models/adult_pipeline_raw.onnx",
-        "sample_data/adult_eval.csv",
-        "income_over_50k",
-        &small(200),
-    )
-    .expect("run");
-    let find = |kind: PerturbationKind, f: &str| {
-        rep.perturbations
-            .iter()
-            .find(|p| p.kind == kind && p.feature.as_deref() == Some(f))
-            .expect("result")
-    };
-    let swap = find(PerturbationKind::CategorySwap, "race");
-    assert!(swap.applicable);
-    assert_eq!(swap.rows, 200);
-    let missing = find(PerturbationKind::Missing, "age");
-    assert!(!missing.applicable);
-    assert!(missing.reason.as_deref().unwrap_or("").contains("int64"));
-    let text_missing = find(PerturbationKind::Missing, "sex");
-    assert!(!text_missing.applicable);
-    assert!(find(PerturbationKind::Mean, "age").applicable);
-    assert!(!find(PerturbationKind::Mean, "sex").applicable);
-    let stats = rep
-        .feature_stats
-        .iter()
-        .find(|s| s.name == "race")
-        .expect("race");
-    assert_eq!(stats.kind, "text");
-    assert!(stats.categories.as_ref().expect("cats").len() >= 2);
-    let adv = rep.adversarial.expect("adversarial");
-    assert_eq!(
-        adv.features_searched,
-        vec!["age", "education_num", "hours_per_week"]
-    );
-}
-
-#[test]
-fn multiclass_uses_argmax_and_needs_a_class_for_monotonic_checks() {
-    let model = "tests/fixtures/models/skl_multiclass.onnx";
-    let data = "tests/fixtures/models/skl_multiclass.csv";
-    let rep = run_files(model, data, "target", &small(100)).expect("run");
-    assert_eq!(rep.classes.as_ref().map(Vec::len), Some(3));
-    assert_eq!(rep.threshold, None);
-    assert!(rep
-        .perturbations
-        .iter()
-        .filter(|p| p.applicable)
-        .all(|p| p.flips.is_some()));
-    let mut opts = small(50);
-    opts.monotonic = vec![MonotonicConstraint::parse("petal_length:increasing").expect("parse")];
-    let err = run_files(model, data, "target", &opts).expect_err("needs a class");
-    assert_eq!(err.kind(), ErrorKind::BadInput);
-    assert!(err.to_string().contains("name the class"), "{err}");
-    opts.monotonic = vec![MonotonicConstraint::parse("petal_length:increasing:2").expect("parse")];
-    let rep = run_files(model, data, "target", &opts).expect("run");
-    assert_eq!(rep.monotonic[0].class.as_deref(), Some("2"));
-    assert_eq!(rep.monotonic[0].rows_checked, rep.sample_rows.len());
-    assert!(rep.sample_rows.len() <= 50);
 }
 
 #[test]

@@ -95,7 +95,8 @@ pub struct FeatureStats {
     pub std: Option<f64>,
     pub min: Option<f64>,
     pub max: Option<f64>,
-    /// Distinct values of a text or boolean input (sorted).
+    /// Distinct values of a text or boolean input, or of a numeric input with at most 10
+    /// distinct integral values (sorted); these inputs get category swaps.
     pub categories: Option<Vec<String>>,
 }
 
@@ -211,7 +212,7 @@ fn feature_stats(full: &Frame) -> Vec<FeatureStats> {
                     .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| {
                         (a.min(x), b.max(x))
                     });
-                let categories = (*kind == frame::NumKind::Bool).then(|| {
+                let categories = if *kind == frame::NumKind::Bool {
                     let mut c: Vec<String> = Vec::new();
                     if v.contains(&0.0) {
                         c.push("false".into());
@@ -219,8 +220,10 @@ fn feature_stats(full: &Frame) -> Vec<FeatureStats> {
                     if v.iter().any(|&x| x != 0.0) {
                         c.push("true".into());
                     }
-                    c
-                });
+                    Some(c)
+                } else {
+                    integer_codes(v)
+                };
                 FeatureStats {
                     name: name.clone(),
                     kind: kind.name().into(),
@@ -248,6 +251,32 @@ fn feature_stats(full: &Frame) -> Vec<FeatureStats> {
         })
         .collect()
 }
+
+/// Distinct values of a numeric feature that looks categorical: integral values only, at most
+/// [`MAX_CODES`] of them (e.g. a 0/1 indicator in a float matrix).
+fn integer_codes(v: &[f64]) -> Option<Vec<String>> {
+    let mut seen: Vec<f64> = Vec::new();
+    for &x in v {
+        if x.fract() != 0.0 || !x.is_finite() {
+            return None;
+        }
+        if !seen.contains(&x) {
+            if seen.len() == MAX_CODES {
+                return None;
+            }
+            seen.push(x);
+        }
+    }
+    seen.sort_by(f64::total_cmp);
+    Some(
+        seen.into_iter()
+            .map(super::data::extract::label_of_number)
+            .collect(),
+    )
+}
+
+/// Numeric features with at most this many distinct integral values also get category swaps.
+pub const MAX_CODES: usize = 10;
 
 fn check_options(opts: &RobustnessOptions) -> Result<()> {
     if opts.rows == 0 {

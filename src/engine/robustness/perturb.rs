@@ -302,10 +302,31 @@ pub fn run_all(
                 steps.push(na(PerturbationKind::OutOfRangeLow, why));
                 steps.push(na(PerturbationKind::OutOfRangeHigh, why));
             }
-            steps.push(na(
-                PerturbationKind::CategorySwap,
-                "numeric input (noise and out-of-range values cover it)",
-            ));
+            let codes: Vec<f64> = st
+                .categories
+                .iter()
+                .flatten()
+                .filter_map(|c| c.parse::<f64>().ok())
+                .collect();
+            if codes.len() >= 2 {
+                let edits = (0..m)
+                    .map(|r| {
+                        let x = frame.num(j, r).unwrap_or(f64::NAN);
+                        let others: Vec<f64> = codes.iter().copied().filter(|c| *c != x).collect();
+                        let pick = rng.random_range(0..others.len());
+                        Edit {
+                            row: r,
+                            changes: vec![(j, Val::Num(others[pick]))],
+                        }
+                    })
+                    .collect();
+                steps.push(Step::Run(planned(PerturbationKind::CategorySwap, edits)));
+            } else {
+                steps.push(na(
+                    PerturbationKind::CategorySwap,
+                    "numeric input with more than 10 distinct or non-integral values (noise and out-of-range values cover it)",
+                ));
+            }
         } else {
             let why = "categorical input (see category swap)";
             steps.push(na(PerturbationKind::Mean, why));
