@@ -13,6 +13,7 @@
 //! ([`Extensions`]), sign-offs and the reviewer notes index. Notes are placed right after the
 //! table holding their finding and listed again in the index.
 
+pub mod custom;
 mod drift_section;
 mod eval_section;
 mod fairness_section;
@@ -27,6 +28,7 @@ use std::fmt::Write;
 
 use serde::Serialize;
 
+pub use custom::{BarChart, Cell, CustomSection, Row, Table};
 pub use notes::{Finding, ReviewNote};
 
 use self::html::{count, esc, Html, CSS};
@@ -83,17 +85,17 @@ pub struct Gate {
     pub detail: String,
 }
 
-/// Optional sections whose engines are being built on other branches (explain, compare,
-/// performance, robustness). Each is a section of its own, shown only when present. Until
-/// their result structs are merged, a caller may pass a pre-rendered, already-escaped HTML
-/// fragment for them (the report inserts it as is); when the engines land, each field
-/// becomes `Option<&'a TheirResult>` with a renderer module next to `eval_section.rs`.
+/// Optional sections whose engines are built on other branches (explain, compare,
+/// performance, robustness); each is a section of its own, shown only when present. They are
+/// described as structured tables and bar charts ([`CustomSection`]), never as raw HTML, so
+/// the report stays escaped and self-contained. When an engine lands, a small adapter from
+/// its result struct to a [`CustomSection`] (or a dedicated renderer) plugs in here.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Extensions<'a> {
-    pub explanation: Option<&'a str>,
-    pub comparison: Option<&'a str>,
-    pub performance: Option<&'a str>,
-    pub robustness: Option<&'a str>,
+    pub explanation: Option<&'a CustomSection>,
+    pub comparison: Option<&'a CustomSection>,
+    pub performance: Option<&'a CustomSection>,
+    pub robustness: Option<&'a CustomSection>,
 }
 
 /// Everything the report shows; references to results the caller already holds.
@@ -152,8 +154,7 @@ pub fn render(input: &ReportInput) -> Result<String> {
         ("robustness", "Robustness", ext.robustness),
     ] {
         if let Some(body) = body {
-            h.raw(&format!("<section id=\"{id}\">")).el("h2", "", title);
-            h.raw(body).close("section");
+            custom::render(&mut h, id, title, body, &ctx);
         }
     }
     sections::signoffs(&mut h, input.signoffs);
