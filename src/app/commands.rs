@@ -192,10 +192,17 @@ pub fn sync(state: &mut State) {
             (JobKey::Package(_), Ok(Output::Done(m))) => {
                 state.package.message = Some(m);
             }
+            (key @ JobKey::Analysis(..), Ok(Output::Analysis(a))) => {
+                let (action, details) = super::analyses::describe(&a);
+                audit(state, action, details);
+                state.analyses.insert(key, Slot::Ready(a));
+            }
             (key, Ok(_)) => state.error(format!("internal error: unexpected result for {key:?}")),
             (key, Err(e)) => {
                 let text = failed(&e);
-                if e.kind() != ErrorKind::Cancelled {
+                // Not being a tree ensemble is an answer, not an error.
+                let quiet = matches!(key, JobKey::Analysis(super::analyses::Kind::Forest, _));
+                if e.kind() != ErrorKind::Cancelled && !quiet {
                     state.error(text.clone());
                 }
                 match key {
@@ -220,6 +227,9 @@ pub fn sync(state: &mut State) {
                     JobKey::Package("seal") => state.package.sealed = Some(Err(text)),
                     JobKey::Package("verify") => state.package.verified = Some(Err(text)),
                     JobKey::Package(_) => state.package.message = Some(text),
+                    key @ JobKey::Analysis(..) => {
+                        state.analyses.insert(key, Slot::Failed(text));
+                    }
                 }
             }
         }

@@ -29,6 +29,8 @@ pub enum Output {
     Drift(Arc<DriftReport>),
     Sealed(Arc<PackageReport>),
     Verified(Arc<PackageVerification>),
+    /// An on-demand analysis (explanation, comparison, …), cached in `State::analyses`.
+    Analysis(super::analyses::Analysis),
     /// A short confirmation (e.g. a key pair written).
     Done(String),
 }
@@ -56,6 +58,8 @@ pub enum JobKey {
     Drift(EvalKey),
     /// Package page actions: "keygen", "seal", "verify".
     Package(&'static str),
+    /// On-demand analyses, keyed by kind, model and data hashes and settings.
+    Analysis(super::analyses::Kind, EvalKey),
 }
 
 pub struct Running {

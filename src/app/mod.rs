@@ -5,6 +5,7 @@
 //! left, a status bar with running jobs (progress + cancel) at the bottom, the page in the
 //! middle with dismissible errors above it.
 
+pub mod analyses;
 pub mod commands;
 pub mod jobs;
 pub mod panels;
@@ -106,8 +107,9 @@ impl AssayApp {
                 Page::Evaluate => panels::evaluate::evaluate_ui(ui, &mut self.state),
                 Page::Fairness => panels::fairness::fairness_ui(ui, &mut self.state),
                 Page::Drift => panels::drift::drift_ui(ui, &mut self.state),
+                Page::Explain => panels::explain::explain_ui(ui, &mut self.state),
+                Page::Compare => panels::compare::compare_ui(ui, &mut self.state),
                 Page::Package => panels::package::package_ui(ui, &mut self.state),
-                other => panels::roadmap::roadmap_ui(ui, other),
             }
         });
         self.drop_overlay(&ctx);

@@ -13,7 +13,8 @@ use crate::engine::model::Model;
 use crate::engine::package::{AuditLog, Decision, ModelCard, PackageReport, PackageVerification};
 use crate::engine::workspace::{ColumnKind, DatasetRole, ModelEntry, RoleIssue, Workspace};
 
-use super::jobs::{FairnessResult, Jobs, LoadedData};
+use super::analyses::{Analysis, ExplainSettings};
+use super::jobs::{FairnessResult, JobKey, Jobs, LoadedData};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Page {
@@ -54,6 +55,7 @@ impl Page {
 }
 
 /// A cached value that may still be loading or may have failed.
+#[derive(Clone)]
 pub enum Slot<T> {
     Loading,
     Ready(T),
@@ -102,6 +104,52 @@ pub struct SignOffDraft {
     pub notes: String,
 }
 
+/// What the Explain page shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ExplainView {
+    #[default]
+    Summary,
+    Row,
+    Dependence,
+    Pdp,
+    Importance,
+    Trees,
+}
+
+/// The Explain page's selections.
+#[derive(Debug, Clone, Default)]
+pub struct ExplainUi {
+    pub view: ExplainView,
+    /// Index into the explanation's rows.
+    pub row: usize,
+    pub dependence: usize,
+    pub colour_by: Option<usize>,
+    pub pdp_feature: usize,
+    pub tree: usize,
+}
+
+/// What the Compare page shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CompareView {
+    #[default]
+    Metrics,
+    Groups,
+    Disagreements,
+    Speed,
+    Robustness,
+    Gate,
+}
+
+/// The Compare page's selections.
+#[derive(Debug, Clone, Default)]
+pub struct CompareUi {
+    pub view: CompareView,
+    /// Index into the comparison's pairs.
+    pub pair: usize,
+    pub slicing: usize,
+    pub metric: String,
+}
+
 /// Rows of the evaluation dataset the Evaluate page is restricted to.
 #[derive(Clone, Debug)]
 pub struct SliceFilter {
@@ -129,6 +177,11 @@ pub struct State {
     pub fairness_slicing: usize,
     pub fairness_metric: String,
     pub drift: HashMap<EvalKey, Slot<Arc<DriftReport>>>,
+    /// Explanations, comparisons, speed and robustness results (see `app::analyses`).
+    pub analyses: HashMap<JobKey, Slot<Analysis>>,
+    pub explain_settings: ExplainSettings,
+    pub explain_ui: ExplainUi,
+    pub compare_ui: CompareUi,
     /// Drift page: the column shown in detail, and whether the selected model's predictions
     /// are compared too.
     pub drift_column: Option<String>,
@@ -172,6 +225,10 @@ impl State {
             fairness_slicing: 0,
             fairness_metric: "selection_rate".into(),
             drift: HashMap::new(),
+            analyses: HashMap::new(),
+            explain_settings: ExplainSettings::default(),
+            explain_ui: ExplainUi::default(),
+            compare_ui: CompareUi::default(),
             drift_column: None,
             drift_with_model: true,
             package: PackageState::default(),

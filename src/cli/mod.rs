@@ -1,14 +1,18 @@
 //! Command line: clap definitions, dispatch, and the mapping from engine errors to exit codes
 //! (0 success, 2 bad input or usage, 1 internal or environment error).
 
+mod compare;
 mod drift;
 mod evaluate;
+mod explain;
 mod fairness;
+mod importance;
 mod inspect;
 mod keygen;
 mod output;
 mod package;
 mod package_inputs;
+mod pdp;
 mod report;
 mod slices;
 mod verify;
@@ -34,6 +38,10 @@ pub enum Command {
     /// Run a model on a labelled dataset and report metrics with bootstrap confidence
     /// intervals, curves and warnings.
     Evaluate(evaluate::Args),
+    /// Compare two or more models on one labelled dataset: metric deltas with paired
+    /// intervals, McNemar, DeLong, agreement, slice regressions and a promotion gate (exit 3
+    /// when it fails).
+    Compare(compare::Args),
     /// Compare a current dataset with a reference: per-column drift (KS, chi-square, Z,
     /// Wasserstein, Jensen-Shannon, PSI), dataset drift, drift over time and data quality.
     Drift(drift::Args),
@@ -42,6 +50,13 @@ pub enum Command {
     Fairness(fairness::Args),
     /// Find the slices (single columns and pairs) where the model does worst.
     Slices(slices::Args),
+    /// SHAP values of rows: exact, KernelSHAP, permutation or linear, against a background,
+    /// with the additivity check.
+    Explain(explain::Args),
+    /// Permutation feature importance: how much the score drops when a feature is shuffled.
+    Importance(importance::Args),
+    /// Partial dependence (and ICE curves) of the prediction on one or two features.
+    Pdp(pdp::Args),
     /// Open the window on the given models (.onnx), datasets (.csv, .parquet, .arrow) and/or
     /// workspace (.assay.json).
     Open(OpenArgs),
@@ -89,8 +104,12 @@ pub fn run(command: Command) -> i32 {
         Command::Inspect(args) => inspect::run(args).map(|()| 0),
         Command::Evaluate(args) => evaluate::run(args).map(|()| 0),
         Command::Drift(args) => drift::run(args),
+        Command::Compare(args) => compare::run(args),
         Command::Fairness(args) => fairness::run(args).map(|()| 0),
         Command::Slices(args) => slices::run(args).map(|()| 0),
+        Command::Explain(args) => explain::run(args).map(|()| 0),
+        Command::Importance(args) => importance::run(args).map(|()| 0),
+        Command::Pdp(args) => pdp::run(args).map(|()| 0),
         Command::Open(_) => Err(EngineError::usage(
             "`assay open` needs the window; this build has no `gui` feature",
         )),

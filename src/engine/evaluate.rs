@@ -145,6 +145,37 @@ pub fn evaluate(
     opts: &EvalOptions,
     progress: &Progress,
 ) -> Result<Evaluation> {
+    evaluate_rows(model, ds, opts, progress).map(|(eval, _)| eval)
+}
+
+/// The per-row outcomes behind an [`Evaluation`] (every kept row, in data order), for engines
+/// that compare models row by row (`compare`).
+#[derive(Debug, Clone)]
+pub enum RowOutputs {
+    /// True labels (positive = true) and the positive class's probability.
+    Binary {
+        y: Vec<bool>,
+        score: Vec<f64>,
+    },
+    /// Class indices and row-major `[n, k]` probabilities.
+    Multiclass {
+        y: Vec<u32>,
+        proba: Vec<f64>,
+        k: usize,
+    },
+    Regression {
+        y: Vec<f64>,
+        pred: Vec<f64>,
+    },
+}
+
+/// [`evaluate`], also returning the per-row outcomes (the model runs once).
+pub fn evaluate_rows(
+    model: &Model,
+    ds: &Dataset,
+    opts: &EvalOptions,
+    progress: &Progress,
+) -> Result<(Evaluation, RowOutputs)> {
     if !(0.0..=1.0).contains(&opts.threshold) {
         return Err(EngineError::usage(format!(
             "threshold {} is outside [0, 1]",
@@ -213,7 +244,7 @@ pub fn evaluate(
         warnings: Vec::new(),
     };
     let boot_stage = progress.stage(0.75, 1.0);
-    match (predictions, prepared.target) {
+    let rows = match (predictions, prepared.target) {
         (Predictions::Classification { classes, proba }, Some(TargetData::Labels(labels))) => {
             let k = classes.len();
             if k < 2 {
@@ -273,6 +304,7 @@ pub fn evaluate(
                 binary_eval(&mut eval, &yb, &score, opts, &boot_stage, &mut warnings)?;
                 eval.positive_class = Some(classes[pos].clone());
                 eval.task = Task::BinaryClassification;
+                RowOutputs::Binary { y: yb, score }
             } else {
                 if present < k {
                     warnings.push(format!(
@@ -300,6 +332,7 @@ pub fn evaluate(
                 eval.ci = ci;
                 warnings.extend(w);
                 eval.task = Task::MulticlassClassification;
+                RowOutputs::Multiclass { y, proba: proba64, k }
             }
         }
         (Predictions::Regression { values }, Some(TargetData::Values(y))) => {
@@ -319,6 +352,7 @@ pub fn evaluate(
             let (ci, w) = bootstrap::intervals(y.len(), &opts.bootstrap, &boot_stage, |wt| reg.metrics(Some(wt)))?;
             eval.ci = ci;
             warnings.extend(w);
+            RowOutputs::Regression { y, pred }
         }
         (Predictions::Classification { .. }, _) => {
             return Err(EngineError::file(&model.info.path, "the model returned class probabilities but declares no label output"))
@@ -329,10 +363,10 @@ pub fn evaluate(
                 "the model returned one value per row (a regressor) but its outputs look like a classifier's",
             ))
         }
-    }
+    };
     eval.warnings = warnings;
     progress.set(1.0, "done");
-    Ok(eval)
+    Ok((eval, rows))
 }
 
 fn thin_roc(roc: &mut RocCurve, max: usize) -> bool {

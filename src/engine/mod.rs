@@ -2,16 +2,20 @@
 //! functions take a [`progress::Progress`] (progress + cancel); errors are
 //! [`error::EngineError`] with an [`error::ErrorKind`].
 
+pub mod compare;
 pub mod data;
 pub mod drift;
 pub mod error;
 pub mod evaluate;
+pub mod explain;
 pub mod fairness;
 pub mod hash;
 pub mod metrics;
 pub mod model;
 pub mod package;
+pub mod perf;
 pub mod progress;
+pub mod robustness;
 pub mod report;
 pub mod runtime;
 pub mod workspace;

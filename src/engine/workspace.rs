@@ -98,6 +98,12 @@ pub struct Workspace {
     /// Sign-off records added before sealing a package.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub signoffs: Vec<SignOff>,
+    /// The promotion gate of the Compare page (`None`: the default gate, shown).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gate: Option<crate::engine::compare::gate::Gate>,
+    /// Declared monotonic relations checked by the robustness tests.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub monotonic: Vec<crate::engine::robustness::monotonic::MonotonicConstraint>,
     /// Reviewer notes pinned to findings (absent in older workspace files).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<ReviewNote>,
@@ -113,6 +119,8 @@ impl Default for Workspace {
             settings: Settings::default(),
             fairness_policy: None,
             signoffs: Vec::new(),
+            gate: None,
+            monotonic: Vec::new(),
             notes: Vec::new(),
         }
     }

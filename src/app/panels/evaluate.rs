@@ -262,14 +262,14 @@ fn binary_ui(ui: &mut egui::Ui, state: &mut State, ev: &Evaluation) {
             plots::pr(
                 &mut cols[1],
                 "pr",
-                &Curve {
+                &[Curve {
                     name: format!(
                         "AP {}",
                         crate::app::widgets::cards::fmt(m("average_precision"))
                     ),
                     x: &pr.recall,
                     y: &pr.precision,
-                },
+                }],
                 base,
                 prec.map(|p| [tpr, p]),
                 h,

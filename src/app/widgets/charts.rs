@@ -224,3 +224,138 @@ pub fn heat_map(
         .color(pal.muted),
     );
 }
+
+/// One series of [`grouped_bars`]: a name and, per category, a value and its interval.
+pub struct BarSeries {
+    pub name: String,
+    pub values: Vec<Option<f64>>,
+    pub ci: Vec<Option<[f64; 2]>>,
+}
+
+/// Horizontal bars, one group per category and one bar per series (e.g. per model), with
+/// interval whiskers; hover shows the exact value and interval.
+pub fn grouped_bars(
+    ui: &mut egui::Ui,
+    id: &str,
+    axis: &str,
+    categories: &[String],
+    series: &[BarSeries],
+    h: f32,
+) {
+    let pal = Palette::of(ui);
+    let n = categories.len();
+    let k = series.len().max(1);
+    let width = 0.8 / k as f64;
+    let names: Vec<String> = categories.to_vec();
+    let y_of = |cat: usize, s: usize| (n - 1 - cat) as f64 + 0.4 - width * (s as f64 + 0.5);
+    Plot::new(id.to_string())
+        .height(h)
+        .allow_scroll(false)
+        .allow_zoom(false)
+        .allow_drag(false)
+        .allow_boxed_zoom(false)
+        .show_grid([true, false])
+        .x_axis_label(axis.to_string())
+        .y_axis_formatter(move |mark, _| {
+            let i = mark.value.round();
+            if (mark.value - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < n {
+                names[n - 1 - i as usize].clone()
+            } else {
+                String::new()
+            }
+        })
+        .include_x(0.0)
+        .legend(egui_plot::Legend::default())
+        .show(ui, |p| {
+            for (s, ser) in series.iter().enumerate() {
+                let colour = pal.series[s % 6];
+                let bars: Vec<Bar> = ser
+                    .values
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(c, v)| {
+                        let v = (*v)?;
+                        let ci = ser
+                            .ci
+                            .get(c)
+                            .copied()
+                            .flatten()
+                            .map_or(String::new(), |[l, h]| {
+                                format!("\ninterval [{l:.4}, {h:.4}]")
+                            });
+                        Some(
+                            Bar::new(y_of(c, s), v)
+                                .width(width * 0.9)
+                                .name(format!("{}\n{}: {v:.4}{ci}", categories[c], ser.name))
+                                .fill(colour),
+                        )
+                    })
+                    .collect();
+                p.add(
+                    BarChart::new(ser.name.clone(), bars)
+                        .color(colour)
+                        .horizontal(),
+                );
+                for (c, ci) in ser.ci.iter().enumerate() {
+                    let Some([lo, hi]) = *ci else { continue };
+                    let y = y_of(c, s);
+                    let whisker: PlotPoints = vec![[lo, y], [hi, y]].into();
+                    p.add(
+                        Line::new("interval", whisker)
+                            .color(pal.muted)
+                            .width(1.5)
+                            .allow_hover(false),
+                    );
+                }
+            }
+        });
+}
+
+/// Lines through points, one per series (e.g. flip rate against noise scale per model).
+pub fn lines(
+    ui: &mut egui::Ui,
+    id: &str,
+    x_label: &str,
+    y_label: &str,
+    series: &[(String, Vec<[f64; 2]>)],
+    h: f32,
+) {
+    let pal = Palette::of(ui);
+    let (xl, yl) = (x_label.to_string(), y_label.to_string());
+    Plot::new(id.to_string())
+        .height(h)
+        .allow_scroll(false)
+        .allow_zoom(false)
+        .allow_drag(false)
+        .allow_boxed_zoom(false)
+        .include_y(0.0)
+        .x_axis_label(x_label.to_string())
+        .y_axis_label(y_label.to_string())
+        .label_formatter(move |hover: &egui_plot::HoverPosition| match hover {
+            egui_plot::HoverPosition::NearDataPoint {
+                plot_name,
+                position,
+                ..
+            } => Some(format!(
+                "{plot_name}\n{xl} {:.4}\n{yl} {:.4}",
+                position.x, position.y
+            )),
+            egui_plot::HoverPosition::Elsewhere { .. } => None,
+        })
+        .legend(egui_plot::Legend::default().position(egui_plot::Corner::LeftTop))
+        .show(ui, |p| {
+            for (i, (name, pts)) in series.iter().enumerate() {
+                let colour = pal.series[i % 6];
+                p.add(
+                    Line::new(name.clone(), PlotPoints::from(pts.clone()))
+                        .color(colour)
+                        .width(2.0),
+                );
+                p.add(
+                    egui_plot::Points::new(name.clone(), PlotPoints::from(pts.clone()))
+                        .color(colour)
+                        .radius(3.5),
+                );
+            }
+        });
+}

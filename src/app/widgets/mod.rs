@@ -1,6 +1,8 @@
-//! Reusable drawing pieces: theme, metric cards, plots.
+//! Reusable drawing pieces: theme, metric cards, plots, explanation plots, the tree viewer.
 
 pub mod cards;
 pub mod charts;
 pub mod plots;
+pub mod shap;
 pub mod theme;
+pub mod tree;

@@ -88,11 +88,11 @@ pub fn roc(ui: &mut egui::Ui, id: &str, curves: &[Curve], marker: Option<[f64; 2
         });
 }
 
-/// Precision–recall curve with the positive rate as the no-skill line.
+/// Precision–recall curves with the positive rate as the no-skill line.
 pub fn pr(
     ui: &mut egui::Ui,
     id: &str,
-    curve: &Curve,
+    curves: &[Curve],
     base_rate: f64,
     marker: Option<[f64; 2]>,
     h: f32,
@@ -113,11 +113,13 @@ pub fn pr(
                 .color(pal.muted)
                 .style(LineStyle::dashed_loose()),
             );
-            p.add(
-                Line::new(curve.name.clone(), xy(curve.x, curve.y))
-                    .color(pal.series[0])
-                    .width(2.0),
-            );
+            for (i, c) in curves.iter().enumerate() {
+                p.add(
+                    Line::new(c.name.clone(), xy(c.x, c.y))
+                        .color(pal.series[i % 6])
+                        .width(2.0),
+                );
+            }
             if let Some(m) = marker {
                 p.add(
                     Points::new("operating point", vec![m])

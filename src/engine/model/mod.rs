@@ -296,6 +296,11 @@ impl Model {
         &self.info.path
     }
 
+    /// The model file's bytes (for reading graph attributes with [`proto::decode`]).
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
     /// A new ONNX Runtime session on this model with `intra_threads` threads.
     pub fn session(&self, intra_threads: usize) -> Result<ort::session::Session> {
         let env = super::runtime::environment()?;

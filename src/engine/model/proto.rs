@@ -94,6 +94,28 @@ pub struct AttributeProto {
     pub graphs: Vec<GraphProto>,
 }
 
+/// A tensor (attribute value or initializer). Only the storage fields tree ensembles use;
+/// decoded by [`full`] messages only, so inspecting a model never allocates its weights.
+#[derive(Clone, PartialEq, Message)]
+pub struct TensorProto {
+    #[prost(int64, repeated, tag = "1")]
+    pub dims: Vec<i64>,
+    #[prost(int32, tag = "2")]
+    pub data_type: i32,
+    #[prost(string, tag = "8")]
+    pub name: String,
+    #[prost(float, repeated, tag = "4")]
+    pub float_data: Vec<f32>,
+    #[prost(int32, repeated, tag = "5")]
+    pub int32_data: Vec<i32>,
+    #[prost(int64, repeated, tag = "7")]
+    pub int64_data: Vec<i64>,
+    #[prost(bytes = "vec", tag = "9")]
+    pub raw_data: Vec<u8>,
+    #[prost(double, repeated, tag = "10")]
+    pub double_data: Vec<f64>,
+}
+
 #[derive(Clone, PartialEq, Message)]
 pub struct ValueInfoProto {
     #[prost(string, tag = "1")]
@@ -163,6 +185,69 @@ pub mod dimension {
         DimValue(i64),
         #[prost(string, tag = "2")]
         DimParam(String),
+    }
+}
+
+/// Fuller messages for reading a tree ensemble: tensor-valued attributes
+/// (`nodes_values_as_tensor`, opset-5 `TreeEnsemble`) and initializers (constants next to the
+/// trees). Separate from the messages above so other readers skip those bytes.
+pub mod full {
+    use prost::Message;
+
+    #[derive(Clone, PartialEq, Message)]
+    pub struct ModelProto {
+        #[prost(message, optional, tag = "7")]
+        pub graph: Option<GraphProto>,
+    }
+
+    #[derive(Clone, PartialEq, Message)]
+    pub struct GraphProto {
+        #[prost(message, repeated, tag = "1")]
+        pub node: Vec<NodeProto>,
+        #[prost(message, repeated, tag = "5")]
+        pub initializer: Vec<super::TensorProto>,
+        #[prost(message, repeated, tag = "11")]
+        pub input: Vec<super::ValueInfoProto>,
+        #[prost(message, repeated, tag = "12")]
+        pub output: Vec<super::ValueInfoProto>,
+    }
+
+    #[derive(Clone, PartialEq, Message)]
+    pub struct NodeProto {
+        #[prost(string, repeated, tag = "1")]
+        pub input: Vec<String>,
+        #[prost(string, repeated, tag = "2")]
+        pub output: Vec<String>,
+        #[prost(string, tag = "4")]
+        pub op_type: String,
+        #[prost(string, tag = "7")]
+        pub domain: String,
+        #[prost(message, repeated, tag = "5")]
+        pub attribute: Vec<AttributeProto>,
+    }
+
+    #[derive(Clone, PartialEq, Message)]
+    pub struct AttributeProto {
+        #[prost(string, tag = "1")]
+        pub name: String,
+        #[prost(float, tag = "2")]
+        pub f: f32,
+        #[prost(int64, tag = "3")]
+        pub i: i64,
+        #[prost(bytes = "vec", tag = "4")]
+        pub s: Vec<u8>,
+        #[prost(message, optional, tag = "5")]
+        pub t: Option<super::TensorProto>,
+        #[prost(float, repeated, tag = "7")]
+        pub floats: Vec<f32>,
+        #[prost(int64, repeated, tag = "8")]
+        pub ints: Vec<i64>,
+        #[prost(bytes = "vec", repeated, tag = "9")]
+        pub strings: Vec<Vec<u8>>,
+    }
+
+    pub fn decode(bytes: &[u8]) -> Result<ModelProto, prost::DecodeError> {
+        ModelProto::decode(bytes)
     }
 }
 

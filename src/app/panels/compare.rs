@@ -1,0 +1,689 @@
+//! Compare: every workspace model on the same data. Metrics side by side with the paired
+//! deltas coloured by significance, overlaid ROC/PR curves, McNemar and DeLong tests and
+//! agreement, per-group comparison with regressions flagged, the rows where models disagree
+//! most, speed and robustness (see `compare_perf`), and the promotion gate with its reasons.
+//! Everything drawn comes from `engine::compare`, `engine::perf` and `engine::robustness`.
+
+use eframe::egui::{self, RichText};
+use egui_extras::{Column, TableBuilder};
+
+use std::collections::BTreeMap;
+
+use crate::app::analyses::{compare_key, perf_key, request_compare, robustness_key, Analysis};
+use crate::app::state::{CompareView, Slot, State};
+use crate::app::widgets::cards::fmt;
+use crate::app::widgets::charts::{self, BarSeries};
+use crate::app::widgets::plots::{self, Curve};
+use crate::app::widgets::theme::Palette;
+use crate::engine::compare::evidence;
+use crate::engine::compare::gate::{Gate, GateOp, GateResult, GateRule};
+use crate::engine::compare::pair::PairComparison;
+use crate::engine::compare::slices::higher_is_better;
+use crate::engine::compare::{default_gate, Comparison};
+use crate::engine::fairness::group_text;
+
+pub fn compare_ui(ui: &mut egui::Ui, state: &mut State) {
+    let pal = Palette::of(ui);
+    ui.heading("Compare");
+    if state.workspace.models.len() < 2 {
+        ui.label(
+            "Add a second model (Ctrl+O or drop an .onnx file) to compare versions side by side.",
+        );
+        return;
+    }
+    if state.workspace.roles.target.is_none() {
+        ui.label("Choose the target column in the column roles on the Overview page.");
+        return;
+    }
+    for entry in state.workspace.models.clone() {
+        for issue in state.role_issues(&entry) {
+            ui.colored_label(pal.bad, format!("{}: {}", entry.label, issue.message));
+        }
+    }
+    request_compare(state);
+    let slot = compare_key(state).and_then(|(k, _, _)| state.analysis(&k).cloned());
+    let c = match slot {
+        Some(Slot::Ready(Analysis::Comparison(c))) => c,
+        Some(Slot::Failed(e)) => {
+            ui.colored_label(pal.bad, e);
+            return;
+        }
+        _ => {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.label(
+                    "running every model and the paired bootstrap… (cancel in the status bar)",
+                );
+            });
+            return;
+        }
+    };
+    ui.label(
+        RichText::new(format!(
+            "{} models on {} rows of {} · {} paired bootstrap resamples (the same rows for every model) · deltas are later model − earlier model",
+            c.models.len(),
+            c.n,
+            crate::app::commands::file_name(&c.data.path),
+            c.bootstrap.resamples
+        ))
+        .color(pal.muted),
+    );
+    for w in &c.warnings {
+        ui.colored_label(pal.warn, w);
+    }
+    ui.horizontal(|ui| {
+        for (view, label) in [
+            (CompareView::Metrics, "Metrics"),
+            (CompareView::Groups, "Groups"),
+            (CompareView::Disagreements, "Disagreements"),
+            (CompareView::Speed, "Speed"),
+            (CompareView::Robustness, "Robustness"),
+            (CompareView::Gate, "Promotion gate"),
+        ] {
+            ui.selectable_value(&mut state.compare_ui.view, view, label);
+        }
+        let (_, result, _) = gate_now(state, &c);
+        gate_badge(ui, &c, &result);
+    });
+    ui.separator();
+    egui::ScrollArea::vertical()
+        .auto_shrink(false)
+        .show(ui, |ui| match state.compare_ui.view {
+            CompareView::Metrics => metrics_view(ui, state, &c),
+            CompareView::Groups => groups_view(ui, state, &c),
+            CompareView::Disagreements => disagreements_view(ui, state, &c),
+            CompareView::Speed => super::compare_perf::speed_ui(ui, state),
+            CompareView::Robustness => super::compare_perf::robustness_ui(ui, state),
+            CompareView::Gate => gate_view(ui, state, &c),
+        });
+}
+
+/// The workspace's gate (or the default) judged on the comparison's facts plus the speed and
+/// robustness facts measured so far for the baseline (first) and candidate (last) models.
+fn gate_now(state: &State, c: &Comparison) -> (Gate, GateResult, BTreeMap<String, f64>) {
+    let gate = state
+        .workspace
+        .gate
+        .clone()
+        .unwrap_or_else(|| default_gate(c.task, !c.slices.is_empty()));
+    let mut facts = c.facts.clone();
+    let models = &state.workspace.models;
+    for (role, entry) in [("baseline", models.first()), ("candidate", models.last())] {
+        let Some(entry) = entry else { continue };
+        if let Some(Slot::Ready(Analysis::Perf(p))) =
+            perf_key(state, entry).and_then(|k| state.analysis(&k))
+        {
+            evidence::add_perf_facts(&mut facts, role, p);
+        }
+        if let Some(Slot::Ready(Analysis::Robustness(r))) =
+            robustness_key(state, entry).and_then(|(k, _)| state.analysis(&k))
+        {
+            evidence::add_robustness_facts(&mut facts, role, r);
+        }
+    }
+    let result = gate.evaluate(&facts);
+    (gate, result, facts)
+}
+
+fn gate_badge(ui: &mut egui::Ui, c: &Comparison, result: &GateResult) {
+    let pal = Palette::of(ui);
+    let (text, colour) = if result.passed {
+        ("gate: PASS", pal.good)
+    } else {
+        ("gate: FAIL", pal.bad)
+    };
+    ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+        ui.label(RichText::new(text).strong().color(colour))
+            .on_hover_text(format!(
+                "{} → {}: {} of {} rules hold",
+                c.gate.baseline,
+                c.gate.candidate,
+                result.rules.iter().filter(|r| r.passed).count(),
+                result.rules.len()
+            ));
+    });
+}
+
+/// Pair picker; returns the chosen pair.
+fn pair_picker<'a>(
+    ui: &mut egui::Ui,
+    state: &mut State,
+    c: &'a Comparison,
+) -> Option<&'a PairComparison> {
+    if c.pairs.is_empty() {
+        return None;
+    }
+    state.compare_ui.pair = state.compare_ui.pair.min(c.pairs.len() - 1);
+    if c.pairs.len() > 1 {
+        ui.horizontal(|ui| {
+            ui.label("Pair");
+            for (i, p) in c.pairs.iter().enumerate() {
+                ui.selectable_value(&mut state.compare_ui.pair, i, format!("{} → {}", p.a, p.b));
+            }
+        });
+    }
+    c.pairs.get(state.compare_ui.pair)
+}
+
+fn metrics_view(ui: &mut egui::Ui, state: &mut State, c: &Comparison) {
+    let pal = Palette::of(ui);
+    let Some(pair) = pair_picker(ui, state, c) else {
+        return;
+    };
+    let (Some(a), Some(b)) = (
+        c.models.iter().find(|m| m.label == pair.a),
+        c.models.iter().find(|m| m.label == pair.b),
+    ) else {
+        return;
+    };
+    ui.strong(format!("{} → {}", pair.a, pair.b));
+    TableBuilder::new(ui)
+        .id_salt("compare_metrics")
+        .striped(true)
+        .column(Column::exact(190.0))
+        .column(Column::exact(170.0))
+        .column(Column::exact(170.0))
+        .column(Column::exact(110.0))
+        .column(Column::remainder())
+        .header(22.0, |mut h| {
+            for t in [
+                "metric",
+                a.label.as_str(),
+                b.label.as_str(),
+                "Δ (B − A)",
+                "paired 95% CI of Δ",
+            ] {
+                h.col(|ui| {
+                    ui.strong(t);
+                });
+            }
+        })
+        .body(|mut body| {
+            for (name, va) in &a.evaluation.metrics.0 {
+                let vb = b.evaluation.metrics.get(name);
+                let d = pair.delta.get(name);
+                let ci = pair.delta_ci.get(*name).copied();
+                let better = higher_is_better(name);
+                // Green/red only when the whole interval is on one side of zero.
+                let colour = match (ci, better) {
+                    (Some([lo, _]), Some(true)) if lo > 0.0 => pal.good,
+                    (Some([_, hi]), Some(true)) if hi < 0.0 => pal.bad,
+                    (Some([_, hi]), Some(false)) if hi < 0.0 => pal.good,
+                    (Some([lo, _]), Some(false)) if lo > 0.0 => pal.bad,
+                    _ => ui_text_colour(&pal),
+                };
+                body.row(20.0, |mut row| {
+                    row.col(|ui| {
+                        ui.label(*name);
+                    });
+                    for (v, ev) in [(*va, &a.evaluation), (vb, &b.evaluation)] {
+                        row.col(|ui| {
+                            let ci = ev.ci.get(*name).map_or(String::new(), |[l, h]| {
+                                format!("  [{}, {}]", fmt(Some(*l)), fmt(Some(*h)))
+                            });
+                            ui.label(format!("{}{ci}", fmt(v)));
+                        });
+                    }
+                    row.col(|ui| {
+                        ui.label(
+                            RichText::new(d.map_or("—".into(), |d| format!("{d:+.4}")))
+                                .color(colour)
+                                .strong(),
+                        )
+                        .on_hover_text(d.map_or("undefined".into(), |d| format!("{d:+.6}")));
+                    });
+                    row.col(|ui| {
+                        ui.label(ci.map_or("—".into(), |[l, h]| format!("[{l:+.4}, {h:+.4}]")));
+                    });
+                });
+            }
+        });
+    ui.label(
+        RichText::new("green / red: the paired interval of the change lies entirely on the better / worse side of zero; otherwise the change is not significant")
+            .small()
+            .color(pal.muted),
+    );
+    ui.add_space(8.0);
+    tests_block(ui, pair);
+    ui.add_space(8.0);
+    let h = plots::plot_height(state.presentation);
+    let rocs: Vec<Curve> = c
+        .models
+        .iter()
+        .filter_map(|m| {
+            let r = m.evaluation.curves.roc.as_ref()?;
+            Some(Curve {
+                name: format!(
+                    "{} (AUC {})",
+                    m.label,
+                    fmt(m.evaluation.metrics.get("roc_auc"))
+                ),
+                x: &r.fpr,
+                y: &r.tpr,
+            })
+        })
+        .collect();
+    let prs: Vec<Curve> = c
+        .models
+        .iter()
+        .filter_map(|m| {
+            let r = m.evaluation.curves.precision_recall.as_ref()?;
+            Some(Curve {
+                name: format!(
+                    "{} (AP {})",
+                    m.label,
+                    fmt(m.evaluation.metrics.get("average_precision"))
+                ),
+                x: &r.recall,
+                y: &r.precision,
+            })
+        })
+        .collect();
+    if !rocs.is_empty() {
+        let base = base_rate(c);
+        ui.columns(2, |cols| {
+            cols[0].strong("ROC curves");
+            plots::roc(&mut cols[0], "cmp_roc", &rocs, None, h);
+            cols[1].strong("Precision–recall curves");
+            plots::pr(&mut cols[1], "cmp_pr", &prs, base, None, h);
+        });
+    }
+}
+
+fn ui_text_colour(pal: &Palette) -> egui::Color32 {
+    pal.muted.gamma_multiply(1.6)
+}
+
+fn base_rate(c: &Comparison) -> f64 {
+    c.models
+        .first()
+        .and_then(|m| {
+            let cm = m.evaluation.confusion_matrix.as_ref()?;
+            let pos: u64 = cm.get(1)?.iter().sum();
+            Some(pos as f64 / m.evaluation.n.max(1) as f64)
+        })
+        .unwrap_or(0.0)
+}
+
+fn tests_block(ui: &mut egui::Ui, p: &PairComparison) {
+    let pal = Palette::of(ui);
+    ui.columns(2, |cols| {
+        let ui = &mut cols[0];
+        ui.strong("Do they make different mistakes? (McNemar)");
+        if let Some(t) = p.mcnemar_table {
+            egui::Grid::new("mcnemar").striped(true).show(ui, |ui| {
+                ui.label("");
+                ui.label(format!("{} correct", p.b));
+                ui.label(format!("{} wrong", p.b));
+                ui.end_row();
+                ui.label(format!("{} correct", p.a));
+                ui.label(t[0][0].to_string());
+                ui.label(t[0][1].to_string());
+                ui.end_row();
+                ui.label(format!("{} wrong", p.a));
+                ui.label(t[1][0].to_string());
+                ui.label(t[1][1].to_string());
+                ui.end_row();
+            });
+            ui.label(format!(
+                "exact p = {} · χ² (continuity-corrected) = {} (p = {})",
+                p_fmt(p.mcnemar_exact_p_value),
+                p.mcnemar_chi2_corrected.map_or("—".into(), |c| format!("{:.3}", c.statistic)),
+                p_fmt(p.mcnemar_chi2_corrected.map(|c| c.p_value))
+            ));
+        } else {
+            ui.label(RichText::new("not defined for this task").color(pal.muted));
+        }
+        let ui = &mut cols[1];
+        ui.strong("Is the AUC difference real? (DeLong)");
+        match &p.delong {
+            Some(d) => {
+                ui.label(format!(
+                    "AUC {:.4} → {:.4} (Δ {:+.4}), z = {:.3}, p = {}",
+                    d.auc_a,
+                    d.auc_b,
+                    d.auc_difference,
+                    if d.variance > 0.0 { d.auc_difference / d.variance.sqrt() } else { f64::NAN },
+                    p_fmt(p.delong_p_value)
+                ));
+            }
+            None => {
+                ui.label(RichText::new("not defined for this task").color(pal.muted));
+            }
+        }
+        ui.add_space(4.0);
+        ui.strong("Agreement");
+        ui.label(format!(
+            "labels differ on {} rows ({}) · mean |Δ score| {} · max {} · Pearson r {} · Spearman ρ {}",
+            p.label_disagreements.map_or("—".into(), |n| n.to_string()),
+            p.label_disagreement_rate.map_or("—".into(), |r| format!("{:.2}%", 100.0 * r)),
+            fmt(p.mean_abs_prob_diff),
+            fmt(p.max_abs_prob_diff),
+            fmt(p.pearson_r),
+            fmt(p.spearman_r)
+        ));
+        for n in p.notes.iter().chain(&p.warnings) {
+            ui.label(RichText::new(n).small().color(pal.muted));
+        }
+    });
+}
+
+fn p_fmt(p: Option<f64>) -> String {
+    match p {
+        Some(p) if p < 1e-4 => format!("{p:.1e}"),
+        Some(p) => format!("{p:.4}"),
+        None => "—".into(),
+    }
+}
+
+fn groups_view(ui: &mut egui::Ui, state: &mut State, c: &Comparison) {
+    let pal = Palette::of(ui);
+    if c.slices.is_empty() {
+        ui.label("Choose sensitive attributes in the column roles on the Overview page to compare groups.");
+        return;
+    }
+    let Some(pair) = pair_picker(ui, state, c) else {
+        return;
+    };
+    let pair_index = state.compare_ui.pair;
+    let _ = pair;
+    let ui_state = &mut state.compare_ui;
+    ui_state.slicing = ui_state.slicing.min(c.slices.len() - 1);
+    let s = &c.slices[ui_state.slicing];
+    if !s.metrics.iter().any(|m| *m == ui_state.metric) {
+        ui_state.metric = s.metrics.first().map(|m| m.to_string()).unwrap_or_default();
+    }
+    ui.horizontal_wrapped(|ui| {
+        ui.label("Slicing");
+        for (i, sl) in c.slices.iter().enumerate() {
+            ui.selectable_value(&mut ui_state.slicing, i, sl.columns.join(" × "));
+        }
+        ui.separator();
+        ui.label("Metric");
+        egui::ComboBox::from_id_salt("cmp_group_metric")
+            .selected_text(ui_state.metric.clone())
+            .show_ui(ui, |ui| {
+                for m in &s.metrics {
+                    ui.selectable_value(&mut ui_state.metric, m.to_string(), *m);
+                }
+            });
+    });
+    let metric = ui_state.metric.clone();
+    let Some(first) = s.models.first() else {
+        return;
+    };
+    let categories: Vec<String> = first.groups.iter().map(|g| group_text(&g.group)).collect();
+    let series: Vec<BarSeries> = s
+        .models
+        .iter()
+        .zip(&s.labels)
+        .map(|(rep, label)| BarSeries {
+            name: label.clone(),
+            values: rep.groups.iter().map(|g| g.metrics.get(&metric)).collect(),
+            ci: rep
+                .groups
+                .iter()
+                .map(|g| g.ci.get(&metric).copied())
+                .collect(),
+        })
+        .collect();
+    let h = (36.0 * categories.len() as f32 * series.len().max(1) as f32 * 0.6 + 60.0)
+        .clamp(160.0, 520.0);
+    charts::grouped_bars(ui, "cmp_groups", &metric, &categories, &series, h);
+    let Some(sp) = s.pairs.get(pair_index) else {
+        return;
+    };
+    ui.add_space(6.0);
+    ui.strong(format!("Per-group change {} → {}", sp.a, sp.b));
+    TableBuilder::new(ui)
+        .id_salt("cmp_group_table")
+        .striped(true)
+        .column(Column::exact(220.0))
+        .column(Column::exact(70.0))
+        .column(Column::exact(110.0))
+        .column(Column::exact(170.0))
+        .column(Column::remainder())
+        .header(22.0, |mut h| {
+            for t in [
+                "group",
+                "rows",
+                format!("Δ {metric}").as_str(),
+                "paired 95% CI",
+                "verdict",
+            ] {
+                h.col(|ui| {
+                    ui.strong(t);
+                });
+            }
+        })
+        .body(|mut body| {
+            for g in &sp.groups {
+                body.row(20.0, |mut row| {
+                    row.col(|ui| {
+                        ui.label(group_text(&g.group));
+                    });
+                    row.col(|ui| {
+                        ui.label(g.count.to_string());
+                    });
+                    row.col(|ui| {
+                        ui.label(
+                            g.delta
+                                .get(&metric)
+                                .map_or("—".into(), |d| format!("{d:+.4}")),
+                        );
+                    });
+                    row.col(|ui| {
+                        ui.label(
+                            g.delta_ci
+                                .get(&metric)
+                                .map_or("—".into(), |[l, h]| format!("[{l:+.4}, {h:+.4}]")),
+                        );
+                    });
+                    row.col(|ui| {
+                        if g.too_small {
+                            ui.label(RichText::new("too small to judge").color(pal.muted));
+                        } else if g.significantly_worse {
+                            ui.label(
+                                RichText::new(format!(
+                                    "significantly worse: {}",
+                                    g.worse_metrics.join(", ")
+                                ))
+                                .color(pal.bad)
+                                .strong(),
+                            );
+                        } else {
+                            ui.label(RichText::new("no significant regression").color(pal.good));
+                        }
+                    });
+                });
+            }
+        });
+    if !sp.disparity_delta.0.is_empty() {
+        ui.add_space(6.0);
+        ui.strong("Change in fairness disparities");
+        ui.horizontal_wrapped(|ui| {
+            for (name, d) in &sp.disparity_delta.0 {
+                ui.label(format!(
+                    "{name} {}",
+                    d.map_or("—".into(), |d| format!("{d:+.4}"))
+                ));
+                ui.separator();
+            }
+        });
+    }
+}
+
+fn disagreements_view(ui: &mut egui::Ui, state: &mut State, c: &Comparison) {
+    let pal = Palette::of(ui);
+    let Some(p) = pair_picker(ui, state, c) else {
+        return;
+    };
+    ui.label(
+        RichText::new(format!(
+            "The {} rows where {} and {} differ most (by score); rows are numbered from 1 as on the Data page",
+            p.top_disagreements.len(),
+            p.a,
+            p.b
+        ))
+        .color(pal.muted),
+    );
+    let mut goto = None;
+    TableBuilder::new(ui)
+        .id_salt("cmp_disagree")
+        .striped(true)
+        .column(Column::exact(70.0))
+        .column(Column::exact(120.0))
+        .column(Column::exact(120.0))
+        .column(Column::exact(120.0))
+        .column(Column::exact(120.0))
+        .column(Column::exact(90.0))
+        .column(Column::remainder())
+        .header(22.0, |mut h| {
+            for t in [
+                "row".to_string(),
+                format!("{} score", p.a),
+                format!("{} score", p.b),
+                format!("{} label", p.a),
+                format!("{} label", p.b),
+                "target".into(),
+                String::new(),
+            ] {
+                h.col(|ui| {
+                    ui.strong(t);
+                });
+            }
+        })
+        .body(|mut body| {
+            for d in &p.top_disagreements {
+                body.row(20.0, |mut row| {
+                    row.col(|ui| {
+                        ui.label((d.row + 1).to_string());
+                    });
+                    row.col(|ui| {
+                        ui.label(format!("{:.4}", d.score_a));
+                    });
+                    row.col(|ui| {
+                        ui.label(format!("{:.4}", d.score_b));
+                    });
+                    row.col(|ui| {
+                        ui.label(d.label_a.clone().unwrap_or_default());
+                    });
+                    row.col(|ui| {
+                        ui.label(d.label_b.clone().unwrap_or_default());
+                    });
+                    row.col(|ui| {
+                        ui.label(&d.target);
+                    });
+                    row.col(|ui| {
+                        if ui.small_button("Show in data").clicked() {
+                            goto = Some(d.row + 1);
+                        }
+                    });
+                });
+            }
+        });
+    if let Some(r) = goto {
+        state.goto_row = Some(r);
+        state.page = crate::app::state::Page::Data;
+    }
+}
+
+fn gate_view(ui: &mut egui::Ui, state: &mut State, c: &Comparison) {
+    let pal = Palette::of(ui);
+    let g = &c.gate;
+    let (mut gate, result, facts) = gate_now(state, c);
+    ui.horizontal(|ui| {
+        let (t, col) = if result.passed {
+            ("PASS", pal.good)
+        } else {
+            ("FAIL", pal.bad)
+        };
+        ui.label(RichText::new(t).size(22.0).strong().color(col));
+        ui.label(format!(
+            "promote {} over {}? {}",
+            g.candidate,
+            g.baseline,
+            if state.workspace.gate.is_none() {
+                "(default rules; edit them below)"
+            } else {
+                "(the workspace's rules)"
+            }
+        ));
+    });
+    for r in &result.rules {
+        ui.horizontal(|ui| {
+            ui.label(
+                RichText::new(if r.passed { "pass" } else { "fail" })
+                    .strong()
+                    .color(if r.passed { pal.good } else { pal.bad }),
+            );
+            ui.label(&r.reason);
+        });
+    }
+    ui.add_space(10.0);
+    ui.strong("Rules");
+    let mut changed = false;
+    let mut remove = None;
+    let fact_values = facts;
+    let facts: Vec<String> = fact_values.keys().cloned().collect();
+    for (i, rule) in gate.rules.iter_mut().enumerate() {
+        ui.horizontal(|ui| {
+            egui::ComboBox::from_id_salt(("gate_fact", i))
+                .width(300.0)
+                .selected_text(rule.fact.clone())
+                .show_ui(ui, |ui| {
+                    for f in &facts {
+                        changed |= ui.selectable_value(&mut rule.fact, f.clone(), f).changed();
+                    }
+                });
+            egui::ComboBox::from_id_salt(("gate_op", i))
+                .width(50.0)
+                .selected_text(rule.op.symbol())
+                .show_ui(ui, |ui| {
+                    for op in [GateOp::Ge, GateOp::Gt, GateOp::Le, GateOp::Lt] {
+                        changed |= ui.selectable_value(&mut rule.op, op, op.symbol()).changed();
+                    }
+                });
+            changed |= ui
+                .add(
+                    egui::DragValue::new(&mut rule.value)
+                        .speed(0.001)
+                        .max_decimals(4),
+                )
+                .changed();
+            if let Some(v) = fact_values.get(&rule.fact) {
+                ui.label(RichText::new(format!("now {v:.4}")).color(pal.muted));
+            }
+            if ui.small_button("Remove").clicked() {
+                remove = Some(i);
+            }
+        });
+    }
+    if let Some(i) = remove {
+        gate.rules.remove(i);
+        changed = true;
+    }
+    ui.horizontal(|ui| {
+        if ui.button("Add rule").clicked() {
+            gate.rules.push(GateRule::new(
+                facts.first().map_or("delta.accuracy", |s| s.as_str()),
+                GateOp::Ge,
+                0.0,
+            ));
+            changed = true;
+        }
+        if state.workspace.gate.is_some() && ui.button("Back to the default rules").clicked() {
+            state.workspace.gate = None;
+            state.dirty = true;
+        }
+    });
+    if changed {
+        state.workspace.gate = Some(gate);
+        state.dirty = true;
+    }
+    ui.label(
+        RichText::new("Rules read the comparison's facts (baseline.*, candidate.*, delta.*, delta_ci_low.*, group worsening, test p-values) and, once measured on the Speed and Robustness tabs, candidate.p95_latency_ms, candidate.max_noise_flip_rate and the like; a fact that was not measured fails its rule. Saved in the workspace; `assay compare --gate` takes the same rules.")
+            .small()
+            .color(pal.muted),
+    );
+}

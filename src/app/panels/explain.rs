@@ -1,0 +1,614 @@
+//! Explain: SHAP values of the selected model (TreeSHAP for tree ensembles, exact or Kernel
+//! SHAP otherwise) as a beeswarm and importance bars, a waterfall for one row, dependence
+//! plots, partial dependence with ICE lines, permutation importance, and the tree viewer with
+//! the path a row takes. Everything drawn comes from `engine::explain`.
+
+use eframe::egui::{self, RichText};
+use egui_extras::{Column, TableBuilder};
+
+use crate::app::analyses::{
+    explain_key, importance_key, pdp_key, request_explanation, request_forest, request_importance,
+    request_pdp, Analysis,
+};
+use crate::app::state::{ExplainView, Slot, State};
+use crate::app::widgets::plots;
+use crate::app::widgets::shap::{self, Swarm};
+use crate::app::widgets::theme::Palette;
+use crate::app::widgets::tree::{self, NodeView};
+use crate::engine::explain::tree::{Forest, NodeMode};
+use crate::engine::explain::{Explanation, Method, OutputSpace};
+use crate::engine::workspace::ModelEntry;
+
+const TOP_FEATURES: usize = 15;
+
+pub fn explain_ui(ui: &mut egui::Ui, state: &mut State) {
+    let pal = Palette::of(ui);
+    ui.heading("Explain");
+    let Some(entry) = super::evaluate::model_picker(ui, state) else {
+        return;
+    };
+    request_forest(state, &entry);
+    // Wait for the tree parse so the automatic method can pick TreeSHAP.
+    let forest_known = state
+        .forest_key(&entry)
+        .and_then(|k| state.analysis(&k))
+        .is_some_and(|s| !matches!(s, Slot::Loading));
+    settings_bar(ui, state, &entry);
+    ui.horizontal(|ui| {
+        for (view, label) in [
+            (ExplainView::Summary, "Summary"),
+            (ExplainView::Row, "One row"),
+            (ExplainView::Dependence, "Dependence"),
+            (ExplainView::Pdp, "Partial dependence"),
+            (ExplainView::Importance, "Permutation importance"),
+            (ExplainView::Trees, "Trees"),
+        ] {
+            ui.selectable_value(&mut state.explain_ui.view, view, label);
+        }
+    });
+    ui.separator();
+    match state.explain_ui.view {
+        ExplainView::Pdp => return pdp_view(ui, state, &entry),
+        ExplainView::Importance => return importance_view(ui, state, &entry),
+        _ => {}
+    }
+    if forest_known {
+        request_explanation(state, &entry);
+    }
+    let slot = explain_key(state, &entry).and_then(|(k, _)| state.analysis(&k).cloned());
+    let e = match slot {
+        Some(Slot::Ready(Analysis::Explanation(e))) => e,
+        Some(Slot::Failed(err)) => {
+            ui.colored_label(pal.bad, err);
+            return;
+        }
+        _ => {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.label("computing SHAP values… (progress and cancel in the status bar)");
+            });
+            return;
+        }
+    };
+    summary_line(ui, &e);
+    egui::ScrollArea::vertical()
+        .auto_shrink(false)
+        .show(ui, |ui| match state.explain_ui.view {
+            ExplainView::Summary => summary_view(ui, state, &e),
+            ExplainView::Row => row_view(ui, state, &e),
+            ExplainView::Dependence => dependence_view(ui, state, &e),
+            ExplainView::Trees => trees_view(ui, state, &entry, &e),
+            _ => {}
+        });
+}
+
+fn settings_bar(ui: &mut egui::Ui, state: &mut State, entry: &ModelEntry) {
+    let is_tree = state.forest_of(entry).is_some();
+    let s = &mut state.explain_settings;
+    ui.horizontal_wrapped(|ui| {
+        ui.label("Method");
+        let name = |m: Option<Method>| match m {
+            None if is_tree => "automatic (TreeSHAP)",
+            None => "automatic",
+            Some(Method::Tree) => "TreeSHAP (interventional)",
+            Some(Method::TreePath) => "TreeSHAP (path-dependent)",
+            Some(Method::Exact) => "exact",
+            Some(Method::Kernel) => "KernelSHAP",
+            Some(Method::Permutation) => "permutation",
+            Some(Method::Linear) => "linear (coefficients)",
+        };
+        egui::ComboBox::from_id_salt("explain_method")
+            .selected_text(name(s.method))
+            .show_ui(ui, |ui| {
+                let mut options = vec![None];
+                if is_tree {
+                    options.extend([Some(Method::Tree), Some(Method::TreePath)]);
+                }
+                options.extend([
+                    Some(Method::Exact),
+                    Some(Method::Kernel),
+                    Some(Method::Permutation),
+                    Some(Method::Linear),
+                ]);
+                for m in options {
+                    ui.selectable_value(&mut s.method, m, name(m));
+                }
+            });
+        ui.label("Output");
+        egui::ComboBox::from_id_salt("explain_space")
+            .selected_text(match s.output_space {
+                OutputSpace::Probability => "probability",
+                OutputSpace::Raw => "raw (log-odds / margin)",
+            })
+            .show_ui(ui, |ui| {
+                ui.selectable_value(&mut s.output_space, OutputSpace::Probability, "probability");
+                ui.selectable_value(
+                    &mut s.output_space,
+                    OutputSpace::Raw,
+                    "raw (log-odds / margin)",
+                );
+            });
+        ui.label("Rows");
+        egui::ComboBox::from_id_salt("explain_rows")
+            .selected_text(s.rows.to_string())
+            .show_ui(ui, |ui| {
+                for n in [50, 200, 1000, 5000] {
+                    ui.selectable_value(&mut s.rows, n, n.to_string());
+                }
+            });
+        ui.label("Background");
+        egui::ComboBox::from_id_salt("explain_bg")
+            .selected_text(format!("{} rows", s.background))
+            .show_ui(ui, |ui| {
+                for n in [50, 100, 200, 500] {
+                    ui.selectable_value(&mut s.background, n, format!("{n} rows"));
+                }
+            });
+        if matches!(s.method, Some(Method::Kernel | Method::Permutation)) {
+            ui.label("Samples");
+            egui::ComboBox::from_id_salt("explain_ns")
+                .selected_text(s.nsamples.to_string())
+                .show_ui(ui, |ui| {
+                    for n in [256, 1024, 2048, 8192] {
+                        ui.selectable_value(&mut s.nsamples, n, n.to_string());
+                    }
+                });
+        }
+    });
+}
+
+fn space_label(e: &Explanation) -> String {
+    let class = e
+        .class_label
+        .as_deref()
+        .map_or(String::new(), |c| format!(" of class {c}"));
+    match (e.output_space, e.class_label.is_some()) {
+        (OutputSpace::Probability, true) => format!("SHAP value (impact on probability{class})"),
+        (OutputSpace::Raw, true) => format!("SHAP value (impact on log-odds{class})"),
+        _ => "SHAP value (impact on the prediction)".into(),
+    }
+}
+
+fn summary_line(ui: &mut egui::Ui, e: &Explanation) {
+    let pal = Palette::of(ui);
+    let method = serde_json::to_value(e.method)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default();
+    ui.horizontal_wrapped(|ui| {
+        ui.label(
+            RichText::new(format!(
+                "{method} · {} rows explained · base value {:.4} · background {} rows ({:?}) of {}",
+                e.row_indices.len(),
+                e.base_value,
+                e.background.rows,
+                e.background.summarisation,
+                crate::app::commands::file_name(&e.background.path),
+            ))
+            .color(pal.muted),
+        );
+        let ok = e.additivity_max_abs_error <= 1e-6;
+        ui.label(
+            RichText::new(format!(
+                "additivity: base + Σφ = output within {:.1e}",
+                e.additivity_max_abs_error
+            ))
+            .color(if ok { pal.good } else { pal.warn }),
+        )
+        .on_hover_text(
+            "checked on every row: the largest |base value + sum of SHAP values − model output|",
+        );
+    });
+    for n in &e.notes {
+        ui.label(RichText::new(n).small().color(pal.muted));
+    }
+}
+
+/// Features by mean |SHAP|, most important first.
+fn order(e: &Explanation) -> Vec<usize> {
+    e.importance
+        .iter()
+        .filter_map(|(name, _)| e.feature_names.iter().position(|f| f == name))
+        .collect()
+}
+
+fn summary_view(ui: &mut egui::Ui, state: &mut State, e: &Explanation) {
+    let pal = Palette::of(ui);
+    let ord: Vec<usize> = order(e).into_iter().take(TOP_FEATURES).collect();
+    let x_label = space_label(e);
+    ui.columns(2, |cols| {
+        cols[0].strong("Every explained row, per feature (click a dot for its waterfall)");
+        let selected = e.row_indices.get(state.explain_ui.row).copied();
+        let clicked = shap::beeswarm(
+            &mut cols[0],
+            &Swarm {
+                names: &e.feature_names,
+                values: &e.values,
+                feature_values: &e.feature_values,
+                row_labels: &e.row_indices,
+                order: &ord,
+                x_label: &x_label,
+            },
+            selected,
+        );
+        if let Some(row) = clicked {
+            if let Some(i) = e.row_indices.iter().position(|r| *r == row) {
+                state.explain_ui.row = i;
+                state.explain_ui.view = ExplainView::Row;
+            }
+        }
+        cols[1].strong("Mean |SHAP value| per feature");
+        let top: Vec<(String, f64)> = e.importance.iter().take(TOP_FEATURES).cloned().collect();
+        shap::importance_bars(&mut cols[1], &top, "mean |SHAP value|");
+        if e.importance.len() > TOP_FEATURES {
+            cols[1].label(
+                RichText::new(format!(
+                    "and {} more features",
+                    e.importance.len() - TOP_FEATURES
+                ))
+                .small()
+                .color(pal.muted),
+            );
+        }
+    });
+}
+
+fn row_view(ui: &mut egui::Ui, state: &mut State, e: &Explanation) {
+    let pal = Palette::of(ui);
+    if e.values.is_empty() {
+        ui.label("no rows explained");
+        return;
+    }
+    let i = state.explain_ui.row.min(e.values.len() - 1);
+    ui.columns(2, |cols| {
+        cols[0].strong("Explained rows");
+        let ui = &mut cols[0];
+        TableBuilder::new(ui)
+            .id_salt("explain_rows_table")
+            .striped(true)
+            .sense(egui::Sense::click())
+            .max_scroll_height(420.0)
+            .column(Column::exact(60.0))
+            .column(Column::exact(90.0))
+            .column(Column::remainder())
+            .header(20.0, |mut h| {
+                h.col(|ui| {
+                    ui.strong("row");
+                });
+                h.col(|ui| {
+                    ui.strong("output");
+                });
+                h.col(|ui| {
+                    ui.strong("largest contribution");
+                });
+            })
+            .body(|body| {
+                body.rows(20.0, e.values.len(), |mut row| {
+                    let k = row.index();
+                    row.set_selected(k == i);
+                    row.col(|ui| {
+                        ui.label((e.row_indices[k] + 1).to_string());
+                    });
+                    row.col(|ui| {
+                        ui.label(format!(
+                            "{:.4}",
+                            e.outputs.get(k).copied().unwrap_or(f64::NAN)
+                        ));
+                    });
+                    row.col(|ui| {
+                        let phi = &e.values[k];
+                        let j =
+                            (0..phi.len()).max_by(|&a, &b| phi[a].abs().total_cmp(&phi[b].abs()));
+                        if let Some(j) = j {
+                            ui.label(format!("{} {:+.4}", e.feature_names[j], phi[j]));
+                        }
+                    });
+                    if row.response().clicked() {
+                        state.explain_ui.row = k;
+                    }
+                });
+            });
+        cols[0].label(
+            RichText::new("rows are numbered from 1, as on the Data page")
+                .small()
+                .color(pal.muted),
+        );
+        let row = e.row_indices[i];
+        cols[1].strong(format!(
+            "Row {}: from the base value to the model output",
+            row + 1
+        ));
+        let texts: Vec<String> = Vec::new();
+        shap::waterfall(
+            &mut cols[1],
+            &e.feature_names,
+            &e.values[i],
+            &e.feature_values[i],
+            &texts,
+            e.base_value,
+            e.outputs.get(i).copied().unwrap_or(f64::NAN),
+            10,
+        );
+        cols[1].label(
+            RichText::new(format!(
+                "{} · red raises the output, blue lowers it",
+                space_label(e)
+            ))
+            .small()
+            .color(pal.muted),
+        );
+    });
+}
+
+fn dependence_view(ui: &mut egui::Ui, state: &mut State, e: &Explanation) {
+    let ord = order(e);
+    let ui_state = &mut state.explain_ui;
+    if ui_state.dependence >= e.feature_names.len() {
+        ui_state.dependence = ord.first().copied().unwrap_or(0);
+    }
+    let f = ui_state.dependence;
+    ui.horizontal(|ui| {
+        ui.label("Feature");
+        egui::ComboBox::from_id_salt("dep_feature")
+            .selected_text(&e.feature_names[f])
+            .show_ui(ui, |ui| {
+                for &j in &ord {
+                    ui.selectable_value(&mut ui_state.dependence, j, &e.feature_names[j]);
+                }
+            });
+        ui.label("Colour by");
+        let colour_name = ui_state
+            .colour_by
+            .and_then(|j| e.feature_names.get(j))
+            .map_or("none", |s| s.as_str());
+        egui::ComboBox::from_id_salt("dep_colour")
+            .selected_text(colour_name)
+            .show_ui(ui, |ui| {
+                ui.selectable_value(&mut ui_state.colour_by, None, "none");
+                for &j in &ord {
+                    ui.selectable_value(&mut ui_state.colour_by, Some(j), &e.feature_names[j]);
+                }
+            });
+    });
+    let f = ui_state.dependence;
+    let x: Vec<f64> = e
+        .feature_values
+        .iter()
+        .map(|r| r.get(f).copied().flatten().unwrap_or(f64::NAN))
+        .collect();
+    let phi: Vec<f64> = e
+        .values
+        .iter()
+        .map(|r| r.get(f).copied().unwrap_or(f64::NAN))
+        .collect();
+    let colour: Option<Vec<Option<f64>>> = ui_state.colour_by.map(|j| {
+        e.feature_values
+            .iter()
+            .map(|r| r.get(j).copied().flatten())
+            .collect()
+    });
+    let by = ui_state
+        .colour_by
+        .and_then(|j| e.feature_names.get(j))
+        .cloned();
+    let h = plots::plot_height(state.presentation) * 1.4;
+    shap::dependence(
+        ui,
+        "dependence",
+        &e.feature_names[f],
+        &x,
+        &phi,
+        by.as_deref().zip(colour.as_deref()),
+        h,
+    );
+    if x.iter().all(|v| v.is_nan()) {
+        ui.label("this feature is text: its values cannot be placed on an axis");
+    }
+}
+
+fn pdp_view(ui: &mut egui::Ui, state: &mut State, entry: &ModelEntry) {
+    let pal = Palette::of(ui);
+    let Some(model) = state.model(&entry.path).cloned() else {
+        ui.spinner();
+        return;
+    };
+    let names = crate::engine::model::plan_inputs(&model.info, entry.features.as_deref())
+        .map(|p| p.columns())
+        .unwrap_or_default();
+    if names.is_empty() {
+        ui.colored_label(
+            pal.bad,
+            "the model's inputs could not be matched to dataset columns",
+        );
+        return;
+    }
+    let sel = &mut state.explain_ui.pdp_feature;
+    *sel = (*sel).min(names.len() - 1);
+    ui.horizontal(|ui| {
+        ui.label("Feature");
+        egui::ComboBox::from_id_salt("pdp_feature")
+            .selected_text(&names[*sel])
+            .show_ui(ui, |ui| {
+                for (j, n) in names.iter().enumerate() {
+                    ui.selectable_value(sel, j, n);
+                }
+            });
+    });
+    let feature = names[state.explain_ui.pdp_feature].clone();
+    request_pdp(state, entry, &feature);
+    let slot = pdp_key(state, entry, &feature).and_then(|(k, _)| state.analysis(&k).cloned());
+    match slot {
+        Some(Slot::Ready(Analysis::Pdp(p))) => {
+            let h = plots::plot_height(state.presentation) * 1.5;
+            super::explain_pdp::draw(ui, &p, h);
+        }
+        Some(Slot::Failed(err)) => {
+            ui.colored_label(pal.bad, err);
+        }
+        _ => {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.label("computing partial dependence and ICE lines…");
+            });
+        }
+    }
+}
+
+fn importance_view(ui: &mut egui::Ui, state: &mut State, entry: &ModelEntry) {
+    let pal = Palette::of(ui);
+    if state.workspace.roles.target.is_none() {
+        ui.label("Permutation importance needs a target column: set it in the column roles on the Overview page.");
+        return;
+    }
+    let slot = importance_key(state, entry).and_then(|(k, _)| state.analysis(&k).cloned());
+    match slot {
+        None => {
+            ui.label("How much the score drops when one feature's values are shuffled (repeated, with the spread).");
+            if ui.button("Compute permutation importance").clicked() {
+                request_importance(state, entry);
+            }
+        }
+        Some(Slot::Ready(Analysis::Importance(imp))) => {
+            let h = plots::plot_height(state.presentation) * 1.4;
+            super::explain_pdp::importance(ui, &imp, h);
+        }
+        Some(Slot::Failed(err)) => {
+            ui.colored_label(pal.bad, err);
+        }
+        _ => {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.label("shuffling each feature and re-scoring…");
+            });
+        }
+    }
+}
+
+fn trees_view(ui: &mut egui::Ui, state: &mut State, entry: &ModelEntry, e: &Explanation) {
+    let pal = Palette::of(ui);
+    let Some(forest) = state.forest_of(entry).cloned() else {
+        ui.label("This model is not a plain tree ensemble, so there are no trees to draw.");
+        return;
+    };
+    draw_forest(ui, state, &forest, e, &pal);
+}
+
+fn draw_forest(
+    ui: &mut egui::Ui,
+    state: &mut State,
+    forest: &Forest,
+    e: &Explanation,
+    pal: &Palette,
+) {
+    let n = forest.trees.len();
+    if n == 0 {
+        ui.label("the ensemble has no trees");
+        return;
+    }
+    let ui_state = &mut state.explain_ui;
+    ui_state.tree = ui_state.tree.min(n - 1);
+    let row_i = ui_state.row.min(e.values.len().saturating_sub(1));
+    ui.horizontal(|ui| {
+        ui.label(format!("Tree (of {n})"));
+        ui.add(
+            egui::Slider::new(&mut ui_state.tree, 0..=n - 1)
+                .custom_formatter(|v, _| format!("{}", v as usize + 1))
+                .custom_parser(|s| s.parse::<f64>().ok().map(|v| v - 1.0)),
+        );
+        if let Some(r) = e.row_indices.get(row_i) {
+            ui.label(
+                RichText::new(format!(
+                    "path of row {} highlighted (choose the row on the One row tab)",
+                    r + 1
+                ))
+                .color(pal.muted),
+            );
+        }
+    });
+    let t = &forest.trees[ui_state.tree];
+    let row: Vec<f64> = e
+        .feature_values
+        .get(row_i)
+        .map(|r| r.iter().map(|v| v.unwrap_or(f64::NAN)).collect())
+        .unwrap_or_default();
+    let path = if row.len() == forest.n_features {
+        forest
+            .decision_path(ui_state.tree, &row)
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    let name = |j: usize| {
+        e.feature_names
+            .get(j)
+            .cloned()
+            .unwrap_or_else(|| format!("x{j}"))
+    };
+    let nodes: Vec<NodeView> = t
+        .nodes
+        .iter()
+        .map(|node| {
+            let cover = node
+                .cover
+                .map_or(String::new(), |c| format!("cover {c:.0}"));
+            if node.mode == NodeMode::Leaf {
+                let v = node
+                    .values
+                    .iter()
+                    .map(|v| format!("{v:+.4}"))
+                    .collect::<Vec<_>>()
+                    .join(" / ");
+                NodeView {
+                    label: format!("leaf {v}"),
+                    detail: cover,
+                    children: None,
+                }
+            } else {
+                let sym = match node.mode.symbol() {
+                    "<=" => "≤",
+                    ">=" => "≥",
+                    s => s,
+                };
+                let missing = if node.missing_goes_true {
+                    "missing: yes"
+                } else {
+                    ""
+                };
+                let detail = [cover, missing.to_string()]
+                    .into_iter()
+                    .filter(|s| !s.is_empty())
+                    .collect::<Vec<_>>()
+                    .join(" · ");
+                NodeView {
+                    label: format!("{} {sym} {}", name(node.feature), shap_fmt(node.threshold)),
+                    detail,
+                    children: Some([node.true_child, node.false_child]),
+                }
+            }
+        })
+        .collect();
+    ui.label(
+        RichText::new(format!(
+            "depth {} · {} nodes · leaf values are raw scores added to the ensemble's margin{}",
+            t.depth,
+            t.nodes.len(),
+            if forest.has_covers() {
+                ""
+            } else {
+                " · ONNX stores no covers"
+            }
+        ))
+        .small()
+        .color(pal.muted),
+    );
+    tree::tree(ui, &nodes, 0, &path);
+}
+
+fn shap_fmt(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e9 {
+        format!("{v:.0}")
+    } else {
+        let s = format!("{v:.4}");
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    }
+}

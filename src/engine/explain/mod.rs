@@ -1,0 +1,488 @@
+//! Explanations: Shapley values of any ONNX model through ONNX Runtime (exact over all
+//! coalitions, KernelSHAP, permutation SHAP), linear models exactly from their coefficients,
+//! background summarisation, permutation feature importance, partial dependence / ICE and a
+//! local surrogate. Tree ensembles (TreeSHAP) live in `tree/`.
+//!
+//! The value function is `v(S) = link(Σ_b w_b f(x_S, b_notS))`: the model's output for the
+//! chosen class (probability) or regression value, averaged over the weighted background with
+//! the features outside `S` taken from the background row, then the link (identity in
+//! probability space, logit in raw space). This is what shap's Exact, Kernel and Permutation
+//! explainers compute with an independent masker.
+
+pub mod background;
+pub mod exact;
+pub mod importance;
+pub mod kernel;
+pub mod linear;
+pub(crate) mod masked;
+pub mod pdp;
+pub mod permutation;
+pub mod surrogate;
+pub mod tree;
+mod tree_bridge;
+
+use std::ops::Range;
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+pub use background::Summarise;
+
+use super::data::extract::{prepare, InputData, InvalidRows};
+use super::data::Dataset;
+use super::error::{EngineError, Result};
+use super::model::{plan_inputs, predict, InferOptions, Model, Predictions};
+use super::progress::Progress;
+use masked::{row_f64, take_rows, Masked, Output};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Method {
+    /// Interventional TreeSHAP (tree ensembles).
+    Tree,
+    /// Path-dependent TreeSHAP (tree ensembles, covers from a dataset).
+    TreePath,
+    /// Exact Shapley values over all 2^F coalitions.
+    Exact,
+    /// KernelSHAP (shap's sampling and weighting).
+    Kernel,
+    /// Permutation SHAP with antithetic permutations.
+    Permutation,
+    /// Linear models from their coefficients (margin space).
+    Linear,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutputSpace {
+    /// Margin: logit of the chosen class's probability for classifiers; the value for
+    /// regressors.
+    Raw,
+    /// The chosen class's probability (classifiers); the value for regressors.
+    #[default]
+    Probability,
+}
+
+#[derive(Debug, Clone)]
+pub struct ExplainOptions {
+    /// `None` = auto: Linear for (Scaler +) linear graphs in raw space, else Exact when
+    /// features ≤ 12, else Kernel.
+    pub method: Option<Method>,
+    pub output_space: OutputSpace,
+    /// Class to explain (default: the positive class of a binary classifier — metadata
+    /// `positive_class`, else the second class — or the last class).
+    pub class: Option<String>,
+    /// Half-open range of data rows (0-based) to explain.
+    pub rows: Range<usize>,
+    pub background_size: usize,
+    pub background: Summarise,
+    /// Kernel: coalitions per row (default 2F + 2048); permutation: evaluations per row
+    /// (default 500).
+    pub nsamples: Option<usize>,
+    pub seed: u64,
+    pub infer: InferOptions,
+}
+
+impl Default for ExplainOptions {
+    fn default() -> Self {
+        Self {
+            method: None,
+            output_space: OutputSpace::Probability,
+            class: None,
+            rows: 0..50,
+            background_size: 100,
+            background: Summarise::Sample,
+            nsamples: None,
+            seed: 0,
+            infer: InferOptions::default(),
+        }
+    }
+}
+
+/// Features at or below which auto picks the exact method.
+pub const AUTO_EXACT_MAX_FEATURES: usize = 12;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BackgroundInfo {
+    pub path: PathBuf,
+    /// Rows of the background file.
+    pub source_rows: usize,
+    /// Background rows used (after summarisation).
+    pub rows: usize,
+    pub summarisation: Summarise,
+    /// 0-based rows of the background file used (sample); empty for k-means centres.
+    pub row_indices: Vec<usize>,
+    /// Weight of each background row used (sum 1; cluster sizes for k-means).
+    pub weights: Vec<f64>,
+}
+
+/// The explanation; its JSON is `assay explain --json`'s contract.
+#[derive(Debug, Clone, Serialize)]
+pub struct Explanation {
+    pub method: Method,
+    pub output_space: OutputSpace,
+    /// The explained class (classifiers).
+    pub class_label: Option<String>,
+    pub feature_names: Vec<String>,
+    /// `link(E_b f(b))`: the expected output over the background.
+    pub base_value: f64,
+    /// SHAP values, rows × features.
+    pub values: Vec<Vec<f64>>,
+    /// 0-based data row of each explained row.
+    pub row_indices: Vec<usize>,
+    /// The explained rows' inputs (`None` for text features), for colouring beeswarms.
+    pub feature_values: Vec<Vec<Option<f64>>>,
+    /// The model's output per explained row in `output_space`.
+    pub outputs: Vec<f64>,
+    /// max over rows of |base_value + Σφ − output|.
+    pub additivity_max_abs_error: f64,
+    pub background: BackgroundInfo,
+    /// Kernel: coalitions per row; permutation: permutations per row.
+    pub nsamples: Option<usize>,
+    pub notes: Vec<String>,
+    /// (feature, mean |φ|), largest first.
+    pub importance: Vec<(String, f64)>,
+}
+
+/// The link applied to averaged outputs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Link {
+    Identity,
+    Logit,
+}
+
+impl Link {
+    pub fn apply(self, p: f64) -> f64 {
+        match self {
+            Link::Identity => p,
+            Link::Logit => (p / (1.0 - p)).ln(),
+        }
+    }
+}
+
+/// What a model predicts, as the explainers need it.
+pub(crate) struct Target {
+    pub output: Output,
+    pub class_label: Option<String>,
+    pub n_classes: usize,
+}
+
+/// Picks the explained output: `class` (or the default class) of a classifier, or the value.
+pub(crate) fn resolve_target(
+    model: &Model,
+    preds: &Predictions,
+    class: Option<&str>,
+) -> Result<Target> {
+    match preds {
+        Predictions::Classification { classes, .. } => {
+            let k = classes.len();
+            let idx = match class {
+                Some(c) => classes.iter().position(|x| x == c).ok_or_else(|| {
+                    EngineError::usage(format!(
+                        "class '{c}' is not a class of the model (classes: {})",
+                        classes.join(", ")
+                    ))
+                })?,
+                None if k == 2 => model
+                    .info
+                    .metadata
+                    .get("positive_class")
+                    .and_then(|p| classes.iter().position(|x| x == p))
+                    .unwrap_or(1),
+                None => k.saturating_sub(1),
+            };
+            Ok(Target {
+                output: Output::Class(idx),
+                class_label: Some(classes[idx].clone()),
+                n_classes: k,
+            })
+        }
+        Predictions::Regression { .. } => {
+            if let Some(c) = class {
+                return Err(EngineError::usage(format!(
+                    "--class {c} was given but the model is a regressor"
+                )));
+            }
+            Ok(Target {
+                output: Output::Value,
+                class_label: None,
+                n_classes: 0,
+            })
+        }
+    }
+}
+
+/// Prepares a dataset's model inputs, failing clearly on an empty file.
+pub(crate) fn inputs_of(
+    ds: &Dataset,
+    model: &Model,
+    features: Option<&[String]>,
+) -> Result<(Vec<String>, InputData)> {
+    let plan = plan_inputs(&model.info, features)?;
+    if ds.rows() == 0 {
+        return Err(EngineError::file(&ds.path, "the dataset has no rows"));
+    }
+    let prepared = prepare(ds, &plan, None, InvalidRows::Error)?;
+    Ok((plan.columns(), prepared.inputs))
+}
+
+/// Explains rows `opts.rows` of `data` against `background`.
+pub fn explain(
+    model: &Model,
+    features: Option<&[String]>,
+    data: &Dataset,
+    background: &Dataset,
+    opts: &ExplainOptions,
+    progress: &Progress,
+) -> Result<Explanation> {
+    progress.set(0.0, "checking data");
+    let rows = opts.rows.clone();
+    if rows.start >= rows.end {
+        return Err(EngineError::usage(format!(
+            "--rows {}..{} is empty (half-open: rows a to b−1)",
+            rows.start, rows.end
+        )));
+    }
+    if rows.end > data.rows() {
+        return Err(EngineError::usage(format!(
+            "--rows {}..{} is outside {}, which has {} rows",
+            rows.start,
+            rows.end,
+            data.path.display(),
+            data.rows()
+        )));
+    }
+    if background.rows() == 0 {
+        return Err(EngineError::file(
+            &background.path,
+            "the background has no rows",
+        ));
+    }
+    let (names, all) = inputs_of(data, model, features)?;
+    let f = names.len();
+    let idx: Vec<usize> = rows.clone().collect();
+    let x = take_rows(&all, &idx);
+    drop(all);
+    let (_, bg_all) = inputs_of(background, model, features)?;
+    let bg = background::summarise(&bg_all, opts.background, opts.background_size, opts.seed)?;
+    progress.check()?;
+
+    let preds_x = predict(model, &x, &opts.infer, &progress.stage(0.02, 0.04))?;
+    let target = resolve_target(model, &preds_x, opts.class.as_deref())?;
+    let m = Masked {
+        model,
+        x: &x,
+        bg: &bg.data,
+        bg_weights: &bg.weights,
+        output: target.output,
+        infer: &opts.infer,
+    };
+    let fx = masked::outputs(
+        model,
+        &x,
+        target.output,
+        &opts.infer,
+        progress,
+        (0.04, 0.05),
+    )?;
+    let f_bg = masked::outputs(
+        model,
+        &bg.data,
+        target.output,
+        &opts.infer,
+        progress,
+        (0.05, 0.06),
+    )?;
+    let fnull: f64 = f_bg.iter().zip(&bg.weights).map(|(v, w)| v * w).sum();
+
+    let mut notes = Vec::new();
+    let classifier = target.n_classes > 0;
+    let mut space = if classifier {
+        opts.output_space
+    } else {
+        if opts.output_space == OutputSpace::Probability {
+            notes.push("regression model: its output value is explained (raw space)".into());
+        }
+        OutputSpace::Raw
+    };
+    let link = if classifier && space == OutputSpace::Raw {
+        notes.push(
+            "raw space: the logit of the explained class's probability, log(p / (1 − p)), computed after averaging over the background (like shap's link=\"logit\")".into(),
+        );
+        Link::Logit
+    } else {
+        Link::Identity
+    };
+    let lin = linear::parse(
+        model,
+        f,
+        match target.output {
+            Output::Class(c) => c,
+            Output::Value => 0,
+        },
+        target.n_classes,
+    )?
+    .filter(|_| matches!(x, InputData::MatrixF32 { .. } | InputData::MatrixF64 { .. }));
+    let method = match opts.method {
+        Some(m) => m,
+        None if lin.is_some() && space == OutputSpace::Raw => Method::Linear,
+        None if tree::Forest::from_model(model).is_ok() => Method::Tree,
+        None if f <= AUTO_EXACT_MAX_FEATURES => Method::Exact,
+        None => Method::Kernel,
+    };
+    progress.set(0.06, "explaining");
+    let span = (0.06, 0.98);
+    let mut nsamples = None;
+    let (values, base_value, outputs) = match method {
+        Method::Tree | Method::TreePath => {
+            if method == Method::Tree && opts.background == Summarise::KMeans {
+                return Err(EngineError::usage(
+                    "interventional TreeSHAP weighs background rows equally: use a sampled background, not k-means",
+                ));
+            }
+            let class = match target.output {
+                Output::Class(c) => Some(c),
+                Output::Value => None,
+            };
+            let t = tree_bridge::explain_trees(
+                model,
+                method,
+                &x,
+                idx.len(),
+                &bg.data,
+                bg.weights.len(),
+                (&bg_all, background.rows()),
+                class,
+                progress,
+            )?;
+            // TreeSHAP's values live in the margin: say so instead of the link note.
+            notes.clear();
+            notes.extend(t.notes);
+            space = OutputSpace::Raw;
+            (t.values, t.base_value, t.outputs)
+        }
+        Method::Exact => {
+            let v = exact::explain(&m, idx.len(), f, link, progress, span)?;
+            (v, link.apply(fnull), fx.iter().map(|&p| link.apply(p)).collect::<Vec<_>>())
+        }
+        Method::Kernel => {
+            let v = kernel::explain(&m, idx.len(), f, link, &fx, fnull, opts.nsamples, opts.seed, progress, span)?;
+            let used = opts.nsamples.unwrap_or_else(|| kernel::default_nsamples(f));
+            let all = if f < 64 { (1usize << f).saturating_sub(2) } else { usize::MAX };
+            nsamples = Some(used.min(all));
+            if used >= all {
+                notes.push(format!("KernelSHAP enumerated all {all} coalitions: the values are exact"));
+            } else {
+                notes.push(format!("KernelSHAP sampled {} of {all} coalitions per row (seed {})", used, opts.seed));
+            }
+            (v, link.apply(fnull), fx.iter().map(|&p| link.apply(p)).collect())
+        }
+        Method::Permutation => {
+            let (v, nperm) = permutation::explain(&m, idx.len(), f, link, opts.nsamples, opts.seed, progress, span)?;
+            nsamples = Some(nperm);
+            notes.push(format!("{nperm} antithetic permutation pairs per row (seed {})", opts.seed));
+            (v, link.apply(fnull), fx.iter().map(|&p| link.apply(p)).collect())
+        }
+        Method::Linear => linear_values(&lin, classifier, space, &x, &bg, &fx, link, &mut notes)?,
+    };
+    let feature_values: Vec<Vec<Option<f64>>> = (0..idx.len()).map(|i| row_f64(&x, i)).collect();
+    let additivity_max_abs_error = values
+        .iter()
+        .zip(&outputs)
+        .map(|(phi, out)| (base_value + phi.iter().sum::<f64>() - out).abs())
+        .fold(0.0, f64::max);
+    let importance = mean_abs_importance(&names, &values);
+    progress.set(1.0, "done");
+    Ok(Explanation {
+        method,
+        output_space: space,
+        class_label: target.class_label,
+        feature_names: names,
+        base_value,
+        values,
+        row_indices: idx,
+        feature_values,
+        outputs,
+        additivity_max_abs_error,
+        background: BackgroundInfo {
+            path: background.path.clone(),
+            source_rows: background.rows(),
+            rows: bg.weights.len(),
+            summarisation: opts.background,
+            row_indices: bg.source_rows.clone(),
+            weights: bg.weights.clone(),
+        },
+        nsamples,
+        notes,
+        importance,
+    })
+}
+
+/// (feature, mean |φ|) sorted largest first (ties by name).
+pub fn mean_abs_importance(names: &[String], values: &[Vec<f64>]) -> Vec<(String, f64)> {
+    let n = values.len().max(1) as f64;
+    let mut imp: Vec<(String, f64)> = names
+        .iter()
+        .enumerate()
+        .map(|(j, name)| {
+            (
+                name.clone(),
+                values.iter().map(|r| r[j].abs()).sum::<f64>() / n,
+            )
+        })
+        .collect();
+    imp.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    imp
+}
+
+type Values = (Vec<Vec<f64>>, f64, Vec<f64>);
+
+#[allow(clippy::too_many_arguments)]
+fn linear_values(
+    lin: &Option<linear::LinearMargin>,
+    classifier: bool,
+    space: OutputSpace,
+    x: &InputData,
+    bg: &background::Background,
+    fx: &[f64],
+    link: Link,
+    notes: &mut Vec<String>,
+) -> Result<Values> {
+    let Some(lin) = lin else {
+        return Err(EngineError::usage(
+            "--method linear needs a graph of [Scaler →] LinearClassifier (binary, logistic) or LinearRegressor on one [N, F] input; use exact, kernel or permutation",
+        ));
+    };
+    if classifier && space == OutputSpace::Probability {
+        return Err(EngineError::usage(
+            "--method linear explains the margin (log-odds); use --output-space raw, or another method for probabilities",
+        ));
+    }
+    let f = lin.weights.len();
+    let mean: Vec<f64> = (0..f)
+        .map(|j| {
+            masked::column_f64(&bg.data, j)
+                .unwrap_or_default()
+                .iter()
+                .zip(&bg.weights)
+                .map(|(v, w)| v * w)
+                .sum()
+        })
+        .collect();
+    let base = lin.margin(&mean);
+    let n = fx.len();
+    let values: Vec<Vec<f64>> = (0..n)
+        .map(|i| {
+            let row = row_f64(x, i);
+            (0..f)
+                .map(|j| lin.weights[j] * (row[j].unwrap_or(f64::NAN) - mean[j]))
+                .collect()
+        })
+        .collect();
+    notes.push(format!(
+        "linear: φ_i = w_i (x_i − E[x_i]) from the {} coefficients (Scaler folded in), in margin space; outputs are the model's own (float32) outputs{}",
+        lin.op,
+        if classifier { " as logit(p)" } else { "" }
+    ));
+    Ok((values, base, fx.iter().map(|&p| link.apply(p)).collect()))
+}

@@ -1,0 +1,772 @@
+//! ONNX graph → [`Forest`]: find the one tree-ensemble node, check that nothing but Cast /
+//! Identity sits between it and the model input (and nothing but ZipMap / Cast / Identity
+//! after it), then read its attributes (legacy ai.onnx.ml TreeEnsembleClassifier /
+//! TreeEnsembleRegressor, or the opset-5 `TreeEnsemble`).
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::Path;
+
+use super::output::PostTransform;
+use super::{ClassifierLayout, Forest, Node, NodeMode, Tree, TreeError};
+use crate::engine::error::EngineError;
+use crate::engine::model::proto::full::{AttributeProto, GraphProto, NodeProto};
+use crate::engine::model::proto::{self, TensorProto};
+
+const TREE_OPS: &[&str] = &[
+    "TreeEnsembleClassifier",
+    "TreeEnsembleRegressor",
+    "TreeEnsemble",
+];
+/// Ops allowed after the trees: they do not change the score values (plus `Mul` by a
+/// constant 1, which onnxmltools appends to LightGBM classifiers).
+const POST_OPS: &[&str] = &["ZipMap", "Cast", "Identity"];
+
+const FLOAT: i32 = 1;
+const DOUBLE: i32 = 11;
+
+pub(super) fn forest_from_bytes(path: &Path, bytes: &[u8]) -> Result<Forest, TreeError> {
+    let model = proto::full::decode(bytes)
+        .map_err(|e| EngineError::file(path, format!("not a valid ONNX model: {e}")))?;
+    let graph = model
+        .graph
+        .as_ref()
+        .ok_or_else(|| EngineError::file(path, "the ONNX model has no graph"))?;
+    let trees: Vec<&NodeProto> = graph
+        .node
+        .iter()
+        .filter(|n| TREE_OPS.contains(&n.op_type.as_str()) && n.domain == "ai.onnx.ml")
+        .collect();
+    let tree_node = match trees.as_slice() {
+        [one] => *one,
+        [] => {
+            let ops: BTreeSet<&str> = graph.node.iter().map(|n| n.op_type.as_str()).collect();
+            let ops: Vec<&str> = ops.into_iter().collect();
+            return Err(TreeError::NotATree(format!(
+                "the graph has no tree ensemble op (found ops: {})",
+                ops.join(", ")
+            )));
+        }
+        more => {
+            return Err(TreeError::NotATree(format!(
+                "the graph has {} tree ensemble ops; only one is supported",
+                more.len()
+            )))
+        }
+    };
+    let (input_name, elem_type, chain) = trace_input(graph, tree_node)?;
+    for n in &graph.node {
+        if std::ptr::eq(n, tree_node) || chain.iter().any(|c| std::ptr::eq(*c, n)) {
+            continue;
+        }
+        if !POST_OPS.contains(&n.op_type.as_str()) && !is_mul_by_one(graph, n) {
+            return Err(TreeError::NotATree(format!(
+                "found op {} besides the tree ensemble",
+                n.op_type
+            )));
+        }
+    }
+    let float_input = elem_type != DOUBLE;
+    let declared = declared_width(graph, &input_name);
+    let attrs = Attrs::new(tree_node);
+    let ctx = Ctx { path, float_input };
+    let mut forest = if tree_node.op_type == "TreeEnsemble" {
+        opset5(&ctx, &attrs)?
+    } else {
+        legacy(&ctx, &attrs, tree_node.op_type == "TreeEnsembleClassifier")?
+    };
+    let used = forest
+        .trees
+        .iter()
+        .flat_map(|t| {
+            t.nodes
+                .iter()
+                .filter(|n| !n.is_leaf())
+                .map(|n| n.feature + 1)
+        })
+        .max()
+        .unwrap_or(0);
+    forest.n_features = match declared {
+        Some(w) if w < used => {
+            return Err(EngineError::file(
+                path,
+                format!(
+                    "the trees read feature {} but input '{input_name}' has {w} columns",
+                    used - 1
+                ),
+            )
+            .into())
+        }
+        Some(w) => w,
+        None => used,
+    };
+    forest.input_name = input_name;
+    forest.float_input = float_input;
+    forest.notes.push(
+        "covers: ONNX stores no node covers; path-dependent TreeSHAP needs Forest::with_covers"
+            .to_string(),
+    );
+    Ok(forest)
+}
+
+/// Walks back from the tree op to a graph input through Cast / Identity only.
+/// Returns the input name, the element type the trees see, and the nodes walked.
+fn trace_input<'g>(
+    graph: &'g GraphProto,
+    tree: &NodeProto,
+) -> Result<(String, i32, Vec<&'g NodeProto>), TreeError> {
+    let mut name = tree.input.first().cloned().unwrap_or_default();
+    let mut chain = Vec::new();
+    let mut cast_to: Option<i32> = None;
+    loop {
+        if let Some(inp) = graph.input.iter().find(|i| i.name == name) {
+            let declared = match inp.r#type.as_ref().and_then(|t| t.value.as_ref()) {
+                Some(proto::type_proto::Value::TensorType(t)) => t.elem_type,
+                _ => FLOAT,
+            };
+            // The last Cast decides the type the trees compare in, except that a float
+            // anywhere on the way has already rounded the values.
+            let ty = match cast_to {
+                Some(DOUBLE) if declared == FLOAT => FLOAT,
+                Some(t) => t,
+                None => declared,
+            };
+            return Ok((name, ty, chain));
+        }
+        let Some(producer) = graph.node.iter().find(|n| n.output.contains(&name)) else {
+            return Err(TreeError::NotATree(format!(
+                "the tree ensemble reads '{name}', which is neither a model input nor computed"
+            )));
+        };
+        match producer.op_type.as_str() {
+            "Identity" => {}
+            "Cast" => {
+                let to = producer
+                    .attribute
+                    .iter()
+                    .find(|a| a.name == "to")
+                    .map(|a| a.i as i32)
+                    .unwrap_or(FLOAT);
+                if cast_to.is_none() || to == FLOAT {
+                    cast_to = Some(to);
+                }
+            }
+            op => {
+                return Err(TreeError::NotATree(format!(
+                    "found op {op} before the tree ensemble"
+                )))
+            }
+        }
+        chain.push(producer);
+        name = producer.input.first().cloned().unwrap_or_default();
+    }
+}
+
+/// `Mul(x, c)` with `c` an initializer of ones.
+fn is_mul_by_one(graph: &GraphProto, n: &NodeProto) -> bool {
+    n.op_type == "Mul"
+        && n.input.iter().any(|i| {
+            graph.initializer.iter().any(|t| {
+                &t.name == i && {
+                    let v = tensor_f64(t);
+                    !v.is_empty() && v.iter().all(|&x| x == 1.0)
+                }
+            })
+        })
+}
+
+/// Column count of a rank-2 graph input with a fixed second dimension.
+fn declared_width(graph: &GraphProto, name: &str) -> Option<usize> {
+    let inp = graph.input.iter().find(|i| i.name == name)?;
+    let Some(proto::type_proto::Value::TensorType(t)) =
+        inp.r#type.as_ref().and_then(|t| t.value.as_ref())
+    else {
+        return None;
+    };
+    let dims = &t.shape.as_ref()?.dim;
+    match dims.as_slice() {
+        [_, d] => match d.value {
+            Some(proto::dimension::Value::DimValue(v)) if v > 0 => Some(v as usize),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+struct Ctx<'a> {
+    path: &'a Path,
+    float_input: bool,
+}
+
+impl Ctx<'_> {
+    fn err(&self, msg: impl Into<String>) -> TreeError {
+        TreeError::Engine(EngineError::file(
+            self.path,
+            format!("tree ensemble: {}", msg.into()),
+        ))
+    }
+
+    /// Rounds to the runtime's threshold / weight precision.
+    fn prec(&self, v: f64) -> f64 {
+        if self.float_input {
+            v as f32 as f64
+        } else {
+            v
+        }
+    }
+}
+
+struct Attrs<'a>(HashMap<&'a str, &'a AttributeProto>);
+
+impl<'a> Attrs<'a> {
+    fn new(node: &'a NodeProto) -> Self {
+        Attrs(
+            node.attribute
+                .iter()
+                .map(|a| (a.name.as_str(), a))
+                .collect(),
+        )
+    }
+
+    fn ints(&self, name: &str) -> &'a [i64] {
+        self.0.get(name).map(|a| a.ints.as_slice()).unwrap_or(&[])
+    }
+
+    fn int(&self, name: &str) -> Option<i64> {
+        self.0.get(name).map(|a| a.i)
+    }
+
+    fn string(&self, name: &str) -> Option<String> {
+        self.0
+            .get(name)
+            .map(|a| String::from_utf8_lossy(&a.s).into_owned())
+    }
+
+    fn strings(&self, name: &str) -> Vec<String> {
+        self.0
+            .get(name)
+            .map(|a| {
+                a.strings
+                    .iter()
+                    .map(|s| String::from_utf8_lossy(s).into_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// `name_as_tensor` (double precision) when present, else the float list `name`.
+    fn reals(&self, name: &str) -> Vec<f64> {
+        if let Some(t) = self
+            .0
+            .get(format!("{name}_as_tensor").as_str())
+            .and_then(|a| a.t.as_ref())
+        {
+            return tensor_f64(t);
+        }
+        self.tensor_or_floats(name)
+    }
+
+    fn tensor_or_floats(&self, name: &str) -> Vec<f64> {
+        match self.0.get(name) {
+            Some(a) => match &a.t {
+                Some(t) => tensor_f64(t),
+                None => a.floats.iter().map(|&f| f as f64).collect(),
+            },
+            None => Vec::new(),
+        }
+    }
+}
+
+/// A numeric tensor's values as f64 (float, double, integer storage or raw little-endian).
+fn tensor_f64(t: &TensorProto) -> Vec<f64> {
+    if !t.double_data.is_empty() {
+        return t.double_data.clone();
+    }
+    if !t.float_data.is_empty() {
+        return t.float_data.iter().map(|&f| f as f64).collect();
+    }
+    if !t.int64_data.is_empty() {
+        return t.int64_data.iter().map(|&f| f as f64).collect();
+    }
+    if !t.int32_data.is_empty() {
+        return t.int32_data.iter().map(|&f| f as f64).collect();
+    }
+    let raw = &t.raw_data;
+    match t.data_type {
+        FLOAT => raw
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]) as f64)
+            .collect(),
+        DOUBLE => raw
+            .chunks_exact(8)
+            .map(|c| f64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
+            .collect(),
+        2 | 3 => raw.iter().map(|&b| b as f64).collect(),
+        7 => raw
+            .chunks_exact(8)
+            .map(|c| i64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]) as f64)
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn mode_from_str(s: &str) -> Option<NodeMode> {
+    Some(match s {
+        "BRANCH_LEQ" => NodeMode::BranchLeq,
+        "BRANCH_LT" => NodeMode::BranchLt,
+        "BRANCH_GTE" => NodeMode::BranchGte,
+        "BRANCH_GT" => NodeMode::BranchGt,
+        "BRANCH_EQ" => NodeMode::BranchEq,
+        "BRANCH_NEQ" => NodeMode::BranchNeq,
+        "LEAF" => NodeMode::Leaf,
+        _ => return None,
+    })
+}
+
+/// A node before the tree is ordered: children are ONNX node ids.
+struct RawNode {
+    id: i64,
+    mode: NodeMode,
+    feature: usize,
+    threshold: f64,
+    missing_true: bool,
+    t: i64,
+    f: i64,
+    values: Vec<f64>,
+}
+
+/// Orders one tree's nodes from its root (index 0), depth-first, and computes its depth.
+fn build_tree(ctx: &Ctx, tree_id: i64, raw: Vec<RawNode>) -> Result<Tree, TreeError> {
+    let index: HashMap<i64, usize> = raw.iter().enumerate().map(|(i, n)| (n.id, i)).collect();
+    if index.len() != raw.len() {
+        return Err(ctx.err(format!("tree {tree_id} repeats a node id")));
+    }
+    let mut is_child = vec![false; raw.len()];
+    for n in raw.iter().filter(|n| n.mode != NodeMode::Leaf) {
+        for c in [n.t, n.f] {
+            let &ci = index.get(&c).ok_or_else(|| {
+                ctx.err(format!(
+                    "tree {tree_id}: node {} points at missing node {c}",
+                    n.id
+                ))
+            })?;
+            is_child[ci] = true;
+        }
+    }
+    let roots: Vec<usize> = (0..raw.len()).filter(|&i| !is_child[i]).collect();
+    let &[root] = roots.as_slice() else {
+        return Err(ctx.err(format!("tree {tree_id} has {} roots", roots.len())));
+    };
+    let mut order = vec![usize::MAX; raw.len()];
+    let mut nodes: Vec<Node> = Vec::with_capacity(raw.len());
+    let mut depth = 0;
+    // (raw index, depth, parent slot to patch: (new index, is_true))
+    let mut stack = vec![(root, 0usize, None::<(usize, bool)>)];
+    while let Some((ri, d, parent)) = stack.pop() {
+        if order[ri] != usize::MAX {
+            return Err(ctx.err(format!(
+                "tree {tree_id} is not a tree (node {} is reached twice)",
+                raw[ri].id
+            )));
+        }
+        let me = nodes.len();
+        order[ri] = me;
+        if let Some((p, is_true)) = parent {
+            if is_true {
+                nodes[p].true_child = me;
+            } else {
+                nodes[p].false_child = me;
+            }
+        }
+        let r = &raw[ri];
+        depth = depth.max(d);
+        nodes.push(Node {
+            onnx_id: r.id,
+            mode: r.mode,
+            feature: if r.mode == NodeMode::Leaf {
+                0
+            } else {
+                r.feature
+            },
+            threshold: r.threshold,
+            missing_goes_true: r.missing_true,
+            true_child: 0,
+            false_child: 0,
+            cover: None,
+            values: r.values.clone(),
+        });
+        if r.mode != NodeMode::Leaf {
+            stack.push((index[&r.f], d + 1, Some((me, false))));
+            stack.push((index[&r.t], d + 1, Some((me, true))));
+        }
+    }
+    Ok(Tree {
+        onnx_id: tree_id,
+        nodes,
+        depth,
+    })
+}
+
+fn check_len(ctx: &Ctx, name: &str, len: usize, want: usize) -> Result<(), TreeError> {
+    if len != want {
+        return Err(ctx.err(format!(
+            "attribute {name} has {len} values, expected {want}"
+        )));
+    }
+    Ok(())
+}
+
+fn legacy(ctx: &Ctx, a: &Attrs, classifier: bool) -> Result<Forest, TreeError> {
+    let tree_ids = a.ints("nodes_treeids");
+    let n = tree_ids.len();
+    let node_ids = a.ints("nodes_nodeids");
+    let features = a.ints("nodes_featureids");
+    let modes = a.strings("nodes_modes");
+    let thresholds = a.reals("nodes_values");
+    let trues = a.ints("nodes_truenodeids");
+    let falses = a.ints("nodes_falsenodeids");
+    let missing = a.ints("nodes_missing_value_tracks_true");
+    check_len(ctx, "nodes_nodeids", node_ids.len(), n)?;
+    check_len(ctx, "nodes_featureids", features.len(), n)?;
+    check_len(ctx, "nodes_modes", modes.len(), n)?;
+    check_len(ctx, "nodes_truenodeids", trues.len(), n)?;
+    check_len(ctx, "nodes_falsenodeids", falses.len(), n)?;
+    if !thresholds.is_empty() {
+        check_len(ctx, "nodes_values", thresholds.len(), n)?;
+    }
+    if !missing.is_empty() {
+        check_len(ctx, "nodes_missing_value_tracks_true", missing.len(), n)?;
+    }
+    let p = if classifier { "class" } else { "target" };
+    let w_tree = a.ints(&format!("{p}_treeids"));
+    let w_node = a.ints(&format!("{p}_nodeids"));
+    let w_id = a.ints(&format!("{p}_ids"));
+    let w_val = a.reals(&format!("{p}_weights"));
+    let nw = w_tree.len();
+    check_len(ctx, &format!("{p}_nodeids"), w_node.len(), nw)?;
+    check_len(ctx, &format!("{p}_ids"), w_id.len(), nw)?;
+    check_len(ctx, &format!("{p}_weights"), w_val.len(), nw)?;
+    let base = a.reals("base_values");
+    let pt_name = a.string("post_transform").unwrap_or_default();
+    let post_transform = PostTransform::parse(&pt_name)
+        .ok_or_else(|| ctx.err(format!("unknown post_transform '{pt_name}'")))?;
+    if w_id.iter().any(|&c| c < 0) {
+        return Err(ctx.err(format!("negative {p}_ids")));
+    }
+
+    // Output layout.
+    let mut notes = Vec::new();
+    let (n_outputs, out_of_id, output_names, bias, classifier_layout, n_scores, scale): (
+        usize,
+        HashMap<i64, usize>,
+        Vec<String>,
+        Vec<f64>,
+        Option<ClassifierLayout>,
+        usize,
+        f64,
+    );
+    if classifier {
+        let labels: Vec<String> = {
+            let ints = a.ints("classlabels_int64s");
+            if ints.is_empty() {
+                a.strings("classlabels_strings")
+            } else {
+                ints.iter().map(|v| v.to_string()).collect()
+            }
+        };
+        let nc = labels.len();
+        if nc < 2 {
+            return Err(ctx.err("a classifier needs at least two class labels"));
+        }
+        if let Some(&bad) = w_id.iter().find(|&&c| c as usize >= nc) {
+            return Err(ctx.err(format!("class id {bad} but only {nc} class labels")));
+        }
+        let distinct: BTreeSet<i64> = w_id.iter().copied().collect();
+        let one_column = nc == 2 && distinct.len() == 1 && distinct.contains(&0) && base.len() <= 1;
+        let all_pos = w_val.iter().all(|&w| w >= 0.0);
+        if one_column {
+            n_outputs = 1;
+            out_of_id = HashMap::from([(0, 0)]);
+            output_names = vec![labels[1].clone()];
+            bias = vec![base.first().copied().unwrap_or(0.0)];
+            notes.push(format!(
+                "binary classifier with one score column: raw output is the margin of class '{}'",
+                labels[1]
+            ));
+        } else {
+            n_outputs = nc;
+            out_of_id = (0..nc as i64).map(|c| (c, c as usize)).collect();
+            output_names = labels.clone();
+            bias = (0..nc)
+                .map(|k| base.get(k).copied().unwrap_or(0.0))
+                .collect();
+            if nc == 2 && base.len() == 2 && distinct.contains(&1) {
+                notes.push(
+                    "two base_values on a binary classifier with class-1 weights: ONNX Runtime \
+                     treats this case specially; outputs may differ"
+                        .to_string(),
+                );
+            }
+        }
+        classifier_layout = Some(ClassifierLayout {
+            output_class: if n_outputs == 1 {
+                vec![1]
+            } else {
+                (0..nc).collect()
+            },
+            labels,
+            weights_all_positive: all_pos,
+        });
+        n_scores = nc;
+        scale = 1.0;
+    } else {
+        let nt = a.int("n_targets").unwrap_or(1).max(1) as usize;
+        if let Some(&bad) = w_id.iter().find(|&&c| c as usize >= nt) {
+            return Err(ctx.err(format!("target id {bad} but n_targets is {nt}")));
+        }
+        n_outputs = nt;
+        out_of_id = (0..nt as i64).map(|c| (c, c as usize)).collect();
+        output_names = if nt == 1 {
+            vec!["prediction".to_string()]
+        } else {
+            (0..nt).map(|k| format!("target {k}")).collect()
+        };
+        bias = if base.len() == nt {
+            base.clone()
+        } else if nt == 1 && base.len() == 1 {
+            base.clone()
+        } else {
+            vec![0.0; nt]
+        };
+        classifier_layout = None;
+        n_scores = nt;
+        let agg = a
+            .string("aggregate_function")
+            .unwrap_or_else(|| "SUM".to_string());
+        let n_trees = tree_ids.iter().collect::<BTreeSet<_>>().len().max(1);
+        scale = match agg.as_str() {
+            "SUM" | "" => 1.0,
+            "AVERAGE" => {
+                notes.push(format!(
+                    "aggregate_function AVERAGE: leaf values are divided by the {n_trees} trees"
+                ));
+                1.0 / n_trees as f64
+            }
+            other => {
+                return Err(TreeError::NotATree(format!(
+                    "aggregate_function {other} is not additive over trees"
+                )))
+            }
+        };
+    }
+
+    // Leaf values: (tree, node) → per-output vector.
+    let mut leaf_vals: HashMap<(i64, i64), Vec<f64>> = HashMap::new();
+    for k in 0..nw {
+        let &o = out_of_id
+            .get(&w_id[k])
+            .ok_or_else(|| ctx.err(format!("{p} id {} has no output", w_id[k])))?;
+        let v = leaf_vals
+            .entry((w_tree[k], w_node[k]))
+            .or_insert_with(|| vec![0.0; n_outputs]);
+        v[o] += ctx.prec(w_val[k]);
+    }
+
+    let mut by_tree: Vec<(i64, Vec<RawNode>)> = Vec::new();
+    let mut tree_pos: HashMap<i64, usize> = HashMap::new();
+    for i in 0..n {
+        let mode = mode_from_str(&modes[i])
+            .ok_or_else(|| ctx.err(format!("unsupported node mode '{}'", modes[i])))?;
+        if features[i] < 0 {
+            return Err(ctx.err(format!("negative feature id {}", features[i])));
+        }
+        let values = if mode == NodeMode::Leaf {
+            leaf_vals
+                .remove(&(tree_ids[i], node_ids[i]))
+                .unwrap_or_else(|| vec![0.0; n_outputs])
+                .into_iter()
+                .map(|v| v * scale)
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let pos = *tree_pos.entry(tree_ids[i]).or_insert_with(|| {
+            by_tree.push((tree_ids[i], Vec::new()));
+            by_tree.len() - 1
+        });
+        by_tree[pos].1.push(RawNode {
+            id: node_ids[i],
+            mode,
+            feature: features[i] as usize,
+            threshold: ctx.prec(thresholds.get(i).copied().unwrap_or(0.0)),
+            missing_true: missing.get(i).copied().unwrap_or(0) != 0,
+            t: trues[i],
+            f: falses[i],
+            values,
+        });
+    }
+    if let Some(((t, nd), _)) = leaf_vals.iter().next() {
+        return Err(ctx.err(format!(
+            "{p} weight on tree {t} node {nd}, which is not a leaf"
+        )));
+    }
+    by_tree.sort_by_key(|(id, _)| *id);
+    let trees = by_tree
+        .into_iter()
+        .map(|(id, raw)| build_tree(ctx, id, raw))
+        .collect::<Result<Vec<_>, _>>()?;
+    if trees.is_empty() {
+        return Err(ctx.err("the ensemble has no trees"));
+    }
+    Ok(Forest {
+        op_type: if classifier {
+            "TreeEnsembleClassifier"
+        } else {
+            "TreeEnsembleRegressor"
+        }
+        .to_string(),
+        input_name: String::new(),
+        n_features: 0,
+        n_outputs,
+        output_names,
+        bias: bias.into_iter().map(|b| ctx.prec(b)).collect(),
+        post_transform,
+        n_scores,
+        classifier: classifier_layout,
+        float_input: ctx.float_input,
+        trees,
+        notes,
+    })
+}
+
+/// ai.onnx.ml opset 5 `TreeEnsemble`: nodes and leaves in separate arrays, roots listed.
+fn opset5(ctx: &Ctx, a: &Attrs) -> Result<Forest, TreeError> {
+    let roots = a.ints("tree_roots");
+    let features = a.ints("nodes_featureids");
+    let n = features.len();
+    let splits = a.tensor_or_floats("nodes_splits");
+    let modes = a.tensor_or_floats("nodes_modes");
+    let trues = a.ints("nodes_truenodeids");
+    let true_leaf = a.ints("nodes_trueleafs");
+    let falses = a.ints("nodes_falsenodeids");
+    let false_leaf = a.ints("nodes_falseleafs");
+    let missing = a.ints("nodes_missing_value_tracks_true");
+    let leaf_target = a.ints("leaf_targetids");
+    let leaf_w = a.tensor_or_floats("leaf_weights");
+    for (name, len) in [
+        ("nodes_splits", splits.len()),
+        ("nodes_modes", modes.len()),
+        ("nodes_truenodeids", trues.len()),
+        ("nodes_trueleafs", true_leaf.len()),
+        ("nodes_falsenodeids", falses.len()),
+        ("nodes_falseleafs", false_leaf.len()),
+    ] {
+        check_len(ctx, name, len, n)?;
+    }
+    check_len(ctx, "leaf_weights", leaf_w.len(), leaf_target.len())?;
+    let nt = a.int("n_targets").unwrap_or(1).max(1) as usize;
+    let post_transform = PostTransform::from_code(a.int("post_transform").unwrap_or(0))
+        .ok_or_else(|| ctx.err("unknown post_transform code"))?;
+    let scale = match a.int("aggregate_function").unwrap_or(1) {
+        1 => 1.0,
+        0 => 1.0 / roots.len().max(1) as f64,
+        other => {
+            return Err(TreeError::NotATree(format!(
+                "aggregate_function {} is not additive over trees",
+                if other == 2 { "MIN" } else { "MAX" }
+            )))
+        }
+    };
+    // Leaves get ids n.. so split and leaf ids do not collide.
+    let leaf_node = |li: i64| -> Result<RawNode, TreeError> {
+        let l = usize::try_from(li).ok().filter(|&l| l < leaf_target.len());
+        let l = l.ok_or_else(|| ctx.err(format!("leaf index {li} out of range")))?;
+        let t = usize::try_from(leaf_target[l]).ok().filter(|&t| t < nt);
+        let t = t.ok_or_else(|| ctx.err(format!("leaf target {} out of range", leaf_target[l])))?;
+        let mut values = vec![0.0; nt];
+        values[t] = ctx.prec(leaf_w[l]) * scale;
+        Ok(RawNode {
+            id: n as i64 + li,
+            mode: NodeMode::Leaf,
+            feature: 0,
+            threshold: 0.0,
+            missing_true: false,
+            t: 0,
+            f: 0,
+            values,
+        })
+    };
+    let mut trees = Vec::with_capacity(roots.len());
+    for (ti, &root) in roots.iter().enumerate() {
+        // Collect the nodes reachable from this root.
+        let mut raw = Vec::new();
+        let mut stack = vec![root];
+        let mut seen = BTreeSet::new();
+        while let Some(i) = stack.pop() {
+            if !seen.insert(i) || raw.len() > n {
+                return Err(ctx.err(format!("tree {ti} is not a tree")));
+            }
+            let u = usize::try_from(i).ok().filter(|&u| u < n);
+            let u = u.ok_or_else(|| ctx.err(format!("node index {i} out of range")))?;
+            let mode = match modes[u] as i64 {
+                0 => NodeMode::BranchLeq,
+                1 => NodeMode::BranchLt,
+                2 => NodeMode::BranchGte,
+                3 => NodeMode::BranchGt,
+                4 => NodeMode::BranchEq,
+                5 => NodeMode::BranchNeq,
+                _ => {
+                    return Err(TreeError::NotATree(
+                        "BRANCH_MEMBER (set membership) splits are not supported".to_string(),
+                    ))
+                }
+            };
+            let child = |id: i64, leaf: i64, raw: &mut Vec<RawNode>, stack: &mut Vec<i64>| {
+                if leaf != 0 {
+                    // A one-leaf tree points both sides at the same leaf.
+                    if !raw.iter().any(|r| r.id == n as i64 + id) {
+                        raw.push(leaf_node(id)?);
+                    }
+                    Ok::<i64, TreeError>(n as i64 + id)
+                } else {
+                    stack.push(id);
+                    Ok(id)
+                }
+            };
+            let t = child(trues[u], true_leaf[u], &mut raw, &mut stack)?;
+            let f = child(falses[u], false_leaf[u], &mut raw, &mut stack)?;
+            raw.push(RawNode {
+                id: i,
+                mode,
+                feature: usize::try_from(features[u])
+                    .map_err(|_| ctx.err("negative feature id"))?,
+                threshold: ctx.prec(splits[u]),
+                missing_true: missing.get(u).copied().unwrap_or(0) != 0,
+                t,
+                f,
+                values: Vec::new(),
+            });
+        }
+        trees.push(build_tree(ctx, ti as i64, raw)?);
+    }
+    if trees.is_empty() {
+        return Err(ctx.err("the ensemble has no trees"));
+    }
+    Ok(Forest {
+        op_type: "TreeEnsemble".to_string(),
+        input_name: String::new(),
+        n_features: 0,
+        n_outputs: nt,
+        output_names: if nt == 1 {
+            vec!["prediction".to_string()]
+        } else {
+            (0..nt).map(|k| format!("target {k}")).collect()
+        },
+        bias: vec![0.0; nt],
+        post_transform,
+        n_scores: nt,
+        classifier: None,
+        float_input: ctx.float_input,
+        trees,
+        notes: Vec::new(),
+    })
+}
