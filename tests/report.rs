@@ -541,6 +541,7 @@ fn extension_sections_are_escaped_drawn_and_carry_notes() {
             }],
         }],
         charts: vec![],
+        beeswarms: vec![],
         warnings: vec![],
     };
     let expl = CustomSection {
@@ -553,6 +554,7 @@ fn extension_sections_are_escaped_drawn_and_carry_notes() {
             values: (0..40).map(|i| 1.0 / f64::from(i + 1)).collect(),
             ci: vec![],
         }],
+        beeswarms: vec![],
         warnings: vec![],
     };
     let notes = vec![note(

@@ -15,8 +15,8 @@ pub mod model;
 pub mod package;
 pub mod perf;
 pub mod progress;
-pub mod robustness;
 pub mod report;
+pub mod robustness;
 pub mod runtime;
 pub mod workspace;
 

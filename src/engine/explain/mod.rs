@@ -363,25 +363,69 @@ pub fn explain(
         }
         Method::Exact => {
             let v = exact::explain(&m, idx.len(), f, link, progress, span)?;
-            (v, link.apply(fnull), fx.iter().map(|&p| link.apply(p)).collect::<Vec<_>>())
+            (
+                v,
+                link.apply(fnull),
+                fx.iter().map(|&p| link.apply(p)).collect::<Vec<_>>(),
+            )
         }
         Method::Kernel => {
-            let v = kernel::explain(&m, idx.len(), f, link, &fx, fnull, opts.nsamples, opts.seed, progress, span)?;
+            let v = kernel::explain(
+                &m,
+                idx.len(),
+                f,
+                link,
+                &fx,
+                fnull,
+                opts.nsamples,
+                opts.seed,
+                progress,
+                span,
+            )?;
             let used = opts.nsamples.unwrap_or_else(|| kernel::default_nsamples(f));
-            let all = if f < 64 { (1usize << f).saturating_sub(2) } else { usize::MAX };
+            let all = if f < 64 {
+                (1usize << f).saturating_sub(2)
+            } else {
+                usize::MAX
+            };
             nsamples = Some(used.min(all));
             if used >= all {
-                notes.push(format!("KernelSHAP enumerated all {all} coalitions: the values are exact"));
+                notes.push(format!(
+                    "KernelSHAP enumerated all {all} coalitions: the values are exact"
+                ));
             } else {
-                notes.push(format!("KernelSHAP sampled {} of {all} coalitions per row (seed {})", used, opts.seed));
+                notes.push(format!(
+                    "KernelSHAP sampled {} of {all} coalitions per row (seed {})",
+                    used, opts.seed
+                ));
             }
-            (v, link.apply(fnull), fx.iter().map(|&p| link.apply(p)).collect())
+            (
+                v,
+                link.apply(fnull),
+                fx.iter().map(|&p| link.apply(p)).collect(),
+            )
         }
         Method::Permutation => {
-            let (v, nperm) = permutation::explain(&m, idx.len(), f, link, opts.nsamples, opts.seed, progress, span)?;
+            let (v, nperm) = permutation::explain(
+                &m,
+                idx.len(),
+                f,
+                link,
+                opts.nsamples,
+                opts.seed,
+                progress,
+                span,
+            )?;
             nsamples = Some(nperm);
-            notes.push(format!("{nperm} antithetic permutation pairs per row (seed {})", opts.seed));
-            (v, link.apply(fnull), fx.iter().map(|&p| link.apply(p)).collect())
+            notes.push(format!(
+                "{nperm} antithetic permutation pairs per row (seed {})",
+                opts.seed
+            ));
+            (
+                v,
+                link.apply(fnull),
+                fx.iter().map(|&p| link.apply(p)).collect(),
+            )
         }
         Method::Linear => linear_values(&lin, classifier, space, &x, &bg, &fx, link, &mut notes)?,
     };

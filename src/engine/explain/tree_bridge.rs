@@ -66,7 +66,12 @@ pub(crate) fn explain_trees(
     );
     let (output, sign) = pick_output(&forest, class)?;
     let values: Vec<Vec<f64>> = (0..n)
-        .map(|r| shap.row_values(r, output).iter().map(|v| sign * v).collect())
+        .map(|r| {
+            shap.row_values(r, output)
+                .iter()
+                .map(|v| sign * v)
+                .collect()
+        })
         .collect();
     let outputs: Vec<f64> = (0..n)
         .map(|r| sign * shap.raw_outputs[r * shap.n_outputs + output])
@@ -92,7 +97,11 @@ fn pick_output(forest: &Forest, class: Option<usize>) -> Result<(usize, f64)> {
             }
             Err(EngineError::usage(format!(
                 "the tree ensemble has no raw output for class {}",
-                layout.labels.get(c).cloned().unwrap_or_else(|| c.to_string())
+                layout
+                    .labels
+                    .get(c)
+                    .cloned()
+                    .unwrap_or_else(|| c.to_string())
             )))
         }
         _ => Ok((0, 1.0)),

@@ -13,6 +13,7 @@ use super::html::{esc, exact, fmt, Html};
 use super::notes::Finding;
 use super::svg::{extent, Chart};
 use super::{Ctx, Status, MAX_TABLE_ROWS};
+use crate::engine::metrics::thin_indices;
 
 /// One table cell.
 #[derive(Debug, Clone, Serialize)]
@@ -25,6 +26,8 @@ pub enum Cell {
     Delta(Option<f64>),
     Interval(Option<[f64; 2]>),
     Status(Status),
+    /// A badge with its own words (e.g. `better`, `worse`).
+    Badge(Status, String),
 }
 
 /// A table row; `finding` pins reviewer notes to it (e.g. [`Finding::Comparison`]).
@@ -53,14 +56,30 @@ pub struct BarChart {
     pub ci: Vec<Option<[f64; 2]>>,
 }
 
+/// A SHAP beeswarm: per feature (most important first) one dot per row at its SHAP value,
+/// coloured by the feature's value. Rows beyond [`MAX_DOTS`] per feature are thinned evenly.
+#[derive(Debug, Clone, Serialize)]
+pub struct Beeswarm {
+    pub title: String,
+    pub features: Vec<String>,
+    /// `shap[f][row]`.
+    pub shap: Vec<Vec<f64>>,
+    /// `feature_values[f][row]` (`None`: missing or not numeric → grey).
+    pub feature_values: Vec<Vec<Option<f64>>>,
+}
+
 /// A section of tables and charts.
 #[derive(Debug, Clone, Serialize, Default)]
 pub struct CustomSection {
     pub intro: String,
     pub tables: Vec<Table>,
     pub charts: Vec<BarChart>,
+    pub beeswarms: Vec<Beeswarm>,
     pub warnings: Vec<String>,
 }
+
+/// Dots drawn per beeswarm feature.
+pub const MAX_DOTS: usize = 200;
 
 /// Bars drawn per chart.
 const MAX_BARS: usize = 25;
@@ -122,8 +141,11 @@ pub(crate) fn render(h: &mut Html, id: &str, title: &str, s: &CustomSection, ctx
         );
         ctx.place(h, &findings, title);
     }
-    if !s.charts.is_empty() {
+    if !s.charts.is_empty() || !s.beeswarms.is_empty() {
         h.raw("<div class=\"charts\">");
+        for b in &s.beeswarms {
+            figure(h, &beeswarm(b), "Each dot is a row (evenly thinned to at most 200 per feature); colour: feature value from low (blue) to high (orange), grey when missing.");
+        }
         for c in &s.charts {
             let more = c.values.len().saturating_sub(MAX_BARS);
             let cap = if more > 0 {
@@ -136,6 +158,53 @@ pub(crate) fn render(h: &mut Html, id: &str, title: &str, s: &CustomSection, ctx
         h.raw("</div>");
     }
     h.close("section");
+}
+
+fn beeswarm(b: &Beeswarm) -> String {
+    let n = b.features.len();
+    let hgt = 70.0 + 28.0 * n as f64;
+    let (lo, hi) = extent(b.shap.iter().flatten().copied().chain([0.0]));
+    let mut ch = Chart::new(640.0, hgt, (lo, hi), (n as f64, 0.0), &b.title);
+    ch.x.px0 = 240.0;
+    ch.title(&b.title);
+    ch.axes("SHAP value (impact on the model output)", "", 5, 0);
+    ch.seg((0.0, 0.0), (0.0, n as f64), "diag");
+    for (i, name) in b.features.iter().enumerate() {
+        let py = ch.y.map(i as f64 + 0.5) + 4.0;
+        let label: String = name.chars().take(38).collect();
+        ch.text_px(ch.x.px0 - 6.0, py, "end", "", &label);
+        let shap = b.shap.get(i).map_or(&[][..], Vec::as_slice);
+        let vals = b.feature_values.get(i).map_or(&[][..], Vec::as_slice);
+        let (vlo, vhi) = extent(vals.iter().flatten().copied());
+        let idx: Vec<usize> =
+            thin_indices(shap.len(), MAX_DOTS).unwrap_or_else(|| (0..shap.len()).collect());
+        for (k, &r) in idx.iter().enumerate() {
+            // Deterministic vertical jitter within the feature's band.
+            let jitter = ((k * 37) % 11) as f64 / 10.0 - 0.5;
+            let colour = match vals.get(r).copied().flatten() {
+                Some(v) if vhi > vlo => lerp_colour((v - vlo) / (vhi - vlo)),
+                Some(_) => lerp_colour(0.5),
+                None => "#b0b8c1".to_string(),
+            };
+            let (px, py) = (ch.x.map(shap[r]), ch.y.map(i as f64 + 0.5 + 0.55 * jitter));
+            if px.is_finite() && py.is_finite() {
+                ch.raw(&format!("<circle fill=\"{colour}\" fill-opacity=\"0.8\" cx=\"{px:.1}\" cy=\"{py:.1}\" r=\"2.4\"/>"));
+            }
+        }
+    }
+    ch.finish()
+}
+
+/// Blue (low) → orange (high).
+fn lerp_colour(t: f64) -> String {
+    let t = t.clamp(0.0, 1.0);
+    let mix = |a: f64, b: f64| (a + (b - a) * t).round() as u8;
+    format!(
+        "#{:02x}{:02x}{:02x}",
+        mix(47.0, 232.0),
+        mix(111.0, 131.0),
+        mix(222.0, 58.0)
+    )
 }
 
 fn cell(h: &mut Html, c: &Cell) {
@@ -164,6 +233,11 @@ fn cell(h: &mut Html, c: &Cell) {
         Cell::Status(s) => {
             h.raw("<td>");
             h.badge(s.class(), &format!("{s:?}").to_lowercase());
+            h.raw("</td>");
+        }
+        Cell::Badge(s, text) => {
+            h.raw("<td>");
+            h.badge(s.class(), text);
             h.raw("</td>");
         }
     }
@@ -203,7 +277,7 @@ fn bars(c: &BarChart) -> String {
         if let Some([a, b]) = ci {
             ch.seg((a, y0 + 0.35), (b, y0 + 0.35), "wh");
         }
-        let label: String = l.chars().take(26).collect();
+        let label: String = l.chars().take(38).collect();
         let py = ch.y.map(i as f64 + 0.5) + 4.0;
         ch.text_px(ch.x.px0 - 6.0, py, "end", "", &label);
     }

@@ -16,6 +16,7 @@
 pub mod custom;
 mod drift_section;
 mod eval_section;
+pub mod ext;
 mod fairness_section;
 pub mod html;
 pub mod notes;
@@ -28,7 +29,7 @@ use std::fmt::Write;
 
 use serde::Serialize;
 
-pub use custom::{BarChart, Cell, CustomSection, Row, Table};
+pub use custom::{BarChart, Beeswarm, Cell, CustomSection, Row, Table};
 pub use notes::{Finding, ReviewNote};
 
 use self::html::{count, esc, Html, CSS};

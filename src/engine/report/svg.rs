@@ -282,6 +282,12 @@ impl Chart {
         self
     }
 
+    /// Pre-built SVG markup (callers escape what they put in).
+    pub fn raw(&mut self, markup: &str) -> &mut Self {
+        self.body.push_str(markup);
+        self
+    }
+
     /// The finished `<svg>` element.
     pub fn finish(&self) -> String {
         format!(

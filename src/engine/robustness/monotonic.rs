@@ -144,7 +144,8 @@ pub fn check(
                 }
             }
         }
-        (Decider::Multiclass { .. }, None) => return Err(EngineError::usage(format!(
+        (Decider::Multiclass { .. }, None) => {
+            return Err(EngineError::usage(format!(
             "monotonic constraint on '{}': name the class of this multiclass model, e.g. {}:{}:{}",
             c.feature,
             c.feature,
@@ -153,7 +154,8 @@ pub fn check(
                 Direction::Decreasing => "decreasing",
             },
             ctx.class_name(0)
-        ))),
+        )))
+        }
         (Decider::Multiclass { .. }, Some(cl)) => (
             class_index(ctx, cl, &c.feature)?,
             false,
