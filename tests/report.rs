@@ -278,8 +278,12 @@ fn regression_and_empty_reports_are_well_formed() {
     opts.bootstrap.resamples = 20;
     let eval = evaluate(&model, &ds, &opts, &Progress::none()).expect("evaluate");
     let info = inspect(&ds).expect("inspect");
+    let mut card = assay::engine::package::ModelCard::draft(&model.info, &[], &[]);
+    card.intended_use =
+        "Estimate the age of abalone.\n\nNot for <shellfish> quotas & trade.".into();
     let input = ReportInput {
         title: "Abalone".into(),
+        card: Some(&card),
         generated: "2026-11-25T15:00:00Z".into(),
         models: vec![ModelSection {
             label: "abalone_rf",
@@ -294,6 +298,10 @@ fn regression_and_empty_reports_are_well_formed() {
     assert_well_formed(&html);
     assert_self_contained(&html);
     assert!(html.contains("Predicted vs actual") && html.contains("Residuals"));
+    let c = section(&html, "card");
+    assert!(c.contains(
+        "<p>Estimate the age of abalone.</p><p>Not for &lt;shellfish&gt; quotas &amp; trade.</p>"
+    ));
     assert!(html.contains(&format!(
         "title=\"{}\">{}</td>",
         exact(eval.metrics.get("r2")),

@@ -423,6 +423,7 @@ pub fn run(args: Args) -> Result<()> {
         models,
         data: Some(&res.data),
         drift: res.drift.as_ref(),
+        card: None,
         gates: res.comparison.iter().map(ext::comparison_gate).collect(),
         signoffs: &p.signoffs,
         notes: &p.notes,

@@ -30,6 +30,7 @@ use std::fmt::Write;
 use serde::Serialize;
 
 pub use custom::{BarChart, Beeswarm, Cell, CustomSection, Row, Table};
+pub use fairness_section::group_finding;
 pub use notes::{Finding, ReviewNote};
 
 use self::html::{count, esc, Html, CSS};
@@ -40,7 +41,7 @@ use super::evaluate::{Evaluation, Task};
 use super::fairness::policy::Verdict;
 use super::fairness::FairnessReport;
 use super::model::ModelInfo;
-use super::package::{Decision, SignOff};
+use super::package::{Decision, ModelCard, SignOff};
 
 /// Curves are thinned to at most this many points in the report.
 pub const MAX_CURVE_POINTS: usize = 200;
@@ -110,6 +111,8 @@ pub struct ReportInput<'a> {
     /// The evaluation dataset.
     pub data: Option<&'a DatasetInfo>,
     pub drift: Option<&'a DriftReport>,
+    /// The model card as the reviewers edited it (its prose: summary, intended use, …).
+    pub card: Option<&'a ModelCard>,
     pub gates: Vec<Gate>,
     pub signoffs: &'a [SignOff],
     pub notes: &'a [ReviewNote],
@@ -133,6 +136,9 @@ pub fn render(input: &ReportInput) -> Result<String> {
     header(&mut h, input);
     summary(&mut h, input, &ctx);
     sections::identity(&mut h, input);
+    if let Some(card) = input.card {
+        sections::card(&mut h, card);
+    }
     sections::data_section(&mut h, input);
     for (i, m) in input.models.iter().enumerate() {
         if let Some(e) = m.evaluation {
@@ -259,6 +265,14 @@ fn header(h: &mut Html, input: &ReportInput) {
         let _ = write!(h.out, "<span><a href=\"#{id}\">{}</a></span>", esc(t));
     }
     h.raw("</nav></header>");
+}
+
+/// The note target of a metric of a model's evaluation (`label` as in [`ModelSection`]).
+pub fn metric_finding(label: &str, metric: &str) -> Finding {
+    Finding::Metric {
+        model: label.to_string(),
+        metric: metric.to_string(),
+    }
 }
 
 /// The task for people.
