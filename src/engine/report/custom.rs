@@ -256,13 +256,13 @@ fn bars(c: &BarChart) -> String {
     let (lo, hi) = extent(vals.chain([0.0]));
     // Labels need room on the left: the plot area starts after them.
     let mut ch = Chart::new(
-        560.0,
+        640.0,
         hgt,
         (lo.min(0.0), hi * 1.05),
         (n as f64, 0.0),
         &c.title,
     );
-    ch.x.px0 = 170.0;
+    ch.x.px0 = 240.0;
     ch.title(&c.title);
     ch.axes(&c.axis, "", 5, 0);
     for (i, (l, v)) in c.labels.iter().zip(&c.values).take(n).enumerate() {
