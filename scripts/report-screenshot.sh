@@ -45,7 +45,8 @@ cat > "$WORK/demo-review.assay.json" <<JSON
 }
 JSON
 
-"$ASSAY" report --workspace "$WORK/demo-review.assay.json" --title "Adult income — review of adult_gbdt v1 and v2" --out "$WORK/report.html"
+"$ASSAY" report --workspace "$WORK/demo-review.assay.json" --title "Adult income — review of adult_gbdt v1 and v2" \
+  --explain 200 --robustness 300 --out "$WORK/report.html"
 "$CHROMIUM" --headless --no-sandbox --disable-gpu --hide-scrollbars \
   --screenshot="$ROOT/docs/report-example.png" --window-size=1280,2400 \
   "file://$WORK/report.html" >/dev/null 2>&1

@@ -278,8 +278,12 @@ fn regression_and_empty_reports_are_well_formed() {
     opts.bootstrap.resamples = 20;
     let eval = evaluate(&model, &ds, &opts, &Progress::none()).expect("evaluate");
     let info = inspect(&ds).expect("inspect");
+    let mut card = assay::engine::package::ModelCard::draft(&model.info, &[], &[]);
+    card.intended_use =
+        "Estimate the age of abalone.\n\nNot for <shellfish> quotas & trade.".into();
     let input = ReportInput {
         title: "Abalone".into(),
+        card: Some(&card),
         generated: "2026-11-25T15:00:00Z".into(),
         models: vec![ModelSection {
             label: "abalone_rf",
@@ -294,6 +298,10 @@ fn regression_and_empty_reports_are_well_formed() {
     assert_well_formed(&html);
     assert_self_contained(&html);
     assert!(html.contains("Predicted vs actual") && html.contains("Residuals"));
+    let c = section(&html, "card");
+    assert!(c.contains(
+        "<p>Estimate the age of abalone.</p><p>Not for &lt;shellfish&gt; quotas &amp; trade.</p>"
+    ));
     assert!(html.contains(&format!(
         "title=\"{}\">{}</td>",
         exact(eval.metrics.get("r2")),
@@ -508,4 +516,86 @@ fn the_well_formedness_check_catches_broken_markup() {
         let r = std::panic::catch_unwind(|| assert_self_contained(bad));
         assert!(r.is_err(), "accepted: {bad}");
     }
+}
+
+#[test]
+fn extension_sections_are_escaped_drawn_and_carry_notes() {
+    use assay::engine::report::{BarChart, Cell, CustomSection, Extensions, Row, Status, Table};
+    let cmp = CustomSection {
+        intro: "v1 → v2 on the same rows".into(),
+        tables: vec![Table {
+            caption: "Metric deltas".into(),
+            headers: vec![
+                "metric".into(),
+                "v1".into(),
+                "v2".into(),
+                "delta".into(),
+                "interval".into(),
+                "test".into(),
+            ],
+            rows: vec![Row {
+                cells: vec![
+                    Cell::Text("roc_auc".into()),
+                    Cell::Number(Some(0.85758)),
+                    Cell::Number(Some(0.8596)),
+                    Cell::Delta(Some(0.00202)),
+                    Cell::Interval(Some([-0.001, 0.005])),
+                    Cell::Status(Status::Inconclusive),
+                ],
+                finding: Some(Finding::Comparison {
+                    pair: "v1 → v2".into(),
+                    metric: "roc_auc".into(),
+                }),
+            }],
+        }],
+        charts: vec![],
+        beeswarms: vec![],
+        warnings: vec![],
+    };
+    let expl = CustomSection {
+        intro: "mean |SHAP|".into(),
+        tables: vec![],
+        charts: vec![BarChart {
+            title: "Importance <top>".into(),
+            axis: "mean |SHAP|".into(),
+            labels: (0..40).map(|i| format!("feature_{i}")).collect(),
+            values: (0..40).map(|i| 1.0 / f64::from(i + 1)).collect(),
+            ci: vec![],
+        }],
+        beeswarms: vec![],
+        warnings: vec![],
+    };
+    let notes = vec![note(
+        "n1",
+        Finding::Comparison {
+            pair: "v1 → v2".into(),
+            metric: "roc_auc".into(),
+        },
+        "within noise",
+    )];
+    let html = render(&ReportInput {
+        title: "Ext".into(),
+        notes: &notes,
+        extensions: Extensions {
+            comparison: Some(&cmp),
+            explanation: Some(&expl),
+            ..Extensions::default()
+        },
+        ..ReportInput::default()
+    })
+    .expect("render");
+    assert_well_formed(&html);
+    assert_self_contained(&html);
+    let c = section(&html, "comparison");
+    assert!(
+        c.contains("title=\"0.00202\">+0.002</td>")
+            && c.contains("badge inconclusive\">inconclusive")
+    );
+    assert!(c.contains("id=\"note-n1\"") && c.contains("within noise"));
+    let e = section(&html, "explanation");
+    assert!(
+        e.contains("Importance &lt;top&gt;") && e.contains("First 25 bars (15 more not drawn)")
+    );
+    assert_eq!(e.matches("<rect").count(), 25);
+    assert!(html.contains("href=\"#comparison\"") && !html.contains("id=\"robustness\""));
 }

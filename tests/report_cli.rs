@@ -51,6 +51,10 @@ fn report_from_models_and_data() {
         "30",
         "--title",
         "Two versions",
+        "--explain",
+        "40",
+        "--robustness",
+        "50",
         "--out",
         s(&out),
     ]);
@@ -72,6 +76,15 @@ fn report_from_models_and_data() {
         html.contains("Evaluation — adult_logreg") && html.contains("Evaluation — adult_gbdt_v1")
     );
     assert!(html.contains("Fairness — adult_gbdt_v1") && html.contains("id=\"drift\""));
+    // Two versions: compared, gated; the candidate explained; robustness measured.
+    for id in ["comparison", "explanation", "robustness"] {
+        assert!(html.contains(&format!("<section id=\"{id}\">")), "{id}");
+    }
+    assert!(!html.contains("<section id=\"performance\">"));
+    assert!(
+        stdout.contains("Promotion gate — adult_logreg → adult_gbdt_v1"),
+        "{stdout}"
+    );
     assert!(!out.with_extension("html.part").exists());
 }
 

@@ -9,15 +9,21 @@ use serde::Serialize;
 
 use super::output::{human_bytes, with_progress, write_json};
 use super::JsonTarget;
+use crate::engine::compare::{
+    compare, CompareSettings, Comparison, ModelInput, Roles as CompareRoles,
+};
 use crate::engine::data::{self, inspect, DatasetInfo};
 use crate::engine::drift::{drift, DriftOptions, DriftReport};
 use crate::engine::evaluate::{evaluate, EvalOptions, Evaluation, Task};
+use crate::engine::explain::{explain, ExplainOptions, Explanation};
 use crate::engine::fairness::policy::Policy;
 use crate::engine::fairness::{fairness, FairnessOptions, FairnessReport};
 use crate::engine::model::Model;
 use crate::engine::package::audit::now_rfc3339;
 use crate::engine::package::SignOff;
-use crate::engine::report::{self, checks, ModelSection, ReportInput, ReviewNote, Status};
+use crate::engine::perf::{measure, PerfOptions, PerfReport};
+use crate::engine::report::{self, checks, ext, ModelSection, ReportInput, ReviewNote, Status};
+use crate::engine::robustness::{self, RobustnessOptions, RobustnessReport};
 use crate::engine::workspace::{stem, DatasetRole, Workspace};
 use crate::engine::{EngineError, Progress, Result};
 
@@ -60,6 +66,17 @@ pub struct Args {
     /// Bootstrap seed (default 0, or the workspace's).
     #[arg(long)]
     pub seed: Option<u64>,
+    /// Also explain the last model (the candidate) with SHAP on the first N evaluation rows
+    /// (background: the reference data, else the evaluation data).
+    #[arg(long, value_name = "N", num_args = 0..=1, default_missing_value = "200")]
+    pub explain: Option<usize>,
+    /// Also measure latency, throughput and memory of every model (quick settings).
+    #[arg(long)]
+    pub perf: bool,
+    /// Also run the robustness checks of every model (perturbation flips, adversarial search)
+    /// on N evaluation rows.
+    #[arg(long, value_name = "N", num_args = 0..=1, default_missing_value = "300")]
+    pub robustness: Option<usize>,
     /// The HTML file to write.
     #[arg(long, value_name = "report.html")]
     pub out: PathBuf,
@@ -191,9 +208,20 @@ struct Results {
     fairness: Vec<Option<FairnessReport>>,
     data: DatasetInfo,
     drift: Option<DriftReport>,
+    comparison: Option<Comparison>,
+    explanation: Option<Explanation>,
+    perf: Vec<PerfReport>,
+    robustness: Vec<RobustnessReport>,
 }
 
-fn analyse(p: &Plan, progress: &Progress) -> Result<Results> {
+/// What else to run besides evaluation, fairness and drift.
+struct Extras {
+    explain_rows: Option<usize>,
+    perf: bool,
+    robustness_rows: Option<usize>,
+}
+
+fn analyse(p: &Plan, extras: &Extras, progress: &Progress) -> Result<Results> {
     progress.set(0.0, "loading data");
     let ds = data::load(&p.data, progress)?;
     let data_info = inspect(&ds)?;
@@ -232,10 +260,13 @@ fn analyse(p: &Plan, progress: &Progress) -> Result<Results> {
         evaluations.push(eval);
         fair.push(f);
     }
-    let drift_report = match &p.reference {
-        Some(r) => {
+    let reference = match &p.reference {
+        Some(r) => Some(data::load(r, progress)?),
+        None => None,
+    };
+    let drift_report = match &reference {
+        Some(reference) => {
             progress.set(0.85, "drift");
-            let reference = data::load(r, progress)?;
             let current = match &p.current {
                 Some(c) => Some(data::load(c, progress)?),
                 None => None,
@@ -246,7 +277,7 @@ fn analyse(p: &Plan, progress: &Progress) -> Result<Results> {
                 ..DriftOptions::default()
             };
             Some(drift(
-                &reference,
+                reference,
                 current.as_ref().unwrap_or(&ds),
                 infos.first(),
                 &opts,
@@ -255,12 +286,95 @@ fn analyse(p: &Plan, progress: &Progress) -> Result<Results> {
         }
         None => None,
     };
+    let comparison = if infos.len() >= 2 {
+        progress.set(0.9, "comparing versions");
+        let inputs: Vec<ModelInput> = p
+            .models
+            .iter()
+            .zip(&infos)
+            .map(|((label, _, features), model)| ModelInput {
+                label: label.clone(),
+                model,
+                features: features.clone(),
+            })
+            .collect();
+        let roles = CompareRoles {
+            target: p.target.clone(),
+            positive_class: p.positive_class.clone(),
+            sensitive: p.slicings.clone(),
+        };
+        let mut settings = CompareSettings {
+            threshold: p.threshold,
+            ..CompareSettings::default()
+        };
+        settings.bootstrap.resamples = p.bootstrap;
+        settings.bootstrap.seed = p.seed;
+        Some(compare(&inputs, &ds, &roles, &settings, progress)?)
+    } else {
+        None
+    };
+    let explanation = match (extras.explain_rows, infos.last(), p.models.last()) {
+        (Some(n), Some(model), Some((_, _, features))) => {
+            progress.set(0.93, "explaining");
+            let opts = ExplainOptions {
+                rows: 0..n.clamp(1, ds.rows()),
+                class: p.positive_class.clone(),
+                ..ExplainOptions::default()
+            };
+            let background = reference.as_ref().unwrap_or(&ds);
+            Some(explain(
+                model,
+                features.as_deref(),
+                &ds,
+                background,
+                &opts,
+                progress,
+            )?)
+        }
+        _ => None,
+    };
+    let mut perf = Vec::new();
+    let mut robust = Vec::new();
+    for (model, (_, _, features)) in infos.iter().zip(&p.models) {
+        if extras.perf {
+            progress.set(0.95, "measuring speed");
+            perf.push(measure(
+                model,
+                features.as_deref(),
+                &ds,
+                &PerfOptions::quick(),
+                progress,
+            )?);
+        }
+        if let Some(rows) = extras.robustness_rows {
+            progress.set(0.97, "robustness");
+            let opts = RobustnessOptions {
+                rows: rows.max(1),
+                seed: p.seed,
+                positive_class: p.positive_class.clone(),
+                threshold: p.threshold,
+                ..RobustnessOptions::default()
+            };
+            robust.push(robustness::run(
+                model,
+                features.as_deref(),
+                &ds,
+                &p.target,
+                &opts,
+                progress,
+            )?);
+        }
+    }
     Ok(Results {
         infos,
         evaluations,
         fairness: fair,
         data: data_info,
         drift: drift_report,
+        comparison,
+        explanation,
+        perf,
+        robustness: robust,
     })
 }
 
@@ -274,7 +388,12 @@ struct Summary<'a> {
 
 pub fn run(args: Args) -> Result<()> {
     let p = plan(&args)?;
-    let res = with_progress(|pr| analyse(&p, pr))?;
+    let extras = Extras {
+        explain_rows: args.explain,
+        perf: args.perf,
+        robustness_rows: args.robustness,
+    };
+    let res = with_progress(|pr| analyse(&p, &extras, pr))?;
     let models: Vec<ModelSection> = p
         .models
         .iter()
@@ -286,6 +405,17 @@ pub fn run(args: Args) -> Result<()> {
             fairness: res.fairness.get(i).and_then(Option::as_ref),
         })
         .collect();
+    let labels: Vec<&str> = p.models.iter().map(|m| m.0.as_str()).collect();
+    let explanation = res
+        .explanation
+        .as_ref()
+        .map(|e| ext::explanation_section(labels.last().copied().unwrap_or("model"), e));
+    let comparison = res.comparison.as_ref().map(ext::comparison_section);
+    let perf_list: Vec<(&str, &PerfReport)> = labels.iter().copied().zip(&res.perf).collect();
+    let performance = (!perf_list.is_empty()).then(|| ext::performance_section(&perf_list));
+    let rob_list: Vec<(&str, &RobustnessReport)> =
+        labels.iter().copied().zip(&res.robustness).collect();
+    let robustness = (!rob_list.is_empty()).then(|| ext::robustness_section(&rob_list));
     let input = ReportInput {
         title: p.title.clone(),
         generated: now_rfc3339(),
@@ -293,10 +423,16 @@ pub fn run(args: Args) -> Result<()> {
         models,
         data: Some(&res.data),
         drift: res.drift.as_ref(),
-        gates: Vec::new(),
+        card: None,
+        gates: res.comparison.iter().map(ext::comparison_gate).collect(),
         signoffs: &p.signoffs,
         notes: &p.notes,
-        extensions: report::Extensions::default(),
+        extensions: report::Extensions {
+            explanation: explanation.as_ref(),
+            comparison: comparison.as_ref(),
+            performance: performance.as_ref(),
+            robustness: robustness.as_ref(),
+        },
     };
     let html = report::render(&input)?;
     let tmp = args.out.with_extension("html.part");

@@ -60,7 +60,8 @@ pub fn assert_well_formed(html: &str) -> usize {
                 if r.is_char_ref() {
                     assert!(r.resolve_char_ref().expect("char ref").is_some());
                 } else {
-                    let name = String::from_utf8(r.to_vec()).expect("utf-8");
+                    let raw: &[u8] = &r;
+                    let name = String::from_utf8(raw.to_vec()).expect("utf-8");
                     assert!(
                         ["amp", "lt", "gt", "quot", "apos"].contains(&name.as_str()),
                         "entity &{name}; is not an XML entity (near byte {pos})"

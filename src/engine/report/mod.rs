@@ -13,8 +13,10 @@
 //! ([`Extensions`]), sign-offs and the reviewer notes index. Notes are placed right after the
 //! table holding their finding and listed again in the index.
 
+pub mod custom;
 mod drift_section;
 mod eval_section;
+pub mod ext;
 mod fairness_section;
 pub use fairness_section::group_finding;
 pub mod html;
@@ -28,6 +30,8 @@ use std::fmt::Write;
 
 use serde::Serialize;
 
+pub use custom::{BarChart, Beeswarm, Cell, CustomSection, Row, Table};
+pub use fairness_section::group_finding;
 pub use notes::{Finding, ReviewNote};
 
 use self::html::{count, esc, Html, CSS};
@@ -38,7 +42,7 @@ use super::evaluate::{Evaluation, Task};
 use super::fairness::policy::Verdict;
 use super::fairness::FairnessReport;
 use super::model::ModelInfo;
-use super::package::{Decision, SignOff};
+use super::package::{Decision, ModelCard, SignOff};
 
 /// Curves are thinned to at most this many points in the report.
 pub const MAX_CURVE_POINTS: usize = 200;
@@ -84,17 +88,17 @@ pub struct Gate {
     pub detail: String,
 }
 
-/// Optional sections whose engines are being built on other branches (explain, compare,
-/// performance, robustness). Each is a section of its own, shown only when present. Until
-/// their result structs are merged, a caller may pass a pre-rendered, already-escaped HTML
-/// fragment for them (the report inserts it as is); when the engines land, each field
-/// becomes `Option<&'a TheirResult>` with a renderer module next to `eval_section.rs`.
+/// Optional sections whose engines are built on other branches (explain, compare,
+/// performance, robustness); each is a section of its own, shown only when present. They are
+/// described as structured tables and bar charts ([`CustomSection`]), never as raw HTML, so
+/// the report stays escaped and self-contained. When an engine lands, a small adapter from
+/// its result struct to a [`CustomSection`] (or a dedicated renderer) plugs in here.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Extensions<'a> {
-    pub explanation: Option<&'a str>,
-    pub comparison: Option<&'a str>,
-    pub performance: Option<&'a str>,
-    pub robustness: Option<&'a str>,
+    pub explanation: Option<&'a CustomSection>,
+    pub comparison: Option<&'a CustomSection>,
+    pub performance: Option<&'a CustomSection>,
+    pub robustness: Option<&'a CustomSection>,
 }
 
 /// Everything the report shows; references to results the caller already holds.
@@ -108,6 +112,8 @@ pub struct ReportInput<'a> {
     /// The evaluation dataset.
     pub data: Option<&'a DatasetInfo>,
     pub drift: Option<&'a DriftReport>,
+    /// The model card as the reviewers edited it (its prose: summary, intended use, …).
+    pub card: Option<&'a ModelCard>,
     pub gates: Vec<Gate>,
     pub signoffs: &'a [SignOff],
     pub notes: &'a [ReviewNote],
@@ -131,6 +137,9 @@ pub fn render(input: &ReportInput) -> Result<String> {
     header(&mut h, input);
     summary(&mut h, input, &ctx);
     sections::identity(&mut h, input);
+    if let Some(card) = input.card {
+        sections::card(&mut h, card);
+    }
     sections::data_section(&mut h, input);
     for (i, m) in input.models.iter().enumerate() {
         if let Some(e) = m.evaluation {
@@ -153,8 +162,7 @@ pub fn render(input: &ReportInput) -> Result<String> {
         ("robustness", "Robustness", ext.robustness),
     ] {
         if let Some(body) = body {
-            h.raw(&format!("<section id=\"{id}\">")).el("h2", "", title);
-            h.raw(body).close("section");
+            custom::render(&mut h, id, title, body, &ctx);
         }
     }
     sections::signoffs(&mut h, input.signoffs);
@@ -258,6 +266,14 @@ fn header(h: &mut Html, input: &ReportInput) {
         let _ = write!(h.out, "<span><a href=\"#{id}\">{}</a></span>", esc(t));
     }
     h.raw("</nav></header>");
+}
+
+/// The note target of a metric of a model's evaluation (`label` as in [`ModelSection`]).
+pub fn metric_finding(label: &str, metric: &str) -> Finding {
+    Finding::Metric {
+        model: label.to_string(),
+        metric: metric.to_string(),
+    }
 }
 
 /// The task for people.

@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use super::html::{self, count, esc, Html};
 use super::{Ctx, ReportInput, MAX_TABLE_ROWS};
-use crate::engine::package::{Decision, SignOff};
+use crate::engine::package::{Decision, ModelCard, SignOff};
 
 pub(crate) fn identity(h: &mut Html, input: &ReportInput) {
     h.raw("<section id=\"models\">")
@@ -287,6 +287,28 @@ pub(crate) fn notes_index(h: &mut Html, ctx: &Ctx) {
                 .raw("</tr>");
         }
         h.raw("</tbody></table>");
+    }
+    h.close("section");
+}
+
+/// The reviewers' prose from the model card (Markdown shown as plain text, paragraphs kept).
+pub(crate) fn card(h: &mut Html, c: &ModelCard) {
+    h.raw("<section id=\"card\">").el("h2", "", "Model card");
+    for (title, text) in [
+        ("Summary", &c.summary),
+        ("Intended use", &c.intended_use),
+        ("Out-of-scope use", &c.out_of_scope_use),
+        ("Fairness", &c.fairness),
+        ("Explanations", &c.explanations),
+        ("Limitations", &c.limitations),
+    ] {
+        if text.trim().is_empty() {
+            continue;
+        }
+        h.el("h3", "", title);
+        for para in text.split("\n\n").filter(|p| !p.trim().is_empty()) {
+            h.el("p", "", para.trim());
+        }
     }
     h.close("section");
 }

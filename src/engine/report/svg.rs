@@ -137,7 +137,12 @@ impl Chart {
         y_ticks: usize,
     ) -> &mut Self {
         let (x0, x1, y0, y1) = (self.x.px0, self.x.px1, self.y.px0, self.y.px1);
-        for t in nice_ticks(self.y.lo, self.y.hi, y_ticks) {
+        let y_list = if y_ticks > 0 {
+            nice_ticks(self.y.lo, self.y.hi, y_ticks)
+        } else {
+            Vec::new()
+        };
+        for t in y_list {
             let py = self.y.map(t);
             let _ = write!(
                 self.body,
@@ -274,6 +279,12 @@ impl Chart {
             "<text class=\"{class}\" x=\"{x:.1}\" y=\"{y:.1}\" text-anchor=\"{anchor}\">{}</text>",
             esc(t)
         );
+        self
+    }
+
+    /// Pre-built SVG markup (callers escape what they put in).
+    pub fn raw(&mut self, markup: &str) -> &mut Self {
+        self.body.push_str(markup);
         self
     }
 
