@@ -4,7 +4,11 @@
 
 use std::sync::Arc;
 
-use crate::engine::compare::{self, CompareSettings, Comparison, ModelInput};
+use std::collections::BTreeMap;
+
+use crate::engine::compare::evidence;
+use crate::engine::compare::gate::{Gate, GateResult};
+use crate::engine::compare::{self, default_gate, CompareSettings, Comparison, ModelInput};
 use crate::engine::explain::importance::{self, Importance, ImportanceOptions};
 use crate::engine::explain::pdp::{self, PartialDependence, PdpOptions};
 use crate::engine::explain::tree::Forest;
@@ -511,4 +515,31 @@ pub fn describe(a: &Analysis) -> (&'static str, serde_json::Value) {
             json!({"model": r.model.sha256, "max_noise_flip_rate": r.max_noise_flip_rate}),
         ),
     }
+}
+
+/// The workspace's gate (or the default) judged on the comparison's facts plus the speed and
+/// robustness facts measured so far for the baseline (first) and candidate (last) models.
+pub fn gate_now(state: &State, c: &Comparison) -> (Gate, GateResult, BTreeMap<String, f64>) {
+    let gate = state
+        .workspace
+        .gate
+        .clone()
+        .unwrap_or_else(|| default_gate(c.task, !c.slices.is_empty()));
+    let mut facts = c.facts.clone();
+    let models = &state.workspace.models;
+    for (role, entry) in [("baseline", models.first()), ("candidate", models.last())] {
+        let Some(entry) = entry else { continue };
+        if let Some(Slot::Ready(Analysis::Perf(p))) =
+            perf_key(state, entry).and_then(|k| state.analysis(&k))
+        {
+            evidence::add_perf_facts(&mut facts, role, p);
+        }
+        if let Some(Slot::Ready(Analysis::Robustness(r))) =
+            robustness_key(state, entry).and_then(|(k, _)| state.analysis(&k))
+        {
+            evidence::add_robustness_facts(&mut facts, role, r);
+        }
+    }
+    let result = gate.evaluate(&facts);
+    (gate, result, facts)
 }

@@ -6,11 +6,16 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use crate::engine::compare::Comparison;
+use crate::engine::explain::Explanation;
 use crate::engine::package::audit::now_rfc3339;
-use crate::engine::report::{self, ModelSection, ReportInput};
+use crate::engine::package::ModelCard;
+use crate::engine::perf::PerfReport;
+use crate::engine::report::{self, ext, ModelSection, ReportInput};
+use crate::engine::robustness::RobustnessReport;
 use crate::engine::EngineError;
 
-use super::analyses::{compare_key, Analysis};
+use super::analyses::{compare_key, explain_key, gate_now, perf_key, robustness_key, Analysis};
 use super::commands::{drift_key, fairness_key};
 use super::jobs::{FairnessResult, JobKey, LoadedData, Output};
 use super::state::{Slot, State};
@@ -33,12 +38,48 @@ struct Gathered {
     models: Vec<ModelResults>,
     data: Option<Arc<LoadedData>>,
     drift: Option<Arc<DriftReport>>,
-    comparison: Option<Analysis>,
+    /// The comparison with the promotion gate as the Compare page judges it (the workspace's
+    /// rules, with speed and robustness facts measured so far).
+    comparison: Option<Comparison>,
+    /// The selected model's explanation with the Explain page's settings.
+    explanation: Option<(String, Arc<Explanation>)>,
+    perf: Vec<(String, Arc<PerfReport>)>,
+    robustness: Vec<(String, Arc<RobustnessReport>)>,
+    card: Option<ModelCard>,
     signoffs: Vec<crate::engine::package::SignOff>,
     notes: Vec<crate::engine::report::notes::ReviewNote>,
 }
 
+/// Each workspace model's result `get` finds, with the model's label.
+fn each<T>(
+    state: &State,
+    get: impl Fn(&crate::engine::workspace::ModelEntry) -> Option<Arc<T>>,
+) -> Vec<(String, Arc<T>)> {
+    state
+        .workspace
+        .models
+        .iter()
+        .filter_map(|m| get(m).map(|r| (m.label.clone(), r)))
+        .collect()
+}
+
 fn gather(state: &State) -> Gathered {
+    let comparison = match compare_key(state).and_then(|(k, _, _)| state.analysis(&k)) {
+        Some(Slot::Ready(Analysis::Comparison(c))) => {
+            let (_, result, _) = gate_now(state, c);
+            let mut c = (**c).clone();
+            c.gate.default_rules = state.workspace.gate.is_none();
+            c.gate.result = result;
+            Some(c)
+        }
+        _ => None,
+    };
+    let explanation = state.selected_model().and_then(|m| {
+        match explain_key(state, m).and_then(|(k, _)| state.analysis(&k)) {
+            Some(Slot::Ready(Analysis::Explanation(e))) => Some((m.label.clone(), e.clone())),
+            _ => None,
+        }
+    });
     let models = state
         .workspace
         .models
@@ -66,10 +107,21 @@ fn gather(state: &State) -> Gathered {
             .and_then(|k| state.drift.get(&k))
             .and_then(Slot::ready)
             .cloned(),
-        comparison: compare_key(state)
-            .and_then(|(k, _, _)| state.analysis(&k))
-            .and_then(Slot::ready)
-            .cloned(),
+        comparison,
+        explanation,
+        perf: each(state, |m| {
+            match perf_key(state, m).and_then(|k| state.analysis(&k)) {
+                Some(Slot::Ready(Analysis::Perf(p))) => Some(p.clone()),
+                _ => None,
+            }
+        }),
+        robustness: each(state, |m| {
+            match robustness_key(state, m).and_then(|(k, _)| state.analysis(&k)) {
+                Some(Slot::Ready(Analysis::Robustness(r))) => Some(r.clone()),
+                _ => None,
+            }
+        }),
+        card: state.package.card.clone(),
         signoffs: state.workspace.signoffs.clone(),
         notes: state.workspace.notes.clone(),
     }
@@ -93,7 +145,20 @@ pub fn request_report(state: &mut State, out: PathBuf) {
                     fairness: fair.as_deref().map(|f| &f.report),
                 })
                 .collect();
-            let _ = &g.comparison;
+            let explanation = g
+                .explanation
+                .as_ref()
+                .map(|(label, e)| ext::explanation_section(label, e));
+            let comparison = g.comparison.as_ref().map(ext::comparison_section);
+            let perf: Vec<(&str, &PerfReport)> =
+                g.perf.iter().map(|(l, p)| (l.as_str(), &**p)).collect();
+            let performance = (!perf.is_empty()).then(|| ext::performance_section(&perf));
+            let rob: Vec<(&str, &RobustnessReport)> = g
+                .robustness
+                .iter()
+                .map(|(l, r)| (l.as_str(), &**r))
+                .collect();
+            let robustness = (!rob.is_empty()).then(|| ext::robustness_section(&rob));
             let input = ReportInput {
                 title: g.title.clone(),
                 generated: now_rfc3339(),
@@ -101,10 +166,16 @@ pub fn request_report(state: &mut State, out: PathBuf) {
                 models,
                 data: g.data.as_deref().map(|d| &d.info),
                 drift: g.drift.as_deref(),
-                gates: Vec::new(),
+                card: g.card.as_ref(),
+                gates: g.comparison.iter().map(ext::comparison_gate).collect(),
                 signoffs: &g.signoffs,
                 notes: &g.notes,
-                extensions: report::Extensions::default(),
+                extensions: report::Extensions {
+                    explanation: explanation.as_ref(),
+                    comparison: comparison.as_ref(),
+                    performance: performance.as_ref(),
+                    robustness: robustness.as_ref(),
+                },
             };
             let html = report::render(&input)?;
             progress.check()?;

@@ -7,18 +7,15 @@
 use eframe::egui::{self, RichText};
 use egui_extras::{Column, TableBuilder};
 
-use std::collections::BTreeMap;
-
-use crate::app::analyses::{compare_key, perf_key, request_compare, robustness_key, Analysis};
+use crate::app::analyses::{compare_key, gate_now, request_compare, Analysis};
 use crate::app::state::{CompareView, Slot, State};
 use crate::app::widgets::cards::fmt;
 use crate::app::widgets::charts::{self, BarSeries};
 use crate::app::widgets::plots::{self, Curve};
 use crate::app::widgets::theme::Palette;
-use crate::engine::compare::evidence;
-use crate::engine::compare::gate::{Gate, GateOp, GateResult, GateRule};
+use crate::engine::compare::gate::{GateOp, GateResult, GateRule};
 use crate::engine::compare::pair::PairComparison;
-use crate::engine::compare::{default_gate, Comparison};
+use crate::engine::compare::Comparison;
 use crate::engine::fairness::group_text;
 use crate::engine::metrics::higher_is_better;
 use crate::engine::report::notes::Finding;
@@ -97,33 +94,6 @@ pub fn compare_ui(ui: &mut egui::Ui, state: &mut State) {
             CompareView::Robustness => super::compare_perf::robustness_ui(ui, state),
             CompareView::Gate => gate_view(ui, state, &c),
         });
-}
-
-/// The workspace's gate (or the default) judged on the comparison's facts plus the speed and
-/// robustness facts measured so far for the baseline (first) and candidate (last) models.
-fn gate_now(state: &State, c: &Comparison) -> (Gate, GateResult, BTreeMap<String, f64>) {
-    let gate = state
-        .workspace
-        .gate
-        .clone()
-        .unwrap_or_else(|| default_gate(c.task, !c.slices.is_empty()));
-    let mut facts = c.facts.clone();
-    let models = &state.workspace.models;
-    for (role, entry) in [("baseline", models.first()), ("candidate", models.last())] {
-        let Some(entry) = entry else { continue };
-        if let Some(Slot::Ready(Analysis::Perf(p))) =
-            perf_key(state, entry).and_then(|k| state.analysis(&k))
-        {
-            evidence::add_perf_facts(&mut facts, role, p);
-        }
-        if let Some(Slot::Ready(Analysis::Robustness(r))) =
-            robustness_key(state, entry).and_then(|(k, _)| state.analysis(&k))
-        {
-            evidence::add_robustness_facts(&mut facts, role, r);
-        }
-    }
-    let result = gate.evaluate(&facts);
-    (gate, result, facts)
 }
 
 fn gate_badge(ui: &mut egui::Ui, c: &Comparison, result: &GateResult) {

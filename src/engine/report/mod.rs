@@ -18,7 +18,6 @@ mod drift_section;
 mod eval_section;
 pub mod ext;
 mod fairness_section;
-pub use fairness_section::group_finding;
 pub mod html;
 pub mod notes;
 mod sections;
