@@ -39,6 +39,10 @@ fn explain_page_draws_treeshap_with_a_waterfall_and_the_tree_path() {
     h.get_by_label("One row").click();
     h.run_steps(3);
     h.get_by_label_contains("from the base value to the model output");
+    h.get_by_label("Fit a local surrogate (LIME-style)").click();
+    h.run_steps(2);
+    settle(&mut h);
+    h.get_by_label_contains("Local surrogate: R²");
 
     h.get_by_label("Trees").click();
     h.run_steps(3);

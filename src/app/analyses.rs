@@ -11,6 +11,7 @@ use crate::engine::compare::gate::{Gate, GateResult};
 use crate::engine::compare::{self, default_gate, CompareSettings, Comparison, ModelInput};
 use crate::engine::explain::importance::{self, Importance, ImportanceOptions};
 use crate::engine::explain::pdp::{self, PartialDependence, PdpOptions};
+use crate::engine::explain::surrogate::{self, Surrogate, SurrogateOptions};
 use crate::engine::explain::tree::Forest;
 use crate::engine::explain::{explain, ExplainOptions, Explanation, Method, OutputSpace};
 use crate::engine::perf::{measure, PerfOptions, PerfReport};
@@ -30,6 +31,7 @@ pub enum Analysis {
     Comparison(Arc<Comparison>),
     Perf(Arc<PerfReport>),
     Robustness(Arc<RobustnessReport>),
+    Surrogate(Arc<Surrogate>),
 }
 
 /// Which analysis a key is for.
@@ -42,6 +44,7 @@ pub enum Kind {
     Compare,
     Perf,
     Robustness,
+    Surrogate,
 }
 
 /// The Explain page's settings.
@@ -245,6 +248,72 @@ pub fn request_pdp(state: &mut State, entry: &ModelEntry, feature: &str) {
             let r =
                 pdp::partial_dependence(&model, features.as_deref(), &data.ds, &opts, progress)?;
             Ok(Analysis::Pdp(Arc::new(r)))
+        },
+    );
+}
+
+/// A local surrogate (LIME-style) of `entry` around 0-based data row `row`.
+pub fn surrogate_key(
+    state: &State,
+    entry: &ModelEntry,
+    row: usize,
+) -> Option<(JobKey, SurrogateOptions)> {
+    let model = state.model(&entry.path)?;
+    let data = state.data(state.eval_data_path()?)?;
+    let bg = state.data(&state.background_path()?)?;
+    let opts = SurrogateOptions {
+        row,
+        seed: state.workspace.settings.seed,
+        output_space: state.explain_settings.output_space,
+        ..SurrogateOptions::default()
+    };
+    let settings = format!(
+        "surrogate|{row}|{}|{:?}|{}|{:?}",
+        bg.ds.sha256, opts.output_space, opts.seed, entry.features
+    );
+    Some((
+        key(
+            Kind::Surrogate,
+            &model.info.sha256,
+            &data.ds.sha256,
+            settings,
+        ),
+        opts,
+    ))
+}
+
+pub fn request_surrogate(state: &mut State, entry: &ModelEntry, row: usize) {
+    let Some((key, opts)) = surrogate_key(state, entry, row) else {
+        return;
+    };
+    if state.analyses.contains_key(&key) {
+        return;
+    }
+    let (Some(model), Some(data), Some(bg)) = (
+        state.model(&entry.path).cloned(),
+        state.eval_data_path().and_then(|p| state.data(p)).cloned(),
+        state
+            .background_path()
+            .and_then(|p| state.data(&p))
+            .cloned(),
+    ) else {
+        return;
+    };
+    let features = entry.features.clone();
+    spawn(
+        state,
+        key,
+        format!("Local surrogate of row {}", row + 1),
+        move |progress| {
+            let r = surrogate::surrogate(
+                &model,
+                features.as_deref(),
+                &data.ds,
+                &bg.ds,
+                &opts,
+                progress,
+            )?;
+            Ok(Analysis::Surrogate(Arc::new(r)))
         },
     );
 }
@@ -499,7 +568,8 @@ pub fn describe(a: &Analysis) -> (&'static str, serde_json::Value) {
             "explained",
             json!({"method": e.method, "rows": e.row_indices.len(), "additivity_max_abs_error": e.additivity_max_abs_error}),
         ),
-        Analysis::Pdp(_) => ("partial_dependence", json!({})),
+        Analysis::Pdp(p) => ("partial_dependence", json!({"features": p.features})),
+        Analysis::Surrogate(s) => ("local_surrogate", json!({"row": s.row, "r2": s.r2})),
         Analysis::Importance(_) => ("permutation_importance", json!({})),
         Analysis::Forest(f) => ("trees_read", json!({"trees": f.trees.len()})),
         Analysis::Comparison(c) => (

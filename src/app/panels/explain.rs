@@ -8,7 +8,7 @@ use egui_extras::{Column, TableBuilder};
 
 use crate::app::analyses::{
     explain_key, importance_key, pdp_key, request_explanation, request_forest, request_importance,
-    request_pdp, Analysis,
+    request_pdp, request_surrogate, surrogate_key, Analysis,
 };
 use crate::app::state::{ExplainView, Slot, State};
 use crate::app::widgets::plots;
@@ -82,7 +82,7 @@ pub fn explain_ui(ui: &mut egui::Ui, state: &mut State) {
         .auto_shrink(false)
         .show(ui, |ui| match state.explain_ui.view {
             ExplainView::Summary => summary_view(ui, state, &e),
-            ExplainView::Row => row_view(ui, state, &e),
+            ExplainView::Row => row_view(ui, state, &entry, &e),
             ExplainView::Dependence => dependence_view(ui, state, &e),
             ExplainView::Trees => trees_view(ui, state, &entry, &e),
             _ => {}
@@ -281,7 +281,7 @@ fn summary_view(ui: &mut egui::Ui, state: &mut State, e: &Explanation) {
     });
 }
 
-fn row_view(ui: &mut egui::Ui, state: &mut State, e: &Explanation) {
+fn row_view(ui: &mut egui::Ui, state: &mut State, entry: &ModelEntry, e: &Explanation) {
     let pal = Palette::of(ui);
     if e.values.is_empty() {
         ui.label("no rows explained");
@@ -357,6 +357,7 @@ fn row_view(ui: &mut egui::Ui, state: &mut State, e: &Explanation) {
             e.outputs.get(i).copied().unwrap_or(f64::NAN),
             10,
         );
+        surrogate_block(&mut cols[1], state, entry, row);
         cols[1].label(
             RichText::new(format!(
                 "{} · red raises the output, blue lowers it",
@@ -366,6 +367,50 @@ fn row_view(ui: &mut egui::Ui, state: &mut State, e: &Explanation) {
             .color(pal.muted),
         );
     });
+}
+
+/// The LIME-style local surrogate of one row, on request.
+fn surrogate_block(ui: &mut egui::Ui, state: &mut State, entry: &ModelEntry, row: usize) {
+    let pal = Palette::of(ui);
+    ui.add_space(6.0);
+    let slot = surrogate_key(state, entry, row).and_then(|(k, _)| state.analysis(&k).cloned());
+    match slot {
+        None => {
+            if ui
+                .button("Fit a local surrogate (LIME-style)")
+                .on_hover_text("A weighted linear model fitted on perturbations around this row: a second opinion on what drives its prediction")
+                .clicked()
+            {
+                request_surrogate(state, entry, row);
+            }
+        }
+        Some(Slot::Ready(Analysis::Surrogate(s))) => {
+            ui.strong(format!(
+                "Local surrogate: R² {:.3} on {} weighted samples; it predicts {:.4} here, the model {:.4}",
+                s.r2, s.nsamples, s.local_prediction, s.model_output
+            ));
+            for t in s.terms.iter().take(8) {
+                ui.label(format!(
+                    "{}  {:+.4} per standard deviation{}",
+                    t.feature,
+                    t.coefficient,
+                    t.per_unit.map_or(String::new(), |u| format!(" ({u:+.5} per unit)"))
+                ));
+            }
+            for n in &s.notes {
+                ui.label(RichText::new(n).small().color(pal.muted));
+            }
+        }
+        Some(Slot::Failed(e)) => {
+            ui.colored_label(pal.bad, e);
+        }
+        _ => {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.label("fitting the surrogate…");
+            });
+        }
+    }
 }
 
 fn dependence_view(ui: &mut egui::Ui, state: &mut State, e: &Explanation) {
