@@ -5,7 +5,8 @@
 # dist/out/assay_<version>-1_amd64.deb (cargo-deb, [package.metadata.deb] in Cargo.toml).
 #
 # Environment: ASSAY_DIST_TARGET_DIR (default ~/.cache/assay-dist-target: kept apart from the
-# debug target dir so the long LTO build does not hold its lock), DIST_OUT (default dist/out).
+# debug target dir so the long LTO build does not hold its lock), DIST_OUT (default dist/out),
+# ASSAY_DIST_BIN (package this binary instead of building; for trying the packaging).
 # Needs: cargo, python3 (crate licences; pip once, for the ONNX Runtime wheel), tar, gzip.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -29,9 +30,15 @@ ARCHIVE="$OUT/$NAME-$ARCH-linux.tar.gz"
 SOURCE_DATE_EPOCH="${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || date +%s)}"
 export SOURCE_DATE_EPOCH
 
-echo "dist: building assay $VERSION (profile dist) in $CARGO_TARGET_DIR…" >&2
-cargo build --profile dist --locked
-BIN="$CARGO_TARGET_DIR/dist/assay"
+if [[ -n "${ASSAY_DIST_BIN:-}" ]]; then
+  # Packaging a given binary (to try the packaging quickly with a debug build; no .deb then).
+  BIN="$ASSAY_DIST_BIN"
+  [[ $DEB == 0 ]] || { echo "dist: --deb packages the dist-profile build; unset ASSAY_DIST_BIN" >&2; exit 2; }
+else
+  echo "dist: building assay $VERSION (profile dist) in $CARGO_TARGET_DIR…" >&2
+  cargo build --profile dist --locked
+  BIN="$CARGO_TARGET_DIR/dist/assay"
+fi
 ORT_DIR="$(dist/ort-runtime.sh)"
 
 # Staging folder with a fixed name (the .deb assets in Cargo.toml point into it); the archive
@@ -79,5 +86,5 @@ if [[ $DEB == 1 ]]; then
 fi
 
 size() { stat -c %s "$1" | awk '{ printf "%.1f MB", $1 / 1e6 }'; }
-echo "dist: binary $(size "$STAGE/assay") (stripped), libonnxruntime $(size "$STAGE/libonnxruntime.so.$ORT_VERSION"), archive $(size "$ARCHIVE")" >&2
+echo "dist: binary $(size "$STAGE/assay") ($(file -b "$STAGE/assay" | grep -o "not stripped\|stripped")), libonnxruntime $(size "$STAGE/libonnxruntime.so.$ORT_VERSION"), archive $(size "$ARCHIVE")" >&2
 echo "$ARCHIVE"
