@@ -9,9 +9,10 @@ HERE="$(cd "$(dirname "$0")" && pwd)"
 BIN_DIR="${XDG_BIN_HOME:-$HOME/.local/bin}"
 DATA="${XDG_DATA_HOME:-$HOME/.local/share}"
 SIZES="16 32 48 64 128 256 512"
+# Desktops read ~/.local/share/icons without a cache (a user-level icon-theme.cache could go
+# stale and hide icons other programs install later), so only the .desktop database is updated.
 refresh() {
   command -v update-desktop-database >/dev/null 2>&1 && update-desktop-database -q "$DATA/applications" || true
-  command -v gtk-update-icon-cache >/dev/null 2>&1 && gtk-update-icon-cache -q -t "$DATA/icons/hicolor" || true
 }
 case "${1:-}" in
   --uninstall)

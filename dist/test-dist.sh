@@ -125,6 +125,17 @@ clean LD_DEBUG=files "$TMP/bin/assay" evaluate --model "$PKG/sample_models/adult
 grep -q "file=$PKG/$LIB " "$TMP/link.err" || fail "through a symlink the bundled runtime was not found"
 ok "through a symlink ($TMP/bin/assay) the runtime beside the real binary is found"
 
+# install.sh (per user, into the temp HOME) and --uninstall.
+clean sh "$PKG/install.sh" > /dev/null 2>&1 || fail "install.sh"
+[[ "$(readlink "$TMP/home/.local/bin/assay")" == "$PKG/assay" ]] || fail "install.sh: no ~/.local/bin/assay link"
+grep -q "^Exec=\"$PKG/assay\"$" "$TMP/home/.local/share/applications/assay.desktop" || fail "install.sh: desktop entry Exec"
+[[ -f "$TMP/home/.local/share/icons/hicolor/48x48/apps/assay.png" ]] || fail "install.sh: icons"
+[[ "$(clean "$TMP/home/.local/bin/assay" --version)" == "assay $VERSION" ]] || fail "install.sh: the link does not run"
+clean sh "$PKG/install.sh" --uninstall > /dev/null 2>&1 || fail "install.sh --uninstall"
+[[ ! -e "$TMP/home/.local/bin/assay" && ! -e "$TMP/home/.local/share/applications/assay.desktop" ]] \
+  || fail "install.sh --uninstall left files"
+ok "install.sh links ~/.local/bin/assay, installs the desktop entry and icons; --uninstall removes them"
+
 # 3. The window under Xvfb.
 if command -v Xvfb >/dev/null && command -v import >/dev/null; then
   disp=":$((150 + RANDOM % 100))"
