@@ -30,6 +30,9 @@ ARCHIVE="$OUT/$NAME-$ARCH-linux.tar.gz"
 SOURCE_DATE_EPOCH="${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || date +%s)}"
 export SOURCE_DATE_EPOCH
 
+if [[ $DEB == 1 && "$OUT" != "$ROOT/dist/out" ]]; then
+  echo "dist: --deb needs DIST_OUT unset (the .deb assets in Cargo.toml point into dist/out/stage)" >&2; exit 2
+fi
 if [[ -n "${ASSAY_DIST_BIN:-}" ]]; then
   # Packaging a given binary (to try the packaging quickly with a debug build; no .deb then).
   BIN="$ASSAY_DIST_BIN"

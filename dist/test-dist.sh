@@ -41,8 +41,19 @@ tar -xzf "$ARCHIVE" -C "$TMP/work"
 PKG="$TMP/work/assay-$VERSION"
 [[ -d "$PKG" ]] || fail "the archive has no top folder assay-$VERSION/"
 [[ "$(ls "$TMP/work")" == "assay-$VERSION" ]] || fail "the archive has more than one top entry"
+# The programs under test must not see the source tree: the binary has its path compiled in
+# (the last fallback for .ort/ and the demo files). As root, each runs in a private mount
+# namespace with an empty tmpfs over the source folder; otherwise the LD_DEBUG checks below
+# still prove where the runtime came from.
+if [[ $(id -u) == 0 ]] && unshare --mount true 2>/dev/null; then
+  ISOLATE=(unshare --mount sh -c 'mount -t tmpfs tmpfs "$0" && exec "$@"' "$ROOT")
+  isolation="source tree hidden"
+else
+  ISOLATE=()
+  isolation="source tree NOT hidden (needs root and unshare)"
+fi
 # A clean environment: only HOME (empty, in the temp folder) and a system PATH.
-clean() { env -i HOME="$TMP/home" PATH=/usr/bin:/bin "$@"; }
+clean() { "${ISOLATE[@]}" env -i HOME="$TMP/home" PATH=/usr/bin:/bin "$@"; }
 
 # 1. Layout.
 for f in assay "$LIB" libonnxruntime.so sample_models/manifest.json share/applications/assay.desktop \
@@ -136,46 +147,55 @@ clean sh "$PKG/install.sh" --uninstall > /dev/null 2>&1 || fail "install.sh --un
   || fail "install.sh --uninstall left files"
 ok "install.sh links ~/.local/bin/assay, installs the desktop entry and icons; --uninstall removes them"
 
-# 3. The window under Xvfb.
-if command -v Xvfb >/dev/null && command -v import >/dev/null; then
+# 3. The window under Xvfb: window_check BINARY LIBRARY SCREENSHOT starts BINARY with the clean
+# environment, waits for its window, checks the title names the demo workspace (the demo files
+# were found), the 128 px icon, that LIBRARY is mapped, and that the screenshot is not blank.
+window_check() {
+  local bin=$1 lib=$2 shot=$3 disp wid="" title colours mean icon=""
   disp=":$((150 + RANDOM % 100))"
   Xvfb "$disp" -screen 0 1440x900x24 -nolisten tcp >/dev/null 2>&1 & XVFB=$!
   sleep 1
   mkdir -p "$TMP/xdg" && chmod 700 "$TMP/xdg"
   cd "$TMP/home"
-  env -i HOME="$TMP/home" PATH=/usr/bin:/bin DISPLAY="$disp" XDG_RUNTIME_DIR="$TMP/xdg" \
-    "$PKG/assay" > "$TMP/gui.log" 2>&1 & APP=$!
-  wid=""
+  "${ISOLATE[@]}" env -i HOME="$TMP/home" PATH=/usr/bin:/bin DISPLAY="$disp" XDG_RUNTIME_DIR="$TMP/xdg" \
+    "$bin" > "$TMP/gui.log" 2>&1 & APP=$!
   for _ in $(seq 1 40); do  # up to 20 s for the window
     sleep 0.5
-    kill -0 "$APP" 2>/dev/null || { tail -n 20 "$TMP/gui.log" >&2; fail "the window exited"; }
+    kill -0 "$APP" 2>/dev/null || { tail -n 20 "$TMP/gui.log" >&2; fail "$bin: the window exited"; }
     wid="$(DISPLAY=$disp xdotool search --name '^Assay' 2>/dev/null | head -n1 || true)"
     [[ -n "$wid" ]] && break
   done
-  [[ -n "$wid" ]] || { tail -n 20 "$TMP/gui.log" >&2; fail "no window titled Assay…"; }
+  [[ -n "$wid" ]] || { tail -n 20 "$TMP/gui.log" >&2; fail "$bin: no window titled Assay…"; }
   sleep "${SHOT_WAIT:-6}"  # let the demo workspace load and render
-  kill -0 "$APP" 2>/dev/null || { tail -n 20 "$TMP/gui.log" >&2; fail "the window exited"; }
-  grep -q "$PKG/$LIB" "/proc/$APP/maps" || fail "the window did not load the bundled runtime"
+  kill -0 "$APP" 2>/dev/null || { tail -n 20 "$TMP/gui.log" >&2; fail "$bin: the window exited"; }
+  grep -q " $lib$" "/proc/$APP/maps" || fail "$bin: the window did not load $lib"
   title="$(DISPLAY=$disp xdotool getwindowname "$wid")"
-  [[ "$title" == *"Demo"* ]] || fail "the window title '$title' does not name the demo workspace"
+  [[ "$title" == *"Demo"* ]] || fail "$bin: the window title '$title' does not name the demo workspace"
   if command -v xprop >/dev/null; then
-    DISPLAY=$disp xprop -id "$wid" _NET_WM_ICON | head -n 1 | grep -q -E "128 x 128|128, 128" \
-      || fail "the window has no 128x128 icon (_NET_WM_ICON)"
-    icon_ok="128 px window icon, "
+    DISPLAY=$disp xprop -id "$wid" _NET_WM_ICON > "$TMP/icon.txt"  # to a file: no SIGPIPE under pipefail
+    head -n 1 "$TMP/icon.txt" | grep -q -E "128 x 128|128, 128" \
+      || fail "$bin: the window has no 128x128 icon (_NET_WM_ICON)"
+    icon="128 px window icon, "
   fi
-  shot="$OUT/screenshot.png"
   DISPLAY=$disp import -window root "$shot"
   colours="$(identify -format %k "$shot")"
   mean="$(identify -format '%[fx:mean]' "$shot")"
-  [[ "$colours" -ge 64 ]] || fail "the screenshot has only $colours colours (blank?)"
+  [[ "$colours" -ge 64 ]] || fail "$bin: the screenshot has only $colours colours (blank?)"
   python3 -c "import sys; m=float(sys.argv[1]); sys.exit(0 if 0.03 < m < 0.97 else 1)" "$mean" \
-    || fail "the screenshot is uniformly dark or light (mean $mean)"
-  grep -qi "warning\|error" "$TMP/gui.log" && { echo "test-dist: the window logged:" >&2; grep -i "warning\|error" "$TMP/gui.log" | head -n 5 >&2; }
+    || fail "$bin: the screenshot is uniformly dark or light (mean $mean)"
+  if grep -qi "warning\|error" "$TMP/gui.log"; then
+    echo "test-dist: the window logged:" >&2; grep -i -m 5 "warning\|error" "$TMP/gui.log" >&2 || true
+  fi
   kill "$APP"; wait "$APP" 2>/dev/null || true; APP=""
   kill "$XVFB"; wait "$XVFB" 2>/dev/null || true; XVFB=""
-  ok "window: '$title', ${icon_ok:-}bundled runtime loaded, screenshot $shot ($colours colours, mean $mean)"
+  ok "$bin window: '$title', ${icon}runtime $lib mapped, screenshot $shot ($colours colours, mean $mean)"
+}
+GUI=0
+if command -v Xvfb >/dev/null && command -v xdotool >/dev/null && command -v import >/dev/null; then
+  GUI=1
+  window_check "$PKG/assay" "$PKG/$LIB" "$OUT/screenshot.png"
 else
-  echo "test-dist: skipped the window check (needs Xvfb and ImageMagick)" >&2
+  echo "test-dist: skipped the window check (needs Xvfb, xdotool and ImageMagick)" >&2
 fi
 
 # 4. The Debian package.
@@ -201,5 +221,6 @@ else
          <(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['metrics'])" "$TMP/eval-0.json") \
     || fail "the installed assay's metrics differ from the archive's"
   ok "dpkg -i $(basename "$DEB"): /usr/bin/assay --version ($v), inspect, evaluate (runtime /usr/lib/assay/$LIB)"
+  [[ $GUI == 1 ]] && window_check /usr/bin/assay "/usr/lib/assay/$LIB" "$OUT/screenshot-deb.png"
 fi
-echo "test-dist: all checks passed"
+echo "test-dist: all checks passed ($isolation)"
