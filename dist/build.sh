@@ -3,6 +3,7 @@
 # and assembles dist/out/assay-<version>-x86_64-linux.tar.gz with the ONNX Runtime library,
 # the demo files, desktop entry, icons, licences and INSTALL. With --deb it also builds
 # dist/out/assay_<version>-1_amd64.deb (cargo-deb, [package.metadata.deb] in Cargo.toml).
+# --no-build packages the dist build already in the target dir.
 #
 # Environment: ASSAY_DIST_TARGET_DIR (default ~/.cache/assay-dist-target: kept apart from the
 # debug target dir so the long LTO build does not hold its lock), DIST_OUT (default dist/out),
@@ -12,10 +13,12 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 DEB=0
+BUILD=1
 for arg in "$@"; do
   case "$arg" in
     --deb) DEB=1 ;;
-    *) echo "usage: dist/build.sh [--deb]" >&2; exit 2 ;;
+    --no-build) BUILD=0 ;;  # package the dist build already in the target dir
+    *) echo "usage: dist/build.sh [--deb] [--no-build]" >&2; exit 2 ;;
   esac
 done
 VERSION="$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -n1)"
@@ -26,9 +29,10 @@ OUT="${DIST_OUT:-$ROOT/dist/out}"
 export CARGO_TARGET_DIR="${ASSAY_DIST_TARGET_DIR:-$HOME/.cache/assay-dist-target}"
 NAME="assay-$VERSION"
 ARCHIVE="$OUT/$NAME-$ARCH-linux.tar.gz"
-# Reproducible archive: every file dated at the last commit.
-SOURCE_DATE_EPOCH="${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || date +%s)}"
-export SOURCE_DATE_EPOCH
+# Reproducible archive: every file dated at the last commit. Not exported: cc-based build
+# scripts (ring, zstd-sys, lz4-sys, psm) rerun when SOURCE_DATE_EPOCH changes, which would
+# rebuild most of the dependency tree.
+EPOCH="${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || date +%s)}"
 
 if [[ $DEB == 1 && "$OUT" != "$ROOT/dist/out" ]]; then
   echo "dist: --deb needs DIST_OUT unset (the .deb assets in Cargo.toml point into dist/out/stage)" >&2; exit 2
@@ -38,9 +42,12 @@ if [[ -n "${ASSAY_DIST_BIN:-}" ]]; then
   BIN="$ASSAY_DIST_BIN"
   [[ $DEB == 0 ]] || { echo "dist: --deb packages the dist-profile build; unset ASSAY_DIST_BIN" >&2; exit 2; }
 else
-  echo "dist: building assay $VERSION (profile dist) in $CARGO_TARGET_DIR…" >&2
-  cargo build --profile dist --locked
+  if [[ $BUILD == 1 ]]; then
+    echo "dist: building assay $VERSION (profile dist) in $CARGO_TARGET_DIR…" >&2
+    cargo build --profile dist --locked
+  fi
   BIN="$CARGO_TARGET_DIR/dist/assay"
+  [[ -x "$BIN" ]] || { echo "dist: $BIN missing (run without --no-build)" >&2; exit 2; }
 fi
 ORT_DIR="$(dist/ort-runtime.sh)"
 
@@ -78,7 +85,7 @@ install -m 755 dist/install.sh "$STAGE/install.sh"
 
 rm -f "$ARCHIVE"
 tar --create --file=- --directory="$OUT" --transform="s,^stage,$NAME," \
-  --sort=name --owner=0 --group=0 --numeric-owner --mtime="@$SOURCE_DATE_EPOCH" stage \
+  --sort=name --owner=0 --group=0 --numeric-owner --mtime="@$EPOCH" stage \
   | gzip -9 -n > "$ARCHIVE.part"
 mv "$ARCHIVE.part" "$ARCHIVE"
 
