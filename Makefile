@@ -5,7 +5,7 @@
 export CARGO_TARGET_DIR ?= $(HOME)/.cache/assay-target
 ORT_LIB := .ort/libonnxruntime.so.1.31.1
 
-.PHONY: run test lint nogui bench ort snapshots screenshot
+.PHONY: run test lint nogui bench ort snapshots screenshot dist dist-test
 
 $(ORT_LIB):
 	scripts/fetch-onnxruntime.sh
@@ -40,3 +40,12 @@ snapshots: $(ORT_LIB)
 screenshot: $(ORT_LIB)
 	cargo build --release
 	../shared/tools/screenshot docs/screenshot.png 8 -- $(CARGO_TARGET_DIR)/release/assay
+
+# The Linux release: dist/out/assay-<version>-x86_64-linux.tar.gz and the .deb (fat-LTO build
+# in ~/.cache/assay-dist-target; needs cargo-deb: `cargo install cargo-deb --locked`), then the
+# proof that both work on their own (dist/test-dist.sh). See dist/README.md.
+dist:
+	dist/build.sh --deb
+
+dist-test:
+	dist/test-dist.sh

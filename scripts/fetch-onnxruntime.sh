@@ -36,7 +36,7 @@ with zipfile.ZipFile(wheel) as z:
     with z.open(names[0]) as src, open(os.path.join(dest, lib + ".part"), "wb") as out:
         shutil.copyfileobj(src, out)
     for n in z.namelist():  # keep the licence notice next to the library
-        if n.endswith(("LICENSE", "ThirdPartyNotices.txt")) and "dist-info" in n:
+        if n in ("onnxruntime/LICENSE", "onnxruntime/ThirdPartyNotices.txt"):
             with z.open(n) as src, open(os.path.join(dest, os.path.basename(n)), "wb") as out:
                 shutil.copyfileobj(src, out)
 os.replace(os.path.join(dest, lib + ".part"), os.path.join(dest, lib))

@@ -491,6 +491,13 @@ impl eframe::App for AssayApp {
     }
 }
 
+/// The window icon: assets/icons/assay-128.png (the desktop entry's art), embedded. An
+/// undecodable PNG gives an empty icon, which eframe skips.
+pub fn window_icon() -> egui::IconData {
+    eframe::icon_data::from_png_bytes(include_bytes!("../../assets/icons/assay-128.png"))
+        .unwrap_or_default()
+}
+
 /// Opens the window (wgpu; falls back to glow when wgpu cannot start).
 pub fn run(paths: Vec<PathBuf>) -> Result<(), String> {
     let make = |renderer| eframe::NativeOptions {
@@ -500,7 +507,8 @@ pub fn run(paths: Vec<PathBuf>) -> Result<(), String> {
             .with_app_id("assay")
             .with_inner_size([1360.0, 860.0])
             .with_min_inner_size([900.0, 560.0])
-            .with_drag_and_drop(true),
+            .with_drag_and_drop(true)
+            .with_icon(window_icon()),
         ..Default::default()
     };
     let start = |renderer, paths: Vec<PathBuf>| {

@@ -1,7 +1,7 @@
 //! Finding and loading the ONNX Runtime shared library (`ort` with `load-dynamic`).
 //!
-//! Lookup order: `ORT_DYLIB_PATH`, next to the executable, then the project folder `.ort/`
-//! that `scripts/fetch-onnxruntime.sh` fills. We check the file exists and call
+//! Lookup order: `ORT_DYLIB_PATH`, next to the executable (symlinks resolved), then the
+//! project folder `.ort/` that `scripts/fetch-onnxruntime.sh` fills. We check the file exists and call
 //! `ort::init_from` ourselves: plain `ort::init()` panics when the library is missing.
 
 use std::path::{Path, PathBuf};
@@ -45,10 +45,7 @@ pub fn candidates() -> Vec<(PathBuf, &'static str)> {
         out.push((PathBuf::from(p), "ORT_DYLIB_PATH"));
         return out;
     }
-    if let Some(dir) = std::env::current_exe()
-        .ok()
-        .and_then(|e| e.parent().map(Path::to_path_buf))
-    {
+    if let Some(dir) = exe_dir() {
         for name in library_names() {
             out.push((dir.join(&name), "next to the executable"));
         }
@@ -58,6 +55,20 @@ pub fn candidates() -> Vec<(PathBuf, &'static str)> {
         out.push((project.join(&name), "project folder"));
     }
     out
+}
+
+/// The running executable's folder with symlinks resolved, so a `/usr/bin/assay` link to
+/// `/usr/lib/assay/assay` finds the library and the samples installed beside the real binary.
+pub fn exe_dir() -> Option<PathBuf> {
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| resolved_parent(&exe))
+}
+
+/// The folder of `path` after resolving symlinks (of `path` as given when that fails).
+pub fn resolved_parent(path: &Path) -> Option<PathBuf> {
+    let real = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+    real.parent().map(Path::to_path_buf)
 }
 
 /// Loads ONNX Runtime once per process and returns the library path used.

@@ -399,12 +399,10 @@ pub struct DemoEntry {
     pub sensitive: Vec<String>,
 }
 
-/// The folder holding `sample_models/` and `sample_data/`.
+/// The folder holding `sample_models/` and `sample_data/`: beside the executable (symlinks
+/// resolved; a release archive or package), else the source tree.
 pub fn demo_root() -> Option<PathBuf> {
-    let exe_dir = std::env::current_exe()
-        .ok()
-        .and_then(|e| e.parent().map(Path::to_path_buf));
-    let candidates = exe_dir
+    let candidates = super::runtime::exe_dir()
         .into_iter()
         .chain(std::iter::once(PathBuf::from(env!("CARGO_MANIFEST_DIR"))));
     candidates
