@@ -3,7 +3,7 @@
 use eframe::egui::{self, RichText};
 
 use crate::app::widgets::charts::{self, GroupBar};
-use crate::app::widgets::shap;
+use crate::app::widgets::shap_plots;
 use crate::app::widgets::theme::Palette;
 use crate::engine::explain::importance::Importance;
 use crate::engine::explain::pdp::PartialDependence;
@@ -26,7 +26,7 @@ pub fn draw(ui: &mut egui::Ui, p: &PartialDependence, h: f32) {
         (OutputSpace::Raw, Some(c)) => format!("log-odds of {c}"),
         _ => "prediction".to_string(),
     };
-    shap::pdp(ui, "pdp_plot", feature, grid, &p.average, &ice, &y, h);
+    shap_plots::pdp(ui, "pdp_plot", feature, grid, &p.average, &ice, &y, h);
     ui.label(
         RichText::new(format!(
             "average over {} rows; {} of them drawn as ICE lines; grid from the 5th to the 95th percentile",

@@ -4,5 +4,6 @@ pub mod cards;
 pub mod charts;
 pub mod plots;
 pub mod shap;
+pub mod shap_plots;
 pub mod theme;
 pub mod tree;
