@@ -251,3 +251,30 @@ fn cancellation_stops_the_measurement() {
     let err = measure(&model, None, &ds, &PerfOptions::quick(), &p).expect_err("cancelled");
     assert_eq!(err.kind(), ErrorKind::Cancelled);
 }
+
+#[test]
+fn percentiles_match_numpy() {
+    use assay::engine::perf::stats::{percentile_sorted, Histogram};
+    // numpy.percentile([1, 2, 3, 4, 10], [25, 50, 75, 95, 99]) = [2, 3, 4, 8.8, 9.76]
+    let v = [1.0, 2.0, 3.0, 4.0, 10.0];
+    for (q, want) in [
+        (25.0, 2.0),
+        (50.0, 3.0),
+        (75.0, 4.0),
+        (95.0, 8.8),
+        (99.0, 9.76),
+    ] {
+        let got = percentile_sorted(&v, q);
+        assert!((got - want).abs() <= 1e-12 * want, "q{q}: {got} vs {want}");
+    }
+    let s = Spread::of(&[3.0, 1.0, 2.0, 10.0]);
+    // numpy: median 2.5, q1 1.75, q3 4.75
+    assert_eq!(
+        (s.median, s.q1, s.q3, s.min, s.max),
+        (2.5, 1.75, 4.75, 1.0, 10.0)
+    );
+    assert_eq!(s.mean, 4.0);
+    let h = Histogram::of(&[0.0, 0.5, 1.0, f64::NAN], 2);
+    assert_eq!(h.counts, vec![1, 2]);
+    assert_eq!(h.edges, vec![0.0, 0.5, 1.0]);
+}
