@@ -8,6 +8,7 @@
 //! - [`interventional`] and [`path_dependent`] compute SHAP values in raw-margin space.
 //! - [`Forest::decision_path`] and the serialisable [`Tree`]s feed a tree viewer.
 
+mod attrs;
 mod output;
 mod parse;
 mod parse_v5;

@@ -11,6 +11,7 @@
 //! (n = |A| + |B|). Averaging over the background gives the interventional values
 //! (Lundberg et al. 2020, "Independent TreeSHAP").
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rayon::prelude::*;
@@ -162,6 +163,8 @@ struct Walk<'a> {
     bdir: &'a [bool],
     /// Features met where x and b split apart, with their side (true = x side).
     feats: Vec<(usize, bool)>,
+    /// Background rows sharing `bdir` in this tree (their walks are identical).
+    count: f64,
     phi: &'a mut [f64],
 }
 
@@ -178,8 +181,8 @@ impl Walk<'_> {
             if n == 0 {
                 return;
             }
-            let wp = self.w.pos[n][n_x];
-            let wn = self.w.neg[n][n_x];
+            let wp = self.w.pos[n][n_x] * self.count;
+            let wn = self.w.neg[n][n_x] * self.count;
             let nf = self.forest.n_features;
             for (o, &v) in node.values.iter().enumerate() {
                 if v == 0.0 {
@@ -236,6 +239,29 @@ pub fn interventional(
     for (bi, brow) in b.chunks_exact(f).enumerate() {
         flat.directions(brow, &mut bdirs[bi * flat.total..(bi + 1) * flat.total]);
     }
+    // Background rows that take the same direction at every split of a tree walk it
+    // identically: walk one of them, weighted by their count.
+    let groups: Vec<Vec<(usize, f64)>> = forest
+        .trees
+        .iter()
+        .zip(&flat.offsets)
+        .map(|(t, &off)| {
+            let mut seen: HashMap<&[bool], usize> = HashMap::new();
+            let mut g: Vec<(usize, f64)> = Vec::new();
+            for bi in 0..n_bg {
+                let start = bi * flat.total + off;
+                let key = &bdirs[start..start + t.nodes.len()];
+                match seen.get(key) {
+                    Some(&k) => g[k].1 += 1.0,
+                    None => {
+                        seen.insert(key, g.len());
+                        g.push((bi, 1.0));
+                    }
+                }
+            }
+            g
+        })
+        .collect();
     let mut base_values = vec![0.0; no];
     for brow in b.chunks_exact(f) {
         for (s, v) in base_values.iter_mut().zip(forest.raw_prepared(brow)) {
@@ -265,11 +291,13 @@ pub fn interventional(
                     xdir: &xdir,
                     bdir: &[],
                     feats: Vec::with_capacity(64),
+                    count: 1.0,
                     phi,
                 };
-                for bi in 0..n_bg {
-                    walk.bdir = &bdirs[bi * flat.total..(bi + 1) * flat.total];
-                    for (t, &off) in flat.offsets.iter().enumerate() {
+                for (t, &off) in flat.offsets.iter().enumerate() {
+                    for &(bi, count) in &groups[t] {
+                        walk.bdir = &bdirs[bi * flat.total..(bi + 1) * flat.total];
+                        walk.count = count;
                         walk.tree(t, off);
                     }
                 }
