@@ -185,3 +185,58 @@ fn tree_method_on_a_network_is_a_clear_error() {
         "{err}"
     );
 }
+
+#[test]
+fn random_forest_classes_are_probabilities_class_zero_is_one_minus_p() {
+    // A binary random forest has one score column, P(class 1), and no post-transform.
+    let fixture: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root("tests/fixtures/explain/tree/sk_rfc.json")).expect("fixture"),
+    )
+    .expect("json");
+    let rows = fixture["rows"].as_array().expect("rows");
+    let ort = fixture["ort"].as_array().expect("ort outputs");
+    let names: Vec<String> = (0..6).map(|j| format!("f{j}")).collect();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let csv = dir.path().join("rows.csv");
+    let mut text = names.join(",") + "\n";
+    for r in rows.iter().take(30) {
+        let cells: Vec<String> = r
+            .as_array()
+            .expect("row")
+            .iter()
+            .map(|v| format!("{}", v.as_f64().expect("number")))
+            .collect();
+        text += &(cells.join(",") + "\n");
+    }
+    std::fs::write(&csv, text).expect("csv");
+    let x = load(&csv, &Progress::none()).expect("data");
+    let model = Model::load(&root("tests/fixtures/explain/tree/sk_rfc.onnx")).expect("model");
+    let mut o = opts(Method::Tree, Some("1"));
+    o.rows = 0..30;
+    o.background_size = 30;
+    let e1 = explain(&model, Some(&names), &x, &x, &o, &Progress::none()).expect("class 1");
+    o.class = Some("0".into());
+    let e0 = explain(&model, Some(&names), &x, &x, &o, &Progress::none()).expect("class 0");
+    for i in 0..30 {
+        let p: Vec<f64> = ort[i]
+            .as_array()
+            .expect("probabilities")
+            .iter()
+            .map(|v| v.as_f64().expect("number"))
+            .collect();
+        assert!(
+            (e1.outputs[i] - p[1]).abs() < 1e-5,
+            "row {i}: {} vs {}",
+            e1.outputs[i],
+            p[1]
+        );
+        assert!(
+            (e0.outputs[i] - p[0]).abs() < 1e-5,
+            "row {i}: {} vs {}",
+            e0.outputs[i],
+            p[0]
+        );
+    }
+    assert!((e0.base_value - (1.0 - e1.base_value)).abs() < 1e-12);
+    assert!(e0.additivity_max_abs_error < 1e-9 && e1.additivity_max_abs_error < 1e-9);
+}

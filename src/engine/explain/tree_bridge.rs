@@ -4,7 +4,7 @@
 //! its negation).
 
 use super::masked::row_f64;
-use super::tree::{self, Forest};
+use super::tree::{self, Forest, PostTransform};
 use super::Method;
 use crate::engine::data::extract::InputData;
 use crate::engine::error::{EngineError, Result};
@@ -64,7 +64,7 @@ pub(crate) fn explain_trees(
             .filter(|n| method == Method::TreePath || !n.starts_with("covers:"))
             .cloned(),
     );
-    let (output, sign) = pick_output(&forest, class)?;
+    let (output, sign, offset) = pick_output(&forest, class)?;
     let values: Vec<Vec<f64>> = (0..n)
         .map(|r| {
             shap.row_values(r, output)
@@ -74,26 +74,35 @@ pub(crate) fn explain_trees(
         })
         .collect();
     let outputs: Vec<f64> = (0..n)
-        .map(|r| sign * shap.raw_outputs[r * shap.n_outputs + output])
+        .map(|r| offset + sign * shap.raw_outputs[r * shap.n_outputs + output])
         .collect();
+    // Each note once (the forest's and the method's may repeat one another).
+    let mut seen = std::collections::HashSet::new();
+    notes.retain(|n| seen.insert(n.clone()));
     Ok(TreeValues {
         values,
-        base_value: sign * shap.base_values[output],
+        base_value: offset + sign * shap.base_values[output],
         outputs,
         notes,
     })
 }
 
-/// The raw output (and its sign) that is the margin of class `class`.
-fn pick_output(forest: &Forest, class: Option<usize>) -> Result<(usize, f64)> {
+/// The raw output of class `class` as `offset + sign × output k`: `(k, sign, offset)`.
+fn pick_output(forest: &Forest, class: Option<usize>) -> Result<(usize, f64, f64)> {
     match (&forest.classifier, class) {
         (Some(layout), Some(c)) => {
             if let Some(o) = layout.output_class.iter().position(|&k| k == c) {
-                return Ok((o, 1.0));
+                return Ok((o, 1.0, 0.0));
             }
             if forest.n_outputs == 1 && layout.labels.len() == 2 {
-                // One score column: the margin of the second class; the first is its negation.
-                return Ok((0, if c == 1 { 1.0 } else { -1.0 }));
+                // One score column for the second class. With a post-transform it is a margin
+                // and the first class's margin is its negation; without one (random forests)
+                // it is a probability p and the first class's is 1 − p.
+                return Ok(match (c, forest.post_transform) {
+                    (1, _) => (0, 1.0, 0.0),
+                    (_, PostTransform::None) => (0, -1.0, 1.0),
+                    _ => (0, -1.0, 0.0),
+                });
             }
             Err(EngineError::usage(format!(
                 "the tree ensemble has no raw output for class {}",
@@ -104,6 +113,6 @@ fn pick_output(forest: &Forest, class: Option<usize>) -> Result<(usize, f64)> {
                     .unwrap_or_else(|| c.to_string())
             )))
         }
-        _ => Ok((0, 1.0)),
+        _ => Ok((0, 1.0, 0.0)),
     }
 }
