@@ -169,7 +169,7 @@ fn metrics_view(ui: &mut egui::Ui, state: &mut State, c: &Comparison) {
         .0
         .iter()
         .map(|(m, _)| Finding::Comparison {
-            pair: format!("{} vs {}", pair.a, pair.b),
+            pair: crate::engine::report::ext::pair_name(&pair.a, &pair.b),
             metric: (*m).to_string(),
         })
         .collect();

@@ -121,9 +121,10 @@ fn delta_badge(metric: &str, ci: Option<[f64; 2]>) -> Cell {
     }
 }
 
-/// Pair name used by [`Finding::Comparison`] notes: `A → B`.
+/// Pair name used by [`Finding::Comparison`] notes: `A vs B` (the app writes the same text,
+/// and its font has no arrow).
 pub fn pair_name(a: &str, b: &str) -> String {
-    format!("{a} → {b}")
+    format!("{a} vs {b}")
 }
 
 /// The version comparison: per pair, metric deltas with paired intervals (pass: B better,
