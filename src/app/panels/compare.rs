@@ -325,9 +325,9 @@ fn tests_block(ui: &mut egui::Ui, p: &PairComparison) {
             });
             ui.label(format!(
                 "exact p = {} · χ² (continuity-corrected) = {} (p = {})",
-                p_fmt(p.mcnemar_exact_p_value),
+                crate::engine::report::html::fmt_p(p.mcnemar_exact_p_value),
                 p.mcnemar_chi2_corrected.map_or("—".into(), |c| format!("{:.3}", c.statistic)),
-                p_fmt(p.mcnemar_chi2_corrected.map(|c| c.p_value))
+                crate::engine::report::html::fmt_p(p.mcnemar_chi2_corrected.map(|c| c.p_value))
             ));
         } else {
             ui.label(RichText::new("not defined for this task").color(pal.muted));
@@ -342,7 +342,7 @@ fn tests_block(ui: &mut egui::Ui, p: &PairComparison) {
                     d.auc_b,
                     d.auc_difference,
                     if d.variance > 0.0 { d.auc_difference / d.variance.sqrt() } else { f64::NAN },
-                    p_fmt(p.delong_p_value)
+                    crate::engine::report::html::fmt_p(p.delong_p_value)
                 ));
             }
             None => {
@@ -366,12 +366,6 @@ fn tests_block(ui: &mut egui::Ui, p: &PairComparison) {
     });
 }
 
-fn p_fmt(p: Option<f64>) -> String {
-    match p {
-        Some(p) if p < 1e-4 => format!("{p:.1e}"),
-        Some(p) => format!("{p:.4}"),
-        None => "—".into(),
-    }
 }
 
 fn groups_view(ui: &mut egui::Ui, state: &mut State, c: &Comparison) {

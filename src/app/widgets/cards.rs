@@ -4,20 +4,9 @@ use eframe::egui::{self, RichText};
 
 use super::theme::{self, Palette};
 
-/// Formats a metric for display; `None` (undefined) is a dash.
-pub fn fmt(v: Option<f64>) -> String {
-    match v {
-        Some(x) if x.is_finite() => {
-            if x.abs() >= 1000.0 {
-                format!("{x:.1}")
-            } else {
-                format!("{x:.3}")
-            }
-        }
-        Some(x) => format!("{x}"),
-        None => "—".into(),
-    }
-}
+/// Formats a metric for display; `None` (undefined) is a dash. The report uses the same
+/// rounding, so a number reads the same on screen and on paper.
+pub use crate::engine::report::html::fmt;
 
 pub fn metric_card(
     ui: &mut egui::Ui,
