@@ -366,8 +366,6 @@ fn tests_block(ui: &mut egui::Ui, p: &PairComparison) {
     });
 }
 
-}
-
 fn groups_view(ui: &mut egui::Ui, state: &mut State, c: &Comparison) {
     let pal = Palette::of(ui);
     if c.slices.is_empty() {
