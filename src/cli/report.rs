@@ -102,6 +102,8 @@ struct Plan {
     seed: u64,
     signoffs: Vec<SignOff>,
     notes: Vec<ReviewNote>,
+    /// The workspace's promotion gate (`None`: the default rules).
+    gate: Option<crate::engine::compare::gate::Gate>,
 }
 
 fn plan(args: &Args) -> Result<Plan> {
@@ -150,6 +152,7 @@ fn plan(args: &Args) -> Result<Plan> {
             seed: args.seed.unwrap_or(ws.settings.seed),
             signoffs: ws.signoffs.clone(),
             notes: ws.notes.clone(),
+            gate: ws.gate.clone(),
         });
     }
     let data = args
@@ -191,6 +194,7 @@ fn plan(args: &Args) -> Result<Plan> {
         seed: args.seed.unwrap_or(0),
         signoffs: Vec::new(),
         notes: Vec::new(),
+        gate: None,
     })
 }
 
@@ -305,6 +309,7 @@ fn analyse(p: &Plan, extras: &Extras, progress: &Progress) -> Result<Results> {
         };
         let mut settings = CompareSettings {
             threshold: p.threshold,
+            gate: p.gate.clone(),
             ..CompareSettings::default()
         };
         settings.bootstrap.resamples = p.bootstrap;
