@@ -4,7 +4,7 @@
 //! code and the bad-input corpus.
 #![allow(clippy::expect_used, clippy::unwrap_used)] // tests may panic on setup failures
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output};
 
 use assay::engine::compare::{compare_files, CompareSettings, Comparison, Roles};
@@ -566,7 +566,6 @@ fn three_models_give_every_pair_and_the_gate_judges_first_against_last() {
         .iter()
         .any(|r| r.reason.ends_with("not measured")));
     assert!(c.pairs.iter().all(|p| p.delta_ci.is_empty()));
-    let _ = Path::new("unused");
 }
 
 #[test]
