@@ -80,6 +80,18 @@ fn compare_page_shows_paired_deltas_tests_groups_and_the_gate() {
     h.run_steps(3);
     h.get_by_label_contains("Per-group change");
 
+    // Explanation shift: every model explained on 50 rows, rankings side by side.
+    h.state_mut().state.explain_settings.rows = 50;
+    h.get_by_label("Explanations").click();
+    h.run_steps(2);
+    h.get_by_label("Explain every model").click();
+    for _ in 0..20 {
+        h.run_steps(2);
+        settle(&mut h);
+    }
+    h.get_by_label("rank change, first to last");
+    h.get_by_label_contains("adult_gbdt v1.0: Tree in Raw space");
+
     h.get_by_label("Promotion gate").click();
     h.run_steps(3);
     h.get_by_label_contains("promote");

@@ -135,6 +135,7 @@ pub enum CompareView {
     Metrics,
     Groups,
     Disagreements,
+    Explanations,
     Speed,
     Robustness,
     Gate,
@@ -148,6 +149,8 @@ pub struct CompareUi {
     pub pair: usize,
     pub slicing: usize,
     pub metric: String,
+    /// "Explain every model" was asked for: explanations are requested as models become ready.
+    pub explain_all: bool,
 }
 
 /// Rows of the evaluation dataset the Evaluate page is restricted to.

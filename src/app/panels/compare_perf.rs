@@ -1,4 +1,5 @@
-//! The Compare page's speed and robustness tabs: latency percentiles and throughput per model
+//! The Compare page's explanation, speed and robustness tabs: each model's SHAP importance
+//! ranking side by side with rank changes; latency percentiles and throughput per model
 //! with their spread, load time and memory; flip rates under noise, per-perturbation effects,
 //! monotonic checks and the adversarial search. Measured on demand (one model at a time, so
 //! timings do not disturb each other); drawn from `engine::perf` and `engine::robustness`.
@@ -7,7 +8,8 @@ use eframe::egui::{self, RichText};
 use egui_extras::{Column, TableBuilder};
 
 use crate::app::analyses::{
-    perf_key, request_perf, request_robustness, robustness_key, Analysis, Kind,
+    explain_key, perf_key, request_explanation, request_forest, request_perf, request_robustness,
+    robustness_key, Analysis, Kind,
 };
 use crate::app::jobs::JobKey;
 use crate::app::state::{Slot, State};
@@ -465,4 +467,106 @@ fn details(ui: &mut egui::Ui, r: &RobustnessReport) {
     for w in &r.warnings {
         ui.colored_label(pal.warn, w);
     }
+}
+
+/// Every model's global SHAP ranking (Explain page settings) side by side.
+pub fn explanations_ui(ui: &mut egui::Ui, state: &mut State) {
+    let pal = Palette::of(ui);
+    ui.label(
+        RichText::new("Each model explained with the Explain page's settings on the same rows; features ranked by mean |SHAP value|. A feature that moves up or down the ranking between versions is worth a question in the review.")
+            .color(pal.muted),
+    );
+    let entries = state.workspace.models.clone();
+    let mut done = Vec::new();
+    let mut missing = 0;
+    for m in &entries {
+        match explain_key(state, m).and_then(|(k, _)| state.analysis(&k).cloned()) {
+            Some(Slot::Ready(Analysis::Explanation(e))) => done.push((m.label.clone(), e)),
+            Some(Slot::Failed(err)) => {
+                ui.colored_label(pal.bad, format!("{}: {err}", m.label));
+            }
+            Some(_) => {}
+            None => missing += 1,
+        }
+    }
+    if missing > 0 && ui.button("Explain every model").clicked() {
+        state.compare_ui.explain_all = true;
+    }
+    if state.compare_ui.explain_all {
+        // Each model's trees are read first, so tree ensembles get TreeSHAP as on the Explain page.
+        for m in &entries {
+            request_forest(state, m);
+            let forest_known = state
+                .forest_key(m)
+                .and_then(|k| state.analysis(&k))
+                .is_some_and(|s| !matches!(s, Slot::Loading));
+            if forest_known {
+                request_explanation(state, m);
+            }
+        }
+    }
+    if any_running(state, Kind::Explain) {
+        ui.horizontal(|ui| {
+            ui.spinner();
+            ui.label("explaining…");
+        });
+    }
+    if done.is_empty() {
+        return;
+    }
+    let lists: Vec<(&str, &[(String, f64)])> = done
+        .iter()
+        .map(|(l, e)| (l.as_str(), e.importance.as_slice()))
+        .collect();
+    let shift = crate::engine::compare::shift::explanation_shift(&lists);
+    let spaces: Vec<String> = done
+        .iter()
+        .map(|(l, e)| format!("{l}: {:?} in {:?} space", e.method, e.output_space))
+        .collect();
+    ui.label(RichText::new(spaces.join(" · ")).small().color(pal.muted));
+    TableBuilder::new(ui)
+        .id_salt("explain_shift")
+        .striped(true)
+        .column(Column::exact(160.0))
+        .columns(Column::exact(150.0), shift.models.len())
+        .column(Column::remainder())
+        .header(22.0, |mut h| {
+            h.col(|ui| {
+                ui.strong("feature");
+            });
+            for m in &shift.models {
+                h.col(|ui| {
+                    ui.strong(format!("{m} (rank, mean |SHAP|)"));
+                });
+            }
+            h.col(|ui| {
+                ui.strong("rank change, first to last");
+            });
+        })
+        .body(|mut body| {
+            for f in &shift.features {
+                body.row(20.0, |mut row| {
+                    row.col(|ui| {
+                        ui.label(&f.feature);
+                    });
+                    for (r, v) in f.rank.iter().zip(&f.importance) {
+                        row.col(|ui| {
+                            ui.label(match (r, v) {
+                                (Some(r), Some(v)) => format!("#{r}  {v:.4}"),
+                                _ => "not used".into(),
+                            });
+                        });
+                    }
+                    row.col(|ui| {
+                        let (text, colour) = match f.rank_change {
+                            Some(0) => ("same".to_string(), pal.muted),
+                            Some(c) if c > 0 => (format!("up {c}"), pal.warn),
+                            Some(c) => (format!("down {}", -c), pal.warn),
+                            None => ("—".to_string(), pal.muted),
+                        };
+                        ui.label(RichText::new(text).color(colour).strong());
+                    });
+                });
+            }
+        });
 }

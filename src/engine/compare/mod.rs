@@ -8,6 +8,7 @@ pub mod evidence;
 pub mod gate;
 pub mod pair;
 pub mod paired;
+pub mod shift;
 pub mod slices;
 pub mod stats;
 
