@@ -217,8 +217,8 @@ fn random_forest_classes_are_probabilities_class_zero_is_one_minus_p() {
     let e1 = explain(&model, Some(&names), &x, &x, &o, &Progress::none()).expect("class 1");
     o.class = Some("0".into());
     let e0 = explain(&model, Some(&names), &x, &x, &o, &Progress::none()).expect("class 0");
-    for i in 0..30 {
-        let p: Vec<f64> = ort[i]
+    for (i, probabilities) in ort.iter().take(30).enumerate() {
+        let p: Vec<f64> = probabilities
             .as_array()
             .expect("probabilities")
             .iter()
