@@ -32,7 +32,7 @@ type ModelResults = (
 );
 
 /// Owned copies (`Arc`s) of what the report shows, moved into the job.
-struct Gathered {
+pub struct Gathered {
     title: String,
     workspace: Option<String>,
     models: Vec<ModelResults>,
@@ -63,7 +63,8 @@ fn each<T>(
         .collect()
 }
 
-fn gather(state: &State) -> Gathered {
+/// What the report shows, taken from the window's caches (cheap: `Arc` clones).
+pub fn gather(state: &State) -> Gathered {
     let comparison = match compare_key(state).and_then(|(k, _, _)| state.analysis(&k)) {
         Some(Slot::Ready(Analysis::Comparison(c))) => {
             let (_, result, _) = gate_now(state, c);
@@ -127,6 +128,52 @@ fn gather(state: &State) -> Gathered {
     }
 }
 
+/// Renders the report from gathered results (inside a job).
+pub fn render(g: &Gathered) -> crate::engine::Result<String> {
+    let models: Vec<ModelSection> = g
+        .models
+        .iter()
+        .map(|(label, model, eval, fair)| ModelSection {
+            label,
+            info: Some(&model.info),
+            evaluation: eval.as_deref(),
+            fairness: fair.as_deref().map(|f| &f.report),
+        })
+        .collect();
+    let explanation = g
+        .explanation
+        .as_ref()
+        .map(|(label, e)| ext::explanation_section(label, e));
+    let comparison = g.comparison.as_ref().map(ext::comparison_section);
+    let perf: Vec<(&str, &PerfReport)> = g.perf.iter().map(|(l, p)| (l.as_str(), &**p)).collect();
+    let performance = (!perf.is_empty()).then(|| ext::performance_section(&perf));
+    let rob: Vec<(&str, &RobustnessReport)> = g
+        .robustness
+        .iter()
+        .map(|(l, r)| (l.as_str(), &**r))
+        .collect();
+    let robustness = (!rob.is_empty()).then(|| ext::robustness_section(&rob));
+    let input = ReportInput {
+        title: g.title.clone(),
+        generated: now_rfc3339(),
+        workspace: g.workspace.clone(),
+        models,
+        data: g.data.as_deref().map(|d| &d.info),
+        drift: g.drift.as_deref(),
+        card: g.card.as_ref(),
+        gates: g.comparison.iter().map(ext::comparison_gate).collect(),
+        signoffs: &g.signoffs,
+        notes: &g.notes,
+        extensions: report::Extensions {
+            explanation: explanation.as_ref(),
+            comparison: comparison.as_ref(),
+            performance: performance.as_ref(),
+            robustness: robustness.as_ref(),
+        },
+    };
+    report::render(&input)
+}
+
 /// Renders the report from the current results into `out` (a job; the status bar shows it).
 pub fn request_report(state: &mut State, out: PathBuf) {
     let g = gather(state);
@@ -135,49 +182,7 @@ pub fn request_report(state: &mut State, out: PathBuf) {
         format!("Writing report {}", super::commands::file_name(&out)),
         move |progress| {
             progress.set(0.1, "rendering the report");
-            let models: Vec<ModelSection> = g
-                .models
-                .iter()
-                .map(|(label, model, eval, fair)| ModelSection {
-                    label,
-                    info: Some(&model.info),
-                    evaluation: eval.as_deref(),
-                    fairness: fair.as_deref().map(|f| &f.report),
-                })
-                .collect();
-            let explanation = g
-                .explanation
-                .as_ref()
-                .map(|(label, e)| ext::explanation_section(label, e));
-            let comparison = g.comparison.as_ref().map(ext::comparison_section);
-            let perf: Vec<(&str, &PerfReport)> =
-                g.perf.iter().map(|(l, p)| (l.as_str(), &**p)).collect();
-            let performance = (!perf.is_empty()).then(|| ext::performance_section(&perf));
-            let rob: Vec<(&str, &RobustnessReport)> = g
-                .robustness
-                .iter()
-                .map(|(l, r)| (l.as_str(), &**r))
-                .collect();
-            let robustness = (!rob.is_empty()).then(|| ext::robustness_section(&rob));
-            let input = ReportInput {
-                title: g.title.clone(),
-                generated: now_rfc3339(),
-                workspace: g.workspace.clone(),
-                models,
-                data: g.data.as_deref().map(|d| &d.info),
-                drift: g.drift.as_deref(),
-                card: g.card.as_ref(),
-                gates: g.comparison.iter().map(ext::comparison_gate).collect(),
-                signoffs: &g.signoffs,
-                notes: &g.notes,
-                extensions: report::Extensions {
-                    explanation: explanation.as_ref(),
-                    comparison: comparison.as_ref(),
-                    performance: performance.as_ref(),
-                    robustness: robustness.as_ref(),
-                },
-            };
-            let html = report::render(&input)?;
+            let html = render(&g)?;
             progress.check()?;
             let tmp = out.with_extension("html.part");
             std::fs::write(&tmp, &html)

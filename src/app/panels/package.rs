@@ -338,6 +338,9 @@ fn seal_ui(
                 req.archive = Some(package::ArchiveKind::Zip);
             }
             req.audit = state.audit.clone();
+            req.notes = state.workspace.notes.clone();
+            // The review report of the results on screen goes into the package too.
+            let report = crate::app::report_job::gather(state);
             let evidence = ev.to_vec();
             state.package.sealed = None;
             state.jobs.spawn(
@@ -357,6 +360,10 @@ fn seal_ui(
                             .map_err(|e| EngineError::file(&path, format!("cannot write: {e}")))?;
                         req.evidence.push((name, path));
                     }
+                    progress.set(0.02, "rendering the review report");
+                    req.report = Some(package::ReportSource::Html(crate::app::report_job::render(
+                        &report,
+                    )?));
                     let report = package::build_package(&req, &key, progress);
                     let _ = std::fs::remove_dir_all(&dir);
                     Ok(Output::Sealed(Arc::new(report?)))
