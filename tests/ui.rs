@@ -324,7 +324,10 @@ fn package_page_creates_a_key_seals_and_verifies_with_per_file_results() {
         assert!(out.join(f).is_file(), "{f} in the package");
     }
     let report = std::fs::read_to_string(out.join("report.html")).expect("report");
-    assert!(report.contains("adult_logreg"), "the report of the results on screen");
+    assert!(
+        report.contains("adult_logreg"),
+        "the report of the results on screen"
+    );
     assert!(sealed.files.len() >= 8);
     {
         let p = &mut h.state_mut().state.package;

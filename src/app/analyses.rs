@@ -143,9 +143,8 @@ pub fn request_explanation(state: &mut State, entry: &ModelEntry) {
     if state.analyses.contains_key(&key) {
         return;
     }
-    let (Some(model), Some(data), Some(bg)) = (
-        state.model(&entry.path).cloned(),
-        state.eval_data_path().and_then(|p| state.data(p)).cloned(),
+    let (Some((model, data)), Some(bg)) = (
+        model_and_data(state, entry),
         state
             .background_path()
             .and_then(|p| state.data(&p))
@@ -233,10 +232,7 @@ pub fn request_pdp(state: &mut State, entry: &ModelEntry, feature: &str) {
     if state.analyses.contains_key(&key) {
         return;
     }
-    let (Some(model), Some(data)) = (
-        state.model(&entry.path).cloned(),
-        state.eval_data_path().and_then(|p| state.data(p)).cloned(),
-    ) else {
+    let Some((model, data)) = model_and_data(state, entry) else {
         return;
     };
     let features = entry.features.clone();
@@ -289,9 +285,8 @@ pub fn request_surrogate(state: &mut State, entry: &ModelEntry, row: usize) {
     if state.analyses.contains_key(&key) {
         return;
     }
-    let (Some(model), Some(data), Some(bg)) = (
-        state.model(&entry.path).cloned(),
-        state.eval_data_path().and_then(|p| state.data(p)).cloned(),
+    let (Some((model, data)), Some(bg)) = (
+        model_and_data(state, entry),
         state
             .background_path()
             .and_then(|p| state.data(&p))
@@ -344,10 +339,7 @@ pub fn request_importance(state: &mut State, entry: &ModelEntry) {
     if state.analyses.contains_key(&key) {
         return;
     }
-    let (Some(model), Some(data)) = (
-        state.model(&entry.path).cloned(),
-        state.eval_data_path().and_then(|p| state.data(p)).cloned(),
-    ) else {
+    let Some((model, data)) = model_and_data(state, entry) else {
         return;
     };
     let features = entry.features.clone();
@@ -464,10 +456,7 @@ pub fn request_perf(state: &mut State, entry: &ModelEntry) {
     if state.jobs.is_running(&key) {
         return;
     }
-    let (Some(model), Some(data)) = (
-        state.model(&entry.path).cloned(),
-        state.eval_data_path().and_then(|p| state.data(p)).cloned(),
-    ) else {
+    let Some((model, data)) = model_and_data(state, entry) else {
         return;
     };
     let features = entry.features.clone();
@@ -522,9 +511,8 @@ pub fn request_robustness(state: &mut State, entry: &ModelEntry) {
     if state.analyses.contains_key(&key) {
         return;
     }
-    let (Some(model), Some(data), Some(target)) = (
-        state.model(&entry.path).cloned(),
-        state.eval_data_path().and_then(|p| state.data(p)).cloned(),
+    let (Some((model, data)), Some(target)) = (
+        model_and_data(state, entry),
         state.workspace.roles.target.clone(),
     ) else {
         return;
@@ -546,6 +534,20 @@ pub fn request_robustness(state: &mut State, entry: &ModelEntry) {
             Ok(Analysis::Robustness(Arc::new(r)))
         },
     );
+}
+
+/// `entry`'s loaded model and the loaded evaluation dataset.
+fn model_and_data(
+    state: &State,
+    entry: &ModelEntry,
+) -> Option<(
+    Arc<crate::engine::model::Model>,
+    Arc<super::jobs::LoadedData>,
+)> {
+    Some((
+        state.model(&entry.path)?.clone(),
+        state.data(state.eval_data_path()?)?.clone(),
+    ))
 }
 
 fn spawn(
