@@ -15,6 +15,29 @@ pub struct GroupBar {
     pub too_small: bool,
 }
 
+/// A static horizontal-bar plot whose y axis names `names` (the first at the top).
+fn category_plot(id: &str, h: f32, axis: &str, names: Vec<String>) -> Plot<'static> {
+    let n = names.len();
+    Plot::new(id.to_string())
+        .height(h)
+        .allow_scroll(false)
+        .allow_zoom(false)
+        .allow_drag(false)
+        .allow_boxed_zoom(false)
+        .show_grid([true, false])
+        .x_axis_label(axis.to_string())
+        .y_axis_formatter(move |mark, _| {
+            let i = mark.value.round();
+            if (mark.value - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < n {
+                names[n - 1 - i as usize].clone()
+            } else {
+                String::new()
+            }
+        })
+        .include_x(0.0)
+        .legend(egui_plot::Legend::default())
+}
+
 /// Bars per group with 95% whiskers; the overall value as a dashed line.
 pub fn group_bars(
     ui: &mut egui::Ui,
@@ -54,59 +77,41 @@ pub fn group_bars(
             )
         })
         .collect();
-    Plot::new(id.to_string())
-        .height(h)
-        .allow_scroll(false)
-        .allow_zoom(false)
-        .allow_drag(false)
-        .allow_boxed_zoom(false)
-        .show_grid([true, false])
-        .x_axis_label(metric.to_string())
-        .y_axis_formatter(move |mark, _| {
-            let i = mark.value.round();
-            if (mark.value - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < n {
-                names[n - 1 - i as usize].clone()
-            } else {
-                String::new()
-            }
-        })
-        .include_x(0.0)
-        .legend(egui_plot::Legend::default())
-        .show(ui, |p| {
-            p.add(
-                BarChart::new(metric.to_string(), chart)
-                    .color(pal.series[0])
-                    .horizontal(),
-            );
-            for (i, b) in bars.iter().enumerate() {
-                if let Some([lo, hi]) = b.ci {
-                    let y = (n - 1 - i) as f64;
-                    let whisker: PlotPoints = vec![[lo, y], [hi, y]].into();
+    category_plot(id, h, metric, names).show(ui, |p| {
+        p.add(
+            BarChart::new(metric.to_string(), chart)
+                .color(pal.series[0])
+                .horizontal(),
+        );
+        for (i, b) in bars.iter().enumerate() {
+            if let Some([lo, hi]) = b.ci {
+                let y = (n - 1 - i) as f64;
+                let whisker: PlotPoints = vec![[lo, y], [hi, y]].into();
+                p.add(
+                    Line::new("95% CI", whisker)
+                        .color(pal.warn)
+                        .width(2.0)
+                        .allow_hover(false),
+                );
+                for x in [lo, hi] {
+                    let cap: PlotPoints = vec![[x, y - 0.15], [x, y + 0.15]].into();
                     p.add(
-                        Line::new("95% CI", whisker)
+                        Line::new("95% CI", cap)
                             .color(pal.warn)
                             .width(2.0)
                             .allow_hover(false),
                     );
-                    for x in [lo, hi] {
-                        let cap: PlotPoints = vec![[x, y - 0.15], [x, y + 0.15]].into();
-                        p.add(
-                            Line::new("95% CI", cap)
-                                .color(pal.warn)
-                                .width(2.0)
-                                .allow_hover(false),
-                        );
-                    }
                 }
             }
-            if let Some(o) = overall {
-                p.add(
-                    VLine::new(format!("overall {o:.3}"), o)
-                        .color(pal.muted)
-                        .style(egui_plot::LineStyle::dashed_loose()),
-                );
-            }
-        });
+        }
+        if let Some(o) = overall {
+            p.add(
+                VLine::new(format!("overall {o:.3}"), o)
+                    .color(pal.muted)
+                    .style(egui_plot::LineStyle::dashed_loose()),
+            );
+        }
+    });
 }
 
 /// Heat map of `values[row][col]` (None: no rows or undefined), coloured by distance from
@@ -248,67 +253,49 @@ pub fn grouped_bars(
     let width = 0.8 / k as f64;
     let names: Vec<String> = categories.to_vec();
     let y_of = |cat: usize, s: usize| (n - 1 - cat) as f64 + 0.4 - width * (s as f64 + 0.5);
-    Plot::new(id.to_string())
-        .height(h)
-        .allow_scroll(false)
-        .allow_zoom(false)
-        .allow_drag(false)
-        .allow_boxed_zoom(false)
-        .show_grid([true, false])
-        .x_axis_label(axis.to_string())
-        .y_axis_formatter(move |mark, _| {
-            let i = mark.value.round();
-            if (mark.value - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < n {
-                names[n - 1 - i as usize].clone()
-            } else {
-                String::new()
-            }
-        })
-        .include_x(0.0)
-        .legend(egui_plot::Legend::default())
-        .show(ui, |p| {
-            for (s, ser) in series.iter().enumerate() {
-                let colour = pal.series[s % 6];
-                let bars: Vec<Bar> = ser
-                    .values
-                    .iter()
-                    .enumerate()
-                    .filter_map(|(c, v)| {
-                        let v = (*v)?;
-                        let ci = ser
-                            .ci
-                            .get(c)
-                            .copied()
-                            .flatten()
-                            .map_or(String::new(), |[l, h]| {
-                                format!("\ninterval [{l:.4}, {h:.4}]")
-                            });
-                        Some(
-                            Bar::new(y_of(c, s), v)
-                                .width(width * 0.9)
-                                .name(format!("{}\n{}: {v:.4}{ci}", categories[c], ser.name))
-                                .fill(colour),
-                        )
-                    })
-                    .collect();
+    category_plot(id, h, axis, names).show(ui, |p| {
+        for (s, ser) in series.iter().enumerate() {
+            let colour = pal.series[s % 6];
+            let bars: Vec<Bar> = ser
+                .values
+                .iter()
+                .enumerate()
+                .filter_map(|(c, v)| {
+                    let v = (*v)?;
+                    let ci = ser
+                        .ci
+                        .get(c)
+                        .copied()
+                        .flatten()
+                        .map_or(String::new(), |[l, h]| {
+                            format!("\ninterval [{l:.4}, {h:.4}]")
+                        });
+                    Some(
+                        Bar::new(y_of(c, s), v)
+                            .width(width * 0.9)
+                            .name(format!("{}\n{}: {v:.4}{ci}", categories[c], ser.name))
+                            .fill(colour),
+                    )
+                })
+                .collect();
+            p.add(
+                BarChart::new(ser.name.clone(), bars)
+                    .color(colour)
+                    .horizontal(),
+            );
+            for (c, ci) in ser.ci.iter().enumerate() {
+                let Some([lo, hi]) = *ci else { continue };
+                let y = y_of(c, s);
+                let whisker: PlotPoints = vec![[lo, y], [hi, y]].into();
                 p.add(
-                    BarChart::new(ser.name.clone(), bars)
-                        .color(colour)
-                        .horizontal(),
+                    Line::new("interval", whisker)
+                        .color(pal.muted)
+                        .width(1.5)
+                        .allow_hover(false),
                 );
-                for (c, ci) in ser.ci.iter().enumerate() {
-                    let Some([lo, hi]) = *ci else { continue };
-                    let y = y_of(c, s);
-                    let whisker: PlotPoints = vec![[lo, y], [hi, y]].into();
-                    p.add(
-                        Line::new("interval", whisker)
-                            .color(pal.muted)
-                            .width(1.5)
-                            .allow_hover(false),
-                    );
-                }
             }
-        });
+        }
+    });
 }
 
 /// Lines through points, one per series (e.g. flip rate against noise scale per model).
