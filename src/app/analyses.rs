@@ -143,13 +143,7 @@ pub fn request_explanation(state: &mut State, entry: &ModelEntry) {
     if state.analyses.contains_key(&key) {
         return;
     }
-    let (Some((model, data)), Some(bg)) = (
-        model_and_data(state, entry),
-        state
-            .background_path()
-            .and_then(|p| state.data(&p))
-            .cloned(),
-    ) else {
+    let Some((model, data, bg)) = model_data_background(state, entry) else {
         return;
     };
     let features = entry.features.clone();
@@ -285,13 +279,7 @@ pub fn request_surrogate(state: &mut State, entry: &ModelEntry, row: usize) {
     if state.analyses.contains_key(&key) {
         return;
     }
-    let (Some((model, data)), Some(bg)) = (
-        model_and_data(state, entry),
-        state
-            .background_path()
-            .and_then(|p| state.data(&p))
-            .cloned(),
-    ) else {
+    let Some((model, data, bg)) = model_data_background(state, entry) else {
         return;
     };
     let features = entry.features.clone();
@@ -548,6 +536,20 @@ fn model_and_data(
         state.model(&entry.path)?.clone(),
         state.data(state.eval_data_path()?)?.clone(),
     ))
+}
+
+/// [`model_and_data`] and the loaded background dataset.
+fn model_data_background(
+    state: &State,
+    entry: &ModelEntry,
+) -> Option<(
+    Arc<crate::engine::model::Model>,
+    Arc<super::jobs::LoadedData>,
+    Arc<super::jobs::LoadedData>,
+)> {
+    let (model, data) = model_and_data(state, entry)?;
+    let bg = state.data(&state.background_path()?)?.clone();
+    Some((model, data, bg))
 }
 
 fn spawn(

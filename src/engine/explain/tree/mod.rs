@@ -191,12 +191,10 @@ pub struct Forest {
 }
 
 impl Forest {
-    /// Reads the tree ensemble of `model`. The model file is decoded again from its path.
+    /// Reads the tree ensemble of `model` from the bytes it was loaded (and hashed) from, so
+    /// the forest is always the model ONNX Runtime runs, even if the file changed since.
     pub fn from_model(model: &Model) -> Result<Forest, TreeError> {
-        let path = model.path();
-        let bytes = std::fs::read(path)
-            .map_err(|e| EngineError::file(path, format!("cannot read model: {e}")))?;
-        Self::from_bytes(path, &bytes)
+        Self::from_bytes(model.path(), model.bytes())
     }
 
     /// Reads the tree ensemble of an ONNX file's bytes (`path` only names it in errors).
