@@ -6,15 +6,15 @@ use std::path::PathBuf;
 
 use super::keygen::passphrase;
 use super::output::{with_progress, write_json};
-use super::package_inputs::{apply_workspace, run_analyses};
+use super::package_inputs::{package_workspace, review};
 use super::JsonTarget;
-use crate::engine::evaluate::EvalOptions;
 use crate::engine::package::audit::now_rfc3339;
 use crate::engine::package::signoff::load_signoffs;
 use crate::engine::package::{
-    build_package, ArchiveKind, AuditLog, CardSource, Decision, EvaluationRequest, PackageRequest,
-    ReportSource, SignOff, SigningKey,
+    build_package, ArchiveKind, AuditLog, CardSource, Decision, PackageRequest, ReportSource,
+    SignOff, SigningKey,
 };
+use crate::engine::workspace::DatasetRole;
 use crate::engine::{EngineError, Result};
 
 #[derive(Debug, clap::Args)]
@@ -38,15 +38,15 @@ pub struct Args {
     /// Positive class of a binary classifier.
     #[arg(long)]
     pub positive_class: Option<String>,
-    /// Decision threshold.
-    #[arg(long, default_value_t = 0.5)]
-    pub threshold: f64,
-    /// Bootstrap resamples for confidence intervals.
-    #[arg(long, default_value_t = 1000)]
-    pub bootstrap: usize,
-    /// Bootstrap seed.
-    #[arg(long, default_value_t = 0)]
-    pub seed: u64,
+    /// Decision threshold (default 0.5, or the workspace's).
+    #[arg(long)]
+    pub threshold: Option<f64>,
+    /// Bootstrap resamples for confidence intervals (default 1000, or the workspace's).
+    #[arg(long)]
+    pub bootstrap: Option<usize>,
+    /// Bootstrap seed (default 0, or the workspace's).
+    #[arg(long)]
+    pub seed: Option<u64>,
     /// Sensitive columns (recorded in the column mapping), repeatable or comma-separated.
     #[arg(long, value_delimiter = ',')]
     pub sensitive: Vec<String>,
@@ -116,25 +116,40 @@ pub struct Args {
     pub json: Option<JsonTarget>,
 }
 
-pub fn run(mut args: Args) -> Result<()> {
+pub fn run(args: Args) -> Result<()> {
     let pass = passphrase(args.passphrase_env.as_deref())?;
     let key = SigningKey::load(&args.key, pass.as_deref())?;
-    let (workspace_signoffs, workspace_notes) = match args.workspace.clone() {
-        Some(w) => apply_workspace(&mut args, &w)?,
-        None => (Vec::new(), Vec::new()),
-    };
-    let model = args
-        .model
-        .clone()
+    let ws = package_workspace(&args)?;
+    let focus = ws
+        .models
+        .get(ws.focus_index())
+        .cloned()
         .ok_or_else(|| EngineError::usage("give --model (or --workspace with a model)"))?;
-    // Fairness and drift run here when the inputs allow; their JSON goes in as evidence.
-    let scratch =
-        std::env::temp_dir().join(format!("assay-package-evidence-{}", std::process::id()));
-    let analyses = with_progress(|p| run_analyses(&args, &model, &scratch, p));
-    let mut req = PackageRequest::new(&model, &args.out);
-    req.signoffs.extend(workspace_signoffs);
-    req.notes = workspace_notes;
-    req.report = args.report.clone().map(ReportSource::File);
+    let label = args.workspace.as_ref().map(|_| ws.name.clone());
+    // Evaluation, fairness, drift and the comparison run here, through the same pipeline as
+    // the window; their results go in as evidence (evidence given with --evidence wins).
+    let review = with_progress(|p| review(&ws, label, p))?;
+    let given = |name: &str| {
+        args.evidence
+            .iter()
+            .any(|e| e.split('=').next() == Some(name))
+    };
+    let mut req = PackageRequest::new(&focus.path, &args.out);
+    req.evidence_values = review
+        .evidence()?
+        .into_iter()
+        .filter(|(name, _)| !given(name))
+        .collect();
+    req.signoffs = ws.signoffs.clone();
+    req.notes = ws.notes.clone();
+    req.report = match &args.report {
+        Some(r) => Some(ReportSource::File(r.clone())),
+        // A workspace review seals its report, as the window does.
+        None if args.workspace.is_some() => {
+            Some(ReportSource::Html(review.render(&now_rfc3339())?.0))
+        }
+        None => None,
+    };
     req.force = args.force;
     req.archive = if args.zip {
         Some(ArchiveKind::Zip)
@@ -143,33 +158,15 @@ pub fn run(mut args: Args) -> Result<()> {
     } else {
         None
     };
-    if let (Some(data), Some(target)) = (&args.data, &args.target) {
-        let mut options = EvalOptions::new(target.clone());
-        options.features = args.features.clone();
-        options.positive_class = args.positive_class.clone();
-        options.threshold = args.threshold;
-        options.bootstrap.resamples = args.bootstrap;
-        options.bootstrap.seed = args.seed;
-        req.evaluation = Some(EvaluationRequest {
-            data: data.clone(),
-            options,
-        });
-    }
-    req.features = args.features.clone();
-    req.sensitive = args.sensitive.clone();
-    req.reference = args.reference.clone();
+    req.features = focus.features.clone();
+    req.target = ws.roles.target.clone();
+    req.sensitive = ws.roles.sensitive.clone();
+    req.reference = ws.dataset(DatasetRole::Reference).map(|d| d.path.clone());
     for e in &args.evidence {
         let (name, file) = e.split_once('=').ok_or_else(|| {
             EngineError::usage(format!("--evidence '{e}': expected NAME=FILE.json"))
         })?;
         req.evidence.push((name.to_string(), PathBuf::from(file)));
-    }
-    match analyses {
-        Ok(files) => req.evidence.extend(files),
-        Err(e) => {
-            let _ = std::fs::remove_dir_all(&scratch);
-            return Err(e);
-        }
     }
     for f in &args.signoff {
         req.signoffs.extend(load_signoffs(f)?);
@@ -204,9 +201,7 @@ pub fn run(mut args: Args) -> Result<()> {
     }
     req.storage_uri = args.storage_uri.clone();
     req.triton_max_batch = args.triton_max_batch;
-    let report = with_progress(|p| build_package(&req, &key, p));
-    let _ = std::fs::remove_dir_all(&scratch);
-    let report = report?;
+    let report = with_progress(|p| build_package(&req, &key, p))?;
     if let Some(target) = &args.json {
         return write_json(&report, target);
     }

@@ -1,54 +1,91 @@
-//! What `assay package` takes from a workspace file, and the analyses it runs itself when its
-//! inputs allow (fairness with `--sensitive`, drift with `--reference`), so a package carries
-//! that evidence without separate runs.
+//! What `assay package` reviews: the `--workspace` file (with the flags' overrides) or a
+//! workspace made from the flags, analysed through `engine::analysis` exactly as the window
+//! does (evaluation, fairness with sensitive columns, drift with reference and current data,
+//! the comparison when the workspace has several models), so the package seals the same
+//! evidence as *Seal package* in the window.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::package::Args;
-use crate::engine::drift::{drift_files, DriftOptions};
-use crate::engine::fairness::{fairness_files, FairnessOptions};
+use crate::engine::analysis::{compute, LoadedFiles, Planner, Review, Wants};
 use crate::engine::workspace::{DatasetRole, Workspace};
 use crate::engine::{EngineError, Progress, Result};
 
-/// Fills the options the command line left out from the workspace file: the model (the
-/// first, or the one `--model` names), its feature list, the evaluation data, target,
-/// positive class, sensitive columns, reference data; returns its sign-offs and reviewer notes.
-pub fn apply_workspace(
-    args: &mut Args,
-    path: &Path,
-) -> Result<(
-    Vec<crate::engine::package::SignOff>,
-    Vec<crate::engine::report::ReviewNote>,
-)> {
-    let ws = Workspace::load(path)?;
-    let entry = match &args.model {
-        Some(m) => ws.models.iter().find(|e| same_file(&e.path, m)),
-        None => ws.models.first(),
+/// The workspace to package: its focus model is the one packaged (`--model` picks it).
+pub fn package_workspace(args: &Args) -> Result<Workspace> {
+    let mut ws = match &args.workspace {
+        Some(w) => {
+            let mut ws = Workspace::load(w)?;
+            match &args.model {
+                Some(m) => {
+                    let found = ws.models.iter().find(|e| same_file(&e.path, m)).cloned();
+                    let entry = match found {
+                        Some(e) => e,
+                        None => {
+                            ws.add_model(m);
+                            ws.models
+                                .last()
+                                .cloned()
+                                .ok_or_else(|| EngineError::internal("model not added"))?
+                        }
+                    };
+                    ws.settings.focus_model = Some(entry.label);
+                }
+                None if ws.models.is_empty() => {
+                    return Err(EngineError::file(
+                        w,
+                        "the workspace lists no model; give --model",
+                    ))
+                }
+                None => {}
+            }
+            if let Some(d) = &args.data {
+                ws.datasets.retain(|e| e.role != DatasetRole::Evaluation);
+                ws.add_dataset(d, DatasetRole::Evaluation);
+            }
+            if let Some(r) = &args.reference {
+                ws.datasets.retain(|e| e.role != DatasetRole::Reference);
+                ws.add_dataset(r, DatasetRole::Reference);
+            }
+            ws
+        }
+        None => {
+            let model = args
+                .model
+                .clone()
+                .ok_or_else(|| EngineError::usage("give --model (or --workspace with a model)"))?;
+            Workspace::from_files(
+                &[(model, args.features.clone())],
+                args.data.as_deref(),
+                args.reference.as_deref(),
+            )
+        }
     };
-    if args.model.is_none() {
-        let e = entry
-            .ok_or_else(|| EngineError::file(path, "the workspace lists no model; give --model"))?;
-        args.model = Some(e.path.clone());
+    if let Some(f) = &args.features {
+        let i = ws.focus_index();
+        if let Some(entry) = ws.models.get_mut(i) {
+            entry.features = Some(f.clone());
+        }
     }
-    if args.features.is_none() {
-        args.features = entry.and_then(|e| e.features.clone());
+    if let Some(t) = &args.target {
+        ws.roles.target = Some(t.clone());
     }
-    if args.data.is_none() {
-        args.data = ws.dataset(DatasetRole::Evaluation).map(|d| d.path.clone());
+    if let Some(p) = &args.positive_class {
+        ws.roles.positive_class = Some(p.clone());
     }
-    if args.target.is_none() {
-        args.target = ws.roles.target.clone();
+    if !args.sensitive.is_empty() {
+        ws.roles.sensitive = args.sensitive.clone();
     }
-    if args.positive_class.is_none() {
-        args.positive_class = ws.roles.positive_class.clone();
+    if let Some(t) = args.threshold {
+        ws.settings.threshold = t;
     }
-    if args.sensitive.is_empty() {
-        args.sensitive = ws.roles.sensitive.clone();
+    if let Some(b) = args.bootstrap {
+        ws.settings.bootstrap = b;
     }
-    if args.reference.is_none() {
-        args.reference = ws.dataset(DatasetRole::Reference).map(|d| d.path.clone());
+    if let Some(s) = args.seed {
+        ws.settings.seed = s;
     }
-    Ok((ws.signoffs, ws.notes))
+    Ok(ws)
 }
 
 fn same_file(a: &Path, b: &Path) -> bool {
@@ -58,71 +95,12 @@ fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
-/// Runs fairness (data + target + sensitive columns) and drift (reference + data) unless the
-/// caller already gave that evidence; returns (name, JSON file) pairs written into `dir`.
-pub fn run_analyses(
-    args: &Args,
-    model: &Path,
-    dir: &Path,
-    progress: &Progress,
-) -> Result<Vec<(String, PathBuf)>> {
-    let given = |name: &str| {
-        args.evidence
-            .iter()
-            .any(|e| e.split('=').next() == Some(name))
-    };
-    let mut out = Vec::new();
-    let write = |name: &str, value: &dyn erased::Json| -> Result<(String, PathBuf)> {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| EngineError::file(dir, format!("cannot create: {e}")))?;
-        let path = dir.join(format!("{name}.json"));
-        std::fs::write(&path, value.to_json()?)
-            .map_err(|e| EngineError::file(&path, format!("cannot write: {e}")))?;
-        Ok((name.to_string(), path))
-    };
-    if let (Some(data), Some(target)) = (&args.data, &args.target) {
-        if !args.sensitive.is_empty() && !given("fairness") {
-            progress.set(0.0, "fairness");
-            let slicings = args
-                .sensitive
-                .iter()
-                .map(|s| s.split('+').map(str::to_string).collect())
-                .collect();
-            let mut opts = FairnessOptions::new(target.clone(), slicings);
-            opts.run.features = args.features.clone();
-            opts.run.positive_class = args.positive_class.clone();
-            opts.run.threshold = args.threshold;
-            opts.bootstrap.resamples = args.bootstrap;
-            opts.bootstrap.seed = args.seed;
-            let report = fairness_files(model, data, &opts, progress)?;
-            out.push(write("fairness", &report)?);
-        }
-        if let Some(reference) = args.reference.as_ref().filter(|_| !given("drift")) {
-            progress.set(0.0, "drift");
-            let opts = DriftOptions {
-                target: Some(target.clone()),
-                features: args.features.clone(),
-                ..DriftOptions::default()
-            };
-            let report = drift_files(reference, data, Some(model), &opts, progress)?;
-            out.push(write("drift", &report)?);
-        }
-    }
-    Ok(out)
-}
-
-mod erased {
-    use crate::engine::{EngineError, Result};
-
-    /// Object-safe JSON encoding for the reports written above.
-    pub trait Json {
-        fn to_json(&self) -> Result<String>;
-    }
-
-    impl<T: serde::Serialize> Json for T {
-        fn to_json(&self) -> Result<String> {
-            serde_json::to_string_pretty(self)
-                .map_err(|e| EngineError::internal(format!("JSON encoding failed: {e}")))
-        }
-    }
+/// Runs the review of `ws` and gathers it (evidence the caller already gave by
+/// `--evidence NAME=FILE` is left to the caller).
+pub fn review(ws: &Workspace, label: Option<String>, progress: &Progress) -> Result<Review> {
+    progress.set(0.0, "loading files");
+    let files = LoadedFiles::load(ws, progress)?;
+    let results = compute(ws, &files, Wants::default(), progress)?;
+    let p = Planner::new(ws, &files, &results);
+    Ok(Review::gather(&p, label, None))
 }

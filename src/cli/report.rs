@@ -9,23 +9,11 @@ use serde::Serialize;
 
 use super::output::{human_bytes, with_progress, write_json};
 use super::JsonTarget;
-use crate::engine::compare::{
-    compare, CompareSettings, Comparison, ModelInput, Roles as CompareRoles,
-};
-use crate::engine::data::{self, inspect, DatasetInfo};
-use crate::engine::drift::{drift, DriftOptions, DriftReport};
-use crate::engine::evaluate::{evaluate, EvalOptions, Evaluation, Task};
-use crate::engine::explain::{explain, ExplainOptions, Explanation};
-use crate::engine::fairness::policy::Policy;
-use crate::engine::fairness::{fairness, FairnessOptions, FairnessReport};
-use crate::engine::model::Model;
+use crate::engine::analysis::{compute, LoadedFiles, Planner, Review, Wants};
 use crate::engine::package::audit::now_rfc3339;
-use crate::engine::package::SignOff;
-use crate::engine::perf::{measure, PerfOptions, PerfReport};
-use crate::engine::report::{self, checks, ext, ModelSection, ReportInput, ReviewNote, Status};
-use crate::engine::robustness::{self, RobustnessOptions, RobustnessReport};
-use crate::engine::workspace::{stem, DatasetRole, Workspace};
-use crate::engine::{EngineError, Progress, Result};
+use crate::engine::report::{self, Status};
+use crate::engine::workspace::{DatasetRole, Workspace};
+use crate::engine::{EngineError, Result};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -66,11 +54,13 @@ pub struct Args {
     /// Bootstrap seed (default 0, or the workspace's).
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Also explain the last model (the candidate) with SHAP on the first N evaluation rows
+    /// Also explain the focus model (the workspace's; with --model, the last: the candidate)
+    /// with SHAP on the first N evaluation rows
     /// (background: the reference data, else the evaluation data).
     #[arg(long, value_name = "N", num_args = 0..=1, default_missing_value = "200")]
     pub explain: Option<usize>,
-    /// Also measure latency, throughput and memory of every model (quick settings).
+    /// Also measure latency, throughput and memory of every model (its speed facts join the
+    /// promotion gate, as in the window).
     #[arg(long)]
     pub perf: bool,
     /// Also run the robustness checks of every model (perturbation flips, adversarial search)
@@ -85,302 +75,85 @@ pub struct Args {
     pub json: Option<JsonTarget>,
 }
 
-/// What the report is made from, after reading the workspace or the flags.
-struct Plan {
-    title: String,
-    workspace: Option<String>,
-    models: Vec<(String, PathBuf, Option<Vec<String>>)>,
-    data: PathBuf,
-    target: String,
-    positive_class: Option<String>,
-    slicings: Vec<Vec<String>>,
-    reference: Option<PathBuf>,
-    current: Option<PathBuf>,
-    policy: Option<Policy>,
-    threshold: f64,
-    bootstrap: usize,
-    seed: u64,
-    signoffs: Vec<SignOff>,
-    notes: Vec<ReviewNote>,
-    /// The workspace's promotion gate (`None`: the default rules).
-    gate: Option<crate::engine::compare::gate::Gate>,
-}
-
-fn plan(args: &Args) -> Result<Plan> {
-    if let Some(w) = &args.workspace {
-        let ws = Workspace::load(w)?;
-        if ws.models.is_empty() {
-            return Err(EngineError::file(w, "the workspace lists no model"));
+/// The workspace the report reviews: the `--workspace` file with the flags' overrides, or
+/// one made from `--model`/`--data`/`--reference`. Returns it with the label the report
+/// shows for it.
+pub(super) fn review_workspace(args: &Args) -> Result<(Workspace, Option<String>)> {
+    let (mut ws, label) = match &args.workspace {
+        Some(w) => {
+            let ws = Workspace::load(w)?;
+            if ws.models.is_empty() {
+                return Err(EngineError::file(w, "the workspace lists no model"));
+            }
+            if ws.dataset(DatasetRole::Evaluation).is_none() {
+                return Err(EngineError::file(w, "the workspace has no evaluation dataset"));
+            }
+            let label = Some(ws.name.clone());
+            (ws, label)
         }
-        let data = ws
-            .dataset(DatasetRole::Evaluation)
-            .map(|d| d.path.clone())
-            .ok_or_else(|| EngineError::file(w, "the workspace has no evaluation dataset"))?;
-        let target = args
-            .target
-            .clone()
-            .or_else(|| ws.roles.target.clone())
-            .ok_or_else(|| EngineError::file(w, "the workspace has no target column role"))?;
-        let slicings = if args.sensitive.is_empty() {
-            ws.slicings()
-        } else {
-            split_slicings(&args.sensitive)
-        };
-        return Ok(Plan {
-            title: args.title.clone().unwrap_or_else(|| ws.name.clone()),
-            workspace: Some(ws.name.clone()),
-            models: ws
-                .models
+        None => {
+            let data = args
+                .data
+                .clone()
+                .ok_or_else(|| EngineError::usage("give --data (or --workspace)"))?;
+            let models: Vec<(PathBuf, Option<Vec<String>>)> = args
+                .model
                 .iter()
-                .map(|m| (m.label.clone(), m.path.clone(), m.features.clone()))
-                .collect(),
-            data,
-            target,
-            positive_class: args
-                .positive_class
-                .clone()
-                .or(ws.roles.positive_class.clone()),
-            slicings,
-            reference: args
-                .reference
-                .clone()
-                .or_else(|| ws.dataset(DatasetRole::Reference).map(|d| d.path.clone())),
-            current: ws.dataset(DatasetRole::Current).map(|d| d.path.clone()),
-            policy: ws.fairness_policy.clone(),
-            threshold: args.threshold.unwrap_or(ws.settings.threshold),
-            bootstrap: args.bootstrap.unwrap_or(ws.settings.bootstrap),
-            seed: args.seed.unwrap_or(ws.settings.seed),
-            signoffs: ws.signoffs.clone(),
-            notes: ws.notes.clone(),
-            gate: ws.gate.clone(),
+                .map(|m| (m.clone(), args.features.clone()))
+                .collect();
+            let ws = Workspace::from_files(&models, Some(&data), args.reference.as_deref());
+            (ws, None)
+        }
+    };
+    if let Some(t) = &args.target {
+        ws.roles.target = Some(t.clone());
+    }
+    if ws.roles.target.is_none() {
+        return Err(match &args.workspace {
+            Some(w) => EngineError::file(w, "the workspace has no target column role"),
+            None => EngineError::usage("give --target with --data"),
         });
     }
-    let data = args
-        .data
-        .clone()
-        .ok_or_else(|| EngineError::usage("give --data (or --workspace)"))?;
-    let target = args
-        .target
-        .clone()
-        .ok_or_else(|| EngineError::usage("give --target with --data"))?;
-    let models: Vec<_> = args
-        .model
+    if let Some(p) = &args.positive_class {
+        ws.roles.positive_class = Some(p.clone());
+    }
+    let sensitive: Vec<String> = args
+        .sensitive
         .iter()
-        .map(|m| (stem(m), m.clone(), args.features.clone()))
-        .collect();
-    let title = args.title.clone().unwrap_or_else(|| {
-        format!(
-            "Review of {}",
-            models
-                .iter()
-                .map(|m| m.0.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        )
-    });
-    Ok(Plan {
-        title,
-        workspace: None,
-        models,
-        data,
-        target,
-        positive_class: args.positive_class.clone(),
-        slicings: split_slicings(&args.sensitive),
-        reference: args.reference.clone(),
-        current: None,
-        policy: None,
-        threshold: args.threshold.unwrap_or(0.5),
-        bootstrap: args.bootstrap.unwrap_or(1000),
-        seed: args.seed.unwrap_or(0),
-        signoffs: Vec::new(),
-        notes: Vec::new(),
-        gate: None,
-    })
-}
-
-fn split_slicings(s: &[String]) -> Vec<Vec<String>> {
-    s.iter()
         .filter(|s| !s.trim().is_empty())
-        .map(|s| s.split('+').map(|p| p.trim().to_string()).collect())
-        .collect()
-}
-
-/// The results of one report run.
-struct Results {
-    infos: Vec<Model>,
-    evaluations: Vec<Evaluation>,
-    fairness: Vec<Option<FairnessReport>>,
-    data: DatasetInfo,
-    drift: Option<DriftReport>,
-    comparison: Option<Comparison>,
-    explanation: Option<Explanation>,
-    perf: Vec<PerfReport>,
-    robustness: Vec<RobustnessReport>,
-}
-
-/// What else to run besides evaluation, fairness and drift.
-struct Extras {
-    explain_rows: Option<usize>,
-    perf: bool,
-    robustness_rows: Option<usize>,
-}
-
-fn analyse(p: &Plan, extras: &Extras, progress: &Progress) -> Result<Results> {
-    progress.set(0.0, "loading data");
-    let ds = data::load(&p.data, progress)?;
-    let data_info = inspect(&ds)?;
-    let n = p.models.len().max(1) as f32;
-    let mut infos = Vec::new();
-    let mut evaluations = Vec::new();
-    let mut fair = Vec::new();
-    for (i, (label, path, features)) in p.models.iter().enumerate() {
-        progress.check()?;
-        let model = Model::load(path)?;
-        let mut opts = EvalOptions::new(p.target.clone());
-        opts.features = features.clone();
-        opts.positive_class = p.positive_class.clone();
-        opts.threshold = p.threshold;
-        opts.bootstrap.resamples = p.bootstrap;
-        opts.bootstrap.seed = p.seed;
-        progress.set(0.1 + 0.7 * i as f32 / n, &format!("evaluating {label}"));
-        let eval = evaluate(&model, &ds, &opts, progress)?;
-        let f = if !p.slicings.is_empty() && eval.task != Task::MulticlassClassification {
-            progress.set(
-                0.1 + 0.7 * (i as f32 + 0.5) / n,
-                &format!("fairness of {label}"),
-            );
-            let mut fo = FairnessOptions::new(p.target.clone(), p.slicings.clone());
-            fo.run.features = features.clone();
-            fo.run.positive_class = p.positive_class.clone();
-            fo.run.threshold = p.threshold;
-            fo.bootstrap.resamples = p.bootstrap;
-            fo.bootstrap.seed = p.seed;
-            fo.policy = p.policy.clone();
-            Some(fairness(&model, &ds, &fo, progress)?)
-        } else {
-            None
-        };
-        infos.push(model);
-        evaluations.push(eval);
-        fair.push(f);
+        .map(|s| s.split('+').map(str::trim).collect::<Vec<_>>().join("+"))
+        .collect();
+    if !sensitive.is_empty() {
+        ws.roles.sensitive = sensitive;
     }
-    let reference = match &p.reference {
-        Some(r) => Some(data::load(r, progress)?),
-        None => None,
-    };
-    let drift_report = match &reference {
-        Some(reference) => {
-            progress.set(0.85, "drift");
-            let current = match &p.current {
-                Some(c) => Some(data::load(c, progress)?),
-                None => None,
-            };
-            let opts = DriftOptions {
-                target: Some(p.target.clone()),
-                features: p.models.first().and_then(|m| m.2.clone()),
-                ..DriftOptions::default()
-            };
-            Some(drift(
-                reference,
-                current.as_ref().unwrap_or(&ds),
-                infos.first(),
-                &opts,
-                progress,
-            )?)
-        }
-        None => None,
-    };
-    let comparison = if infos.len() >= 2 {
-        progress.set(0.9, "comparing versions");
-        let inputs: Vec<ModelInput> = p
-            .models
-            .iter()
-            .zip(&infos)
-            .map(|((label, _, features), model)| ModelInput {
-                label: label.clone(),
-                model,
-                features: features.clone(),
-            })
-            .collect();
-        let roles = CompareRoles {
-            target: p.target.clone(),
-            positive_class: p.positive_class.clone(),
-            sensitive: p.slicings.clone(),
-        };
-        let mut settings = CompareSettings {
-            threshold: p.threshold,
-            gate: p.gate.clone(),
-            ..CompareSettings::default()
-        };
-        settings.bootstrap.resamples = p.bootstrap;
-        settings.bootstrap.seed = p.seed;
-        Some(compare(&inputs, &ds, &roles, &settings, progress)?)
-    } else {
-        None
-    };
-    let explanation = match (extras.explain_rows, infos.last(), p.models.last()) {
-        (Some(n), Some(model), Some((_, _, features))) => {
-            progress.set(0.93, "explaining");
-            let opts = ExplainOptions {
-                rows: 0..n.clamp(1, ds.rows()),
-                class: p.positive_class.clone(),
-                ..ExplainOptions::default()
-            };
-            let background = reference.as_ref().unwrap_or(&ds);
-            Some(explain(
-                model,
-                features.as_deref(),
-                &ds,
-                background,
-                &opts,
-                progress,
-            )?)
-        }
-        _ => None,
-    };
-    let mut perf = Vec::new();
-    let mut robust = Vec::new();
-    for (model, (_, _, features)) in infos.iter().zip(&p.models) {
-        if extras.perf {
-            progress.set(0.95, "measuring speed");
-            perf.push(measure(
-                model,
-                features.as_deref(),
-                &ds,
-                &PerfOptions::quick(),
-                progress,
-            )?);
-        }
-        if let Some(rows) = extras.robustness_rows {
-            progress.set(0.97, "robustness");
-            let opts = RobustnessOptions {
-                rows: rows.max(1),
-                seed: p.seed,
-                positive_class: p.positive_class.clone(),
-                threshold: p.threshold,
-                ..RobustnessOptions::default()
-            };
-            robust.push(robustness::run(
-                model,
-                features.as_deref(),
-                &ds,
-                &p.target,
-                &opts,
-                progress,
-            )?);
+    if let (Some(r), Some(_)) = (&args.reference, &args.workspace) {
+        ws.datasets.retain(|d| d.role != DatasetRole::Reference);
+        ws.add_dataset(r, DatasetRole::Reference);
+        if ws.dataset(DatasetRole::Current).is_none() {
+            if let Some(e) = ws.dataset(DatasetRole::Evaluation).cloned() {
+                ws.datasets.push(crate::engine::workspace::DatasetEntry {
+                    path: e.path,
+                    role: DatasetRole::Current,
+                });
+            }
         }
     }
-    Ok(Results {
-        infos,
-        evaluations,
-        fairness: fair,
-        data: data_info,
-        drift: drift_report,
-        comparison,
-        explanation,
-        perf,
-        robustness: robust,
-    })
+    if let Some(t) = args.threshold {
+        ws.settings.threshold = t;
+    }
+    if let Some(b) = args.bootstrap {
+        ws.settings.bootstrap = b;
+    }
+    if let Some(s) = args.seed {
+        ws.settings.seed = s;
+    }
+    if let Some(n) = args.explain {
+        ws.settings.explain.rows = n.max(1);
+    }
+    if let Some(n) = args.robustness {
+        ws.settings.robustness_rows = n.max(1);
+    }
+    Ok((ws, label))
 }
 
 #[derive(Serialize)]
@@ -392,59 +165,27 @@ struct Summary<'a> {
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let p = plan(&args)?;
-    let extras = Extras {
-        explain_rows: args.explain,
+    let (ws, label) = review_workspace(&args)?;
+    let wants = Wants {
+        explanation: args.explain.is_some(),
         perf: args.perf,
-        robustness_rows: args.robustness,
+        robustness: args.robustness.is_some(),
     };
-    let res = with_progress(|pr| analyse(&p, &extras, pr))?;
-    let models: Vec<ModelSection> = p
-        .models
-        .iter()
-        .enumerate()
-        .map(|(i, (label, _, _))| ModelSection {
-            label,
-            info: res.infos.get(i).map(|m| &m.info),
-            evaluation: res.evaluations.get(i),
-            fairness: res.fairness.get(i).and_then(Option::as_ref),
-        })
-        .collect();
-    let labels: Vec<&str> = p.models.iter().map(|m| m.0.as_str()).collect();
-    let explanation = res
-        .explanation
-        .as_ref()
-        .map(|e| ext::explanation_section(labels.last().copied().unwrap_or("model"), e));
-    let comparison = res.comparison.as_ref().map(ext::comparison_section);
-    let perf_list: Vec<(&str, &PerfReport)> = labels.iter().copied().zip(&res.perf).collect();
-    let performance = (!perf_list.is_empty()).then(|| ext::performance_section(&perf_list));
-    let rob_list: Vec<(&str, &RobustnessReport)> =
-        labels.iter().copied().zip(&res.robustness).collect();
-    let robustness = (!rob_list.is_empty()).then(|| ext::robustness_section(&rob_list));
-    let input = ReportInput {
-        title: p.title.clone(),
-        generated: now_rfc3339(),
-        workspace: p.workspace.clone(),
-        models,
-        data: Some(&res.data),
-        drift: res.drift.as_ref(),
-        card: None,
-        gates: res.comparison.iter().map(ext::comparison_gate).collect(),
-        signoffs: &p.signoffs,
-        notes: &p.notes,
-        extensions: report::Extensions {
-            explanation: explanation.as_ref(),
-            comparison: comparison.as_ref(),
-            performance: performance.as_ref(),
-            robustness: robustness.as_ref(),
-        },
-    };
-    let html = report::render(&input)?;
+    let mut review = with_progress(|pr| {
+        pr.set(0.0, "loading files");
+        let files = LoadedFiles::load(&ws, pr)?;
+        let results = compute(&ws, &files, wants, pr)?;
+        let p = Planner::new(&ws, &files, &results);
+        Ok(Review::gather(&p, label, None))
+    })?;
+    if let Some(t) = &args.title {
+        review.title = t.clone();
+    }
+    let (html, verdict, list) = review.render(&now_rfc3339())?;
     let tmp = args.out.with_extension("html.part");
     std::fs::write(&tmp, &html)
         .and_then(|()| std::fs::rename(&tmp, &args.out))
         .map_err(|e| EngineError::file(&args.out, format!("cannot write the report: {e}")))?;
-    let (verdict, list) = checks(&input);
     if let Some(target) = &args.json {
         return write_json(
             &Summary {

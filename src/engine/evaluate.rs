@@ -17,7 +17,7 @@ use super::metrics::{binary, multiclass, order_desc, regression, thin_indices, M
 use super::model::{plan_inputs, predict, InferOptions, Model, Predictions, ValueKind};
 use super::progress::Progress;
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct EvalOptions {
     pub target: String,
     pub features: Option<Vec<String>>,

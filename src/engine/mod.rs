@@ -2,6 +2,7 @@
 //! functions take a [`progress::Progress`] (progress + cancel); errors are
 //! [`error::EngineError`] with an [`error::ErrorKind`].
 
+pub mod analysis;
 pub mod compare;
 pub mod data;
 pub mod drift;

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::error::{EngineError, Result};
+use super::explain::{Method, OutputSpace};
 use super::fairness::policy::Policy;
 use super::model::{plan_inputs, Elem, InputPlan, ModelInfo};
 use super::package::SignOff;
@@ -62,12 +63,33 @@ pub struct Roles {
     pub timestamp: Option<String>,
 }
 
-/// Evaluation settings saved with the workspace.
+/// Analysis settings saved with the workspace: every page, `assay report` and `assay package`
+/// read them through `engine::analysis::Planner`, so they run the same analyses.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Settings {
     pub threshold: f64,
     pub bootstrap: usize,
     pub seed: u64,
+    /// The label of the model the pages show, whose predictions drift compares and which is
+    /// explained (`None`: the first model).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub focus_model: Option<String>,
+    /// Drift also compares the focus model's predictions (reference vs current).
+    #[serde(default = "yes")]
+    pub drift_with_model: bool,
+    #[serde(default)]
+    pub explain: ExplainSettings,
+    /// Rows the robustness checks sample.
+    #[serde(default = "default_robustness_rows")]
+    pub robustness_rows: usize,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn default_robustness_rows() -> usize {
+    1000
 }
 
 impl Default for Settings {
@@ -76,6 +98,37 @@ impl Default for Settings {
             threshold: 0.5,
             bootstrap: 1000,
             seed: 0,
+            focus_model: None,
+            drift_with_model: true,
+            explain: ExplainSettings::default(),
+            robustness_rows: default_robustness_rows(),
+        }
+    }
+}
+
+/// How explanations are computed (the Explain page's settings).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ExplainSettings {
+    /// `None`: automatic (TreeSHAP for tree ensembles, else linear, exact or Kernel).
+    pub method: Option<Method>,
+    pub output_space: OutputSpace,
+    /// The first N rows of the evaluation data are explained.
+    pub rows: usize,
+    /// Background rows (sampled from the reference data, else the evaluation data).
+    pub background: usize,
+    /// KernelSHAP coalitions per row.
+    pub nsamples: usize,
+}
+
+impl Default for ExplainSettings {
+    fn default() -> Self {
+        Self {
+            method: None,
+            output_space: OutputSpace::Probability,
+            rows: 200,
+            background: 100,
+            nsamples: 2048,
         }
     }
 }
@@ -177,6 +230,50 @@ impl Workspace {
             .map_err(|e| EngineError::file(path, format!("cannot write the workspace: {e}")))
     }
 
+    /// A workspace made from command-line files: `models` (path, feature list) are labelled by
+    /// file stem (the last is the focus: the candidate of a review), `data` is evaluated,
+    /// and drift compares `data` (as current) with `reference`.
+    pub fn from_files(
+        models: &[(PathBuf, Option<Vec<String>>)],
+        data: Option<&Path>,
+        reference: Option<&Path>,
+    ) -> Workspace {
+        let mut ws = Workspace::default();
+        for (path, features) in models {
+            let mut label = stem(path);
+            let mut n = 2;
+            while ws.models.iter().any(|m| m.label == label) {
+                label = format!("{} ({n})", stem(path));
+                n += 1;
+            }
+            ws.models.push(ModelEntry {
+                path: path.clone(),
+                label,
+                features: features.clone(),
+            });
+        }
+        ws.name = ws
+            .models
+            .iter()
+            .map(|m| m.label.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+        ws.settings.focus_model = ws.models.last().map(|m| m.label.clone());
+        if let Some(d) = data {
+            ws.add_dataset(d, DatasetRole::Evaluation);
+        }
+        if let Some(r) = reference {
+            ws.add_dataset(r, DatasetRole::Reference);
+            if let Some(d) = data {
+                ws.datasets.push(DatasetEntry {
+                    path: d.to_path_buf(),
+                    role: DatasetRole::Current,
+                });
+            }
+        }
+        ws
+    }
+
     pub fn add_model(&mut self, path: &Path) {
         if !self.models.iter().any(|m| m.path == path) {
             self.models.push(ModelEntry {
@@ -248,6 +345,15 @@ impl Workspace {
         let before = self.notes.len();
         self.notes.retain(|n| n.id != id);
         self.notes.len() != before
+    }
+
+    /// Index into `models` of the focus model (`settings.focus_model`, else the first).
+    pub fn focus_index(&self) -> usize {
+        self.settings
+            .focus_model
+            .as_ref()
+            .and_then(|l| self.models.iter().position(|m| &m.label == l))
+            .unwrap_or(0)
     }
 
     /// The first dataset with this role.

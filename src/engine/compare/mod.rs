@@ -44,7 +44,7 @@ pub struct ModelInput<'a> {
 }
 
 /// Column roles shared by every model.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct Roles {
     pub target: String,
     /// Binary: the positive class (default: each model's `positive_class` metadata, else its
@@ -54,7 +54,7 @@ pub struct Roles {
     pub sensitive: Vec<Vec<String>>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct CompareSettings {
     pub threshold: f64,
     pub bootstrap: BootstrapSettings,

@@ -8,6 +8,7 @@ pub mod binning;
 pub mod column_drift;
 pub mod columns;
 pub mod ksdist;
+pub mod order;
 pub mod over_time;
 mod predictions;
 mod prepare;
@@ -33,7 +34,7 @@ use columns::Raw;
 use prepare::prepare_column;
 
 /// Options of a drift run; every default is Evidently's DataDriftPreset's.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct DriftOptions {
     /// Columns to compare (default: every column in both files except the timestamp).
     pub columns: Option<Vec<String>>,

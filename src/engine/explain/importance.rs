@@ -20,7 +20,7 @@ use crate::engine::metrics::{binary, multiclass, order_desc, regression};
 use crate::engine::model::{plan_inputs, predict, InferOptions, Model, Predictions};
 use crate::engine::progress::Progress;
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct ImportanceOptions {
     pub target: String,
     /// Shuffles per feature (scikit-learn's `n_repeats`, default 5).

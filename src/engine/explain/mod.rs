@@ -35,7 +35,7 @@ use super::model::{plan_inputs, predict, InferOptions, Model, Predictions};
 use super::progress::Progress;
 use masked::{row_f64, take_rows, Masked, Output};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Method {
     /// Interventional TreeSHAP (tree ensembles).
@@ -52,7 +52,7 @@ pub enum Method {
     Linear,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OutputSpace {
     /// Margin: logit of the chosen class's probability for classifiers; the value for
@@ -63,7 +63,7 @@ pub enum OutputSpace {
     Probability,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct ExplainOptions {
     /// `None` = auto: Linear for (Scaler +) linear graphs in raw space, else Exact when
     /// features ≤ 12, else Kernel.

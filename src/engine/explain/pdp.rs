@@ -17,7 +17,7 @@ use crate::engine::error::{EngineError, Result};
 use crate::engine::model::{predict, InferOptions, Model};
 use crate::engine::progress::Progress;
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct PdpOptions {
     pub feature: String,
     pub feature2: Option<String>,

@@ -24,7 +24,7 @@ use crate::engine::error::{EngineError, Result};
 use crate::engine::model::{predict, InferOptions, Model};
 use crate::engine::progress::Progress;
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct SurrogateOptions {
     /// 0-based data row to explain.
     pub row: usize,

@@ -27,7 +27,7 @@ use super::metrics::bootstrap::BootstrapSettings;
 use super::model::Model;
 use super::progress::Progress;
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct FairnessOptions {
     pub run: RunOptions,
     /// One entry per slicing; several columns = their intersection.

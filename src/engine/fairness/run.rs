@@ -29,7 +29,7 @@ pub struct ModelRun {
     pub warnings: Vec<String>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct RunOptions {
     pub target: String,
     pub features: Option<Vec<String>>,

@@ -24,7 +24,7 @@ use crate::engine::evaluate::{DataRef, ModelRef};
 use crate::engine::model::Model;
 use crate::engine::progress::Progress;
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct SliceSearchOptions {
     pub run: RunOptions,
     /// Metric name (see [`metric_names`]); default accuracy / mae.

@@ -313,3 +313,56 @@ pub fn residuals(y: &[f64], pred: &[f64], bins: usize, max_points: usize) -> Res
         residual_quantiles,
     }
 }
+
+/// The sweep read at one threshold (the Evaluate page's slider): the nearest sweep step.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct SweepPoint {
+    /// Index into the sweep's vectors.
+    pub index: usize,
+    pub threshold: f64,
+    pub tp: u64,
+    pub fp: u64,
+    pub tn: u64,
+    pub fn_: u64,
+    /// False- and true-positive rates (0 when undefined), the point on the ROC curve.
+    pub fpr: f64,
+    pub tpr: f64,
+    /// Threshold metrics at this step (`None` when undefined).
+    pub accuracy: Option<f64>,
+    pub balanced_accuracy: Option<f64>,
+    pub precision: Option<f64>,
+    pub recall: Option<f64>,
+    pub specificity: Option<f64>,
+    pub f1: Option<f64>,
+    pub mcc: Option<f64>,
+}
+
+impl ThresholdSweep {
+    /// The step nearest to `threshold` (thresholds are `0, 1/steps, …, 1`); `None` for an
+    /// empty sweep.
+    pub fn at(&self, threshold: f64) -> Option<SweepPoint> {
+        let last = self.thresholds.len().checked_sub(1)?;
+        let index = ((threshold.clamp(0.0, 1.0) * last as f64).round() as usize).min(last);
+        let get = |v: &Vec<u64>| v.get(index).copied().unwrap_or(0);
+        let metric = |v: &Vec<f64>| v.get(index).copied().filter(|x| x.is_finite());
+        let (tp, fp, tn, fn_) = (get(&self.tp), get(&self.fp), get(&self.tn), get(&self.fn_));
+        let rate = |a: u64, b: u64| if a + b > 0 { a as f64 / (a + b) as f64 } else { 0.0 };
+        Some(SweepPoint {
+            index,
+            threshold: self.thresholds[index],
+            tp,
+            fp,
+            tn,
+            fn_,
+            fpr: rate(fp, tn),
+            tpr: rate(tp, fn_),
+            accuracy: metric(&self.accuracy),
+            balanced_accuracy: metric(&self.balanced_accuracy),
+            precision: metric(&self.precision),
+            recall: metric(&self.recall),
+            specificity: metric(&self.specificity),
+            f1: metric(&self.f1),
+            mcc: metric(&self.mcc),
+        })
+    }
+}

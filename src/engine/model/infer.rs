@@ -15,7 +15,7 @@ use crate::engine::data::extract::{ColumnData, InputData};
 use crate::engine::error::{EngineError, Result};
 use crate::engine::progress::Stage;
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct InferOptions {
     /// Worker threads (each with its own session).
     pub threads: usize,

@@ -67,15 +67,52 @@ fn hf_task(task: &str) -> &'static str {
     }
 }
 
+/// Warnings of an evidence JSON: strings, or objects with a `message`.
 fn warnings_of(v: &Value) -> Vec<String> {
     v.get("warnings")
         .and_then(Value::as_array)
         .map(|a| {
             a.iter()
-                .filter_map(|w| w.as_str().map(str::to_string))
+                .filter_map(|w| {
+                    w.as_str()
+                        .or_else(|| w.get("message").and_then(Value::as_str))
+                        .map(str::to_string)
+                })
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// Every fairness policy rule that did not pass, per slicing: "sex: demographic_parity_
+/// difference ≤ 0.1 failed (0.19)".
+fn policy_findings(v: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    for slice in v.get("slices").and_then(Value::as_array).into_iter().flatten() {
+        let columns: Vec<&str> = slice
+            .get("columns")
+            .and_then(Value::as_array)
+            .map(|c| c.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        for rule in slice.get("policy").and_then(Value::as_array).into_iter().flatten() {
+            let result = rule.get("result").and_then(Value::as_str).unwrap_or("");
+            if result == "pass" {
+                continue;
+            }
+            let text = |k: &str| rule.get(k).map(|x| x.as_str().map_or_else(|| x.to_string(), str::to_string)).unwrap_or_default();
+            let value = rule
+                .get("value")
+                .and_then(Value::as_f64)
+                .map_or_else(|| "undefined".to_string(), |x| format!("{x:.4}"));
+            out.push(format!(
+                "{}: {} {} {} — {result} (value {value})",
+                columns.join(" × "),
+                text("metric"),
+                text("op"),
+                text("threshold"),
+            ));
+        }
+    }
+    out
 }
 
 fn file_name(path: &str) -> String {
@@ -114,14 +151,15 @@ impl ModelCard {
             match name.as_str() {
                 "evaluation" => card.fill_from_evaluation(v),
                 "fairness" => {
-                    let w = warnings_of(v);
-                    card.fairness = if w.is_empty() {
-                        "Fairness evidence is in `evidence/fairness.json`; no warnings were raised."
+                    let mut findings = policy_findings(v);
+                    findings.extend(warnings_of(v));
+                    card.fairness = if findings.is_empty() {
+                        "Fairness evidence is in `evidence/fairness.json`; every policy rule passed and no warnings were raised."
                             .into()
                     } else {
                         format!(
                             "Fairness evidence is in `evidence/fairness.json`. Findings:\n\n{}",
-                            bullets(&w)
+                            bullets(&findings)
                         )
                     };
                 }

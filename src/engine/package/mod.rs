@@ -97,6 +97,10 @@ pub struct PackageRequest {
     pub reference: Option<PathBuf>,
     /// Extra evidence: (name, JSON file), e.g. ("fairness", "fairness.json").
     pub evidence: Vec<(String, PathBuf)>,
+    /// Evidence computed in this process (`engine::analysis::Review::evidence`): (name, JSON).
+    pub evidence_values: Vec<(String, Value)>,
+    /// The target column recorded in the column mapping (default: the evaluation's).
+    pub target: Option<String>,
     pub signoffs: Vec<SignOff>,
     pub card: CardSource,
     /// The workspace's audit log so far; packaging appends its own entries.
@@ -132,6 +136,8 @@ impl PackageRequest {
             sensitive: Vec::new(),
             reference: None,
             evidence: Vec::new(),
+            evidence_values: Vec::new(),
+            target: None,
             signoffs: Vec::new(),
             card: CardSource::Draft,
             audit: AuditLog::new(),
@@ -218,6 +224,20 @@ pub fn check_evidence_name(name: &str) -> Result<()> {
             "evidence name '{name}' must be 1-64 characters of a-z, 0-9, '_' or '-', starting with a letter"
         )))
     }
+}
+
+/// The datasets the evidence was computed on (`{path, sha256}` objects at the top level of
+/// each evidence JSON), each once.
+pub fn evidence_datasets(evidence: &[(String, Value)]) -> Vec<DatasetRef> {
+    let mut out: Vec<DatasetRef> = Vec::new();
+    for (_, v) in evidence {
+        for d in input_refs(v) {
+            if !out.iter().any(|o| o.sha256 == d.sha256 && o.role == d.role) {
+                out.push(d);
+            }
+        }
+    }
+    out
 }
 
 fn input_refs(v: &Value) -> Vec<DatasetRef> {
@@ -404,6 +424,35 @@ pub fn build_package(
         )?;
     }
     progress.set(0.5, "collecting evidence");
+    for (ename, value) in &req.evidence_values {
+        check_evidence_name(ename)?;
+        if evidence.iter().any(|(n, _)| n == ename) {
+            return Err(EngineError::usage(format!(
+                "evidence '{ename}' is given twice"
+            )));
+        }
+        let bytes = to_json(value)?;
+        audit.append(
+            "evidence.added",
+            json!({"name": ename, "computed": true, "sha256": sha256_bytes(&bytes)}),
+        )?;
+        if ename == "evaluation" {
+            if let Some(d) = input_refs(value).into_iter().find(|d| d.role == "data") {
+                datasets.push(DatasetRef {
+                    role: "evaluation".into(),
+                    ..d
+                });
+            }
+        }
+        push_evidence(
+            root,
+            ename,
+            &bytes,
+            value.clone(),
+            &mut evidence,
+            &mut evidence_files,
+        )?;
+    }
     for (ename, path) in &req.evidence {
         progress.check()?;
         check_evidence_name(ename)?;
@@ -456,7 +505,7 @@ pub fn build_package(
     }
     let columns = json!({
         "plan": plan,
-        "target": req.evaluation.as_ref().map(|e| e.options.target.clone()),
+        "target": req.target.clone().or_else(|| req.evaluation.as_ref().map(|e| e.options.target.clone())),
         "sensitive": req.sensitive,
     });
     write(&root.join("schema/columns.json"), &to_json(&columns)?)?;

@@ -23,7 +23,7 @@ use super::evaluate::{DataRef, ModelRef};
 use super::model::{plan_inputs, Model};
 use super::progress::Progress;
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct PerfOptions {
     /// Session creations timed (after one untimed warm-up creation).
     pub load_repeats: usize,

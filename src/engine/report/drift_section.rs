@@ -12,36 +12,9 @@ use super::{Ctx, MAX_TABLE_ROWS};
 use crate::engine::drift::binning::Histogram;
 use crate::engine::drift::{ColumnDrift, DriftReport};
 
-/// How strongly a column drifted, comparable across methods: the statistic over its threshold
-/// for distances, the threshold over the p-value for tests (both > 1 when drifted).
-pub fn drift_strength(c: &ColumnDrift) -> f64 {
-    let s = c.statistic.unwrap_or(f64::NAN);
-    let v = if c.method.is_test() {
-        c.p_value.map_or(0.0, |p| c.threshold / p.max(1e-300))
-    } else if c.threshold > 0.0 {
-        s / c.threshold
-    } else {
-        s
-    };
-    if v.is_finite() {
-        v
-    } else if v.is_nan() {
-        0.0
-    } else {
-        f64::MAX
-    }
-}
-
-/// Columns most drifted first (drifted before not drifted, then by [`drift_strength`]).
+/// Columns most drifted first ([`DriftReport::most_drifted_first`], the Drift page's order).
 pub fn sorted_columns(d: &DriftReport) -> Vec<&ColumnDrift> {
-    let mut cols: Vec<&ColumnDrift> = d.columns.iter().collect();
-    cols.sort_by(|a, b| {
-        b.drifted
-            .cmp(&a.drifted)
-            .then(drift_strength(b).total_cmp(&drift_strength(a)))
-            .then(a.name.cmp(&b.name))
-    });
-    cols
+    d.most_drifted_first().into_iter().map(|i| &d.columns[i]).collect()
 }
 
 pub(crate) fn render(h: &mut Html, d: &DriftReport, ctx: &Ctx) {

@@ -12,7 +12,7 @@ use crate::engine::error::{EngineError, Result};
 use crate::engine::perf::stats::Spread;
 use crate::engine::progress::Progress;
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct AdversarialOptions {
     /// Sampled rows tried (the first ones of the sample).
     pub rows: usize,

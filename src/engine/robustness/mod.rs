@@ -33,7 +33,7 @@ use super::progress::Progress;
 
 /// Exact rows and standard-normal draws to use instead of the seeded ones (tests replay
 /// perturbations computed elsewhere with this).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct Replay {
     /// 0-based data rows.
     pub rows: Vec<usize>,
@@ -42,7 +42,7 @@ pub struct Replay {
     pub z: Vec<f64>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct RobustnessOptions {
     /// Rows sampled (without replacement; all rows when the data has fewer).
     pub rows: usize,

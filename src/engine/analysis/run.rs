@@ -1,0 +1,263 @@
+//! A planned analysis and the one engine call that computes it. A [`Request`] owns shared
+//! handles to its inputs, so the app can move it into a job thread and the CLI can run it in
+//! place; both get the same [`Output`].
+
+use std::sync::Arc;
+
+use super::{FairnessResult, Key, LoadedData, Output};
+use crate::engine::compare::{self, CompareSettings, ModelInput};
+use crate::engine::data;
+use crate::engine::drift::{drift, DriftOptions};
+use crate::engine::evaluate::{evaluate, EvalOptions};
+use crate::engine::explain::importance::{self, ImportanceOptions};
+use crate::engine::explain::pdp::{self, PdpOptions};
+use crate::engine::explain::surrogate::{self, SurrogateOptions};
+use crate::engine::explain::tree::Forest;
+use crate::engine::explain::{explain, ExplainOptions};
+use crate::engine::fairness::slices::{find_weak_slices, SliceSearchOptions};
+use crate::engine::fairness::{fairness, FairnessOptions};
+use crate::engine::model::Model;
+use crate::engine::perf::{measure, PerfOptions};
+use crate::engine::robustness::{self, RobustnessOptions};
+use crate::engine::{EngineError, Progress, Result};
+
+/// One model of a comparison.
+#[derive(Clone)]
+pub struct CompareModel {
+    pub label: String,
+    pub model: Arc<Model>,
+    pub features: Option<Vec<String>>,
+}
+
+/// What to compute, with its inputs and options (built only by the planner).
+#[derive(Clone)]
+pub enum Task {
+    Evaluation {
+        model: Arc<Model>,
+        data: Arc<LoadedData>,
+        options: EvalOptions,
+        /// Only these 0-based rows of `data` (a weak slice), when set.
+        rows: Option<Arc<Vec<u32>>>,
+    },
+    Fairness {
+        model: Arc<Model>,
+        data: Arc<LoadedData>,
+        options: FairnessOptions,
+        slices: SliceSearchOptions,
+    },
+    Drift {
+        reference: Arc<LoadedData>,
+        current: Arc<LoadedData>,
+        model: Option<Arc<Model>>,
+        options: DriftOptions,
+    },
+    Explanation {
+        model: Arc<Model>,
+        features: Option<Vec<String>>,
+        data: Arc<LoadedData>,
+        background: Arc<LoadedData>,
+        options: ExplainOptions,
+    },
+    Pdp {
+        model: Arc<Model>,
+        features: Option<Vec<String>>,
+        data: Arc<LoadedData>,
+        options: PdpOptions,
+    },
+    Surrogate {
+        model: Arc<Model>,
+        features: Option<Vec<String>>,
+        data: Arc<LoadedData>,
+        background: Arc<LoadedData>,
+        options: SurrogateOptions,
+    },
+    Importance {
+        model: Arc<Model>,
+        features: Option<Vec<String>>,
+        data: Arc<LoadedData>,
+        options: ImportanceOptions,
+    },
+    Forest {
+        model: Arc<Model>,
+    },
+    Comparison {
+        models: Vec<CompareModel>,
+        data: Arc<LoadedData>,
+        roles: compare::Roles,
+        settings: CompareSettings,
+    },
+    Perf {
+        model: Arc<Model>,
+        features: Option<Vec<String>>,
+        data: Arc<LoadedData>,
+        options: PerfOptions,
+    },
+    Robustness {
+        model: Arc<Model>,
+        features: Option<Vec<String>>,
+        data: Arc<LoadedData>,
+        target: String,
+        options: RobustnessOptions,
+    },
+}
+
+/// A planned analysis: its cache key, a title for the status bar, and what to run.
+#[derive(Clone)]
+pub struct Request {
+    pub key: Key,
+    pub title: String,
+    pub task: Task,
+}
+
+impl Request {
+    /// Computes the analysis (long: call it in a job or with a progress display).
+    pub fn run(self, progress: &Progress) -> Result<Output> {
+        self.task.run(progress)
+    }
+}
+
+impl Task {
+    pub fn run(self, progress: &Progress) -> Result<Output> {
+        Ok(match self {
+            Task::Evaluation {
+                model,
+                data,
+                options,
+                rows,
+            } => {
+                let eval = match rows {
+                    Some(rows) => {
+                        evaluate(&model, &data::subset(&data.ds, &rows)?, &options, progress)?
+                    }
+                    None => evaluate(&model, &data.ds, &options, progress)?,
+                };
+                Output::Evaluation(Arc::new(eval))
+            }
+            Task::Fairness {
+                model,
+                data,
+                options,
+                slices,
+            } => {
+                let report = fairness(&model, &data.ds, &options, progress)?;
+                progress.set(0.9, "searching weak slices");
+                let slices = find_weak_slices(&model, &data.ds, &slices, progress)?;
+                Output::Fairness(Arc::new(FairnessResult { report, slices }))
+            }
+            Task::Drift {
+                reference,
+                current,
+                model,
+                options,
+            } => Output::Drift(Arc::new(drift(
+                &reference.ds,
+                &current.ds,
+                model.as_deref(),
+                &options,
+                progress,
+            )?)),
+            Task::Explanation {
+                model,
+                features,
+                data,
+                background,
+                options,
+            } => Output::Explanation(Arc::new(explain(
+                &model,
+                features.as_deref(),
+                &data.ds,
+                &background.ds,
+                &options,
+                progress,
+            )?)),
+            Task::Pdp {
+                model,
+                features,
+                data,
+                options,
+            } => Output::Pdp(Arc::new(pdp::partial_dependence(
+                &model,
+                features.as_deref(),
+                &data.ds,
+                &options,
+                progress,
+            )?)),
+            Task::Surrogate {
+                model,
+                features,
+                data,
+                background,
+                options,
+            } => Output::Surrogate(Arc::new(surrogate::surrogate(
+                &model,
+                features.as_deref(),
+                &data.ds,
+                &background.ds,
+                &options,
+                progress,
+            )?)),
+            Task::Importance {
+                model,
+                features,
+                data,
+                options,
+            } => Output::Importance(Arc::new(importance::permutation_importance(
+                &model,
+                features.as_deref(),
+                &data.ds,
+                &options,
+                progress,
+            )?)),
+            Task::Forest { model } => {
+                // Not being a tree ensemble is an answer about the model, not a failure.
+                let forest =
+                    Forest::from_model(&model).map_err(|e| EngineError::usage(e.to_string()))?;
+                Output::Forest(Arc::new(forest))
+            }
+            Task::Comparison {
+                models,
+                data,
+                roles,
+                settings,
+            } => {
+                let inputs: Vec<ModelInput> = models
+                    .iter()
+                    .map(|m| ModelInput {
+                        label: m.label.clone(),
+                        model: &m.model,
+                        features: m.features.clone(),
+                    })
+                    .collect();
+                Output::Comparison(Arc::new(compare::compare(
+                    &inputs, &data.ds, &roles, &settings, progress,
+                )?))
+            }
+            Task::Perf {
+                model,
+                features,
+                data,
+                options,
+            } => Output::Perf(Arc::new(measure(
+                &model,
+                features.as_deref(),
+                &data.ds,
+                &options,
+                progress,
+            )?)),
+            Task::Robustness {
+                model,
+                features,
+                data,
+                target,
+                options,
+            } => Output::Robustness(Arc::new(robustness::run(
+                &model,
+                features.as_deref(),
+                &data.ds,
+                &target,
+                &options,
+                progress,
+            )?)),
+        })
+    }
+}
