@@ -10,8 +10,8 @@ use super::output::{fmt_opt, with_progress, write_json};
 use super::JsonTarget;
 use crate::engine::monitor::prometheus::{self, ModelLabels};
 use crate::engine::monitor::{
-    run_files, serve, ChunkPeriod, Chunking, Metric, MonitorOptions, MonitorReport, Period,
-    ThresholdSpec,
+    run_files, serve, CalibrationChoice, ChunkPeriod, Chunking, Metric, MonitorOptions,
+    MonitorReport, Period, ThresholdSpec,
 };
 use crate::engine::{EngineError, Progress, Result};
 
@@ -71,6 +71,10 @@ pub struct Args {
     /// "roc_auc": {"type": "standard_deviation", "std_lower_multiplier": 2}}.
     #[arg(long, value_name = "FILE.json")]
     pub thresholds: Option<PathBuf>,
+    /// auto (NannyML's rule: isotonic when it lowers the calibration error on held-out
+    /// folds) | isotonic | none.
+    #[arg(long, default_value = "auto")]
+    pub calibration: String,
     /// Leave out drift and data quality per chunk.
     #[arg(long)]
     pub no_drift: bool,
@@ -109,8 +113,13 @@ fn options(args: &Args) -> Result<MonitorOptions> {
                 "--scores '{s}' is not CLASS=COLUMN"
             )));
         };
-        if scores.iter().any(|(c, _): &(String, String)| c == class.trim()) {
-            return Err(EngineError::usage(format!("--scores names class '{class}' twice")));
+        if scores
+            .iter()
+            .any(|(c, _): &(String, String)| c == class.trim())
+        {
+            return Err(EngineError::usage(format!(
+                "--scores names class '{class}' twice"
+            )));
         }
         scores.push((class.trim().to_string(), col.trim().to_string()));
     }
@@ -157,6 +166,16 @@ fn options(args: &Args) -> Result<MonitorOptions> {
         thresholds,
         features: args.features.clone(),
         drift: !args.no_drift,
+        calibration: match args.calibration.to_ascii_lowercase().as_str() {
+            "auto" => CalibrationChoice::Auto,
+            "isotonic" => CalibrationChoice::Isotonic,
+            "none" => CalibrationChoice::None,
+            other => {
+                return Err(EngineError::usage(format!(
+                    "--calibration '{other}' is not auto, isotonic or none"
+                )))
+            }
+        },
     })
 }
 
@@ -264,7 +283,11 @@ fn print_summary(r: &MonitorReport) {
         print!(" {:>16}", m);
     }
     println!();
-    for c in r.chunks.iter().filter(|c| c.period == ChunkPeriod::Analysis) {
+    for c in r
+        .chunks
+        .iter()
+        .filter(|c| c.period == ChunkPeriod::Analysis)
+    {
         print!("{:<24} {:>7}", c.key, c.rows);
         for m in &r.metrics {
             let e = c.estimated.get(m);

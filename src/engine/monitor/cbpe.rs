@@ -204,11 +204,21 @@ fn mean_var(v: &[f64]) -> Option<f64> {
 /// relevant fraction). Binary: a standard deviation; multiclass: per class a variance.
 #[derive(Debug, Clone)]
 pub enum Components {
-    Binary { std: f64, fraction: f64 },
+    Binary {
+        std: f64,
+        fraction: f64,
+    },
     /// `scale_n`: the error is multiplied by the chunk size (confusion-matrix counts).
-    Count { std: f64 },
-    Multiclass { parts: Vec<(f64, f64)>, factor: f64 },
-    Accuracy { std: f64 },
+    Count {
+        std: f64,
+    },
+    Multiclass {
+        parts: Vec<(f64, f64)>,
+        factor: f64,
+    },
+    Accuracy {
+        std: f64,
+    },
 }
 
 /// Binary components from the reference labels, predictions and raw scores.
@@ -219,9 +229,7 @@ pub fn binary_components(m: Metric, y: &[bool], pred: &[bool], p: &[f64]) -> Opt
     }
     let nf = n as f64;
     let (tp, fp, fn_, tn) = counts(y, pred);
-    let b = |std: Option<f64>, fraction: f64| {
-        std.map(|std| Components::Binary { std, fraction })
-    };
+    let b = |std: Option<f64>, fraction: f64| std.map(|std| Components::Binary { std, fraction });
     match m {
         Metric::RocAuc => {
             let (ser, fraction) = auroc_parts(y, p)?;

@@ -108,7 +108,11 @@ pub fn compute(
     };
     if cols.is_empty() {
         warnings.push("drift: the reference and the log share no feature column".to_string());
-        return Ok(Computed { per_chunk, summary, warnings });
+        return Ok(Computed {
+            per_chunk,
+            summary,
+            warnings,
+        });
     }
     let opts = DriftOptions {
         columns: Some(cols.clone()),
@@ -143,7 +147,10 @@ pub fn compute(
                 .all(|(w, s)| w.first_row == s.start + 1 && w.last_row == s.end + 1)
     });
     if !aligned {
-        warnings.push("drift: the drift windows do not line up with the chunks; per-chunk drift left out".into());
+        warnings.push(
+            "drift: the drift windows do not line up with the chunks; per-chunk drift left out"
+                .into(),
+        );
     }
     // Missing and unseen values per chunk.
     let mut quality: Vec<(String, Vec<usize>, Vec<usize>)> = Vec::new();
@@ -192,7 +199,8 @@ pub fn compute(
         value: v,
         lower_threshold: mv_thr.0,
         upper_threshold: mv_thr.1,
-        alert: v.is_some_and(|x| mv_thr.0.is_some_and(|l| x < l) || mv_thr.1.is_some_and(|u| x > u)),
+        alert: v
+            .is_some_and(|x| mv_thr.0.is_some_and(|l| x < l) || mv_thr.1.is_some_and(|u| x > u)),
     };
     for (i, slot) in per_chunk.iter_mut().enumerate().take(ref_spans.len()) {
         if pca.is_some() {
@@ -227,5 +235,9 @@ pub fn compute(
             multivariate: pca.as_ref().map(|_| mv(mv_ana.get(j).copied().flatten())),
         });
     }
-    Ok(Computed { per_chunk, summary, warnings })
+    Ok(Computed {
+        per_chunk,
+        summary,
+        warnings,
+    })
 }

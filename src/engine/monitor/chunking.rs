@@ -5,9 +5,9 @@
 
 use serde::Serialize;
 
+use crate::engine::data::Dataset;
 use crate::engine::drift::columns::{self, Raw};
 use crate::engine::drift::over_time::parse_iso8601;
-use crate::engine::data::Dataset;
 use crate::engine::error::{EngineError, Result};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -153,16 +153,19 @@ pub(crate) fn civil_from_days(z: i64) -> (i64, i64, i64) {
     let mp = (5 * doy + 2) / 153;
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (if m <= 2 { yoe + era * 400 + 1 } else { yoe + era * 400 }, m, d)
+    (
+        if m <= 2 {
+            yoe + era * 400 + 1
+        } else {
+            yoe + era * 400
+        },
+        m,
+        d,
+    )
 }
 
 /// Cuts `n` rows (with their timestamps, when known) into chunks.
-pub fn split(
-    n: usize,
-    times: Option<&[f64]>,
-    chunking: Chunking,
-    what: &str,
-) -> Result<Vec<Span>> {
+pub fn split(n: usize, times: Option<&[f64]>, chunking: Chunking, what: &str) -> Result<Vec<Span>> {
     if n == 0 {
         return Err(EngineError::usage(format!("the {what} has no rows")));
     }
@@ -233,7 +236,11 @@ fn period_of(t: f64, p: Period) -> (i64, f64, f64) {
             let first = days_from_civil(y, m, 1);
             let (ny, nm) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
             let next = days_from_civil(ny, nm, 1);
-            (y * 12 + m - 1, first as f64 * 86_400.0, next as f64 * 86_400.0)
+            (
+                y * 12 + m - 1,
+                first as f64 * 86_400.0,
+                next as f64 * 86_400.0,
+            )
         }
     }
 }
@@ -270,8 +277,8 @@ fn by_period(t: &[f64], p: Period) -> Vec<Span> {
             start: i,
             end: i,
             start_time: Some(start),
-            // The period's last instant (NannyML: Period.end_time, 1 ns before the next).
-            end_time: Some(next - 1e-9),
+            // The period's last millisecond (NannyML: Period.end_time, 1 ns before the next).
+            end_time: Some(next - 0.001),
         });
     }
     out

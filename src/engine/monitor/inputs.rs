@@ -91,7 +91,10 @@ pub fn join_labels(
             return Err(EngineError::column(
                 &ds.path,
                 col,
-                format!("no such column; the file has: {}", ds.column_names().join(", ")),
+                format!(
+                    "no such column; the file has: {}",
+                    ds.column_names().join(", ")
+                ),
             ));
         }
     }

@@ -25,8 +25,15 @@ use crate::engine::error::Result;
 pub const EXPLAINED_VARIANCE: f64 = 0.65;
 
 enum Encoder {
-    Numeric { mean: f64, std: f64 },
-    Frequency { share: HashMap<String, f64>, mean: f64, std: f64 },
+    Numeric {
+        mean: f64,
+        std: f64,
+    },
+    Frequency {
+        share: HashMap<String, f64>,
+        mean: f64,
+        std: f64,
+    },
 }
 
 pub struct Pca {
@@ -132,7 +139,12 @@ pub fn fit(reference: &Dataset, candidates: &[String]) -> Result<Option<Pca>> {
     let mut cov = vec![0.0; f * f];
     for a in 0..f {
         for b in a..f {
-            let s: f64 = encoded[a].iter().zip(&encoded[b]).map(|(x, y)| x * y).sum::<f64>() / n;
+            let s: f64 = encoded[a]
+                .iter()
+                .zip(&encoded[b])
+                .map(|(x, y)| x * y)
+                .sum::<f64>()
+                / n;
             cov[a * f + b] = s;
             cov[b * f + a] = s;
         }

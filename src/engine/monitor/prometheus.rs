@@ -43,14 +43,20 @@ impl ModelLabels {
                 .map(str::to_string)
                 .or_else(|| r.model.as_ref().and_then(|m| m.version.clone()))
                 .unwrap_or_default(),
-            sha256: r.model.as_ref().map(|m| m.sha256.clone()).unwrap_or_default(),
+            sha256: r
+                .model
+                .as_ref()
+                .map(|m| m.sha256.clone())
+                .unwrap_or_default(),
         }
     }
 }
 
 /// Escapes a label value (`\`, `"`, newline).
 fn esc(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+    s.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
 }
 
 /// Go's strconv-style float: shortest round-trip text.
@@ -69,7 +75,9 @@ struct Family {
 }
 
 fn chunk_end(c: &Chunk) -> String {
-    c.end_time.clone().unwrap_or_else(|| format!("row {}", c.end_index))
+    c.end_time
+        .clone()
+        .unwrap_or_else(|| format!("row {}", c.end_index))
 }
 
 /// The exposition text of a report.
@@ -80,32 +88,92 @@ pub fn exposition(r: &MonitorReport, m: &ModelLabels) -> String {
         esc(&m.version),
         esc(&m.sha256)
     );
-    let fam = |name, help| Family { name, help, samples: Vec::new() };
-    let mut est = fam("assay_monitor_estimated", "Performance estimated without labels (NannyML CBPE) per chunk of the log.");
-    let mut se = fam("assay_monitor_estimated_sampling_error", "Sampling error of the estimate per chunk.");
-    let mut real = fam("assay_monitor_realized", "Realized performance from the labels per chunk.");
-    let mut alert = fam("assay_monitor_alert", "1 when the chunk's metric is outside its thresholds (kind: estimated or realized).");
-    let mut lo = fam("assay_monitor_lower_threshold", "Lower alert threshold of the metric, from the reference chunks.");
-    let mut hi = fam("assay_monitor_upper_threshold", "Upper alert threshold of the metric, from the reference chunks.");
-    let mut drift = fam("assay_monitor_drift", "Drift statistic of the column in the chunk against the reference (p-value or distance).");
-    let mut dalert = fam("assay_monitor_drift_alert", "1 when the column drifted in the chunk.");
-    let mut rec = fam("assay_monitor_reconstruction_error", "Multivariate drift: mean PCA reconstruction error of the chunk.");
-    let mut l_est = fam("assay_monitor_latest_estimated", "Estimated performance of the latest chunk.");
-    let mut l_real = fam("assay_monitor_latest_realized", "Realized performance of the latest chunk with a value.");
-    let mut l_alert = fam("assay_monitor_latest_alert", "1 when the latest chunk's metric is outside its thresholds.");
-    let mut l_drift = fam("assay_monitor_latest_drift", "Drift statistic of the column in the latest chunk.");
-    let mut l_dalert = fam("assay_monitor_latest_drift_alert", "1 when the column drifted in the latest chunk.");
-    let mut l_mv = fam("assay_monitor_latest_multivariate_alert", "1 when the latest chunk's reconstruction error is outside its thresholds.");
+    let fam = |name, help| Family {
+        name,
+        help,
+        samples: Vec::new(),
+    };
+    let mut est = fam(
+        "assay_monitor_estimated",
+        "Performance estimated without labels (NannyML CBPE) per chunk of the log.",
+    );
+    let mut se = fam(
+        "assay_monitor_estimated_sampling_error",
+        "Sampling error of the estimate per chunk.",
+    );
+    let mut real = fam(
+        "assay_monitor_realized",
+        "Realized performance from the labels per chunk.",
+    );
+    let mut alert = fam(
+        "assay_monitor_alert",
+        "1 when the chunk's metric is outside its thresholds (kind: estimated or realized).",
+    );
+    let mut lo = fam(
+        "assay_monitor_lower_threshold",
+        "Lower alert threshold of the metric, from the reference chunks.",
+    );
+    let mut hi = fam(
+        "assay_monitor_upper_threshold",
+        "Upper alert threshold of the metric, from the reference chunks.",
+    );
+    let mut drift = fam(
+        "assay_monitor_drift",
+        "Drift statistic of the column in the chunk against the reference (p-value or distance).",
+    );
+    let mut dalert = fam(
+        "assay_monitor_drift_alert",
+        "1 when the column drifted in the chunk.",
+    );
+    let mut rec = fam(
+        "assay_monitor_reconstruction_error",
+        "Multivariate drift: mean PCA reconstruction error of the chunk.",
+    );
+    let mut l_est = fam(
+        "assay_monitor_latest_estimated",
+        "Estimated performance of the latest chunk.",
+    );
+    let mut l_real = fam(
+        "assay_monitor_latest_realized",
+        "Realized performance of the latest chunk with a value.",
+    );
+    let mut l_alert = fam(
+        "assay_monitor_latest_alert",
+        "1 when the latest chunk's metric is outside its thresholds.",
+    );
+    let mut l_drift = fam(
+        "assay_monitor_latest_drift",
+        "Drift statistic of the column in the latest chunk.",
+    );
+    let mut l_dalert = fam(
+        "assay_monitor_latest_drift_alert",
+        "1 when the column drifted in the latest chunk.",
+    );
+    let mut l_mv = fam(
+        "assay_monitor_latest_multivariate_alert",
+        "1 when the latest chunk's reconstruction error is outside its thresholds.",
+    );
     let mut info = fam("assay_monitor_chunks", "Chunks of the log monitored.");
     let mut rows = fam("assay_monitor_rows", "Rows of the log monitored.");
 
-    let analysis: Vec<&Chunk> = r.chunks.iter().filter(|c| c.period == ChunkPeriod::Analysis).collect();
+    let analysis: Vec<&Chunk> = r
+        .chunks
+        .iter()
+        .filter(|c| c.period == ChunkPeriod::Analysis)
+        .collect();
     for c in &analysis {
-        let cl = format!("{base},chunk=\"{}\",chunk_end=\"{}\"", esc(&c.key), esc(&chunk_end(c)));
+        let cl = format!(
+            "{base},chunk=\"{}\",chunk_end=\"{}\"",
+            esc(&c.key),
+            esc(&chunk_end(c))
+        );
         for (name, v) in &c.estimated {
             if let Some(x) = v.value {
                 est.samples.push((format!("{cl},metric=\"{name}\""), x));
-                alert.samples.push((format!("{cl},metric=\"{name}\",kind=\"estimated\""), f64::from(u8::from(v.alert))));
+                alert.samples.push((
+                    format!("{cl},metric=\"{name}\",kind=\"estimated\""),
+                    f64::from(u8::from(v.alert)),
+                ));
             }
             if let Some(s) = v.sampling_error {
                 se.samples.push((format!("{cl},metric=\"{name}\""), s));
@@ -114,15 +182,23 @@ pub fn exposition(r: &MonitorReport, m: &ModelLabels) -> String {
         for (name, v) in &c.realized {
             if let Some(x) = v.value {
                 real.samples.push((format!("{cl},metric=\"{name}\""), x));
-                alert.samples.push((format!("{cl},metric=\"{name}\",kind=\"realized\""), f64::from(u8::from(v.alert))));
+                alert.samples.push((
+                    format!("{cl},metric=\"{name}\",kind=\"realized\""),
+                    f64::from(u8::from(v.alert)),
+                ));
             }
         }
         if let Some(d) = &c.drift {
             for col in &d.columns {
                 if let Some(v) = col.value {
-                    drift.samples.push((format!("{cl},column=\"{}\"", esc(&col.column)), v));
+                    drift
+                        .samples
+                        .push((format!("{cl},column=\"{}\"", esc(&col.column)), v));
                 }
-                dalert.samples.push((format!("{cl},column=\"{}\"", esc(&col.column)), f64::from(u8::from(col.drifted))));
+                dalert.samples.push((
+                    format!("{cl},column=\"{}\"", esc(&col.column)),
+                    f64::from(u8::from(col.drifted)),
+                ));
             }
             if let Some(v) = d.multivariate.as_ref().and_then(|m| m.value) {
                 rec.samples.push((cl.clone(), v));
@@ -141,27 +217,45 @@ pub fn exposition(r: &MonitorReport, m: &ModelLabels) -> String {
         for (name, v) in &last.estimated {
             if let Some(x) = v.value {
                 l_est.samples.push((format!("{base},metric=\"{name}\""), x));
-                l_alert.samples.push((format!("{base},metric=\"{name}\",kind=\"estimated\""), f64::from(u8::from(v.alert))));
+                l_alert.samples.push((
+                    format!("{base},metric=\"{name}\",kind=\"estimated\""),
+                    f64::from(u8::from(v.alert)),
+                ));
             }
         }
         if let Some(d) = &last.drift {
             for col in &d.columns {
                 if let Some(v) = col.value {
-                    l_drift.samples.push((format!("{base},column=\"{}\"", esc(&col.column)), v));
+                    l_drift
+                        .samples
+                        .push((format!("{base},column=\"{}\"", esc(&col.column)), v));
                 }
-                l_dalert.samples.push((format!("{base},column=\"{}\"", esc(&col.column)), f64::from(u8::from(col.drifted))));
+                l_dalert.samples.push((
+                    format!("{base},column=\"{}\"", esc(&col.column)),
+                    f64::from(u8::from(col.drifted)),
+                ));
             }
             if let Some(mv) = &d.multivariate {
-                l_mv.samples.push((base.clone(), f64::from(u8::from(mv.alert))));
+                l_mv.samples
+                    .push((base.clone(), f64::from(u8::from(mv.alert))));
             }
         }
     }
     // Latest realized value per metric: the last chunk where it is defined.
     for name in &r.metrics {
-        let found = analysis.iter().rev().find_map(|c| c.realized.get(name).and_then(|v| v.value.map(|x| (x, v.alert))));
+        let found = analysis.iter().rev().find_map(|c| {
+            c.realized
+                .get(name)
+                .and_then(|v| v.value.map(|x| (x, v.alert)))
+        });
         if let Some((x, a)) = found {
-            l_real.samples.push((format!("{base},metric=\"{name}\""), x));
-            l_alert.samples.push((format!("{base},metric=\"{name}\",kind=\"realized\""), f64::from(u8::from(a))));
+            l_real
+                .samples
+                .push((format!("{base},metric=\"{name}\""), x));
+            l_alert.samples.push((
+                format!("{base},metric=\"{name}\",kind=\"realized\""),
+                f64::from(u8::from(a)),
+            ));
         }
     }
     info.samples.push((base.clone(), analysis.len() as f64));
@@ -169,7 +263,8 @@ pub fn exposition(r: &MonitorReport, m: &ModelLabels) -> String {
 
     let mut out = String::new();
     for f in [
-        est, se, real, alert, lo, hi, drift, dalert, rec, l_est, l_real, l_alert, l_drift, l_dalert, l_mv, info, rows,
+        est, se, real, alert, lo, hi, drift, dalert, rec, l_est, l_real, l_alert, l_drift,
+        l_dalert, l_mv, info, rows,
     ] {
         if f.samples.is_empty() {
             continue;
@@ -246,9 +341,7 @@ pub fn grafana_dashboard(m: &ModelLabels, metrics: &[String]) -> Result<String> 
     let mut panels = Vec::new();
     let mut y = 0;
     for (i, metric) in metrics.iter().enumerate() {
-        let q = |expr: String, legend: &str, refid: &str| {
-            json!({"datasource": ds, "expr": expr, "legendFormat": legend, "refId": refid})
-        };
+        let q = |expr: String, legend: &str, refid: &str| json!({"datasource": ds, "expr": expr, "legendFormat": legend, "refId": refid});
         panels.push(json!({
             "type": "timeseries",
             "title": format!("{metric}: estimated vs realized"),
@@ -310,5 +403,6 @@ pub fn grafana_dashboard(m: &ModelLabels, metrics: &[String]) -> Result<String> 
         "time": {"from": "now-7d", "to": "now"},
         "panels": panels
     });
-    serde_json::to_string_pretty(&dash).map_err(|e| EngineError::internal(format!("dashboard JSON: {e}")))
+    serde_json::to_string_pretty(&dash)
+        .map_err(|e| EngineError::internal(format!("dashboard JSON: {e}")))
 }

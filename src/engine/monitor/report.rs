@@ -131,8 +131,27 @@ pub struct Alert {
 pub struct ClassCalibration {
     /// `null` for a binary classifier.
     pub class: Option<String>,
-    /// True when NannyML's rule chose isotonic calibration for these scores.
+    /// True when isotonic calibration is applied to these scores.
     pub calibrated: bool,
+    /// Expected calibration error on held-out folds before / after calibration (`null` when
+    /// the rule did not get that far or the choice was fixed by the user).
+    pub ece_before: Option<f64>,
+    pub ece_after: Option<f64>,
+}
+
+impl ClassCalibration {
+    pub(crate) fn new(
+        class: Option<String>,
+        c: &super::calibration::Calibrator,
+        d: &Option<super::calibration::Decision>,
+    ) -> Self {
+        ClassCalibration {
+            class,
+            calibrated: !c.is_noop(),
+            ece_before: d.and_then(|d| d.ece_before),
+            ece_after: d.and_then(|d| d.ece_after),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]

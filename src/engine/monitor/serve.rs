@@ -88,7 +88,12 @@ fn handle(mut stream: TcpStream, metrics: &mut impl FnMut() -> String) -> std::i
         }
         buf.extend_from_slice(&chunk[..n]);
         if buf.len() > MAX_REQUEST_BYTES {
-            return respond(&mut stream, "431 Request Header Fields Too Large", "text/plain", "request too large\n");
+            return respond(
+                &mut stream,
+                "431 Request Header Fields Too Large",
+                "text/plain",
+                "request too large\n",
+            );
         }
     }
     let head = String::from_utf8_lossy(&buf);
@@ -98,7 +103,12 @@ fn handle(mut stream: TcpStream, metrics: &mut impl FnMut() -> String) -> std::i
     match (method, path) {
         ("GET", "/metrics") => {
             let body = metrics();
-            respond(&mut stream, "200 OK", "text/plain; version=0.0.4; charset=utf-8", &body)
+            respond(
+                &mut stream,
+                "200 OK",
+                "text/plain; version=0.0.4; charset=utf-8",
+                &body,
+            )
         }
         ("GET", "/") => respond(
             &mut stream,
@@ -107,7 +117,12 @@ fn handle(mut stream: TcpStream, metrics: &mut impl FnMut() -> String) -> std::i
             "assay monitor: metrics at /metrics\n",
         ),
         ("GET", _) => respond(&mut stream, "404 Not Found", "text/plain", "not found\n"),
-        _ => respond(&mut stream, "405 Method Not Allowed", "text/plain", "only GET\n"),
+        _ => respond(
+            &mut stream,
+            "405 Method Not Allowed",
+            "text/plain",
+            "only GET\n",
+        ),
     }
 }
 
