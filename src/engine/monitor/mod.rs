@@ -137,7 +137,7 @@ pub fn run(
         _ => None,
     };
     let task = if opts.scores.is_empty() && opts.score.is_some()
-        || opts.scores.is_empty() && model.is_some_and(|m| binary_model(m))
+        || opts.scores.is_empty() && model.is_some_and(binary_model)
     {
         binary_task(
             reference,

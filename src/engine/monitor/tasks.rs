@@ -301,7 +301,7 @@ pub(super) fn multi_task(
             }
             None => raw
                 .chunks(k)
-                .map(|r| crate::engine::metrics::multiclass::argmax(r))
+                .map(crate::engine::metrics::multiclass::argmax)
                 .collect(),
         };
         preds.push(pred);
