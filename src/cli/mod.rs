@@ -9,6 +9,7 @@ mod fairness;
 mod importance;
 mod inspect;
 mod keygen;
+mod monitor;
 mod output;
 mod package;
 mod package_inputs;
@@ -79,6 +80,10 @@ pub enum Command {
     /// Verify a signed package (folder, .zip or .tar.gz): exit 0 when everything holds, 4
     /// when the signature or any file does not.
     Verify(verify::Args),
+    /// Monitor a prediction log over time: performance estimated without labels (CBPE),
+    /// realized performance, drift per chunk, alerts (exit 3 with --fail-on-alert),
+    /// Prometheus / Grafana outputs and a /metrics endpoint.
+    Monitor(Box<monitor::Args>),
 }
 
 #[derive(Debug, clap::Args)]
@@ -127,6 +132,7 @@ pub fn run(command: Command) -> i32 {
         Command::Verify(args) => verify::run(args),
         Command::Perf(args) => perf::run(args).map(|()| 0),
         Command::Robustness(args) => robustness::run(args).map(|()| 0),
+        Command::Monitor(args) => monitor::run(*args),
     };
     match result {
         Ok(code) => code,

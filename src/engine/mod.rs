@@ -13,6 +13,7 @@ pub mod fairness;
 pub mod hash;
 pub mod metrics;
 pub mod model;
+pub mod monitor;
 pub mod package;
 pub mod perf;
 pub mod progress;

@@ -1,0 +1,169 @@
+//! Reading a prediction log for monitoring: scores (from the file, or from `--model` run on
+//! the logged features), predicted labels, labels (a column of the file, or a separate label
+//! file joined by id), strictly: every problem names the file, column and 1-based row.
+
+use std::collections::HashMap;
+
+use crate::engine::data::extract::{label_of_number, prepare, InvalidRows};
+use crate::engine::data::Dataset;
+use crate::engine::drift::columns::{self, Raw};
+use crate::engine::error::{EngineError, Result};
+use crate::engine::model::{plan_inputs, predict, InferOptions, Model, Predictions};
+use crate::engine::progress::Progress;
+
+/// Text of each row of a column (`None` when missing); numbers print as labels (`1`, `0.5`).
+pub fn labels(ds: &Dataset, column: &str) -> Result<Vec<Option<String>>> {
+    Ok(match columns::read(ds, column)? {
+        Raw::Numeric { values, .. } => values
+            .iter()
+            .map(|&v| (!v.is_nan()).then(|| label_of_number(v)))
+            .collect(),
+        Raw::Text { values } => values.iter().map(|v| v.map(str::to_string)).collect(),
+    })
+}
+
+/// A score column: finite numbers in [0, 1], none missing.
+pub fn scores(ds: &Dataset, column: &str) -> Result<Vec<f64>> {
+    let Raw::Numeric { values, .. } = columns::read(ds, column)? else {
+        return Err(EngineError::column(
+            &ds.path,
+            column,
+            "holds text; a score column holds probabilities in [0, 1]",
+        ));
+    };
+    for (i, &v) in values.iter().enumerate() {
+        if v.is_nan() {
+            return Err(EngineError::cell(&ds.path, column, i + 1, "missing score"));
+        }
+        if !(0.0..=1.0).contains(&v) {
+            return Err(EngineError::cell(
+                &ds.path,
+                column,
+                i + 1,
+                format!("score {v} is outside [0, 1]; monitoring needs probabilities"),
+            ));
+        }
+    }
+    Ok(values)
+}
+
+/// Binary label text → positive?
+pub fn binary_label(s: &str) -> Option<bool> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" => Some(true),
+        "0" | "false" | "no" => Some(false),
+        _ => None,
+    }
+}
+
+/// Binary labels or predictions: 0/1 or true/false; `allow_missing` for analysis labels.
+pub fn binary_column(ds: &Dataset, column: &str, allow_missing: bool) -> Result<Vec<Option<bool>>> {
+    let texts = labels(ds, column)?;
+    texts
+        .iter()
+        .enumerate()
+        .map(|(i, t)| match t {
+            None if allow_missing => Ok(None),
+            None => Err(EngineError::cell(&ds.path, column, i + 1, "missing value")),
+            Some(s) => binary_label(s).map(Some).ok_or_else(|| {
+                EngineError::cell(
+                    &ds.path,
+                    column,
+                    i + 1,
+                    format!("'{s}' is not a binary label (use 0/1 or true/false)"),
+                )
+            }),
+        })
+        .collect()
+}
+
+/// Labels of the analysis rows from a separate file joined by id: the label text per row,
+/// `None` where the id has no label (yet). Duplicate ids in the label file, or no id joining
+/// at all, are errors.
+pub fn join_labels(
+    analysis: &Dataset,
+    targets: &Dataset,
+    id: &str,
+    target: &str,
+) -> Result<(Vec<Option<String>>, usize)> {
+    for (ds, col) in [(analysis, id), (targets, id), (targets, target)] {
+        if !ds.has_column(col) {
+            return Err(EngineError::column(
+                &ds.path,
+                col,
+                format!(
+                    "no such column; the file has: {}",
+                    ds.column_names().join(", ")
+                ),
+            ));
+        }
+    }
+    let ids = labels(targets, id)?;
+    let ys = labels(targets, target)?;
+    let mut map: HashMap<String, Option<String>> = HashMap::with_capacity(ids.len());
+    for (i, (k, y)) in ids.into_iter().zip(ys).enumerate() {
+        let Some(k) = k else {
+            return Err(EngineError::cell(&targets.path, id, i + 1, "missing id"));
+        };
+        if map.insert(k.clone(), y).is_some() {
+            return Err(EngineError::cell(
+                &targets.path,
+                id,
+                i + 1,
+                format!("id '{k}' appears twice; each id needs one label"),
+            ));
+        }
+    }
+    let log_ids = labels(analysis, id)?;
+    let mut joined = 0usize;
+    let out: Vec<Option<String>> = log_ids
+        .iter()
+        .map(|k| {
+            let v = k.as_ref().and_then(|k| map.get(k)).cloned().flatten();
+            if k.as_ref().is_some_and(|k| map.contains_key(k)) {
+                joined += 1;
+            }
+            v
+        })
+        .collect();
+    if joined == 0 {
+        return Err(EngineError::column(
+            &targets.path,
+            id,
+            format!(
+                "no id joins the analysis log {} (column '{id}'): the label file is for other rows",
+                analysis.path.display()
+            ),
+        ));
+    }
+    Ok((out, analysis.rows() - joined))
+}
+
+/// Scores of a model on the logged features: binary → the positive-class probability,
+/// multiclass → one column per class. Rows with missing inputs are errors (rows must align
+/// with the log).
+pub fn model_scores(
+    model: &Model,
+    ds: &Dataset,
+    features: Option<&[String]>,
+    progress: &Progress,
+    stage: (f32, f32),
+) -> Result<(Vec<String>, Vec<f64>)> {
+    let plan = plan_inputs(&model.info, features)?;
+    let prepared = prepare(ds, &plan, None, InvalidRows::Error)?;
+    let p = predict(
+        model,
+        &prepared.inputs,
+        &InferOptions::default(),
+        &progress.stage(stage.0, stage.1),
+    )?;
+    match p {
+        Predictions::Regression { .. } => Err(EngineError::usage(format!(
+            "{}: the model is a regressor; monitoring estimates classifier performance",
+            model.info.path.display()
+        ))),
+        Predictions::Classification { classes, proba } => {
+            Ok((classes, proba.iter().map(|&v| f64::from(v)).collect()))
+        }
+    }
+}

@@ -1,0 +1,273 @@
+//! Monitoring a deployed classifier over time (`assay monitor`): a prediction log (analysis)
+//! against a labelled reference, cut into chunks ([`chunking`]); per chunk the performance
+//! estimated without labels (CBPE, [`cbpe`], with [`calibration`]), the realized performance
+//! where labels exist ([`realized`]), thresholds from the reference chunks (NannyML's
+//! `StandardDeviationThreshold`: mean ± 3 standard deviations of the realized reference-chunk
+//! values, clipped to the metric's range) and alerts, drift and data quality per chunk
+//! ([`chunk_drift`]), and the outputs for Prometheus and Grafana ([`prometheus`], [`serve`]).
+//! Every number of the estimate is NannyML 0.13.1's (proven on its shipped datasets).
+
+pub mod calibration;
+pub mod cbpe;
+pub mod chunk_drift;
+pub mod chunking;
+mod fitted;
+mod inputs;
+pub mod multivariate;
+mod options;
+pub mod prometheus;
+pub mod realized;
+mod report;
+pub mod serve;
+mod tasks;
+
+use std::path::Path;
+
+use rayon::prelude::*;
+
+pub use chunking::{Chunking, Period};
+pub use fitted::thresholds_of;
+pub use options::*;
+pub use report::*;
+
+use super::data::{self, Dataset};
+use super::error::{EngineError, Result};
+use super::model::Model;
+use super::progress::Progress;
+use fitted::{collect_alerts, Engine};
+use tasks::{binary_model, binary_task, multi_task, Task};
+
+/// Loads the files and runs [`run`].
+pub fn run_files(
+    reference: &Path,
+    analysis: &Path,
+    analysis_target: Option<&Path>,
+    model: Option<&Path>,
+    opts: &MonitorOptions,
+    progress: &Progress,
+) -> Result<MonitorReport> {
+    progress.set(0.0, "loading data");
+    let model = model.map(Model::load).transpose()?;
+    let r = data::load(reference, progress)?;
+    let a = data::load(analysis, progress)?;
+    let t = analysis_target
+        .map(|p| data::load(p, progress))
+        .transpose()?;
+    run(&r, &a, t.as_ref(), model.as_ref(), opts, progress)
+}
+
+/// Monitors `analysis` against `reference`.
+pub fn run(
+    reference: &Dataset,
+    analysis: &Dataset,
+    analysis_target: Option<&Dataset>,
+    model: Option<&Model>,
+    opts: &MonitorOptions,
+    progress: &Progress,
+) -> Result<MonitorReport> {
+    let mut warnings = Vec::new();
+    if opts.target.is_empty() {
+        return Err(EngineError::usage(
+            "--target names the label column of the reference",
+        ));
+    }
+    if !reference.has_column(&opts.target) {
+        return Err(EngineError::column(
+            &reference.path,
+            &opts.target,
+            "the reference has no such label column; monitoring needs a labelled reference",
+        ));
+    }
+    if analysis_target.is_some() && opts.id.is_none() {
+        return Err(EngineError::usage(
+            "--analysis-target needs --id COL to join the labels to the log",
+        ));
+    }
+    let metrics: Vec<Metric> = if opts.metrics.is_empty() {
+        Metric::DEFAULT.to_vec()
+    } else {
+        opts.metrics.clone()
+    };
+    // Timestamps (sorted, file order).
+    let times = match &opts.timestamp {
+        Some(col) => {
+            let mut both = Vec::new();
+            for ds in [reference, analysis] {
+                if !ds.has_column(col) {
+                    return Err(EngineError::column(
+                        &ds.path,
+                        col,
+                        format!(
+                            "no such timestamp column; the file has: {}",
+                            ds.column_names().join(", ")
+                        ),
+                    ));
+                }
+                both.push(chunking::read_timestamps(ds, col)?);
+            }
+            let a = both.pop();
+            let r = both.pop();
+            r.zip(a)
+        }
+        None => None,
+    };
+    let chunking = opts.chunking.unwrap_or(Chunking::Default);
+    if matches!(chunking, Chunking::Period(_)) && times.is_none() {
+        return Err(EngineError::usage(
+            "--chunk-period needs a timestamp column: name it with --timestamp COL",
+        ));
+    }
+    progress.set(0.1, "reading scores and labels");
+    progress.check()?;
+    // Labels of the log.
+    let analysis_labels: Option<Vec<Option<String>>> = match (analysis_target, &opts.id) {
+        (Some(t), Some(id)) => {
+            let (labels, unjoined) = inputs::join_labels(analysis, t, id, &opts.target)?;
+            if unjoined > 0 {
+                warnings.push(format!(
+                    "{unjoined} of {} log rows have no label in {} yet; realized performance \
+                     uses the labelled rows",
+                    analysis.rows(),
+                    t.path.display()
+                ));
+            }
+            Some(labels)
+        }
+        _ if analysis.has_column(&opts.target) => Some(inputs::labels(analysis, &opts.target)?),
+        _ => None,
+    };
+    let task = if opts.scores.is_empty() && opts.score.is_some()
+        || opts.scores.is_empty() && model.is_some_and(binary_model)
+    {
+        binary_task(
+            reference,
+            analysis,
+            model,
+            opts,
+            analysis_labels.as_deref(),
+            &mut warnings,
+            progress,
+        )?
+    } else {
+        multi_task(
+            reference,
+            analysis,
+            model,
+            opts,
+            analysis_labels.as_deref(),
+            &mut warnings,
+            progress,
+        )?
+    };
+    if matches!(task, Task::Multiclass { .. }) && metrics.iter().any(|m| m.is_count()) {
+        return Err(EngineError::usage(
+            "the confusion-matrix metrics are binary only; leave confusion_matrix out of --metrics",
+        ));
+    }
+    progress.set(0.4, "estimating performance per chunk");
+    progress.check()?;
+    let n_ref = reference.rows();
+    let n_ana = analysis.rows();
+    let ref_spans = chunking::split(
+        n_ref,
+        times.as_ref().map(|t| t.0.as_slice()),
+        chunking,
+        "reference",
+    )?;
+    let ana_spans = chunking::split(
+        n_ana,
+        times.as_ref().map(|t| t.1.as_slice()),
+        chunking,
+        "analysis log",
+    )?;
+    if ref_spans.len() < 6 {
+        warnings.push(format!(
+            "the reference makes only {} chunks; thresholds from fewer than 6 chunks are unreliable",
+            ref_spans.len()
+        ));
+    }
+    let engine = Engine::new(&task, &metrics, opts, &ref_spans, &mut warnings)?;
+    let mut chunks: Vec<Chunk> = Vec::with_capacity(ref_spans.len() + ana_spans.len());
+    let all: Vec<(ChunkPeriod, &chunking::Span)> = ref_spans
+        .iter()
+        .map(|s| (ChunkPeriod::Reference, s))
+        .chain(ana_spans.iter().map(|s| (ChunkPeriod::Analysis, s)))
+        .collect();
+    let built: Vec<Chunk> = all
+        .par_iter()
+        .enumerate()
+        .map(|(i, (period, span))| engine.chunk(i, *period, span))
+        .collect();
+    chunks.extend(built);
+    progress.check()?;
+
+    let mut drift_summary = None;
+    if opts.drift {
+        progress.set(0.6, "drift per chunk");
+        let exclude: Vec<String> = [
+            Some(opts.target.clone()),
+            opts.id.clone(),
+            opts.timestamp.clone(),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        let d = chunk_drift::compute(
+            reference,
+            analysis,
+            &exclude,
+            opts.timestamp.as_deref(),
+            chunking,
+            &ref_spans,
+            &ana_spans,
+            progress,
+        )?;
+        warnings.extend(d.warnings.iter().cloned());
+        for (c, cd) in chunks.iter_mut().zip(d.per_chunk.iter()) {
+            c.drift = cd.clone();
+        }
+        drift_summary = Some(d.summary);
+    }
+
+    let alerts = collect_alerts(&chunks);
+    progress.set(1.0, "done");
+    Ok(MonitorReport {
+        problem: match &task {
+            Task::Binary { .. } => Problem::BinaryClassification,
+            Task::Multiclass { .. } => Problem::MulticlassClassification,
+        },
+        classes: match &task {
+            Task::Binary { .. } => Vec::new(),
+            Task::Multiclass { classes, .. } => classes.clone(),
+        },
+        metrics: metrics.iter().map(|m| m.name().to_string()).collect(),
+        chunking,
+        timestamp_column: opts.timestamp.clone(),
+        model: model.map(|m| ModelRef {
+            path: m.info.path.clone(),
+            sha256: m.info.sha256.clone(),
+            name: m.info.name.clone(),
+            version: m.info.version.clone(),
+        }),
+        reference: ReferenceSummary {
+            path: reference.path.clone(),
+            sha256: reference.sha256.clone(),
+            rows: n_ref,
+            chunks: ref_spans.len(),
+            calibration: engine.calibration_summary(&task),
+            thresholds: engine.threshold_summary(),
+        },
+        analysis: DataRef {
+            path: analysis.path.clone(),
+            sha256: analysis.sha256.clone(),
+            rows: n_ana,
+            chunks: ana_spans.len(),
+            labelled_rows: engine.analysis_labelled(&task),
+            labels_from: analysis_target.map(|t| t.path.clone()),
+        },
+        drift: drift_summary,
+        chunks,
+        alerts,
+        warnings,
+    })
+}

@@ -1,0 +1,280 @@
+//! The multivariate drift signal: PCA reconstruction error, the method of NannyML's
+//! `DataReconstructionDriftCalculator`. Chosen because one number per chunk catches a change
+//! in the *joint* distribution (correlations between features) that no univariate test sees,
+//! it needs no labels, and its thresholds come from the reference chunks like the metrics'.
+//!
+//! Assay's version (not claimed number-for-number equal to NannyML's): numeric features as
+//! they are, categorical ones frequency-encoded (their share of reference rows; unseen → 0),
+//! missing values imputed with the reference mean, standardised with the reference mean and
+//! standard deviation; principal components of the reference covariance (Jacobi
+//! eigen-decomposition) kept until 65 % of the variance is explained (NannyML's default);
+//! a row's error is the Euclidean distance between its standardised vector and its
+//! reconstruction from the kept components; a chunk's value is the mean over its rows.
+//! Thresholds: mean ± 3 standard deviations of the reference chunks' values.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use super::chunking::Span;
+use crate::engine::data::Dataset;
+use crate::engine::drift::columns::{self, infer_kind, Inferred, Raw};
+use crate::engine::error::Result;
+
+/// NannyML's default share of variance the kept components explain.
+pub const EXPLAINED_VARIANCE: f64 = 0.65;
+
+enum Encoder {
+    Numeric {
+        mean: f64,
+        std: f64,
+    },
+    Frequency {
+        share: HashMap<String, f64>,
+        mean: f64,
+        std: f64,
+    },
+}
+
+pub struct Pca {
+    columns: Vec<String>,
+    encoders: Vec<Encoder>,
+    /// Kept eigenvectors, each of length `columns.len()`.
+    components: Vec<Vec<f64>>,
+    pub explained: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PcaSummary {
+    pub method: &'static str,
+    pub features: Vec<String>,
+    pub components: usize,
+    pub explained_variance: f64,
+    pub lower_threshold: Option<f64>,
+    pub upper_threshold: Option<f64>,
+}
+
+fn encode_column(raw: &Raw, enc: &Encoder) -> Vec<f64> {
+    match (raw, enc) {
+        (Raw::Numeric { values, .. }, Encoder::Numeric { mean, std }) => values
+            .iter()
+            .map(|&v| if v.is_finite() { (v - mean) / std } else { 0.0 })
+            .collect(),
+        (Raw::Text { values }, Encoder::Frequency { share, mean, std }) => {
+            let per_code: Vec<f64> = values
+                .dict
+                .iter()
+                .map(|s| share.get(s).copied().unwrap_or(0.0))
+                .collect();
+            values
+                .codes
+                .iter()
+                .map(|&c| match per_code.get(c as usize) {
+                    Some(&f) => (f - mean) / std,
+                    None => 0.0,
+                })
+                .collect()
+        }
+        _ => vec![0.0; raw.len()],
+    }
+}
+
+fn mean_std(v: &[f64]) -> (f64, f64) {
+    let n = v.len().max(1) as f64;
+    let m = v.iter().sum::<f64>() / n;
+    let s = (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / n).sqrt();
+    (m, s)
+}
+
+/// Fits on the reference; `None` when fewer than two usable features.
+pub fn fit(reference: &Dataset, candidates: &[String]) -> Result<Option<Pca>> {
+    let mut cols = Vec::new();
+    let mut encoders = Vec::new();
+    let mut encoded: Vec<Vec<f64>> = Vec::new();
+    for name in candidates {
+        let raw = columns::read(reference, name)?;
+        let enc = match (&raw, infer_kind(&raw)) {
+            (_, Inferred::Text) => continue,
+            (Raw::Numeric { values, .. }, _) => {
+                let f: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
+                let (mean, std) = mean_std(&f);
+                Encoder::Numeric { mean, std }
+            }
+            (Raw::Text { values }, _) => {
+                let counts = values.code_counts(None);
+                let total: u64 = counts.iter().sum();
+                if total == 0 {
+                    continue;
+                }
+                let share: HashMap<String, f64> = values
+                    .dict
+                    .iter()
+                    .zip(&counts)
+                    .map(|(s, &c)| (s.clone(), c as f64 / total as f64))
+                    .collect();
+                let f: Vec<f64> = values
+                    .codes
+                    .iter()
+                    .filter_map(|&c| values.dict.get(c as usize).map(|s| share[s]))
+                    .collect();
+                let (mean, std) = mean_std(&f);
+                Encoder::Frequency { share, mean, std }
+            }
+        };
+        let std = match &enc {
+            Encoder::Numeric { std, .. } | Encoder::Frequency { std, .. } => *std,
+        };
+        if !(std > 0.0 && std.is_finite()) {
+            continue;
+        }
+        encoded.push(encode_column(&raw, &enc));
+        cols.push(name.clone());
+        encoders.push(enc);
+    }
+    let f = cols.len();
+    if f < 2 {
+        return Ok(None);
+    }
+    let n = reference.rows() as f64;
+    let mut cov = vec![0.0; f * f];
+    for a in 0..f {
+        for b in a..f {
+            let s: f64 = encoded[a]
+                .iter()
+                .zip(&encoded[b])
+                .map(|(x, y)| x * y)
+                .sum::<f64>()
+                / n;
+            cov[a * f + b] = s;
+            cov[b * f + a] = s;
+        }
+    }
+    let (vals, vecs) = jacobi(&mut cov, f);
+    let mut order: Vec<usize> = (0..f).collect();
+    order.sort_by(|&a, &b| vals[b].total_cmp(&vals[a]));
+    let total: f64 = vals.iter().map(|v| v.max(0.0)).sum();
+    let mut kept = Vec::new();
+    let mut acc = 0.0;
+    for &i in &order {
+        kept.push((0..f).map(|r| vecs[r * f + i]).collect::<Vec<f64>>());
+        acc += vals[i].max(0.0);
+        if total <= 0.0 || acc / total >= EXPLAINED_VARIANCE {
+            break;
+        }
+    }
+    Ok(Some(Pca {
+        columns: cols,
+        encoders,
+        components: kept,
+        explained: if total > 0.0 { acc / total } else { 0.0 },
+    }))
+}
+
+impl Pca {
+    pub fn features(&self) -> &[String] {
+        &self.columns
+    }
+
+    pub fn n_components(&self) -> usize {
+        self.components.len()
+    }
+
+    /// Mean reconstruction error of each span of `ds`.
+    pub fn chunk_errors(&self, ds: &Dataset, spans: &[Span]) -> Result<Vec<Option<f64>>> {
+        let mut enc = Vec::with_capacity(self.columns.len());
+        for (name, e) in self.columns.iter().zip(&self.encoders) {
+            let raw = columns::read(ds, name)?;
+            enc.push(encode_column(&raw, e));
+        }
+        let f = enc.len();
+        let err = |row: usize| -> f64 {
+            let z: Vec<f64> = (0..f).map(|c| enc[c][row]).collect();
+            let norm2: f64 = z.iter().map(|v| v * v).sum();
+            let proj2: f64 = self
+                .components
+                .iter()
+                .map(|v| v.iter().zip(&z).map(|(a, b)| a * b).sum::<f64>().powi(2))
+                .sum();
+            (norm2 - proj2).max(0.0).sqrt()
+        };
+        Ok(spans
+            .iter()
+            .map(|s| {
+                let n = s.rows();
+                (n > 0).then(|| (s.start..=s.end).map(err).sum::<f64>() / n as f64)
+            })
+            .collect())
+    }
+}
+
+/// Eigenvalues and eigenvectors (columns of the returned row-major matrix) of a symmetric
+/// matrix by cyclic Jacobi rotations.
+fn jacobi(a: &mut [f64], n: usize) -> (Vec<f64>, Vec<f64>) {
+    let mut v = vec![0.0; n * n];
+    for i in 0..n {
+        v[i * n + i] = 1.0;
+    }
+    for _sweep in 0..100 {
+        let off: f64 = (0..n)
+            .flat_map(|i| (0..n).filter(move |&j| j != i).map(move |j| (i, j)))
+            .map(|(i, j)| a[i * n + j].powi(2))
+            .sum();
+        if off < 1e-22 {
+            break;
+        }
+        for p in 0..n {
+            for q in p + 1..n {
+                let apq = a[p * n + q];
+                if apq.abs() < 1e-300 {
+                    continue;
+                }
+                let theta = (a[q * n + q] - a[p * n + p]) / (2.0 * apq);
+                let t = theta.signum() / (theta.abs() + (theta * theta + 1.0).sqrt());
+                let t = if theta == 0.0 { 1.0 } else { t };
+                let c = 1.0 / (t * t + 1.0).sqrt();
+                let s = t * c;
+                for k in 0..n {
+                    let akp = a[k * n + p];
+                    let akq = a[k * n + q];
+                    a[k * n + p] = c * akp - s * akq;
+                    a[k * n + q] = s * akp + c * akq;
+                }
+                for k in 0..n {
+                    let apk = a[p * n + k];
+                    let aqk = a[q * n + k];
+                    a[p * n + k] = c * apk - s * aqk;
+                    a[q * n + k] = s * apk + c * aqk;
+                }
+                for k in 0..n {
+                    let vkp = v[k * n + p];
+                    let vkq = v[k * n + q];
+                    v[k * n + p] = c * vkp - s * vkq;
+                    v[k * n + q] = s * vkp + c * vkq;
+                }
+            }
+        }
+    }
+    ((0..n).map(|i| a[i * n + i]).collect(), v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jacobi_diagonalises_a_symmetric_matrix() {
+        let mut a = vec![2.0, 1.0, 1.0, 2.0];
+        let (vals, vecs) = jacobi(&mut a, 2);
+        let mut v = vals.clone();
+        v.sort_by(f64::total_cmp);
+        assert!((v[0] - 1.0).abs() < 1e-12 && (v[1] - 3.0).abs() < 1e-12);
+        // A v = λ v for each column.
+        let orig = [2.0, 1.0, 1.0, 2.0];
+        for (i, &lam) in vals.iter().enumerate() {
+            for r in 0..2 {
+                let av: f64 = (0..2).map(|c| orig[r * 2 + c] * vecs[c * 2 + i]).sum();
+                assert!((av - lam * vecs[r * 2 + i]).abs() < 1e-12);
+            }
+        }
+    }
+}
