@@ -400,3 +400,115 @@ fn affine_ops_after_an_opset5_ensemble_are_folded() {
         other => panic!("expected NotATree, got {other:?}"),
     }
 }
+
+/// A TreeEnsembleRegressor on input "x" with the given nodes `(id, mode, true, false)` (one
+/// tree, feature 0, threshold 0.5, weight 1 on every leaf), as ONNX bytes.
+fn one_tree_model(nodes: &[(i64, &str, i64, i64)]) -> Vec<u8> {
+    use assay::engine::model::proto::full::{AttributeProto, GraphProto, ModelProto, NodeProto};
+    use assay::engine::model::proto::ValueInfoProto;
+    use prost::Message;
+    let ints = |name: &str, v: Vec<i64>| AttributeProto {
+        name: name.into(),
+        ints: v,
+        ..Default::default()
+    };
+    let n = nodes.len();
+    let leaves: Vec<i64> = nodes
+        .iter()
+        .filter(|x| x.1 == "LEAF")
+        .map(|x| x.0)
+        .collect();
+    let attrs = vec![
+        ints("nodes_treeids", vec![0; n]),
+        ints("nodes_nodeids", nodes.iter().map(|x| x.0).collect()),
+        ints("nodes_featureids", vec![0; n]),
+        ints("nodes_truenodeids", nodes.iter().map(|x| x.2).collect()),
+        ints("nodes_falsenodeids", nodes.iter().map(|x| x.3).collect()),
+        AttributeProto {
+            name: "nodes_modes".into(),
+            strings: nodes.iter().map(|x| x.1.as_bytes().to_vec()).collect(),
+            ..Default::default()
+        },
+        AttributeProto {
+            name: "nodes_values".into(),
+            floats: vec![0.5; n],
+            ..Default::default()
+        },
+        ints("target_treeids", vec![0; leaves.len()]),
+        ints("target_nodeids", leaves.clone()),
+        ints("target_ids", vec![0; leaves.len()]),
+        AttributeProto {
+            name: "target_weights".into(),
+            floats: vec![1.0; leaves.len()],
+            ..Default::default()
+        },
+    ];
+    let model = ModelProto {
+        graph: Some(GraphProto {
+            node: vec![NodeProto {
+                input: vec!["x".into()],
+                output: vec!["y".into()],
+                op_type: "TreeEnsembleRegressor".into(),
+                domain: "ai.onnx.ml".into(),
+                attribute: attrs,
+            }],
+            initializer: Vec::new(),
+            input: vec![ValueInfoProto {
+                name: "x".into(),
+                r#type: None,
+            }],
+            output: Vec::new(),
+        }),
+    };
+    model.encode_to_vec()
+}
+
+#[test]
+fn shared_nodes_unfold_within_a_cap_and_cycles_are_file_errors() {
+    let p = Path::new("dag.onnx");
+    // A diamond: both branches of the root reach node 1.
+    let f = Forest::from_bytes(
+        p,
+        &one_tree_model(&[
+            (0, "BRANCH_LEQ", 1, 1),
+            (1, "BRANCH_LEQ", 2, 3),
+            (2, "LEAF", 0, 0),
+            (3, "LEAF", 0, 0),
+        ]),
+    )
+    .expect("a DAG is read");
+    assert_eq!(
+        f.trees[0].nodes.len(),
+        7,
+        "root + two copies of a 3-node subtree"
+    );
+    assert_eq!(f.predict_raw(&[0.0]).unwrap(), vec![1.0]);
+    // A chain where both branches of each of 25 nodes go to the next: 2^25 paths.
+    let mut chain: Vec<(i64, &str, i64, i64)> =
+        (0..25).map(|i| (i, "BRANCH_LEQ", i + 1, i + 1)).collect();
+    chain.push((25, "LEAF", 0, 0));
+    match Forest::from_bytes(p, &one_tree_model(&chain)) {
+        Err(TreeError::NotATree(msg)) => {
+            assert!(
+                msg.contains("unfolding") && msg.contains("1048576"),
+                "{msg}"
+            )
+        }
+        other => panic!("expected NotATree, got {other:?}"),
+    }
+    // A cycle below the root (1 → 2 → 1).
+    let cyc = [
+        (0, "BRANCH_LEQ", 1, 3),
+        (1, "BRANCH_LEQ", 2, 3),
+        (2, "BRANCH_LEQ", 1, 4),
+        (3, "LEAF", 0, 0),
+        (4, "LEAF", 0, 0),
+    ];
+    match Forest::from_bytes(p, &one_tree_model(&cyc)) {
+        Err(TreeError::Engine(e)) => {
+            assert_eq!(e.kind(), ErrorKind::BadInput);
+            assert!(e.to_string().contains("cycle"), "{e}");
+        }
+        other => panic!("expected a file error, got {other:?}"),
+    }
+}

@@ -88,7 +88,7 @@ pub(super) fn read<'g>(graph: &'g GraphProto, score: &str) -> Result<Tail<'g>, T
         let users: Vec<&NodeProto> = graph
             .node
             .iter()
-            .filter(|n| n.input.iter().any(|i| *i == value))
+            .filter(|n| n.input.contains(&value))
             .collect();
         let n = match users.as_slice() {
             [] => return Ok(tail),
