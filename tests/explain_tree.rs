@@ -1,12 +1,14 @@
 //! Native tree ensembles read from ONNX reproduce ONNX Runtime (Python onnxruntime 1.31 outputs
 //! committed by tests/fixtures/explain/tree/make_tree_fixtures.py) on models from
-//! scikit-learn (skl2onnx), LightGBM and XGBoost (onnxmltools), including NaN routing; graphs
-//! with preprocessing are a typed NotATree error; the viewer data is consistent.
+//! scikit-learn (skl2onnx), LightGBM and XGBoost (onnxmltools), including NaN routing,
+//! LightGBM categorical splits (trees that share nodes: DAGs, unfolded) and opset-5 ensembles
+//! followed by constant affine ops (folded) and a Sigmoid; graphs with preprocessing or a
+//! non-affine op after the trees are a typed NotATree error; the viewer data is consistent.
 #![allow(clippy::expect_used, clippy::unwrap_used)] // tests may panic on setup failures
 
 use std::path::{Path, PathBuf};
 
-use assay::engine::explain::tree::{Forest, NodeMode, TreeError};
+use assay::engine::explain::tree::{Activation, Forest, NodeMode, TreeError};
 use assay::engine::model::Model;
 use assay::engine::ErrorKind;
 use serde_json::Value;
@@ -88,6 +90,13 @@ const FIXTURES: &[&str] = &[
     "xgb_binary_nan",
     "xgb_multiclass",
     "xgb_regressor",
+    // LightGBM categorical splits: BRANCH_EQ chains sharing nodes (DAGs, unfolded).
+    "lgbm_cat_binary",
+    "lgbm_cat_regressor",
+    // Opset-5 TreeEnsemble + constant post-processing (folded), one with a Sigmoid.
+    "sk_gbr_opset5_add",
+    "sk_gbr_opset5_affine",
+    "sk_gbr_opset5_sigmoid",
 ];
 
 #[test]
@@ -299,4 +308,207 @@ fn broken_files_are_clear_errors() {
     let f = forest(&fixture_dir().join("sk_gbr.onnx"));
     let e = f.predict_raw(&[1.0, 2.0]).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::BadInput);
+}
+
+#[test]
+fn categorical_splits_are_dags_unfolded_into_trees() {
+    for name in ["lgbm_cat_binary", "lgbm_cat_regressor"] {
+        let doc = json(name);
+        let f = forest(&fixture_dir().join(format!("{name}.onnx")));
+        // The file shares nodes (some ONNX node id appears twice in one unfolded tree)…
+        let shared = f.trees.iter().any(|t| {
+            let mut ids: Vec<i64> = t.nodes.iter().map(|n| n.onnx_id).collect();
+            ids.sort_unstable();
+            ids.windows(2).any(|w| w[0] == w[1])
+        });
+        assert!(shared, "{name}: expected shared nodes");
+        assert!(
+            f.trees
+                .iter()
+                .any(|t| t.nodes.iter().any(|n| n.mode == NodeMode::BranchEq)),
+            "{name}: categorical splits are BRANCH_EQ"
+        );
+        assert!(
+            f.notes.iter().any(|n| n.contains("unfolded")),
+            "{:?}",
+            f.notes
+        );
+        // …and the unfolded trees are real trees: every node but the root has one parent.
+        for t in &f.trees {
+            let mut parents = vec![0; t.nodes.len()];
+            for n in t.nodes.iter().filter(|n| !n.is_leaf()) {
+                parents[n.true_child] += 1;
+                parents[n.false_child] += 1;
+            }
+            assert_eq!(parents[0], 0);
+            assert!(parents[1..].iter().all(|&p| p == 1), "{name}");
+        }
+        // The library's own predictions (LightGBM) agree too, to float32 rounding.
+        let rows = matrix(&doc["rows"]);
+        let (lib, col) = match doc.get("lib_proba") {
+            Some(v) => (v, 1),
+            None => (&doc["lib_pred"], 0),
+        };
+        for (row, want) in rows.iter().zip(lib.as_array().unwrap()) {
+            let got = f.predict_output(row).unwrap()[col];
+            assert!((got - num(want)).abs() < ORT_TOL, "{name}: {got} vs {want}");
+        }
+    }
+}
+
+#[test]
+fn affine_ops_after_an_opset5_ensemble_are_folded() {
+    let plain = forest(&fixture_dir().join("sk_gbr_opset5.onnx"));
+    let add = forest(&fixture_dir().join("sk_gbr_opset5_add.onnx"));
+    let affine = forest(&fixture_dir().join("sk_gbr_opset5_affine.onnx"));
+    let sig = forest(&fixture_dir().join("sk_gbr_opset5_sigmoid.onnx"));
+    assert!(
+        add.notes.iter().any(|n| n.contains("folded")),
+        "{:?}",
+        add.notes
+    );
+    // (2.5 t + base − 0.75) / 0.5 = 5 t + 2 base − 1.5, t = the trees without base.
+    let base = add.bias[0];
+    assert_eq!(affine.activation, Activation::None);
+    assert!((affine.bias[0] - (2.0 * base - 1.5)).abs() < 1e-6);
+    assert_eq!(sig.activation, Activation::Sigmoid);
+    for row in matrix(&json("sk_gbr")["rows"]).iter().take(60) {
+        let p = plain.predict_raw(row).unwrap()[0];
+        let a = add.predict_raw(row).unwrap()[0];
+        // The base folded into the first tree's leaves vs added after: same margin.
+        assert!((p - a).abs() < 1e-5, "{p} vs {a}");
+        let t = a - base;
+        let y = affine.predict_raw(row).unwrap()[0];
+        assert!((y - (5.0 * t + 2.0 * base - 1.5)).abs() < 1e-9, "{y}");
+        // Sigmoid((c − t) × k), c = base + 0.5 and k = −0.8 as float32: the raw output is
+        // the Sigmoid's input.
+        let (c, k) = (f64::from((base + 0.5) as f32), f64::from(-0.8f32));
+        let m = sig.predict_raw(row).unwrap()[0];
+        assert!((m - k * (c - t)).abs() < 1e-9, "{m} vs {}", k * (c - t));
+        let o = sig.predict_output(row).unwrap()[0];
+        assert!((o - 1.0 / (1.0 + (-m).exp())).abs() < 1e-12);
+    }
+    // Not affine: refused, naming the op.
+    let model = Model::load(&fixture_dir().join("sk_gbr_opset5_relu.onnx")).unwrap();
+    match Forest::from_model(&model) {
+        Err(TreeError::NotATree(msg)) => {
+            assert!(
+                msg.contains("found op Relu after the tree ensemble"),
+                "{msg}"
+            )
+        }
+        other => panic!("expected NotATree, got {other:?}"),
+    }
+}
+
+/// A TreeEnsembleRegressor on input "x" with the given nodes `(id, mode, true, false)` (one
+/// tree, feature 0, threshold 0.5, weight 1 on every leaf), as ONNX bytes.
+fn one_tree_model(nodes: &[(i64, &str, i64, i64)]) -> Vec<u8> {
+    use assay::engine::model::proto::full::{AttributeProto, GraphProto, ModelProto, NodeProto};
+    use assay::engine::model::proto::ValueInfoProto;
+    use prost::Message;
+    let ints = |name: &str, v: Vec<i64>| AttributeProto {
+        name: name.into(),
+        ints: v,
+        ..Default::default()
+    };
+    let n = nodes.len();
+    let leaves: Vec<i64> = nodes
+        .iter()
+        .filter(|x| x.1 == "LEAF")
+        .map(|x| x.0)
+        .collect();
+    let attrs = vec![
+        ints("nodes_treeids", vec![0; n]),
+        ints("nodes_nodeids", nodes.iter().map(|x| x.0).collect()),
+        ints("nodes_featureids", vec![0; n]),
+        ints("nodes_truenodeids", nodes.iter().map(|x| x.2).collect()),
+        ints("nodes_falsenodeids", nodes.iter().map(|x| x.3).collect()),
+        AttributeProto {
+            name: "nodes_modes".into(),
+            strings: nodes.iter().map(|x| x.1.as_bytes().to_vec()).collect(),
+            ..Default::default()
+        },
+        AttributeProto {
+            name: "nodes_values".into(),
+            floats: vec![0.5; n],
+            ..Default::default()
+        },
+        ints("target_treeids", vec![0; leaves.len()]),
+        ints("target_nodeids", leaves.clone()),
+        ints("target_ids", vec![0; leaves.len()]),
+        AttributeProto {
+            name: "target_weights".into(),
+            floats: vec![1.0; leaves.len()],
+            ..Default::default()
+        },
+    ];
+    let model = ModelProto {
+        graph: Some(GraphProto {
+            node: vec![NodeProto {
+                input: vec!["x".into()],
+                output: vec!["y".into()],
+                op_type: "TreeEnsembleRegressor".into(),
+                domain: "ai.onnx.ml".into(),
+                attribute: attrs,
+            }],
+            initializer: Vec::new(),
+            input: vec![ValueInfoProto {
+                name: "x".into(),
+                r#type: None,
+            }],
+            output: Vec::new(),
+        }),
+    };
+    model.encode_to_vec()
+}
+
+#[test]
+fn shared_nodes_unfold_within_a_cap_and_cycles_are_file_errors() {
+    let p = Path::new("dag.onnx");
+    // A diamond: both branches of the root reach node 1.
+    let f = Forest::from_bytes(
+        p,
+        &one_tree_model(&[
+            (0, "BRANCH_LEQ", 1, 1),
+            (1, "BRANCH_LEQ", 2, 3),
+            (2, "LEAF", 0, 0),
+            (3, "LEAF", 0, 0),
+        ]),
+    )
+    .expect("a DAG is read");
+    assert_eq!(
+        f.trees[0].nodes.len(),
+        7,
+        "root + two copies of a 3-node subtree"
+    );
+    assert_eq!(f.predict_raw(&[0.0]).unwrap(), vec![1.0]);
+    // A chain where both branches of each of 25 nodes go to the next: 2^25 paths.
+    let mut chain: Vec<(i64, &str, i64, i64)> =
+        (0..25).map(|i| (i, "BRANCH_LEQ", i + 1, i + 1)).collect();
+    chain.push((25, "LEAF", 0, 0));
+    match Forest::from_bytes(p, &one_tree_model(&chain)) {
+        Err(TreeError::NotATree(msg)) => {
+            assert!(
+                msg.contains("unfolding") && msg.contains("1048576"),
+                "{msg}"
+            )
+        }
+        other => panic!("expected NotATree, got {other:?}"),
+    }
+    // A cycle below the root (1 → 2 → 1).
+    let cyc = [
+        (0, "BRANCH_LEQ", 1, 3),
+        (1, "BRANCH_LEQ", 2, 3),
+        (2, "BRANCH_LEQ", 1, 4),
+        (3, "LEAF", 0, 0),
+        (4, "LEAF", 0, 0),
+    ];
+    match Forest::from_bytes(p, &one_tree_model(&cyc)) {
+        Err(TreeError::Engine(e)) => {
+            assert_eq!(e.kind(), ErrorKind::BadInput);
+            assert!(e.to_string().contains("cycle"), "{e}");
+        }
+        other => panic!("expected a file error, got {other:?}"),
+    }
 }

@@ -1,13 +1,16 @@
 //! TreeSHAP on native forests: interventional and path-dependent values equal shap 0.51's
 //! TreeExplainer (committed fixtures, tests/fixtures/explain/tree/make_tree_fixtures.py) and
 //! brute-force Shapley values over all 2^F coalitions (random forests with every split mode,
-//! repeated features and NaN routing); additivity; cancel; degenerate inputs.
+//! repeated features and NaN routing; LightGBM categorical DAGs; opset-5 ensembles with
+//! folded affine post-processing); probability space equals shap's model_output="probability";
+//! additivity; cancel; degenerate inputs.
 #![allow(clippy::expect_used, clippy::unwrap_used)] // tests may panic on setup failures
 
 use std::path::PathBuf;
 
 use assay::engine::explain::tree::{
-    interventional, path_dependent, Forest, Node, NodeMode, PostTransform, Tree, TreeShap,
+    interventional, interventional_transformed, path_dependent, Activation, Forest, Node, NodeMode,
+    PostTransform, Tree, TreeShap,
 };
 use assay::engine::model::Model;
 use assay::engine::{EngineError, ErrorKind, Progress};
@@ -277,6 +280,7 @@ fn random_forest(seed: u64, nf: usize, no: usize) -> Forest {
         n_scores: no,
         classifier: None,
         float_input: false,
+        activation: Activation::None,
         trees,
         notes: Vec::new(),
     }
@@ -413,4 +417,140 @@ fn degenerate_cases() {
     // The JSON contract serialises.
     let text = serde_json::to_string(&r).unwrap();
     assert!(text.contains("\"method\":\"tree_path_dependent\""));
+}
+
+/// The first `n` rows of a fixture's `rows` (row-major) from row `from`.
+fn fixture_rows(doc: &Value, from: usize, n: usize) -> Vec<f64> {
+    let nf = doc["n_features"].as_u64().unwrap() as usize;
+    flat(&doc["rows"])[from * nf..(from + n) * nf].to_vec()
+}
+
+#[test]
+fn categorical_dags_and_folded_tails_equal_brute_force() {
+    let mut worst: f64 = 0.0;
+    for name in [
+        "lgbm_cat_binary",
+        "lgbm_cat_regressor",
+        "sk_gbr_opset5_add",
+        "sk_gbr_opset5_affine",
+        "sk_gbr_opset5_sigmoid",
+    ] {
+        let doc = json(name);
+        let f = forest(name);
+        let nf = f.n_features;
+        let x = fixture_rows(&doc, 0, 6);
+        let bg = fixture_rows(&doc, 60, 12);
+        let got = interventional(&f, &x, &bg, &Progress::none()).unwrap();
+        for (r, row) in x.chunks_exact(nf).enumerate() {
+            let want = brute_interventional(&f, row, &bg);
+            let g = &got.values[r * nf..(r + 1) * nf];
+            worst = worst.max(
+                g.iter()
+                    .zip(&want)
+                    .map(|(a, b)| (a - b).abs())
+                    .fold(0.0, f64::max),
+            );
+            assert_close(&format!("{name} row {r}"), g, &want, 1e-9);
+        }
+        assert!(got.additivity_max_abs_error < 1e-9, "{name}");
+    }
+    // Path-dependent TreeSHAP on the unfolded trees, covers from routing rows.
+    let doc = json("lgbm_cat_binary");
+    let f = forest("lgbm_cat_binary")
+        .with_covers(&fixture_rows(&doc, 0, 120))
+        .unwrap();
+    let x = fixture_rows(&doc, 0, 5);
+    let got = path_dependent(&f, &x, &Progress::none()).unwrap();
+    for (r, row) in x.chunks_exact(5).enumerate() {
+        let want = brute_path(&f, row);
+        let g = &got.values[r * 5..(r + 1) * 5];
+        worst = worst.max(
+            g.iter()
+                .zip(&want)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0.0, f64::max),
+        );
+        assert_close(&format!("cat path row {r}"), g, &want, 1e-9);
+    }
+    eprintln!("DAGs and folded tails: max |φ − brute force| = {worst:.2e}");
+}
+
+#[test]
+fn a_multiplication_after_the_trees_scales_values_and_an_addition_shifts_the_base() {
+    // affine = (2.5 t + base − 0.75) / 0.5 = 5 (add − base) + 2 base − 1.5.
+    let doc = json("sk_gbr");
+    let (add, affine) = (forest("sk_gbr_opset5_add"), forest("sk_gbr_opset5_affine"));
+    let base = add.bias[0];
+    let x = fixture_rows(&doc, 0, 20);
+    let bg = fixture_rows(&doc, 100, 40);
+    let a = interventional(&add, &x, &bg, &Progress::none()).unwrap();
+    let b = interventional(&affine, &x, &bg, &Progress::none()).unwrap();
+    assert!((b.base_values[0] - (5.0 * (a.base_values[0] - base) + 2.0 * base - 1.5)).abs() < 1e-9);
+    for (u, v) in a.values.iter().zip(&b.values) {
+        assert!((5.0 * u - v).abs() < 1e-9, "{u} × 5 vs {v}");
+    }
+}
+
+/// shap's probability values are rescaled raw values of its float64 model (see SHAP_TOL).
+#[test]
+fn probability_space_matches_shap_and_rescaled_brute_force() {
+    for name in ["sk_gbc_binary", "lgbm_binary_nan", "xgb_binary_nan"] {
+        let doc = json(name);
+        let f = forest(name);
+        let t = |m: f64| f.finalize(&[m])[1];
+        let x = flat(&doc["shap_rows"]);
+        let bg = flat(&doc["background"]);
+        let got = interventional_transformed(&f, &x, &bg, 0, &t, "probability", &Progress::none())
+            .unwrap();
+        let want = &doc["probability"];
+        let base = want["base_value"].as_f64().unwrap();
+        assert!(
+            (got.base_values[0] - base).abs() <= SHAP_TOL,
+            "{name}: base"
+        );
+        let vals = flat3(&want["values"]);
+        assert_eq!(got.values.len(), vals.len());
+        let worst = got
+            .values
+            .iter()
+            .zip(&vals)
+            .map(|(g, w)| (g - w).abs())
+            .fold(0.0, f64::max);
+        assert!(worst <= SHAP_TOL, "{name}: max |φ − shap| = {worst}");
+        assert!(got.additivity_max_abs_error < 1e-12, "{name}");
+        // The outputs are ONNX Runtime's probabilities of class 1.
+        let ort = flat(&doc["ort"]);
+        let all = flat(&doc["rows"]);
+        for (r, xr) in x.chunks_exact(6).enumerate().take(10) {
+            let i = all.chunks_exact(6).position(|a| {
+                a.iter()
+                    .zip(xr)
+                    .all(|(p, q)| p == q || (p.is_nan() && q.is_nan()))
+            });
+            if let Some(i) = i {
+                assert!((got.raw_outputs[r] - ort[2 * i + 1]).abs() < 1e-5);
+            }
+        }
+        eprintln!("{name} (probability): max |φ − shap| = {worst:.2e}");
+        // And the rescaling itself, from brute-force raw values per background row.
+        for (r, xr) in x.chunks_exact(6).enumerate().take(3) {
+            let mx = f.predict_raw(xr).unwrap()[0];
+            let mut want = [0.0; 6];
+            let nb = bg.len() / 6;
+            for br in bg.chunks_exact(6) {
+                let mr = f.predict_raw(br).unwrap()[0];
+                let phi = brute_interventional(&f, xr, br);
+                let s = (t(mx) - t(mr)) / (mx - mr);
+                for (w, p) in want.iter_mut().zip(&phi) {
+                    *w += if mx == mr { 0.0 } else { p * s / nb as f64 };
+                }
+            }
+            assert_close(
+                &format!("{name} row {r}"),
+                got.row_values(r, 0),
+                &want,
+                1e-9,
+            );
+        }
+    }
 }

@@ -323,10 +323,14 @@ pub fn explain(
         target.n_classes,
     )?
     .filter(|_| matches!(x, InputData::MatrixF32 { .. } | InputData::MatrixF64 { .. }));
+    let tree_class = match target.output {
+        Output::Class(c) => Some(c),
+        Output::Value => None,
+    };
     let method = match opts.method {
         Some(m) => m,
         None if lin.is_some() && space == OutputSpace::Raw => Method::Linear,
-        None if tree::Forest::from_model(model).is_ok() => Method::Tree,
+        None if tree_bridge::supports(model, tree_class, space) => Method::Tree,
         None if f <= AUTO_EXACT_MAX_FEATURES => Method::Exact,
         None => Method::Kernel,
     };
@@ -340,10 +344,6 @@ pub fn explain(
                     "interventional TreeSHAP weighs background rows equally: use a sampled background, not k-means",
                 ));
             }
-            let class = match target.output {
-                Output::Class(c) => Some(c),
-                Output::Value => None,
-            };
             let t = tree_bridge::explain_trees(
                 model,
                 method,
@@ -352,13 +352,14 @@ pub fn explain(
                 &bg.data,
                 bg.weights.len(),
                 (&bg_all, background.rows()),
-                class,
+                tree_class,
+                space,
                 progress,
             )?;
-            // TreeSHAP's values live in the margin: say so instead of the link note.
+            // TreeSHAP's notes (which space, how) replace the link note.
             notes.clear();
             notes.extend(t.notes);
-            space = OutputSpace::Raw;
+            space = t.space;
             (t.values, t.base_value, t.outputs)
         }
         Method::Exact => {

@@ -3,6 +3,9 @@
 //!
 //! - [`Forest::from_model`] parses the graph into a [`Forest`]; a graph with preprocessing in
 //!   front of the trees is [`TreeError::NotATree`] (callers fall back to model-agnostic methods).
+//!   Trees whose nodes are shared between branches (a DAG, as onnxmltools writes LightGBM
+//!   categorical splits) are unfolded into trees; constant affine ops after the ensemble are
+//!   folded into its leaves and bias, a final Sigmoid / Softmax kept as [`Activation`].
 //! - [`Forest::predict_raw`] is the margin per score column (log-odds for a binary GBM), and
 //!   [`Forest::predict_output`] the scores ONNX Runtime returns (after `post_transform`).
 //! - [`interventional`] and [`path_dependent`] compute SHAP values in raw-margin space.
@@ -14,6 +17,9 @@ mod parse;
 mod parse_v5;
 mod path_dependent;
 mod shap;
+mod tail;
+mod transformed;
+mod unfold;
 
 use serde::Serialize;
 
@@ -23,6 +29,8 @@ use crate::engine::model::Model;
 pub use output::PostTransform;
 pub use path_dependent::path_dependent;
 pub use shap::{interventional, TreeShap};
+pub use tail::Activation;
+pub use transformed::interventional_transformed;
 
 /// Why a model could not be read as a tree ensemble.
 #[derive(Debug, thiserror::Error)]
@@ -185,6 +193,9 @@ pub struct Forest {
     /// Inputs are float32: values are rounded to f32 before comparing with the (float32)
     /// thresholds, as ONNX Runtime does.
     pub float_input: bool,
+    /// A Sigmoid / Softmax op after the trees (constant affine ops before it are already
+    /// folded into the leaf values and `bias`); applied by [`Forest::predict_output`].
+    pub activation: Activation,
     pub trees: Vec<Tree>,
     /// Facts a reader should know (where covers come from, conventions applied).
     pub notes: Vec<String>,
@@ -291,10 +302,44 @@ impl Forest {
     }
 
     /// The scores ONNX Runtime returns for this row (after `post_transform` and its binary
-    /// conventions); `n_scores` values.
+    /// conventions, then the graph's [`Activation`]); `n_scores` values.
     pub fn predict_output(&self, row: &[f64]) -> Result<Vec<f64>> {
         let raw = self.predict_raw(row)?;
         Ok(output::finalize(self, &raw))
+    }
+
+    /// The scores ONNX Runtime returns for raw margins `raw` (`n_outputs` values).
+    pub fn finalize(&self, raw: &[f64]) -> Vec<f64> {
+        output::finalize(self, raw)
+    }
+
+    /// Whether the scores are an affine function of the raw margins of the same outputs, so
+    /// that raw-space SHAP values already explain them: no post-transform or activation
+    /// (a binary classifier with one column and mixed-sign weights is not: ONNX Runtime
+    /// picks the sign by the winning class).
+    pub fn scores_are_affine(&self) -> bool {
+        if self.activation != Activation::None {
+            return false;
+        }
+        match &self.classifier {
+            None => {
+                self.post_transform == PostTransform::None
+                    || (self.n_outputs == 1 && self.post_transform != PostTransform::Probit)
+            }
+            Some(l) => {
+                self.post_transform == PostTransform::None
+                    && (self.n_outputs > 1 || l.weights_all_positive)
+            }
+        }
+    }
+
+    /// Whether each score depends on one raw margin only (no softmax across outputs).
+    pub fn scores_are_elementwise(&self) -> bool {
+        self.n_outputs == 1
+            || (!matches!(
+                self.post_transform,
+                PostTransform::Softmax | PostTransform::SoftmaxZero
+            ) && self.activation != Activation::Softmax)
     }
 
     /// Sets every node's cover to the number of rows of `data` (row-major, `n_features`

@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use super::Forest;
+use super::{Activation, Forest};
 
 /// `post_transform` of a tree ensemble.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -103,8 +103,20 @@ fn transform_all(t: PostTransform, v: &mut [f64]) {
     }
 }
 
-/// Applies the runtime's finalisation to raw margins (`forest.n_outputs` values).
+/// Applies the runtime's finalisation to raw margins (`forest.n_outputs` values), then the
+/// Sigmoid / Softmax op that may follow the ensemble in the graph.
 pub(crate) fn finalize(forest: &Forest, raw: &[f64]) -> Vec<f64> {
+    let mut v = finalize_op(forest, raw);
+    match forest.activation {
+        Activation::None => {}
+        Activation::Sigmoid => v.iter_mut().for_each(|x| *x = logistic(*x)),
+        Activation::Softmax => softmax(&mut v),
+    }
+    v
+}
+
+/// The tree op's own finalisation (`post_transform` and ONNX Runtime's binary conventions).
+fn finalize_op(forest: &Forest, raw: &[f64]) -> Vec<f64> {
     let t = forest.post_transform;
     let Some(cls) = &forest.classifier else {
         // Regressor: one target keeps its score (only PROBIT applies); several get the

@@ -1,7 +1,8 @@
 //! ONNX graph → [`Forest`]: find the one tree-ensemble node, check that nothing but Cast /
-//! Identity sits between it and the model input (and nothing but ZipMap / Cast / Identity
-//! after it), then read its attributes (legacy ai.onnx.ml TreeEnsembleClassifier /
-//! TreeEnsembleRegressor, or the opset-5 `TreeEnsemble`).
+//! Identity sits between it and the model input (and, after it, only what `tail.rs` can fold:
+//! constant affine ops, Sigmoid / Softmax, ZipMap / Cast / Identity), then read its
+//! attributes (legacy ai.onnx.ml TreeEnsembleClassifier / TreeEnsembleRegressor, or the
+//! opset-5 `TreeEnsemble`).
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
@@ -9,7 +10,9 @@ use std::path::Path;
 pub(super) use super::attrs::Attrs;
 use super::attrs::{tensor_f64, DOUBLE, FLOAT};
 use super::output::PostTransform;
-use super::{ClassifierLayout, Forest, Node, NodeMode, Tree, TreeError};
+use super::tail::{self, Activation};
+use super::unfold::{build_tree, Budget, RawNode, MAX_UNFOLDED_NODES};
+use super::{ClassifierLayout, Forest, NodeMode, TreeError};
 use crate::engine::error::EngineError;
 use crate::engine::model::proto;
 use crate::engine::model::proto::full::{GraphProto, NodeProto};
@@ -19,8 +22,8 @@ const TREE_OPS: &[&str] = &[
     "TreeEnsembleRegressor",
     "TreeEnsemble",
 ];
-/// Ops allowed after the trees: they do not change the score values (plus `Mul` by a
-/// constant 1, which onnxmltools appends to LightGBM classifiers).
+/// Ops allowed off the score chain (e.g. on the label output): they do not change values
+/// (plus `Mul` by a constant 1). The score chain itself is read by [`tail::read`].
 const POST_OPS: &[&str] = &["ZipMap", "Cast", "Identity"];
 
 pub(super) fn forest_from_bytes(path: &Path, bytes: &[u8]) -> Result<Forest, TreeError> {
@@ -53,8 +56,19 @@ pub(super) fn forest_from_bytes(path: &Path, bytes: &[u8]) -> Result<Forest, Tre
         }
     };
     let (input_name, elem_type, chain) = trace_input(graph, tree_node)?;
+    // The score output: probabilities of a classifier (its second output), else the only one.
+    let score_index = usize::from(tree_node.op_type == "TreeEnsembleClassifier");
+    let score = tree_node
+        .output
+        .get(score_index)
+        .cloned()
+        .unwrap_or_default();
+    let after = tail::read(graph, &score)?;
     for n in &graph.node {
-        if std::ptr::eq(n, tree_node) || chain.iter().any(|c| std::ptr::eq(*c, n)) {
+        if std::ptr::eq(n, tree_node)
+            || chain.iter().any(|c| std::ptr::eq(*c, n))
+            || after.nodes.iter().any(|c| std::ptr::eq(*c, n))
+        {
             continue;
         }
         if !POST_OPS.contains(&n.op_type.as_str()) && !is_mul_by_one(graph, n) {
@@ -100,6 +114,7 @@ pub(super) fn forest_from_bytes(path: &Path, bytes: &[u8]) -> Result<Forest, Tre
     };
     forest.input_name = input_name;
     forest.float_input = float_input;
+    tail::fold(&mut forest, &after)?;
     forest.notes.push(
         "covers: ONNX stores no node covers; path-dependent TreeSHAP needs Forest::with_covers"
             .to_string(),
@@ -224,90 +239,6 @@ fn mode_from_str(s: &str) -> Option<NodeMode> {
         "BRANCH_NEQ" => NodeMode::BranchNeq,
         "LEAF" => NodeMode::Leaf,
         _ => return None,
-    })
-}
-
-/// A node before the tree is ordered: children are ONNX node ids.
-pub(super) struct RawNode {
-    pub(super) id: i64,
-    pub(super) mode: NodeMode,
-    pub(super) feature: usize,
-    pub(super) threshold: f64,
-    pub(super) missing_true: bool,
-    pub(super) t: i64,
-    pub(super) f: i64,
-    pub(super) values: Vec<f64>,
-}
-
-/// Orders one tree's nodes from its root (index 0), depth-first, and computes its depth.
-pub(super) fn build_tree(ctx: &Ctx, tree_id: i64, raw: Vec<RawNode>) -> Result<Tree, TreeError> {
-    let index: HashMap<i64, usize> = raw.iter().enumerate().map(|(i, n)| (n.id, i)).collect();
-    if index.len() != raw.len() {
-        return Err(ctx.err(format!("tree {tree_id} repeats a node id")));
-    }
-    let mut is_child = vec![false; raw.len()];
-    for n in raw.iter().filter(|n| n.mode != NodeMode::Leaf) {
-        for c in [n.t, n.f] {
-            let &ci = index.get(&c).ok_or_else(|| {
-                ctx.err(format!(
-                    "tree {tree_id}: node {} points at missing node {c}",
-                    n.id
-                ))
-            })?;
-            is_child[ci] = true;
-        }
-    }
-    let roots: Vec<usize> = (0..raw.len()).filter(|&i| !is_child[i]).collect();
-    let &[root] = roots.as_slice() else {
-        return Err(ctx.err(format!("tree {tree_id} has {} roots", roots.len())));
-    };
-    let mut order = vec![usize::MAX; raw.len()];
-    let mut nodes: Vec<Node> = Vec::with_capacity(raw.len());
-    let mut depth = 0;
-    // (raw index, depth, parent slot to patch: (new index, is_true))
-    let mut stack = vec![(root, 0usize, None::<(usize, bool)>)];
-    while let Some((ri, d, parent)) = stack.pop() {
-        if order[ri] != usize::MAX {
-            return Err(ctx.err(format!(
-                "tree {tree_id} is not a tree (node {} is reached twice)",
-                raw[ri].id
-            )));
-        }
-        let me = nodes.len();
-        order[ri] = me;
-        if let Some((p, is_true)) = parent {
-            if is_true {
-                nodes[p].true_child = me;
-            } else {
-                nodes[p].false_child = me;
-            }
-        }
-        let r = &raw[ri];
-        depth = depth.max(d);
-        nodes.push(Node {
-            onnx_id: r.id,
-            mode: r.mode,
-            feature: if r.mode == NodeMode::Leaf {
-                0
-            } else {
-                r.feature
-            },
-            threshold: r.threshold,
-            missing_goes_true: r.missing_true,
-            true_child: 0,
-            false_child: 0,
-            cover: None,
-            values: r.values.clone(),
-        });
-        if r.mode != NodeMode::Leaf {
-            stack.push((index[&r.f], d + 1, Some((me, false))));
-            stack.push((index[&r.t], d + 1, Some((me, true))));
-        }
-    }
-    Ok(Tree {
-        onnx_id: tree_id,
-        nodes,
-        depth,
     })
 }
 
@@ -564,13 +495,16 @@ fn legacy(ctx: &Ctx, a: &Attrs, classifier: bool) -> Result<Forest, TreeError> {
         )));
     }
     by_tree.sort_by_key(|(id, _)| *id);
+    let mut budget = Budget::new(MAX_UNFOLDED_NODES);
     let trees = by_tree
         .into_iter()
-        .map(|(id, raw)| build_tree(ctx, id, raw))
+        .map(|(id, raw)| build_tree(ctx, id, raw, &mut budget))
         .collect::<Result<Vec<_>, _>>()?;
     if trees.is_empty() {
         return Err(ctx.err("the ensemble has no trees"));
     }
+    let mut notes = notes;
+    notes.extend(budget.note());
     Ok(Forest {
         op_type: if classifier {
             "TreeEnsembleClassifier"
@@ -587,6 +521,7 @@ fn legacy(ctx: &Ctx, a: &Attrs, classifier: bool) -> Result<Forest, TreeError> {
         n_scores,
         classifier: classifier_layout,
         float_input: ctx.float_input,
+        activation: Activation::None,
         trees,
         notes,
     })

@@ -4,7 +4,9 @@
 use std::collections::BTreeSet;
 
 use super::output::PostTransform;
-use super::parse::{build_tree, check_len, target_names, Attrs, Ctx, RawNode};
+use super::parse::{check_len, target_names, Attrs, Ctx};
+use super::tail::Activation;
+use super::unfold::{build_tree, Budget, RawNode, MAX_UNFOLDED_NODES};
 use super::{Forest, NodeMode, TreeError};
 
 /// ai.onnx.ml opset 5 `TreeEnsemble`: nodes and leaves in separate arrays, roots listed.
@@ -65,14 +67,16 @@ pub(super) fn opset5(ctx: &Ctx, a: &Attrs) -> Result<Forest, TreeError> {
         })
     };
     let mut trees = Vec::with_capacity(roots.len());
+    let mut budget = Budget::new(MAX_UNFOLDED_NODES);
     for (ti, &root) in roots.iter().enumerate() {
         // Collect the nodes reachable from this root.
         let mut raw = Vec::new();
         let mut stack = vec![root];
         let mut seen = BTreeSet::new();
         while let Some(i) = stack.pop() {
-            if !seen.insert(i) || raw.len() > n {
-                return Err(ctx.err(format!("tree {ti} is not a tree")));
+            // A node shared by two parents (a DAG) is read once; build_tree unfolds it.
+            if !seen.insert(i) {
+                continue;
             }
             let u = usize::try_from(i).ok().filter(|&u| u < n);
             let u = u.ok_or_else(|| ctx.err(format!("node index {i} out of range")))?;
@@ -115,7 +119,7 @@ pub(super) fn opset5(ctx: &Ctx, a: &Attrs) -> Result<Forest, TreeError> {
                 values: Vec::new(),
             });
         }
-        trees.push(build_tree(ctx, ti as i64, raw)?);
+        trees.push(build_tree(ctx, ti as i64, raw, &mut budget)?);
     }
     if trees.is_empty() {
         return Err(ctx.err("the ensemble has no trees"));
@@ -131,7 +135,8 @@ pub(super) fn opset5(ctx: &Ctx, a: &Attrs) -> Result<Forest, TreeError> {
         n_scores: nt,
         classifier: None,
         float_input: ctx.float_input,
+        activation: Activation::None,
         trees,
-        notes: Vec::new(),
+        notes: budget.note().into_iter().collect(),
     })
 }

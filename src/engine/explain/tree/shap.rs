@@ -26,7 +26,9 @@ use crate::engine::progress::Progress;
 pub struct TreeShap {
     /// `tree_interventional` or `tree_path_dependent`.
     pub method: String,
-    /// Always `raw`: margins before `post_transform` (log-odds for binary GBMs).
+    /// `raw`: margins before `post_transform` (log-odds for binary GBMs); or the name of the
+    /// transformed output [`interventional_transformed`](super::interventional_transformed)
+    /// explains (e.g. `probability`).
     pub output_space: String,
     pub n_rows: usize,
     pub n_outputs: usize,
@@ -38,7 +40,7 @@ pub struct TreeShap {
     pub base_values: Vec<f64>,
     /// `[row][output][feature]`, row-major.
     pub values: Vec<f64>,
-    /// Raw model output `[row][output]`.
+    /// Model output `[row][output]` in `output_space` (the raw margin for `raw`).
     pub raw_outputs: Vec<f64>,
     /// max |base + Σφ − raw output| over rows and outputs (checked, not assumed).
     pub additivity_max_abs_error: f64,
@@ -73,13 +75,13 @@ pub(crate) const CHUNK: usize = 16;
 
 /// Shapley weights for n relevant features: `pos[n][a] = (a−1)!(n−a)!/n!` (a feature on the
 /// x side, a = |A|) and `neg[n][a] = a!(n−a−1)!/n!` (a feature on the b side).
-struct Weights {
+pub(super) struct Weights {
     pos: Vec<Vec<f64>>,
     neg: Vec<Vec<f64>>,
 }
 
 impl Weights {
-    fn new(max_n: usize) -> Self {
+    pub(super) fn new(max_n: usize) -> Self {
         let mut pos = Vec::with_capacity(max_n + 1);
         let mut neg = Vec::with_capacity(max_n + 1);
         for n in 0..=max_n {
@@ -156,20 +158,20 @@ pub(crate) fn prepare_block(forest: &Forest, data: &[f64], what: &str) -> Result
     Ok(data.iter().map(|&x| forest.prepare_value(x)).collect())
 }
 
-struct Walk<'a> {
-    forest: &'a Forest,
-    w: &'a Weights,
-    xdir: &'a [bool],
-    bdir: &'a [bool],
+pub(super) struct Walk<'a> {
+    pub(super) forest: &'a Forest,
+    pub(super) w: &'a Weights,
+    pub(super) xdir: &'a [bool],
+    pub(super) bdir: &'a [bool],
     /// Features met where x and b split apart, with their side (true = x side).
-    feats: Vec<(usize, bool)>,
+    pub(super) feats: Vec<(usize, bool)>,
     /// Background rows sharing `bdir` in this tree (their walks are identical).
-    count: f64,
-    phi: &'a mut [f64],
+    pub(super) count: f64,
+    pub(super) phi: &'a mut [f64],
 }
 
 impl Walk<'_> {
-    fn tree(&mut self, t: usize, off: usize) {
+    pub(super) fn tree(&mut self, t: usize, off: usize) {
         self.node(t, off, 0, 0);
     }
 
