@@ -3,7 +3,8 @@
 
 Usage: dist/crate-licenses.py OUT.txt   (run from anywhere; python3 standard library only)
 
-Offline: `cargo metadata --locked --offline` for the resolved graph of the default features on
+`cargo fetch --locked` (so every crate of the graph is in the local registry), then
+`cargo metadata --locked --offline` for the resolved graph of the default features on
 this target, then each crate's licence files (LICENSE*, LICENCE*, COPYING*, NOTICE*,
 COPYRIGHT*, UNLICENSE; else licence files one folder down, e.g. fonts/OFL.txt) from its unpacked source in the local cargo registry. Only crates
 reachable through normal dependencies are listed (build scripts and dev-dependencies are not
@@ -26,6 +27,11 @@ def host_triple():
 
 
 def main(out_path):
+    # `cargo metadata --offline` needs every crate of the graph in the local registry,
+    # dev-dependencies included (a clone where only `make run` ran lacks those): fetch them
+    # first. Without a network this is a no-op when everything is there already.
+    subprocess.run(["cargo", "fetch", "--locked", "--manifest-path", os.path.join(ROOT, "Cargo.toml")],
+                   check=True)
     meta = json.loads(subprocess.run(
         ["cargo", "metadata", "--format-version", "1", "--locked", "--offline",
          "--filter-platform", host_triple(), "--manifest-path", os.path.join(ROOT, "Cargo.toml")],

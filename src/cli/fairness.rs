@@ -37,6 +37,9 @@ pub struct Args {
     /// Groups with fewer rows are flagged too small to judge.
     #[arg(long, default_value_t = 30)]
     pub min_group_size: usize,
+    /// Slicings with more groups are refused (bin the column, or raise this).
+    #[arg(long, default_value_t = crate::engine::fairness::DEFAULT_MAX_GROUPS)]
+    pub max_groups: usize,
     /// Quantile bins for numeric sensitive columns with many distinct values.
     #[arg(long, default_value_t = 4)]
     pub bins: usize,
@@ -99,6 +102,7 @@ pub fn run(args: Args) -> Result<()> {
     opts.bootstrap.resamples = args.bootstrap;
     opts.bootstrap.seed = args.seed;
     opts.min_group_size = args.min_group_size;
+    opts.max_groups = args.max_groups;
     opts.binning.quantiles = args.bins.max(1);
     opts.binning.cuts = parse_cuts(&args.cuts)?;
     if let Some(p) = &args.policy {

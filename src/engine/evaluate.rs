@@ -256,6 +256,13 @@ pub fn evaluate_rows(
                     format!("the model returned a non-finite probability for data row {}", row / k + 1),
                 ));
             }
+            let outside = proba.iter().filter(|p| !(0.0..=1.0).contains(*p)).count();
+            if let Some(i) = proba.iter().position(|p| !(0.0..=1.0).contains(p)) {
+                warnings.push(format!(
+                    "the model's class scores are not probabilities: {outside} values outside [0, 1] (first: {} for data row {}); Brier score, log loss and calibration assume probabilities",
+                    proba[i], i / k + 1
+                ));
+            }
             let index: BTreeMap<&str, u32> = classes.iter().enumerate().map(|(i, c)| (c.as_str(), i as u32)).collect();
             let mut unknown: Vec<&str> = Vec::new();
             let mut y = Vec::with_capacity(labels.len());

@@ -111,10 +111,18 @@ fn load() -> std::result::Result<PathBuf, String> {
             path.display()
         )
     })?;
+    // No telemetry (ONNX Runtime otherwise records events about every model it loads), and
+    // no log lines of its own on the terminal: its errors come back through the API and are
+    // reported by Assay, in Assay's words.
     let env = builder
         .with_name("assay")
+        .with_telemetry(false)
+        .with_logger(std::sync::Arc::new(
+            |_level: ort::logging::LogLevel, _category: &str, _id: &str, _at: &str, _msg: &str| {},
+        ))
         .build()
         .map_err(|e| format!("ONNX Runtime at {} failed to start: {e}", path.display()))?;
+    env.set_log_level(ort::logging::LogLevel::Fatal);
     let _ = ENVIRONMENT.set(env);
     Ok(path.clone())
 }

@@ -148,7 +148,7 @@ fn verdict_color(pal: &Palette, v: Verdict) -> egui::Color32 {
         Verdict::Pass => pal.good,
         Verdict::Fail => pal.bad,
         Verdict::Inconclusive => pal.warn,
-        Verdict::Undefined => pal.muted,
+        Verdict::Undefined | Verdict::NotApplicable => pal.muted,
     }
 }
 

@@ -78,6 +78,8 @@ enum Problem {
     Missing,
     NaN,
     Inf,
+    /// Finite, but outside the range of the model input's type (e.g. `1e39` in float32).
+    OutOfRange(&'static str),
 }
 
 impl Problem {
@@ -86,8 +88,32 @@ impl Problem {
             Problem::Missing => "missing value",
             Problem::NaN => "NaN value",
             Problem::Inf => "infinite value",
+            Problem::OutOfRange(t) => t,
         }
     }
+}
+
+/// [`classify`], plus values that do not fit the model input's element type.
+fn classify_for(v: Option<f64>, elem: Elem) -> Option<Problem> {
+    classify(v).or_else(|| {
+        let x = v?;
+        let (fits, text) = match elem {
+            Elem::Float => (
+                x.abs() <= f64::from(f32::MAX),
+                "value too large for the model's float32 input (largest 3.4e38)",
+            ),
+            Elem::Int32 => (
+                (f64::from(i32::MIN)..=f64::from(i32::MAX)).contains(&x),
+                "value outside the model's int32 input range",
+            ),
+            Elem::Int64 => (
+                (-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&x),
+                "value outside the model's int64 input range",
+            ),
+            _ => (true, ""),
+        };
+        (!fits).then_some(Problem::OutOfRange(text))
+    })
 }
 
 fn classify(v: Option<f64>) -> Option<Problem> {
@@ -269,10 +295,15 @@ pub fn prepare(
         }
     };
     let numeric_cols: Vec<(usize, &str, Elem)> = match plan {
-        InputPlan::Matrix { features, .. } => features
+        InputPlan::Matrix {
+            features, double, ..
+        } => features
             .iter()
             .enumerate()
-            .map(|(i, c)| (i, c.as_str(), Elem::Double))
+            .map(|(i, c)| {
+                let elem = if *double { Elem::Double } else { Elem::Float };
+                (i, c.as_str(), elem)
+            })
             .collect(),
         InputPlan::PerColumn { inputs } => inputs
             .iter()
@@ -282,7 +313,7 @@ pub fn prepare(
     };
     for &(ci, name, elem) in &numeric_cols {
         if elem.is_numeric() {
-            for_each_f64(ds, name, |row, v| mark(row, ci, classify(v)))?;
+            for_each_f64(ds, name, |row, v| mark(row, ci, classify_for(v, elem)))?;
         } else {
             for_each_text(ds, name, |row, v| {
                 mark(row, ci, v.is_none().then_some(Problem::Missing))

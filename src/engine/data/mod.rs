@@ -79,6 +79,7 @@ pub fn load(path: &Path, progress: &Progress) -> Result<Dataset> {
     if meta.len() == 0 {
         return Err(EngineError::file(path, "the file is empty"));
     }
+    check_claimed_size(path, format)?;
     progress.set(0.0, &format!("reading {}", display_name(path)));
     let (df, sha256) = std::thread::scope(|s| {
         let hasher = s.spawn(|| sha256_file(path));
@@ -90,6 +91,9 @@ pub fn load(path: &Path, progress: &Progress) -> Result<Dataset> {
     });
     let df = df?;
     let sha256 = sha256?;
+    if format == Format::Csv {
+        check_duplicate_headers(path, &df)?;
+    }
     if df.width() == 0 {
         return Err(EngineError::file(path, "the file has no columns"));
     }
@@ -191,10 +195,124 @@ fn read_frame(path: &Path, format: Format) -> Result<DataFrame> {
     }
 }
 
-/// Polars errors carry multi-line hints aimed at polars users; keep the first line.
+/// Most cells (rows × columns) a Parquet or Arrow file may claim; checked from the file's
+/// metadata before any column is read. See the README section "Limits".
+pub const MAX_CELLS: u64 = 2_000_000_000;
+
+/// Most rows a dataset may have (polars' row index is 32-bit).
+pub const MAX_ROWS: u64 = u32::MAX as u64 - 1;
+
+/// Refuses a Parquet file whose footer claims more rows × columns than Assay reads, or more
+/// than this machine has memory for, before polars allocates for them.
+fn check_claimed_size(path: &Path, format: Format) -> Result<()> {
+    if format != Format::Parquet {
+        return Ok(());
+    }
+    let file = std::fs::File::open(path)
+        .map_err(|e| EngineError::file(path, format!("cannot open: {e}")))?;
+    let mut reader = ParquetReader::new(file);
+    let bad = |e: PolarsError| {
+        EngineError::file(
+            path,
+            format!("cannot read Parquet metadata: {}", clean_polars(&e)),
+        )
+    };
+    let rows = reader.num_rows().map_err(bad)? as u64;
+    let cols = reader.schema().map_err(bad)?.len().max(1) as u64;
+    check_cells(path, rows, cols, available_memory())
+}
+
+/// The rule of [`check_claimed_size`] (8 bytes a cell is the least a column takes).
+pub fn check_cells(path: &Path, rows: u64, cols: u64, available: Option<u64>) -> Result<()> {
+    let cells = rows.saturating_mul(cols);
+    let bytes = cells.saturating_mul(8);
+    let gb = |b: u64| b as f64 / 1e9;
+    if rows > MAX_ROWS {
+        return Err(EngineError::file(
+            path,
+            format!("the file claims {rows} rows; Assay reads at most {MAX_ROWS} rows"),
+        ));
+    }
+    if cells > MAX_CELLS {
+        return Err(EngineError::file(
+            path,
+            format!(
+                "the file claims {rows} rows × {cols} columns ({cells} cells, at least {:.1} GB in memory); Assay reads at most {MAX_CELLS} cells",
+                gb(bytes)
+            ),
+        ));
+    }
+    if let Some(free) = available.filter(|&free| bytes > free) {
+        return Err(EngineError::file(
+            path,
+            format!(
+                "the file claims {rows} rows × {cols} columns (at least {:.1} GB in memory), more than the {:.1} GB this machine has available",
+                gb(bytes),
+                gb(free)
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// `MemAvailable` of `/proc/meminfo` (Linux), in bytes.
+fn available_memory() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb.saturating_mul(1024))
+}
+
+/// Polars renames a repeated CSV header `x` to `x_duplicated_0`, `x_duplicated_1`, …; a
+/// file with repeated column names is refused, naming them.
+fn check_duplicate_headers(path: &Path, df: &DataFrame) -> Result<()> {
+    let names: Vec<String> = df
+        .get_column_names()
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let mut repeated: Vec<(String, usize)> = Vec::new();
+    for n in &names {
+        let Some((base, k)) = n.rsplit_once("_duplicated_") else {
+            continue;
+        };
+        if k.is_empty()
+            || !k.bytes().all(|b| b.is_ascii_digit())
+            || !names.iter().any(|m| m == base)
+        {
+            continue;
+        }
+        match repeated.iter_mut().find(|(b, _)| b == base) {
+            Some((_, c)) => *c += 1,
+            None => repeated.push((base.to_string(), 2)),
+        }
+    }
+    if repeated.is_empty() {
+        return Ok(());
+    }
+    let list: Vec<String> = repeated
+        .iter()
+        .map(|(b, c)| format!("'{b}' ({c} times)"))
+        .collect();
+    Err(EngineError::file(
+        path,
+        format!(
+            "the header repeats column name{} {}; each column needs its own name",
+            if repeated.len() > 1 { "s" } else { "" },
+            list.join(", ")
+        ),
+    ))
+}
+
+/// Polars errors carry multi-line hints aimed at polars users; keep the first line, and say
+/// in Assay's words what a hint for polars' Python users means.
 fn clean_polars(e: &PolarsError) -> String {
     let s = e.to_string();
-    s.lines().next().unwrap_or("").trim().to_string()
+    let first = s.lines().next().unwrap_or("").trim();
+    if first.contains("pip install") || first.contains("bigidx") {
+        return format!("the file has more rows than Assay can read (at most {MAX_ROWS})");
+    }
+    first.to_string()
 }
 
 /// One column of `assay inspect --data`.

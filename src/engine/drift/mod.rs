@@ -354,9 +354,28 @@ pub fn drift(
         });
     }
     if prepared.is_empty() {
-        return Err(EngineError::usage(
-            "no column to compare: the files share no usable column".to_string(),
-        ));
+        let why = if skipped.is_empty() {
+            let cur: Vec<&str> = cur_names.iter().map(String::as_str).collect();
+            format!(
+                "the files share no column{} (reference: {}; current: {})",
+                timestamp
+                    .as_ref()
+                    .map_or_else(String::new, |t| format!(" besides the timestamp '{t}'")),
+                ref_names.join(", "),
+                cur.join(", ")
+            )
+        } else {
+            let mut each: Vec<String> = skipped
+                .iter()
+                .take(10)
+                .map(|s| format!("'{}': {}", s.name, s.reason))
+                .collect();
+            if skipped.len() > 10 {
+                each.push(format!("and {} more", skipped.len() - 10));
+            }
+            format!("every shared column was skipped: {}", each.join("; "))
+        };
+        return Err(EngineError::usage(format!("no column to compare: {why}")));
     }
 
     progress.set(0.4, "computing drift");

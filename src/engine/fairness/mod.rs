@@ -17,7 +17,7 @@ use serde::ser::SerializeMap;
 use serde::Serialize;
 
 use self::groups::{column_groups, intersect, Binning, Grouping};
-use self::policy::{judge, Policy, RuleResult, Scope};
+use self::policy::{judge, Policy, RuleResult, Scope, Verdict};
 use self::run::{run_model, RunOptions};
 use self::stats::{compute, Outcomes, DISPARITIES, STATS};
 use super::data::{self, Dataset};
@@ -38,7 +38,17 @@ pub struct FairnessOptions {
     pub min_group_size: usize,
     /// `None`: [`Policy::default_for`] the task.
     pub policy: Option<Policy>,
+    /// A slicing with more groups is refused before anything is allocated for it (bin the
+    /// column, or raise the limit).
+    pub max_groups: usize,
 }
+
+/// Default of [`FairnessOptions::max_groups`].
+pub const DEFAULT_MAX_GROUPS: usize = 1000;
+
+/// Most groups × bootstrap resamples one slicing may hold in memory (each replicate keeps
+/// every group's metrics): 1000 groups with 1000 resamples, or 100 with 20,000.
+pub const MAX_GROUP_REPLICATES: usize = 2_000_000;
 
 impl FairnessOptions {
     pub fn new(target: impl Into<String>, slicings: Vec<Vec<String>>) -> Self {
@@ -49,6 +59,7 @@ impl FairnessOptions {
             bootstrap: BootstrapSettings::default(),
             min_group_size: 30,
             policy: None,
+            max_groups: DEFAULT_MAX_GROUPS,
         }
     }
 }
@@ -335,6 +346,7 @@ fn slice_report(
     stage: &crate::engine::progress::Stage,
 ) -> Result<SliceReport> {
     let inter = intersect(gs);
+    check_group_count(gs, inter.keys.len(), opts)?;
     let mut members: Vec<Vec<u32>> = vec![Vec::new(); inter.keys.len()];
     for (i, &g) in inter.codes.iter().enumerate() {
         members[g as usize].push(i as u32);
@@ -476,6 +488,13 @@ fn slice_report(
             disparities.push((name.to_string(), d[k]));
         }
     }
+    let populated = groups.iter().filter(|g| g.count > 0).count();
+    if populated < 2 {
+        warnings.push(format!(
+            "only one group ({}): nothing to compare, so the policy is not applicable to this slicing",
+            groups.first().map_or_else(String::new, |g| group_text(&g.group))
+        ));
+    }
     let policy_results = policy
         .rules
         .iter()
@@ -485,7 +504,11 @@ fn slice_report(
                 None => (&flat, Scope::AllGroups),
             };
             let (v, c) = source.get(&r.metric).copied().unwrap_or((None, None));
-            judge(r, v, c, scope)
+            let mut judged = judge(r, v, c, scope);
+            if populated < 2 {
+                judged.result = Verdict::NotApplicable;
+            }
+            judged
         })
         .collect();
     Ok(SliceReport {
@@ -514,6 +537,35 @@ fn slice_report(
         large_groups_only,
         warnings,
     })
+}
+
+/// Refuses a slicing with more groups than `max_groups`, or more groups × resamples than
+/// [`MAX_GROUP_REPLICATES`], before its members and replicates are allocated.
+fn check_group_count(gs: &[&Grouping], n: usize, opts: &FairnessOptions) -> Result<()> {
+    let what = match gs {
+        [one] => format!("column '{}' has", one.column),
+        _ => format!(
+            "the intersection {} has",
+            gs.iter()
+                .map(|g| g.column.as_str())
+                .collect::<Vec<_>>()
+                .join(" + ")
+        ),
+    };
+    if n > opts.max_groups {
+        return Err(EngineError::usage(format!(
+            "{what} {n} groups (more than --max-groups {}): bin it (numeric columns: --bins or --cuts; text: fewer categories) or raise --max-groups",
+            opts.max_groups
+        )));
+    }
+    let resamples = opts.bootstrap.resamples;
+    if n.saturating_mul(resamples) > MAX_GROUP_REPLICATES {
+        return Err(EngineError::usage(format!(
+            "{what} {n} groups; with {resamples} bootstrap resamples that is more than the {MAX_GROUP_REPLICATES} group replicates Assay holds in memory: lower --bootstrap to {} or use fewer groups",
+            MAX_GROUP_REPLICATES / n.max(1)
+        )));
+    }
+    Ok(())
 }
 
 /// `sex=Male, race=White`.

@@ -107,6 +107,9 @@ pub enum Verdict {
     Inconclusive,
     /// The quantity is undefined for this slicing (e.g. no group has positives).
     Undefined,
+    /// The slicing has a single group: there is nothing to compare, so no verdict (a
+    /// disparity of 0 between one group and itself is not a pass).
+    NotApplicable,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

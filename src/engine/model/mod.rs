@@ -1,6 +1,7 @@
 //! ONNX models: inspection (from the protobuf, no runtime needed), the plan that maps dataset
 //! columns onto model inputs, and batched multi-threaded inference through ONNX Runtime.
 
+pub mod external;
 pub mod infer;
 pub mod proto;
 
@@ -157,6 +158,9 @@ pub struct ModelInfo {
     pub outputs: Vec<IoDesc>,
     /// Class labels declared by a classifier node of the graph, when there is one.
     pub declared_classes: Option<Vec<String>>,
+    /// External-data files of the model's tensors, resolved next to the model file.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub external_data: Vec<external::ExternalFile>,
 }
 
 impl ModelInfo {
@@ -177,6 +181,9 @@ impl ModelInfo {
 pub struct Model {
     pub info: ModelInfo,
     bytes: std::sync::Arc<Vec<u8>>,
+    /// External-data files, read once next to the model file and given to ONNX Runtime
+    /// from memory.
+    external: std::sync::Arc<Vec<external::ExternalData>>,
 }
 
 const CLASSIFIER_OPS: &[&str] = &[
@@ -219,6 +226,7 @@ impl Model {
                 "not a valid ONNX model (no operator set imports or no nodes)",
             ));
         }
+        let external = external::load_external(path, &bytes)?;
         let metadata: BTreeMap<String, String> = proto
             .metadata_props
             .iter()
@@ -285,10 +293,12 @@ impl Model {
                 })
                 .collect(),
             declared_classes,
+            external_data: external.iter().map(|e| e.file.clone()).collect(),
         };
         Ok(Model {
             info,
             bytes: std::sync::Arc::new(bytes),
+            external: std::sync::Arc::new(external),
         })
     }
 
@@ -301,7 +311,14 @@ impl Model {
         &self.bytes
     }
 
-    /// A new ONNX Runtime session on this model with `intra_threads` threads.
+    /// The external-data files (location, bytes) the model's tensors reference.
+    pub fn external_data(&self) -> &[external::ExternalData] {
+        &self.external
+    }
+
+    /// A new ONNX Runtime session on this model with `intra_threads` threads. External data
+    /// is handed over from memory (the bytes read next to the model file), and the folder
+    /// ONNX Runtime would read anything else from is the model's, never the working directory.
     pub fn session(&self, intra_threads: usize) -> Result<ort::session::Session> {
         let env = super::runtime::environment()?;
         let fail = |e: ort::Error| {
@@ -310,16 +327,36 @@ impl Model {
                 format!("ONNX Runtime cannot load this model: {e}"),
             )
         };
-        ort::session::Session::builder(env)
+        let mut builder = ort::session::Session::builder(env)
             .map_err(|e| {
                 EngineError::Runtime(format!("cannot create an ONNX Runtime session: {e}"))
             })?
             .with_intra_threads(intra_threads.max(1))
             .map_err(|e| fail(e.into()))?
             .with_inter_threads(1)
-            .map_err(|e| fail(e.into()))?
-            .commit_from_memory(&self.bytes)
-            .map_err(fail)
+            .map_err(|e| fail(e.into()))?;
+        if !self.external.is_empty() {
+            let folder = match self.info.path.parent() {
+                Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+                _ => PathBuf::from("."),
+            };
+            let folder = std::path::absolute(&folder).unwrap_or(folder);
+            builder = builder
+                .with_config_entry(
+                    "session.model_external_initializers_file_folder_path",
+                    folder.to_string_lossy(),
+                )
+                .map_err(|e| fail(e.into()))?;
+            for x in self.external.iter() {
+                builder = builder
+                    .with_external_initializer_file_in_memory(
+                        Path::new(&x.file.location),
+                        x.bytes.clone(),
+                    )
+                    .map_err(|e| fail(e.into()))?;
+            }
+        }
+        builder.commit_from_memory(&self.bytes).map_err(fail)
     }
 
     /// Loads the model into ONNX Runtime once, to prove it runs there.

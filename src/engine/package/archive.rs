@@ -1,11 +1,11 @@
-//! `.zip` and `.tar.gz` forms of a package, and their hardened extraction: every entry must
-//! be a regular file or directory under one top-level folder, with a plain relative name (no
-//! absolute path, no `..`, no symbolic or hard link, no device); duplicates are refused.
+//! `.zip` and `.tar.gz` forms of a package (writing; the hardened, size-capped extraction is
+//! in [`super::extract`] and re-exported here), and private temporary folders.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use super::manifest::{list_files, safe_relative_components};
+pub use super::extract::{extract_archive, extract_archive_with, ArchiveLimits};
+use super::manifest::list_files;
 use crate::engine::error::{EngineError, Result};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -99,140 +99,30 @@ fn write_tar_gz(
     Ok(())
 }
 
-/// Checks an entry name and returns (top-level folder, path below it).
-fn split_entry(archive: &Path, name: &str) -> Result<(String, Vec<String>)> {
-    let trimmed = name.strip_suffix('/').unwrap_or(name);
-    let parts =
-        safe_relative_components(trimmed).map_err(|e| EngineError::file(archive, e.to_string()))?;
-    let (top, rest) = parts
-        .split_first()
-        .ok_or_else(|| EngineError::file(archive, "empty entry name"))?;
-    Ok((
-        (*top).to_string(),
-        rest.iter().map(|s| (*s).to_string()).collect(),
-    ))
-}
-
-struct Extractor<'a> {
-    archive: &'a Path,
-    dest: &'a Path,
-    top: Option<String>,
-    seen: std::collections::BTreeSet<String>,
-}
-
-impl Extractor<'_> {
-    fn place(&mut self, name: &str, is_dir: bool) -> Result<Option<PathBuf>> {
-        let (top, rest) = split_entry(self.archive, name)?;
-        match &self.top {
-            None => self.top = Some(top.clone()),
-            Some(t) if *t != top => {
-                return Err(EngineError::file(
-                    self.archive,
-                    format!("entries under more than one top-level folder ('{t}', '{top}')"),
-                ))
-            }
-            Some(_) => {}
-        }
-        let mut path = self.dest.join(&top);
-        for c in &rest {
-            path.push(c);
-        }
-        if is_dir {
-            std::fs::create_dir_all(&path).map_err(|e| io_err(&path, "cannot create", e))?;
-            return Ok(None);
-        }
-        if rest.is_empty() {
-            return Err(EngineError::file(
-                self.archive,
-                format!("'{name}' is a file at the top level; a package is one folder"),
-            ));
-        }
-        if !self.seen.insert(rest.join("/")) {
-            return Err(EngineError::file(
-                self.archive,
-                format!("duplicate entry '{name}'"),
-            ));
-        }
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| io_err(parent, "cannot create", e))?;
-        }
-        Ok(Some(path))
+/// Removes temporary folders `.<prefix>-<pid>-…` under `parent` left by a process that no
+/// longer runs (killed before its [`TempDir`] was dropped). Linux only (`/proc`); best effort.
+pub fn remove_stale(parent: &Path, prefixes: &[&str]) {
+    if !Path::new("/proc/self").exists() {
+        return;
     }
-}
-
-fn write_new(path: &Path, mut reader: impl Read) -> Result<()> {
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(path)
-        .map_err(|e| io_err(path, "cannot create", e))?;
-    std::io::copy(&mut reader, &mut f).map_err(|e| io_err(path, "cannot extract", e))?;
-    Ok(())
-}
-
-/// Extracts `archive` into the empty directory `dest` and returns the package folder.
-pub fn extract_archive(archive: &Path, dest: &Path) -> Result<PathBuf> {
-    let kind = ArchiveKind::from_path(archive)
-        .ok_or_else(|| EngineError::file(archive, "not a .zip, .tar.gz or .tgz package archive"))?;
-    let file = std::fs::File::open(archive).map_err(|e| io_err(archive, "cannot open", e))?;
-    let mut ex = Extractor {
-        archive,
-        dest,
-        top: None,
-        seen: Default::default(),
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return;
     };
-    match kind {
-        ArchiveKind::Zip => {
-            let mut zip =
-                zip::ZipArchive::new(file).map_err(|e| io_err(archive, "not a zip archive", e))?;
-            for i in 0..zip.len() {
-                let entry = zip
-                    .by_index(i)
-                    .map_err(|e| io_err(archive, "corrupt zip entry", e))?;
-                let name = entry.name().to_string();
-                let mode = entry.unix_mode().unwrap_or(0) & 0o170_000;
-                if mode != 0 && mode != 0o100_000 && mode != 0o040_000 {
-                    return Err(EngineError::file(
-                        archive,
-                        format!("'{name}' is a symbolic link or special file; refused"),
-                    ));
-                }
-                if let Some(path) = ex.place(&name, entry.is_dir())? {
-                    write_new(&path, entry)?;
-                }
-            }
-        }
-        ArchiveKind::TarGz => {
-            let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(file));
-            let entries = tar
-                .entries()
-                .map_err(|e| io_err(archive, "not a tar.gz archive", e))?;
-            for entry in entries {
-                let entry = entry.map_err(|e| io_err(archive, "corrupt tar entry", e))?;
-                let name = String::from_utf8(entry.path_bytes().into_owned())
-                    .map_err(|_| EngineError::file(archive, "entry name is not UTF-8"))?;
-                let is_dir = match entry.header().entry_type() {
-                    tar::EntryType::Regular | tar::EntryType::Continuous => false,
-                    tar::EntryType::Directory => true,
-                    other => {
-                        return Err(EngineError::file(
-                            archive,
-                            format!(
-                            "'{name}' is a {other:?} entry (links and special files are refused)"
-                        ),
-                        ))
-                    }
-                };
-                if let Some(path) = ex.place(&name, is_dir)? {
-                    write_new(&path, entry)?;
-                }
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        for prefix in prefixes {
+            let Some(rest) = name.strip_prefix(&format!(".{prefix}-")) else {
+                continue;
+            };
+            let Some(pid) = rest.split('-').next().and_then(|p| p.parse::<u32>().ok()) else {
+                continue;
+            };
+            let is_dir = e.file_type().is_ok_and(|t| t.is_dir());
+            if is_dir && pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists() {
+                let _ = std::fs::remove_dir_all(e.path());
             }
         }
     }
-    let top = ex
-        .top
-        .ok_or_else(|| EngineError::file(archive, "the archive is empty"))?;
-    Ok(dest.join(top))
 }
 
 /// A fresh, private temporary directory removed on drop.

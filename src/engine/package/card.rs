@@ -270,9 +270,9 @@ impl ModelCard {
             }
         }
         s.push_str("---\n\n");
-        s.push_str(&format!("# {}", self.model_name));
+        s.push_str(&format!("# {}", inline(&self.model_name)));
         if let Some(v) = &self.model_version {
-            s.push_str(&format!(" {v}"));
+            s.push_str(&format!(" {}", inline(v)));
         }
         s.push_str("\n\n");
         s.push_str(&self.summary);
@@ -289,10 +289,10 @@ impl ModelCard {
         for d in &self.datasets {
             data.push_str(&format!(
                 "- {} data: `{}`{} — SHA-256 `{}`\n",
-                d.role,
-                d.name,
+                inline(&d.role),
+                code(&d.name),
                 d.rows.map_or_else(String::new, |r| format!(", {r} rows")),
-                d.sha256
+                code(&d.sha256)
             ));
         }
         section(&mut s, "Data", data.trim_end());
@@ -307,16 +307,17 @@ impl ModelCard {
         for r in &self.signoffs {
             so.push_str(&format!(
                 "- **{}** ({}), {}: {}",
-                r.reviewer,
-                r.role,
-                r.date,
+                inline(&r.reviewer),
+                inline(&r.role),
+                inline(&r.date),
                 r.decision.label()
             ));
             if !r.conditions.is_empty() {
-                so.push_str(&format!(" — conditions: {}", r.conditions.join("; ")));
+                let c: Vec<String> = r.conditions.iter().map(|c| inline(c)).collect();
+                so.push_str(&format!(" — conditions: {}", c.join("; ")));
             }
             if !r.notes.is_empty() {
-                so.push_str(&format!(" — {}", r.notes));
+                so.push_str(&format!(" — {}", inline(&r.notes)));
             }
             so.push('\n');
         }
@@ -350,7 +351,10 @@ impl ModelCard {
             self.datasets
                 .iter()
                 .find(|d| d.role == "evaluation")
-                .map_or_else(String::new, |d| format!("Measured on `{}`.\n\n", d.name))
+                .map_or_else(String::new, |d| format!(
+                    "Measured on `{}`.\n\n",
+                    code(&d.name)
+                ))
         );
         for m in &self.metrics {
             let v = m
@@ -358,10 +362,56 @@ impl ModelCard {
                 .map_or_else(|| "—".to_string(), |x| format!("{x:.4}"));
             let ci =
                 m.ci.map_or_else(|| "—".to_string(), |[lo, hi]| format!("[{lo:.4}, {hi:.4}]"));
-            t.push_str(&format!("| {} | {v} | {ci} |\n", m.name));
+            t.push_str(&format!("| {} | {v} | {ci} |\n", inline(&m.name)));
         }
         t.trim_end().to_string()
     }
+}
+
+/// One line of plain text inside Markdown: line breaks (and other control characters) become
+/// spaces, and the characters that would start emphasis, code, a link, HTML or a table cell
+/// are backslash-escaped — a name can never add a heading, a section or a link to the card.
+pub fn inline(text: &str) -> String {
+    let chars: Vec<char> = flatten(text).chars().collect();
+    let mut out = String::with_capacity(chars.len());
+    for (i, &c) in chars.iter().enumerate() {
+        let escape = match c {
+            '\\' | '`' | '*' | '[' | ']' | '<' | '>' | '|' | '~' | '!' | '&' => true,
+            // `snake_case` stays readable: an underscore inside a word never emphasises.
+            '_' => {
+                let word = |j: Option<usize>| {
+                    j.and_then(|j| chars.get(j))
+                        .is_some_and(|c| c.is_alphanumeric())
+                };
+                !(word(i.checked_sub(1)) && word(Some(i + 1)))
+            }
+            _ => false,
+        };
+        if escape {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Text for a code span: one line, no backtick (inside a code span nothing else is special).
+pub fn code(text: &str) -> String {
+    flatten(text).replace('`', "'")
+}
+
+fn flatten(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() || c == '\u{2028}' || c == '\u{2029}' {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect::<String>()
+        .trim()
+        .to_string()
 }
 
 fn section(s: &mut String, title: &str, body: &str) {

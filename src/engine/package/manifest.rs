@@ -130,6 +130,44 @@ pub fn list_files(root: &Path, ignored: &[String]) -> Result<Vec<(String, PathBu
     Ok(out)
 }
 
+/// Reads `path` whole only when it is a regular file (a symbolic link, FIFO or device is
+/// refused without being opened for reading) of at most `cap` bytes; `what` names it in the
+/// message.
+pub fn read_regular_capped(
+    path: &Path,
+    cap: u64,
+    what: &str,
+) -> std::result::Result<Vec<u8>, String> {
+    use std::io::Read;
+    let shown = path.display();
+    let meta = std::fs::symlink_metadata(path).map_err(|e| format!("cannot read {shown}: {e}"))?;
+    if !meta.is_file() {
+        return Err(format!(
+            "{shown} is a symbolic link or special file, not a {what}; refused"
+        ));
+    }
+    if meta.len() > cap {
+        return Err(format!(
+            "{shown} is {} bytes, more than the {cap} a {what} may have; refused",
+            meta.len()
+        ));
+    }
+    let f = std::fs::File::open(path).map_err(|e| format!("cannot read {shown}: {e}"))?;
+    if !f.metadata().is_ok_and(|m| m.is_file()) {
+        return Err(format!("{shown} is not a regular file; refused"));
+    }
+    let mut bytes = Vec::new();
+    f.take(cap + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read {shown}: {e}"))?;
+    if bytes.len() as u64 > cap {
+        return Err(format!(
+            "{shown} grew past {cap} bytes while it was read; refused"
+        ));
+    }
+    Ok(bytes)
+}
+
 /// Hashes listed files (see [`list_files`]) in parallel, keeping their order.
 pub fn hash_files(files: &[(String, PathBuf)], progress: &Progress) -> Result<Vec<FileDigest>> {
     use rayon::prelude::*;

@@ -24,6 +24,7 @@ pub mod archive;
 pub mod audit;
 pub mod card;
 pub mod descriptors;
+mod extract;
 pub mod keys;
 pub mod manifest;
 pub mod sign;
@@ -338,6 +339,68 @@ fn archive_path(out: &Path, kind: ArchiveKind) -> PathBuf {
     out.with_file_name(format!("{name}.{}", kind.extension()))
 }
 
+/// Top-level names of a package's own files: external data may not take them.
+const LAYOUT: [&str; 11] = [
+    "model.onnx",
+    "package.json",
+    "README.md",
+    "evidence",
+    "schema",
+    "deploy",
+    "signoff.json",
+    "notes.json",
+    "report.html",
+    "audit.jsonl",
+    manifest::SIGNATURE_FILE,
+];
+
+/// An external-data file is sealed under its own location, which must not be one of the
+/// package's files (nor a path `model_signing` ignores, which would leave it unsigned).
+fn check_external_name(model: &Path, location: &str) -> Result<()> {
+    let first = location.split('/').next().unwrap_or(location);
+    let clash = LAYOUT.iter().any(|n| n.eq_ignore_ascii_case(first))
+        || manifest::GIT_PATHS.contains(&first);
+    if clash {
+        return Err(EngineError::file(
+            model,
+            format!(
+                "external data '{location}' has the name of a package file ('{first}'); rename it (and its location in the model) to package this model"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// `--force` replaces only a package: a folder holding `package.json` and `model.sig` (and
+/// nothing that is not a regular file or folder), and an archive path that is a regular
+/// file. Any other existing folder or file is refused, untouched.
+fn check_replaceable(out: &Path, archive: Option<&Path>) -> Result<()> {
+    if let Ok(meta) = std::fs::symlink_metadata(out) {
+        let is_package = meta.is_dir()
+            && std::fs::symlink_metadata(out.join("package.json")).is_ok_and(|m| m.is_file())
+            && std::fs::symlink_metadata(out.join(manifest::SIGNATURE_FILE))
+                .is_ok_and(|m| m.is_file())
+            && manifest::list_files(out, &[]).is_ok();
+        if !is_package {
+            return Err(EngineError::file(
+                out,
+                "exists and is not an Assay package (no package.json and model.sig); --force replaces only a package, so choose another --out or remove it yourself",
+            ));
+        }
+    }
+    if let Some(a) = archive {
+        if let Ok(meta) = std::fs::symlink_metadata(a) {
+            if !meta.is_file() {
+                return Err(EngineError::file(
+                    a,
+                    "exists and is not a package archive file; --force replaces only a package archive",
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Builds, seals and writes a package. Everything is written into a temporary folder next
 /// to `out`, signed there, then renamed into place; an existing `out` is refused unless
 /// `force`.
@@ -358,6 +421,12 @@ pub fn build_package(
             ))
         })?
         .to_string();
+    if ArchiveKind::from_path(out).is_some() {
+        return Err(EngineError::usage(format!(
+            "{}: --out names the package folder, not the archive; the archive is written next to it as FOLDER.zip / FOLDER.tar.gz",
+            out.display()
+        )));
+    }
     let archive_out = req.archive.map(|k| archive_path(out, k));
     for p in std::iter::once(out).chain(archive_out.as_ref()) {
         if std::fs::symlink_metadata(p).is_ok() && !req.force {
@@ -367,12 +436,19 @@ pub fn build_package(
             ));
         }
     }
+    if req.force {
+        check_replaceable(out, archive_out.as_deref())?;
+    }
     let parent = match out.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
     std::fs::create_dir_all(&parent)
         .map_err(|e| EngineError::file(&parent, format!("cannot create directory: {e}")))?;
+    archive::remove_stale(
+        &parent,
+        &[&format!("{name}.assay-tmp"), &format!("{name}.assay-old")],
+    );
     let tmp = archive::TempDir::new_in(&parent, &format!("{name}.assay-tmp"))?;
     let root = tmp.path();
     let mut audit = req.audit.clone();
@@ -385,9 +461,18 @@ pub fn build_package(
         "file.loaded",
         json!({"role": "model", "path": req.model, "sha256": info.sha256}),
     )?;
-    let model_bytes = std::fs::read(&req.model)
-        .map_err(|e| EngineError::file(&req.model, format!("cannot read: {e}")))?;
-    write(&root.join("model.onnx"), &model_bytes)?;
+    // The bytes loaded and hashed above, not a second read of the file.
+    let model_bytes = model.bytes();
+    write(&root.join("model.onnx"), model_bytes)?;
+    let external = model.external_data();
+    for x in external {
+        check_external_name(&req.model, &x.file.location)?;
+        write(&root.join(&x.file.location), &x.bytes)?;
+        audit.append(
+            "file.loaded",
+            json!({"role": "external_data", "path": x.file.location, "sha256": x.file.sha256}),
+        )?;
+    }
 
     let mut evidence: Vec<(String, Value)> = Vec::new();
     let mut evidence_files = Vec::new();
@@ -515,7 +600,10 @@ pub fn build_package(
         &tdir.join("config.pbtxt"),
         descriptors::triton_config(info, &triton_name, req.triton_max_batch).as_bytes(),
     )?;
-    write(&tdir.join("1/model.onnx"), &model_bytes)?;
+    write(&tdir.join("1/model.onnx"), model_bytes)?;
+    for x in external {
+        write(&tdir.join("1").join(&x.file.location), &x.bytes)?;
+    }
     let uri = req
         .storage_uri
         .clone()
@@ -589,6 +677,7 @@ pub fn build_package(
         "assay_version": env!("CARGO_PKG_VERSION"),
         "model": {
             "file": "model.onnx", "sha256": info.sha256, "name": info.name, "version": info.version,
+            "external_data": external.iter().map(|x| json!({"file": x.file.location, "sha256": x.file.sha256, "bytes": x.file.size})).collect::<Vec<_>>(),
             "producer": format!("{} {}", info.producer_name, info.producer_version),
             "inputs": info.inputs, "outputs": info.outputs,
         },

@@ -13,8 +13,8 @@ use serde::{Deserialize, Serialize};
 
 use super::keys::{PublicKey, SigningKey};
 use super::manifest::{
-    compare, hash_files, is_ignored, list_files, safe_relative_components, subject_digest,
-    FileCheck, FileDigest, FileStatus, GIT_PATHS, SIGNATURE_FILE,
+    compare, hash_files, is_ignored, list_files, read_regular_capped, safe_relative_components,
+    subject_digest, FileCheck, FileDigest, FileStatus, GIT_PATHS, SIGNATURE_FILE,
 };
 use crate::engine::error::{EngineError, Result};
 use crate::engine::Progress;
@@ -254,6 +254,17 @@ pub struct DirectoryCheck {
     pub ignored_present: Vec<String>,
     /// Problems with the statement itself (inconsistent subject digest, unsafe names, …).
     pub problems: Vec<String>,
+    /// The `ignore_paths` the signed statement itself lists (beyond the defaults).
+    pub signed_ignore_paths: Vec<String>,
+}
+
+/// Largest `model.sig` read (a bundle is a few kilobytes).
+pub const MAX_SIGNATURE_BYTES: u64 = 1 << 20;
+
+/// Reads the signature file only when it is a regular file (not a link to `/dev/zero`, a
+/// FIFO, …) of at most [`MAX_SIGNATURE_BYTES`].
+fn read_signature_file(path: &Path) -> std::result::Result<Vec<u8>, String> {
+    read_regular_capped(path, MAX_SIGNATURE_BYTES, "signature bundle")
 }
 
 impl DirectoryCheck {
@@ -432,8 +443,9 @@ pub fn verify_directory(
         files: Vec::new(),
         ignored_present: Vec::new(),
         problems: Vec::new(),
+        signed_ignore_paths: Vec::new(),
     };
-    let text = match std::fs::read(signature_file) {
+    let text = match read_signature_file(signature_file) {
         Ok(bytes) => match String::from_utf8(bytes) {
             Ok(t) => t,
             Err(_) => {
@@ -441,8 +453,8 @@ pub fn verify_directory(
                 return Ok(check);
             }
         },
-        Err(e) => {
-            check.signature.message = format!("cannot read {}: {e}", signature_file.display());
+        Err(msg) => {
+            check.signature.message = msg;
             return Ok(check);
         }
     };
@@ -483,6 +495,21 @@ pub fn verify_directory(
             return Ok(check);
         }
     };
+    let mut names = std::collections::BTreeSet::new();
+    for r in &manifest.resources {
+        if !names.insert(r.name.as_str()) {
+            check.problems.push(format!(
+                "the signed manifest lists '{}' twice (which digest holds is up to the reader)",
+                r.name
+            ));
+        }
+    }
+    if manifest.resources.is_empty() {
+        check
+            .problems
+            .push("the signature covers no files (the package has no model)".into());
+    }
+    check.signed_ignore_paths = manifest.ignore_paths.clone();
     check.signature.subject_name = Some(manifest.subject_name.clone());
     check.signature.subject_digest = Some(manifest.subject_digest.clone());
     match subject_digest(&manifest.resources) {

@@ -40,6 +40,7 @@ fn verdict_badge(h: &mut Html, v: Verdict) {
         Verdict::Fail => ("fail", "fail"),
         Verdict::Inconclusive => ("inconclusive", "inconclusive"),
         Verdict::Undefined => ("info", "undefined"),
+        Verdict::NotApplicable => ("info", "not applicable"),
     };
     h.badge(kind, text);
 }
