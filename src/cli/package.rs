@@ -4,18 +4,20 @@
 
 use std::path::PathBuf;
 
+use super::args::{
+    package_out, BootstrapArg, FeaturesArg, JsonArg, PositiveClassArg, SeedArg, ThresholdArg,
+};
 use super::keygen::passphrase;
 use super::output::{with_progress, write_json};
 use super::package_inputs::{apply_workspace, run_analyses};
-use super::JsonTarget;
 use crate::engine::evaluate::EvalOptions;
 use crate::engine::package::audit::now_rfc3339;
 use crate::engine::package::signoff::load_signoffs;
 use crate::engine::package::{
-    build_package, ArchiveKind, AuditLog, CardSource, Decision, EvaluationRequest, PackageRequest,
-    ReportSource, SignOff, SigningKey,
+    build_package, AuditLog, CardSource, Decision, EvaluationRequest, PackageRequest, ReportSource,
+    SignOff, SigningKey,
 };
-use crate::engine::{EngineError, Result};
+use crate::engine::{fsio, EngineError, Result};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -32,21 +34,16 @@ pub struct Args {
     /// Target column of --data.
     #[arg(long, requires = "data")]
     pub target: Option<String>,
-    /// Columns feeding a single [N, F] model input, in order.
-    #[arg(long, value_delimiter = ',')]
-    pub features: Option<Vec<String>>,
-    /// Positive class of a binary classifier.
-    #[arg(long)]
-    pub positive_class: Option<String>,
-    /// Decision threshold.
-    #[arg(long, default_value_t = 0.5)]
-    pub threshold: f64,
-    /// Bootstrap resamples for confidence intervals.
-    #[arg(long, default_value_t = 1000)]
-    pub bootstrap: usize,
-    /// Bootstrap seed.
-    #[arg(long, default_value_t = 0)]
-    pub seed: u64,
+    #[command(flatten)]
+    pub features: FeaturesArg,
+    #[command(flatten)]
+    pub positive_class: PositiveClassArg,
+    #[command(flatten)]
+    pub threshold: ThresholdArg,
+    #[command(flatten)]
+    pub bootstrap: BootstrapArg,
+    #[command(flatten)]
+    pub seed: SeedArg,
     /// Sensitive columns (recorded in the column mapping), repeatable or comma-separated.
     #[arg(long, value_delimiter = ',')]
     pub sensitive: Vec<String>,
@@ -93,7 +90,8 @@ pub struct Args {
     /// Environment variable holding the private key's passphrase.
     #[arg(long, value_name = "VAR")]
     pub passphrase_env: Option<String>,
-    /// The package folder to create.
+    /// The package folder to create; DIR.zip or DIR.tar.gz names the archive instead (the
+    /// folder DIR beside it, --zip / --tar-gz implied).
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
     /// Replace an existing package.
@@ -108,12 +106,11 @@ pub struct Args {
     /// KServe storageUri for the Triton model repository (default pvc://models/NAME).
     #[arg(long)]
     pub storage_uri: Option<String>,
-    /// Triton max_batch_size when the model has a dynamic batch dimension.
-    #[arg(long, default_value_t = 64)]
+    /// Triton max_batch_size (1 to 1000000) when the model has a dynamic batch dimension.
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub triton_max_batch: u32,
-    /// Write JSON to PATH, or to standard output with `-`.
-    #[arg(long, value_name = "PATH|-")]
-    pub json: Option<JsonTarget>,
+    #[command(flatten)]
+    pub json: JsonArg,
 }
 
 pub fn run(mut args: Args) -> Result<()> {
@@ -131,31 +128,26 @@ pub fn run(mut args: Args) -> Result<()> {
     let scratch =
         std::env::temp_dir().join(format!("assay-package-evidence-{}", std::process::id()));
     let analyses = with_progress(|p| run_analyses(&args, &model, &scratch, p));
-    let mut req = PackageRequest::new(&model, &args.out);
+    let (out, archive) = package_out(&args.out, args.zip, args.tar_gz)?;
+    let mut req = PackageRequest::new(&model, &out);
     req.signoffs.extend(workspace_signoffs);
     req.notes = workspace_notes;
     req.report = args.report.clone().map(ReportSource::File);
     req.force = args.force;
-    req.archive = if args.zip {
-        Some(ArchiveKind::Zip)
-    } else if args.tar_gz {
-        Some(ArchiveKind::TarGz)
-    } else {
-        None
-    };
+    req.archive = archive;
     if let (Some(data), Some(target)) = (&args.data, &args.target) {
         let mut options = EvalOptions::new(target.clone());
-        options.features = args.features.clone();
-        options.positive_class = args.positive_class.clone();
-        options.threshold = args.threshold;
-        options.bootstrap.resamples = args.bootstrap;
-        options.bootstrap.seed = args.seed;
+        options.features = args.features.features.clone();
+        options.positive_class = args.positive_class.positive_class.clone();
+        options.threshold = args.threshold.threshold;
+        options.bootstrap.resamples = args.bootstrap.bootstrap;
+        options.bootstrap.seed = args.seed.seed;
         req.evaluation = Some(EvaluationRequest {
             data: data.clone(),
             options,
         });
     }
-    req.features = args.features.clone();
+    req.features = args.features.features.clone();
     req.sensitive = args.sensitive.clone();
     req.reference = args.reference.clone();
     for e in &args.evidence {
@@ -195,8 +187,7 @@ pub fn run(mut args: Args) -> Result<()> {
         });
     }
     if let Some(card) = &args.card {
-        let md = std::fs::read_to_string(card)
-            .map_err(|e| EngineError::file(card, format!("cannot read model card: {e}")))?;
+        let md = fsio::read_text(card, "model card", fsio::caps::CARD)?;
         req.card = CardSource::Markdown(md);
     }
     if let Some(log) = &args.audit {
@@ -207,7 +198,7 @@ pub fn run(mut args: Args) -> Result<()> {
     let report = with_progress(|p| build_package(&req, &key, p));
     let _ = std::fs::remove_dir_all(&scratch);
     let report = report?;
-    if let Some(target) = &args.json {
+    if let Some(target) = &args.json.json {
         return write_json(&report, target);
     }
     println!("package    {}", report.path.display());

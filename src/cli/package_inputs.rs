@@ -30,8 +30,8 @@ pub fn apply_workspace(
             .ok_or_else(|| EngineError::file(path, "the workspace lists no model; give --model"))?;
         args.model = Some(e.path.clone());
     }
-    if args.features.is_none() {
-        args.features = entry.and_then(|e| e.features.clone());
+    if args.features.features.is_none() {
+        args.features.features = entry.and_then(|e| e.features.clone());
     }
     if args.data.is_none() {
         args.data = ws.dataset(DatasetRole::Evaluation).map(|d| d.path.clone());
@@ -39,8 +39,8 @@ pub fn apply_workspace(
     if args.target.is_none() {
         args.target = ws.roles.target.clone();
     }
-    if args.positive_class.is_none() {
-        args.positive_class = ws.roles.positive_class.clone();
+    if args.positive_class.positive_class.is_none() {
+        args.positive_class.positive_class = ws.roles.positive_class.clone();
     }
     if args.sensitive.is_empty() {
         args.sensitive = ws.roles.sensitive.clone();
@@ -89,11 +89,11 @@ pub fn run_analyses(
                 .map(|s| s.split('+').map(str::to_string).collect())
                 .collect();
             let mut opts = FairnessOptions::new(target.clone(), slicings);
-            opts.run.features = args.features.clone();
-            opts.run.positive_class = args.positive_class.clone();
-            opts.run.threshold = args.threshold;
-            opts.bootstrap.resamples = args.bootstrap;
-            opts.bootstrap.seed = args.seed;
+            opts.run.features = args.features.features.clone();
+            opts.run.positive_class = args.positive_class.positive_class.clone();
+            opts.run.threshold = args.threshold.threshold;
+            opts.bootstrap.resamples = args.bootstrap.bootstrap;
+            opts.bootstrap.seed = args.seed.seed;
             let report = fairness_files(model, data, &opts, progress)?;
             out.push(write("fairness", &report)?);
         }
@@ -101,7 +101,7 @@ pub fn run_analyses(
             progress.set(0.0, "drift");
             let opts = DriftOptions {
                 target: Some(target.clone()),
-                features: args.features.clone(),
+                features: args.features.features.clone(),
                 ..DriftOptions::default()
             };
             let report = drift_files(reference, data, Some(model), &opts, progress)?;

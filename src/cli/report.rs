@@ -7,8 +7,10 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use super::args::{
+    count, unit_interval, FeaturesArg, JsonArg, PositiveClassArg, MAX_BOOTSTRAP, MAX_SAMPLE_ROWS,
+};
 use super::output::{human_bytes, with_progress, write_json};
-use super::JsonTarget;
 use crate::engine::compare::{
     compare, CompareSettings, Comparison, ModelInput, Roles as CompareRoles,
 };
@@ -42,12 +44,10 @@ pub struct Args {
     /// The target (label) column.
     #[arg(long)]
     pub target: Option<String>,
-    /// Columns feeding a single [N, F] model input, in order (default: model metadata).
-    #[arg(long, value_delimiter = ',')]
-    pub features: Option<Vec<String>>,
-    /// Positive class of a binary classifier.
-    #[arg(long)]
-    pub positive_class: Option<String>,
+    #[command(flatten)]
+    pub features: FeaturesArg,
+    #[command(flatten)]
+    pub positive_class: PositiveClassArg,
     /// A sensitive column for fairness (repeatable or comma-separated; `a+b` intersects).
     #[arg(long, value_delimiter = ',')]
     pub sensitive: Vec<String>,
@@ -57,32 +57,32 @@ pub struct Args {
     /// Report title (default: the workspace name or the model's name).
     #[arg(long)]
     pub title: Option<String>,
-    /// Decision threshold (default 0.5, or the workspace's).
-    #[arg(long)]
+    /// Decision threshold in [0, 1] (default 0.5, or the workspace's).
+    #[arg(long, value_parser = unit_interval)]
     pub threshold: Option<f64>,
-    /// Bootstrap resamples for intervals (default 1000, or the workspace's; 0 turns them off).
-    #[arg(long)]
+    /// Bootstrap resamples for intervals (default 1000, or the workspace's; 0 turns them
+    /// off; at most 100000).
+    #[arg(long, value_parser = count(0, MAX_BOOTSTRAP))]
     pub bootstrap: Option<usize>,
     /// Bootstrap seed (default 0, or the workspace's).
     #[arg(long)]
     pub seed: Option<u64>,
     /// Also explain the last model (the candidate) with SHAP on the first N evaluation rows
     /// (background: the reference data, else the evaluation data).
-    #[arg(long, value_name = "N", num_args = 0..=1, default_missing_value = "200")]
+    #[arg(long, value_name = "N", num_args = 0..=1, default_missing_value = "200", value_parser = count(1, MAX_SAMPLE_ROWS))]
     pub explain: Option<usize>,
     /// Also measure latency, throughput and memory of every model (quick settings).
     #[arg(long)]
     pub perf: bool,
     /// Also run the robustness checks of every model (perturbation flips, adversarial search)
     /// on N evaluation rows.
-    #[arg(long, value_name = "N", num_args = 0..=1, default_missing_value = "300")]
+    #[arg(long, value_name = "N", num_args = 0..=1, default_missing_value = "300", value_parser = count(1, MAX_SAMPLE_ROWS))]
     pub robustness: Option<usize>,
     /// The HTML file to write.
     #[arg(long, value_name = "report.html")]
     pub out: PathBuf,
-    /// Also write a JSON summary (path, bytes, verdict, checks) to PATH, or `-`.
-    #[arg(long, value_name = "PATH|-")]
-    pub json: Option<JsonTarget>,
+    #[command(flatten)]
+    pub json: JsonArg,
 }
 
 /// What the report is made from, after reading the workspace or the flags.
@@ -138,6 +138,7 @@ fn plan(args: &Args) -> Result<Plan> {
             target,
             positive_class: args
                 .positive_class
+                .positive_class
                 .clone()
                 .or(ws.roles.positive_class.clone()),
             slicings,
@@ -166,7 +167,7 @@ fn plan(args: &Args) -> Result<Plan> {
     let models: Vec<_> = args
         .model
         .iter()
-        .map(|m| (stem(m), m.clone(), args.features.clone()))
+        .map(|m| (stem(m), m.clone(), args.features.features.clone()))
         .collect();
     let title = args.title.clone().unwrap_or_else(|| {
         format!(
@@ -184,7 +185,7 @@ fn plan(args: &Args) -> Result<Plan> {
         models,
         data,
         target,
-        positive_class: args.positive_class.clone(),
+        positive_class: args.positive_class.positive_class.clone(),
         slicings: split_slicings(&args.sensitive),
         reference: args.reference.clone(),
         current: None,
@@ -440,12 +441,9 @@ pub fn run(args: Args) -> Result<()> {
         },
     };
     let html = report::render(&input)?;
-    let tmp = args.out.with_extension("html.part");
-    std::fs::write(&tmp, &html)
-        .and_then(|()| std::fs::rename(&tmp, &args.out))
-        .map_err(|e| EngineError::file(&args.out, format!("cannot write the report: {e}")))?;
+    crate::engine::fsio::write(&args.out, "report", html.as_bytes())?;
     let (verdict, list) = checks(&input);
-    if let Some(target) = &args.json {
+    if let Some(target) = &args.json.json {
         return write_json(
             &Summary {
                 path: &args.out,
