@@ -13,7 +13,6 @@ use crate::engine::package::ModelCard;
 use crate::engine::perf::PerfReport;
 use crate::engine::report::{self, ext, ModelSection, ReportInput};
 use crate::engine::robustness::RobustnessReport;
-use crate::engine::EngineError;
 
 use super::analyses::{compare_key, explain_key, gate_now, perf_key, robustness_key, Analysis};
 use super::commands::{drift_key, fairness_key};
@@ -184,10 +183,7 @@ pub fn request_report(state: &mut State, out: PathBuf) {
             progress.set(0.1, "rendering the report");
             let html = render(&g)?;
             progress.check()?;
-            let tmp = out.with_extension("html.part");
-            std::fs::write(&tmp, &html)
-                .and_then(|()| std::fs::rename(&tmp, &out))
-                .map_err(|e| EngineError::file(&out, format!("cannot write the report: {e}")))?;
+            crate::engine::fsio::write(&out, "report", html.as_bytes())?;
             Ok(Output::Done(format!(
                 "Report written: {} ({})",
                 out.display(),

@@ -45,10 +45,7 @@ impl UiSettings {
             let _ = std::fs::create_dir_all(dir);
         }
         if let Ok(text) = serde_json::to_string_pretty(self) {
-            let tmp = path.with_extension("json.part");
-            if std::fs::write(&tmp, text).is_ok() {
-                let _ = std::fs::rename(&tmp, path);
-            }
+            let _ = crate::engine::fsio::write(path, "settings", text.as_bytes());
         }
     }
 

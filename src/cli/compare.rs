@@ -2,14 +2,22 @@
 //! each model's metrics, per pair deltas with paired intervals, McNemar, DeLong, agreement,
 //! slice regressions and the promotion gate. Exit 3 when the gate fails.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use super::args::{
+    count, BootstrapArg, DataArg, DropInvalidArg, FeaturesArg, JsonArg, PositiveClassArg, SeedArg,
+    TargetArg, ThreadsArg, ThresholdArg, MAX_TOP,
+};
 use super::output::{fmt_opt, with_progress, write_json};
-use super::JsonTarget;
 use crate::engine::compare::gate::Gate;
-use crate::engine::compare::{compare_files, CompareSettings, Comparison, Roles};
+use crate::engine::compare::{
+    compare, model_labels, CompareSettings, Comparison, ModelInput, Roles,
+};
+use crate::engine::data;
 use crate::engine::fairness::group_text;
-use crate::engine::Result;
+use crate::engine::model::Model;
+use crate::engine::{EngineError, Result};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -17,69 +25,129 @@ pub struct Args {
     /// candidate the gate judges.
     #[arg(long, required = true)]
     pub model: Vec<PathBuf>,
-    /// The labelled dataset (.csv, .parquet, .arrow).
-    #[arg(long)]
-    pub data: PathBuf,
-    /// The target (label) column.
-    #[arg(long)]
-    pub target: String,
+    #[command(flatten)]
+    pub data: DataArg,
+    #[command(flatten)]
+    pub target: TargetArg,
+    #[command(flatten)]
+    pub features: FeaturesArg,
+    /// The feature columns of one model, in input order: N is its 1-based position among
+    /// the --model flags, e.g. `--model-features 2=age,income,score`; repeatable; overrides
+    /// --features for that model.
+    #[arg(long, value_name = "N=COL,COL,…")]
+    pub model_features: Vec<String>,
     /// A sensitive column for slice regressions; repeat; `a+b` slices by the intersection.
     #[arg(long)]
     pub sensitive: Vec<String>,
-    /// Bootstrap resamples for confidence intervals (0 turns them off).
-    #[arg(long, default_value_t = 1000)]
-    pub bootstrap: usize,
-    /// Seed of the bootstrap.
-    #[arg(long, default_value_t = 0)]
-    pub seed: u64,
-    /// Decision threshold: predicted positive when p >= T.
-    #[arg(long, default_value_t = 0.5)]
-    pub threshold: f64,
-    /// Positive class (default: each model's metadata `positive_class`, else the second class).
-    #[arg(long)]
-    pub positive_class: Option<String>,
+    #[command(flatten)]
+    pub bootstrap: BootstrapArg,
+    #[command(flatten)]
+    pub seed: SeedArg,
+    #[command(flatten)]
+    pub threshold: ThresholdArg,
+    #[command(flatten)]
+    pub positive_class: PositiveClassArg,
+    #[command(flatten)]
+    pub drop_invalid: DropInvalidArg,
     /// Promotion gate JSON: {"rules": [{"fact": "delta.roc_auc", "op": ">=", "value": 0}]}.
     #[arg(long, value_name = "FILE.json")]
     pub gate: Option<PathBuf>,
-    /// Rows listed per pair where the models disagree most.
-    #[arg(long, default_value_t = 20)]
+    /// Rows listed per pair where the models disagree most (at most 10000).
+    #[arg(long, default_value_t = 20, value_parser = count(0, MAX_TOP))]
     pub top: usize,
-    /// Inference threads (default: all cores).
-    #[arg(long)]
-    pub threads: Option<usize>,
-    /// Write JSON to PATH, or to standard output with `-`.
-    #[arg(long, value_name = "PATH|-")]
-    pub json: Option<JsonTarget>,
+    #[command(flatten)]
+    pub threads: ThreadsArg,
+    #[command(flatten)]
+    pub json: JsonArg,
 }
 
 /// Exit code 3: the promotion gate failed.
 pub const GATE_FAILED: i32 = 3;
 
+/// Each model's feature list: its `--model-features N=…`, else `--features`, else `None`
+/// (the model's metadata).
+pub fn features_per_model(
+    models: usize,
+    common: Option<&[String]>,
+    specs: &[String],
+) -> Result<Vec<Option<Vec<String>>>> {
+    let mut own: BTreeMap<usize, Vec<String>> = BTreeMap::new();
+    for s in specs {
+        let bad = |why: &str| {
+            EngineError::usage(format!(
+                "--model-features '{s}': {why}; expected N=COL,COL,… with N the 1-based position of a --model (1 to {models})"
+            ))
+        };
+        let (n, list) = s.split_once('=').ok_or_else(|| bad("no '='"))?;
+        let n: usize = n.trim().parse().map_err(|_| bad("N is not a number"))?;
+        if n == 0 || n > models {
+            return Err(bad("no such model"));
+        }
+        let cols: Vec<String> = list
+            .split(',')
+            .map(|c| c.trim().to_string())
+            .filter(|c| !c.is_empty())
+            .collect();
+        if cols.is_empty() {
+            return Err(bad("no columns"));
+        }
+        if own.insert(n, cols).is_some() {
+            return Err(bad("model given twice"));
+        }
+    }
+    Ok((1..=models)
+        .map(|i| own.remove(&i).or_else(|| common.map(<[String]>::to_vec)))
+        .collect())
+}
+
 pub fn run(args: Args) -> Result<i32> {
     let mut settings = CompareSettings {
-        threshold: args.threshold,
+        threshold: args.threshold.threshold,
         top_disagreements: args.top,
+        invalid_rows: args.drop_invalid.policy(),
         ..CompareSettings::default()
     };
-    settings.bootstrap.resamples = args.bootstrap;
-    settings.bootstrap.seed = args.seed;
-    if let Some(t) = args.threads {
-        settings.infer.threads = t.max(1);
-    }
+    settings.bootstrap.resamples = args.bootstrap.bootstrap;
+    settings.bootstrap.seed = args.seed.seed;
+    args.threads.apply(&mut settings.infer);
     if let Some(path) = &args.gate {
         settings.gate = Some(Gate::load(path)?);
     }
     let roles = Roles {
-        target: args.target.clone(),
-        positive_class: args.positive_class.clone(),
+        target: args.target.target.clone(),
+        positive_class: args.positive_class.positive_class.clone(),
         sensitive: args
             .sensitive
             .iter()
             .map(|s| s.split('+').map(|c| c.trim().to_string()).collect())
             .collect(),
     };
-    let cmp = with_progress(|p| compare_files(&args.model, &args.data, &roles, &settings, p))?;
-    if let Some(target) = &args.json {
+    let features = features_per_model(
+        args.model.len(),
+        args.features.features.as_deref(),
+        &args.model_features,
+    )?;
+    let cmp = with_progress(|p| {
+        p.set(0.0, "loading models");
+        let loaded: Vec<Model> = args
+            .model
+            .iter()
+            .map(|m| Model::load(m))
+            .collect::<Result<_>>()?;
+        let ds = data::load(&args.data.data, p)?;
+        let inputs: Vec<ModelInput<'_>> = loaded
+            .iter()
+            .zip(model_labels(&loaded))
+            .zip(features)
+            .map(|((model, label), features)| ModelInput {
+                label,
+                model,
+                features,
+            })
+            .collect();
+        compare(&inputs, &ds, &roles, &settings, p)
+    })?;
+    if let Some(target) = &args.json.json {
         write_json(&cmp, target)?;
     } else {
         print_human(&cmp);

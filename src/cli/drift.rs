@@ -2,8 +2,8 @@
 
 use std::path::PathBuf;
 
+use super::args::{non_negative, unit_interval, FeaturesArg, JsonArg};
 use super::output::{fmt_opt, with_progress, write_json};
-use super::JsonTarget;
 use crate::engine::drift::over_time::{Period, Windows};
 use crate::engine::drift::{drift_files, DriftOptions, Method};
 use crate::engine::{EngineError, Result};
@@ -34,11 +34,12 @@ pub struct Args {
     /// auto (Evidently's per-column default) | ks | chi2 | z | wasserstein | jensenshannon | psi
     #[arg(long, default_value = "auto")]
     pub method: String,
-    /// Drift threshold for every column (default: 0.05 for p-values, 0.1 for distances).
-    #[arg(long)]
+    /// Drift threshold for every column, finite and ≥ 0 (default: 0.05 for p-values, 0.1
+    /// for distances).
+    #[arg(long, value_parser = non_negative)]
     pub threshold: Option<f64>,
-    /// Dataset drift when the share of drifted columns is at least this.
-    #[arg(long, default_value_t = 0.5)]
+    /// Dataset drift when the share of drifted columns, in [0, 1], is at least this.
+    #[arg(long, default_value_t = 0.5, value_parser = unit_interval)]
     pub drift_share: f64,
     /// The target column (reported with role `target`).
     #[arg(long)]
@@ -49,15 +50,13 @@ pub struct Args {
     /// Drift over time: day | week | month (needs a timestamp) or a row count, e.g. 1000.
     #[arg(long, value_name = "day|week|month|N")]
     pub windows: Option<String>,
-    /// Columns feeding a single [N, F] model input, in order (default: model metadata).
-    #[arg(long, value_delimiter = ',')]
-    pub features: Option<Vec<String>>,
+    #[command(flatten)]
+    pub features: FeaturesArg,
     /// Exit with code 3 when dataset drift is found (for CI gates).
     #[arg(long)]
     pub fail_on_drift: bool,
-    /// Write JSON to PATH, or to standard output with `-`.
-    #[arg(long, value_name = "PATH|-")]
-    pub json: Option<JsonTarget>,
+    #[command(flatten)]
+    pub json: JsonArg,
 }
 
 /// Runs the command; returns the exit code on success (0, or 3 with `--fail-on-drift`).
@@ -70,7 +69,7 @@ pub fn run(args: Args) -> Result<i32> {
         drift_share: args.drift_share,
         target: args.target.clone(),
         timestamp: args.timestamp.clone(),
-        features: args.features.clone(),
+        features: args.features.features.clone(),
         ..DriftOptions::default()
     };
     if args.method != "auto" {
@@ -107,7 +106,7 @@ pub fn run(args: Args) -> Result<i32> {
     } else {
         0
     };
-    if let Some(target) = &args.json {
+    if let Some(target) = &args.json.json {
         write_json(&report, target)?;
         return Ok(code);
     }

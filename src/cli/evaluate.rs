@@ -1,67 +1,36 @@
 //! `assay evaluate --model M --data D --target COL …`: metrics with confidence intervals.
 
-use std::path::PathBuf;
-
+use super::args::{BootstrapArg, JsonArg, ModelRunArgs, SeedArg, ThreadsArg};
 use super::output::{fmt_opt, with_progress, write_json};
-use super::JsonTarget;
-use crate::engine::data::extract::InvalidRows;
 use crate::engine::evaluate::{evaluate_files, EvalOptions, Task};
 use crate::engine::Result;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The ONNX model.
-    #[arg(long)]
-    pub model: PathBuf,
-    /// The labelled dataset (.csv, .parquet, .arrow).
-    #[arg(long)]
-    pub data: PathBuf,
-    /// The target (label) column.
-    #[arg(long)]
-    pub target: String,
-    /// Columns feeding a single [N, F] model input, in order (default: the model's
-    /// `features` metadata).
-    #[arg(long, value_delimiter = ',')]
-    pub features: Option<Vec<String>>,
-    /// Positive class of a binary classifier (default: metadata `positive_class`, else the
-    /// second class).
-    #[arg(long)]
-    pub positive_class: Option<String>,
-    /// Decision threshold: predicted positive when p >= T.
-    #[arg(long, default_value_t = 0.5)]
-    pub threshold: f64,
-    /// Bootstrap resamples for confidence intervals (0 turns them off).
-    #[arg(long, default_value_t = 1000)]
-    pub bootstrap: usize,
-    /// Seed of the bootstrap.
-    #[arg(long, default_value_t = 0)]
-    pub seed: u64,
-    /// Drop rows with missing or non-finite features/target instead of failing.
-    #[arg(long)]
-    pub drop_invalid: bool,
-    /// Inference threads (default: all cores).
-    #[arg(long)]
-    pub threads: Option<usize>,
-    /// Write JSON to PATH, or to standard output with `-`.
-    #[arg(long, value_name = "PATH|-")]
-    pub json: Option<JsonTarget>,
+    #[command(flatten)]
+    pub run: ModelRunArgs,
+    #[command(flatten)]
+    pub bootstrap: BootstrapArg,
+    #[command(flatten)]
+    pub seed: SeedArg,
+    #[command(flatten)]
+    pub threads: ThreadsArg,
+    #[command(flatten)]
+    pub json: JsonArg,
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let mut opts = EvalOptions::new(args.target.clone());
-    opts.features = args.features.clone();
-    opts.positive_class = args.positive_class.clone();
-    opts.threshold = args.threshold;
-    opts.bootstrap.resamples = args.bootstrap;
-    opts.bootstrap.seed = args.seed;
-    if args.drop_invalid {
-        opts.invalid_rows = InvalidRows::Drop;
-    }
-    if let Some(t) = args.threads {
-        opts.infer.threads = t.max(1);
-    }
-    let eval = with_progress(|p| evaluate_files(&args.model, &args.data, &opts, p))?;
-    if let Some(target) = &args.json {
+    let r = &args.run;
+    let mut opts = EvalOptions::new(r.target.target.clone());
+    opts.features = r.features.features.clone();
+    opts.positive_class = r.positive_class.positive_class.clone();
+    opts.threshold = r.threshold.threshold;
+    opts.bootstrap.resamples = args.bootstrap.bootstrap;
+    opts.bootstrap.seed = args.seed.seed;
+    opts.invalid_rows = r.drop_invalid.policy();
+    args.threads.apply(&mut opts.infer);
+    let eval = with_progress(|p| evaluate_files(&r.model.model, &r.data.data, &opts, p))?;
+    if let Some(target) = &args.json.json {
         return write_json(&eval, target);
     }
     let task = match eval.task {

@@ -4,8 +4,11 @@
 use std::ops::Range;
 use std::path::PathBuf;
 
+use super::args::{
+    count, DataArg, DropInvalidArg, FeaturesArg, JsonArg, ModelArg, SeedArg, ThreadsArg,
+    MAX_BACKGROUND, MAX_NSAMPLES,
+};
 use super::output::{with_progress, write_json};
-use super::JsonTarget;
 use crate::engine::data;
 use crate::engine::explain::{explain, ExplainOptions, Method, OutputSpace, Summarise};
 use crate::engine::model::Model;
@@ -13,12 +16,10 @@ use crate::engine::{EngineError, Result};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The ONNX model.
-    #[arg(long)]
-    pub model: PathBuf,
-    /// The dataset whose rows are explained (.csv, .parquet, .arrow).
-    #[arg(long)]
-    pub data: PathBuf,
+    #[command(flatten)]
+    pub model: ModelArg,
+    #[command(flatten)]
+    pub data: DataArg,
     /// Rows to explain, half-open and 0-based: `0..50` is rows 0 to 49 (default: the first
     /// 50 rows, or all when fewer).
     #[arg(long, value_name = "a..b")]
@@ -26,8 +27,8 @@ pub struct Args {
     /// Background dataset the absent features are drawn from (default: the data itself).
     #[arg(long)]
     pub background: Option<PathBuf>,
-    /// Background rows used after summarisation.
-    #[arg(long, default_value_t = 100)]
+    /// Background rows used after summarisation (1 to 100000).
+    #[arg(long, default_value_t = 100, value_parser = count(1, MAX_BACKGROUND))]
     pub background_size: usize,
     /// How the background is summarised: sample | kmeans.
     #[arg(long, default_value = "sample", value_name = "sample|kmeans")]
@@ -40,24 +41,22 @@ pub struct Args {
     #[arg(long, default_value = "probability", value_name = "raw|probability")]
     pub output_space: String,
     /// KernelSHAP coalitions per row (default 2F + 2048; every coalition, exactly, when
-    /// N ≥ 2^F − 2) or permutation SHAP evaluations per row (default 500).
-    #[arg(long)]
+    /// N ≥ 2^F − 2) or permutation SHAP evaluations per row (default 500); at most 1000000.
+    #[arg(long, value_parser = count(1, MAX_NSAMPLES))]
     pub nsamples: Option<usize>,
     /// Class to explain (default: the positive class of a binary classifier, else the last).
     #[arg(long)]
     pub class: Option<String>,
-    /// Columns feeding a single [N, F] model input, in order (default: model metadata).
-    #[arg(long, value_delimiter = ',')]
-    pub features: Option<Vec<String>>,
-    /// Seed of background sampling, k-means and KernelSHAP/permutation sampling.
-    #[arg(long, default_value_t = 0)]
-    pub seed: u64,
-    /// Inference threads (default: all cores).
-    #[arg(long)]
-    pub threads: Option<usize>,
-    /// Write JSON to PATH, or to standard output with `-`.
-    #[arg(long, value_name = "PATH|-")]
-    pub json: Option<JsonTarget>,
+    #[command(flatten)]
+    pub features: FeaturesArg,
+    #[command(flatten)]
+    pub drop_invalid: DropInvalidArg,
+    #[command(flatten)]
+    pub seed: SeedArg,
+    #[command(flatten)]
+    pub threads: ThreadsArg,
+    #[command(flatten)]
+    pub json: JsonArg,
 }
 
 /// Parses `a..b` (half-open).
@@ -117,25 +116,31 @@ pub fn run(args: Args) -> Result<()> {
             }
         },
         nsamples: args.nsamples,
-        seed: args.seed,
+        seed: args.seed.seed,
+        invalid_rows: args.drop_invalid.policy(),
         ..ExplainOptions::default()
     };
-    if let Some(t) = args.threads {
-        opts.infer.threads = t.max(1);
-    }
+    args.threads.apply(&mut opts.infer);
     let given_rows = args.rows.as_deref().map(parse_rows).transpose()?;
     let e = with_progress(|p| {
         p.set(0.0, "loading");
-        let model = Model::load(&args.model)?;
-        let ds = data::load(&args.data, p)?;
+        let model = Model::load(&args.model.model)?;
+        let ds = data::load(&args.data.data, p)?;
         opts.rows = given_rows.clone().unwrap_or(0..ds.rows().min(50));
         let bg = match &args.background {
             Some(b) => data::load(b, p)?,
             None => ds.clone(),
         };
-        explain(&model, args.features.as_deref(), &ds, &bg, &opts, p)
+        explain(
+            &model,
+            args.features.features.as_deref(),
+            &ds,
+            &bg,
+            &opts,
+            p,
+        )
     })?;
-    if let Some(target) = &args.json {
+    if let Some(target) = &args.json.json {
         return write_json(&e, target);
     }
     let method = serde_json::to_value(e.method)
@@ -150,7 +155,7 @@ pub fn run(args: Args) -> Result<()> {
         "{method} SHAP values for rows {}..{} of {} ({space} space{}), background {} rows",
         e.row_indices.first().copied().unwrap_or(0),
         e.row_indices.last().map_or(0, |r| r + 1),
-        args.data.display(),
+        args.data.data.display(),
         e.class_label
             .as_ref()
             .map_or_else(String::new, |c| format!(", class {c}")),

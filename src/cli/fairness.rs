@@ -4,44 +4,33 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use super::args::{
+    count, BootstrapArg, JsonArg, ModelRunArgs, SeedArg, ThreadsArg, MAX_BINS, MAX_MIN_GROUP,
+};
 use super::output::{fmt_opt, with_progress, write_json};
-use super::JsonTarget;
-use crate::engine::data::extract::InvalidRows;
 use crate::engine::fairness::policy::Policy;
 use crate::engine::fairness::{fairness_files, group_text, FairnessOptions};
 use crate::engine::{EngineError, Result};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The ONNX model (binary classifier or regressor).
-    #[arg(long)]
-    pub model: PathBuf,
-    /// The labelled dataset (.csv, .parquet, .arrow).
-    #[arg(long)]
-    pub data: PathBuf,
-    /// The target (label) column.
-    #[arg(long)]
-    pub target: String,
+    #[command(flatten)]
+    pub run: ModelRunArgs,
     /// A sensitive column; repeat for several slicings; `a+b` slices by the intersection.
     #[arg(long, required = true)]
     pub sensitive: Vec<String>,
-    /// Decision threshold: predicted positive when p >= T.
-    #[arg(long, default_value_t = 0.5)]
-    pub threshold: f64,
-    /// Bootstrap resamples for confidence intervals (0 turns them off).
-    #[arg(long, default_value_t = 1000)]
-    pub bootstrap: usize,
-    /// Seed of the bootstrap.
-    #[arg(long, default_value_t = 0)]
-    pub seed: u64,
+    #[command(flatten)]
+    pub bootstrap: BootstrapArg,
+    #[command(flatten)]
+    pub seed: SeedArg,
     /// Groups with fewer rows are flagged too small to judge.
-    #[arg(long, default_value_t = 30)]
+    #[arg(long, default_value_t = 30, value_parser = count(0, MAX_MIN_GROUP))]
     pub min_group_size: usize,
     /// Slicings with more groups are refused (bin the column, or raise this).
     #[arg(long, default_value_t = crate::engine::fairness::DEFAULT_MAX_GROUPS)]
     pub max_groups: usize,
-    /// Quantile bins for numeric sensitive columns with many distinct values.
-    #[arg(long, default_value_t = 4)]
+    /// Quantile bins (1 to 100) for numeric sensitive columns with many distinct values.
+    #[arg(long, default_value_t = 4, value_parser = count(1, MAX_BINS))]
     pub bins: usize,
     /// User cut points for a numeric column, e.g. `--cuts age=30,50` (repeatable).
     #[arg(long, value_name = "COL=C1,C2,…")]
@@ -49,21 +38,10 @@ pub struct Args {
     /// Fairness policy JSON: {"rules": [{"metric": …, "op": ">=" | "<=", "threshold": …}]}.
     #[arg(long, value_name = "FILE.json")]
     pub policy: Option<PathBuf>,
-    /// Columns feeding a single [N, F] model input, in order (default: model metadata).
-    #[arg(long, value_delimiter = ',')]
-    pub features: Option<Vec<String>>,
-    /// Positive class (default: metadata `positive_class`, else the second class).
-    #[arg(long)]
-    pub positive_class: Option<String>,
-    /// Drop rows with missing or non-finite features/target instead of failing.
-    #[arg(long)]
-    pub drop_invalid: bool,
-    /// Inference threads (default: all cores).
-    #[arg(long)]
-    pub threads: Option<usize>,
-    /// Write JSON to PATH, or to standard output with `-`.
-    #[arg(long, value_name = "PATH|-")]
-    pub json: Option<JsonTarget>,
+    #[command(flatten)]
+    pub threads: ThreadsArg,
+    #[command(flatten)]
+    pub json: JsonArg,
 }
 
 /// `age=30,50` → ("age", [30, 50]).
@@ -89,18 +67,15 @@ pub fn run(args: Args) -> Result<()> {
         .iter()
         .map(|s| s.split('+').map(|c| c.trim().to_string()).collect())
         .collect();
-    let mut opts = FairnessOptions::new(args.target.clone(), slicings);
-    opts.run.features = args.features.clone();
-    opts.run.positive_class = args.positive_class.clone();
-    opts.run.threshold = args.threshold;
-    if args.drop_invalid {
-        opts.run.invalid_rows = InvalidRows::Drop;
-    }
-    if let Some(t) = args.threads {
-        opts.run.infer.threads = t.max(1);
-    }
-    opts.bootstrap.resamples = args.bootstrap;
-    opts.bootstrap.seed = args.seed;
+    let r = &args.run;
+    let mut opts = FairnessOptions::new(r.target.target.clone(), slicings);
+    opts.run.features = r.features.features.clone();
+    opts.run.positive_class = r.positive_class.positive_class.clone();
+    opts.run.threshold = r.threshold.threshold;
+    opts.run.invalid_rows = r.drop_invalid.policy();
+    args.threads.apply(&mut opts.run.infer);
+    opts.bootstrap.resamples = args.bootstrap.bootstrap;
+    opts.bootstrap.seed = args.seed.seed;
     opts.min_group_size = args.min_group_size;
     opts.max_groups = args.max_groups;
     opts.binning.quantiles = args.bins.max(1);
@@ -108,8 +83,8 @@ pub fn run(args: Args) -> Result<()> {
     if let Some(p) = &args.policy {
         opts.policy = Some(Policy::load(p)?);
     }
-    let report = with_progress(|p| fairness_files(&args.model, &args.data, &opts, p))?;
-    if let Some(target) = &args.json {
+    let report = with_progress(|p| fairness_files(&r.model.model, &r.data.data, &opts, p))?;
+    if let Some(target) = &args.json.json {
         return write_json(&report, target);
     }
     println!(

@@ -1,11 +1,12 @@
 //! `assay importance --model M --data D --target COL [--repeats 5] …`: permutation feature
 //! importance (score drop when a feature is shuffled).
 
-use std::path::PathBuf;
-
+use super::args::{
+    count, DataArg, DropInvalidArg, FeaturesArg, JsonArg, ModelArg, SeedArg, TargetArg, ThreadsArg,
+    MAX_REPEATS,
+};
 use super::explain::parse_rows;
 use super::output::{with_progress, write_json};
-use super::JsonTarget;
 use crate::engine::data;
 use crate::engine::explain::importance::{permutation_importance, ImportanceOptions};
 use crate::engine::model::Model;
@@ -13,17 +14,14 @@ use crate::engine::Result;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The ONNX model.
-    #[arg(long)]
-    pub model: PathBuf,
-    /// The labelled dataset.
-    #[arg(long)]
-    pub data: PathBuf,
-    /// The target (label) column.
-    #[arg(long)]
-    pub target: String,
-    /// Shuffles per feature.
-    #[arg(long, default_value_t = 5)]
+    #[command(flatten)]
+    pub model: ModelArg,
+    #[command(flatten)]
+    pub data: DataArg,
+    #[command(flatten)]
+    pub target: TargetArg,
+    /// Shuffles per feature (1 to 1000).
+    #[arg(long, default_value_t = 5, value_parser = count(1, MAX_REPEATS))]
     pub repeats: usize,
     /// Rows to use, half-open and 0-based (default: all).
     #[arg(long, value_name = "a..b")]
@@ -31,34 +29,32 @@ pub struct Args {
     /// Positive class of a binary classifier (default: metadata, else the second class).
     #[arg(long)]
     pub class: Option<String>,
-    /// Columns feeding a single [N, F] model input, in order (default: model metadata).
-    #[arg(long, value_delimiter = ',')]
-    pub features: Option<Vec<String>>,
-    #[arg(long, default_value_t = 0)]
-    pub seed: u64,
-    /// Inference threads (default: all cores).
-    #[arg(long)]
-    pub threads: Option<usize>,
-    /// Write JSON to PATH, or to standard output with `-`.
-    #[arg(long, value_name = "PATH|-")]
-    pub json: Option<JsonTarget>,
+    #[command(flatten)]
+    pub features: FeaturesArg,
+    #[command(flatten)]
+    pub drop_invalid: DropInvalidArg,
+    #[command(flatten)]
+    pub seed: SeedArg,
+    #[command(flatten)]
+    pub threads: ThreadsArg,
+    #[command(flatten)]
+    pub json: JsonArg,
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let mut opts = ImportanceOptions::new(args.target.clone());
+    let mut opts = ImportanceOptions::new(args.target.target.clone());
     opts.repeats = args.repeats;
-    opts.seed = args.seed;
+    opts.seed = args.seed.seed;
+    opts.invalid_rows = args.drop_invalid.policy();
     opts.class = args.class.clone();
     opts.rows = args.rows.as_deref().map(parse_rows).transpose()?;
-    if let Some(t) = args.threads {
-        opts.infer.threads = t.max(1);
-    }
+    args.threads.apply(&mut opts.infer);
     let imp = with_progress(|p| {
-        let model = Model::load(&args.model)?;
-        let ds = data::load(&args.data, p)?;
-        permutation_importance(&model, args.features.as_deref(), &ds, &opts, p)
+        let model = Model::load(&args.model.model)?;
+        let ds = data::load(&args.data.data, p)?;
+        permutation_importance(&model, args.features.features.as_deref(), &ds, &opts, p)
     })?;
-    if let Some(target) = &args.json {
+    if let Some(target) = &args.json.json {
         return write_json(&imp, target);
     }
     println!(

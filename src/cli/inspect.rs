@@ -2,8 +2,8 @@
 
 use std::path::PathBuf;
 
+use super::args::JsonArg;
 use super::output::{fmt_opt, human_bytes, with_progress, write_json};
-use super::JsonTarget;
 use crate::engine::model::Model;
 use crate::engine::{data, EngineError, Result};
 
@@ -16,9 +16,8 @@ pub struct Args {
     /// A dataset (.csv, .parquet, .arrow).
     #[arg(long)]
     pub data: Option<PathBuf>,
-    /// Write JSON to PATH, or to standard output with `-`.
-    #[arg(long, value_name = "PATH|-")]
-    pub json: Option<JsonTarget>,
+    #[command(flatten)]
+    pub json: JsonArg,
 }
 
 pub fn run(args: Args) -> Result<()> {
@@ -26,7 +25,7 @@ pub fn run(args: Args) -> Result<()> {
         let model = Model::load(path)?;
         model.validate()?;
         let info = &model.info;
-        if let Some(target) = &args.json {
+        if let Some(target) = &args.json.json {
             return write_json(info, target);
         }
         println!("model      {}", info.path.display());
@@ -80,7 +79,7 @@ pub fn run(args: Args) -> Result<()> {
         .ok_or_else(|| EngineError::usage("pass --model or --data"))?;
     let ds = with_progress(|p| data::load(&path, p))?;
     let info = data::inspect(&ds)?;
-    if let Some(target) = &args.json {
+    if let Some(target) = &args.json.json {
         return write_json(&info, target);
     }
     println!(

@@ -2,8 +2,8 @@
 
 use std::path::PathBuf;
 
+use super::args::JsonArg;
 use super::output::write_json;
-use super::JsonTarget;
 use crate::engine::package::keys::{default_key_path, write_key_pair};
 use crate::engine::{EngineError, Result};
 
@@ -16,9 +16,8 @@ pub struct Args {
     /// Encrypt the private key with the passphrase held in this environment variable.
     #[arg(long, value_name = "VAR")]
     pub passphrase_env: Option<String>,
-    /// Write JSON to PATH, or to standard output with `-`.
-    #[arg(long, value_name = "PATH|-")]
-    pub json: Option<JsonTarget>,
+    #[command(flatten)]
+    pub json: JsonArg,
 }
 
 /// Reads a passphrase from the named environment variable.
@@ -39,7 +38,7 @@ pub fn run(args: Args) -> Result<()> {
     };
     let pass = passphrase(args.passphrase_env.as_deref())?;
     let files = write_key_pair(&out, pass.as_deref())?;
-    if let Some(target) = &args.json {
+    if let Some(target) = &args.json.json {
         return write_json(&files, target);
     }
     println!(

@@ -1,6 +1,7 @@
 //! Command line: clap definitions, dispatch, and the mapping from engine errors to exit codes
 //! (0 success, 2 bad input or usage, 1 internal or environment error).
 
+mod args;
 mod compare;
 mod drift;
 mod evaluate;

@@ -4,7 +4,7 @@ use std::io::{IsTerminal, Write};
 use std::time::Duration;
 
 use super::JsonTarget;
-use crate::engine::{EngineError, Progress, Result};
+use crate::engine::{fsio, EngineError, Progress, Result};
 
 pub fn write_json<T: serde::Serialize>(value: &T, target: &JsonTarget) -> Result<()> {
     let text = serde_json::to_string_pretty(value)
@@ -15,14 +15,7 @@ pub fn write_json<T: serde::Serialize>(value: &T, target: &JsonTarget) -> Result
             writeln!(out, "{text}")
                 .map_err(|e| EngineError::internal(format!("cannot write to stdout: {e}")))
         }
-        JsonTarget::File(path) => {
-            let tmp = path.with_extension("json.part");
-            std::fs::write(&tmp, text + "\n")
-                .and_then(|()| std::fs::rename(&tmp, path))
-                .map_err(|e| {
-                    EngineError::usage(format!("{}: cannot write JSON: {e}", path.display()))
-                })
-        }
+        JsonTarget::File(path) => fsio::write(path, "JSON", (text + "\n").as_bytes()),
     }
 }
 

@@ -4,18 +4,18 @@
 
 use std::path::PathBuf;
 
+use super::args::{package_out, unit_interval, JsonArg, MAX_BOOTSTRAP};
 use super::keygen::passphrase;
 use super::output::{with_progress, write_json};
 use super::package_inputs::{package_workspace, review};
-use super::JsonTarget;
 use crate::engine::package::audit::now_rfc3339;
 use crate::engine::package::signoff::load_signoffs;
 use crate::engine::package::{
-    build_package, ArchiveKind, AuditLog, CardSource, Decision, PackageRequest, ReportSource,
-    SignOff, SigningKey,
+    build_package, AuditLog, CardSource, Decision, PackageRequest, ReportSource, SignOff,
+    SigningKey,
 };
 use crate::engine::workspace::DatasetRole;
-use crate::engine::{EngineError, Result};
+use crate::engine::{fsio, EngineError, Result};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -38,11 +38,11 @@ pub struct Args {
     /// Positive class of a binary classifier.
     #[arg(long)]
     pub positive_class: Option<String>,
-    /// Decision threshold (default 0.5, or the workspace's).
-    #[arg(long)]
+    /// Decision threshold in [0, 1] (default 0.5, or the workspace's).
+    #[arg(long, value_parser = unit_interval)]
     pub threshold: Option<f64>,
     /// Bootstrap resamples for confidence intervals (default 1000, or the workspace's).
-    #[arg(long)]
+    #[arg(long, value_parser = super::args::count(0, MAX_BOOTSTRAP))]
     pub bootstrap: Option<usize>,
     /// Bootstrap seed (default 0, or the workspace's).
     #[arg(long)]
@@ -93,7 +93,8 @@ pub struct Args {
     /// Environment variable holding the private key's passphrase.
     #[arg(long, value_name = "VAR")]
     pub passphrase_env: Option<String>,
-    /// The package folder to create.
+    /// The package folder to create; DIR.zip or DIR.tar.gz names the archive instead (the
+    /// folder DIR beside it, --zip / --tar-gz implied).
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
     /// Replace an existing package.
@@ -108,12 +109,11 @@ pub struct Args {
     /// KServe storageUri for the Triton model repository (default pvc://models/NAME).
     #[arg(long)]
     pub storage_uri: Option<String>,
-    /// Triton max_batch_size when the model has a dynamic batch dimension.
-    #[arg(long, default_value_t = 64)]
+    /// Triton max_batch_size (1 to 1000000) when the model has a dynamic batch dimension.
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub triton_max_batch: u32,
-    /// Write JSON to PATH, or to standard output with `-`.
-    #[arg(long, value_name = "PATH|-")]
-    pub json: Option<JsonTarget>,
+    #[command(flatten)]
+    pub json: JsonArg,
 }
 
 pub fn run(args: Args) -> Result<()> {
@@ -134,7 +134,8 @@ pub fn run(args: Args) -> Result<()> {
             .iter()
             .any(|e| e.split('=').next() == Some(name))
     };
-    let mut req = PackageRequest::new(&focus.path, &args.out);
+    let (out, archive) = package_out(&args.out, args.zip, args.tar_gz)?;
+    let mut req = PackageRequest::new(&focus.path, &out);
     req.evidence_values = review
         .evidence()?
         .into_iter()
@@ -151,13 +152,7 @@ pub fn run(args: Args) -> Result<()> {
         None => None,
     };
     req.force = args.force;
-    req.archive = if args.zip {
-        Some(ArchiveKind::Zip)
-    } else if args.tar_gz {
-        Some(ArchiveKind::TarGz)
-    } else {
-        None
-    };
+    req.archive = archive;
     req.features = focus.features.clone();
     req.target = ws.roles.target.clone();
     req.sensitive = ws.roles.sensitive.clone();
@@ -192,8 +187,7 @@ pub fn run(args: Args) -> Result<()> {
         });
     }
     if let Some(card) = &args.card {
-        let md = std::fs::read_to_string(card)
-            .map_err(|e| EngineError::file(card, format!("cannot read model card: {e}")))?;
+        let md = fsio::read_text(card, "model card", fsio::caps::CARD)?;
         req.card = CardSource::Markdown(md);
     }
     if let Some(log) = &args.audit {
@@ -202,7 +196,7 @@ pub fn run(args: Args) -> Result<()> {
     req.storage_uri = args.storage_uri.clone();
     req.triton_max_batch = args.triton_max_batch;
     let report = with_progress(|p| build_package(&req, &key, p))?;
-    if let Some(target) = &args.json {
+    if let Some(target) = &args.json.json {
         return write_json(&report, target);
     }
     println!("package    {}", report.path.display());

@@ -1,10 +1,11 @@
 //! `assay pdp --model M --data D --feature F [--feature2 G] …`: partial dependence (and ICE).
 
-use std::path::PathBuf;
-
+use super::args::{
+    count, unit_interval, DataArg, DropInvalidArg, FeaturesArg, JsonArg, ModelArg, ThreadsArg,
+    MAX_GRID,
+};
 use super::explain::{parse_rows, parse_space};
 use super::output::{with_progress, write_json};
-use super::JsonTarget;
 use crate::engine::data;
 use crate::engine::explain::pdp::{partial_dependence, PdpOptions};
 use crate::engine::model::Model;
@@ -12,27 +13,26 @@ use crate::engine::Result;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The ONNX model.
-    #[arg(long)]
-    pub model: PathBuf,
-    /// The dataset averaged over.
-    #[arg(long)]
-    pub data: PathBuf,
+    #[command(flatten)]
+    pub model: ModelArg,
+    #[command(flatten)]
+    pub data: DataArg,
     /// The feature whose effect is shown.
     #[arg(long)]
     pub feature: String,
     /// A second feature: two-way partial dependence over the grid of both.
     #[arg(long)]
     pub feature2: Option<String>,
-    /// Grid points per feature (fewer when the feature has fewer distinct values).
-    #[arg(long, default_value_t = 100)]
+    /// Grid points per feature, 2 to 1000 (fewer when the feature has fewer distinct values).
+    #[arg(long, default_value_t = 100, value_parser = count(2, MAX_GRID))]
     pub grid_resolution: usize,
-    /// Grid range: the low and high percentiles of the feature.
+    /// Grid range: the low and high percentiles of the feature, each in [0, 1].
     #[arg(
         long,
         value_delimiter = ',',
         default_value = "0.05,0.95",
-        value_name = "LOW,HIGH"
+        value_name = "LOW,HIGH",
+        value_parser = unit_interval
     )]
     pub percentiles: Vec<f64>,
     /// Rows to average over, half-open and 0-based (default: all).
@@ -47,15 +47,14 @@ pub struct Args {
     /// Leave the per-row ICE curves out of the JSON.
     #[arg(long)]
     pub no_ice: bool,
-    /// Columns feeding a single [N, F] model input, in order (default: model metadata).
-    #[arg(long, value_delimiter = ',')]
-    pub features: Option<Vec<String>>,
-    /// Inference threads (default: all cores).
-    #[arg(long)]
-    pub threads: Option<usize>,
-    /// Write JSON to PATH, or to standard output with `-`.
-    #[arg(long, value_name = "PATH|-")]
-    pub json: Option<JsonTarget>,
+    #[command(flatten)]
+    pub features: FeaturesArg,
+    #[command(flatten)]
+    pub drop_invalid: DropInvalidArg,
+    #[command(flatten)]
+    pub threads: ThreadsArg,
+    #[command(flatten)]
+    pub json: JsonArg,
 }
 
 pub fn run(args: Args) -> Result<()> {
@@ -73,15 +72,14 @@ pub fn run(args: Args) -> Result<()> {
     opts.class = args.class.clone();
     opts.output_space = parse_space(&args.output_space)?;
     opts.ice = !args.no_ice;
-    if let Some(t) = args.threads {
-        opts.infer.threads = t.max(1);
-    }
+    opts.invalid_rows = args.drop_invalid.policy();
+    args.threads.apply(&mut opts.infer);
     let pd = with_progress(|p| {
-        let model = Model::load(&args.model)?;
-        let ds = data::load(&args.data, p)?;
-        partial_dependence(&model, args.features.as_deref(), &ds, &opts, p)
+        let model = Model::load(&args.model.model)?;
+        let ds = data::load(&args.data.data, p)?;
+        partial_dependence(&model, args.features.features.as_deref(), &ds, &opts, p)
     })?;
-    if let Some(target) = &args.json {
+    if let Some(target) = &args.json.json {
         return write_json(&pd, target);
     }
     println!(

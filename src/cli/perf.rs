@@ -1,10 +1,11 @@
 //! `assay perf --model M --data D …`: load time, single-row latency, batch throughput and
 //! peak memory of a model on this machine.
 
-use std::path::PathBuf;
-
+use super::args::{
+    count, DataArg, FeaturesArg, JsonArg, ModelArg, MAX_BATCH, MAX_CALLS, MAX_REPEATS,
+    MAX_ROWS_PER_REPEAT, MAX_THREADS,
+};
 use super::output::{human_bytes, with_progress, write_json};
-use super::JsonTarget;
 use crate::engine::data;
 use crate::engine::model::Model;
 use crate::engine::perf::{measure, PerfOptions};
@@ -12,40 +13,35 @@ use crate::engine::Result;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The ONNX model.
-    #[arg(long)]
-    pub model: PathBuf,
-    /// Rows to feed the model (.csv, .parquet, .arrow); cycled as needed.
-    #[arg(long)]
-    pub data: PathBuf,
-    /// Columns feeding a single [N, F] model input, in order (default: the model's
-    /// `features` metadata).
-    #[arg(long, value_delimiter = ',')]
-    pub features: Option<Vec<String>>,
-    /// Timed single-row calls.
-    #[arg(long, default_value_t = 1000)]
+    #[command(flatten)]
+    pub model: ModelArg,
+    #[command(flatten)]
+    pub data: DataArg,
+    #[command(flatten)]
+    pub features: FeaturesArg,
+    /// Timed single-row calls (1 to 1000000).
+    #[arg(long, default_value_t = 1000, value_parser = count(1, MAX_CALLS))]
     pub calls: usize,
-    /// Untimed single-row calls first.
-    #[arg(long, default_value_t = 100)]
+    /// Untimed single-row calls first (at most 1000000).
+    #[arg(long, default_value_t = 100, value_parser = count(0, MAX_CALLS))]
     pub warmup: usize,
-    /// Repeats of each load and throughput measurement.
-    #[arg(long, default_value_t = 5)]
+    /// Repeats of each load and throughput measurement (1 to 1000).
+    #[arg(long, default_value_t = 5, value_parser = count(1, MAX_REPEATS))]
     pub repeats: usize,
-    /// Batch sizes for throughput.
-    #[arg(long, value_delimiter = ',', default_value = "1,32,256,4096")]
+    /// Batch sizes for throughput (each 1 to 1000000).
+    #[arg(long, value_delimiter = ',', default_value = "1,32,256,4096", value_parser = count(1, MAX_BATCH))]
     pub batch_sizes: Vec<usize>,
-    /// Intra-op thread counts for throughput (default: 1 and all cores).
-    #[arg(long, value_delimiter = ',')]
+    /// Intra-op thread counts for throughput, each 1 to 1024 (default: 1 and all cores).
+    #[arg(long, value_delimiter = ',', value_parser = count(1, MAX_THREADS))]
     pub threads: Option<Vec<usize>>,
-    /// Rows each throughput repeat runs at least.
-    #[arg(long, default_value_t = 8192)]
+    /// Rows each throughput repeat runs at least (1 to 100000000).
+    #[arg(long, default_value_t = 8192, value_parser = count(1, MAX_ROWS_PER_REPEAT))]
     pub rows_per_repeat: usize,
     /// Skip the peak-memory measurement.
     #[arg(long)]
     pub no_memory: bool,
-    /// Write JSON to PATH, or to standard output with `-`.
-    #[arg(long, value_name = "PATH|-")]
-    pub json: Option<JsonTarget>,
+    #[command(flatten)]
+    pub json: JsonArg,
 }
 
 pub fn run(args: Args) -> Result<()> {
@@ -62,11 +58,11 @@ pub fn run(args: Args) -> Result<()> {
     };
     let report = with_progress(|p| {
         p.set(0.0, "loading model");
-        let model = Model::load(&args.model)?;
-        let ds = data::load(&args.data, p)?;
-        measure(&model, args.features.as_deref(), &ds, &opts, p)
+        let model = Model::load(&args.model.model)?;
+        let ds = data::load(&args.data.data, p)?;
+        measure(&model, args.features.features.as_deref(), &ds, &opts, p)
     })?;
-    if let Some(target) = &args.json {
+    if let Some(target) = &args.json.json {
         return write_json(&report, target);
     }
     let env = &report.environment;

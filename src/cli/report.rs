@@ -7,8 +7,10 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use super::args::{
+    count, unit_interval, FeaturesArg, JsonArg, PositiveClassArg, MAX_BOOTSTRAP, MAX_SAMPLE_ROWS,
+};
 use super::output::{human_bytes, with_progress, write_json};
-use super::JsonTarget;
 use crate::engine::analysis::{compute, LoadedFiles, Planner, Review, Wants};
 use crate::engine::package::audit::now_rfc3339;
 use crate::engine::report::{self, Status};
@@ -30,12 +32,10 @@ pub struct Args {
     /// The target (label) column.
     #[arg(long)]
     pub target: Option<String>,
-    /// Columns feeding a single [N, F] model input, in order (default: model metadata).
-    #[arg(long, value_delimiter = ',')]
-    pub features: Option<Vec<String>>,
-    /// Positive class of a binary classifier.
-    #[arg(long)]
-    pub positive_class: Option<String>,
+    #[command(flatten)]
+    pub features: FeaturesArg,
+    #[command(flatten)]
+    pub positive_class: PositiveClassArg,
     /// A sensitive column for fairness (repeatable or comma-separated; `a+b` intersects).
     #[arg(long, value_delimiter = ',')]
     pub sensitive: Vec<String>,
@@ -45,11 +45,12 @@ pub struct Args {
     /// Report title (default: the workspace name or the model's name).
     #[arg(long)]
     pub title: Option<String>,
-    /// Decision threshold (default 0.5, or the workspace's).
-    #[arg(long)]
+    /// Decision threshold in [0, 1] (default 0.5, or the workspace's).
+    #[arg(long, value_parser = unit_interval)]
     pub threshold: Option<f64>,
-    /// Bootstrap resamples for intervals (default 1000, or the workspace's; 0 turns them off).
-    #[arg(long)]
+    /// Bootstrap resamples for intervals (default 1000, or the workspace's; 0 turns them
+    /// off; at most 100000).
+    #[arg(long, value_parser = count(0, MAX_BOOTSTRAP))]
     pub bootstrap: Option<usize>,
     /// Bootstrap seed (default 0, or the workspace's).
     #[arg(long)]
@@ -57,7 +58,7 @@ pub struct Args {
     /// Also explain the focus model (the workspace's; with --model, the last: the candidate)
     /// with SHAP on the first N evaluation rows
     /// (background: the reference data, else the evaluation data).
-    #[arg(long, value_name = "N", num_args = 0..=1, default_missing_value = "200")]
+    #[arg(long, value_name = "N", num_args = 0..=1, default_missing_value = "200", value_parser = count(1, MAX_SAMPLE_ROWS))]
     pub explain: Option<usize>,
     /// Also measure latency, throughput and memory of every model (its speed facts join the
     /// promotion gate, as in the window).
@@ -65,14 +66,13 @@ pub struct Args {
     pub perf: bool,
     /// Also run the robustness checks of every model (perturbation flips, adversarial search)
     /// on N evaluation rows.
-    #[arg(long, value_name = "N", num_args = 0..=1, default_missing_value = "300")]
+    #[arg(long, value_name = "N", num_args = 0..=1, default_missing_value = "300", value_parser = count(1, MAX_SAMPLE_ROWS))]
     pub robustness: Option<usize>,
     /// The HTML file to write.
     #[arg(long, value_name = "report.html")]
     pub out: PathBuf,
-    /// Also write a JSON summary (path, bytes, verdict, checks) to PATH, or `-`.
-    #[arg(long, value_name = "PATH|-")]
-    pub json: Option<JsonTarget>,
+    #[command(flatten)]
+    pub json: JsonArg,
 }
 
 /// The workspace the report reviews: the `--workspace` file with the flags' overrides, or
@@ -99,7 +99,7 @@ pub(super) fn review_workspace(args: &Args) -> Result<(Workspace, Option<String>
             let models: Vec<(PathBuf, Option<Vec<String>>)> = args
                 .model
                 .iter()
-                .map(|m| (m.clone(), args.features.clone()))
+                .map(|m| (m.clone(), args.features.features.clone()))
                 .collect();
             let ws = Workspace::from_files(&models, Some(&data), args.reference.as_deref());
             (ws, None)
@@ -114,7 +114,7 @@ pub(super) fn review_workspace(args: &Args) -> Result<(Workspace, Option<String>
             None => EngineError::usage("give --target with --data"),
         });
     }
-    if let Some(p) = &args.positive_class {
+    if let Some(p) = &args.positive_class.positive_class {
         ws.roles.positive_class = Some(p.clone());
     }
     let sensitive: Vec<String> = args
@@ -186,7 +186,7 @@ pub fn run(args: Args) -> Result<()> {
     std::fs::write(&tmp, &html)
         .and_then(|()| std::fs::rename(&tmp, &args.out))
         .map_err(|e| EngineError::file(&args.out, format!("cannot write the report: {e}")))?;
-    if let Some(target) = &args.json {
+    if let Some(target) = &args.json.json {
         return write_json(
             &Summary {
                 path: &args.out,

@@ -1,10 +1,11 @@
 //! `assay robustness --model M --data D --target T …`: flip rates and score changes under
 //! perturbations, monotonic constraints and a small adversarial search.
 
-use std::path::PathBuf;
-
+use super::args::{
+    count, non_negative, DataArg, DropInvalidArg, FeaturesArg, JsonArg, ModelArg, PositiveClassArg,
+    SeedArg, TargetArg, ThreadsArg, ThresholdArg, MAX_ADVERSARIAL_ROWS, MAX_SAMPLE_ROWS,
+};
 use super::output::{with_progress, write_json};
-use super::JsonTarget;
 use crate::engine::data;
 use crate::engine::model::{InferOptions, Model};
 use crate::engine::robustness::adversarial::AdversarialOptions;
@@ -14,53 +15,44 @@ use crate::engine::Result;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The ONNX model.
-    #[arg(long)]
-    pub model: PathBuf,
-    /// The labelled dataset (.csv, .parquet, .arrow).
-    #[arg(long)]
-    pub data: PathBuf,
-    /// The target (label) column.
-    #[arg(long)]
-    pub target: String,
-    /// Columns feeding a single [N, F] model input, in order (default: the model's
-    /// `features` metadata).
-    #[arg(long, value_delimiter = ',')]
-    pub features: Option<Vec<String>>,
-    /// Rows sampled (seeded, without replacement).
-    #[arg(long, default_value_t = 1000)]
+    #[command(flatten)]
+    pub model: ModelArg,
+    #[command(flatten)]
+    pub data: DataArg,
+    #[command(flatten)]
+    pub target: TargetArg,
+    #[command(flatten)]
+    pub features: FeaturesArg,
+    /// Rows sampled (seeded, without replacement; 1 to 1000000).
+    #[arg(long, default_value_t = 1000, value_parser = count(1, MAX_SAMPLE_ROWS))]
     pub rows: usize,
-    /// Seed of the sample, the noise and the category swaps.
-    #[arg(long, default_value_t = 0)]
-    pub seed: u64,
-    /// Gaussian noise scales, in standard deviations of each feature.
-    #[arg(long, value_delimiter = ',', default_value = "0.01,0.05,0.1,0.25")]
+    #[command(flatten)]
+    pub seed: SeedArg,
+    /// Gaussian noise scales, in standard deviations of each feature (finite, ≥ 0).
+    #[arg(long, value_delimiter = ',', default_value = "0.01,0.05,0.1,0.25", value_parser = non_negative)]
     pub noise_scales: Vec<f64>,
     /// A monotonic constraint FEATURE:increasing|decreasing[:CLASS]; repeat for more.
     #[arg(long, value_name = "FEATURE:DIRECTION[:CLASS]")]
     pub monotonic: Vec<String>,
-    /// Positive class of a binary classifier (default: metadata `positive_class`, else the
-    /// second class).
-    #[arg(long)]
-    pub positive_class: Option<String>,
-    /// Decision threshold: predicted positive when p >= T.
-    #[arg(long, default_value_t = 0.5)]
-    pub threshold: f64,
-    /// Rows the adversarial search tries.
-    #[arg(long, default_value_t = 100)]
+    #[command(flatten)]
+    pub positive_class: PositiveClassArg,
+    #[command(flatten)]
+    pub threshold: ThresholdArg,
+    /// Rows the adversarial search tries (at most 100000).
+    #[arg(long, default_value_t = 100, value_parser = count(0, MAX_ADVERSARIAL_ROWS))]
     pub adversarial_rows: usize,
-    /// Largest move of a feature in the adversarial search, in standard deviations.
-    #[arg(long, default_value_t = 3.0)]
+    /// Largest move of a feature in the adversarial search, in standard deviations (finite, ≥ 0).
+    #[arg(long, default_value_t = 3.0, value_parser = non_negative)]
     pub adversarial_bound: f64,
     /// Skip the adversarial search.
     #[arg(long)]
     pub no_adversarial: bool,
-    /// Inference threads (default: all cores).
-    #[arg(long)]
-    pub threads: Option<usize>,
-    /// Write JSON to PATH, or to standard output with `-`.
-    #[arg(long, value_name = "PATH|-")]
-    pub json: Option<JsonTarget>,
+    #[command(flatten)]
+    pub drop_invalid: DropInvalidArg,
+    #[command(flatten)]
+    pub threads: ThreadsArg,
+    #[command(flatten)]
+    pub json: JsonArg,
 }
 
 fn opt(v: Option<f64>, digits: usize) -> String {
@@ -74,15 +66,13 @@ pub fn run(args: Args) -> Result<()> {
         .map(|s| MonotonicConstraint::parse(s))
         .collect::<Result<Vec<_>>>()?;
     let mut infer = InferOptions::default();
-    if let Some(t) = args.threads {
-        infer.threads = t.max(1);
-    }
+    args.threads.apply(&mut infer);
     let opts = RobustnessOptions {
         rows: args.rows,
-        seed: args.seed,
+        seed: args.seed.seed,
         noise_scales: args.noise_scales.clone(),
-        positive_class: args.positive_class.clone(),
-        threshold: args.threshold,
+        positive_class: args.positive_class.positive_class.clone(),
+        threshold: args.threshold.threshold,
         monotonic,
         adversarial: (!args.no_adversarial).then(|| AdversarialOptions {
             rows: args.adversarial_rows,
@@ -90,22 +80,23 @@ pub fn run(args: Args) -> Result<()> {
             ..AdversarialOptions::default()
         }),
         infer,
+        invalid_rows: args.drop_invalid.policy(),
         ..RobustnessOptions::default()
     };
     let rep = with_progress(|p| {
         p.set(0.0, "loading model");
-        let model = Model::load(&args.model)?;
-        let ds = data::load(&args.data, p)?;
+        let model = Model::load(&args.model.model)?;
+        let ds = data::load(&args.data.data, p)?;
         run_robustness(
             &model,
-            args.features.as_deref(),
+            args.features.features.as_deref(),
             &ds,
-            &args.target,
+            &args.target.target,
             &opts,
             p,
         )
     })?;
-    if let Some(target) = &args.json {
+    if let Some(target) = &args.json.json {
         return write_json(&rep, target);
     }
     println!(

@@ -1,12 +1,9 @@
 //! `assay slices --model M --data D --target T [--metric M] [--min-size F]`: weak-slice
 //! discovery over single columns and pairs of columns.
 
-use std::path::PathBuf;
-
+use super::args::{count, non_negative, JsonArg, ModelRunArgs, ThreadsArg, MAX_BINS, MAX_TOP};
 use super::fairness::parse_cuts;
 use super::output::{with_progress, write_json};
-use super::JsonTarget;
-use crate::engine::data::extract::InvalidRows;
 use crate::engine::data::load;
 use crate::engine::fairness::group_text;
 use crate::engine::fairness::slices::{find_weak_slices, SliceSearchOptions};
@@ -15,21 +12,14 @@ use crate::engine::Result;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The ONNX model (binary classifier or regressor).
-    #[arg(long)]
-    pub model: PathBuf,
-    /// The labelled dataset (.csv, .parquet, .arrow).
-    #[arg(long)]
-    pub data: PathBuf,
-    /// The target (label) column.
-    #[arg(long)]
-    pub target: String,
+    #[command(flatten)]
+    pub run: ModelRunArgs,
     /// Metric to compare: accuracy (default), selection_rate, true_positive_rate,
     /// false_positive_rate, false_negative_rate, precision; regression: mae (default), mse.
     #[arg(long)]
     pub metric: Option<String>,
     /// Minimum slice size: a fraction of rows when < 1, else a row count.
-    #[arg(long, default_value_t = 0.05)]
+    #[arg(long, default_value_t = 0.05, value_parser = non_negative)]
     pub min_size: f64,
     /// Columns to search (default: all but the target).
     #[arg(long, value_delimiter = ',')]
@@ -37,34 +27,24 @@ pub struct Args {
     /// Search single columns only (no pairs).
     #[arg(long)]
     pub no_pairs: bool,
-    /// Number of slices to list.
-    #[arg(long, default_value_t = 20)]
+    /// Number of slices to list (at most 10000).
+    #[arg(long, default_value_t = 20, value_parser = count(0, MAX_TOP))]
     pub top: usize,
-    /// Quantile bins for numeric columns.
-    #[arg(long, default_value_t = 4)]
+    /// Quantile bins (1 to 100) for numeric columns.
+    #[arg(long, default_value_t = 4, value_parser = count(1, MAX_BINS))]
     pub bins: usize,
     /// User cut points for a numeric column, e.g. `--cuts age=30,50` (repeatable).
     #[arg(long, value_name = "COL=C1,C2,…")]
     pub cuts: Vec<String>,
-    /// Decision threshold: predicted positive when p >= T.
-    #[arg(long, default_value_t = 0.5)]
-    pub threshold: f64,
-    /// Columns feeding a single [N, F] model input, in order (default: model metadata).
-    #[arg(long, value_delimiter = ',')]
-    pub features: Option<Vec<String>>,
-    /// Positive class (default: metadata `positive_class`, else the second class).
-    #[arg(long)]
-    pub positive_class: Option<String>,
-    /// Drop rows with missing or non-finite features/target instead of failing.
-    #[arg(long)]
-    pub drop_invalid: bool,
-    /// Write JSON to PATH, or to standard output with `-`.
-    #[arg(long, value_name = "PATH|-")]
-    pub json: Option<JsonTarget>,
+    #[command(flatten)]
+    pub threads: ThreadsArg,
+    #[command(flatten)]
+    pub json: JsonArg,
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let mut opts = SliceSearchOptions::new(args.target.clone());
+    let r = &args.run;
+    let mut opts = SliceSearchOptions::new(r.target.target.clone());
     opts.metric = args.metric.clone();
     opts.min_size = args.min_size;
     opts.columns = args.columns.clone();
@@ -72,18 +52,17 @@ pub fn run(args: Args) -> Result<()> {
     opts.top = args.top;
     opts.binning.quantiles = args.bins.max(1);
     opts.binning.cuts = parse_cuts(&args.cuts)?;
-    opts.run.threshold = args.threshold;
-    opts.run.features = args.features.clone();
-    opts.run.positive_class = args.positive_class.clone();
-    if args.drop_invalid {
-        opts.run.invalid_rows = InvalidRows::Drop;
-    }
+    opts.run.threshold = r.threshold.threshold;
+    opts.run.features = r.features.features.clone();
+    opts.run.positive_class = r.positive_class.positive_class.clone();
+    opts.run.invalid_rows = r.drop_invalid.policy();
+    args.threads.apply(&mut opts.run.infer);
     let res = with_progress(|p| {
-        let model = Model::load(&args.model)?;
-        let ds = load(&args.data, p)?;
+        let model = Model::load(&r.model.model)?;
+        let ds = load(&r.data.data, p)?;
         find_weak_slices(&model, &ds, &opts, p)
     })?;
-    if let Some(target) = &args.json {
+    if let Some(target) = &args.json.json {
         return write_json(&res, target);
     }
     println!(

@@ -3,8 +3,8 @@
 
 use std::path::PathBuf;
 
+use super::args::JsonArg;
 use super::output::{with_progress, write_json};
-use super::JsonTarget;
 use crate::engine::package::manifest::FileStatus;
 use crate::engine::package::{verify_package, PublicKey};
 use crate::engine::Result;
@@ -19,16 +19,15 @@ pub struct Args {
     /// The signer's public key (PEM, P-256 or P-384).
     #[arg(long, value_name = "PUB.pem")]
     pub public_key: PathBuf,
-    /// Write JSON to PATH, or to standard output with `-`.
-    #[arg(long, value_name = "PATH|-")]
-    pub json: Option<JsonTarget>,
+    #[command(flatten)]
+    pub json: JsonArg,
 }
 
 pub fn run(args: Args) -> Result<i32> {
     let key = PublicKey::load(&args.public_key)?;
     let v = with_progress(|p| verify_package(&args.package, &key, p))?;
     let code = if v.ok { 0 } else { EXIT_VERIFY_FAILED };
-    if let Some(target) = &args.json {
+    if let Some(target) = &args.json.json {
         write_json(&v, target)?;
         return Ok(code);
     }

@@ -10,6 +10,7 @@ pub mod error;
 pub mod evaluate;
 pub mod explain;
 pub mod fairness;
+pub mod fsio;
 pub mod hash;
 pub mod metrics;
 pub mod model;
@@ -20,6 +21,7 @@ pub mod progress;
 pub mod report;
 pub mod robustness;
 pub mod runtime;
+pub mod valid_rows;
 pub mod workspace;
 
 pub use error::{EngineError, ErrorKind, Result};

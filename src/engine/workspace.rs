@@ -190,8 +190,7 @@ pub fn stem(path: &Path) -> String {
 impl Workspace {
     /// Reads a workspace file; relative paths are resolved against its folder.
     pub fn load(path: &Path) -> Result<Workspace> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| EngineError::file(path, format!("cannot read: {e}")))?;
+        let text = super::fsio::read_text(path, "workspace", super::fsio::caps::WORKSPACE)?;
         let mut ws: Workspace = serde_json::from_str(&text).map_err(|e| {
             EngineError::file(
                 path,
@@ -224,10 +223,7 @@ impl Workspace {
         }
         let text = serde_json::to_string_pretty(&out)
             .map_err(|e| EngineError::internal(format!("workspace encoding failed: {e}")))?;
-        let tmp = path.with_extension("json.part");
-        std::fs::write(&tmp, text + "\n")
-            .and_then(|()| std::fs::rename(&tmp, path))
-            .map_err(|e| EngineError::file(path, format!("cannot write the workspace: {e}")))
+        super::fsio::write(path, "workspace", (text + "\n").as_bytes())
     }
 
     /// A workspace made from command-line files: `models` (path, feature list) are labelled by
@@ -522,8 +518,7 @@ pub fn demo_entries() -> Result<Vec<DemoEntry>> {
         EngineError::usage("the demo workspace (sample_models/manifest.json) was not found next to the executable or in the source tree")
     })?;
     let path = root.join("sample_models/manifest.json");
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| EngineError::file(&path, format!("cannot read: {e}")))?;
+    let text = super::fsio::read_text(&path, "demo manifest", super::fsio::caps::WORKSPACE)?;
     let mut entries: Vec<DemoEntry> = serde_json::from_str(&text)
         .map_err(|e| EngineError::file(&path, format!("invalid manifest: {e}")))?;
     for e in &mut entries {

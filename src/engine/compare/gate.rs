@@ -105,8 +105,11 @@ impl Gate {
     }
 
     pub fn load(path: &Path) -> Result<Gate> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| EngineError::file(path, format!("cannot read the gate: {e}")))?;
+        let text = crate::engine::fsio::read_text(
+            path,
+            "promotion gate",
+            crate::engine::fsio::caps::SETTINGS_JSON,
+        )?;
         Gate::from_json(&text, path)
     }
 

@@ -21,7 +21,7 @@ use self::gate::{Gate, GateOp, GateResult, GateRule};
 use self::pair::{compare_pair, PairComparison, View};
 use self::paired::{metric_delta, paired_intervals, Scorer};
 use self::slices::{compare_slices, worsening, SliceComparison, SliceInput};
-use super::data::extract::InvalidRows;
+use super::data::extract::{InvalidRows, TargetKind};
 use super::data::{self, Dataset};
 use super::error::{EngineError, Result};
 use super::evaluate::{
@@ -30,8 +30,9 @@ use super::evaluate::{
 use super::fairness::stats::Outcomes;
 use super::fairness::Named;
 use super::metrics::bootstrap::BootstrapSettings;
-use super::model::{InferOptions, Model};
+use super::model::{plan_inputs, InferOptions, Model};
 use super::progress::Progress;
+use super::valid_rows::valid_rows;
 
 /// One model to compare.
 #[derive(Debug, Clone)]
@@ -67,6 +68,8 @@ pub struct CompareSettings {
     /// `None`: [`default_gate`].
     pub gate: Option<Gate>,
     pub infer: InferOptions,
+    /// `Drop`: a row invalid for any model is dropped for all, so pairs stay paired.
+    pub invalid_rows: InvalidRows,
 }
 
 impl Default for CompareSettings {
@@ -79,6 +82,7 @@ impl Default for CompareSettings {
             min_group_size: 30,
             gate: None,
             infer: InferOptions::default(),
+            invalid_rows: InvalidRows::Error,
         }
     }
 }
@@ -236,6 +240,23 @@ pub fn compare(
             ));
         }
     }
+    let all_rows = ds.rows();
+    let common = match settings.invalid_rows {
+        InvalidRows::Drop => {
+            let plans = models
+                .iter()
+                .map(|m| plan_inputs(&m.model.info, m.features.as_deref()))
+                .collect::<Result<Vec<_>>>()?;
+            let kind = if kinds[0] {
+                TargetKind::Labels
+            } else {
+                TargetKind::Values
+            };
+            valid_rows(ds, &plans, Some((roles.target.as_str(), kind)))?
+        }
+        InvalidRows::Error => None,
+    };
+    let ds = common.as_ref().map_or(ds, |c| &c.ds);
     let mut evals = Vec::with_capacity(models.len());
     let mut rows = Vec::with_capacity(models.len());
     for m in models {
@@ -343,6 +364,30 @@ pub fn compare(
         default_rules,
         result: gate_rules.evaluate(&facts),
     };
+    if let Some(c) = &common {
+        // Rows of the restricted frame → the file's 1-based data rows.
+        for p in &mut pairs {
+            for d in &mut p.top_disagreements {
+                if let Some(&k) = d.row.checked_sub(1).and_then(|i| c.kept.get(i)) {
+                    d.row = k as usize + 1;
+                }
+            }
+        }
+        for e in &mut evals {
+            e.data.rows = all_rows;
+            e.data.rows_dropped = all_rows - c.kept.len();
+        }
+        warnings.insert(
+            0,
+            format!(
+                "dropped {} of {all_rows} rows with missing or non-finite values for at least \
+                 one model (e.g. {}); every model is compared on the same {} rows",
+                c.dropped,
+                c.examples.join("; "),
+                c.kept.len()
+            ),
+        );
+    }
     progress.set(1.0, "done");
     let first = &evals[0];
     Ok(Comparison {

@@ -70,11 +70,7 @@ impl Dataset {
 
 /// Reads a dataset. The file is hashed on a second thread while polars parses it.
 pub fn load(path: &Path, progress: &Progress) -> Result<Dataset> {
-    let meta = std::fs::metadata(path)
-        .map_err(|e| EngineError::file(path, format!("cannot open: {e}")))?;
-    if !meta.is_file() {
-        return Err(EngineError::file(path, "not a file"));
-    }
+    let meta = crate::engine::fsio::check_regular(path, "dataset")?;
     let format = Format::from_path(path)?;
     if meta.len() == 0 {
         return Err(EngineError::file(path, "the file is empty"));

@@ -19,6 +19,7 @@ use crate::engine::evaluate::is_classifier;
 use crate::engine::metrics::{binary, multiclass, order_desc, regression};
 use crate::engine::model::{plan_inputs, predict, InferOptions, Model, Predictions};
 use crate::engine::progress::Progress;
+use crate::engine::valid_rows::valid_rows;
 
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct ImportanceOptions {
@@ -32,6 +33,8 @@ pub struct ImportanceOptions {
     /// Half-open range of data rows to use (default all).
     pub rows: Option<Range<usize>>,
     pub infer: InferOptions,
+    /// `Drop`: rows (of `rows`) with a missing or non-finite feature or target are left out.
+    pub invalid_rows: InvalidRows,
 }
 
 impl ImportanceOptions {
@@ -43,6 +46,7 @@ impl ImportanceOptions {
             class: None,
             rows: None,
             infer: InferOptions::default(),
+            invalid_rows: InvalidRows::Error,
         }
     }
 }
@@ -64,6 +68,8 @@ pub struct Importance {
     pub baseline_score: f64,
     pub class_label: Option<String>,
     pub rows: usize,
+    /// Rows left out by `--drop-invalid`.
+    pub rows_dropped: usize,
     pub repeats: usize,
     pub seed: u64,
     /// Sorted by mean importance, largest first.
@@ -117,6 +123,41 @@ pub fn permutation_importance(
     if opts.repeats == 0 {
         return Err(EngineError::usage("--repeats must be at least 1"));
     }
+    if opts.invalid_rows == InvalidRows::Drop {
+        let kind = if is_classifier(model) {
+            TargetKind::Labels
+        } else {
+            TargetKind::Values
+        };
+        let plan = [plan_inputs(&model.info, features)?];
+        let target = Some((opts.target.as_str(), kind));
+        if let Some(v) = valid_rows(data, &plan, target)? {
+            // The range a..b of file rows → positions of its kept rows.
+            let range = opts.rows.clone().unwrap_or(0..data.rows());
+            check_range(&range, data)?;
+            let lo = v.kept.partition_point(|&k| (k as usize) < range.start);
+            let hi = v.kept.partition_point(|&k| (k as usize) < range.end);
+            if lo == hi {
+                return Err(EngineError::file(
+                    &data.path,
+                    format!(
+                        "every row of {}..{} has a missing or non-finite value (e.g. {})",
+                        range.start,
+                        range.end,
+                        v.examples.join("; ")
+                    ),
+                ));
+            }
+            let inner = ImportanceOptions {
+                rows: Some(lo..hi),
+                invalid_rows: InvalidRows::Error,
+                ..opts.clone()
+            };
+            let mut imp = permutation_importance(model, features, &v.ds, &inner, progress)?;
+            imp.rows_dropped = range.len() - (hi - lo);
+            return Ok(imp);
+        }
+    }
     let n = opts.rows.as_ref().map_or(data.rows(), |r| r.len());
     let f = plan_inputs(&model.info, features)?.columns().len();
     let mut rng = Pcg64::seed_from_u64(opts.seed);
@@ -132,6 +173,19 @@ pub fn permutation_importance(
         })
         .collect();
     importance_with_permutations(model, features, data, opts, &perms, progress)
+}
+
+fn check_range(r: &Range<usize>, data: &Dataset) -> Result<()> {
+    if r.start >= r.end || r.end > data.rows() {
+        return Err(EngineError::usage(format!(
+            "--rows {}..{} is outside {}, which has {} rows",
+            r.start,
+            r.end,
+            data.path.display(),
+            data.rows()
+        )));
+    }
+    Ok(())
 }
 
 /// Permutation importance with the given shuffles (`perms[feature][repeat]` = row order);
@@ -159,15 +213,7 @@ pub fn importance_with_permutations(
     )?;
     let (x, target) = match &opts.rows {
         Some(r) => {
-            if r.start >= r.end || r.end > data.rows() {
-                return Err(EngineError::usage(format!(
-                    "--rows {}..{} is outside {}, which has {} rows",
-                    r.start,
-                    r.end,
-                    data.path.display(),
-                    data.rows()
-                )));
-            }
+            check_range(r, data)?;
             let idx: Vec<usize> = r.clone().collect();
             let t = match prepared.target {
                 Some(TargetData::Labels(l)) => Some(TargetData::Labels(
@@ -276,6 +322,7 @@ pub fn importance_with_permutations(
             .class_label
             .filter(|_| matches!(truth, Truth::Binary(..))),
         rows: n,
+        rows_dropped: 0,
         repeats,
         seed: opts.seed,
         features: out,

@@ -33,6 +33,7 @@ use super::data::Dataset;
 use super::error::{EngineError, Result};
 use super::model::{plan_inputs, predict, InferOptions, Model, Predictions};
 use super::progress::Progress;
+use super::valid_rows::valid_rows;
 use masked::{row_f64, take_rows, Masked, Output};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
@@ -81,6 +82,9 @@ pub struct ExplainOptions {
     pub nsamples: Option<usize>,
     pub seed: u64,
     pub infer: InferOptions,
+    /// `Drop`: explained rows and background rows with a missing or non-finite input are
+    /// left out (row numbers stay the file's).
+    pub invalid_rows: InvalidRows,
 }
 
 impl Default for ExplainOptions {
@@ -95,6 +99,7 @@ impl Default for ExplainOptions {
             nsamples: None,
             seed: 0,
             infer: InferOptions::default(),
+            invalid_rows: InvalidRows::Error,
         }
     }
 }
@@ -235,8 +240,67 @@ pub fn explain(
     opts: &ExplainOptions,
     progress: &Progress,
 ) -> Result<Explanation> {
-    progress.set(0.0, "checking data");
-    let rows = opts.rows.clone();
+    if opts.invalid_rows == InvalidRows::Error {
+        return explain_rows(model, features, data, background, opts, progress);
+    }
+    check_rows(&opts.rows, data)?;
+    let plan = [plan_inputs(&model.info, features)?];
+    let data_valid = valid_rows(data, &plan, None)?;
+    let bg_valid = valid_rows(background, &plan, None)?;
+    let (ds, rows) = match &data_valid {
+        None => (data, opts.rows.clone()),
+        Some(v) => {
+            // Positions in the restricted frame of the kept rows inside a..b.
+            let lo = v.kept.partition_point(|&k| (k as usize) < opts.rows.start);
+            let hi = v.kept.partition_point(|&k| (k as usize) < opts.rows.end);
+            if lo == hi {
+                return Err(EngineError::file(
+                    &data.path,
+                    format!(
+                        "every row of --rows {}..{} has a missing or non-finite input (e.g. {})",
+                        opts.rows.start,
+                        opts.rows.end,
+                        v.examples.join("; ")
+                    ),
+                ));
+            }
+            (&v.ds, lo..hi)
+        }
+    };
+    let bg = bg_valid.as_ref().map_or(background, |v| &v.ds);
+    let inner = ExplainOptions {
+        rows,
+        invalid_rows: InvalidRows::Error,
+        ..opts.clone()
+    };
+    let mut e = explain_rows(model, features, ds, bg, &inner, progress)?;
+    if let Some(v) = &data_valid {
+        for r in &mut e.row_indices {
+            *r = v.kept.get(*r).map_or(*r, |&k| k as usize);
+        }
+        let explained = inner.rows.len();
+        e.notes.push(format!(
+            "--drop-invalid: {explained} of rows {}..{} explained; {} left out for missing or non-finite inputs (in the file e.g. {})",
+            opts.rows.start,
+            opts.rows.end,
+            opts.rows.len() - explained,
+            v.examples.join("; ")
+        ));
+    }
+    if let Some(v) = &bg_valid {
+        for r in &mut e.background.row_indices {
+            *r = v.kept.get(*r).map_or(*r, |&k| k as usize);
+        }
+        e.background.source_rows = background.rows();
+        e.notes.push(format!(
+            "--drop-invalid: {} background rows with missing or non-finite inputs left out",
+            v.dropped
+        ));
+    }
+    Ok(e)
+}
+
+fn check_rows(rows: &Range<usize>, data: &Dataset) -> Result<()> {
     if rows.start >= rows.end {
         return Err(EngineError::usage(format!(
             "--rows {}..{} is empty (half-open: rows a to b−1)",
@@ -252,6 +316,20 @@ pub fn explain(
             data.rows()
         )));
     }
+    Ok(())
+}
+
+fn explain_rows(
+    model: &Model,
+    features: Option<&[String]>,
+    data: &Dataset,
+    background: &Dataset,
+    opts: &ExplainOptions,
+    progress: &Progress,
+) -> Result<Explanation> {
+    progress.set(0.0, "checking data");
+    let rows = opts.rows.clone();
+    check_rows(&rows, data)?;
     if background.rows() == 0 {
         return Err(EngineError::file(
             &background.path,

@@ -12,10 +12,12 @@ use serde::Serialize;
 
 use super::masked::{column_f64, outputs, rows as n_rows, set_column, take_rows, with_values};
 use super::{inputs_of, resolve_target, Link, OutputSpace};
+use crate::engine::data::extract::InvalidRows;
 use crate::engine::data::Dataset;
 use crate::engine::error::{EngineError, Result};
-use crate::engine::model::{predict, InferOptions, Model};
+use crate::engine::model::{plan_inputs, predict, InferOptions, Model};
 use crate::engine::progress::Progress;
+use crate::engine::valid_rows::valid_rows;
 
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct PdpOptions {
@@ -31,6 +33,8 @@ pub struct PdpOptions {
     /// Keep ICE curves (one feature only).
     pub ice: bool,
     pub infer: InferOptions,
+    /// `Drop`: rows (of `rows`) with a missing or non-finite input are left out.
+    pub invalid_rows: InvalidRows,
 }
 
 impl PdpOptions {
@@ -45,6 +49,7 @@ impl PdpOptions {
             rows: None,
             ice: true,
             infer: InferOptions::default(),
+            invalid_rows: InvalidRows::Error,
         }
     }
 }
@@ -121,6 +126,40 @@ pub fn partial_dependence(
     opts: &PdpOptions,
     progress: &Progress,
 ) -> Result<PartialDependence> {
+    if opts.invalid_rows == InvalidRows::Drop {
+        let plan = [plan_inputs(&model.info, features)?];
+        if let Some(v) = valid_rows(data, &plan, None)? {
+            let range = opts.rows.clone().unwrap_or(0..data.rows());
+            if range.start >= range.end || range.end > data.rows() {
+                return Err(EngineError::usage(format!(
+                    "--rows {}..{} is outside {}, which has {} rows",
+                    range.start,
+                    range.end,
+                    data.path.display(),
+                    data.rows()
+                )));
+            }
+            let lo = v.kept.partition_point(|&k| (k as usize) < range.start);
+            let hi = v.kept.partition_point(|&k| (k as usize) < range.end);
+            if lo == hi {
+                return Err(EngineError::file(
+                    &data.path,
+                    format!(
+                        "every row of {}..{} has a missing or non-finite input (e.g. {})",
+                        range.start,
+                        range.end,
+                        v.examples.join("; ")
+                    ),
+                ));
+            }
+            let inner = PdpOptions {
+                rows: Some(lo..hi),
+                invalid_rows: InvalidRows::Error,
+                ..opts.clone()
+            };
+            return partial_dependence(model, features, &v.ds, &inner, progress);
+        }
+    }
     let (names, all) = inputs_of(data, model, features)?;
     let x = match &opts.rows {
         Some(r) => {

@@ -65,8 +65,11 @@ impl Policy {
     }
 
     pub fn load(path: &Path) -> Result<Policy> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| EngineError::file(path, format!("cannot read the policy: {e}")))?;
+        let text = crate::engine::fsio::read_text(
+            path,
+            "fairness policy",
+            crate::engine::fsio::caps::SETTINGS_JSON,
+        )?;
         let p: Policy = serde_json::from_str(&text).map_err(|e| {
             EngineError::file(
                 path,

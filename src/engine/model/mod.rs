@@ -196,8 +196,8 @@ const CLASSIFIER_OPS: &[&str] = &[
 
 impl Model {
     pub fn load(path: &Path) -> Result<Model> {
-        let bytes = std::fs::read(path)
-            .map_err(|e| EngineError::file(path, format!("cannot read model: {e}")))?;
+        let bytes =
+            crate::engine::fsio::read_capped(path, "model", crate::engine::fsio::caps::MODEL)?;
         Self::from_bytes(path, bytes)
     }
 

@@ -44,20 +44,18 @@ fn io_err(path: &Path, what: &str, e: impl std::fmt::Display) -> EngineError {
 /// top-level folder `top`, atomically (temp file + rename).
 pub fn write_archive(dir: &Path, top: &str, kind: ArchiveKind, out: &Path) -> Result<()> {
     let files = list_files(dir, &[])?;
-    let tmp = out.with_extension("part");
-    let file = std::fs::File::create(&tmp).map_err(|e| io_err(&tmp, "cannot create", e))?;
-    let result = match kind {
-        ArchiveKind::Zip => write_zip(file, top, &files, &tmp),
-        ArchiveKind::TarGz => write_tar_gz(file, top, &files, &tmp),
-    };
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(e);
-    }
-    std::fs::rename(&tmp, out).map_err(|e| io_err(out, "cannot write archive", e))
+    crate::engine::fsio::write_with(out, "archive", |file| match kind {
+        ArchiveKind::Zip => write_zip(file, top, &files, out),
+        ArchiveKind::TarGz => write_tar_gz(file, top, &files, out),
+    })
 }
 
-fn write_zip(file: std::fs::File, top: &str, files: &[(String, PathBuf)], at: &Path) -> Result<()> {
+fn write_zip(
+    file: &mut std::fs::File,
+    top: &str,
+    files: &[(String, PathBuf)],
+    at: &Path,
+) -> Result<()> {
     let mut zip = zip::ZipWriter::new(file);
     let opts = zip::write::SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Deflated)
@@ -73,7 +71,7 @@ fn write_zip(file: std::fs::File, top: &str, files: &[(String, PathBuf)], at: &P
 }
 
 fn write_tar_gz(
-    file: std::fs::File,
+    file: &mut std::fs::File,
     top: &str,
     files: &[(String, PathBuf)],
     at: &Path,

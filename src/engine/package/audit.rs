@@ -120,15 +120,15 @@ impl AuditLog {
 
     /// Writes the log atomically (temporary file + rename).
     pub fn save(&self, path: &Path) -> Result<()> {
-        let tmp = path.with_extension("jsonl.part");
-        std::fs::write(&tmp, self.to_jsonl())
-            .and_then(|()| std::fs::rename(&tmp, path))
-            .map_err(|e| EngineError::file(path, format!("cannot write audit log: {e}")))
+        crate::engine::fsio::write(path, "audit log", self.to_jsonl().as_bytes())
     }
 
     pub fn load(path: &Path) -> Result<AuditLog> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| EngineError::file(path, format!("cannot read audit log: {e}")))?;
+        let text = crate::engine::fsio::read_text(
+            path,
+            "audit log",
+            crate::engine::fsio::caps::AUDIT_LOG,
+        )?;
         AuditLog::from_jsonl(path, &text)
     }
 }

@@ -73,8 +73,8 @@ impl PublicKey {
     }
 
     pub fn load(path: &Path) -> Result<PublicKey> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| EngineError::file(path, format!("cannot read public key: {e}")))?;
+        let text =
+            crate::engine::fsio::read_text(path, "public key", crate::engine::fsio::caps::KEY)?;
         PublicKey::from_pem(path, &text)
     }
 }
@@ -141,8 +141,8 @@ impl SigningKey {
     }
 
     pub fn load(path: &Path, passphrase: Option<&str>) -> Result<SigningKey> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| EngineError::file(path, format!("cannot read private key: {e}")))?;
+        let text =
+            crate::engine::fsio::read_text(path, "private key", crate::engine::fsio::caps::KEY)?;
         SigningKey::from_pem(path, &text, passphrase)
     }
 }

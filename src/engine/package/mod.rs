@@ -46,6 +46,7 @@ pub use verify::{verify_package, PackageVerification};
 
 use crate::engine::error::{EngineError, Result};
 use crate::engine::evaluate::{evaluate_files, EvalOptions};
+use crate::engine::fsio;
 use crate::engine::hash::{sha256_bytes, sha256_file};
 use crate::engine::model::{plan_inputs, Model};
 use crate::engine::report::notes::ReviewNote;
@@ -546,8 +547,7 @@ pub fn build_package(
                 "evidence '{ename}' is given twice"
             )));
         }
-        let bytes = std::fs::read(path)
-            .map_err(|e| EngineError::file(path, format!("cannot read evidence: {e}")))?;
+        let bytes = fsio::read_capped(path, "evidence", fsio::caps::EVIDENCE)?;
         let value: Value = serde_json::from_slice(&bytes)
             .map_err(|e| EngineError::file(path, format!("evidence is not valid JSON: {e}")))?;
         audit.append(
@@ -636,8 +636,7 @@ pub fn build_package(
     let report_file = match &req.report {
         Some(src) => {
             let bytes = match src {
-                ReportSource::File(p) => std::fs::read(p)
-                    .map_err(|e| EngineError::file(p, format!("cannot read the report: {e}")))?,
+                ReportSource::File(p) => fsio::read_capped(p, "report", fsio::caps::REPORT)?,
                 ReportSource::Html(h) => h.clone().into_bytes(),
             };
             let sha = sha256_bytes(&bytes);

@@ -76,8 +76,11 @@ fn is_iso_date(s: &str) -> bool {
 
 /// Reads sign-off records from a JSON file holding one record or an array of records.
 pub fn load_signoffs(path: &Path) -> Result<Vec<SignOff>> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| EngineError::file(path, format!("cannot read sign-off file: {e}")))?;
+    let text = crate::engine::fsio::read_text(
+        path,
+        "sign-off file",
+        crate::engine::fsio::caps::SETTINGS_JSON,
+    )?;
     let value: serde_json::Value = serde_json::from_str(&text)
         .map_err(|e| EngineError::file(path, format!("not JSON: {e}")))?;
     let records: Vec<SignOff> = if value.is_array() {

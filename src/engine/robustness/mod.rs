@@ -30,6 +30,7 @@ use super::error::{EngineError, Result};
 use super::evaluate::{is_classifier, DataRef, ModelRef, Task};
 use super::model::{plan_inputs, predict, InferOptions, Model, Predictions};
 use super::progress::Progress;
+use super::valid_rows::valid_rows;
 
 /// Exact rows and standard-normal draws to use instead of the seeded ones (tests replay
 /// perturbations computed elsewhere with this).
@@ -63,6 +64,9 @@ pub struct RobustnessOptions {
     pub adversarial: Option<AdversarialOptions>,
     pub infer: InferOptions,
     pub replay: Option<Replay>,
+    /// `Drop`: rows with a missing or non-finite feature or target are left out before
+    /// sampling (reported rows stay the file's).
+    pub invalid_rows: InvalidRows,
 }
 
 impl Default for RobustnessOptions {
@@ -80,6 +84,7 @@ impl Default for RobustnessOptions {
             adversarial: Some(AdversarialOptions::default()),
             infer: InferOptions::default(),
             replay: None,
+            invalid_rows: InvalidRows::Error,
         }
     }
 }
@@ -310,6 +315,64 @@ fn check_options(opts: &RobustnessOptions) -> Result<()> {
 
 /// Runs every robustness check of `opts` on a seeded sample of `ds`'s rows.
 pub fn run(
+    model: &Model,
+    features: Option<&[String]>,
+    ds: &Dataset,
+    target: &str,
+    opts: &RobustnessOptions,
+    progress: &Progress,
+) -> Result<RobustnessReport> {
+    if opts.invalid_rows == InvalidRows::Error {
+        return run_rows(model, features, ds, target, opts, progress);
+    }
+    let kind = if is_classifier(model) {
+        TargetKind::Labels
+    } else {
+        TargetKind::Values
+    };
+    let plan = [plan_inputs(&model.info, features)?];
+    let Some(v) = valid_rows(ds, &plan, Some((target, kind)))? else {
+        return run_rows(model, features, ds, target, opts, progress);
+    };
+    let inner = RobustnessOptions {
+        invalid_rows: InvalidRows::Error,
+        ..opts.clone()
+    };
+    let mut rep = run_rows(model, features, &v.ds, target, &inner, progress)?;
+    // 1-based rows of the restricted frame → the file's.
+    let file_row = |r: usize| {
+        r.checked_sub(1)
+            .and_then(|i| v.kept.get(i))
+            .map_or(r, |&k| k as usize + 1)
+    };
+    for r in &mut rep.sample_rows {
+        *r = file_row(*r);
+    }
+    for m in &mut rep.monotonic {
+        if let Some(w) = &mut m.worst {
+            w.row = file_row(w.row);
+        }
+    }
+    if let Some(a) = &mut rep.adversarial {
+        for r in &mut a.per_row {
+            r.row = file_row(r.row);
+        }
+    }
+    rep.data.rows = ds.rows();
+    rep.data.rows_dropped = v.dropped;
+    rep.warnings.insert(
+        0,
+        format!(
+            "dropped {} of {} rows with missing or non-finite values before sampling (e.g. {})",
+            v.dropped,
+            ds.rows(),
+            v.examples.join("; ")
+        ),
+    );
+    Ok(rep)
+}
+
+fn run_rows(
     model: &Model,
     features: Option<&[String]>,
     ds: &Dataset,
