@@ -90,7 +90,11 @@ fn package_and_report_seal_the_engine_review() {
 
     let key = tmp.path().join("k.pem");
     let out = assay(&["keygen", "--out", s(&key)]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let pkg = tmp.path().join("pkg");
     let out = assay(&[
         "package",
@@ -101,14 +105,25 @@ fn package_and_report_seal_the_engine_review() {
         "--out",
         s(&pkg),
     ]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     for (name, value) in &evidence {
         let file = pkg.join(format!("evidence/{name}.json"));
         let sealed: Value =
             serde_json::from_slice(&std::fs::read(&file).expect("evidence file")).expect("json");
-        assert_eq!(&sealed, value, "{name} evidence differs from the engine's review");
+        assert!(
+            &sealed == value,
+            "{name} evidence differs from the engine's review at {}",
+            first_difference(&sealed, value, String::new())
+        );
     }
-    assert!(pkg.join("report.html").is_file(), "a workspace package seals its report");
+    assert!(
+        pkg.join("report.html").is_file(),
+        "a workspace package seals its report"
+    );
     let card = std::fs::read_to_string(pkg.join("README.md")).expect("card");
     assert!(card.contains("Findings") || card.contains("every policy rule passed"));
 
@@ -122,8 +137,43 @@ fn package_and_report_seal_the_engine_review() {
         "--json",
         "-",
     ]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let summary: Value = serde_json::from_slice(&out.stdout).expect("json");
-    assert_eq!(summary["verdict"], serde_json::to_value(verdict).expect("verdict"));
-    assert_eq!(summary["checks"], serde_json::to_value(&checks).expect("checks"));
+    assert_eq!(
+        summary["verdict"],
+        serde_json::to_value(verdict).expect("verdict")
+    );
+    assert_eq!(
+        summary["checks"],
+        serde_json::to_value(&checks).expect("checks")
+    );
+}
+
+/// The JSON path of the first place two values differ, with both sides.
+fn first_difference(a: &Value, b: &Value, at: String) -> String {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            for k in x.keys().chain(y.keys()) {
+                match (x.get(k), y.get(k)) {
+                    (Some(p), Some(q)) if p == q => {}
+                    (Some(p), Some(q)) => return first_difference(p, q, format!("{at}.{k}")),
+                    (p, q) => return format!("{at}.{k}: {p:?} vs {q:?}"),
+                }
+            }
+            at
+        }
+        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
+            for (i, (p, q)) in x.iter().zip(y).enumerate() {
+                if p != q {
+                    return first_difference(p, q, format!("{at}[{i}]"));
+                }
+            }
+            at
+        }
+        _ => format!("{at}: {a} vs {b}"),
+    }
 }

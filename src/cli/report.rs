@@ -86,7 +86,10 @@ pub(super) fn review_workspace(args: &Args) -> Result<(Workspace, Option<String>
                 return Err(EngineError::file(w, "the workspace lists no model"));
             }
             if ws.dataset(DatasetRole::Evaluation).is_none() {
-                return Err(EngineError::file(w, "the workspace has no evaluation dataset"));
+                return Err(EngineError::file(
+                    w,
+                    "the workspace has no evaluation dataset",
+                ));
             }
             let label = Some(ws.name.clone());
             (ws, label)

@@ -60,7 +60,9 @@ pub fn compute(
                     return Err(EngineError::usage(format!(
                         "model '{}': {}{}",
                         entry.label,
-                        issue.column.map_or_else(String::new, |c| format!("column '{c}': ")),
+                        issue
+                            .column
+                            .map_or_else(String::new, |c| format!("column '{c}': ")),
                         issue.message
                     )));
                 }

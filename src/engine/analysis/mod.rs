@@ -186,7 +186,9 @@ impl Output {
                     + c.residuals.as_ref().map_or(0, |_| 2000))
                     + 4096
             }
-            Output::Explanation(e) => 24 * e.row_indices.len() * e.feature_names.len().max(1) + 4096,
+            Output::Explanation(e) => {
+                24 * e.row_indices.len() * e.feature_names.len().max(1) + 4096
+            }
             Output::Comparison(c) => 4096 * (c.pairs.len() + c.slices.len()) + 65_536,
             _ => 65_536,
         }

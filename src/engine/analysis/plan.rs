@@ -150,7 +150,10 @@ impl<'a> Planner<'a> {
     }
 
     /// The evaluation of model `model` on all rows, when it has finished.
-    pub fn evaluation_result(&self, model: usize) -> Option<Arc<crate::engine::evaluate::Evaluation>> {
+    pub fn evaluation_result(
+        &self,
+        model: usize,
+    ) -> Option<Arc<crate::engine::evaluate::Evaluation>> {
         match self.results.result(&self.evaluation(model, None)?.key)? {
             Output::Evaluation(e) => Some(e),
             _ => None,
@@ -277,7 +280,13 @@ impl<'a> Planner<'a> {
             seed: self.ws.settings.seed,
             ..ExplainOptions::default()
         };
-        let key = key_of(Kind::Explanation, &m, &[&data, &background], &options, &entry.features);
+        let key = key_of(
+            Kind::Explanation,
+            &m,
+            &[&data, &background],
+            &options,
+            &entry.features,
+        );
         Some(Request {
             key,
             title: format!("Explaining {}", entry.label),
@@ -323,7 +332,13 @@ impl<'a> Planner<'a> {
             output_space: self.ws.settings.explain.output_space,
             ..SurrogateOptions::default()
         };
-        let key = key_of(Kind::Surrogate, &m, &[&data, &background], &options, &entry.features);
+        let key = key_of(
+            Kind::Surrogate,
+            &m,
+            &[&data, &background],
+            &options,
+            &entry.features,
+        );
         Some(Request {
             key,
             title: format!("Local surrogate of row {}", row + 1),
@@ -449,7 +464,13 @@ impl<'a> Planner<'a> {
             monotonic: self.ws.monotonic.clone(),
             ..RobustnessOptions::default()
         };
-        let key = key_of(Kind::Robustness, &m, &[&data], &options, (&target, &entry.features));
+        let key = key_of(
+            Kind::Robustness,
+            &m,
+            &[&data],
+            &options,
+            (&target, &entry.features),
+        );
         Some(Request {
             key,
             title: format!("Robustness of {}", entry.label),

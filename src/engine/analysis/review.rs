@@ -69,11 +69,10 @@ pub struct Review {
 /// robustness facts measured so far for the baseline (first) and candidate (last) models.
 pub fn judge_gate(p: &Planner, c: &Comparison) -> JudgedGate {
     let default_rules = p.ws.gate.is_none();
-    let gate = p
-        .ws
-        .gate
-        .clone()
-        .unwrap_or_else(|| default_gate(c.task, !c.slices.is_empty()));
+    let gate =
+        p.ws.gate
+            .clone()
+            .unwrap_or_else(|| default_gate(c.task, !c.slices.is_empty()));
     let mut facts = c.facts.clone();
     let last = p.ws.models.len().saturating_sub(1);
     for (role, i) in [("baseline", 0), ("candidate", last)] {
@@ -121,12 +120,11 @@ impl Review {
             });
         }
         let focus_index = p.ws.focus_index();
-        let focus = p
-            .ws
-            .models
-            .get(focus_index)
-            .and_then(|e| models.iter().position(|m| m.label == e.label))
-            .unwrap_or(0);
+        let focus =
+            p.ws.models
+                .get(focus_index)
+                .and_then(|e| models.iter().position(|m| m.label == e.label))
+                .unwrap_or(0);
         let (comparison, gate) = match p.done(p.comparison()) {
             Some(Output::Comparison(c)) => {
                 let judged = judge_gate(p, &c);
@@ -138,11 +136,9 @@ impl Review {
             _ => (None, None),
         };
         let explanation = match p.done(p.explanation(focus_index)) {
-            Some(Output::Explanation(e)) => p
-                .ws
-                .models
-                .get(focus_index)
-                .map(|m| (m.label.clone(), e)),
+            Some(Output::Explanation(e)) => {
+                p.ws.models.get(focus_index).map(|m| (m.label.clone(), e))
+            }
             _ => None,
         };
         Review {

@@ -346,7 +346,13 @@ impl ThresholdSweep {
         let get = |v: &Vec<u64>| v.get(index).copied().unwrap_or(0);
         let metric = |v: &Vec<f64>| v.get(index).copied().filter(|x| x.is_finite());
         let (tp, fp, tn, fn_) = (get(&self.tp), get(&self.fp), get(&self.tn), get(&self.fn_));
-        let rate = |a: u64, b: u64| if a + b > 0 { a as f64 / (a + b) as f64 } else { 0.0 };
+        let rate = |a: u64, b: u64| {
+            if a + b > 0 {
+                a as f64 / (a + b) as f64
+            } else {
+                0.0
+            }
+        };
         Some(SweepPoint {
             index,
             threshold: self.thresholds[index],

@@ -87,18 +87,32 @@ fn warnings_of(v: &Value) -> Vec<String> {
 /// difference ≤ 0.1 failed (0.19)".
 fn policy_findings(v: &Value) -> Vec<String> {
     let mut out = Vec::new();
-    for slice in v.get("slices").and_then(Value::as_array).into_iter().flatten() {
+    for slice in v
+        .get("slices")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         let columns: Vec<&str> = slice
             .get("columns")
             .and_then(Value::as_array)
             .map(|c| c.iter().filter_map(Value::as_str).collect())
             .unwrap_or_default();
-        for rule in slice.get("policy").and_then(Value::as_array).into_iter().flatten() {
+        for rule in slice
+            .get("policy")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             let result = rule.get("result").and_then(Value::as_str).unwrap_or("");
             if result == "pass" {
                 continue;
             }
-            let text = |k: &str| rule.get(k).map(|x| x.as_str().map_or_else(|| x.to_string(), str::to_string)).unwrap_or_default();
+            let text = |k: &str| {
+                rule.get(k)
+                    .map(|x| x.as_str().map_or_else(|| x.to_string(), str::to_string))
+                    .unwrap_or_default()
+            };
             let value = rule
                 .get("value")
                 .and_then(Value::as_f64)

@@ -14,7 +14,10 @@ use crate::engine::drift::{ColumnDrift, DriftReport};
 
 /// Columns most drifted first ([`DriftReport::most_drifted_first`], the Drift page's order).
 pub fn sorted_columns(d: &DriftReport) -> Vec<&ColumnDrift> {
-    d.most_drifted_first().into_iter().map(|i| &d.columns[i]).collect()
+    d.most_drifted_first()
+        .into_iter()
+        .map(|i| &d.columns[i])
+        .collect()
 }
 
 pub(crate) fn render(h: &mut Html, d: &DriftReport, ctx: &Ctx) {
