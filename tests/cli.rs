@@ -221,13 +221,15 @@ fn bad_data_is_one_line_and_exit_2() {
         ("missing_column.csv", "missing column 'hours_per_week'"),
         ("empty.csv", "the file is empty"),
         ("header_only.csv", "no data rows"),
+        // Missing values reach the model as NaN; adult_logreg (no imputer) returns NaN for
+        // them, which is the error, naming the row and its missing input.
         (
             "nan_in_feature.csv",
-            "column 'education_num', row 5: missing value",
+            "row 5: the model returned NaN for this row (its missing input 'education_num'",
         ),
         (
             "nan_literal_in_feature.csv",
-            "column 'hours_per_week', row 9: NaN value",
+            "row 9: the model returned NaN for this row (its missing input 'hours_per_week'",
         ),
         (
             "inf_in_feature.csv",

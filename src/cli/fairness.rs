@@ -99,23 +99,47 @@ pub fn run(args: Args) -> Result<()> {
     for s in &report.slices {
         println!();
         println!("== {} ==", s.columns.join(" + "));
+        let heads: Vec<String> = report.metrics.iter().map(|m| short(m)).collect();
+        let widths: Vec<usize> = heads.iter().map(|h| h.chars().count().max(9)).collect();
         print!("{:<32} {:>7}", "group", "count");
-        for m in &report.metrics {
-            print!(" {:>9}", short(m));
+        for (h, &w) in heads.iter().zip(&widths) {
+            print!(" {h:>w$}");
         }
         println!();
         for g in &s.groups {
             print!("{:<32} {:>7}", clip(&group_text(&g.group), 32), g.count);
-            for (_, v) in &g.metrics.0 {
-                print!(" {:>9}", fmt_opt(*v));
+            for ((_, v), &w) in g.metrics.0.iter().zip(&widths) {
+                print!(" {:>w$}", fmt_opt(*v));
             }
             println!("{}", if g.too_small { "  (too small)" } else { "" });
         }
         print!("{:<32} {:>7}", "overall", s.overall_count);
-        for (_, v) in &s.overall.0 {
-            print!(" {:>9}", fmt_opt(*v));
+        for ((_, v), &w) in s.overall.0.iter().zip(&widths) {
+            print!(" {:>w$}", fmt_opt(*v));
         }
         println!();
+        if s.disparities.0.is_empty() {
+            // Regression and multiclass: each metric's gap and ratio between groups.
+            println!();
+            println!(
+                "{:<34} {:>10} {:>10}   {level}% CI of the difference",
+                "metric", "difference", "ratio"
+            );
+            for m in &report.metrics {
+                let Some(sm) = s.summaries.get(m) else {
+                    continue;
+                };
+                let ci = sm
+                    .ci
+                    .get("difference_between_groups")
+                    .map_or_else(String::new, |[a, b]| format!("[{a:.4}, {b:.4}]"));
+                println!(
+                    "{m:<34} {:>10} {:>10}   {ci}",
+                    fmt_opt(sm.values.get("difference_between_groups")),
+                    fmt_opt(sm.values.get("ratio_between_groups"))
+                );
+            }
+        }
         if !s.disparities.0.is_empty() {
             println!();
             println!("{:<34} {:>9}   {level}% CI", "disparity", "value");
@@ -164,7 +188,19 @@ fn short(m: &str) -> String {
         "precision" => "precision",
         "mean_prediction" => "mean_pred",
         "mean_target" => "mean_y",
-        other => other,
+        other => {
+            // Per-class metrics: `recall[setosa]` → `rec[setosa]`.
+            for (long, abbr) in [
+                ("recall[", "rec["),
+                ("precision[", "prec["),
+                ("selection_rate[", "sel["),
+            ] {
+                if let Some(rest) = other.strip_prefix(long) {
+                    return format!("{abbr}{rest}");
+                }
+            }
+            other
+        }
     }
     .to_string()
 }

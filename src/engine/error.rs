@@ -39,6 +39,14 @@ pub enum EngineError {
         message: String,
     },
 
+    /// A whole data row (e.g. the model's output for it), not one cell.
+    #[error("{path}: row {row}: {message}")]
+    Row {
+        path: PathBuf,
+        row: usize,
+        message: String,
+    },
+
     #[error("{0}")]
     Usage(String),
 
@@ -58,6 +66,7 @@ impl EngineError {
             EngineError::File { .. }
             | EngineError::Column { .. }
             | EngineError::Cell { .. }
+            | EngineError::Row { .. }
             | EngineError::Usage(_) => ErrorKind::BadInput,
             EngineError::Runtime(_) => ErrorKind::Runtime,
             EngineError::Cancelled => ErrorKind::Cancelled,
@@ -85,6 +94,14 @@ impl EngineError {
         EngineError::Cell {
             path: path.to_path_buf(),
             column: column.to_string(),
+            row,
+            message: message.into(),
+        }
+    }
+
+    pub fn row(path: &Path, row: usize, message: impl Into<String>) -> Self {
+        EngineError::Row {
+            path: path.to_path_buf(),
             row,
             message: message.into(),
         }

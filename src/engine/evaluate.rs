@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::data::extract::{prepare, InvalidRows, TargetData, TargetKind};
+use super::data::extract::{InvalidRows, TargetData, TargetKind};
 use super::data::{self, Dataset};
 use super::error::{EngineError, Result};
 use super::metrics::bootstrap::{self, BootstrapSettings};
@@ -14,8 +14,9 @@ use super::metrics::curves::{
     self, Calibration, PrCurve, Residuals, RocCurve, ScoreHistogram, ThresholdSweep,
 };
 use super::metrics::{binary, multiclass, order_desc, regression, thin_indices, Metrics};
-use super::model::{plan_inputs, predict, InferOptions, Model, Predictions, ValueKind};
+use super::model::{plan_inputs, InferOptions, Model, Predictions, ValueKind};
 use super::progress::Progress;
+use super::scored::score;
 
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct EvalOptions {
@@ -190,28 +191,16 @@ pub fn evaluate_rows(
         TargetKind::Values
     };
     progress.set(0.05, "checking data");
-    let prepared = prepare(
+    let mut scored = score(
+        model,
         ds,
         &plan,
         Some((opts.target.as_str(), kind)),
         opts.invalid_rows,
-    )?;
-    progress.check()?;
-    let predictions = predict(
-        model,
-        &prepared.inputs,
         &opts.infer,
         &progress.stage(0.1, 0.7),
     )?;
-    let mut warnings = Vec::new();
-    if prepared.dropped > 0 {
-        warnings.push(format!(
-            "dropped {} of {} rows with missing or non-finite values (e.g. {})",
-            prepared.dropped,
-            ds.rows(),
-            prepared.drop_examples.join("; ")
-        ));
-    }
+    let mut warnings = scored.warnings(ds.rows());
     let target_col = opts.target.as_str();
     let path = &ds.path;
     let model_ref = ModelRef {
@@ -224,11 +213,11 @@ pub fn evaluate_rows(
         path: ds.path.clone(),
         sha256: ds.sha256.clone(),
         rows: ds.rows(),
-        rows_dropped: prepared.dropped,
+        rows_dropped: scored.dropped,
     };
     let mut eval = Evaluation {
         task: Task::Regression,
-        n: prepared.rows,
+        n: scored.rows,
         model: model_ref,
         data: data_ref,
         target: opts.target.clone(),
@@ -244,23 +233,23 @@ pub fn evaluate_rows(
         warnings: Vec::new(),
     };
     let boot_stage = progress.stage(0.75, 1.0);
-    let rows = match (predictions, prepared.target) {
+    let predictions = std::mem::replace(
+        &mut scored.predictions,
+        Predictions::Regression { values: Vec::new() },
+    );
+    let target = scored.target.take();
+    let file_row = |i: usize| scored.file_row(i);
+    let rows = match (predictions, target) {
         (Predictions::Classification { classes, proba }, Some(TargetData::Labels(labels))) => {
             let k = classes.len();
             if k < 2 {
                 return Err(EngineError::file(&model.info.path, "the classifier reports fewer than two classes"));
             }
-            if let Some(row) = proba.iter().position(|p| !p.is_finite()) {
-                return Err(EngineError::file(
-                    &model.info.path,
-                    format!("the model returned a non-finite probability for data row {}", row / k + 1),
-                ));
-            }
             let outside = proba.iter().filter(|p| !(0.0..=1.0).contains(*p)).count();
             if let Some(i) = proba.iter().position(|p| !(0.0..=1.0).contains(p)) {
                 warnings.push(format!(
                     "the model's class scores are not probabilities: {outside} values outside [0, 1] (first: {} for data row {}); Brier score, log loss and calibration assume probabilities",
-                    proba[i], i / k + 1
+                    proba[i], file_row(i / k)
                 ));
             }
             let index: BTreeMap<&str, u32> = classes.iter().enumerate().map(|(i, c)| (c.as_str(), i as u32)).collect();
@@ -344,12 +333,6 @@ pub fn evaluate_rows(
         }
         (Predictions::Regression { values }, Some(TargetData::Values(y))) => {
             let pred: Vec<f64> = values.iter().map(|&v| f64::from(v)).collect();
-            if let Some(row) = pred.iter().position(|p| !p.is_finite()) {
-                return Err(EngineError::file(
-                    &model.info.path,
-                    format!("the model returned a non-finite prediction for data row {}", row + 1),
-                ));
-            }
             let reg = regression::Prepared::new(&y, &pred);
             eval.metrics = reg.metrics(None);
             if y.len() < 2 {

@@ -21,6 +21,7 @@ pub mod progress;
 pub mod report;
 pub mod robustness;
 pub mod runtime;
+pub mod scored;
 pub mod valid_rows;
 pub mod workspace;
 

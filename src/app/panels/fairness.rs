@@ -13,7 +13,7 @@ use crate::app::widgets::charts::{self, GroupBar};
 use crate::app::widgets::plots;
 use crate::app::widgets::theme::Palette;
 use crate::engine::fairness::policy::{Op, Policy, Rule, Scope, Verdict};
-use crate::engine::fairness::{group_text, policy_names, SliceReport};
+use crate::engine::fairness::{group_text, SliceReport};
 
 pub fn fairness_ui(ui: &mut egui::Ui, state: &mut State) {
     let pal = Palette::of(ui);
@@ -90,8 +90,8 @@ pub fn fairness_ui(ui: &mut egui::Ui, state: &mut State) {
             .map(|g| crate::engine::report::group_finding(slice, g))
             .collect();
         super::notes::notes_bar(ui, state, findings);
-        if !report.metrics.contains(&state.fairness_metric.as_str()) {
-            state.fairness_metric = report.metrics.first().map_or_else(String::new, |m| m.to_string());
+        if !report.metrics.contains(&state.fairness_metric) {
+            state.fairness_metric = report.metrics.first().cloned().unwrap_or_default();
         }
         ui.horizontal(|ui| {
             let label = ui.label("Metric");
@@ -99,7 +99,7 @@ pub fn fairness_ui(ui: &mut egui::Ui, state: &mut State) {
                 .selected_text(state.fairness_metric.clone())
                 .show_ui(ui, |ui| {
                     for m in &report.metrics {
-                        ui.selectable_value(&mut state.fairness_metric, m.to_string(), *m);
+                        ui.selectable_value(&mut state.fairness_metric, m.clone(), m.as_str());
                     }
                 })
                 .response
@@ -139,7 +139,7 @@ pub fn fairness_ui(ui: &mut egui::Ui, state: &mut State) {
             state.page = crate::app::state::Page::Evaluate;
         }
         ui.add_space(8.0);
-        policy_editor(ui, state, report.task == crate::engine::evaluate::Task::BinaryClassification, &report.policy);
+        policy_editor(ui, state, &report.policy_names(), &report.default_policy(), &report.policy);
     });
 }
 
@@ -358,7 +358,13 @@ fn weak_slices_ui(
 }
 
 /// The reviewers' policy: visible, editable, saved with the workspace.
-fn policy_editor(ui: &mut egui::Ui, state: &mut State, binary: bool, shown: &Policy) {
+fn policy_editor(
+    ui: &mut egui::Ui,
+    state: &mut State,
+    names: &[String],
+    default: &Policy,
+    shown: &Policy,
+) {
     let pal = Palette::of(ui);
     egui::CollapsingHeader::new("Edit the fairness policy").show(ui, |ui| {
         ui.label(
@@ -367,7 +373,6 @@ fn policy_editor(ui: &mut egui::Ui, state: &mut State, binary: bool, shown: &Pol
                 .color(pal.muted),
         );
         let mut policy = state.workspace.fairness_policy.clone().unwrap_or_else(|| shown.clone());
-        let names = policy_names(binary);
         let mut remove = None;
         for (i, rule) in policy.rules.iter_mut().enumerate() {
             ui.horizontal(|ui| {
@@ -375,7 +380,7 @@ fn policy_editor(ui: &mut egui::Ui, state: &mut State, binary: bool, shown: &Pol
                     .selected_text(rule.metric.clone())
                     .width(300.0)
                     .show_ui(ui, |ui| {
-                        for n in &names {
+                        for n in names {
                             ui.selectable_value(&mut rule.metric, n.clone(), n);
                         }
                     });
@@ -404,7 +409,7 @@ fn policy_editor(ui: &mut egui::Ui, state: &mut State, binary: bool, shown: &Pol
                 });
             }
             if ui.button("Reset to the default").clicked() {
-                policy = Policy::default_for(binary);
+                policy = default.clone();
             }
         });
         if Some(&policy) != state.workspace.fairness_policy.as_ref() && (&policy != shown || state.workspace.fairness_policy.is_some()) {

@@ -12,7 +12,7 @@ use super::{Key, Kind, LoadedData, Output, Request, Results, Sources, Task};
 use crate::engine::compare::{self, CompareSettings};
 use crate::engine::drift::over_time::{detect_timestamp, Period, Windows};
 use crate::engine::drift::DriftOptions;
-use crate::engine::evaluate::{EvalOptions, Task as EvalTask};
+use crate::engine::evaluate::EvalOptions;
 use crate::engine::explain::importance::ImportanceOptions;
 use crate::engine::explain::pdp::PdpOptions;
 use crate::engine::explain::surrogate::SurrogateOptions;
@@ -161,18 +161,16 @@ impl<'a> Planner<'a> {
     }
 
     /// Fairness (per sensitive attribute and the intersection of the first two) and the
-    /// weak-slice search of model `model`, once its evaluation says it is not a multiclass
-    /// model (group metrics are defined for binary classifiers and regressors).
+    /// weak-slice search of model `model`, once its evaluation is done (binary, multiclass
+    /// and regression models alike).
     pub fn fairness(&self, model: usize) -> Option<Request> {
         let eval = self.evaluation(model, None)?;
         let slicings = self.ws.slicings();
         if slicings.is_empty() {
             return None;
         }
-        let evaluated = self.evaluation_result(model)?;
-        if evaluated.task == EvalTask::MulticlassClassification {
-            return None;
-        }
+        // Wait for the evaluation (it checks the data and names the task).
+        self.evaluation_result(model)?;
         let Task::Evaluation {
             model: m,
             data,

@@ -30,9 +30,9 @@ use super::evaluate::{
 use super::fairness::stats::Outcomes;
 use super::fairness::Named;
 use super::metrics::bootstrap::BootstrapSettings;
-use super::model::{plan_inputs, InferOptions, Model};
+use super::model::{plan_inputs, InferOptions, InputPlan, Model};
 use super::progress::Progress;
-use super::valid_rows::valid_rows;
+use super::valid_rows::valid_scored_rows;
 
 /// One model to compare.
 #[derive(Debug, Clone)]
@@ -252,7 +252,15 @@ pub fn compare(
             } else {
                 TargetKind::Values
             };
-            valid_rows(ds, &plans, Some((roles.target.as_str(), kind)))?
+            let scored: Vec<(&Model, &InputPlan)> =
+                models.iter().map(|m| m.model).zip(&plans).collect();
+            valid_scored_rows(
+                ds,
+                &scored,
+                Some((roles.target.as_str(), kind)),
+                &settings.infer,
+                progress,
+            )?
         }
         InvalidRows::Error => None,
     };
@@ -380,7 +388,7 @@ pub fn compare(
         warnings.insert(
             0,
             format!(
-                "dropped {} of {all_rows} rows with missing or non-finite values for at least \
+                "dropped {} of {all_rows} rows with invalid values or outputs for at least \
                  one model (e.g. {}); every model is compared on the same {} rows",
                 c.dropped,
                 c.examples.join("; "),

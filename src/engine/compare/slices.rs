@@ -13,7 +13,7 @@ use crate::engine::data::Dataset;
 use crate::engine::error::{EngineError, Result};
 use crate::engine::fairness::boot::{interval, replicate_weights};
 use crate::engine::fairness::groups::{column_groups, intersect, Binning, Grouping};
-use crate::engine::fairness::stats::{compute, Outcomes, SliceValues};
+use crate::engine::fairness::stats::{compute, Outcomes, SliceValues, BINARY, REGRESSION};
 use crate::engine::fairness::{fairness_outcomes, FairnessOptions, GroupKey, Named, SliceReport};
 use crate::engine::metrics::bootstrap::BootstrapSettings;
 use crate::engine::progress::Progress;
@@ -129,7 +129,12 @@ pub fn compare_slices(
                 "group bookkeeping disagrees with fairness",
             ));
         }
-        let names = outcomes.first().map_or(&[][..], Outcomes::names);
+        // Compare slices binary or regression outcomes (multiclass rows enter as correctness).
+        let names: &[&'static str] = match outcomes.first() {
+            Some(Outcomes::Binary { .. }) => &BINARY,
+            Some(Outcomes::Regression { .. }) => &REGRESSION,
+            _ => &[],
+        };
         let points: Vec<SliceValues> = outcomes
             .iter()
             .map(|o| compute(o, &members, None))

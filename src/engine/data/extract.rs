@@ -1,6 +1,13 @@
 //! Turning dataset columns into model inputs and targets, strictly: text in a numeric column,
-//! a missing column, missing values and NaN/inf are errors naming file, column and 1-based
-//! data row, unless the caller asked to drop rows with missing or non-finite values.
+//! a missing column, infinite values and values the input type cannot hold are errors naming
+//! file, column and 1-based data row, unless the caller asked to drop such rows.
+//!
+//! Missing values (null, empty, NaN) reach the model: a float/double input gets NaN (an
+//! imputer, LightGBM or XGBoost decides what it means), a text input the empty string (the
+//! ONNX convention for a missing string, e.g. skl2onnx's string `SimpleImputer`). Integer and
+//! boolean inputs cannot hold a missing value, and a missing target is never guessed: both
+//! stay invalid. Whether the model's *output* is usable is checked after inference
+//! (`engine::scored`).
 
 use polars::prelude::*;
 
@@ -71,6 +78,22 @@ pub struct Prepared {
     pub dropped: usize,
     /// Example reasons for dropped rows (at most 5), e.g. "row 12, column 'age': missing".
     pub drop_examples: Vec<String>,
+    /// 0-based file rows kept, ascending (`None`: every row, in order).
+    pub kept: Option<Vec<u32>>,
+    /// Input columns with missing values passed to the model (as NaN or empty text), with the
+    /// number of kept rows affected, in input order.
+    pub missing_passed: Vec<(String, usize)>,
+}
+
+impl Prepared {
+    /// 1-based file row of kept row `i`.
+    pub fn file_row(&self, i: usize) -> usize {
+        self.kept
+            .as_ref()
+            .and_then(|k| k.get(i))
+            .map_or(i, |&r| r as usize)
+            + 1
+    }
 }
 
 #[derive(Clone, Copy)]
@@ -93,8 +116,13 @@ impl Problem {
     }
 }
 
-/// [`classify`], plus values that do not fit the model input's element type.
+/// [`classify`] for a model input, plus values that do not fit its element type. A missing
+/// value (null or NaN) is no problem for a float/double input: it reaches the model as NaN.
 fn classify_for(v: Option<f64>, elem: Elem) -> Option<Problem> {
+    let floating = matches!(elem, Elem::Float | Elem::Double);
+    if floating && v.is_none_or(f64::is_nan) {
+        return None;
+    }
     classify(v).or_else(|| {
         let x = v?;
         let (fits, text) = match elem {
@@ -311,14 +339,21 @@ pub fn prepare(
             .map(|(i, (c, e))| (i, c.as_str(), *e))
             .collect(),
     };
+    // Rows with a missing value passed to the model, per input column.
+    let mut passed: Vec<Vec<bool>> = Vec::new();
     for &(ci, name, elem) in &numeric_cols {
+        let mut miss = vec![false; n];
         if elem.is_numeric() {
-            for_each_f64(ds, name, |row, v| mark(row, ci, classify_for(v, elem)))?;
-        } else {
-            for_each_text(ds, name, |row, v| {
-                mark(row, ci, v.is_none().then_some(Problem::Missing))
+            for_each_f64(ds, name, |row, v| {
+                let p = classify_for(v, elem);
+                miss[row] = p.is_none() && v.is_none_or(f64::is_nan);
+                mark(row, ci, p)
             })?;
+        } else {
+            // Missing text reaches the model as "".
+            for_each_text(ds, name, |row, v| miss[row] = v.is_none())?;
         }
+        passed.push(miss);
     }
     let target_ci = numeric_cols.len();
     let mut names: Vec<&str> = numeric_cols.iter().map(|c| c.1).collect();
@@ -382,6 +417,16 @@ pub fn prepare(
         ));
     }
     let keep = |row: usize| bad[row].is_none();
+    let kept = (dropped > 0).then(|| (0..n as u32).filter(|&r| keep(r as usize)).collect());
+    let missing_passed = numeric_cols
+        .iter()
+        .zip(&passed)
+        .map(|(c, miss)| {
+            let count = (0..n).filter(|&r| miss[r] && keep(r)).count();
+            (c.1.to_string(), count)
+        })
+        .filter(|(_, count)| *count > 0)
+        .collect();
 
     let inputs = match plan {
         InputPlan::Matrix {
@@ -434,7 +479,7 @@ pub fn prepare(
                             vals.push(v.unwrap_or(f64::NAN));
                         }
                     })?;
-                    numeric_column(ds, name, *elem, vals)?
+                    numeric_column(ds, name, *elem, vals, kept.as_deref())?
                 } else {
                     let mut vals = Vec::with_capacity(rows);
                     for_each_text(ds, name, |row, v| {
@@ -477,10 +522,18 @@ pub fn prepare(
         rows,
         dropped,
         drop_examples,
+        kept,
+        missing_passed,
     })
 }
 
-fn numeric_column(ds: &Dataset, name: &str, elem: Elem, vals: Vec<f64>) -> Result<ColumnData> {
+fn numeric_column(
+    ds: &Dataset,
+    name: &str,
+    elem: Elem,
+    vals: Vec<f64>,
+    kept: Option<&[u32]>,
+) -> Result<ColumnData> {
     let integral = |kind: &str| {
         vals.iter()
             .position(|v| v.fract() != 0.0)
@@ -488,7 +541,7 @@ fn numeric_column(ds: &Dataset, name: &str, elem: Elem, vals: Vec<f64>) -> Resul
                 Err(EngineError::cell(
                     &ds.path,
                     name,
-                    i + 1,
+                    kept.and_then(|k| k.get(i)).map_or(i, |&r| r as usize) + 1,
                     format!(
                         "'{}' is not an integer, but the model input '{name}' is {kind}",
                         vals[i]

@@ -4,11 +4,12 @@
 
 use super::columns::{ColumnKind, Raw, Text};
 use super::DriftOptions;
-use crate::engine::data::extract::{prepare, InvalidRows};
+use crate::engine::data::extract::InvalidRows;
 use crate::engine::data::Dataset;
 use crate::engine::error::{EngineError, Result};
-use crate::engine::model::{plan_inputs, predict, Model, Predictions};
+use crate::engine::model::{plan_inputs, Model, Predictions};
 use crate::engine::progress::Progress;
+use crate::engine::scored::score;
 
 pub(super) fn predict_both(
     model: &Model,
@@ -21,22 +22,25 @@ pub(super) fn predict_both(
     let mut warnings = Vec::new();
     let mut out = Vec::new();
     for (i, ds) in [reference, current].into_iter().enumerate() {
-        let prepared = prepare(ds, &plan, None, InvalidRows::Drop)?;
-        if prepared.dropped > 0 {
-            warnings.push(format!(
-                "{}: {} rows with missing or non-finite model inputs were left out of the prediction column (e.g. {})",
-                ds.path.display(),
-                prepared.dropped,
-                prepared.drop_examples.join("; ")
-            ));
-        }
         let start = 0.1 + 0.15 * i as f32;
-        let p = predict(
+        let scored = score(
             model,
-            &prepared.inputs,
+            ds,
+            &plan,
+            None,
+            InvalidRows::Drop,
             &opts.infer,
             &progress.stage(start, start + 0.15),
         )?;
+        if scored.dropped > 0 {
+            warnings.push(format!(
+                "{}: {} rows with invalid model inputs or outputs were left out of the prediction column (e.g. {})",
+                ds.path.display(),
+                scored.dropped,
+                scored.drop_examples.join("; ")
+            ));
+        }
+        let p = scored.predictions;
         out.push(p);
     }
     let cur = out.pop();

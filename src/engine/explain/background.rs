@@ -78,6 +78,11 @@ fn kmeans(data: &InputData, k: usize, seed: u64) -> Result<Background> {
             )
         })?);
     }
+    if cols.iter().any(|c| c.iter().any(|v| v.is_nan())) {
+        return Err(EngineError::usage(
+            "k-means background needs complete rows; this background has missing values, which reach the model as NaN (use the sampled background)",
+        ));
+    }
     let point = |i: usize| -> Vec<f64> { cols.iter().map(|c| c[i]).collect() };
     let dist = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum::<f64>();
     let mut rng = Pcg64::seed_from_u64(seed);

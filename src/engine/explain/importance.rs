@@ -19,7 +19,7 @@ use crate::engine::evaluate::is_classifier;
 use crate::engine::metrics::{binary, multiclass, order_desc, regression};
 use crate::engine::model::{plan_inputs, predict, InferOptions, Model, Predictions};
 use crate::engine::progress::Progress;
-use crate::engine::valid_rows::valid_rows;
+use crate::engine::valid_rows::valid_scored_rows;
 
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct ImportanceOptions {
@@ -131,7 +131,9 @@ pub fn permutation_importance(
         };
         let plan = [plan_inputs(&model.info, features)?];
         let target = Some((opts.target.as_str(), kind));
-        if let Some(v) = valid_rows(data, &plan, target)? {
+        if let Some(v) =
+            valid_scored_rows(data, &[(model, &plan[0])], target, &opts.infer, progress)?
+        {
             // The range a..b of file rows → positions of its kept rows.
             let range = opts.rows.clone().unwrap_or(0..data.rows());
             check_range(&range, data)?;
@@ -230,6 +232,8 @@ pub fn importance_with_permutations(
     };
     let n = n_rows(&x);
     let base_preds = predict(model, &x, &opts.infer, &progress.stage(0.0, 0.05))?;
+    let first = opts.rows.as_ref().map_or(0, |r| r.start);
+    crate::engine::scored::require_finite(&base_preds, data, &plan, |i| first + i + 1)?;
     let tgt = resolve_target(model, &base_preds, opts.class.as_deref())?;
     let truth = match (&base_preds, target) {
         (Predictions::Classification { classes, .. }, Some(TargetData::Labels(labels))) => {

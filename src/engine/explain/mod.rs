@@ -33,7 +33,7 @@ use super::data::Dataset;
 use super::error::{EngineError, Result};
 use super::model::{plan_inputs, predict, InferOptions, Model, Predictions};
 use super::progress::Progress;
-use super::valid_rows::valid_rows;
+use super::valid_rows::valid_scored_rows;
 use masked::{row_f64, take_rows, Masked, Output};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
@@ -245,8 +245,9 @@ pub fn explain(
     }
     check_rows(&opts.rows, data)?;
     let plan = [plan_inputs(&model.info, features)?];
-    let data_valid = valid_rows(data, &plan, None)?;
-    let bg_valid = valid_rows(background, &plan, None)?;
+    let scored = [(model, &plan[0])];
+    let data_valid = valid_scored_rows(data, &scored, None, &opts.infer, progress)?;
+    let bg_valid = valid_scored_rows(background, &scored, None, &opts.infer, progress)?;
     let (ds, rows) = match &data_valid {
         None => (data, opts.rows.clone()),
         Some(v) => {
@@ -346,6 +347,15 @@ fn explain_rows(
     progress.check()?;
 
     let preds_x = predict(model, &x, &opts.infer, &progress.stage(0.02, 0.04))?;
+    // Missing values reach the model; a row (or background row) it returns NaN for is named.
+    let plan = plan_inputs(&model.info, features)?;
+    crate::engine::scored::require_finite(&preds_x, data, &plan, |i| rows.start + i + 1)?;
+    if !bg.source_rows.is_empty() {
+        let preds_bg = predict(model, &bg.data, &opts.infer, &progress.stage(0.02, 0.04))?;
+        crate::engine::scored::require_finite(&preds_bg, background, &plan, |i| {
+            bg.source_rows.get(i).map_or(i, |&r| r) + 1
+        })?;
+    }
     let target = resolve_target(model, &preds_x, opts.class.as_deref())?;
     let m = Masked {
         model,

@@ -17,7 +17,7 @@ use crate::engine::data::Dataset;
 use crate::engine::error::{EngineError, Result};
 use crate::engine::model::{plan_inputs, predict, InferOptions, Model};
 use crate::engine::progress::Progress;
-use crate::engine::valid_rows::valid_rows;
+use crate::engine::valid_rows::valid_scored_rows;
 
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct PdpOptions {
@@ -98,7 +98,13 @@ pub fn grid_axis(values: &[f64], percentiles: (f64, f64), resolution: usize) -> 
     if resolution < 2 {
         return Err(EngineError::usage("--grid-resolution must be at least 2"));
     }
-    let mut sorted = values.to_vec();
+    // Missing values (NaN) are not grid points.
+    let mut sorted: Vec<f64> = values.iter().copied().filter(|v| !v.is_nan()).collect();
+    if sorted.is_empty() {
+        return Err(EngineError::usage(
+            "every value of the feature is missing: no grid to vary it over",
+        ));
+    }
     sorted.sort_by(f64::total_cmp);
     let mut uniques = sorted.clone();
     uniques.dedup();
@@ -128,7 +134,8 @@ pub fn partial_dependence(
 ) -> Result<PartialDependence> {
     if opts.invalid_rows == InvalidRows::Drop {
         let plan = [plan_inputs(&model.info, features)?];
-        if let Some(v) = valid_rows(data, &plan, None)? {
+        if let Some(v) = valid_scored_rows(data, &[(model, &plan[0])], None, &opts.infer, progress)?
+        {
             let range = opts.rows.clone().unwrap_or(0..data.rows());
             if range.start >= range.end || range.end > data.rows() {
                 return Err(EngineError::usage(format!(

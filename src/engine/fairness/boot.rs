@@ -93,7 +93,7 @@ pub fn replicates(
                         .collect();
                     slice_values(groups, binary_values(total), true)
                 }
-                Outcomes::Regression { .. } => {
+                Outcomes::Multiclass { .. } | Outcomes::Regression { .. } => {
                     let w = replicate_weights(members, settings.seed, r);
                     compute(outcomes, members, Some(&w))
                 }

@@ -18,6 +18,7 @@ use serde::Serialize;
 
 use self::groups::{column_groups, intersect, Binning, Grouping};
 use self::policy::{judge, Policy, RuleResult, Scope, Verdict};
+pub use self::policy::{policy_names, task_policy_names};
 use self::run::{run_model, RunOptions};
 use self::stats::{compute, Outcomes, DISPARITIES, STATS};
 use super::data::{self, Dataset};
@@ -170,9 +171,12 @@ pub struct FairnessReport {
     pub target: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub positive_class: Option<String>,
+    /// Multiclass: the model's classes (per-class metrics are named `metric[class]`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub classes: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub threshold: Option<f64>,
-    pub metrics: Vec<&'static str>,
+    pub metrics: Vec<String>,
     pub bootstrap: BootstrapSettings,
     pub min_group_size: usize,
     pub binning: Binning,
@@ -238,24 +242,16 @@ fn check_slicings(ds: &Dataset, slicings: &[Vec<String>]) -> Result<()> {
     Ok(())
 }
 
-/// Every name a policy rule may use.
-pub fn policy_names(binary: bool) -> Vec<String> {
-    let metrics: &[&str] = if binary {
-        &stats::BINARY
-    } else {
-        &stats::REGRESSION
-    };
-    let mut out: Vec<String> = if binary {
-        DISPARITIES.iter().map(|s| s.to_string()).collect()
-    } else {
-        Vec::new()
-    };
-    for m in metrics {
-        for s in STATS {
-            out.push(format!("{m}.{s}"));
-        }
+impl FairnessReport {
+    /// The names a policy rule may use for this report.
+    pub fn policy_names(&self) -> Vec<String> {
+        task_policy_names(self.task == Task::BinaryClassification, &self.metrics)
     }
-    out
+
+    /// The default policy for this report's task (and classes).
+    pub fn default_policy(&self) -> Policy {
+        Policy::default_for_task(self.task, self.classes.as_deref().unwrap_or_default())
+    }
 }
 
 /// The fairness report from outcomes already computed, aligned with the `kept` rows of `ds`
@@ -276,11 +272,19 @@ pub fn fairness_outcomes(
         )));
     }
     let binary = matches!(outcomes, Outcomes::Binary { .. });
+    let (task, classes) = match outcomes {
+        Outcomes::Binary { .. } => (Task::BinaryClassification, None),
+        Outcomes::Multiclass { classes, .. } => {
+            (Task::MulticlassClassification, Some(classes.clone()))
+        }
+        Outcomes::Regression { .. } => (Task::Regression, None),
+    };
+    let metrics = outcomes.names();
     let policy = opts
         .policy
         .clone()
-        .unwrap_or_else(|| Policy::default_for(binary));
-    policy.validate(&policy_names(binary))?;
+        .unwrap_or_else(|| Policy::default_for_task(task, classes.as_deref().unwrap_or_default()));
+    policy.validate(&task_policy_names(binary, &metrics))?;
     let mut cache: BTreeMap<String, Grouping> = BTreeMap::new();
     let mut slices = Vec::with_capacity(opts.slicings.len());
     let n_sl = opts.slicings.len() as f32;
@@ -309,11 +313,7 @@ pub fn fairness_outcomes(
     }
     progress.set(1.0, "done");
     Ok(FairnessReport {
-        task: if binary {
-            Task::BinaryClassification
-        } else {
-            Task::Regression
-        },
+        task,
         n: outcomes.len(),
         model: None,
         data: DataRef {
@@ -324,8 +324,9 @@ pub fn fairness_outcomes(
         },
         target: opts.run.target.clone(),
         positive_class: None,
+        classes,
         threshold: binary.then_some(opts.run.threshold),
-        metrics: outcomes.names().to_vec(),
+        metrics,
         bootstrap: opts.bootstrap.clone(),
         min_group_size: opts.min_group_size,
         binning: opts.binning.clone(),
@@ -419,10 +420,10 @@ fn slice_report(
     // the other groups only, so a verdict is not driven by groups too small to judge.
     let mut large_flat: Option<FlatMap> = None;
     let large_groups_only = (small > 0 && large >= 2).then(|| {
-        let sub = stats::flat(&stats::subset(&point, &keep), names);
+        let sub = stats::flat(&stats::subset(&point, &keep), &names);
         let subs: Vec<Vec<(String, Option<f64>)>> = reps
             .iter()
-            .map(|r| stats::flat(&stats::subset(r, &keep), names))
+            .map(|r| stats::flat(&stats::subset(r, &keep), &names))
             .collect();
         let mut all = BTreeMap::new();
         for (k, (name, v)) in sub.iter().enumerate() {
@@ -433,7 +434,7 @@ fn slice_report(
             };
             all.insert(name.clone(), (*v, c));
         }
-        let head = stats::headline(&stats::subset(&point, &keep), names);
+        let head = stats::headline(&stats::subset(&point, &keep), &names);
         let ci = head
             .iter()
             .filter_map(|(n, _)| all.get(n).and_then(|(_, c)| c.map(|c| (n.clone(), c))))

@@ -7,7 +7,9 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use super::stats::{class_metric, DISPARITIES, STATS};
 use crate::engine::error::{EngineError, Result};
+use crate::engine::evaluate::Task;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Op {
@@ -64,6 +66,29 @@ impl Policy {
         }
     }
 
+    /// [`Policy::default_for`] binary and regression; multiclass: per class, the four-fifths
+    /// rule on selection rates and a 0.1 bound on the recall gap (one-vs-rest demographic
+    /// parity and equal opportunity).
+    pub fn default_for_task(task: Task, classes: &[String]) -> Policy {
+        if task != Task::MulticlassClassification {
+            return Policy::default_for(task == Task::BinaryClassification);
+        }
+        let mut rules = Vec::new();
+        for c in classes {
+            rules.push(Rule {
+                metric: format!("{}.ratio_between_groups", class_metric("selection_rate", c)),
+                op: Op::Ge,
+                threshold: 0.8,
+            });
+            rules.push(Rule {
+                metric: format!("{}.difference_between_groups", class_metric("recall", c)),
+                op: Op::Le,
+                threshold: 0.1,
+            });
+        }
+        Policy { rules }
+    }
+
     pub fn load(path: &Path) -> Result<Policy> {
         let text = crate::engine::fsio::read_text(
             path,
@@ -100,6 +125,33 @@ impl Policy {
         }
         Ok(())
     }
+}
+
+/// Every name a policy rule may use (binary or regression).
+pub fn policy_names(binary: bool) -> Vec<String> {
+    let metrics: &[&str] = if binary {
+        &super::stats::BINARY
+    } else {
+        &super::stats::REGRESSION
+    };
+    let metrics: Vec<String> = metrics.iter().map(|m| m.to_string()).collect();
+    task_policy_names(binary, &metrics)
+}
+
+/// Every name a policy rule may use for a report's `metrics`: the binary disparities (when
+/// `binary`), then `metric.stat` for every metric and [`STATS`].
+pub fn task_policy_names(binary: bool, metrics: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = if binary {
+        DISPARITIES.iter().map(|s| s.to_string()).collect()
+    } else {
+        Vec::new()
+    };
+    for m in metrics {
+        for s in STATS {
+            out.push(format!("{m}.{s}"));
+        }
+    }
+    out
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

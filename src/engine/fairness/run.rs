@@ -1,18 +1,17 @@
-//! Running the model once: checked inputs and target (same rules as `evaluate`), the binary or
-//! regression outcomes per kept row, and which dataset rows were kept, so sensitive columns
-//! line up with the predictions.
+//! Running the model once: checked inputs and target (the shared `scored` step, as
+//! `evaluate`), the binary, multiclass or regression outcomes per kept row, and which dataset
+//! rows were kept, so sensitive columns line up with the predictions.
 
 use std::collections::BTreeMap;
 
-use polars::prelude::*;
-
 use super::stats::Outcomes;
-use crate::engine::data::extract::{prepare, InvalidRows, TargetData, TargetKind};
+use crate::engine::data::extract::{InvalidRows, TargetData, TargetKind};
 use crate::engine::data::Dataset;
 use crate::engine::error::{EngineError, Result};
 use crate::engine::evaluate::{is_classifier, DataRef, ModelRef};
-use crate::engine::model::{plan_inputs, predict, InferOptions, InputPlan, Model, Predictions};
+use crate::engine::model::{plan_inputs, InferOptions, Model, Predictions};
 use crate::engine::progress::Progress;
+use crate::engine::scored::{score, Scored};
 
 /// What the model run produced for the fairness and slice engines.
 #[derive(Debug, Clone)]
@@ -52,52 +51,6 @@ impl RunOptions {
     }
 }
 
-/// Rows `prepare` keeps: no missing/NaN/inf value in a numeric column, no missing text in a
-/// text column (the same rule, re-applied to learn which rows they are).
-fn kept_rows(ds: &Dataset, needed: &[(String, bool)]) -> Result<Vec<u32>> {
-    let n = ds.rows();
-    let mut ok = vec![true; n];
-    for (name, numeric) in needed {
-        let col = ds
-            .df
-            .column(name)
-            .map_err(|e| EngineError::internal(e.to_string()))?;
-        if *numeric {
-            let vals: Vec<Option<f64>> = if col.dtype() == &DataType::String {
-                let ca = col
-                    .str()
-                    .map_err(|e| EngineError::internal(e.to_string()))?;
-                ca.iter()
-                    .map(|v| v.map(str::trim).and_then(|s| s.parse::<f64>().ok()))
-                    .collect()
-            } else {
-                let cast = col
-                    .cast(&DataType::Float64)
-                    .map_err(|e| EngineError::internal(e.to_string()))?;
-                let ca = cast
-                    .f64()
-                    .map_err(|e| EngineError::internal(e.to_string()))?;
-                ca.iter().collect()
-            };
-            for (k, v) in ok.iter_mut().zip(vals) {
-                *k &= v.is_some_and(f64::is_finite);
-            }
-        } else {
-            let is_float = col.dtype().is_float();
-            let cast = col
-                .cast(&DataType::String)
-                .map_err(|e| EngineError::internal(e.to_string()))?;
-            let ca = cast
-                .str()
-                .map_err(|e| EngineError::internal(e.to_string()))?;
-            for (k, v) in ok.iter_mut().zip(ca.iter()) {
-                *k &= v.is_some_and(|s| !(s.trim().is_empty() || (is_float && s == "NaN")));
-            }
-        }
-    }
-    Ok((0..n as u32).filter(|&i| ok[i as usize]).collect())
-}
-
 /// Runs the model on the dataset (binary classifier or regressor).
 pub fn run_model(
     model: &Model,
@@ -119,63 +72,36 @@ pub fn run_model(
         TargetKind::Values
     };
     progress.set(0.02, "checking data");
-    let prepared = prepare(
+    let mut scored = score(
+        model,
         ds,
         &plan,
         Some((opts.target.as_str(), kind)),
         opts.invalid_rows,
-    )?;
-    let kept = if prepared.dropped > 0 {
-        let mut needed: Vec<(String, bool)> = match &plan {
-            InputPlan::Matrix { features, .. } => {
-                features.iter().map(|f| (f.clone(), true)).collect()
-            }
-            InputPlan::PerColumn { inputs } => inputs
-                .iter()
-                .map(|(c, e)| (c.clone(), e.is_numeric()))
-                .collect(),
-        };
-        needed.push((opts.target.clone(), !classifier));
-        let k = kept_rows(ds, &needed)?;
-        if k.len() != prepared.rows {
-            return Err(EngineError::internal(format!(
-                "kept-row bookkeeping disagrees ({} vs {} rows)",
-                k.len(),
-                prepared.rows
-            )));
-        }
-        Some(k)
-    } else {
-        None
-    };
-    progress.check()?;
-    let predictions = predict(
-        model,
-        &prepared.inputs,
         &opts.infer,
         &progress.stage(0.05, 0.6),
     )?;
-    let mut warnings = Vec::new();
-    if prepared.dropped > 0 {
-        warnings.push(format!(
-            "dropped {} of {} rows with missing or non-finite values (e.g. {})",
-            prepared.dropped,
-            ds.rows(),
-            prepared.drop_examples.join("; ")
-        ));
-    }
+    let warnings = scored.warnings(ds.rows());
+    let predictions = std::mem::replace(
+        &mut scored.predictions,
+        Predictions::Regression { values: Vec::new() },
+    );
+    let target = scored.target.take();
     let path = &ds.path;
     let mut positive_class = None;
     let mut scores = None;
-    let outcomes = match (predictions, prepared.target) {
+    let outcomes = match (predictions, target) {
+        (Predictions::Classification { classes, proba }, Some(TargetData::Labels(labels)))
+            if classes.len() > 2 =>
+        {
+            multiclass(classes, &proba, &labels, &scored, ds, &opts.target)?
+        }
         (Predictions::Classification { classes, proba }, Some(TargetData::Labels(labels))) => {
             let k = classes.len();
             if k != 2 {
                 return Err(EngineError::file(
                     &model.info.path,
-                    format!(
-                        "fairness metrics need a binary classifier or a regressor; this model has {k} classes"
-                    ),
+                    format!("the classifier reports {k} class; fairness needs at least two"),
                 ));
             }
             let index: BTreeMap<&str, usize> = classes
@@ -201,7 +127,7 @@ pub fn run_model(
                 match index.get(l.as_str()) {
                     Some(&c) => y.push(c == pos),
                     None => {
-                        let row = kept.as_ref().map_or(i, |k| k[i] as usize) + 1;
+                        let row = scored.file_row(i);
                         return Err(EngineError::cell(
                             path,
                             &opts.target,
@@ -217,15 +143,6 @@ pub fn run_model(
             let s: Vec<f64> = (0..y.len())
                 .map(|i| f64::from(proba[i * 2 + pos]))
                 .collect();
-            if let Some(row) = s.iter().position(|p| !p.is_finite()) {
-                return Err(EngineError::file(
-                    &model.info.path,
-                    format!(
-                        "the model returned a non-finite probability for data row {}",
-                        row + 1
-                    ),
-                ));
-            }
             let pred = s.iter().map(|&p| p >= opts.threshold).collect();
             positive_class = Some(classes[pos].clone());
             scores = Some(s);
@@ -233,15 +150,6 @@ pub fn run_model(
         }
         (Predictions::Regression { values }, Some(TargetData::Values(y))) => {
             let pred: Vec<f64> = values.iter().map(|&v| f64::from(v)).collect();
-            if let Some(row) = pred.iter().position(|p| !p.is_finite()) {
-                return Err(EngineError::file(
-                    &model.info.path,
-                    format!(
-                        "the model returned a non-finite prediction for data row {}",
-                        row + 1
-                    ),
-                ));
-            }
             Outcomes::Regression { y, pred }
         }
         _ => {
@@ -254,7 +162,7 @@ pub fn run_model(
     Ok(ModelRun {
         outcomes,
         scores,
-        kept,
+        kept: scored.kept,
         model: ModelRef {
             path: model.info.path.clone(),
             sha256: model.info.sha256.clone(),
@@ -265,10 +173,59 @@ pub fn run_model(
             path: ds.path.clone(),
             sha256: ds.sha256.clone(),
             rows: ds.rows(),
-            rows_dropped: prepared.dropped,
+            rows_dropped: scored.dropped,
         },
         features: plan.columns(),
         positive_class,
         warnings,
     })
+}
+
+/// Multiclass outcomes: true and predicted class indices. The predicted class is the arg-max
+/// of the probabilities (first on ties, as numpy's `argmax`), as for `evaluate`'s confusion
+/// matrix.
+fn multiclass(
+    classes: Vec<String>,
+    proba: &[f32],
+    labels: &[String],
+    scored: &Scored,
+    ds: &Dataset,
+    target: &str,
+) -> Result<Outcomes> {
+    let k = classes.len();
+    let index: BTreeMap<&str, u32> = classes
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.as_str(), i as u32))
+        .collect();
+    let mut y = Vec::with_capacity(labels.len());
+    for (i, l) in labels.iter().enumerate() {
+        match index.get(l.as_str()) {
+            Some(&c) => y.push(c),
+            None => {
+                return Err(EngineError::cell(
+                    &ds.path,
+                    target,
+                    scored.file_row(i),
+                    format!(
+                        "'{l}' is not a class of the model (classes: {})",
+                        classes.join(", ")
+                    ),
+                ))
+            }
+        }
+    }
+    let pred = proba
+        .chunks(k)
+        .map(|row| {
+            let mut best = 0;
+            for (c, &p) in row.iter().enumerate() {
+                if p > row[best] {
+                    best = c;
+                }
+            }
+            best as u32
+        })
+        .collect();
+    Ok(Outcomes::Multiclass { y, pred, classes })
 }

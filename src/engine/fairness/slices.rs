@@ -129,7 +129,10 @@ fn per_row(outcomes: &Outcomes, metric: &str) -> Result<(Vec<bool>, Vec<f64>, Di
     let bad = || {
         EngineError::usage(format!(
             "unknown slice metric '{metric}'; choose one of: {}",
-            metric_names(matches!(outcomes, Outcomes::Binary { .. })).join(", ")
+            match outcomes {
+                Outcomes::Multiclass { .. } => "accuracy".to_string(),
+                _ => metric_names(matches!(outcomes, Outcomes::Binary { .. })).join(", "),
+            }
         ))
     };
     let b = |x: bool| f64::from(u8::from(x));
@@ -167,6 +170,14 @@ fn per_row(outcomes: &Outcomes, metric: &str) -> Result<(Vec<bool>, Vec<f64>, Di
                 _ => return Err(bad()),
             }
         }
+        Outcomes::Multiclass { y, pred, .. } => match metric {
+            "accuracy" => (
+                vec![true; y.len()],
+                y.iter().zip(pred).map(|(a, p)| b(a == p)).collect(),
+                Direction::HigherIsBetter,
+            ),
+            _ => return Err(bad()),
+        },
         Outcomes::Regression { y, pred } => {
             let all = vec![true; y.len()];
             let zip = y.iter().zip(pred);
@@ -351,11 +362,13 @@ pub fn search(
     progress: &Progress,
 ) -> Result<SliceSearch> {
     let n = outcomes.len();
-    let binary = matches!(outcomes, Outcomes::Binary { .. });
+    let regression = matches!(outcomes, Outcomes::Regression { .. });
     let metric = opts
         .metric
         .clone()
-        .unwrap_or_else(|| if binary { "accuracy" } else { "mae" }.to_string());
+        .unwrap_or_else(|| if regression { "mae" } else { "accuracy" }.to_string());
+    // Classification metrics are 0/1 per row (Bernoulli).
+    let binary = !regression;
     let (inc, v, dir) = per_row(outcomes, &metric)?;
     if opts.min_size.is_nan() || opts.min_size <= 0.0 || opts.min_size.is_infinite() {
         return Err(EngineError::usage(

@@ -17,6 +17,9 @@ pub const BINARY: [&str; 7] = [
     "precision",
 ];
 
+/// Multiclass: per-class (one-vs-rest) metrics, each named `metric[class]`, after `accuracy`.
+pub const PER_CLASS: [&str; 3] = ["recall", "precision", "selection_rate"];
+
 /// Regression metrics, in output order.
 pub const REGRESSION: [&str; 5] = ["mae", "rmse", "r2", "mean_prediction", "mean_target"];
 
@@ -51,16 +54,28 @@ pub enum Outcomes {
         y: Vec<bool>,
         pred: Vec<bool>,
     },
+    /// Class indices (into `classes`) of the true and the predicted (arg-max) labels.
+    Multiclass {
+        y: Vec<u32>,
+        pred: Vec<u32>,
+        classes: Vec<String>,
+    },
     Regression {
         y: Vec<f64>,
         pred: Vec<f64>,
     },
 }
 
+/// `recall[setosa]`: a per-class metric's name.
+pub fn class_metric(metric: &str, class: &str) -> String {
+    format!("{metric}[{class}]")
+}
+
 impl Outcomes {
     pub fn len(&self) -> usize {
         match self {
             Outcomes::Binary { y, .. } => y.len(),
+            Outcomes::Multiclass { y, .. } => y.len(),
             Outcomes::Regression { y, .. } => y.len(),
         }
     }
@@ -69,10 +84,18 @@ impl Outcomes {
         self.len() == 0
     }
 
-    pub fn names(&self) -> &'static [&'static str] {
+    /// Metric names in output order (multiclass: `accuracy`, then [`PER_CLASS`] × classes).
+    pub fn names(&self) -> Vec<String> {
         match self {
-            Outcomes::Binary { .. } => &BINARY,
-            Outcomes::Regression { .. } => &REGRESSION,
+            Outcomes::Binary { .. } => BINARY.iter().map(|s| s.to_string()).collect(),
+            Outcomes::Multiclass { classes, .. } => std::iter::once("accuracy".to_string())
+                .chain(
+                    PER_CLASS
+                        .iter()
+                        .flat_map(|m| classes.iter().map(move |c| class_metric(m, c))),
+                )
+                .collect(),
+            Outcomes::Regression { .. } => REGRESSION.iter().map(|s| s.to_string()).collect(),
         }
     }
 
@@ -80,7 +103,7 @@ impl Outcomes {
     pub fn cell(&self, i: usize) -> usize {
         match self {
             Outcomes::Binary { y, pred } => usize::from(y[i]) * 2 + usize::from(pred[i]),
-            Outcomes::Regression { .. } => 0,
+            _ => 0,
         }
     }
 }
@@ -117,6 +140,36 @@ pub fn binary_values(c: [f64; 4]) -> Values {
         .iter()
         .enumerate()
         .map(|(j, v)| if j >= 2 { Some(v.unwrap_or(0.0)) } else { *v })
+        .collect();
+    Values {
+        count: n,
+        honest,
+        fairlearn,
+    }
+}
+
+/// Multiclass metrics from a weighted confusion matrix `cm[true * k + pred]` (k classes):
+/// accuracy, then per class recall, precision and selection rate (one-vs-rest). fairlearn
+/// users' `recall_score(labels=[c], average="micro", zero_division=0)` report 0 for 0/0.
+pub fn multiclass_values(cm: &[f64], k: usize) -> Values {
+    let n: f64 = cm.iter().sum();
+    let correct: f64 = (0..k).map(|c| cm[c * k + c]).sum();
+    let actual = |c: usize| -> f64 { cm[c * k..(c + 1) * k].iter().sum() };
+    let predicted = |c: usize| -> f64 { (0..k).map(|t| cm[t * k + c]).sum() };
+    let mut honest = vec![div(correct, n)];
+    honest.extend((0..k).map(|c| div(cm[c * k + c], actual(c))));
+    honest.extend((0..k).map(|c| div(cm[c * k + c], predicted(c))));
+    honest.extend((0..k).map(|c| div(predicted(c), n)));
+    let fairlearn = honest
+        .iter()
+        .enumerate()
+        .map(|(j, v)| {
+            if (1..=2 * k).contains(&j) {
+                Some(v.unwrap_or(0.0))
+            } else {
+                *v
+            }
+        })
         .collect();
     Values {
         count: n,
@@ -351,6 +404,29 @@ pub fn compute(
                 .collect();
             slice_values(groups, binary_values(total), true)
         }
+        Outcomes::Multiclass {
+            y, pred, classes, ..
+        } => {
+            let k = classes.len();
+            let mut total = vec![0.0f64; k * k];
+            let groups: Vec<Values> = members
+                .iter()
+                .enumerate()
+                .map(|(g, rows)| {
+                    let mut cm = vec![0.0f64; k * k];
+                    for (j, &r) in rows.iter().enumerate() {
+                        let wi = weights.map_or(1.0, |w| f64::from(w[g][j]));
+                        let r = r as usize;
+                        cm[y[r] as usize * k + pred[r] as usize] += wi;
+                    }
+                    for (t, x) in total.iter_mut().zip(&cm) {
+                        *t += x;
+                    }
+                    multiclass_values(&cm, k)
+                })
+                .collect();
+            slice_values(groups, multiclass_values(&total, k), false)
+        }
         Outcomes::Regression { y, pred } => {
             let groups: Vec<Values> = members
                 .iter()
@@ -365,9 +441,9 @@ pub fn compute(
     }
 }
 
-/// The headline disparities of a slicing: the eight classification disparities, or for
-/// regression each metric's difference and ratio between groups.
-pub fn headline(v: &SliceValues, names: &[&str]) -> Vec<(String, Option<f64>)> {
+/// The headline disparities of a slicing: the eight binary disparities, or (regression,
+/// multiclass) each metric's difference and ratio between groups.
+pub fn headline(v: &SliceValues, names: &[String]) -> Vec<(String, Option<f64>)> {
     match v.disparities {
         Some(d) => DISPARITIES
             .iter()
@@ -391,7 +467,7 @@ pub fn headline(v: &SliceValues, names: &[&str]) -> Vec<(String, Option<f64>)> {
 }
 
 /// Every named quantity of a slicing: the disparities (classification) and `metric.stat`.
-pub fn flat(v: &SliceValues, names: &[&str]) -> Vec<(String, Option<f64>)> {
+pub fn flat(v: &SliceValues, names: &[String]) -> Vec<(String, Option<f64>)> {
     let mut out: Vec<(String, Option<f64>)> = match v.disparities {
         Some(d) => DISPARITIES
             .iter()

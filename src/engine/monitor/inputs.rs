@@ -4,11 +4,11 @@
 
 use std::collections::HashMap;
 
-use crate::engine::data::extract::{label_of_number, prepare, InvalidRows};
+use crate::engine::data::extract::{label_of_number, InvalidRows};
 use crate::engine::data::Dataset;
 use crate::engine::drift::columns::{self, Raw};
 use crate::engine::error::{EngineError, Result};
-use crate::engine::model::{plan_inputs, predict, InferOptions, Model, Predictions};
+use crate::engine::model::{plan_inputs, InferOptions, Model, Predictions};
 use crate::engine::progress::Progress;
 
 /// Text of each row of a column (`None` when missing); numbers print as labels (`1`, `0.5`).
@@ -140,8 +140,8 @@ pub fn join_labels(
 }
 
 /// Scores of a model on the logged features: binary → the positive-class probability,
-/// multiclass → one column per class. Rows with missing inputs are errors (rows must align
-/// with the log).
+/// multiclass → one column per class. Missing float inputs reach the model as NaN; a row it
+/// returns no finite score for is an error (rows must align with the log).
 pub fn model_scores(
     model: &Model,
     ds: &Dataset,
@@ -150,13 +150,17 @@ pub fn model_scores(
     stage: (f32, f32),
 ) -> Result<(Vec<String>, Vec<f64>)> {
     let plan = plan_inputs(&model.info, features)?;
-    let prepared = prepare(ds, &plan, None, InvalidRows::Error)?;
-    let p = predict(
+    // Rows must align with the log: a row the model cannot score is an error.
+    let p = crate::engine::scored::score(
         model,
-        &prepared.inputs,
+        ds,
+        &plan,
+        None,
+        InvalidRows::Error,
         &InferOptions::default(),
         &progress.stage(stage.0, stage.1),
-    )?;
+    )?
+    .predictions;
     match p {
         Predictions::Regression { .. } => Err(EngineError::usage(format!(
             "{}: the model is a regressor; monitoring estimates classifier performance",

@@ -64,7 +64,8 @@ pub(crate) fn render(h: &mut Html, index: usize, label: &str, f: &FairnessReport
     }
     let shown: Vec<&str> = match f.task {
         Task::Regression => vec!["mae"],
-        _ => vec![
+        Task::MulticlassClassification => vec!["accuracy"],
+        Task::BinaryClassification => vec![
             "selection_rate",
             "true_positive_rate",
             "false_positive_rate",
@@ -147,7 +148,7 @@ fn group_table(h: &mut Html, f: &FairnessReport, slice: &SliceReport, ctx: &Ctx)
         let _ = write!(h.out, "<td class=\"n\">{}</td>", count(g.count));
         for m in &f.metrics {
             let v = g.metrics.get(m);
-            let ci = g.ci.get(*m).copied();
+            let ci = g.ci.get(m.as_str()).copied();
             let tip = match ci {
                 Some([l, u]) => format!("{}; interval [{l}, {u}]", exact(v)),
                 None => exact(v),

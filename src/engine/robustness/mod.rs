@@ -30,7 +30,7 @@ use super::error::{EngineError, Result};
 use super::evaluate::{is_classifier, DataRef, ModelRef, Task};
 use super::model::{plan_inputs, predict, InferOptions, Model, Predictions};
 use super::progress::Progress;
-use super::valid_rows::valid_rows;
+use super::valid_rows::valid_scored_rows;
 
 /// Exact rows and standard-normal draws to use instead of the seeded ones (tests replay
 /// perturbations computed elsewhere with this).
@@ -202,6 +202,9 @@ fn feature_stats(full: &Frame) -> Vec<FeatureStats> {
         .zip(&full.cols)
         .map(|(name, col)| match col {
             Col::Num(kind, v) => {
+                // Missing values (NaN) reach the model but not the statistics (numpy's nan*).
+                let v: Vec<f64> = v.iter().copied().filter(|x| !x.is_nan()).collect();
+                let v = &v;
                 let n = v.len().max(1) as f64;
                 let mut sum = 0.0;
                 for &x in v {
@@ -331,7 +334,14 @@ pub fn run(
         TargetKind::Values
     };
     let plan = [plan_inputs(&model.info, features)?];
-    let Some(v) = valid_rows(ds, &plan, Some((target, kind)))? else {
+    let Some(v) = valid_scored_rows(
+        ds,
+        &[(model, &plan[0])],
+        Some((target, kind)),
+        &opts.infer,
+        progress,
+    )?
+    else {
         return run_rows(model, features, ds, target, opts, progress);
     };
     let inner = RobustnessOptions {
@@ -433,6 +443,9 @@ fn run_rows(
         &opts.infer,
         &progress.stage(0.02, 0.05),
     )?;
+    crate::engine::scored::require_finite(&base_preds, ds, &plan, |i| {
+        rows.get(i).map_or(i, |&r| r) + 1
+    })?;
     let (decider, classes, positive_class) = decider_for(model, &base_preds, opts)?;
     let base = frame::scored(base_preds, &decider, model)?;
     let truth = match prepared.target {
