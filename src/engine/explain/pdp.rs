@@ -212,12 +212,12 @@ pub fn partial_dependence(
         grid.push(grid_axis(&col, opts.percentiles, opts.grid_resolution)?);
         feature_values.push(col);
     }
-    let preds = predict(
-        model,
-        &take_rows(&x, &[0]),
-        &opts.infer,
-        &progress.stage(0.0, 0.02),
-    )?;
+    // Every row once (1% of the curve's work): missing values reach the model, and a row it
+    // returns NaN for would poison the average, so it is named instead.
+    let preds = predict(model, &x, &opts.infer, &progress.stage(0.0, 0.02))?;
+    let first = opts.rows.as_ref().map_or(0, |r| r.start);
+    let plan = crate::engine::model::plan_inputs(&model.info, features)?;
+    crate::engine::scored::require_finite(&preds, data, &plan, |i| first + i + 1)?;
     let tgt = resolve_target(model, &preds, opts.class.as_deref())?;
     let classifier = tgt.n_classes > 0;
     let space = if classifier {

@@ -400,6 +400,17 @@ fn run_rows(
     };
     progress.set(0.0, "checking data");
     let prepared = prepare(ds, &plan, Some((target, kind)), InvalidRows::Error)?;
+    if !prepared.missing_passed.is_empty() {
+        // Missing values reach the model: every row must get a finite output (as in
+        // `evaluate`), not only the rows sampled below, so the sample never hides one.
+        let all = predict(
+            model,
+            &prepared.inputs,
+            &opts.infer,
+            &progress.stage(0.0, 0.02),
+        )?;
+        crate::engine::scored::require_finite(&all, ds, &plan, |i| i + 1)?;
+    }
     let names = plan.columns();
     let full = Frame::from_inputs(&prepared.inputs, &names);
     let stats = feature_stats(&full);
