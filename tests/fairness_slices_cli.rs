@@ -311,18 +311,20 @@ fn cli_bad_input_corpus() {
     let bin = env!("CARGO_BIN_EXE_assay");
     let cases: [(&[&str], &str); 5] = [
         (
+            // Multiclass models are sliced (fairness_multiclass.rs); the weak-slice search
+            // scores them by accuracy only.
             &[
-                "fairness",
+                "slices",
                 "--model",
                 "tests/fixtures/models/skl_multiclass.onnx",
                 "--data",
                 "tests/fixtures/models/skl_multiclass.csv",
                 "--target",
                 "target",
-                "--sensitive",
-                "petal_width",
+                "--metric",
+                "precision",
             ],
-            "binary classifier or a regressor",
+            "unknown slice metric 'precision'; choose one of: accuracy",
         ),
         (
             &[
