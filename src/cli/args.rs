@@ -18,20 +18,11 @@ use crate::engine::data::extract::InvalidRows;
 use crate::engine::package::ArchiveKind;
 use crate::engine::EngineError;
 
-pub const MAX_BOOTSTRAP: u64 = 100_000;
-pub const MAX_THREADS: u64 = 1024;
-pub const MAX_REPEATS: u64 = 1000;
-pub const MAX_CALLS: u64 = 1_000_000;
-pub const MAX_BATCH: u64 = 1_000_000;
-pub const MAX_ROWS_PER_REPEAT: u64 = 100_000_000;
-pub const MAX_NSAMPLES: u64 = 1_000_000;
-pub const MAX_BACKGROUND: u64 = 100_000;
-pub const MAX_GRID: u64 = 1000;
-pub const MAX_TOP: u64 = 10_000;
-pub const MAX_SAMPLE_ROWS: u64 = 1_000_000;
-pub const MAX_ADVERSARIAL_ROWS: u64 = 100_000;
-pub const MAX_BINS: u64 = 100;
-pub const MAX_MIN_GROUP: u64 = 1_000_000_000;
+pub use crate::engine::limits::{
+    MAX_ADVERSARIAL_ROWS, MAX_BACKGROUND, MAX_BATCH, MAX_BINS, MAX_BOOTSTRAP, MAX_CALLS, MAX_GRID,
+    MAX_MIN_GROUP, MAX_NSAMPLES, MAX_REPEATS, MAX_ROWS_PER_REPEAT, MAX_SAMPLE_ROWS, MAX_THREADS,
+    MAX_TOP,
+};
 
 /// A `usize` in `lo..=hi`.
 pub fn count(lo: u64, hi: u64) -> RangedU64ValueParser<usize> {

@@ -10,7 +10,8 @@
 //! **Writing** ([`write`], [`write_with`]):
 //! - a new path or an existing regular file: atomic — a temporary file in the same folder
 //!   (`.NAME.PID-N.part`, removed on every error), flushed to disk, then renamed onto the
-//!   name; an existing file keeps its permissions;
+//!   name; an existing file keeps its permissions; temporary files of the same name left by
+//!   a run that was killed (its PID gone) are removed first;
 //! - a symbolic link: the link is kept and its target is written by the same rules (atomic
 //!   when the target is a regular file, straight through when it is a device or FIFO); a
 //!   dangling link is refused rather than guessing where it should point;
@@ -231,6 +232,49 @@ impl Drop for Temp {
     }
 }
 
+/// Removes `.NAME.PID-N.part` files next to `dest` left by a process that no longer runs
+/// (killed by a signal between creating its temporary file and renaming it). Linux only
+/// (`/proc`); best effort: only regular files of exactly that shape are touched.
+fn remove_stale_parts(dest: &Path) {
+    if !Path::new("/proc/self").exists() {
+        return;
+    }
+    let (Some(dir), Some(name)) = (dest.parent(), dest.file_name()) else {
+        return;
+    };
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    let prefix = format!(".{}.", name.to_string_lossy());
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let file = e.file_name().to_string_lossy().into_owned();
+        let Some(rest) = file
+            .strip_prefix(&prefix)
+            .and_then(|r| r.strip_suffix(".part"))
+        else {
+            continue;
+        };
+        let Some((pid, n)) = rest.split_once('-') else {
+            continue;
+        };
+        let (Ok(pid), true) = (
+            pid.parse::<u32>(),
+            !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()),
+        ) else {
+            continue;
+        };
+        let regular = e.file_type().is_ok_and(|t| t.is_file());
+        if regular && pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
+}
+
 fn temp_path(dest: &Path) -> PathBuf {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let name = dest
@@ -264,6 +308,7 @@ pub fn write_with(
             let io = |e: std::io::Error| {
                 EngineError::file(path, format!("cannot write the {what}: {e}"))
             };
+            remove_stale_parts(&target);
             let mut tmp = Temp {
                 path: temp_path(&target),
                 done: false,
@@ -357,6 +402,27 @@ mod tests {
 
         let e = write(dir.path(), "JSON", b"x").unwrap_err().to_string();
         assert!(e.contains("is a directory"), "{e}");
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn temp_files_of_dead_runs_are_removed_live_ones_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("out.json");
+        // A run killed by SIGTERM mid-write (no such pid), this process's own, another name.
+        let dead = dir.path().join(".out.json.4294967295-0.part");
+        let live = dir
+            .path()
+            .join(format!(".out.json.{}-99.part", std::process::id()));
+        let other = dir.path().join(".other.json.4294967295-0.part");
+        let odd = dir.path().join(".out.json.4294967295-x.part");
+        for f in [&dead, &live, &other, &odd] {
+            std::fs::write(f, "partial").unwrap();
+        }
+        write(&p, "JSON", b"{}").unwrap();
+        assert!(!dead.exists(), "the dead run's temporary file is removed");
+        assert!(live.exists() && other.exists() && odd.exists());
+        assert_eq!(std::fs::read(&p).unwrap(), b"{}");
     }
 
     #[cfg(unix)]

@@ -12,6 +12,7 @@ pub mod explain;
 pub mod fairness;
 pub mod fsio;
 pub mod hash;
+pub mod limits;
 pub mod metrics;
 pub mod model;
 pub mod monitor;

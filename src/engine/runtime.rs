@@ -105,6 +105,14 @@ fn load() -> std::result::Result<PathBuf, String> {
             looked.join(", ")
         ));
     };
+    // ONNX Runtime 1.29+ on Linux starts its telemetry (a device id and an event database
+    // under ~/.cache/Microsoft/DeveloperTools/.onnxruntime/) while the environment is being
+    // created, before `with_telemetry(false)` can apply; only this variable, set before the
+    // library initialises, turns it off entirely (tests/hardening_inputs.rs proves a fresh
+    // HOME stays empty). Both spellings ONNX Runtime has read.
+    for var in ["ORT_DISABLE_TELEMETRY", "ORT_TELEMETRY_DISABLED"] {
+        std::env::set_var(var, "1");
+    }
     let builder = ort::init_from(path).map_err(|e| {
         format!(
             "ONNX Runtime library at {} could not be loaded ({e}); replace it with version {ORT_VERSION} by running `{FIX_COMMAND}`",

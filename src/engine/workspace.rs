@@ -201,6 +201,7 @@ impl Workspace {
                 ),
             )
         })?;
+        ws.check(path)?;
         let base = path.parent().unwrap_or(Path::new("."));
         for m in &mut ws.models {
             m.path = base.join(&m.path);
@@ -209,6 +210,43 @@ impl Workspace {
             d.path = base.join(&d.path);
         }
         Ok(ws)
+    }
+
+    /// Checks what the file says against the ranges the command line enforces
+    /// ([`super::limits`]) and the rules notes are added by: a workspace is untrusted input,
+    /// and its settings reach the same engine calls as command-line values.
+    fn check(&self, path: &Path) -> Result<()> {
+        use super::limits::{MAX_BACKGROUND, MAX_BOOTSTRAP, MAX_NSAMPLES, MAX_SAMPLE_ROWS};
+        let s = &self.settings;
+        let bad = |what: &str, value: String, range: String| {
+            Err(EngineError::file(
+                path,
+                format!(
+                    "not a valid Assay workspace: settings.{what} is {value}; it must be {range}"
+                ),
+            ))
+        };
+        if !(0.0..=1.0).contains(&s.threshold) {
+            return bad("threshold", s.threshold.to_string(), "in [0, 1]".into());
+        }
+        let counts = [
+            ("bootstrap", s.bootstrap, MAX_BOOTSTRAP),
+            ("robustness_rows", s.robustness_rows, MAX_SAMPLE_ROWS),
+            ("explain.rows", s.explain.rows, MAX_SAMPLE_ROWS),
+            ("explain.background", s.explain.background, MAX_BACKGROUND),
+            ("explain.nsamples", s.explain.nsamples, MAX_NSAMPLES),
+        ];
+        for (what, value, max) in counts {
+            if value as u64 > max {
+                return bad(what, value.to_string(), format!("at most {max}"));
+            }
+        }
+        for note in &self.notes {
+            note.validate().map_err(|e| {
+                EngineError::file(path, format!("not a valid Assay workspace: {e}"))
+            })?;
+        }
+        Ok(())
     }
 
     /// Writes the workspace atomically (temporary file in the same folder, then rename).
