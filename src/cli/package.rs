@@ -151,6 +151,8 @@ pub fn run(args: Args) -> Result<()> {
         }
         None => None,
     };
+    // A workspace that monitors a prediction log seals its alert rules and dashboard.
+    req.monitoring = review.monitoring_files()?;
     req.force = args.force;
     req.archive = archive;
     req.features = focus.features.clone();

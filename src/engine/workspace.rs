@@ -5,7 +5,7 @@
 //! Paths are absolute in memory and stored relative to the workspace file's folder when they
 //! lie inside it, so a workspace folder can be moved or shared.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -14,6 +14,7 @@ use super::error::{EngineError, Result};
 use super::explain::{Method, OutputSpace};
 use super::fairness::policy::Policy;
 use super::model::{plan_inputs, Elem, InputPlan, ModelInfo};
+use super::monitor::Chunking;
 use super::package::SignOff;
 use super::report::notes::{next_note_id, Finding, ReviewNote};
 
@@ -39,6 +40,20 @@ pub enum DatasetRole {
     Reference,
     /// Production data compared with the reference.
     Current,
+    /// A prediction log monitored over time against the evaluation data (`assay monitor`).
+    Log,
+}
+
+impl DatasetRole {
+    /// The role's name, as saved.
+    pub fn name(self) -> &'static str {
+        match self {
+            DatasetRole::Evaluation => "evaluation",
+            DatasetRole::Reference => "reference",
+            DatasetRole::Current => "current",
+            DatasetRole::Log => "log",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -82,6 +97,44 @@ pub struct Settings {
     /// Rows the robustness checks sample.
     #[serde(default = "default_robustness_rows")]
     pub robustness_rows: usize,
+    /// How the prediction log (dataset role `log`) is monitored.
+    #[serde(default, skip_serializing_if = "MonitorSettings::is_unset")]
+    pub monitor: MonitorSettings,
+}
+
+/// The monitoring columns and chunking of the workspace's prediction log. The reference is
+/// the evaluation data (the labelled test set the model was signed off on); the label column
+/// is the target role. Scores missing from a file are computed by the monitored model.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MonitorSettings {
+    /// The label of the model that wrote the log (`None`: the focus model).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// Binary classifier: the positive-class score column.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub score: Option<String>,
+    /// Multiclass classifier: class → score column.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub scores: BTreeMap<String, String>,
+    /// The predicted-label column (used when both files have it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prediction: Option<String>,
+    /// The log's timestamp column.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<String>,
+    /// `None`: NannyML's default (10 chunks).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chunking: Option<Chunking>,
+    /// Metric names (empty: the default metrics).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub metrics: Vec<String>,
+}
+
+impl MonitorSettings {
+    pub fn is_unset(&self) -> bool {
+        self == &MonitorSettings::default()
+    }
 }
 
 fn yes() -> bool {
@@ -102,6 +155,7 @@ impl Default for Settings {
             drift_with_model: true,
             explain: ExplainSettings::default(),
             robustness_rows: default_robustness_rows(),
+            monitor: MonitorSettings::default(),
         }
     }
 }
@@ -567,8 +621,12 @@ pub fn demo_entries() -> Result<Vec<DemoEntry>> {
     Ok(entries)
 }
 
+/// The model that wrote the demo prediction log (`sample_data/adult_log.csv`).
+pub const DEMO_LOG_MODEL: (&str, &str) = ("adult_gbdt", "1.0");
+
 /// The demo workspace: the Adult classifiers (all versions) on the held-out Adult data, with
-/// the reference and drifted current data, roles already mapped.
+/// the reference and drifted current data, and the prediction log of adult_gbdt v1.0
+/// (monitored against the held-out data in weekly chunks of 300 rows), roles already mapped.
 pub fn demo_workspace() -> Result<Workspace> {
     let entries = demo_entries()?;
     let mut ws = Workspace {
@@ -595,6 +653,22 @@ pub fn demo_workspace() -> Result<Workspace> {
         let current = r.with_file_name("adult_current.csv");
         if current.is_file() {
             ws.add_dataset(&current, DatasetRole::Current);
+        }
+        let log = r.with_file_name("adult_log.csv");
+        let (name, version) = DEMO_LOG_MODEL;
+        let writer = adult
+            .iter()
+            .find(|e| e.name == name && e.version == version);
+        if let (true, Some(w)) = (log.is_file(), writer) {
+            ws.add_dataset(&log, DatasetRole::Log);
+            ws.settings.monitor = MonitorSettings {
+                model: Some(format!("{} v{}", w.name, w.version)),
+                score: Some("score".into()),
+                prediction: Some("prediction".into()),
+                timestamp: Some("timestamp".into()),
+                chunking: Some(Chunking::Size(300)),
+                ..MonitorSettings::default()
+            };
         }
     }
     ws.roles = Roles {

@@ -10,6 +10,7 @@ pub mod explain;
 pub mod explain_pdp;
 pub mod explain_tree;
 pub mod fairness;
+pub mod monitor;
 pub mod notes;
 pub mod overview;
 pub mod package;

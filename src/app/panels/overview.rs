@@ -276,6 +276,7 @@ pub fn role_name(r: DatasetRole) -> &'static str {
         DatasetRole::Evaluation => "evaluation",
         DatasetRole::Reference => "reference",
         DatasetRole::Current => "current",
+        DatasetRole::Log => "log",
     }
 }
 

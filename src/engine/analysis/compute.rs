@@ -5,8 +5,8 @@ use super::{Planner, Request, ResultMap, Sources};
 use crate::engine::workspace::Workspace;
 use crate::engine::{EngineError, Progress, Result};
 
-/// The optional analyses of a review (evaluation, fairness, drift and the comparison are
-/// always in it when the workspace allows them).
+/// The optional analyses of a review (evaluation, fairness, drift, the comparison and
+/// monitoring of the prediction log are always in it when the workspace allows them).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Wants {
     /// SHAP values of the focus model.
@@ -28,6 +28,7 @@ pub fn review_requests(p: &Planner, wants: Wants) -> Vec<Request> {
     }
     out.extend(p.drift());
     out.extend(p.comparison());
+    out.extend(p.monitor());
     if wants.explanation {
         out.extend(p.explanation(p.ws.focus_index()));
     }

@@ -25,6 +25,7 @@
 
 mod compute;
 mod plan;
+mod plan_monitor;
 pub mod review;
 mod run;
 
@@ -46,6 +47,7 @@ use super::explain::Explanation;
 use super::fairness::slices::SliceSearch;
 use super::fairness::FairnessReport;
 use super::model::Model;
+use super::monitor::MonitorReport;
 use super::perf::PerfReport;
 use super::robustness::RobustnessReport;
 
@@ -69,6 +71,7 @@ pub enum Kind {
     Comparison,
     Perf,
     Robustness,
+    Monitor,
 }
 
 impl Kind {
@@ -86,6 +89,7 @@ impl Kind {
             Kind::Comparison => "comparison",
             Kind::Perf => "speed",
             Kind::Robustness => "robustness",
+            Kind::Monitor => "monitoring",
         }
     }
 }
@@ -157,6 +161,7 @@ pub enum Output {
     Comparison(Arc<Comparison>),
     Perf(Arc<PerfReport>),
     Robustness(Arc<RobustnessReport>),
+    Monitor(Arc<MonitorReport>),
 }
 
 impl Output {
@@ -173,6 +178,7 @@ impl Output {
             Output::Comparison(_) => Kind::Comparison,
             Output::Perf(_) => Kind::Perf,
             Output::Robustness(_) => Kind::Robustness,
+            Output::Monitor(_) => Kind::Monitor,
         }
     }
 
@@ -190,6 +196,7 @@ impl Output {
                 24 * e.row_indices.len() * e.feature_names.len().max(1) + 4096
             }
             Output::Comparison(c) => 4096 * (c.pairs.len() + c.slices.len()) + 65_536,
+            Output::Monitor(m) => 2048 * m.chunks.len() + 65_536,
             _ => 65_536,
         }
     }
@@ -226,6 +233,10 @@ impl Output {
             Output::Robustness(r) => (
                 "robustness",
                 json!({"model": r.model.sha256, "max_noise_flip_rate": r.max_noise_flip_rate}),
+            ),
+            Output::Monitor(m) => (
+                "monitored",
+                json!({"reference": m.reference.sha256, "log": m.analysis.sha256, "chunks": m.chunks.len(), "alerts": m.alerts.len()}),
             ),
         }
     }
@@ -270,15 +281,25 @@ impl LoadedFiles {
         ws: &super::workspace::Workspace,
         progress: &super::Progress,
     ) -> super::Result<LoadedFiles> {
+        Self::load_selected(ws, |_| true, |_| true, progress)
+    }
+
+    /// Loads the models and datasets of `ws` that `model` and `data` keep.
+    pub fn load_selected(
+        ws: &super::workspace::Workspace,
+        model: impl Fn(&super::workspace::ModelEntry) -> bool,
+        data: impl Fn(&super::workspace::DatasetEntry) -> bool,
+        progress: &super::Progress,
+    ) -> super::Result<LoadedFiles> {
         let mut out = LoadedFiles::default();
-        for m in &ws.models {
+        for m in ws.models.iter().filter(|m| model(m)) {
             if !out.models.contains_key(&m.path) {
                 progress.set(0.0, &format!("loading {}", m.label));
                 let model = Model::load(&m.path)?;
                 out.models.insert(m.path.clone(), Arc::new(model));
             }
         }
-        for d in &ws.datasets {
+        for d in ws.datasets.iter().filter(|d| data(d)) {
             if !out.data.contains_key(&d.path) {
                 let loaded = LoadedData::load(&d.path, progress)?;
                 out.data.insert(d.path.clone(), Arc::new(loaded));

@@ -16,6 +16,7 @@ use crate::engine::drift::DriftReport;
 use crate::engine::evaluate::Evaluation;
 use crate::engine::explain::Explanation;
 use crate::engine::model::Model;
+use crate::engine::monitor::MonitorReport;
 use crate::engine::package::{self, ChecklistItem, ModelCard, SignOff};
 use crate::engine::perf::PerfReport;
 use crate::engine::report::{self, ext, ModelSection, ReportInput, ReviewNote, Status};
@@ -63,6 +64,9 @@ pub struct Review {
     /// The model card as the reviewers edited it, if they did.
     pub card: Option<ModelCard>,
     pub sensitive: Vec<String>,
+    /// The prediction log monitored against the evaluation data, with the label of the
+    /// model that wrote it (empty when the workspace has no model).
+    pub monitor: Option<(String, Arc<MonitorReport>)>,
 }
 
 /// The workspace's gate (or the default) judged on the comparison's facts plus the speed and
@@ -158,6 +162,13 @@ impl Review {
             notes: p.ws.notes.clone(),
             card,
             sensitive: p.ws.roles.sensitive.clone(),
+            monitor: p.monitor_result().map(|m| {
+                let label = p
+                    .monitor_model()
+                    .and_then(|i| p.ws.models.get(i))
+                    .map_or_else(String::new, |e| e.label.clone());
+                (label, m)
+            }),
         }
     }
 
@@ -165,7 +176,11 @@ impl Review {
     pub fn render(&self, generated: &str) -> Result<(String, Status, Vec<report::Gate>)> {
         let sections = Sections::of(self);
         let input = self.report_input(generated, &sections);
-        let html = report::render(&input)?;
+        let monitoring = self.monitor.as_ref().map(|(label, m)| report::Monitoring {
+            report: m.as_ref(),
+            model: (!label.is_empty()).then_some(label.as_str()),
+        });
+        let html = report::render_with(&input, monitoring)?;
         let (verdict, checks) = report::checks(&input);
         Ok((html, verdict, checks))
     }
@@ -188,7 +203,16 @@ impl Review {
             data: self.data.as_deref().map(|d| &d.info),
             drift: self.drift.as_deref(),
             card: self.card.as_ref(),
-            gates: self.comparison.iter().map(ext::comparison_gate).collect(),
+            gates: self
+                .comparison
+                .iter()
+                .map(ext::comparison_gate)
+                .chain(
+                    self.monitor
+                        .iter()
+                        .map(|(_, m)| report::monitoring_check(m)),
+                )
+                .collect(),
             signoffs: &self.signoffs,
             notes: &self.notes,
             extensions: report::Extensions {
@@ -239,6 +263,28 @@ impl Review {
             }
         }
         Ok(out)
+    }
+
+    /// The files a package carries next to the model when the workspace monitors a
+    /// prediction log: the Prometheus alerting rules and the Grafana dashboard for the series
+    /// `assay monitor --prometheus` / `--serve` writes for that log (the same labels), as
+    /// (path inside the package, text). Empty without a monitoring result.
+    pub fn monitoring_files(&self) -> Result<Vec<(String, String)>> {
+        use crate::engine::monitor::prometheus::{alert_rules, grafana_dashboard, ModelLabels};
+        let Some((_, m)) = &self.monitor else {
+            return Ok(Vec::new());
+        };
+        let labels = ModelLabels::from_report(m, None, None);
+        Ok(vec![
+            (
+                "monitoring/alert-rules.yml".to_string(),
+                alert_rules(&labels),
+            ),
+            (
+                "monitoring/grafana.json".to_string(),
+                grafana_dashboard(&labels, &m.metrics)?,
+            ),
+        ])
     }
 
     /// What a package of the focus model would carry, present or missing.

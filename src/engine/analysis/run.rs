@@ -17,6 +17,7 @@ use crate::engine::explain::{explain, ExplainOptions};
 use crate::engine::fairness::slices::{find_weak_slices, SliceSearchOptions};
 use crate::engine::fairness::{fairness, FairnessOptions};
 use crate::engine::model::Model;
+use crate::engine::monitor::{self, MonitorOptions};
 use crate::engine::perf::{measure, PerfOptions};
 use crate::engine::robustness::{self, RobustnessOptions};
 use crate::engine::{EngineError, Progress, Result};
@@ -98,6 +99,15 @@ pub enum Task {
         data: Arc<LoadedData>,
         target: String,
         options: RobustnessOptions,
+    },
+    Monitor {
+        /// The labelled reference (the evaluation data).
+        reference: Arc<LoadedData>,
+        /// The prediction log.
+        log: Arc<LoadedData>,
+        /// The model that wrote the log: scores for files without score columns.
+        model: Option<Arc<Model>>,
+        options: MonitorOptions,
     },
 }
 
@@ -255,6 +265,19 @@ impl Task {
                 features.as_deref(),
                 &data.ds,
                 &target,
+                &options,
+                progress,
+            )?)),
+            Task::Monitor {
+                reference,
+                log,
+                model,
+                options,
+            } => Output::Monitor(Arc::new(monitor::run(
+                &reference.ds,
+                &log.ds,
+                None,
+                model.as_deref(),
                 &options,
                 progress,
             )?)),

@@ -3,14 +3,14 @@
 //! rows / N, then by size, so a remainder makes one more chunk), by calendar period of the
 //! timestamp (day, week from Monday, month; UTC), or the default (10 chunks by number).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::engine::data::Dataset;
 use crate::engine::drift::columns::{self, Raw};
 use crate::engine::drift::over_time::parse_iso8601;
 use crate::engine::error::{EngineError, Result};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Period {
     Day,
@@ -18,7 +18,7 @@ pub enum Period {
     Month,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "by", content = "value")]
 pub enum Chunking {
     Size(usize),

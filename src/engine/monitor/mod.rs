@@ -88,31 +88,37 @@ pub fn run(
     } else {
         opts.metrics.clone()
     };
-    // Timestamps (sorted, file order).
-    let times = match &opts.timestamp {
+    let chunking = opts.chunking.unwrap_or(Chunking::Default);
+    let by_period = matches!(chunking, Chunking::Period(_));
+    // Timestamps (sorted, file order). The log must have the named column; a reference
+    // without it is chunked by rows (its chunks have no times) unless chunks are periods.
+    let times: Option<(Option<Vec<f64>>, Vec<f64>)> = match &opts.timestamp {
         Some(col) => {
-            let mut both = Vec::new();
-            for ds in [reference, analysis] {
-                if !ds.has_column(col) {
-                    return Err(EngineError::column(
-                        &ds.path,
-                        col,
-                        format!(
-                            "no such timestamp column; the file has: {}",
-                            ds.column_names().join(", ")
-                        ),
-                    ));
-                }
-                both.push(chunking::read_timestamps(ds, col)?);
+            let missing = |ds: &Dataset| {
+                EngineError::column(
+                    &ds.path,
+                    col,
+                    format!(
+                        "no such timestamp column; the file has: {}",
+                        ds.column_names().join(", ")
+                    ),
+                )
+            };
+            if !analysis.has_column(col) {
+                return Err(missing(analysis));
             }
-            let a = both.pop();
-            let r = both.pop();
-            r.zip(a)
+            let r = if reference.has_column(col) {
+                Some(chunking::read_timestamps(reference, col)?)
+            } else if by_period {
+                return Err(missing(reference));
+            } else {
+                None
+            };
+            Some((r, chunking::read_timestamps(analysis, col)?))
         }
         None => None,
     };
-    let chunking = opts.chunking.unwrap_or(Chunking::Default);
-    if matches!(chunking, Chunking::Period(_)) && times.is_none() {
+    if by_period && times.is_none() {
         return Err(EngineError::usage(
             "--chunk-period needs a timestamp column: name it with --timestamp COL",
         ));
@@ -170,7 +176,7 @@ pub fn run(
     let n_ana = analysis.rows();
     let ref_spans = chunking::split(
         n_ref,
-        times.as_ref().map(|t| t.0.as_slice()),
+        times.as_ref().and_then(|t| t.0.as_deref()),
         chunking,
         "reference",
     )?;

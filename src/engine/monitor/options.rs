@@ -24,6 +24,12 @@ pub enum Metric {
     FalseNegative,
 }
 
+impl Serialize for Metric {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
 impl Metric {
     pub const DEFAULT: [Metric; 6] = [
         Metric::RocAuc,
@@ -141,8 +147,8 @@ impl Default for ThresholdSpec {
     }
 }
 
-/// Options of a monitoring run.
-#[derive(Debug, Clone, Default)]
+/// Options of a monitoring run (serialised as the analysis pipeline's key).
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct MonitorOptions {
     /// The label column of the reference (and of the log or the label file, when present).
     pub target: String,
@@ -168,7 +174,8 @@ pub struct MonitorOptions {
 }
 
 /// Whether scores are calibrated before estimation.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum CalibrationChoice {
     /// NannyML's rule ([`calibration::needs_calibration`]).
     #[default]

@@ -115,6 +115,9 @@ pub struct PackageRequest {
     pub notes: Vec<ReviewNote>,
     /// The review report to seal as `report.html`.
     pub report: Option<ReportSource>,
+    /// Monitoring files to seal next to the model, as (path under `monitoring/`, text):
+    /// Prometheus alerting rules and a Grafana dashboard (`Review::monitoring_files`).
+    pub monitoring: Vec<(String, String)>,
 }
 
 /// Where the package's `report.html` comes from.
@@ -147,6 +150,7 @@ impl PackageRequest {
             storage_uri: None,
             notes: Vec::new(),
             report: None,
+            monitoring: Vec::new(),
         }
     }
 }
@@ -649,6 +653,24 @@ pub fn build_package(
         }
         None => None,
     };
+    let mut monitoring_files = Vec::new();
+    for (file, text) in &req.monitoring {
+        let rel = Path::new(file);
+        let plain = rel.starts_with("monitoring")
+            && rel.components().count() == 2
+            && rel
+                .components()
+                .all(|c| matches!(c, std::path::Component::Normal(_)));
+        if !plain {
+            return Err(EngineError::internal(format!(
+                "monitoring file '{file}' is not a plain name under monitoring/"
+            )));
+        }
+        let sha = sha256_bytes(text.as_bytes());
+        audit.append("monitoring.added", json!({"file": file, "sha256": sha}))?;
+        write(&root.join(rel), text.as_bytes())?;
+        monitoring_files.push(json!({"file": file, "sha256": sha}));
+    }
     let card_text = match &req.card {
         CardSource::Draft => {
             draft_card(info, &evidence, &datasets, &req.sensitive, &req.signoffs).render()
@@ -686,6 +708,7 @@ pub fn build_package(
         "signoffs": req.signoffs.len(),
         "notes": req.notes.len(),
         "report": report_file,
+        "monitoring": monitoring_files,
         "deploy": {"triton": format!("deploy/triton/{triton_name}"), "kserve": "deploy/kserve/inferenceservice.yaml"},
         "audit": {"file": "audit.jsonl", "entries": audit.entries().len(), "head": audit.head()},
         "signature": {"file": manifest::SIGNATURE_FILE, "format": "OpenSSF model_signing v1.0 (Sigstore bundle v0.3, DSSE, in-toto)"},

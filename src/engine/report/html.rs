@@ -234,6 +234,7 @@ svg .fo { fill: var(--accent); fill-opacity: 0.45; } svg .fc { fill: var(--accen
 svg .pt { fill: var(--ink); }
 svg .wh { stroke: var(--ink); stroke-width: 1.2; }
 svg .ref { stroke: var(--bad); stroke-width: 1; stroke-dasharray: 5 3; }
+svg .band { fill: var(--good); fill-opacity: 0.08; } svg .al { fill: var(--bad); }
 svg .cell-t { font-size: 12px; font-weight: 600; fill: var(--ink); }
 svg .lt { fill: #ffffff; }
 svg .t0 { fill: var(--accent); } svg .t1 { fill: var(--accent2); } svg .t2 { fill: #8e5bd0; }

@@ -19,6 +19,7 @@ mod eval_section;
 pub mod ext;
 mod fairness_section;
 pub mod html;
+mod monitor_section;
 pub mod notes;
 mod sections;
 pub mod svg;
@@ -41,6 +42,7 @@ use super::evaluate::{Evaluation, Task};
 use super::fairness::policy::Verdict;
 use super::fairness::FairnessReport;
 use super::model::ModelInfo;
+use super::monitor::MonitorReport;
 use super::package::{Decision, ModelCard, SignOff};
 
 /// Curves are thinned to at most this many points in the report.
@@ -119,8 +121,44 @@ pub struct ReportInput<'a> {
     pub extensions: Extensions<'a>,
 }
 
+/// The monitoring result of the workspace's prediction log, for its section (kept apart from
+/// [`ReportInput`] so callers that build one field by field are unchanged).
+#[derive(Debug, Clone, Copy)]
+pub struct Monitoring<'a> {
+    pub report: &'a MonitorReport,
+    /// The label of the model that wrote the log.
+    pub model: Option<&'a str>,
+}
+
+/// The summary check of a monitoring result: fails when a log chunk alerts.
+pub fn monitoring_check(r: &MonitorReport) -> Gate {
+    Gate {
+        name: "Monitoring".into(),
+        status: if r.alerts.is_empty() {
+            Status::Pass
+        } else {
+            Status::Fail
+        },
+        detail: if r.alerts.is_empty() {
+            format!("no alerts in {} log chunks", r.analysis.chunks)
+        } else {
+            format!(
+                "{} alerts in {} of {} log chunks",
+                r.alerts.len(),
+                monitor_section::alert_chunks(r),
+                r.analysis.chunks
+            )
+        },
+    }
+}
+
 /// Renders the report as one HTML document.
 pub fn render(input: &ReportInput) -> Result<String> {
+    render_with(input, None)
+}
+
+/// Renders the report with a monitoring section (after drift) when `monitoring` is given.
+pub fn render_with(input: &ReportInput, monitoring: Option<Monitoring>) -> Result<String> {
     let ctx = Ctx {
         notes: input.notes,
         placed: RefCell::new(BTreeMap::new()),
@@ -133,7 +171,7 @@ pub fn render(input: &ReportInput) -> Result<String> {
         .raw("\"/>");
     h.el("title", "", &input.title);
     h.raw("<style>").raw(CSS).raw("</style></head><body><main>");
-    header(&mut h, input);
+    header(&mut h, input, monitoring.is_some());
     summary(&mut h, input, &ctx);
     sections::identity(&mut h, input);
     if let Some(card) = input.card {
@@ -152,6 +190,9 @@ pub fn render(input: &ReportInput) -> Result<String> {
     }
     if let Some(d) = input.drift {
         drift_section::render(&mut h, d, &ctx);
+    }
+    if let Some(m) = monitoring {
+        monitor_section::render(&mut h, m.report, m.model);
     }
     let ext = &input.extensions;
     for (id, title, body) in [
@@ -226,7 +267,7 @@ impl Ctx<'_> {
     }
 }
 
-fn header(h: &mut Html, input: &ReportInput) {
+fn header(h: &mut Html, input: &ReportInput, monitoring: bool) {
     h.raw("<header class=\"top\">").el("h1", "", &input.title);
     let mut sub = format!("Review report · generated {}", input.generated);
     if let Some(w) = &input.workspace {
@@ -247,6 +288,9 @@ fn header(h: &mut Html, input: &ReportInput) {
     }
     if input.drift.is_some() {
         links.push(("drift".into(), "Drift"));
+    }
+    if monitoring {
+        links.push(("monitoring".into(), "Monitoring"));
     }
     let ext = &input.extensions;
     for (id, t, present) in [

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# `assay monitor` (release build) vs NannyML 0.13.1 on the same work: a 1,000,000-row
+# prediction log with 10 features (8 float, 2 categorical) against a 100,000-row labelled
+# reference, 10 chunks each; CBPE estimate + realized performance (ROC AUC, F1, precision,
+# recall, specificity, accuracy) + univariate drift per chunk. End-to-end wall time
+# including reading the Parquet files; medians of REPEATS runs, side by side with the ratio.
+# Assay also computes data quality per chunk and the PCA reconstruction error (NannyML's
+# side does not), so the ratio is conservative.
+# Python: the venv of scripts/requirements-monitor.txt (PYTHON=…, default /work/venvs/monitor).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY="${PYTHON:-/work/venvs/monitor/bin/python}"
+REPEATS="${REPEATS:-3}"
+PY_REPEATS="${PY_REPEATS:-$REPEATS}"
+DIR="${BENCH_DIR:-/tmp/assay-monitor-bench}"
+[[ -f "$DIR/reference.parquet" && -f "$DIR/log.parquet" ]] || "$PY" benches/monitor_make_big.py --out "$DIR"
+cargo build --release --quiet --bin assay
+BIN="${CARGO_TARGET_DIR:-target}/release/assay"
+times=()
+for _ in $(seq "$REPEATS"); do
+    s=$(date +%s.%N)
+    "$BIN" monitor --reference "$DIR/reference.parquet" --analysis "$DIR/log.parquet" \
+        --target y --score y_pred_proba --prediction y_pred --chunk-number 10 \
+        --json /dev/null 2>/dev/null
+    e=$(date +%s.%N)
+    times+=("$(python3 -c "print($e - $s)")")
+done
+RUST=$(printf '%s\n' "${times[@]}" | sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}')
+PYRES=$("$PY" benches/monitor_baseline.py --dir "$DIR" --repeats "$PY_REPEATS" 2>/dev/null | tail -n1)
+python3 - "$RUST" "$PYRES" "$REPEATS" <<'PYEOF'
+import json, sys
+r, p, n = float(sys.argv[1]), json.loads(sys.argv[2]), sys.argv[3]
+print(f"{p['rows']:,}-row log, 10 features, 10 chunks; CBPE + realized + univariate drift; medians")
+print(f"{'':<34}{'assay':>10}{'NannyML 0.13.1':>16}{'ratio':>9}")
+print(f"{'end to end (read + all three)':<34}{r:>9.2f}s{p['total_s']:>15.2f}s{p['total_s']/r:>8.1f}x")
+print(f"NannyML parts: read {p['read_s']:.2f}s, CBPE {p['cbpe_s']:.2f}s, realized {p['realized_s']:.2f}s, drift {p['drift_s']:.2f}s")
+print(f"(assay: {n} runs; NannyML: {p['repeats']} runs)")
+PYEOF
