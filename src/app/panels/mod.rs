@@ -13,3 +13,4 @@ pub mod fairness;
 pub mod notes;
 pub mod overview;
 pub mod package;
+pub mod slot;
