@@ -93,7 +93,7 @@ fn compare_page_shows_paired_deltas_tests_groups_and_the_gate() {
         settle(&mut h);
     }
     h.get_by_label("rank change, first to last");
-    h.get_by_label_contains("adult_gbdt v1.0: Tree in Raw space");
+    h.get_by_label_contains("adult_gbdt v1.0: Tree in Probability space");
 
     h.get_by_label("Promotion gate").click();
     h.run_steps(3);

@@ -86,3 +86,63 @@ fn the_drift_page_draws_a_cached_engine_result_without_a_model_or_a_job() {
     let first = &report.columns[report.most_drifted_first()[0]];
     assert_eq!(h.state().drift_column.as_deref(), Some(first.name.as_str()));
 }
+
+#[test]
+fn eviction_keeps_what_the_page_draws_and_retry_runs_a_failed_analysis_again() {
+    use assay::app::state::Failure;
+    use assay::engine::analysis::{Key, Kind};
+    use assay::engine::ErrorKind;
+
+    let tmp = tempfile::tempdir().expect("tmp");
+    let (mut state, _) = state_with_drift(tmp.path());
+    let shown = state.planner().drift().expect("planned").key;
+    let drawn = state.cache.get(&shown).and_then(Slot::ready).cloned();
+    let other = Key::new(Kind::Drift, Vec::new(), vec!["elsewhere".into()], &());
+    state
+        .cache
+        .insert(other.clone(), Slot::Ready(drawn.expect("ready")));
+    state.cache.budget = 0;
+    let mut h = Harness::builder()
+        .with_size([1200.0, 800.0])
+        .build_ui_state(
+            |ui, state: &mut State| {
+                assay::app::commands::sync(state);
+                assay::app::panels::drift::drift_ui(ui, state)
+            },
+            state,
+        );
+    h.run_steps(4);
+    assert!(
+        h.state().cache.get(&shown).is_some(),
+        "the result on screen is kept"
+    );
+    assert!(
+        h.state().cache.get(&other).is_none(),
+        "a result no page draws is evicted over budget"
+    );
+
+    // A cancelled analysis shows Retry, and Retry runs it again.
+    h.state_mut().cache.budget = usize::MAX;
+    h.state_mut().cache.insert(
+        shown.clone(),
+        Slot::Failed(Failure {
+            kind: ErrorKind::Cancelled,
+            text: "cancelled".into(),
+        }),
+    );
+    h.run_steps(2);
+    h.get_by_label("cancelled");
+    h.get_by_label("Retry").click();
+    h.run_steps(2);
+    for _ in 0..500 {
+        if matches!(h.state().cache.get(&shown), Some(Slot::Ready(_))) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        h.run_steps(1);
+    }
+    assert!(
+        matches!(h.state().cache.get(&shown), Some(Slot::Ready(_))),
+        "the retried drift finished"
+    );
+}
