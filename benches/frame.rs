@@ -45,7 +45,13 @@ fn main() {
     assay::app::commands::open_paths(&mut h.state_mut().state, std::slice::from_ref(&big));
     wait(
         &mut h,
-        |s| s.datasets.values().all(|d| !matches!(d, Slot::Loading)) && !s.datasets.is_empty(),
+        |s| {
+            s.loaded
+                .datasets
+                .values()
+                .all(|d| !matches!(d, Slot::Loading))
+                && !s.loaded.datasets.is_empty()
+        },
         120,
     );
     let s = &mut h.state_mut().state;

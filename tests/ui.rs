@@ -8,6 +8,7 @@ use std::path::Path;
 
 use assay::app::state::{Page, Slot};
 use assay::app::{AssayApp, Options};
+use assay::engine::analysis::{Kind, Output, Task};
 use eframe::egui::Role;
 use egui_kittest::kittest::{NodeT, Queryable};
 use egui_kittest::Harness;
@@ -24,8 +25,8 @@ fn demo_workspace_evaluates_every_model_and_pages_switch() {
         5,
         "the demo has the five Adult models"
     );
-    for m in &s.workspace.models {
-        let Some(Slot::Ready(ev)) = s.evaluation(m) else {
+    for (i, m) in s.workspace.models.iter().enumerate() {
+        let Some(Slot::Ready(ev)) = s.evaluation(i) else {
             panic!("{} was not evaluated", m.label)
         };
         assert_eq!(ev.n, 5000);
@@ -51,20 +52,20 @@ fn demo_workspace_evaluates_every_model_and_pages_switch() {
 fn threshold_slider_moves_the_confusion_matrix_without_reinference() {
     let mut h = app(Vec::new(), true);
     nav(&mut h, "Evaluate");
-    let evaluations = h.state().state.evaluations.len();
+    let evaluations = h.state().state.cache.count(Kind::Evaluation);
     h.state_mut().state.live_threshold = 0.3;
     h.run_steps(3);
     h.get_by_label_contains("Confusion matrix at 0.30");
     h.get_by_label("Evaluate at 0.30 with intervals");
     assert_eq!(
-        h.state().state.evaluations.len(),
+        h.state().state.cache.count(Kind::Evaluation),
         evaluations,
         "no new job for a slider move"
     );
     // The counts shown come from the engine's sweep at 0.30.
     let s = &h.state().state;
-    let entry = s.selected_model().expect("model").clone();
-    let Some(Slot::Ready(ev)) = s.evaluation(&entry) else {
+    let entry = s.selected_index();
+    let Some(Slot::Ready(ev)) = s.evaluation(entry) else {
         panic!("evaluated")
     };
     let sweep = ev.curves.threshold_sweep.as_ref().expect("sweep");
@@ -78,10 +79,10 @@ fn threshold_slider_moves_the_confusion_matrix_without_reinference() {
     settle(&mut h);
     let s = &h.state().state;
     assert!(
-        s.evaluations.len() > evaluations,
+        s.cache.count(Kind::Evaluation) > evaluations,
         "earlier results stay cached"
     );
-    let Some(Slot::Ready(ev)) = s.evaluation(&entry) else {
+    let Some(Slot::Ready(ev)) = s.evaluation(entry) else {
         panic!("re-evaluated")
     };
     assert_eq!(ev.threshold, Some(0.3));
@@ -133,6 +134,7 @@ fn a_running_job_can_be_cancelled_from_the_status_bar() {
     settle(&mut h);
     let s = &h.state().state;
     assert!(s
+        .loaded
         .datasets
         .values()
         .any(|v| matches!(v, Slot::Failed(t) if t == "cancelled")));
@@ -171,8 +173,11 @@ fn fairness_page_shows_groups_policy_and_weak_slices_from_the_engine() {
     let mut h = app(Vec::new(), true);
     nav(&mut h, "Fairness");
     let s = &h.state().state;
-    let entry = s.selected_model().expect("model").clone();
-    let (key, opts) = assay::app::commands::fairness_key(s, &entry).expect("key");
+    let entry = s.selected_index();
+    let request = s.planner().fairness(entry).expect("fairness planned");
+    let Task::Fairness { options: opts, .. } = &request.task else {
+        panic!("a fairness task")
+    };
     assert_eq!(
         opts.slicings,
         vec![
@@ -182,7 +187,7 @@ fn fairness_page_shows_groups_policy_and_weak_slices_from_the_engine() {
             vec!["sex".into(), "race".into()]
         ]
     );
-    let Some(Slot::Ready(r)) = s.fairness.get(&key) else {
+    let Some(Slot::Ready(Output::Fairness(r))) = s.cache.get(&request.key) else {
         panic!("fairness computed")
     };
     let r = r.clone();
@@ -215,7 +220,7 @@ fn fairness_page_shows_groups_policy_and_weak_slices_from_the_engine() {
     assert_eq!(h.state().state.page, Page::Evaluate);
     h.get_by_label_contains(&format!("({} rows)", first.count));
     let s = &h.state().state;
-    let Some(Slot::Ready(ev)) = s.evaluation(&entry) else {
+    let Some(Slot::Ready(ev)) = s.evaluation(entry) else {
         panic!("slice evaluated")
     };
     assert_eq!(ev.n, first.count);
@@ -229,8 +234,8 @@ fn drift_page_compares_reference_and_current_with_quality_links() {
     let mut h = app(Vec::new(), true);
     nav(&mut h, "Drift");
     let s = &h.state().state;
-    let key = assay::app::commands::drift_key(s).expect("both datasets loaded");
-    let Some(Slot::Ready(report)) = s.drift.get(&key) else {
+    let key = s.planner().drift().expect("both datasets loaded").key;
+    let Some(Slot::Ready(Output::Drift(report))) = s.cache.get(&key) else {
         panic!("drift computed")
     };
     assert!(

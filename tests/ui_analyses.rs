@@ -3,8 +3,8 @@
 #![cfg(feature = "gui")]
 #![allow(clippy::expect_used, clippy::unwrap_used)] // tests may panic on setup failures
 
-use assay::app::analyses::{compare_key, explain_key, Analysis};
 use assay::app::state::{Page, Slot};
+use assay::engine::analysis::Output;
 use assay::engine::explain::Method;
 use assay::engine::report::notes::Finding;
 use egui_kittest::kittest::Queryable;
@@ -16,13 +16,16 @@ use common::{app, nav, settle};
 fn explain_page_draws_treeshap_with_a_waterfall_and_the_tree_path() {
     let mut h = app(Vec::new(), true);
     // The demo's second model is the boosted-trees v1.
-    h.state_mut().state.model_index = 1;
+    h.state_mut().state.select_model(1);
     nav(&mut h, "Explain");
     assert_eq!(h.state().state.page, Page::Explain);
     let s = &h.state().state;
-    let entry = s.selected_model().expect("a model").clone();
-    let (key, _) = explain_key(s, &entry).expect("inputs loaded");
-    let Some(Slot::Ready(Analysis::Explanation(e))) = s.analysis(&key) else {
+    let key = s
+        .planner()
+        .explanation(s.selected_index())
+        .expect("inputs loaded")
+        .key;
+    let Some(Slot::Ready(Output::Explanation(e))) = s.cache.get(&key) else {
         panic!("the explanation did not finish")
     };
     assert_eq!(e.method, Method::Tree, "a GBM is explained with TreeSHAP");
@@ -64,8 +67,8 @@ fn compare_page_shows_paired_deltas_tests_groups_and_the_gate() {
     let mut h = app(Vec::new(), false);
     nav(&mut h, "Compare");
     let s = &h.state().state;
-    let (key, _, _) = compare_key(s).expect("every model loaded");
-    let Some(Slot::Ready(Analysis::Comparison(c))) = s.analysis(&key) else {
+    let key = s.planner().comparison().expect("every model loaded").key;
+    let Some(Slot::Ready(Output::Comparison(c))) = s.cache.get(&key) else {
         panic!("the comparison did not finish")
     };
     assert_eq!(c.models.len(), 5);
@@ -81,7 +84,7 @@ fn compare_page_shows_paired_deltas_tests_groups_and_the_gate() {
     h.get_by_label_contains("Per-group change");
 
     // Explanation shift: every model explained on 50 rows, rankings side by side.
-    h.state_mut().state.explain_settings.rows = 50;
+    h.state_mut().state.workspace.settings.explain.rows = 50;
     h.get_by_label("Explanations").click();
     h.run_steps(2);
     h.get_by_label("Explain every model").click();
@@ -90,7 +93,7 @@ fn compare_page_shows_paired_deltas_tests_groups_and_the_gate() {
         settle(&mut h);
     }
     h.get_by_label("rank change, first to last");
-    h.get_by_label_contains("adult_gbdt v1.0: Tree in Raw space");
+    h.get_by_label_contains("adult_gbdt v1.0: Tree in Probability space");
 
     h.get_by_label("Promotion gate").click();
     h.run_steps(3);

@@ -5,20 +5,15 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::engine::data::{self, summary};
-use crate::engine::evaluate::evaluate;
-use crate::engine::model::Model;
-use crate::engine::workspace::{DatasetRole, Workspace};
-use crate::engine::ErrorKind;
-
-use super::jobs::{FairnessResult, JobKey, LoadedData, Output};
-use super::state::{EvalKey, Page, Slot, State};
 use serde_json::json;
 
-use crate::engine::drift::over_time::{detect_timestamp, Period, Windows};
-use crate::engine::drift::{drift, DriftOptions};
-use crate::engine::fairness::slices::{find_weak_slices, SliceSearchOptions};
-use crate::engine::fairness::{fairness, FairnessOptions};
+use crate::engine::analysis::{Kind, LoadedData, Request};
+use crate::engine::data::summary;
+use crate::engine::model::Model;
+use crate::engine::workspace::{DatasetRole, Workspace};
+
+use super::jobs::{Done, JobKey};
+use super::state::{Failure, Page, Slot, State};
 
 /// What kind of file a dropped or picked path is.
 enum FileKind {
@@ -55,19 +50,20 @@ pub fn open_paths(state: &mut State, paths: &[PathBuf]) {
         match kind_of(path) {
             FileKind::Model => {
                 state.workspace.add_model(path);
-                state.models.remove(path);
-                state.model_index = state
+                state.loaded.models.remove(path);
+                let i = state
                     .workspace
                     .models
                     .iter()
                     .position(|m| &m.path == path)
                     .unwrap_or(0);
+                state.select_model(i);
                 state.dirty = true;
             }
             FileKind::Data => {
                 let role = guess_role(&state.workspace, path);
                 state.workspace.add_dataset(path, role);
-                state.datasets.remove(path);
+                state.loaded.datasets.remove(path);
                 state.dataset_index = state
                     .workspace
                     .datasets
@@ -105,7 +101,8 @@ pub fn set_workspace(state: &mut State, ws: Workspace, path: Option<PathBuf>) {
     state.live_threshold = ws.settings.threshold;
     state.workspace = ws;
     state.workspace_path = path;
-    state.model_index = 0;
+    // A weak slice's rows belong to the dataset it was made on.
+    state.slice = None;
     state.dataset_index = 0;
     state.selected_column = None;
     state.dirty = false;
@@ -126,114 +123,69 @@ pub fn save_workspace(state: &mut State, path: &Path) -> bool {
     }
 }
 
-/// Collects finished jobs into the cache and starts what the workspace needs next: loading
+/// Collects finished jobs into the caches and starts what the workspace needs next: loading
 /// every model and dataset, then evaluating every model whose roles check out.
 pub fn sync(state: &mut State) {
+    state.cache.next_frame();
     for (key, result) in state.jobs.poll() {
-        let failed = |e: &crate::engine::EngineError| match e.kind() {
-            ErrorKind::Cancelled => "cancelled".to_string(),
-            _ => e.to_string(),
-        };
         match (key, result) {
-            (JobKey::LoadModel(p), Ok(Output::Model(m))) => {
-                audit(
-                    state,
-                    "model_loaded",
-                    json!({"path": p, "sha256": m.info.sha256}),
-                );
-                state.models.insert(p, Slot::Ready(m));
+            (JobKey::LoadModel(p), Ok(Done::Model(m))) => {
+                state.audit("model_loaded", json!({"path": p, "sha256": m.info.sha256}));
+                state.loaded.models.insert(p, Slot::Ready(m));
             }
-            (JobKey::LoadData(p), Ok(Output::Data(d))) => {
-                audit(
-                    state,
+            (JobKey::LoadData(p), Ok(Done::Data(d))) => {
+                state.audit(
                     "dataset_loaded",
                     json!({"path": p, "sha256": d.ds.sha256, "rows": d.ds.rows()}),
                 );
-                state.datasets.insert(p, Slot::Ready(d));
+                state.loaded.datasets.insert(p, Slot::Ready(d));
             }
-            (JobKey::Evaluate(k), Ok(Output::Evaluation(e))) => {
-                audit(
-                    state,
-                    "evaluated",
-                    json!({"model": e.model.sha256, "data": e.data.sha256, "settings": k.settings}),
-                );
-                state.evaluations.insert(k, Slot::Ready(e));
-            }
-            (JobKey::Distribution(p, c), Ok(Output::Distribution(d))) => {
+            (JobKey::Distribution(p, c), Ok(Done::Distribution(d))) => {
                 state.distributions.insert((p, c), Slot::Ready(d));
             }
-            (JobKey::Fairness(k), Ok(Output::Fairness(f))) => {
-                audit(
-                    state,
-                    "fairness",
-                    json!({"data": f.report.data.sha256, "settings": k.settings}),
-                );
-                state.fairness.insert(k, Slot::Ready(f));
+            (JobKey::Analysis(k), Ok(Done::Analysis(out))) => {
+                let (action, mut details) = out.audit();
+                if let Some(d) = details.as_object_mut() {
+                    d.insert("settings".into(), json!(k.settings));
+                }
+                state.audit(action, details);
+                state.cache.insert(k, Slot::Ready(out));
             }
-            (JobKey::Drift(k), Ok(Output::Drift(d))) => {
-                audit(
-                    state,
-                    "drift",
-                    json!({"reference": d.reference.sha256, "current": d.current.sha256, "dataset_drift": d.dataset_drift}),
-                );
-                state.drift.insert(k, Slot::Ready(d));
-            }
-            (JobKey::Package(_), Ok(Output::Sealed(r))) => {
-                audit(
-                    state,
+            (JobKey::Seal, Ok(Done::Sealed(r))) => {
+                state.audit(
                     "package_sealed",
                     json!({"path": r.path, "subject_digest": r.subject_digest}),
                 );
                 state.package.sealed = Some(Ok(r));
             }
-            (JobKey::Package(_), Ok(Output::Verified(v))) => {
-                state.package.verified = Some(Ok(v));
-            }
-            (JobKey::Package("report"), Ok(Output::Done(m))) => {
-                audit(state, "report_exported", json!({ "message": m }));
+            (JobKey::Verify, Ok(Done::Verified(v))) => state.package.verified = Some(Ok(v)),
+            (JobKey::Report, Ok(Done::Message(m))) => {
+                state.audit("report_exported", json!({ "message": m }));
                 state.message = Some(m);
             }
-            (JobKey::Package(_), Ok(Output::Done(m))) => {
-                state.package.message = Some(m);
-            }
-            (key @ JobKey::Analysis(..), Ok(Output::Analysis(a))) => {
-                let (action, details) = super::analyses::describe(&a);
-                audit(state, action, details);
-                state.analyses.insert(key, Slot::Ready(a));
-            }
+            (_, Ok(Done::Message(m))) => state.package.message = Some(m),
             (key, Ok(_)) => state.error(format!("internal error: unexpected result for {key:?}")),
             (key, Err(e)) => {
-                let text = failed(&e);
+                let failure = Failure::from(&e);
                 // Not being a tree ensemble is an answer, not an error.
-                let quiet = matches!(key, JobKey::Analysis(super::analyses::Kind::Forest, _));
-                if e.kind() != ErrorKind::Cancelled && !quiet {
-                    state.error(text.clone());
+                let quiet = matches!(&key, JobKey::Analysis(k) if k.kind == Kind::Forest);
+                if !failure.cancelled() && !quiet {
+                    state.error(failure.text.clone());
                 }
                 match key {
                     JobKey::LoadModel(p) => {
-                        state.models.insert(p, Slot::Failed(text));
+                        state.loaded.models.insert(p, Slot::Failed(failure));
                     }
                     JobKey::LoadData(p) => {
-                        state.datasets.insert(p, Slot::Failed(text));
-                    }
-                    JobKey::Evaluate(k) => {
-                        state.evaluations.insert(k, Slot::Failed(text));
+                        state.loaded.datasets.insert(p, Slot::Failed(failure));
                     }
                     JobKey::Distribution(p, c) => {
-                        state.distributions.insert((p, c), Slot::Failed(text));
+                        state.distributions.insert((p, c), Slot::Failed(failure));
                     }
-                    JobKey::Fairness(k) => {
-                        state.fairness.insert(k, Slot::Failed(text));
-                    }
-                    JobKey::Drift(k) => {
-                        state.drift.insert(k, Slot::Failed(text));
-                    }
-                    JobKey::Package("seal") => state.package.sealed = Some(Err(text)),
-                    JobKey::Package("verify") => state.package.verified = Some(Err(text)),
-                    JobKey::Package(_) => state.package.message = Some(text),
-                    key @ JobKey::Analysis(..) => {
-                        state.analyses.insert(key, Slot::Failed(text));
-                    }
+                    JobKey::Analysis(k) => state.cache.insert(k, Slot::Failed(failure)),
+                    JobKey::Seal => state.package.sealed = Some(Err(failure)),
+                    JobKey::Verify => state.package.verified = Some(Err(failure)),
+                    JobKey::Keygen | JobKey::Report => state.package.message = Some(failure.text),
                 }
             }
         }
@@ -245,8 +197,8 @@ pub fn sync(state: &mut State) {
         .map(|m| m.path.clone())
         .collect();
     for path in model_paths {
-        if !state.models.contains_key(&path) {
-            state.models.insert(path.clone(), Slot::Loading);
+        if !state.loaded.models.contains_key(&path) {
+            state.loaded.models.insert(path.clone(), Slot::Loading);
             let p = path.clone();
             state.jobs.spawn(
                 JobKey::LoadModel(path.clone()),
@@ -255,7 +207,7 @@ pub fn sync(state: &mut State) {
                     progress.set(0.0, &format!("reading {}", file_name(&p)));
                     let model = Model::load(&p)?;
                     model.validate()?;
-                    Ok(Output::Model(Arc::new(model)))
+                    Ok(Done::Model(Arc::new(model)))
                 },
             );
         }
@@ -267,203 +219,54 @@ pub fn sync(state: &mut State) {
         .map(|d| d.path.clone())
         .collect();
     for path in data_paths {
-        if !state.datasets.contains_key(&path) {
-            state.datasets.insert(path.clone(), Slot::Loading);
+        if !state.loaded.datasets.contains_key(&path) {
+            state.loaded.datasets.insert(path.clone(), Slot::Loading);
             let p = path.clone();
             state.jobs.spawn(
                 JobKey::LoadData(path.clone()),
                 format!("Loading {}", file_name(&path)),
-                move |progress| {
-                    let ds = data::load(&p, progress)?;
-                    progress.set(0.9, "summarising columns");
-                    let info = data::inspect(&ds)?;
-                    progress.check()?;
-                    Ok(Output::Data(Arc::new(LoadedData { ds, info })))
-                },
+                move |progress| Ok(Done::Data(Arc::new(LoadedData::load(&p, progress)?))),
             );
         }
     }
     // Every model on all rows (the Overview's table); the Evaluate page asks for its slice.
-    let entries = state.workspace.models.clone();
-    let slice = state.slice.take();
-    for entry in &entries {
-        request_evaluation(state, entry);
+    for i in 0..state.workspace.models.len() {
+        let r = state.planner().evaluation(i, None);
+        run(state, r);
     }
-    state.slice = slice;
 }
 
-/// Starts the evaluation of `entry` when its inputs are ready, its roles check out and it is
-/// not cached yet.
-pub fn request_evaluation(state: &mut State, entry: &crate::engine::workspace::ModelEntry) {
-    let Some((key, opts)) = state.eval_key(entry) else {
+/// Runs a planned analysis as a job unless its key is cached (ready, running or failed:
+/// a failure stays until Retry).
+pub fn run(state: &mut State, request: Option<Request>) {
+    let Some(request) = request else {
         return;
     };
-    if state.evaluations.contains_key(&key) || !state.role_issues(entry).is_empty() {
+    if state.cache.get(&request.key).is_some() {
         return;
     }
-    let (Some(model), Some(data)) = (
-        state.model(&entry.path).cloned(),
-        state.eval_data_path().and_then(|p| state.data(p)).cloned(),
-    ) else {
-        return;
-    };
-    state.evaluations.insert(key.clone(), Slot::Loading);
-    let rows = state.slice.as_ref().map(|s| s.rows.clone());
-    state.jobs.spawn(
-        JobKey::Evaluate(key),
-        format!("Evaluating {}", entry.label),
-        move |progress| {
-            let eval = match rows {
-                Some(rows) => evaluate(&model, &data::subset(&data.ds, &rows)?, &opts, progress)?,
-                None => evaluate(&model, &data.ds, &opts, progress)?,
-            };
-            Ok(Output::Evaluation(Arc::new(eval)))
-        },
-    );
-}
-
-/// The cache key and options of `entry`'s fairness analysis, once its evaluation inputs are
-/// ready and the workspace names sensitive attributes.
-pub fn fairness_key(
-    state: &State,
-    entry: &crate::engine::workspace::ModelEntry,
-) -> Option<(EvalKey, FairnessOptions)> {
-    let (eval_key, eval) = state.eval_key_on(entry, None)?;
-    let slicings = state.workspace.slicings();
-    if slicings.is_empty() {
-        return None;
-    }
-    let mut opts = FairnessOptions::new(eval.target.clone(), slicings);
-    opts.run.features = eval.features.clone();
-    opts.run.positive_class = eval.positive_class.clone();
-    opts.run.threshold = eval.threshold;
-    opts.bootstrap = eval.bootstrap.clone();
-    opts.policy = state.workspace.fairness_policy.clone();
-    let key = EvalKey {
-        settings: format!(
-            "fairness|{}|{:?}|{:?}",
-            eval_key.settings, opts.slicings, opts.policy
-        ),
-        ..eval_key
-    };
-    Some((key, opts))
-}
-
-/// Starts the fairness analysis and weak-slice search of `entry` unless cached.
-pub fn request_fairness(state: &mut State, entry: &crate::engine::workspace::ModelEntry) {
-    let Some((key, opts)) = fairness_key(state, entry) else {
-        return;
-    };
-    if state.fairness.contains_key(&key) || !state.role_issues(entry).is_empty() {
-        return;
-    }
-    let (Some(model), Some(data)) = (
-        state.model(&entry.path).cloned(),
-        state.eval_data_path().and_then(|p| state.data(p)).cloned(),
-    ) else {
-        return;
-    };
-    state.fairness.insert(key.clone(), Slot::Loading);
-    state.jobs.spawn(
-        JobKey::Fairness(key),
-        format!("Fairness of {}", entry.label),
-        move |progress| {
-            let report = fairness(&model, &data.ds, &opts, progress)?;
-            progress.set(0.9, "searching weak slices");
-            let mut search = SliceSearchOptions::new(opts.run.target.clone());
-            search.run = opts.run.clone();
-            let slices = find_weak_slices(&model, &data.ds, &search, progress)?;
-            Ok(Output::Fairness(Arc::new(FairnessResult {
-                report,
-                slices,
-            })))
-        },
-    );
-}
-
-/// The cache key of the drift analysis (reference vs current, with the selected model's
-/// predictions when asked), once both datasets (and the model) are loaded.
-pub fn drift_key(state: &State) -> Option<EvalKey> {
-    let r = state.data(&state.workspace.dataset(DatasetRole::Reference)?.path)?;
-    let c = state.data(&state.workspace.dataset(DatasetRole::Current)?.path)?;
-    let model = drift_model(state);
-    Some(EvalKey {
-        model_sha: model
-            .as_ref()
-            .map_or_else(String::new, |(m, _)| m.info.sha256.clone()),
-        data_sha: format!("{}|{}", r.ds.sha256, c.ds.sha256),
-        settings: format!(
-            "drift|{:?}|{:?}|{:?}",
-            state.workspace.roles,
-            model.map(|(_, f)| f),
-            state.workspace.settings
-        ),
-    })
-}
-
-/// The selected model and its feature list, when the Drift page compares predictions.
-fn drift_model(state: &State) -> Option<(&Arc<Model>, Option<Vec<String>>)> {
-    if !state.drift_with_model {
-        return None;
-    }
-    let entry = state.selected_model()?;
+    let key = request.key.clone();
+    state.cache.insert(key.clone(), Slot::Loading);
+    let title = request.title.clone();
     state
-        .model(&entry.path)
-        .map(|m| (m, entry.features.clone()))
+        .jobs
+        .spawn(JobKey::Analysis(key), title, move |progress| {
+            Ok(Done::Analysis(request.run(progress)?))
+        });
 }
 
-/// Starts the drift analysis unless cached.
-pub fn request_drift(state: &mut State) {
-    let Some(key) = drift_key(state) else {
-        return;
-    };
-    if state.drift.contains_key(&key) {
-        return;
+/// Runs every analysis of the review the package carries that can be planned now (the
+/// checklist's "Run what is missing"; fairness follows its evaluation on a later frame).
+pub fn run_review(state: &mut State, wants: crate::engine::analysis::Wants) {
+    let requests = crate::engine::analysis::review_requests(&state.planner(), wants);
+    for r in requests {
+        run(state, Some(r));
     }
-    let (Some(r), Some(c)) = (
-        state
-            .workspace
-            .dataset(DatasetRole::Reference)
-            .and_then(|d| state.data(&d.path))
-            .cloned(),
-        state
-            .workspace
-            .dataset(DatasetRole::Current)
-            .and_then(|d| state.data(&d.path))
-            .cloned(),
-    ) else {
-        return;
-    };
-    let model = drift_model(state).map(|(m, f)| (m.clone(), f));
-    let roles = state.workspace.roles.clone();
-    state.drift.insert(key.clone(), Slot::Loading);
-    state.jobs.spawn(
-        JobKey::Drift(key),
-        "Drift: reference vs current".into(),
-        move |progress| {
-            let mut opts = DriftOptions {
-                target: roles.target.clone(),
-                timestamp: roles.timestamp.clone(),
-                ..DriftOptions::default()
-            };
-            // Windows by month when the current data has a timestamp, else six row chunks.
-            let has_time = roles.timestamp.is_some() || detect_timestamp(&c.ds).is_some();
-            opts.windows = Some(if has_time {
-                Windows::Period(Period::Month)
-            } else {
-                Windows::Rows(c.ds.rows().div_ceil(6).max(1))
-            });
-            opts.features = model.as_ref().and_then(|(_, f)| f.clone());
-            let report = drift(
-                &r.ds,
-                &c.ds,
-                model.as_ref().map(|(m, _)| m.as_ref()),
-                &opts,
-                progress,
-            )?;
-            Ok(Output::Drift(Arc::new(report)))
-        },
-    );
+}
+
+/// Whether the job of `key` is running (the busy state of one analysis or action).
+pub fn busy(state: &State, key: &JobKey) -> bool {
+    state.jobs.is_running(key)
 }
 
 /// Starts computing the distribution of `column` of the dataset at `path` unless cached.
@@ -472,7 +275,13 @@ pub fn request_distribution(state: &mut State, path: &Path, column: &str) {
     if state.distributions.contains_key(&key) {
         return;
     }
-    let Some(data) = state.data(path).cloned() else {
+    let Some(data) = state
+        .loaded
+        .datasets
+        .get(path)
+        .and_then(Slot::ready)
+        .cloned()
+    else {
         return;
     };
     state.distributions.insert(key.clone(), Slot::Loading);
@@ -482,27 +291,25 @@ pub fn request_distribution(state: &mut State, path: &Path, column: &str) {
         format!("Summarising {column}"),
         move |_| {
             let d = summary::distribution(&data.ds, &c, 30)?;
-            Ok(Output::Distribution(Arc::new(d)))
+            Ok(Done::Distribution(Arc::new(d)))
         },
     );
 }
 
-/// Drops cached evaluations that failed, so they are tried again.
+/// Forgets every failed or cancelled load and analysis, so each is tried again.
 pub fn retry_failed(state: &mut State) {
+    state.cache.retry_failed();
     state
-        .evaluations
+        .loaded
+        .models
         .retain(|_, s| !matches!(s, Slot::Failed(_)));
-    state.models.retain(|_, s| !matches!(s, Slot::Failed(_)));
-    state.fairness.retain(|_, s| !matches!(s, Slot::Failed(_)));
-    state.drift.retain(|_, s| !matches!(s, Slot::Failed(_)));
-    state.datasets.retain(|_, s| !matches!(s, Slot::Failed(_)));
-}
-
-/// Appends to the session's audit log (a failure to encode is shown, never fatal).
-pub fn audit(state: &mut State, action: &str, details: serde_json::Value) {
-    if let Err(e) = state.audit.append(action, details) {
-        state.error(e.to_string());
-    }
+    state
+        .loaded
+        .datasets
+        .retain(|_, s| !matches!(s, Slot::Failed(_)));
+    state
+        .distributions
+        .retain(|_, s| !matches!(s, Slot::Failed(_)));
 }
 
 pub fn file_name(path: &Path) -> String {

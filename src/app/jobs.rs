@@ -3,63 +3,42 @@
 //! only starts jobs, draws their progress and collects finished results in [`Jobs::poll`];
 //! it never waits on one.
 
+use std::path::PathBuf;
 use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::Arc;
 use std::time::Instant;
 
+use crate::engine::analysis::{Key, LoadedData, Output};
 use crate::engine::data::summary::Distribution;
-use crate::engine::data::{Dataset, DatasetInfo};
-use crate::engine::drift::DriftReport;
-use crate::engine::evaluate::Evaluation;
-use crate::engine::fairness::slices::SliceSearch;
-use crate::engine::fairness::FairnessReport;
 use crate::engine::model::Model;
 use crate::engine::package::{PackageReport, PackageVerification};
 use crate::engine::{EngineError, Progress};
 
-use super::state::EvalKey;
-
 /// What a job produces.
-pub enum Output {
+pub enum Done {
     Model(Arc<Model>),
     Data(Arc<LoadedData>),
-    Evaluation(Arc<Evaluation>),
     Distribution(Arc<Distribution>),
-    Fairness(Arc<FairnessResult>),
-    Drift(Arc<DriftReport>),
+    /// An analysis planned by `engine::analysis::Planner`, cached by its key.
+    Analysis(Output),
     Sealed(Arc<PackageReport>),
     Verified(Arc<PackageVerification>),
-    /// An on-demand analysis (explanation, comparison, …), cached in `State::analyses`.
-    Analysis(super::analyses::Analysis),
-    /// A short confirmation (e.g. a key pair written).
-    Done(String),
+    /// A short confirmation (e.g. a key pair or a report written).
+    Message(String),
 }
 
-/// The Fairness page's results: group metrics and disparities per slicing, and weak slices.
-pub struct FairnessResult {
-    pub report: FairnessReport,
-    pub slices: SliceSearch,
-}
-
-/// A dataset with its inspection (schema, missing counts, summary statistics).
-pub struct LoadedData {
-    pub ds: Dataset,
-    pub info: DatasetInfo,
-}
-
-/// What a job is for; also the key under which its result is cached.
+/// What a job is for: the key of its result, and of its busy state (one job per key).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum JobKey {
-    LoadModel(std::path::PathBuf),
-    LoadData(std::path::PathBuf),
-    Evaluate(EvalKey),
-    Distribution(std::path::PathBuf, String),
-    Fairness(EvalKey),
-    Drift(EvalKey),
-    /// Package page actions: "keygen", "seal", "verify".
-    Package(&'static str),
-    /// On-demand analyses, keyed by kind, model and data hashes and settings.
-    Analysis(super::analyses::Kind, EvalKey),
+    LoadModel(PathBuf),
+    LoadData(PathBuf),
+    Distribution(PathBuf, String),
+    /// Any analysis, by its engine key.
+    Analysis(Key),
+    Keygen,
+    Seal,
+    Verify,
+    Report,
 }
 
 pub struct Running {
@@ -70,12 +49,12 @@ pub struct Running {
     pub started: Instant,
 }
 
-type Done = (u64, JobKey, Result<Output, EngineError>);
+type Finished = (u64, JobKey, Result<Done, EngineError>);
 
 pub struct Jobs {
     running: Vec<Running>,
-    tx: Sender<Done>,
-    rx: Receiver<Done>,
+    tx: Sender<Finished>,
+    rx: Receiver<Finished>,
     next_id: u64,
     repaint: Arc<dyn Fn() + Send + Sync>,
 }
@@ -110,7 +89,7 @@ impl Jobs {
         &mut self,
         key: JobKey,
         title: String,
-        work: impl FnOnce(&Progress) -> Result<Output, EngineError> + Send + 'static,
+        work: impl FnOnce(&Progress) -> Result<Done, EngineError> + Send + 'static,
     ) {
         if self.is_running(&key) {
             return;
@@ -161,7 +140,7 @@ impl Jobs {
     }
 
     /// Finished jobs since the last call.
-    pub fn poll(&mut self) -> Vec<(JobKey, Result<Output, EngineError>)> {
+    pub fn poll(&mut self) -> Vec<(JobKey, Result<Done, EngineError>)> {
         let mut done = Vec::new();
         while let Ok((id, key, result)) = self.rx.try_recv() {
             self.running.retain(|r| r.id != id);

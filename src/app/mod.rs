@@ -5,7 +5,7 @@
 //! left, a status bar with running jobs (progress + cancel) at the bottom, the page in the
 //! middle with dismissible errors above it.
 
-pub mod analyses;
+pub mod cache;
 pub mod commands;
 pub mod jobs;
 pub mod panels;

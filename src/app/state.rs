@@ -1,20 +1,22 @@
-//! Everything the window shows, in one struct: the workspace, the cache of loaded models,
-//! datasets and results (keyed by file path, and evaluations by model hash, data hash and
-//! settings), the page and selections, visible errors, and the job runner.
+//! Everything the window shows, in one struct: the workspace, the loaded models and datasets
+//! ([`Loaded`], the engine's `Sources`), the one cache of analyses by engine key ([`Cache`],
+//! the engine's `Results`), the page and selections, visible errors, and the job runner.
+//! Options of analyses are never built here: [`State::planner`] hands the workspace to
+//! `engine::analysis::Planner`, the one place that does.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use crate::engine::analysis::{Key, Output, Planner, Review, RowFilter};
 use crate::engine::data::summary::Distribution;
-use crate::engine::drift::DriftReport;
-use crate::engine::evaluate::{EvalOptions, Evaluation};
-use crate::engine::model::Model;
+use crate::engine::evaluate::Evaluation;
 use crate::engine::package::{AuditLog, Decision, ModelCard, PackageReport, PackageVerification};
-use crate::engine::workspace::{ColumnKind, DatasetRole, ModelEntry, RoleIssue, Workspace};
+use crate::engine::report::notes::Finding;
+use crate::engine::workspace::{DatasetRole, ModelEntry, RoleIssue, Workspace};
 
-use super::analyses::{Analysis, ExplainSettings};
-use super::jobs::{FairnessResult, JobKey, Jobs, LoadedData};
+pub use super::cache::{Cache, Failure, Loaded, Slot};
+use super::jobs::Jobs;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Page {
@@ -54,31 +56,6 @@ impl Page {
     }
 }
 
-/// A cached value that may still be loading or may have failed.
-#[derive(Clone)]
-pub enum Slot<T> {
-    Loading,
-    Ready(T),
-    Failed(String),
-}
-
-impl<T> Slot<T> {
-    pub fn ready(&self) -> Option<&T> {
-        match self {
-            Slot::Ready(v) => Some(v),
-            _ => None,
-        }
-    }
-}
-
-/// Cache key of an evaluation: the model's and the data's SHA-256 and the settings.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct EvalKey {
-    pub model_sha: String,
-    pub data_sha: String,
-    pub settings: String,
-}
-
 /// The Package page's form and last results.
 #[derive(Default)]
 pub struct PackageState {
@@ -89,8 +66,8 @@ pub struct PackageState {
     pub verify_dir: String,
     pub verify_key: String,
     pub signoff: SignOffDraft,
-    pub sealed: Option<Result<Arc<PackageReport>, String>>,
-    pub verified: Option<Result<Arc<PackageVerification>, String>>,
+    pub sealed: Option<Result<Arc<PackageReport>, Failure>>,
+    pub verified: Option<Result<Arc<PackageVerification>, Failure>>,
     pub message: Option<String>,
 }
 
@@ -153,11 +130,12 @@ pub struct CompareUi {
     pub explain_all: bool,
 }
 
-/// Rows of the evaluation dataset the Evaluate page is restricted to.
-#[derive(Clone, Debug)]
-pub struct SliceFilter {
-    pub label: String,
-    pub rows: Arc<Vec<u32>>,
+/// The note being written (the dialog is open while this is `Some`).
+#[derive(Debug, Clone)]
+pub struct NoteDraft {
+    pub choices: Vec<Finding>,
+    pub finding: usize,
+    pub text: String,
 }
 
 /// A visible, dismissible error.
@@ -171,37 +149,30 @@ pub struct State {
     pub workspace_path: Option<PathBuf>,
     pub dirty: bool,
     pub page: Page,
-    pub models: HashMap<PathBuf, Slot<Arc<Model>>>,
-    pub datasets: HashMap<PathBuf, Slot<Arc<LoadedData>>>,
-    pub evaluations: HashMap<EvalKey, Slot<Arc<Evaluation>>>,
+    /// Models and datasets by path (what analyses read).
+    pub loaded: Loaded,
+    /// Every analysis by its engine key: evaluations, fairness, drift, explanations, …
+    pub cache: Cache,
     pub distributions: HashMap<(PathBuf, String), Slot<Arc<Distribution>>>,
-    pub fairness: HashMap<EvalKey, Slot<Arc<FairnessResult>>>,
     /// Fairness page: the slicing and metric shown.
     pub fairness_slicing: usize,
     pub fairness_metric: String,
-    pub drift: HashMap<EvalKey, Slot<Arc<DriftReport>>>,
-    /// Explanations, comparisons, speed and robustness results (see `app::analyses`).
-    pub analyses: HashMap<JobKey, Slot<Analysis>>,
-    pub explain_settings: ExplainSettings,
     pub explain_ui: ExplainUi,
     pub compare_ui: CompareUi,
     /// The reviewer note being written, and the author last used (kept for the next note).
-    pub note_draft: Option<super::panels::notes::NoteDraft>,
+    pub note_draft: Option<NoteDraft>,
     pub note_author: String,
     /// The last confirmation worth a line in the status bar (e.g. a report written).
     pub message: Option<String>,
-    /// Drift page: the column shown in detail, and whether the selected model's predictions
-    /// are compared too.
+    /// Drift page: the column shown in detail.
     pub drift_column: Option<String>,
-    pub drift_with_model: bool,
     pub package: PackageState,
     /// Every action in this session (files loaded with hashes, analyses, card edits,
     /// sign-offs), hash-chained; carried into the package.
     pub audit: AuditLog,
-    /// A weak slice the Evaluate page is filtered to (from the Fairness page).
-    pub slice: Option<SliceFilter>,
-    /// Index into `workspace.models` of the model the Evaluate page shows.
-    pub model_index: usize,
+    /// A weak slice the Evaluate page is filtered to (from the Fairness page); it remembers
+    /// the dataset it was made on and does not apply to another.
+    pub slice: Option<RowFilter>,
     /// Index into `workspace.datasets` of the dataset the Data page shows.
     pub dataset_index: usize,
     pub selected_column: Option<String>,
@@ -225,27 +196,20 @@ impl State {
             workspace_path: None,
             dirty: false,
             page: Page::Overview,
-            models: HashMap::new(),
-            datasets: HashMap::new(),
-            evaluations: HashMap::new(),
+            loaded: Loaded::default(),
+            cache: Cache::default(),
             distributions: HashMap::new(),
-            fairness: HashMap::new(),
             fairness_slicing: 0,
             fairness_metric: "selection_rate".into(),
-            drift: HashMap::new(),
-            analyses: HashMap::new(),
-            explain_settings: ExplainSettings::default(),
             explain_ui: ExplainUi::default(),
             compare_ui: CompareUi::default(),
             note_draft: None,
             note_author: String::new(),
             message: None,
             drift_column: None,
-            drift_with_model: true,
             package: PackageState::default(),
             audit: AuditLog::new(),
             slice: None,
-            model_index: 0,
             dataset_index: 0,
             selected_column: None,
             goto_row: None,
@@ -276,16 +240,60 @@ impl State {
         self.next_error += 1;
     }
 
-    pub fn model(&self, path: &Path) -> Option<&Arc<Model>> {
-        self.models.get(path).and_then(Slot::ready)
+    /// Appends to the session's audit log (a failure to encode is shown, never fatal).
+    pub fn audit(&mut self, action: &str, details: serde_json::Value) {
+        if let Err(e) = self.audit.append(action, details) {
+            self.error(e.to_string());
+        }
     }
 
-    pub fn data(&self, path: &Path) -> Option<&Arc<LoadedData>> {
-        self.datasets.get(path).and_then(Slot::ready)
+    pub fn model(&self, path: &Path) -> Option<&Arc<crate::engine::model::Model>> {
+        self.loaded.models.get(path).and_then(Slot::ready)
+    }
+
+    pub fn data(&self, path: &Path) -> Option<&Arc<crate::engine::analysis::LoadedData>> {
+        self.loaded.datasets.get(path).and_then(Slot::ready)
+    }
+
+    /// The engine's planner over this workspace, the loaded files and the cache: the only
+    /// way the window turns its workspace into analyses.
+    pub fn planner(&self) -> Planner<'_> {
+        Planner::new(&self.workspace, &self.loaded, &self.cache)
+    }
+
+    /// The cached slot of an analysis (`None`: not asked for yet, or not plannable).
+    pub fn slot(&self, key: Option<&Key>) -> Option<&Slot<Output>> {
+        self.cache.get(key?)
+    }
+
+    /// Everything computed so far for this workspace, gathered by the engine exactly as
+    /// `assay report` / `assay package` gather it: what Export report writes and Seal seals.
+    pub fn review(&self) -> Review {
+        let label = self
+            .workspace_path
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .or_else(|| Some(self.workspace.name.clone()));
+        Review::gather(&self.planner(), label, self.package.card.clone())
+    }
+
+    /// Index of the model the pages show (the workspace's focus model: the one drift
+    /// compares, explained, and packaged).
+    pub fn selected_index(&self) -> usize {
+        self.workspace.focus_index()
     }
 
     pub fn selected_model(&self) -> Option<&ModelEntry> {
-        self.workspace.models.get(self.model_index)
+        self.workspace.models.get(self.selected_index())
+    }
+
+    /// Makes model `i` the focus model.
+    pub fn select_model(&mut self, i: usize) {
+        if let Some(m) = self.workspace.models.get(i) {
+            if i != self.selected_index() {
+                self.workspace.settings.focus_model = Some(m.label.clone());
+            }
+        }
     }
 
     /// The labelled dataset models are evaluated on.
@@ -295,87 +303,40 @@ impl State {
             .map(|d| d.path.as_path())
     }
 
-    /// The evaluation options for `entry` from the workspace's roles and settings.
-    pub fn eval_options(&self, entry: &ModelEntry) -> Option<EvalOptions> {
-        let target = self.workspace.roles.target.clone()?;
-        let mut opts = EvalOptions::new(target);
-        opts.features = entry.features.clone();
-        opts.positive_class = self.workspace.roles.positive_class.clone();
-        opts.threshold = self.workspace.settings.threshold;
-        opts.bootstrap.resamples = self.workspace.settings.bootstrap;
-        opts.bootstrap.seed = self.workspace.settings.seed;
-        Some(opts)
+    /// The evaluation of model `i` on the Evaluate page's rows (the slice, when set).
+    pub fn evaluation(&self, i: usize) -> Option<Slot<Arc<Evaluation>>> {
+        let key = self.planner().evaluation(i, self.slice.as_ref())?.key;
+        Some(evaluation_slot(self.cache.get(&key)?))
     }
 
-    /// The cache key of `entry`'s evaluation (on the slice, when one is set), once model and
-    /// data are loaded.
-    pub fn eval_key(&self, entry: &ModelEntry) -> Option<(EvalKey, EvalOptions)> {
-        self.eval_key_on(entry, self.slice.as_ref())
+    /// The evaluation of model `i` on all rows, whatever slice the Evaluate page shows.
+    pub fn evaluation_all_rows(&self, i: usize) -> Option<Slot<Arc<Evaluation>>> {
+        let key = self.planner().evaluation(i, None)?.key;
+        Some(evaluation_slot(self.cache.get(&key)?))
     }
 
-    /// The cache key of `entry`'s evaluation on all rows or on `slice`.
-    pub fn eval_key_on(
-        &self,
-        entry: &ModelEntry,
-        slice: Option<&SliceFilter>,
-    ) -> Option<(EvalKey, EvalOptions)> {
-        let model = self.model(&entry.path)?;
-        let data = self.data(self.eval_data_path()?)?;
-        let opts = self.eval_options(entry)?;
-        let settings = format!(
-            "{:?}|{}|{:?}|{}|{}|{}",
-            opts.features,
-            opts.target,
-            opts.positive_class,
-            opts.threshold,
-            opts.bootstrap.resamples,
-            opts.bootstrap.seed
-        ) + &slice.map_or_else(String::new, |s| {
-            format!("|slice {} ({} rows)", s.label, s.rows.len())
-        });
-        Some((
-            EvalKey {
-                model_sha: model.info.sha256.clone(),
-                data_sha: data.ds.sha256.clone(),
-                settings,
-            },
-            opts,
-        ))
+    /// The tree ensemble of model `i`, once parsed (`None` for other models).
+    pub fn forest(&self, i: usize) -> Option<Arc<crate::engine::explain::tree::Forest>> {
+        match self.slot(self.planner().forest(i).map(|r| r.key).as_ref())? {
+            Slot::Ready(Output::Forest(f)) => Some(f.clone()),
+            _ => None,
+        }
     }
 
-    /// `entry`'s evaluation on all rows, whatever slice the Evaluate page shows.
-    pub fn evaluation_all_rows(&self, entry: &ModelEntry) -> Option<&Slot<Arc<Evaluation>>> {
-        let (key, _) = self.eval_key_on(entry, None)?;
-        self.evaluations.get(&key)
+    /// Role problems of model `i` against the evaluation dataset (empty when not loaded).
+    pub fn role_issues(&self, i: usize) -> Vec<RoleIssue> {
+        self.planner().role_issues(i)
     }
+}
 
-    pub fn evaluation(&self, entry: &ModelEntry) -> Option<&Slot<Arc<Evaluation>>> {
-        let (key, _) = self.eval_key(entry)?;
-        self.evaluations.get(&key)
-    }
-
-    /// Role problems of `entry` against the evaluation dataset (empty when not yet loaded).
-    pub fn role_issues(&self, entry: &ModelEntry) -> Vec<RoleIssue> {
-        let (Some(model), Some(data)) = (
-            self.model(&entry.path),
-            self.eval_data_path().and_then(|p| self.data(p)),
-        ) else {
-            return Vec::new();
-        };
-        let columns: Vec<ColumnKind> = data
-            .info
-            .columns
-            .iter()
-            .map(|c| ColumnKind {
-                name: c.name.clone(),
-                numeric: c.numeric,
-            })
-            .collect();
-        crate::engine::workspace::validate_roles(
-            entry,
-            &model.info,
-            &self.workspace.roles,
-            &columns,
-        )
+fn evaluation_slot(slot: &Slot<Output>) -> Slot<Arc<Evaluation>> {
+    match slot {
+        Slot::Ready(Output::Evaluation(e)) => Slot::Ready(e.clone()),
+        Slot::Ready(_) => Slot::Failed(Failure {
+            kind: crate::engine::ErrorKind::Internal,
+            text: "internal error: not an evaluation".into(),
+        }),
+        Slot::Loading => Slot::Loading,
+        Slot::Failed(f) => Slot::Failed(f.clone()),
     }
 }

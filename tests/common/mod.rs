@@ -40,9 +40,12 @@ pub fn settle(h: &mut Harness<'static, AssayApp>) {
     loop {
         h.step();
         let s = &h.state().state;
-        let loading = s.models.values().any(|v| matches!(v, Slot::Loading))
-            || s.datasets.values().any(|v| matches!(v, Slot::Loading))
-            || s.evaluations.values().any(|v| matches!(v, Slot::Loading))
+        let loading = s.loaded.models.values().any(|v| matches!(v, Slot::Loading))
+            || s.loaded
+                .datasets
+                .values()
+                .any(|v| matches!(v, Slot::Loading))
+            || s.cache.slots().any(|(_, v)| matches!(v, Slot::Loading))
             || s.distributions.values().any(|v| matches!(v, Slot::Loading));
         if s.jobs.is_idle() && !loading {
             break;

@@ -7,12 +7,14 @@
 use eframe::egui::{self, RichText};
 use egui_extras::{Column, TableBuilder};
 
-use crate::app::analyses::{compare_key, gate_now, request_compare, Analysis};
+use crate::app::commands;
 use crate::app::state::{CompareView, Slot, State};
 use crate::app::widgets::cards::fmt;
 use crate::app::widgets::charts::{self, BarSeries};
 use crate::app::widgets::plots::{self, Curve};
 use crate::app::widgets::theme::Palette;
+use crate::engine::analysis::review::judge_gate;
+use crate::engine::analysis::Output;
 use crate::engine::compare::gate::GateResult;
 use crate::engine::compare::pair::PairComparison;
 use crate::engine::compare::Comparison;
@@ -33,17 +35,20 @@ pub fn compare_ui(ui: &mut egui::Ui, state: &mut State) {
         ui.label("Choose the target column in the column roles on the Overview page.");
         return;
     }
-    for entry in state.workspace.models.clone() {
-        for issue in state.role_issues(&entry) {
+    for (i, entry) in state.workspace.models.clone().iter().enumerate() {
+        for issue in state.role_issues(i) {
             ui.colored_label(pal.bad, format!("{}: {}", entry.label, issue.message));
         }
     }
-    request_compare(state);
-    let slot = compare_key(state).and_then(|(k, _, _)| state.analysis(&k).cloned());
-    let c = match slot {
-        Some(Slot::Ready(Analysis::Comparison(c))) => c,
+    let request = state.planner().comparison();
+    let key = request.as_ref().map(|r| r.key.clone());
+    commands::run(state, request);
+    let c = match state.slot(key.as_ref()).cloned() {
+        Some(Slot::Ready(Output::Comparison(c))) => c,
         Some(Slot::Failed(e)) => {
-            ui.colored_label(pal.bad, e);
+            if let Some(key) = key {
+                super::slot::failed(ui, state, &key, &e);
+            }
             return;
         }
         _ => {
@@ -81,8 +86,8 @@ pub fn compare_ui(ui: &mut egui::Ui, state: &mut State) {
         ] {
             ui.selectable_value(&mut state.compare_ui.view, view, label);
         }
-        let (_, result, _) = gate_now(state, &c);
-        gate_badge(ui, &c, &result);
+        let judged = judge_gate(&state.planner(), &c);
+        gate_badge(ui, &c, &judged.result);
     });
     ui.separator();
     egui::ScrollArea::vertical()

@@ -4,16 +4,17 @@
 
 use eframe::egui::{self, RichText};
 
-use crate::app::analyses::gate_now;
 use crate::app::state::State;
 use crate::app::widgets::theme::Palette;
+use crate::engine::analysis::review::judge_gate;
 use crate::engine::compare::gate::{GateOp, GateRule};
 use crate::engine::compare::Comparison;
 
 pub fn gate_view(ui: &mut egui::Ui, state: &mut State, c: &Comparison) {
     let pal = Palette::of(ui);
     let g = &c.gate;
-    let (mut gate, result, facts) = gate_now(state, c);
+    let judged = judge_gate(&state.planner(), c);
+    let (mut gate, result, facts) = (judged.gate, judged.result, judged.facts);
     ui.horizontal(|ui| {
         let (t, col) = if result.passed {
             ("PASS", pal.good)

@@ -7,28 +7,28 @@
 use eframe::egui::{self, RichText};
 use egui_extras::{Column, TableBuilder};
 
-use crate::app::analyses::{
-    explain_key, perf_key, request_explanation, request_forest, request_perf, request_robustness,
-    robustness_key, Analysis, Kind,
-};
+use crate::app::commands;
 use crate::app::jobs::JobKey;
 use crate::app::state::{Slot, State};
 use crate::app::widgets::cards::fmt;
 use crate::app::widgets::charts::{self, BarSeries};
 use crate::app::widgets::plots;
 use crate::app::widgets::theme::Palette;
+use crate::engine::analysis::{Kind, Output};
 use crate::engine::perf::PerfReport;
 use crate::engine::robustness::perturb::PerturbationKind;
 use crate::engine::robustness::RobustnessReport;
 
 /// Every model's perf result slot, in workspace order.
-pub fn perf_results(state: &State) -> Vec<(String, Option<Slot<Analysis>>)> {
+pub fn perf_results(state: &State) -> Vec<(String, Option<Slot<Output>>)> {
+    let p = state.planner();
     state
         .workspace
         .models
         .iter()
-        .map(|m| {
-            let slot = perf_key(state, m).and_then(|k| state.analysis(&k).cloned());
+        .enumerate()
+        .map(|(i, m)| {
+            let slot = state.slot(p.perf(i).map(|r| r.key).as_ref()).cloned();
             (m.label.clone(), slot)
         })
         .collect()
@@ -39,7 +39,7 @@ fn any_running(state: &State, kind: Kind) -> bool {
         .jobs
         .running()
         .iter()
-        .any(|r| matches!(r.key, JobKey::Analysis(k, _) if k == kind))
+        .any(|r| matches!(&r.key, JobKey::Analysis(k) if k.kind == kind))
 }
 
 pub fn speed_ui(ui: &mut egui::Ui, state: &mut State) {
@@ -53,9 +53,11 @@ pub fn speed_ui(ui: &mut egui::Ui, state: &mut State) {
     let busy = any_running(state, Kind::Perf);
     let entries = state.workspace.models.clone();
     ui.horizontal_wrapped(|ui| {
-        for m in &entries {
-            let done = perf_key(state, m)
-                .and_then(|k| state.analysis(&k))
+        for (i, m) in entries.iter().enumerate() {
+            let request = state.planner().perf(i);
+            let key = request.as_ref().map(|r| r.key.clone());
+            let done = state
+                .slot(key.as_ref())
                 .is_some_and(|s| matches!(s, Slot::Ready(_)));
             let label = if done {
                 format!("Measure {} again", m.label)
@@ -63,7 +65,11 @@ pub fn speed_ui(ui: &mut egui::Ui, state: &mut State) {
                 format!("Measure {}", m.label)
             };
             if ui.add_enabled(!busy, egui::Button::new(label)).clicked() {
-                request_perf(state, m);
+                // Timings vary: measuring again replaces the last measurement.
+                if let Some(key) = &key {
+                    state.cache.remove(key);
+                }
+                commands::run(state, request);
             }
         }
         if busy {
@@ -75,7 +81,7 @@ pub fn speed_ui(ui: &mut egui::Ui, state: &mut State) {
     let reports: Vec<(String, std::sync::Arc<PerfReport>)> = results
         .iter()
         .filter_map(|(l, s)| match s {
-            Some(Slot::Ready(Analysis::Perf(p))) => Some((l.clone(), p.clone())),
+            Some(Slot::Ready(Output::Perf(p))) => Some((l.clone(), p.clone())),
             _ => None,
         })
         .collect();
@@ -248,16 +254,15 @@ pub fn robustness_ui(ui: &mut egui::Ui, state: &mut State) {
     let entries = state.workspace.models.clone();
     let busy = any_running(state, Kind::Robustness);
     ui.horizontal_wrapped(|ui| {
-        for m in &entries {
-            let exists = robustness_key(state, m)
-                .and_then(|(k, _)| state.analysis(&k).cloned())
-                .is_some();
+        for (i, m) in entries.iter().enumerate() {
+            let request = state.planner().robustness(i);
+            let exists = state.slot(request.as_ref().map(|r| &r.key)).is_some();
             if !exists
                 && ui
                     .add_enabled(!busy, egui::Button::new(format!("Test {}", m.label)))
                     .clicked()
             {
-                request_robustness(state, m);
+                commands::run(state, request);
             }
         }
         if busy {
@@ -266,11 +271,15 @@ pub fn robustness_ui(ui: &mut egui::Ui, state: &mut State) {
         }
     });
     let mut reports: Vec<(String, std::sync::Arc<RobustnessReport>)> = Vec::new();
-    for m in &entries {
-        match robustness_key(state, m).and_then(|(k, _)| state.analysis(&k).cloned()) {
-            Some(Slot::Ready(Analysis::Robustness(r))) => reports.push((m.label.clone(), r)),
+    for (i, m) in entries.iter().enumerate() {
+        let key = state.planner().robustness(i).map(|r| r.key);
+        match state.slot(key.as_ref()).cloned() {
+            Some(Slot::Ready(Output::Robustness(r))) => reports.push((m.label.clone(), r)),
             Some(Slot::Failed(e)) => {
                 ui.colored_label(pal.bad, format!("{}: {e}", m.label));
+                if let Some(key) = key {
+                    retry_button(ui, state, &key);
+                }
             }
             _ => {}
         }
@@ -479,11 +488,15 @@ pub fn explanations_ui(ui: &mut egui::Ui, state: &mut State) {
     let entries = state.workspace.models.clone();
     let mut done = Vec::new();
     let mut missing = 0;
-    for m in &entries {
-        match explain_key(state, m).and_then(|(k, _)| state.analysis(&k).cloned()) {
-            Some(Slot::Ready(Analysis::Explanation(e))) => done.push((m.label.clone(), e)),
+    for (i, m) in entries.iter().enumerate() {
+        let key = state.planner().explanation(i).map(|r| r.key);
+        match state.slot(key.as_ref()).cloned() {
+            Some(Slot::Ready(Output::Explanation(e))) => done.push((m.label.clone(), e)),
             Some(Slot::Failed(err)) => {
                 ui.colored_label(pal.bad, format!("{}: {err}", m.label));
+                if let Some(key) = key {
+                    retry_button(ui, state, &key);
+                }
             }
             Some(_) => {}
             None => missing += 1,
@@ -493,19 +506,12 @@ pub fn explanations_ui(ui: &mut egui::Ui, state: &mut State) {
         state.compare_ui.explain_all = true;
     }
     if state.compare_ui.explain_all {
-        // Each model's trees are read first, so tree ensembles get TreeSHAP as on the Explain page.
-        for m in &entries {
-            request_forest(state, m);
-            let forest_known = state
-                .forest_key(m)
-                .and_then(|k| state.analysis(&k))
-                .is_some_and(|s| !matches!(s, Slot::Loading));
-            if forest_known {
-                request_explanation(state, m);
-            }
+        for i in 0..entries.len() {
+            let request = state.planner().explanation(i);
+            commands::run(state, request);
         }
     }
-    if any_running(state, Kind::Explain) {
+    if any_running(state, Kind::Explanation) {
         ui.horizontal(|ui| {
             ui.spinner();
             ui.label("explaining…");
@@ -569,4 +575,11 @@ pub fn explanations_ui(ui: &mut egui::Ui, state: &mut State) {
                 });
             }
         });
+}
+
+/// Retry for one model's failed or cancelled analysis.
+fn retry_button(ui: &mut egui::Ui, state: &mut State, key: &crate::engine::analysis::Key) {
+    if ui.small_button("Retry").clicked() {
+        state.cache.retry(key);
+    }
 }

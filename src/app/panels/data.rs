@@ -47,10 +47,10 @@ pub fn data_ui(ui: &mut egui::Ui, state: &mut State) {
             .labelled_by(label.id);
     });
     let path = state.workspace.datasets[state.dataset_index].path.clone();
-    let data = match state.datasets.get(&path) {
+    let data = match state.loaded.datasets.get(&path) {
         Some(Slot::Ready(d)) => d.clone(),
         Some(Slot::Failed(e)) => {
-            ui.colored_label(pal.bad, e);
+            ui.colored_label(pal.bad, e.text.as_str());
             return;
         }
         _ => {
@@ -271,7 +271,7 @@ fn column_ui(ui: &mut egui::Ui, state: &mut State, path: &std::path::Path) {
             }
         },
         Some(Slot::Failed(e)) => {
-            ui.colored_label(pal.bad, e);
+            ui.colored_label(pal.bad, e.text.as_str());
         }
         _ => {
             ui.spinner();

@@ -7,11 +7,12 @@ use eframe::egui::{self, RichText, Sense};
 use egui_extras::{Column, TableBuilder};
 use egui_plot::{HLine, Legend, Line, Plot, PlotPoints, Points};
 
-use crate::app::commands::{drift_key, file_name, request_drift};
+use crate::app::commands::{self, file_name};
 use crate::app::state::{Page, Slot, State};
 use crate::app::widgets::cards::fmt;
 use crate::app::widgets::plots;
 use crate::app::widgets::theme::Palette;
+use crate::engine::analysis::Output;
 use crate::engine::drift::binning::Histogram;
 use crate::engine::drift::{ColumnDrift, DriftReport};
 use crate::engine::workspace::DatasetRole;
@@ -37,14 +38,25 @@ pub fn drift_ui(ui: &mut egui::Ui, state: &mut State) {
         let label = state
             .selected_model()
             .map_or_else(|| "the selected model".to_string(), |m| m.label.clone());
-        ui.checkbox(&mut state.drift_with_model, format!("include predictions of {label}"))
-            .on_hover_text("Runs the model on both datasets and adds a `prediction` column (choose the model on the Evaluate page)");
+        let mut with_model = state.workspace.settings.drift_with_model;
+        if ui
+            .checkbox(&mut with_model, format!("include predictions of {label}"))
+            .on_hover_text("Runs the model on both datasets and adds a `prediction` column (choose the model on the Evaluate page)")
+            .changed()
+        {
+            state.workspace.settings.drift_with_model = with_model;
+            state.dirty = true;
+        }
     });
-    request_drift(state);
-    let report = match drift_key(state).and_then(|k| state.drift.get(&k)) {
-        Some(Slot::Ready(d)) => d.clone(),
+    let request = state.planner().drift();
+    let key = request.as_ref().map(|r| r.key.clone());
+    commands::run(state, request);
+    let report = match state.slot(key.as_ref()).cloned() {
+        Some(Slot::Ready(Output::Drift(d))) => d,
         Some(Slot::Failed(e)) => {
-            ui.colored_label(pal.bad, e);
+            if let Some(key) = key {
+                super::slot::failed(ui, state, &key, &e);
+            }
             return;
         }
         _ => {
@@ -82,13 +94,7 @@ pub fn drift_ui(ui: &mut egui::Ui, state: &mut State) {
     for w in &report.warnings {
         ui.colored_label(pal.warn, w);
     }
-    let mut order: Vec<usize> = (0..report.columns.len()).collect();
-    order.sort_by(|&a, &b| {
-        let (x, y) = (&report.columns[a], &report.columns[b]);
-        y.drifted
-            .cmp(&x.drifted)
-            .then_with(|| severity(y).total_cmp(&severity(x)))
-    });
+    let order = report.most_drifted_first();
     if state
         .drift_column
         .as_ref()
@@ -128,15 +134,6 @@ pub fn drift_ui(ui: &mut egui::Ui, state: &mut State) {
                 });
         });
     });
-}
-
-/// Sort key within drifted / not drifted: how far past (or short of) the threshold.
-fn severity(c: &ColumnDrift) -> f64 {
-    match (c.p_value, c.statistic) {
-        (Some(p), _) => -p.max(1e-300).log10(),
-        (None, Some(s)) => s / c.threshold.max(1e-12),
-        _ => 0.0,
-    }
 }
 
 fn columns_table(

@@ -5,7 +5,7 @@
 use crate::engine::report::notes::Finding;
 use eframe::egui::{self, RichText};
 
-use crate::app::commands::request_evaluation;
+use crate::app::commands;
 use crate::app::state::{Slot, State};
 use crate::app::widgets::cards::metric_card;
 use crate::app::widgets::plots::{self, Curve};
@@ -22,7 +22,8 @@ pub fn evaluate_ui(ui: &mut egui::Ui, state: &mut State) {
     let Some(entry) = model_picker(ui, state) else {
         return;
     };
-    let issues = state.role_issues(&entry);
+    let i = state.selected_index();
+    let issues = state.role_issues(i);
     if !issues.is_empty() {
         for i in &issues {
             ui.colored_label(pal.bad, i.message.as_str());
@@ -46,9 +47,11 @@ pub fn evaluate_ui(ui: &mut egui::Ui, state: &mut State) {
             }
         });
     }
-    match state.evaluation(&entry) {
+    let request = state.planner().evaluation(i, state.slice.as_ref());
+    let key = request.as_ref().map(|r| r.key.clone());
+    commands::run(state, request);
+    match state.evaluation(i) {
         Some(Slot::Ready(ev)) => {
-            let ev = ev.clone();
             let findings = ev
                 .metrics
                 .0
@@ -69,9 +72,8 @@ pub fn evaluate_ui(ui: &mut egui::Ui, state: &mut State) {
                 });
         }
         Some(Slot::Failed(e)) => {
-            ui.colored_label(pal.bad, e);
-            if ui.button("Retry").clicked() {
-                crate::app::commands::retry_failed(state);
+            if let Some(key) = key {
+                super::slot::failed(ui, state, &key, &e);
             }
         }
         Some(Slot::Loading) => {
@@ -81,7 +83,6 @@ pub fn evaluate_ui(ui: &mut egui::Ui, state: &mut State) {
             });
         }
         None => {
-            request_evaluation(state, &entry);
             ui.horizontal(|ui| {
                 ui.spinner();
                 ui.label("waiting for the model and the data to load");
@@ -100,21 +101,22 @@ pub fn model_picker(
         ui.label("No model yet: open an .onnx file (Ctrl+O) or drop it onto the window.");
         return None;
     }
-    if state.model_index >= state.workspace.models.len() {
-        state.model_index = 0;
-    }
     ui.horizontal(|ui| {
         let name = ui.label("Model");
-        let label = state.workspace.models[state.model_index].label.clone();
+        let mut selected = state.selected_index();
+        let label = state
+            .selected_model()
+            .map_or_else(String::new, |m| m.label.clone());
         egui::ComboBox::from_id_salt("eval_model")
             .selected_text(label)
             .show_ui(ui, |ui| {
                 for (i, m) in state.workspace.models.iter().enumerate() {
-                    ui.selectable_value(&mut state.model_index, i, &m.label);
+                    ui.selectable_value(&mut selected, i, &m.label);
                 }
             })
             .response
             .labelled_by(name.id);
+        state.select_model(selected);
         if let Some(d) = state.eval_data_path() {
             ui.label(
                 RichText::new(format!("on {}", crate::app::commands::file_name(d)))
@@ -182,11 +184,10 @@ fn binary_ui(ui: &mut egui::Ui, state: &mut State, ev: &Evaluation) {
             ui.label(RichText::new(format!("intervals are for {evaluated_t:.2}")).small().color(pal.muted));
         }
     });
-    let idx = ((state.live_threshold * (sweep.thresholds.len().saturating_sub(1)) as f64).round()
-        as usize)
-        .min(sweep.thresholds.len().saturating_sub(1));
+    let Some(point) = sweep.at(state.live_threshold) else {
+        return;
+    };
     let at_eval = (state.live_threshold - evaluated_t).abs() < 1e-9;
-    let g = |v: &Vec<f64>| v.get(idx).copied().filter(|x| x.is_finite());
     let m = |k: &str| ev.metrics.get(k);
     ui.label(
         RichText::new(format!(
@@ -210,37 +211,32 @@ fn binary_ui(ui: &mut egui::Ui, state: &mut State, ev: &Evaluation) {
             ),
             ("log_loss", "Log loss", m("log_loss"), true),
             ("brier_score", "Brier score", m("brier_score"), true),
-            ("accuracy", "Accuracy", g(&sweep.accuracy), at_eval),
+            ("accuracy", "Accuracy", point.accuracy, at_eval),
             (
                 "balanced_accuracy",
                 "Balanced accuracy",
-                g(&sweep.balanced_accuracy),
+                point.balanced_accuracy,
                 at_eval,
             ),
-            ("precision", "Precision", g(&sweep.precision), at_eval),
-            ("recall", "Recall (TPR)", g(&sweep.recall), at_eval),
-            ("specificity", "Specificity", g(&sweep.specificity), at_eval),
-            ("f1", "F1", g(&sweep.f1), at_eval),
-            ("mcc", "MCC", g(&sweep.mcc), at_eval),
+            ("precision", "Precision", point.precision, at_eval),
+            ("recall", "Recall (TPR)", point.recall, at_eval),
+            ("specificity", "Specificity", point.specificity, at_eval),
+            ("f1", "F1", point.f1, at_eval),
+            ("mcc", "MCC", point.mcc, at_eval),
         ],
         pres,
     );
     warnings(ui, ev);
     ui.add_space(8.0);
-    let tp = sweep.tp.get(idx).copied().unwrap_or(0);
-    let fp = sweep.fp.get(idx).copied().unwrap_or(0);
-    let tn = sweep.tn.get(idx).copied().unwrap_or(0);
-    let fn_ = sweep.fn_.get(idx).copied().unwrap_or(0);
-    let fpr = if fp + tn > 0 {
-        fp as f64 / (fp + tn) as f64
-    } else {
-        0.0
-    };
-    let tpr = if tp + fn_ > 0 {
-        tp as f64 / (tp + fn_) as f64
-    } else {
-        0.0
-    };
+    let crate::engine::metrics::curves::SweepPoint {
+        tp,
+        fp,
+        tn,
+        fn_,
+        fpr,
+        tpr,
+        ..
+    } = point;
     let classes = ev.classes.clone().unwrap_or_default();
     let pos = ev.positive_class.clone().unwrap_or_default();
     let neg = classes
@@ -270,7 +266,7 @@ fn binary_ui(ui: &mut egui::Ui, state: &mut State, ev: &Evaluation) {
             } else {
                 0.0
             };
-            let prec = g(&sweep.precision);
+            let prec = point.precision;
             plots::pr(
                 &mut cols[1],
                 "pr",

@@ -6,15 +6,13 @@
 use eframe::egui::{self, RichText};
 use egui_extras::{Column, TableBuilder};
 
-use crate::app::analyses::{
-    explain_key, importance_key, pdp_key, request_explanation, request_forest, request_importance,
-    request_pdp, request_surrogate, surrogate_key, Analysis,
-};
+use crate::app::commands;
 use crate::app::state::{ExplainView, Slot, State};
 use crate::app::widgets::plots;
 use crate::app::widgets::shap::{self, Swarm};
 use crate::app::widgets::shap_plots;
 use crate::app::widgets::theme::Palette;
+use crate::engine::analysis::Output;
 use crate::engine::explain::{Explanation, Method, OutputSpace};
 use crate::engine::report::notes::Finding;
 use crate::engine::workspace::ModelEntry;
@@ -22,18 +20,15 @@ use crate::engine::workspace::ModelEntry;
 const TOP_FEATURES: usize = 15;
 
 pub fn explain_ui(ui: &mut egui::Ui, state: &mut State) {
-    let pal = Palette::of(ui);
     ui.heading("Explain");
     let Some(entry) = super::evaluate::model_picker(ui, state) else {
         return;
     };
-    request_forest(state, &entry);
-    // Wait for the tree parse so the automatic method can pick TreeSHAP.
-    let forest_known = state
-        .forest_key(&entry)
-        .and_then(|k| state.analysis(&k))
-        .is_some_and(|s| !matches!(s, Slot::Loading));
-    settings_bar(ui, state, &entry);
+    let i = state.selected_index();
+    // The tree viewer and the method names need to know whether it is a tree ensemble.
+    let forest = state.planner().forest(i);
+    commands::run(state, forest);
+    settings_bar(ui, state, i);
     ui.horizontal(|ui| {
         for (view, label) in [
             (ExplainView::Summary, "Summary"),
@@ -49,17 +44,18 @@ pub fn explain_ui(ui: &mut egui::Ui, state: &mut State) {
     ui.separator();
     match state.explain_ui.view {
         ExplainView::Pdp => return pdp_view(ui, state, &entry),
-        ExplainView::Importance => return importance_view(ui, state, &entry),
+        ExplainView::Importance => return importance_view(ui, state),
         _ => {}
     }
-    if forest_known {
-        request_explanation(state, &entry);
-    }
-    let slot = explain_key(state, &entry).and_then(|(k, _)| state.analysis(&k).cloned());
-    let e = match slot {
-        Some(Slot::Ready(Analysis::Explanation(e))) => e,
+    let request = state.planner().explanation(i);
+    let key = request.as_ref().map(|r| r.key.clone());
+    commands::run(state, request);
+    let e = match state.slot(key.as_ref()).cloned() {
+        Some(Slot::Ready(Output::Explanation(e))) => e,
         Some(Slot::Failed(err)) => {
-            ui.colored_label(pal.bad, err);
+            if let Some(key) = key {
+                super::slot::failed(ui, state, &key, &err);
+            }
             return;
         }
         _ => {
@@ -81,16 +77,17 @@ pub fn explain_ui(ui: &mut egui::Ui, state: &mut State) {
         .auto_shrink(false)
         .show(ui, |ui| match state.explain_ui.view {
             ExplainView::Summary => summary_view(ui, state, &e),
-            ExplainView::Row => row_view(ui, state, &entry, &e),
+            ExplainView::Row => row_view(ui, state, &e),
             ExplainView::Dependence => dependence_view(ui, state, &e),
-            ExplainView::Trees => super::explain_tree::trees_view(ui, state, &entry, &e),
+            ExplainView::Trees => super::explain_tree::trees_view(ui, state, &e),
             _ => {}
         });
 }
 
-fn settings_bar(ui: &mut egui::Ui, state: &mut State, entry: &ModelEntry) {
-    let is_tree = state.forest_of(entry).is_some();
-    let s = &mut state.explain_settings;
+fn settings_bar(ui: &mut egui::Ui, state: &mut State, i: usize) {
+    let is_tree = state.forest(i).is_some();
+    let before = state.workspace.settings.explain.clone();
+    let s = &mut state.workspace.settings.explain;
     ui.horizontal_wrapped(|ui| {
         let method_label = ui.label("Method");
         let name = |m: Option<Method>| match m {
@@ -179,6 +176,9 @@ fn settings_bar(ui: &mut egui::Ui, state: &mut State, entry: &ModelEntry) {
                 .labelled_by(l3.id);
         }
     });
+    if state.workspace.settings.explain != before {
+        state.dirty = true;
+    }
 }
 
 fn space_label(e: &Explanation) -> String {
@@ -280,7 +280,7 @@ fn summary_view(ui: &mut egui::Ui, state: &mut State, e: &Explanation) {
     });
 }
 
-fn row_view(ui: &mut egui::Ui, state: &mut State, entry: &ModelEntry, e: &Explanation) {
+fn row_view(ui: &mut egui::Ui, state: &mut State, e: &Explanation) {
     let pal = Palette::of(ui);
     if e.values.is_empty() {
         ui.label("no rows explained");
@@ -356,7 +356,7 @@ fn row_view(ui: &mut egui::Ui, state: &mut State, entry: &ModelEntry, e: &Explan
             e.outputs.get(i).copied().unwrap_or(f64::NAN),
             10,
         );
-        surrogate_block(&mut cols[1], state, entry, row);
+        surrogate_block(&mut cols[1], state, row);
         cols[1].label(
             RichText::new(format!(
                 "{} · red raises the output, blue lowers it",
@@ -369,21 +369,22 @@ fn row_view(ui: &mut egui::Ui, state: &mut State, entry: &ModelEntry, e: &Explan
 }
 
 /// The LIME-style local surrogate of one row, on request.
-fn surrogate_block(ui: &mut egui::Ui, state: &mut State, entry: &ModelEntry, row: usize) {
+fn surrogate_block(ui: &mut egui::Ui, state: &mut State, row: usize) {
     let pal = Palette::of(ui);
     ui.add_space(6.0);
-    let slot = surrogate_key(state, entry, row).and_then(|(k, _)| state.analysis(&k).cloned());
-    match slot {
+    let request = state.planner().surrogate(state.selected_index(), row);
+    let key = request.as_ref().map(|r| r.key.clone());
+    match state.slot(key.as_ref()).cloned() {
         None => {
             if ui
                 .button("Fit a local surrogate (LIME-style)")
                 .on_hover_text("A weighted linear model fitted on perturbations around this row: a second opinion on what drives its prediction")
                 .clicked()
             {
-                request_surrogate(state, entry, row);
+                commands::run(state, request);
             }
         }
-        Some(Slot::Ready(Analysis::Surrogate(s))) => {
+        Some(Slot::Ready(Output::Surrogate(s))) => {
             ui.strong(format!(
                 "Local surrogate: R² {:.3} on {} weighted samples; it predicts {:.4} here, the model {:.4}",
                 s.r2, s.nsamples, s.local_prediction, s.model_output
@@ -401,7 +402,9 @@ fn surrogate_block(ui: &mut egui::Ui, state: &mut State, entry: &ModelEntry, row
             }
         }
         Some(Slot::Failed(e)) => {
-            ui.colored_label(pal.bad, e);
+            if let Some(key) = key {
+                super::slot::failed(ui, state, &key, &e);
+            }
         }
         _ => {
             ui.horizontal(|ui| {
@@ -513,15 +516,18 @@ fn pdp_view(ui: &mut egui::Ui, state: &mut State, entry: &ModelEntry) {
             .labelled_by(l6.id);
     });
     let feature = names[state.explain_ui.pdp_feature].clone();
-    request_pdp(state, entry, &feature);
-    let slot = pdp_key(state, entry, &feature).and_then(|(k, _)| state.analysis(&k).cloned());
-    match slot {
-        Some(Slot::Ready(Analysis::Pdp(p))) => {
+    let request = state.planner().pdp(state.selected_index(), &feature);
+    let key = request.as_ref().map(|r| r.key.clone());
+    commands::run(state, request);
+    match state.slot(key.as_ref()).cloned() {
+        Some(Slot::Ready(Output::Pdp(p))) => {
             let h = plots::plot_height(state.presentation) * 1.5;
             super::explain_pdp::draw(ui, &p, h);
         }
         Some(Slot::Failed(err)) => {
-            ui.colored_label(pal.bad, err);
+            if let Some(key) = key {
+                super::slot::failed(ui, state, &key, &err);
+            }
         }
         _ => {
             ui.horizontal(|ui| {
@@ -532,26 +538,28 @@ fn pdp_view(ui: &mut egui::Ui, state: &mut State, entry: &ModelEntry) {
     }
 }
 
-fn importance_view(ui: &mut egui::Ui, state: &mut State, entry: &ModelEntry) {
-    let pal = Palette::of(ui);
+fn importance_view(ui: &mut egui::Ui, state: &mut State) {
     if state.workspace.roles.target.is_none() {
         ui.label("Permutation importance needs a target column: set it in the column roles on the Overview page.");
         return;
     }
-    let slot = importance_key(state, entry).and_then(|(k, _)| state.analysis(&k).cloned());
-    match slot {
+    let request = state.planner().importance(state.selected_index());
+    let key = request.as_ref().map(|r| r.key.clone());
+    match state.slot(key.as_ref()).cloned() {
         None => {
             ui.label("How much the score drops when one feature's values are shuffled (repeated, with the spread).");
             if ui.button("Compute permutation importance").clicked() {
-                request_importance(state, entry);
+                commands::run(state, request);
             }
         }
-        Some(Slot::Ready(Analysis::Importance(imp))) => {
+        Some(Slot::Ready(Output::Importance(imp))) => {
             let h = plots::plot_height(state.presentation) * 1.4;
             super::explain_pdp::importance(ui, &imp, h);
         }
         Some(Slot::Failed(err)) => {
-            ui.colored_label(pal.bad, err);
+            if let Some(key) = key {
+                super::slot::failed(ui, state, &key, &err);
+            }
         }
         _ => {
             ui.horizontal(|ui| {

@@ -8,11 +8,10 @@ use crate::app::widgets::theme::Palette;
 use crate::app::widgets::tree::{self, NodeView};
 use crate::engine::explain::tree::{Forest, NodeMode};
 use crate::engine::explain::Explanation;
-use crate::engine::workspace::ModelEntry;
 
-pub fn trees_view(ui: &mut egui::Ui, state: &mut State, entry: &ModelEntry, e: &Explanation) {
+pub fn trees_view(ui: &mut egui::Ui, state: &mut State, e: &Explanation) {
     let pal = Palette::of(ui);
-    let Some(forest) = state.forest_of(entry).cloned() else {
+    let Some(forest) = state.forest(state.selected_index()) else {
         ui.label("This model is not a plain tree ensemble, so there are no trees to draw.");
         return;
     };

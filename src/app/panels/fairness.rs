@@ -6,51 +6,51 @@
 use eframe::egui::{self, RichText};
 use egui_extras::{Column, TableBuilder};
 
-use crate::app::commands::{fairness_key, request_fairness};
+use crate::app::commands;
 use crate::app::state::{Slot, State};
 use crate::app::widgets::cards::fmt;
 use crate::app::widgets::charts::{self, GroupBar};
 use crate::app::widgets::plots;
 use crate::app::widgets::theme::Palette;
+use crate::engine::analysis::{Output, RowFilter};
 use crate::engine::fairness::policy::{Op, Policy, Rule, Scope, Verdict};
 use crate::engine::fairness::{group_text, SliceReport};
 
 pub fn fairness_ui(ui: &mut egui::Ui, state: &mut State) {
     let pal = Palette::of(ui);
     ui.heading("Fairness");
-    let Some(entry) = super::evaluate::model_picker(ui, state) else {
+    let Some(_) = super::evaluate::model_picker(ui, state) else {
         return;
     };
     if state.workspace.roles.sensitive.is_empty() {
         ui.label("Choose sensitive attributes in the column roles on the Overview page.");
         return;
     }
-    let issues = state.role_issues(&entry);
+    let i = state.selected_index();
+    let issues = state.role_issues(i);
     if !issues.is_empty() {
         for i in &issues {
             ui.colored_label(pal.bad, &i.message);
         }
         return;
     }
-    request_fairness(state, &entry);
-    let Some((key, _)) = fairness_key(state, &entry) else {
-        ui.horizontal(|ui| {
-            ui.spinner();
-            ui.label("waiting for the model and the data to load");
-        });
+    let request = state.planner().fairness(i);
+    let Some(key) = request.as_ref().map(|r| r.key.clone()) else {
+        super::slot::waiting(ui, "waiting for the model and the data to load");
         return;
     };
-    let result = match state.fairness.get(&key) {
-        Some(Slot::Ready(r)) => r.clone(),
+    commands::run(state, request);
+    let result = match state.slot(Some(&key)).cloned() {
+        Some(Slot::Ready(Output::Fairness(r))) => r,
         Some(Slot::Failed(e)) => {
-            ui.colored_label(pal.bad, e);
+            super::slot::failed(ui, state, &key, &e);
             return;
         }
         _ => {
-            ui.horizontal(|ui| {
-                ui.spinner();
-                ui.label("computing group metrics, intervals and weak slices… (cancel in the status bar)");
-            });
+            super::slot::waiting(
+                ui,
+                "computing group metrics, intervals and weak slices… (cancel in the status bar)",
+            );
             return;
         }
     };
@@ -134,7 +134,7 @@ pub fn fairness_ui(ui: &mut egui::Ui, state: &mut State) {
             }
         });
         ui.add_space(8.0);
-        if let Some(pick) = weak_slices_ui(ui, &result.slices) {
+        if let Some(pick) = weak_slices_ui(ui, &result.slices, &report.data.sha256) {
             state.slice = Some(pick);
             state.page = crate::app::state::Page::Evaluate;
         }
@@ -283,7 +283,8 @@ fn heat(ui: &mut egui::Ui, slice: &SliceReport, metric: &str) {
 fn weak_slices_ui(
     ui: &mut egui::Ui,
     search: &crate::engine::fairness::slices::SliceSearch,
-) -> Option<crate::app::state::SliceFilter> {
+    data_sha: &str,
+) -> Option<RowFilter> {
     let pal = Palette::of(ui);
     ui.strong(format!(
         "Weak slices: where {} is worst (overall {:.4}; slices of at least {} rows; {} candidates searched)",
@@ -324,8 +325,9 @@ fn weak_slices_ui(
                             .on_hover_text("Show the Evaluate page on this slice's rows only")
                             .clicked()
                         {
-                            pick = Some(crate::app::state::SliceFilter {
+                            pick = Some(RowFilter {
                                 label: group_text(&s.conditions),
+                                data_sha: data_sha.to_string(),
                                 rows: std::sync::Arc::new(s.rows.clone()),
                             });
                         }

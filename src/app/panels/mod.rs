@@ -14,3 +14,4 @@ pub mod monitor;
 pub mod notes;
 pub mod overview;
 pub mod package;
+pub mod slot;

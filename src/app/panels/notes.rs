@@ -4,19 +4,10 @@
 
 use eframe::egui::{self, RichText};
 
-use crate::app::commands::audit;
-use crate::app::state::State;
+use crate::app::state::{NoteDraft, State};
 use crate::app::widgets::theme::Palette;
 use crate::engine::package::audit::now_rfc3339;
 use crate::engine::report::notes::Finding;
-
-/// The note being written (the dialog is open while this is `Some`).
-#[derive(Debug, Clone)]
-pub struct NoteDraft {
-    pub choices: Vec<Finding>,
-    pub finding: usize,
-    pub text: String,
-}
 
 /// A "Pin a note" button offering `findings`, and the notes already pinned to them.
 pub fn notes_bar(ui: &mut egui::Ui, state: &mut State, findings: Vec<Finding>) {
@@ -84,7 +75,7 @@ fn notes_list(
     if let Some(id) = remove {
         if state.workspace.remove_note(&id) {
             state.dirty = true;
-            audit(state, "note_removed", serde_json::json!({ "id": id }));
+            state.audit("note_removed", serde_json::json!({ "id": id }));
         }
     }
 }
@@ -157,7 +148,7 @@ pub fn note_dialog(ctx: &egui::Context, state: &mut State) {
             Ok(n) => {
                 let details = serde_json::json!({ "id": n.id, "finding": n.finding, "author": n.author, "text": n.text });
                 state.dirty = true;
-                audit(state, "note_added", details);
+                state.audit("note_added", details);
             }
             Err(e) => state.error(e.to_string()),
         }

@@ -60,7 +60,7 @@ fn results_table(ui: &mut egui::Ui, state: &mut State) {
             ui.end_row();
             for (i, entry) in entries.iter().enumerate() {
                 ui.label(RichText::new(&entry.label).strong());
-                match state.evaluation_all_rows(entry) {
+                match state.evaluation_all_rows(i) {
                     Some(Slot::Ready(ev)) => {
                         let (task, key, second) = match ev.task {
                             Task::BinaryClassification => ("binary", "roc_auc", "accuracy"),
@@ -95,13 +95,13 @@ fn results_table(ui: &mut egui::Ui, state: &mut State) {
                         ui.label("—");
                         ui.label("");
                         ui.colored_label(pal.bad, "failed");
-                        ui.label("").on_hover_text(e.as_str());
-                        ui.label(RichText::new(short(e)).color(pal.bad))
-                            .on_hover_text(e.as_str());
+                        ui.label("").on_hover_text(e.text.as_str());
+                        ui.label(RichText::new(short(&e.text)).color(pal.bad))
+                            .on_hover_text(e.text.as_str());
                         ui.label("");
                     }
                     None => {
-                        let issues = state.role_issues(entry);
+                        let issues = state.role_issues(i);
                         ui.label("—");
                         ui.label("");
                         if issues.is_empty() {
@@ -118,7 +118,7 @@ fn results_table(ui: &mut egui::Ui, state: &mut State) {
             }
         });
     if let Some(i) = open_eval {
-        state.model_index = i;
+        state.select_model(i);
         state.page = Page::Evaluate;
     }
 }
@@ -154,7 +154,7 @@ fn models_ui(ui: &mut egui::Ui, state: &mut State) {
                         }
                     });
                 });
-                match state.models.get(&entry.path) {
+                match state.loaded.models.get(&entry.path) {
                     Some(Slot::Ready(m)) => {
                         let info = &m.info;
                         ui.label(
@@ -183,14 +183,16 @@ fn models_ui(ui: &mut egui::Ui, state: &mut State) {
                         });
                     }
                     Some(Slot::Failed(e)) => {
-                        ui.colored_label(pal.bad, e);
+                        ui.colored_label(pal.bad, e.text.as_str());
                     }
                 }
             });
     }
     if let Some(i) = remove {
-        state.workspace.models.remove(i);
-        state.model_index = 0;
+        let removed = state.workspace.models.remove(i);
+        if state.workspace.settings.focus_model.as_ref() == Some(&removed.label) {
+            state.workspace.settings.focus_model = None;
+        }
         state.dirty = true;
     }
 }
@@ -235,7 +237,7 @@ fn datasets_ui(ui: &mut egui::Ui, state: &mut State) {
                         }
                     });
                 });
-                match state.datasets.get(&path) {
+                match state.loaded.datasets.get(&path) {
                     Some(Slot::Ready(d)) => {
                         ui.label(
                             RichText::new(format!(
@@ -256,7 +258,7 @@ fn datasets_ui(ui: &mut egui::Ui, state: &mut State) {
                         });
                     }
                     Some(Slot::Failed(e)) => {
-                        ui.colored_label(pal.bad, e);
+                        ui.colored_label(pal.bad, e.text.as_str());
                     }
                 }
             });
@@ -293,11 +295,12 @@ fn roles_ui(ui: &mut egui::Ui, state: &mut State) {
         .workspace
         .models
         .iter()
-        .flat_map(|m| {
+        .enumerate()
+        .flat_map(|(i, m)| {
             state
-                .role_issues(m)
+                .role_issues(i)
                 .into_iter()
-                .map(move |i| (m.label.clone(), i))
+                .map(move |issue| (m.label.clone(), issue))
         })
         .collect();
     let show_issues = |ui: &mut egui::Ui, role: &str| {

@@ -8,13 +8,11 @@ use std::sync::Arc;
 
 use eframe::egui::{self, RichText};
 
-use crate::app::commands::{self, audit};
-use crate::app::jobs::FairnessResult;
-use crate::app::jobs::{JobKey, Output};
-use crate::app::state::{Page, Slot, State};
+use crate::app::commands;
+use crate::app::jobs::{Done, JobKey};
+use crate::app::state::{Page, State};
 use crate::app::widgets::theme::Palette;
-use crate::engine::drift::DriftReport;
-use crate::engine::evaluate::Evaluation;
+use crate::engine::analysis::Review;
 use crate::engine::package::manifest::FileStatus;
 use crate::engine::package::{
     self, audit::now_rfc3339, keys, verify_package, CardSource, Decision, PackageRequest,
@@ -22,71 +20,15 @@ use crate::engine::package::{
 };
 use crate::engine::EngineError;
 
-/// A result the app holds for the selected model, carried into the package as evidence.
-/// Holding the cached `Arc`s is free; JSON is produced only when sealing or drafting.
-#[derive(Clone)]
-enum Evidence {
-    Evaluation(Arc<Evaluation>),
-    Fairness(Arc<FairnessResult>),
-    Drift(Arc<DriftReport>),
-}
-
-impl Evidence {
-    fn name(&self) -> &'static str {
-        match self {
-            Evidence::Evaluation(_) => "evaluation",
-            Evidence::Fairness(_) => "fairness",
-            Evidence::Drift(_) => "drift",
-        }
-    }
-
-    fn to_json(&self) -> Result<(String, serde_json::Value), EngineError> {
-        let value = match self {
-            Evidence::Evaluation(e) => serde_json::to_value(e.as_ref()),
-            Evidence::Fairness(f) => serde_json::to_value(&f.report),
-            Evidence::Drift(d) => serde_json::to_value(d.as_ref()),
-        }
-        .map_err(|e| EngineError::internal(format!("{} evidence: {e}", self.name())))?;
-        Ok((self.name().to_string(), value))
-    }
-}
-
-fn to_json(ev: &[Evidence]) -> Result<Vec<(String, serde_json::Value)>, EngineError> {
-    ev.iter().map(Evidence::to_json).collect()
-}
-
-/// The evidence the app holds for the selected model (on all rows, whatever slice the
-/// Evaluate page shows).
-fn evidence(state: &State) -> Vec<Evidence> {
-    let mut out = Vec::new();
-    let Some(entry) = state.selected_model().cloned() else {
-        return out;
-    };
-    if let Some(Slot::Ready(ev)) = state.evaluation_all_rows(&entry) {
-        out.push(Evidence::Evaluation(ev.clone()));
-    }
-    if let Some((k, _)) = commands::fairness_key(state, &entry) {
-        if let Some(Slot::Ready(f)) = state.fairness.get(&k) {
-            out.push(Evidence::Fairness(f.clone()));
-        }
-    }
-    if let Some(k) = commands::drift_key(state) {
-        if let Some(Slot::Ready(d)) = state.drift.get(&k) {
-            out.push(Evidence::Drift(d.clone()));
-        }
-    }
-    out
-}
-
 pub fn package_ui(ui: &mut egui::Ui, state: &mut State) {
     ui.heading("Package");
     let Some(entry) = super::evaluate::model_picker(ui, state) else {
         return;
     };
-    let Some(model) = state.model(&entry.path).cloned() else {
+    if state.model(&entry.path).is_none() {
         ui.spinner();
         return;
-    };
+    }
     if state.package.key_path.is_empty() {
         state.package.key_path = keys::default_key_path()
             .map(|p| p.display().to_string())
@@ -107,24 +49,25 @@ pub fn package_ui(ui: &mut egui::Ui, state: &mut State) {
             .display()
             .to_string();
     }
-    let ev = evidence(state);
+    // What Seal would seal: the engine's review of the cache, as `assay package` gathers it.
+    let review = state.review();
     egui::ScrollArea::vertical()
         .auto_shrink(false)
         .show(ui, |ui| {
             ui.columns(2, |cols| {
-                checklist_ui(&mut cols[0], state, &ev);
+                checklist_ui(&mut cols[0], state, &review);
                 cols[0].add_space(10.0);
                 signoff_ui(&mut cols[0], state);
                 cols[0].add_space(10.0);
-                seal_ui(&mut cols[0], state, &entry, &ev);
+                seal_ui(&mut cols[0], state, &entry, review.clone());
                 cols[0].add_space(10.0);
                 verify_ui(&mut cols[0], state);
-                card_ui(&mut cols[1], state, &model.info, &ev);
+                card_ui(&mut cols[1], state, &review);
             });
         });
 }
 
-fn checklist_ui(ui: &mut egui::Ui, state: &mut State, ev: &[Evidence]) {
+fn checklist_ui(ui: &mut egui::Ui, state: &mut State, review: &Review) {
     let pal = Palette::of(ui);
     ui.strong("What the package will contain");
     ui.label(
@@ -132,8 +75,7 @@ fn checklist_ui(ui: &mut egui::Ui, state: &mut State, ev: &[Evidence]) {
             .small()
             .color(pal.muted),
     );
-    let names: Vec<String> = ev.iter().map(|e| e.name().to_string()).collect();
-    for item in package::checklist(&names) {
+    for item in review.checklist() {
         ui.horizontal(|ui| {
             if item.present {
                 ui.colored_label(pal.good, "present");
@@ -143,24 +85,31 @@ fn checklist_ui(ui: &mut egui::Ui, state: &mut State, ev: &[Evidence]) {
             ui.label(&item.evidence);
             if !item.present {
                 let page = match item.evidence.as_str() {
-                    "evaluation" => Some(Page::Evaluate),
-                    "fairness" => Some(Page::Fairness),
-                    "drift" => Some(Page::Drift),
-                    _ => None,
+                    "evaluation" => Page::Evaluate,
+                    "fairness" => Page::Fairness,
+                    "drift" => Page::Drift,
+                    "explain" => Page::Explain,
+                    _ => Page::Compare,
                 };
-                match page {
-                    Some(p) => {
-                        if ui
-                            .small_button("Run")
-                            .on_hover_text("Open its page; it runs as a job")
-                            .clicked()
-                        {
-                            state.page = p;
-                        }
-                    }
-                    None => {
-                        ui.label(RichText::new("(not built yet)").small().color(pal.muted));
-                    }
+                if ui
+                    .small_button("Run")
+                    .on_hover_text("Open its page; it runs as a job")
+                    .clicked()
+                {
+                    let i = state.selected_index();
+                    let request = match item.evidence.as_str() {
+                        "explain" => state.planner().explanation(i),
+                        "performance" => state.planner().perf(i),
+                        "robustness" => state.planner().robustness(i),
+                        _ => None,
+                    };
+                    commands::run(state, request);
+                    state.compare_ui.view = match item.evidence.as_str() {
+                        "performance" => crate::app::state::CompareView::Speed,
+                        "robustness" => crate::app::state::CompareView::Robustness,
+                        _ => state.compare_ui.view,
+                    };
+                    state.page = page;
                 }
             }
         });
@@ -246,11 +195,7 @@ fn signoff_ui(ui: &mut egui::Ui, state: &mut State) {
         };
         match checked {
             Ok(()) => {
-                audit(
-                    state,
-                    "signoff",
-                    serde_json::to_value(&record).unwrap_or_default(),
-                );
+                state.audit("signoff", serde_json::to_value(&record).unwrap_or_default());
                 state.workspace.signoffs.push(record);
                 state.package.signoff = Default::default();
                 state.dirty = true;
@@ -264,7 +209,7 @@ fn seal_ui(
     ui: &mut egui::Ui,
     state: &mut State,
     entry: &crate::engine::workspace::ModelEntry,
-    ev: &[Evidence],
+    review: Review,
 ) {
     let pal = Palette::of(ui);
     ui.strong("Seal");
@@ -282,25 +227,21 @@ fn seal_ui(
             ui.end_row();
         });
     ui.checkbox(&mut state.package.archive_zip, "also write a .zip");
-    let busy = !state
-        .jobs
-        .running()
-        .iter()
-        .all(|r| !matches!(r.key, JobKey::Package(_)));
+    let keygen_busy = commands::busy(state, &JobKey::Keygen);
+    let seal_busy = commands::busy(state, &JobKey::Seal);
     ui.horizontal(|ui| {
         let key = PathBuf::from(&state.package.key_path);
         if ui
-            .add_enabled(!busy, egui::Button::new("Create key"))
+            .add_enabled(!keygen_busy, egui::Button::new("Create key"))
             .on_hover_text(
                 "A new P-256 key pair (PKCS#8 PEM, private key 0600, public key beside it)",
             )
             .clicked()
         {
             let key = key.clone();
-            state.jobs.spawn(
-                JobKey::Package("keygen"),
-                "Creating a signing key".into(),
-                move |_| {
+            state
+                .jobs
+                .spawn(JobKey::Keygen, "Creating a signing key".into(), move |_| {
                     if key.exists() {
                         return Err(EngineError::usage(format!(
                             "{}: a key is already there; choose another path",
@@ -308,65 +249,35 @@ fn seal_ui(
                         )));
                     }
                     let files = keys::write_key_pair(&key, None)?;
-                    Ok(Output::Done(format!(
+                    Ok(Done::Message(format!(
                         "key pair written: {} and {}",
                         files.private_key.display(),
                         files.public_key.display()
                     )))
-                },
-            );
+                });
         }
         if ui
-            .add_enabled(!busy, egui::Button::new("Seal package"))
+            .add_enabled(!seal_busy, egui::Button::new("Seal package"))
             .clicked()
         {
-            let mut req =
-                PackageRequest::new(entry.path.clone(), PathBuf::from(&state.package.out_dir));
-            req.features = entry.features.clone();
-            req.sensitive = state.workspace.roles.sensitive.clone();
-            req.reference = state
-                .workspace
-                .dataset(crate::engine::workspace::DatasetRole::Reference)
-                .map(|d| d.path.clone());
-            req.signoffs = state.workspace.signoffs.clone();
-            req.card = state
-                .package
-                .card
-                .clone()
-                .map_or(CardSource::Draft, |c| CardSource::Edited(Box::new(c)));
-            if state.package.archive_zip {
-                req.archive = Some(package::ArchiveKind::Zip);
-            }
-            req.audit = state.audit.clone();
-            req.notes = state.workspace.notes.clone();
-            // The review report of the results on screen goes into the package too.
-            let report = crate::app::report_job::gather(state);
-            let evidence = ev.to_vec();
+            let req = seal_request(state, entry);
             state.package.sealed = None;
             state.jobs.spawn(
-                JobKey::Package("seal"),
+                JobKey::Seal,
                 "Sealing the package".into(),
                 move |progress| {
                     let key = SigningKey::load(&key, None)?;
-                    let dir =
-                        std::env::temp_dir().join(format!("assay-evidence-{}", std::process::id()));
-                    std::fs::create_dir_all(&dir)
-                        .map_err(|e| EngineError::file(&dir, format!("cannot create: {e}")))?;
-                    for (name, value) in to_json(&evidence)? {
-                        let path = dir.join(format!("{name}.json"));
-                        let text = serde_json::to_string_pretty(&value)
-                            .map_err(|e| EngineError::internal(e.to_string()))?;
-                        std::fs::write(&path, text)
-                            .map_err(|e| EngineError::file(&path, format!("cannot write: {e}")))?;
-                        req.evidence.push((name, path));
-                    }
+                    let mut req = req;
+                    // The evidence and the report of the engine's review, as `assay package
+                    // --workspace` seals them.
+                    req.evidence_values = review.evidence()?;
+                    req.monitoring = review.monitoring_files()?;
                     progress.set(0.02, "rendering the review report");
-                    req.report = Some(package::ReportSource::Html(crate::app::report_job::render(
-                        &report,
-                    )?));
-                    let report = package::build_package(&req, &key, progress);
-                    let _ = std::fs::remove_dir_all(&dir);
-                    Ok(Output::Sealed(Arc::new(report?)))
+                    req.report = Some(package::ReportSource::Html(
+                        review.render(&now_rfc3339())?.0,
+                    ));
+                    let report = package::build_package(&req, &key, progress)?;
+                    Ok(Done::Sealed(Arc::new(report)))
                 },
             );
         }
@@ -398,7 +309,7 @@ fn seal_ui(
             }
         }
         Some(Err(e)) => {
-            ui.colored_label(pal.bad, e);
+            ui.colored_label(pal.bad, e.text.as_str());
         }
         None => {}
     }
@@ -431,11 +342,11 @@ fn verify_ui(ui: &mut egui::Ui, state: &mut State) {
         );
         state.package.verified = None;
         state.jobs.spawn(
-            JobKey::Package("verify"),
+            JobKey::Verify,
             "Verifying a package".into(),
             move |progress| {
                 let key = PublicKey::load(&key)?;
-                Ok(Output::Verified(Arc::new(verify_package(
+                Ok(Done::Verified(Arc::new(verify_package(
                     &dir, &key, progress,
                 )?)))
             },
@@ -472,18 +383,13 @@ fn verify_ui(ui: &mut egui::Ui, state: &mut State) {
             });
         }
         Some(Err(e)) => {
-            ui.colored_label(pal.bad, e);
+            ui.colored_label(pal.bad, e.text.as_str());
         }
         None => {}
     }
 }
 
-fn card_ui(
-    ui: &mut egui::Ui,
-    state: &mut State,
-    info: &crate::engine::model::ModelInfo,
-    ev: &[Evidence],
-) {
+fn card_ui(ui: &mut egui::Ui, state: &mut State, review: &Review) {
     let pal = Palette::of(ui);
     ui.horizontal(|ui| {
         ui.strong("Model card");
@@ -495,26 +401,20 @@ fn card_ui(
             })
             .clicked()
         {
-            let values = match to_json(ev) {
-                Ok(v) => v,
-                Err(e) => {
-                    state.error(e.to_string());
-                    return;
+            // The engine's draft from the review's evidence: every failed policy rule and
+            // warning is stated, as in `assay package`.
+            match review.draft_card() {
+                Ok(Some(card)) => {
+                    let sha = review
+                        .focus_model()
+                        .map(|m| m.model.info.sha256.clone())
+                        .unwrap_or_default();
+                    state.package.card = Some(card);
+                    state.audit("card_drafted", serde_json::json!({ "model": sha }));
                 }
-            };
-            let card = package::draft_card(
-                info,
-                &values,
-                &[],
-                &state.workspace.roles.sensitive,
-                &state.workspace.signoffs,
-            );
-            state.package.card = Some(card);
-            audit(
-                state,
-                "card_drafted",
-                serde_json::json!({"model": info.sha256}),
-            );
+                Ok(None) => {}
+                Err(e) => state.error(e.to_string()),
+            }
         }
     });
     let Some(card) = state.package.card.as_mut() else {
@@ -551,4 +451,29 @@ fn card_ui(
     if edited {
         state.dirty = true;
     }
+}
+
+/// The package request of the focus model from the workspace, as `assay package --workspace`
+/// builds it (the evidence and the report are added from the review in the job).
+fn seal_request(state: &State, entry: &crate::engine::workspace::ModelEntry) -> PackageRequest {
+    let mut req = PackageRequest::new(entry.path.clone(), PathBuf::from(&state.package.out_dir));
+    req.features = entry.features.clone();
+    req.target = state.workspace.roles.target.clone();
+    req.sensitive = state.workspace.roles.sensitive.clone();
+    req.reference = state
+        .workspace
+        .dataset(crate::engine::workspace::DatasetRole::Reference)
+        .map(|d| d.path.clone());
+    req.signoffs = state.workspace.signoffs.clone();
+    req.card = state
+        .package
+        .card
+        .clone()
+        .map_or(CardSource::Draft, |c| CardSource::Edited(Box::new(c)));
+    if state.package.archive_zip {
+        req.archive = Some(package::ArchiveKind::Zip);
+    }
+    req.audit = state.audit.clone();
+    req.notes = state.workspace.notes.clone();
+    req
 }

@@ -287,13 +287,28 @@ impl Review {
         ])
     }
 
+    /// The names [`Review::evidence`] would give, without encoding anything (cheap enough
+    /// for every frame of the window's Package page).
+    pub fn evidence_names(&self) -> Vec<String> {
+        let m = self.focus_model();
+        [
+            ("evaluation", m.is_some_and(|m| m.evaluation.is_some())),
+            ("fairness", m.is_some_and(|m| m.fairness.is_some())),
+            ("explain", self.explanation.is_some()),
+            ("drift", self.drift.is_some()),
+            ("compare", self.comparison.is_some()),
+            ("performance", m.is_some_and(|m| m.perf.is_some())),
+            ("robustness", m.is_some_and(|m| m.robustness.is_some())),
+        ]
+        .into_iter()
+        .filter(|(_, present)| *present)
+        .map(|(name, _)| name.to_string())
+        .collect()
+    }
+
     /// What a package of the focus model would carry, present or missing.
     pub fn checklist(&self) -> Vec<ChecklistItem> {
-        let names: Vec<String> = self.evidence().map_or_else(
-            |_| Vec::new(),
-            |ev| ev.into_iter().map(|(n, _)| n).collect(),
-        );
-        package::checklist(&names)
+        package::checklist(&self.evidence_names())
     }
 
     /// The model card of the focus model drafted from the evidence (every failed fairness

@@ -1,0 +1,148 @@
+//! One page drawn on its own, without ONNX Runtime and without the demo's models: a `State`
+//! whose caches hold two small datasets and an engine drift result, and the Drift page drawn
+//! from it (egui_kittest, no GPU: accessibility tree only).
+#![cfg(feature = "gui")]
+#![allow(clippy::expect_used, clippy::unwrap_used)] // tests may panic on setup failures
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use assay::app::jobs::Jobs;
+use assay::app::state::{Page, Slot, State};
+use assay::engine::analysis::{LoadedData, Output};
+use assay::engine::workspace::{DatasetRole, Workspace};
+use assay::engine::Progress;
+use egui_kittest::kittest::Queryable;
+use egui_kittest::Harness;
+
+fn write(path: &Path, shift: f64) {
+    let mut text = String::from("x,colour,label\n");
+    for i in 0..400 {
+        let x = (i % 50) as f64 + if i % 3 == 0 { shift } else { 0.0 };
+        let colour = ["red", "green", "blue"][(i + (shift as usize)) % 3];
+        text.push_str(&format!("{x},{colour},{}\n", i % 2));
+    }
+    std::fs::write(path, text).expect("write csv");
+}
+
+/// A state with reference and current data loaded and the drift analysis already in the
+/// cache (as a finished job would leave it).
+fn state_with_drift(dir: &Path) -> (State, Arc<assay::engine::drift::DriftReport>) {
+    let reference: PathBuf = dir.join("reference.csv");
+    let current: PathBuf = dir.join("current.csv");
+    write(&reference, 0.0);
+    write(&current, 25.0);
+    let mut ws = Workspace::default();
+    ws.add_dataset(&reference, DatasetRole::Reference);
+    ws.add_dataset(&current, DatasetRole::Current);
+    ws.settings.drift_with_model = false;
+    let mut state = State::new(ws, Jobs::new(Arc::new(|| {})));
+    for p in [&reference, &current] {
+        let loaded = LoadedData::load(p, &Progress::none()).expect("load");
+        state
+            .loaded
+            .datasets
+            .insert(p.clone(), Slot::Ready(Arc::new(loaded)));
+    }
+    let request = state.planner().drift().expect("drift planned");
+    let key = request.key.clone();
+    let out = request.run(&Progress::none()).expect("drift");
+    let Output::Drift(report) = &out else {
+        panic!("a drift report")
+    };
+    let report = report.clone();
+    state.cache.insert(key, Slot::Ready(out));
+    state.page = Page::Drift;
+    (state, report)
+}
+
+#[test]
+fn the_drift_page_draws_a_cached_engine_result_without_a_model_or_a_job() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let (state, report) = state_with_drift(tmp.path());
+    let mut h = Harness::builder()
+        .with_size([1200.0, 800.0])
+        .build_ui_state(
+            |ui, state: &mut State| assay::app::panels::drift::drift_ui(ui, state),
+            state,
+        );
+    h.run_steps(3);
+    assert!(
+        h.state().jobs.is_idle(),
+        "nothing recomputed: the cache had it"
+    );
+    let verdict = if report.dataset_drift {
+        "Dataset drift detected"
+    } else {
+        "No dataset drift"
+    };
+    h.get_by_label(verdict);
+    h.get_by_label_contains(&format!(
+        "{} of {} columns drifted",
+        report.n_drifted,
+        report.columns.len()
+    ));
+    // The most drifted column (the engine's order) is the one shown in detail.
+    let first = &report.columns[report.most_drifted_first()[0]];
+    assert_eq!(h.state().drift_column.as_deref(), Some(first.name.as_str()));
+}
+
+#[test]
+fn eviction_keeps_what_the_page_draws_and_retry_runs_a_failed_analysis_again() {
+    use assay::app::state::Failure;
+    use assay::engine::analysis::{Key, Kind};
+    use assay::engine::ErrorKind;
+
+    let tmp = tempfile::tempdir().expect("tmp");
+    let (mut state, _) = state_with_drift(tmp.path());
+    let shown = state.planner().drift().expect("planned").key;
+    let drawn = state.cache.get(&shown).and_then(Slot::ready).cloned();
+    let other = Key::new(Kind::Drift, Vec::new(), vec!["elsewhere".into()], &());
+    state
+        .cache
+        .insert(other.clone(), Slot::Ready(drawn.expect("ready")));
+    state.cache.budget = 0;
+    let mut h = Harness::builder()
+        .with_size([1200.0, 800.0])
+        .build_ui_state(
+            |ui, state: &mut State| {
+                assay::app::commands::sync(state);
+                assay::app::panels::drift::drift_ui(ui, state)
+            },
+            state,
+        );
+    h.run_steps(4);
+    assert!(
+        h.state().cache.get(&shown).is_some(),
+        "the result on screen is kept"
+    );
+    assert!(
+        h.state().cache.get(&other).is_none(),
+        "a result no page draws is evicted over budget"
+    );
+
+    // A cancelled analysis shows Retry, and Retry runs it again.
+    h.state_mut().cache.budget = usize::MAX;
+    h.state_mut().cache.insert(
+        shown.clone(),
+        Slot::Failed(Failure {
+            kind: ErrorKind::Cancelled,
+            text: "cancelled".into(),
+        }),
+    );
+    h.run_steps(2);
+    h.get_by_label("cancelled");
+    h.get_by_label("Retry").click();
+    h.run_steps(2);
+    for _ in 0..500 {
+        if matches!(h.state().cache.get(&shown), Some(Slot::Ready(_))) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        h.run_steps(1);
+    }
+    assert!(
+        matches!(h.state().cache.get(&shown), Some(Slot::Ready(_))),
+        "the retried drift finished"
+    );
+}
