@@ -401,7 +401,10 @@ pub fn mutate_proto(rng: &mut Pcg64, b: &mut Vec<u8>, fields: &[LenField]) -> St
 // ---------------------------------------------------------------------------------------
 // Zip: the fixed fields of local headers, central directory records and end records.
 
-const ZIP_FIELDS: &[(&[u8; 4], &[(usize, usize)])] = &[
+/// A header signature and its (offset, width) fields.
+type ZipHeader = (&'static [u8; 4], &'static [(usize, usize)]);
+
+const ZIP_FIELDS: &[ZipHeader] = &[
     // Local file header: flags, method, crc, compressed, uncompressed, name len, extra len.
     (
         b"PK\x03\x04",
@@ -484,9 +487,7 @@ fn fix_checksum(b: &mut [u8], h: usize) {
     if b.len() < h + 512 {
         return;
     }
-    for x in &mut b[h + 148..h + 156] {
-        *x = b' ';
-    }
+    b[h + 148..h + 156].fill(b' ');
     let sum: u32 = b[h..h + 512].iter().map(|&x| u32::from(x)).sum();
     let text = format!("{sum:06o}\0 ");
     set_field(b, h + 148, 8, text.as_bytes());
