@@ -112,6 +112,7 @@ impl AssayApp {
                 Page::Explain => panels::explain::explain_ui(ui, &mut self.state),
                 Page::Compare => panels::compare::compare_ui(ui, &mut self.state),
                 Page::Package => panels::package::package_ui(ui, &mut self.state),
+                Page::Monitor => panels::monitor::monitor_ui(ui, &mut self.state),
             }
         });
         panels::notes::note_dialog(&ctx, &mut self.state);
@@ -195,6 +196,7 @@ impl AssayApp {
             Key::Num6,
             Key::Num7,
             Key::Num8,
+            Key::Num9,
         ];
         ctx.input_mut(|i| {
             for (k, page) in digits.iter().zip(Page::ALL) {

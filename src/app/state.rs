@@ -28,10 +28,11 @@ pub enum Page {
     Drift,
     Compare,
     Package,
+    Monitor,
 }
 
 impl Page {
-    pub const ALL: [Page; 8] = [
+    pub const ALL: [Page; 9] = [
         Page::Overview,
         Page::Data,
         Page::Evaluate,
@@ -40,6 +41,7 @@ impl Page {
         Page::Drift,
         Page::Compare,
         Page::Package,
+        Page::Monitor,
     ];
 
     pub fn label(self) -> &'static str {
@@ -52,8 +54,22 @@ impl Page {
             Page::Drift => "Drift",
             Page::Compare => "Compare",
             Page::Package => "Package",
+            Page::Monitor => "Monitor",
         }
     }
+}
+
+/// The Monitor page's choices: metric, reference chunks shown, chunk selected.
+#[derive(Debug, Clone, Default)]
+pub struct MonitorUi {
+    /// The metric shown (`None`: the report's first).
+    pub metric: Option<String>,
+    /// Show the reference chunks left of the log's.
+    pub show_reference: bool,
+    /// The chunk selected (index into `report.chunks`).
+    pub selected: Option<usize>,
+    /// A chunk clicked this frame (index into `report.chunks`), for the caller to act on.
+    pub clicked: Option<usize>,
 }
 
 /// The Package page's form and last results.
@@ -166,6 +182,8 @@ pub struct State {
     pub message: Option<String>,
     /// Drift page: the column shown in detail.
     pub drift_column: Option<String>,
+    /// Monitor page: metric, chunk selection.
+    pub monitor: MonitorUi,
     pub package: PackageState,
     /// Every action in this session (files loaded with hashes, analyses, card edits,
     /// sign-offs), hash-chained; carried into the package.
@@ -207,6 +225,7 @@ impl State {
             note_author: String::new(),
             message: None,
             drift_column: None,
+            monitor: Default::default(),
             package: PackageState::default(),
             audit: AuditLog::new(),
             slice: None,

@@ -9,21 +9,12 @@
 use eframe::egui::{self, Color32, RichText, Sense};
 use egui_plot::{HoverPosition, Legend, Line, LineStyle, Plot, PlotPoints, Points, Polygon, VLine};
 
+use crate::app::commands;
+use crate::app::state::{MonitorUi, Page, Slot, State};
 use crate::app::widgets::theme::Palette;
+use crate::engine::analysis::Output;
+use crate::engine::workspace::DatasetRole;
 use crate::engine::monitor::{Chunk, ChunkPeriod, MonitorReport};
-
-/// What the user chose on the page.
-#[derive(Debug, Clone, Default)]
-pub struct MonitorUi {
-    /// The metric shown (`None`: the report's first).
-    pub metric: Option<String>,
-    /// Show the reference chunks left of the log's.
-    pub show_reference: bool,
-    /// The chunk selected (index into `report.chunks`).
-    pub selected: Option<usize>,
-    /// A chunk clicked this frame (index into `report.chunks`), for the caller to act on.
-    pub clicked: Option<usize>,
-}
 
 fn metric_label(m: &str) -> String {
     match m {
@@ -414,4 +405,77 @@ fn quality_table(ui: &mut egui::Ui, report: &MonitorReport) {
                 ui.end_row();
             }
         });
+}
+
+/// The Monitor page: the workspace's prediction log (dataset role `log`) against the labelled
+/// evaluation data, through the engine's planner (the same analysis `assay monitor
+/// --workspace` runs). A selected log chunk's rows open on the Data page.
+pub fn monitor_ui(ui: &mut egui::Ui, state: &mut State) {
+    ui.heading("Monitor");
+    if state.workspace.dataset(DatasetRole::Log).is_none() {
+        ui.label(
+            "Monitoring reads a prediction log (timestamp, logged scores and/or the features) \
+             against the labelled evaluation data: add a dataset with the role `log` on the \
+             Overview page.",
+        );
+        return;
+    }
+    if state.workspace.roles.target.is_none() {
+        ui.label("Monitoring needs the target column of the evaluation data: set it on the Overview page.");
+        return;
+    }
+    let request = state.planner().monitor();
+    let key = request.as_ref().map(|r| r.key.clone());
+    commands::run(state, request);
+    let report = match state.slot(key.as_ref()).cloned() {
+        Some(Slot::Ready(Output::Monitor(m))) => m,
+        Some(Slot::Failed(e)) => {
+            if let Some(key) = key {
+                super::slot::failed(ui, state, &key, &e);
+            }
+            return;
+        }
+        _ => {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.label("estimating performance per chunk… (cancel in the status bar)");
+            });
+            return;
+        }
+    };
+    let mut ui_state = std::mem::take(&mut state.monitor);
+    let mut open_rows = None;
+    egui::ScrollArea::vertical()
+        .id_salt("monitor_page")
+        .auto_shrink(false)
+        .show(ui, |ui| {
+            let selected = ui_state.selected.and_then(|i| report.chunks.get(i));
+            if let Some(chunk) = selected.filter(|c| c.period == ChunkPeriod::Analysis) {
+                ui.horizontal(|ui| {
+                    ui.label(format!("Selected: chunk {} ({})", chunk.index, chunk_time(chunk)));
+                    if ui
+                        .button("Open its rows on the Data page")
+                        .on_hover_text("Shows the log from the chunk's first row")
+                        .clicked()
+                    {
+                        open_rows = Some(chunk.start_index + 1);
+                    }
+                });
+            }
+            show(ui, &report, &mut ui_state);
+        });
+    ui_state.clicked = None;
+    state.monitor = ui_state;
+    if let Some(row) = open_rows {
+        if let Some(i) = state
+            .workspace
+            .datasets
+            .iter()
+            .position(|d| d.role == DatasetRole::Log)
+        {
+            state.dataset_index = i;
+            state.goto_row = Some(row);
+            state.page = Page::Data;
+        }
+    }
 }
