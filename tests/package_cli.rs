@@ -360,7 +360,18 @@ fn package_from_a_workspace_runs_fairness_and_drift_and_carries_sign_offs() {
         .iter()
         .map(|s| &s["columns"])
         .collect();
-    assert_eq!(cols.len(), 3, "sex, race, age from the workspace roles");
+    // The workspace's sensitive roles, plus the intersection of the first two, as the window
+    // slices them (one planner for both).
+    assert_eq!(
+        cols,
+        [
+            &serde_json::json!(["sex"]),
+            &serde_json::json!(["race"]),
+            &serde_json::json!(["age"]),
+            &serde_json::json!(["sex", "race"]),
+        ],
+        "sex, race, age and sex × race from the workspace roles"
+    );
     let signoff = std::fs::read_to_string(dir.join("signoff.json")).expect("signoff");
     assert!(signoff.contains("Grace Hopper"));
     let verify = assay(&[

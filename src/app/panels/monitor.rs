@@ -13,8 +13,8 @@ use crate::app::commands;
 use crate::app::state::{MonitorUi, Page, Slot, State};
 use crate::app::widgets::theme::Palette;
 use crate::engine::analysis::Output;
-use crate::engine::workspace::DatasetRole;
 use crate::engine::monitor::{Chunk, ChunkPeriod, MonitorReport};
+use crate::engine::workspace::DatasetRole;
 
 fn metric_label(m: &str) -> String {
     match m {
@@ -452,7 +452,11 @@ pub fn monitor_ui(ui: &mut egui::Ui, state: &mut State) {
             let selected = ui_state.selected.and_then(|i| report.chunks.get(i));
             if let Some(chunk) = selected.filter(|c| c.period == ChunkPeriod::Analysis) {
                 ui.horizontal(|ui| {
-                    ui.label(format!("Selected: chunk {} ({})", chunk.index, chunk_time(chunk)));
+                    ui.label(format!(
+                        "Selected: chunk {} ({})",
+                        chunk.index,
+                        chunk_time(chunk)
+                    ));
                     if ui
                         .button("Open its rows on the Data page")
                         .on_hover_text("Shows the log from the chunk's first row")
