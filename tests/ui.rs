@@ -400,3 +400,37 @@ fn a_malformed_model_is_a_visible_error_naming_the_file() {
         .next()
         .is_some());
 }
+
+#[test]
+fn the_monitor_page_shows_the_demo_log_and_opens_a_chunk_on_the_data_page() {
+    let mut h = app(Vec::new(), true);
+    nav(&mut h, "Monitor");
+    let key = h
+        .state()
+        .state
+        .planner()
+        .monitor()
+        .map(|r| r.key)
+        .expect("the demo workspace monitors its log");
+    let Some(Slot::Ready(Output::Monitor(m))) = h.state().state.slot(Some(&key)).cloned() else {
+        panic!("the monitoring result is on the page")
+    };
+    // The demo log drops after week 9: the page has alerts to show.
+    assert!(!m.alerts.is_empty(), "the demo log alerts");
+    h.get_by_label_contains("labelled) against");
+    h.snapshot("monitor_dark");
+    // A selected log chunk opens its rows on the Data page.
+    let last = m.chunks.len() - 1;
+    h.state_mut().state.monitor.selected = Some(last);
+    h.run_steps(2);
+    h.get_by_role_and_label(Role::Button, "Open its rows on the Data page")
+        .click();
+    h.run_steps(2);
+    settle(&mut h);
+    let s = &h.state().state;
+    assert_eq!(s.page, Page::Data);
+    assert_eq!(
+        s.workspace.datasets[s.dataset_index].role,
+        assay::engine::workspace::DatasetRole::Log
+    );
+}

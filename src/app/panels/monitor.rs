@@ -82,7 +82,7 @@ pub fn show(ui: &mut egui::Ui, report: &MonitorReport, ui_state: &mut MonitorUi)
         ui.checkbox(&mut ui_state.show_reference, "reference chunks");
     });
     for w in &report.warnings {
-        ui.label(RichText::new(format!("⚠ {w}")).color(pal.warn));
+        ui.label(RichText::new(format!("Warning: {w}")).color(pal.warn));
     }
     let metric = ui_state
         .metric
@@ -393,7 +393,7 @@ fn quality_table(ui: &mut egui::Ui, report: &MonitorReport) {
                     Some(mv) => {
                         let t = mv.value.map_or_else(|| "–".into(), |v| format!("{v:.4}"));
                         if mv.alert {
-                            ui.label(RichText::new(format!("{t} ⚠")).strong());
+                            ui.label(RichText::new(format!("{t} (alert)")).strong());
                         } else {
                             ui.label(t);
                         }
