@@ -41,11 +41,11 @@ pub fn show(ui: &mut egui::Ui, report: &MonitorReport, ui_state: &mut MonitorUi)
     ui.label(
         RichText::new(format!(
             "{} · {} rows in {} chunks ({} labelled) against {} ({} rows in {} chunks)",
-            report.analysis.path.display(),
+            commands::file_name(&report.analysis.path),
             report.analysis.rows,
             report.analysis.chunks,
             report.analysis.labelled_rows,
-            report.reference.path.display(),
+            commands::file_name(&report.reference.path),
             report.reference.rows,
             report.reference.chunks
         ))
