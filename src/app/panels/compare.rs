@@ -7,8 +7,7 @@
 use eframe::egui::{self, RichText};
 use egui_extras::{Column, TableBuilder};
 
-use crate::app::commands;
-use crate::app::state::{CompareView, Slot, State};
+use crate::app::state::{CompareView, State};
 use crate::app::widgets::cards::fmt;
 use crate::app::widgets::charts::{self, BarSeries};
 use crate::app::widgets::plots::{self, Curve};
@@ -41,25 +40,13 @@ pub fn compare_ui(ui: &mut egui::Ui, state: &mut State) {
         }
     }
     let request = state.planner().comparison();
-    let key = request.as_ref().map(|r| r.key.clone());
-    commands::run(state, request);
-    let c = match state.slot(key.as_ref()).cloned() {
-        Some(Slot::Ready(Output::Comparison(c))) => c,
-        Some(Slot::Failed(e)) => {
-            if let Some(key) = key {
-                super::slot::failed(ui, state, &key, &e);
-            }
-            return;
-        }
-        _ => {
-            ui.horizontal(|ui| {
-                ui.spinner();
-                ui.label(
-                    "running every model and the paired bootstrap… (cancel in the status bar)",
-                );
-            });
-            return;
-        }
+    let Some(Output::Comparison(c)) = super::slot::ready(
+        ui,
+        state,
+        request,
+        "running every model and the paired bootstrap… (cancel in the status bar)",
+    ) else {
+        return;
     };
     ui.label(
         RichText::new(format!(

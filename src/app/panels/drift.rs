@@ -7,8 +7,8 @@ use eframe::egui::{self, RichText, Sense};
 use egui_extras::{Column, TableBuilder};
 use egui_plot::{HLine, Legend, Line, Plot, PlotPoints, Points};
 
-use crate::app::commands::{self, file_name};
-use crate::app::state::{Page, Slot, State};
+use crate::app::commands::file_name;
+use crate::app::state::{Page, State};
 use crate::app::widgets::cards::fmt;
 use crate::app::widgets::plots;
 use crate::app::widgets::theme::Palette;
@@ -49,23 +49,13 @@ pub fn drift_ui(ui: &mut egui::Ui, state: &mut State) {
         }
     });
     let request = state.planner().drift();
-    let key = request.as_ref().map(|r| r.key.clone());
-    commands::run(state, request);
-    let report = match state.slot(key.as_ref()).cloned() {
-        Some(Slot::Ready(Output::Drift(d))) => d,
-        Some(Slot::Failed(e)) => {
-            if let Some(key) = key {
-                super::slot::failed(ui, state, &key, &e);
-            }
-            return;
-        }
-        _ => {
-            ui.horizontal(|ui| {
-                ui.spinner();
-                ui.label("comparing every column… (cancel in the status bar)");
-            });
-            return;
-        }
+    let Some(Output::Drift(report)) = super::slot::ready(
+        ui,
+        state,
+        request,
+        "comparing every column… (cancel in the status bar)",
+    ) else {
+        return;
     };
     let verdict = if report.dataset_drift {
         RichText::new("Dataset drift detected")

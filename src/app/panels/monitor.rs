@@ -10,7 +10,7 @@ use eframe::egui::{self, Color32, RichText, Sense};
 use egui_plot::{HoverPosition, Legend, Line, LineStyle, Plot, PlotPoints, Points, Polygon, VLine};
 
 use crate::app::commands;
-use crate::app::state::{MonitorUi, Page, Slot, State};
+use crate::app::state::{MonitorUi, Page, State};
 use crate::app::widgets::theme::Palette;
 use crate::engine::analysis::Output;
 use crate::engine::monitor::{Chunk, ChunkPeriod, MonitorReport};
@@ -425,23 +425,13 @@ pub fn monitor_ui(ui: &mut egui::Ui, state: &mut State) {
         return;
     }
     let request = state.planner().monitor();
-    let key = request.as_ref().map(|r| r.key.clone());
-    commands::run(state, request);
-    let report = match state.slot(key.as_ref()).cloned() {
-        Some(Slot::Ready(Output::Monitor(m))) => m,
-        Some(Slot::Failed(e)) => {
-            if let Some(key) = key {
-                super::slot::failed(ui, state, &key, &e);
-            }
-            return;
-        }
-        _ => {
-            ui.horizontal(|ui| {
-                ui.spinner();
-                ui.label("estimating performance per chunk… (cancel in the status bar)");
-            });
-            return;
-        }
+    let Some(Output::Monitor(report)) = super::slot::ready(
+        ui,
+        state,
+        request,
+        "estimating performance per chunk… (cancel in the status bar)",
+    ) else {
+        return;
     };
     let mut ui_state = std::mem::take(&mut state.monitor);
     let mut open_rows = None;

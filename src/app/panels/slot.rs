@@ -3,9 +3,10 @@
 
 use eframe::egui;
 
-use crate::app::state::{Failure, State};
+use crate::app::commands;
+use crate::app::state::{Failure, Slot, State};
 use crate::app::widgets::theme::Palette;
-use crate::engine::analysis::Key;
+use crate::engine::analysis::{Key, Output, Request};
 
 /// The failure of the analysis `key` and a Retry button that forgets it, so the page asks
 /// for it again.
@@ -27,4 +28,29 @@ pub fn waiting(ui: &mut egui::Ui, text: &str) {
         ui.spinner();
         ui.label(text);
     });
+}
+
+/// Runs `request` unless its result is cached or running, and returns the result when it is
+/// ready; until then draws `waiting_text` with a spinner, or the failure with its Retry.
+pub fn ready(
+    ui: &mut egui::Ui,
+    state: &mut State,
+    request: Option<Request>,
+    waiting_text: &str,
+) -> Option<Output> {
+    let key = request.as_ref().map(|r| r.key.clone());
+    commands::run(state, request);
+    match state.slot(key.as_ref()).cloned() {
+        Some(Slot::Ready(out)) => Some(out),
+        Some(Slot::Failed(e)) => {
+            if let Some(key) = key {
+                failed(ui, state, &key, &e);
+            }
+            None
+        }
+        _ => {
+            waiting(ui, waiting_text);
+            None
+        }
+    }
 }
