@@ -600,7 +600,7 @@ fn regression_slices_and_multiclass_without_slices() {
     assert_eq!(mc["task"], "multiclass");
     let c = run(mc, &["sepal_width"], 50);
     assert!(c.slices.is_empty());
-    assert!(c.warnings.iter().any(|w| w.contains("multiclass")));
+    assert!(c.warnings.iter().any(|w| w.message.contains("multiclass")));
     assert!(c.pairs[0].notes.iter().any(|n| n.contains("DeLong")));
     assert!(c
         .gate

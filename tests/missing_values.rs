@@ -102,7 +102,7 @@ fn pipeline_with_imputers_gets_missing_numbers_and_text() {
     let note = eval
         .warnings
         .iter()
-        .find(|w| w.contains("missing values were passed"))
+        .find(|w| w.message.contains("missing values were passed"))
         .expect("a note on missing values");
     for (col, k) in [
         ("age", 81),
@@ -110,7 +110,10 @@ fn pipeline_with_imputers_gets_missing_numbers_and_text() {
         ("race", 14),
         ("hours_per_week", 24),
     ] {
-        assert!(note.contains(&format!("'{col}' in {k} rows")), "{note}");
+        assert!(
+            note.message.contains(&format!("'{col}' in {k} rows")),
+            "{note}"
+        );
     }
 }
 
@@ -143,7 +146,13 @@ fn nan_output_names_the_file_row_or_is_dropped() {
     assert!(text.contains("--drop-invalid"), "{text}");
     let eval = assert_matches("matrix_plain.onnx", InvalidRows::Drop);
     assert_eq!(eval.data.rows_dropped, nan_rows.len());
-    assert!(eval.warnings[0].contains(&format!("row {}:", nan_rows[0])));
+    assert!(eval.warnings[0]
+        .message
+        .contains(&format!("row {}:", nan_rows[0])));
+    assert_eq!(
+        eval.warnings[0].kind,
+        assay::engine::WarningKind::RowsLeftOut
+    );
 }
 
 #[test]
@@ -202,7 +211,7 @@ fn fairness_runs_on_data_with_missing_inputs() {
     assert!(r
         .warnings
         .iter()
-        .any(|w| w.contains("missing values were passed")));
+        .any(|w| w.message.contains("missing values were passed")));
     // NaN outputs: dropped with the sensitive column still aligned.
     o.run.invalid_rows = InvalidRows::Drop;
     let fx = fixture();

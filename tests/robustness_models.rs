@@ -118,7 +118,7 @@ fn regression_has_no_flips_and_no_adversarial_search() {
         assert!(p.mean_abs_score_change.is_some());
     }
     assert!(rep.adversarial.is_none());
-    assert!(rep.warnings.iter().any(|w| w.contains("regressor")));
+    assert!(rep.warnings.iter().any(|w| w.message.contains("regressor")));
     assert_eq!(rep.max_noise_flip_rate, None);
 }
 

@@ -1,6 +1,7 @@
 //! `evaluate`: model + dataset + column roles → metrics, confidence intervals, curves and
 //! warnings. The CLI and the GUI call this same function, so they show the same numbers.
 
+use crate::engine::Warning;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -112,7 +113,7 @@ pub struct Evaluation {
     pub ci: BTreeMap<String, [f64; 2]>,
     pub bootstrap: BootstrapSettings,
     pub curves: Curves,
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Warning>,
 }
 
 /// Guesses the task from declared outputs: a label tensor (int/string) or a ZipMap means a
@@ -247,10 +248,10 @@ pub fn evaluate_rows(
             }
             let outside = proba.iter().filter(|p| !(0.0..=1.0).contains(*p)).count();
             if let Some(i) = proba.iter().position(|p| !(0.0..=1.0).contains(p)) {
-                warnings.push(format!(
+                warnings.push(Warning::assumption(format!(
                     "the model's class scores are not probabilities: {outside} values outside [0, 1] (first: {} for data row {}); Brier score, log loss and calibration assume probabilities",
                     proba[i], file_row(i / k)
-                ));
+                )));
             }
             let index: BTreeMap<&str, u32> = classes.iter().enumerate().map(|(i, c)| (c.as_str(), i as u32)).collect();
             let mut unknown: Vec<&str> = Vec::new();
@@ -303,17 +304,17 @@ pub fn evaluate_rows(
                 RowOutputs::Binary { y: yb, score }
             } else {
                 if present < k {
-                    warnings.push(format!(
+                    warnings.push(Warning::undefined(format!(
                         "{} of the model's {k} classes do not occur in '{target_col}'; one-vs-rest ROC AUC is undefined",
                         k - present
-                    ));
+                    )));
                 }
                 let mc = multiclass::Prepared::new(&y, &proba64, k);
                 if mc.rows_not_summing_to_one > 0 {
-                    warnings.push(format!(
+                    warnings.push(Warning::undefined(format!(
                         "{} rows have probabilities that do not sum to 1; ROC AUC is undefined (as in scikit-learn)",
                         mc.rows_not_summing_to_one
-                    ));
+                    )));
                 }
                 eval.metrics = mc.metrics(None);
                 eval.confusion_matrix =
@@ -326,7 +327,7 @@ pub fn evaluate_rows(
                 }
                 let (ci, w) = bootstrap::intervals(y.len(), &opts.bootstrap, &boot_stage, |wt| mc.metrics(Some(wt)))?;
                 eval.ci = ci;
-                warnings.extend(w);
+                warnings.extend(w.into_iter().map(Warning::undefined));
                 eval.task = Task::MulticlassClassification;
                 RowOutputs::Multiclass { y, proba: proba64, k }
             }
@@ -336,12 +337,12 @@ pub fn evaluate_rows(
             let reg = regression::Prepared::new(&y, &pred);
             eval.metrics = reg.metrics(None);
             if y.len() < 2 {
-                warnings.push("R² and explained variance are not meaningful with fewer than two rows".into());
+                warnings.push(Warning::small_sample("R² and explained variance are not meaningful with fewer than two rows"));
             }
             eval.curves.residuals = Some(curves::residuals(&y, &pred, 40, opts.max_curve_points));
             let (ci, w) = bootstrap::intervals(y.len(), &opts.bootstrap, &boot_stage, |wt| reg.metrics(Some(wt)))?;
             eval.ci = ci;
-            warnings.extend(w);
+            warnings.extend(w.into_iter().map(Warning::undefined));
             RowOutputs::Regression { y, pred }
         }
         (Predictions::Classification { .. }, _) => {
@@ -377,7 +378,7 @@ fn binary_eval(
     score: &[f64],
     opts: &EvalOptions,
     boot: &super::progress::Stage,
-    warnings: &mut Vec<String>,
+    warnings: &mut Vec<Warning>,
 ) -> Result<()> {
     let order = order_desc(score);
     let (m, c) = binary::metrics(y, score, &order, opts.threshold, None);
@@ -412,6 +413,6 @@ fn binary_eval(
         binary::metrics(y, score, &order, opts.threshold, Some(wt)).0
     })?;
     eval.ci = ci;
-    warnings.extend(w);
+    warnings.extend(w.into_iter().map(Warning::undefined));
     Ok(())
 }

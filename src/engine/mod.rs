@@ -24,10 +24,12 @@ pub mod robustness;
 pub mod runtime;
 pub mod scored;
 pub mod valid_rows;
+pub mod warning;
 pub mod workspace;
 
-pub use error::{EngineError, ErrorKind, Result};
+pub use error::{Context, EngineError, ErrorKind, Result};
 pub use progress::Progress;
+pub use warning::{Warning, WarningKind};
 
 /// A byte count for people: `512 B`, `1.5 KB`, `2.0 MB`.
 pub fn human_bytes(n: u64) -> String {

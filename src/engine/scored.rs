@@ -4,6 +4,7 @@
 //! `data::extract`) → predict → a row whose *output* is NaN or infinite is an error naming the
 //! file's 1-based data row and its missing inputs, or is dropped under `--drop-invalid`.
 
+use crate::engine::Warning;
 use polars::prelude::*;
 
 use super::data::extract::{prepare, InvalidRows, Prepared, TargetData, TargetKind};
@@ -39,17 +40,17 @@ impl Scored {
     }
 
     /// The user-facing notes: rows dropped (of `total` file rows) and missing values passed.
-    pub fn warnings(&self, total: usize) -> Vec<String> {
+    pub fn warnings(&self, total: usize) -> Vec<Warning> {
         let mut out = Vec::new();
         if self.dropped > 0 {
-            out.push(format!(
+            out.push(Warning::rows_left_out(format!(
                 "dropped {} of {total} rows with invalid values or outputs (e.g. {})",
                 self.dropped,
                 self.drop_examples.join("; ")
-            ));
+            )));
         }
         if let Some(note) = missing_note(&self.missing_passed) {
-            out.push(note);
+            out.push(Warning::data(note));
         }
         out
     }

@@ -7,3 +7,4 @@ pub mod shap;
 pub mod shap_plots;
 pub mod theme;
 pub mod tree;
+pub mod warning;

@@ -3,7 +3,7 @@
 
 use super::{Planner, Request, ResultMap, Sources};
 use crate::engine::workspace::Workspace;
-use crate::engine::{EngineError, Progress, Result};
+use crate::engine::{Context, EngineError, Progress, Result};
 
 /// The optional analyses of a review (evaluation, fairness, drift, the comparison and
 /// monitoring of the prediction log are always in it when the workspace allows them).
@@ -84,7 +84,8 @@ pub fn compute(
         for r in pending {
             progress.check()?;
             progress.set(0.0, &r.title.to_lowercase());
-            results.run(r, progress)?;
+            let title = r.title.clone();
+            results.run(r, progress).context(title)?;
         }
     }
     Ok(results)

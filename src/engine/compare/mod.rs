@@ -12,6 +12,7 @@ pub mod shift;
 pub mod slices;
 pub mod stats;
 
+use crate::engine::Warning;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -23,7 +24,7 @@ use self::paired::{metric_delta, paired_intervals, Scorer};
 use self::slices::{compare_slices, worsening, SliceComparison, SliceInput};
 use super::data::extract::{InvalidRows, TargetKind};
 use super::data::{self, Dataset};
-use super::error::{EngineError, Result};
+use super::error::{Context, EngineError, Result};
 use super::evaluate::{
     evaluate_rows, is_classifier, DataRef, EvalOptions, Evaluation, RowOutputs, Task,
 };
@@ -124,7 +125,7 @@ pub struct Comparison {
     /// Named facts of the gated pair (what gate rules may use).
     pub facts: BTreeMap<String, f64>,
     pub gate: GateReport,
-    pub warnings: Vec<String>,
+    pub warnings: Vec<crate::engine::Warning>,
 }
 
 /// Loads the models and the dataset, labels the models, and compares.
@@ -277,8 +278,8 @@ pub fn compare(
         opts.invalid_rows = InvalidRows::Error;
         opts.infer = settings.infer.clone();
         opts.max_curve_points = settings.max_curve_points;
-        let (e, r) =
-            evaluate_rows(m.model, ds, &opts, progress).map_err(|e| prefix_model(e, &m.label))?;
+        let (e, r) = evaluate_rows(m.model, ds, &opts, progress)
+            .with_context(|| format!("model '{}'", m.label))?;
         evals.push(e);
         rows.push(r);
     }
@@ -336,10 +337,9 @@ pub fn compare(
     let slices = if roles.sensitive.is_empty() {
         Vec::new()
     } else if task == Task::MulticlassClassification {
-        warnings.push(
-            "slice regressions need a binary classifier or a regressor (the fairness metrics); not computed for multiclass models"
-                .to_string(),
-        );
+        warnings.push(Warning::option(
+            "slice regressions need a binary classifier or a regressor (the fairness metrics); not computed for multiclass models",
+        ));
         Vec::new()
     } else {
         let outcomes: Vec<Outcomes> = rows
@@ -387,13 +387,13 @@ pub fn compare(
         }
         warnings.insert(
             0,
-            format!(
+            Warning::rows_left_out(format!(
                 "dropped {} of {all_rows} rows with invalid values or outputs for at least \
                  one model (e.g. {}); every model is compared on the same {} rows",
                 c.dropped,
                 c.examples.join("; "),
                 c.kept.len()
-            ),
+            )),
         );
     }
     progress.set(1.0, "done");
@@ -418,14 +418,6 @@ pub fn compare(
         gate,
         warnings,
     })
-}
-
-fn prefix_model(e: EngineError, label: &str) -> EngineError {
-    match e {
-        EngineError::Usage(m) => EngineError::usage(format!("model '{label}': {m}")),
-        EngineError::Runtime(m) => EngineError::Runtime(format!("model '{label}': {m}")),
-        other => other,
-    }
 }
 
 /// Same task, same rows, same truth for every model.

@@ -15,6 +15,7 @@ mod prepare;
 pub mod quality;
 pub mod stattests;
 
+use crate::engine::Warning;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
@@ -155,7 +156,7 @@ pub struct DriftReport {
     pub quality: quality::Quality,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub over_time: Option<over_time::OverTime>,
-    pub warnings: Vec<String>,
+    pub warnings: Vec<crate::engine::Warning>,
 }
 
 /// Loads the files (and model) and runs [`drift`].
@@ -426,10 +427,10 @@ pub fn drift(
             .map(|c| c.name.as_str())
             .collect();
         if !bad.is_empty() {
-            warnings.push(format!(
+            warnings.push(Warning::option(format!(
                 "method {m:?} does not apply to categorical columns; they keep the default: {}",
                 bad.join(", ")
-            ));
+            )));
         }
     }
     let n_drifted = cols.iter().filter(|c| c.drifted).count();

@@ -10,6 +10,7 @@ use crate::engine::error::{EngineError, Result};
 use crate::engine::model::{plan_inputs, Model, Predictions};
 use crate::engine::progress::Progress;
 use crate::engine::scored::score;
+use crate::engine::Warning;
 
 pub(super) fn predict_both(
     model: &Model,
@@ -17,7 +18,7 @@ pub(super) fn predict_both(
     current: &Dataset,
     opts: &DriftOptions,
     progress: &Progress,
-) -> Result<(Raw, Raw, ColumnKind, Vec<String>)> {
+) -> Result<(Raw, Raw, ColumnKind, Vec<Warning>)> {
     let plan = plan_inputs(&model.info, opts.features.as_deref())?;
     let mut warnings = Vec::new();
     let mut out = Vec::new();
@@ -33,12 +34,12 @@ pub(super) fn predict_both(
             &progress.stage(start, start + 0.15),
         )?;
         if scored.dropped > 0 {
-            warnings.push(format!(
+            warnings.push(Warning::rows_left_out(format!(
                 "{}: {} rows with invalid model inputs or outputs were left out of the prediction column (e.g. {})",
                 ds.path.display(),
                 scored.dropped,
                 scored.drop_examples.join("; ")
-            ));
+            )));
         }
         let p = scored.predictions;
         out.push(p);

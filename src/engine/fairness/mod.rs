@@ -10,6 +10,7 @@ pub mod run;
 pub mod slices;
 pub mod stats;
 
+use crate::engine::Warning;
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -146,7 +147,7 @@ pub struct SliceReport {
     /// When some groups are too small: the headline disparities over the other groups only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub large_groups_only: Option<LargeGroupsOnly>,
-    pub warnings: Vec<String>,
+    pub warnings: Vec<crate::engine::Warning>,
 }
 
 /// Disparities recomputed without the groups smaller than `min_group_size`.
@@ -182,7 +183,7 @@ pub struct FairnessReport {
     pub binning: Binning,
     pub policy: Policy,
     pub slices: Vec<SliceReport>,
-    pub warnings: Vec<String>,
+    pub warnings: Vec<crate::engine::Warning>,
 }
 
 /// Loads both files and runs [`fairness`].
@@ -385,11 +386,11 @@ fn slice_report(
                 .collect(),
         );
         if !undefined.is_empty() {
-            warnings.push(format!(
+            warnings.push(Warning::undefined(format!(
                 "group {}: {} undefined (0/0; fairlearn reports 0)",
                 group_text(&group),
                 undefined.join(", ")
-            ));
+            )));
         }
         groups.push(GroupReport {
             group,
@@ -408,11 +409,11 @@ fn slice_report(
     }
     let small = groups.iter().filter(|g| g.too_small).count();
     if small > 0 {
-        warnings.push(format!(
+        warnings.push(Warning::small_sample(format!(
             "{small} of {} groups have fewer than {} rows: too small to judge",
             groups.len(),
             opts.min_group_size
-        ));
+        )));
     }
     let keep: Vec<bool> = groups.iter().map(|g| !g.too_small).collect();
     let large = keep.iter().filter(|&&k| k).count();
@@ -491,10 +492,10 @@ fn slice_report(
     }
     let populated = groups.iter().filter(|g| g.count > 0).count();
     if populated < 2 {
-        warnings.push(format!(
+        warnings.push(Warning::small_sample(format!(
             "only one group ({}): nothing to compare, so the policy is not applicable to this slicing",
             groups.first().map_or_else(String::new, |g| group_text(&g.group))
-        ));
+        )));
     }
     let policy_results = policy
         .rules

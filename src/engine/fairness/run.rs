@@ -25,7 +25,7 @@ pub struct ModelRun {
     pub data: DataRef,
     pub features: Vec<String>,
     pub positive_class: Option<String>,
-    pub warnings: Vec<String>,
+    pub warnings: Vec<crate::engine::Warning>,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]

@@ -11,6 +11,7 @@
 //! with the pooled rate, 95% interval of Agresti–Caffo; errors (regression): Welch standard
 //! error of `m_s − m_c` for both (normal approximation).
 
+use crate::engine::Warning;
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -121,7 +122,7 @@ pub struct SliceSearch {
     pub candidates: usize,
     /// The worst slices, worst first (only those with `gap > 0`).
     pub slices: Vec<WeakSlice>,
-    pub warnings: Vec<String>,
+    pub warnings: Vec<crate::engine::Warning>,
 }
 
 /// Per-row metric inputs: whether the row counts, and its value.
@@ -494,9 +495,9 @@ pub fn search(
         .collect();
     let mut warnings = Vec::new();
     if total.k == 0 {
-        warnings.push(format!(
+        warnings.push(Warning::undefined(format!(
             "{metric} is undefined on this data (no rows it counts)"
-        ));
+        )));
     }
     progress.set(1.0, "done");
     Ok(SliceSearch {

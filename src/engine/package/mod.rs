@@ -31,6 +31,7 @@ pub mod sign;
 pub mod signoff;
 mod verify;
 
+use crate::engine::Warning;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -192,7 +193,7 @@ pub struct PackageReport {
     pub datasets: Vec<DatasetRef>,
     pub checklist: Vec<ChecklistItem>,
     pub audit_entries: usize,
-    pub warnings: Vec<String>,
+    pub warnings: Vec<crate::engine::Warning>,
 }
 
 /// The checklist for a set of evidence names.
@@ -590,7 +591,7 @@ pub fn build_package(
     write(&root.join("schema/input.schema.json"), &to_json(&schema)?)?;
     let plan = plan_inputs(info, features.as_deref()).ok();
     if plan.is_none() {
-        warnings.push("the model's inputs could not be mapped to columns (no 'features' metadata); the input schema lists tensors only".into());
+        warnings.push(Warning::data("the model's inputs could not be mapped to columns (no 'features' metadata); the input schema lists tensors only"));
     }
     let columns = json!({
         "plan": plan,

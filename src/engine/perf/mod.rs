@@ -11,6 +11,7 @@ pub mod feed;
 pub mod memory;
 pub mod stats;
 
+use crate::engine::Warning;
 use std::time::Instant;
 
 use serde::Serialize;
@@ -177,7 +178,7 @@ pub struct PerfReport {
     pub throughput: Vec<Throughput>,
     /// `None` on systems without `/proc/self/status` or when turned off.
     pub memory: Option<MemoryUse>,
-    pub warnings: Vec<String>,
+    pub warnings: Vec<crate::engine::Warning>,
 }
 
 fn check_options(opts: &PerfOptions) -> Result<()> {
@@ -212,12 +213,12 @@ pub fn measure(
     let prepared = prepare(ds, &plan, None, opts.invalid_rows)?;
     let mut warnings = Vec::new();
     if prepared.dropped > 0 {
-        warnings.push(format!(
+        warnings.push(Warning::rows_left_out(format!(
             "dropped {} of {} rows with missing or non-finite values (e.g. {})",
             prepared.dropped,
             ds.rows(),
             prepared.drop_examples.join("; ")
-        ));
+        )));
     }
     // Fail fast, on this thread, when the runtime or the model cannot load.
     model.validate()?;
@@ -245,10 +246,10 @@ pub fn measure(
     let build = ort::info().to_string();
     let library = super::runtime::ensure_loaded().ok();
     warnings.extend(throughput.iter().filter(|t| t.threads > cores).map(|t| {
-        format!(
+        Warning::option(format!(
             "{} threads requested but only {cores} cores are available",
             t.threads
-        )
+        ))
     }));
     progress.set(1.0, "done");
     Ok(PerfReport {

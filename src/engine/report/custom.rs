@@ -75,7 +75,7 @@ pub struct CustomSection {
     pub tables: Vec<Table>,
     pub charts: Vec<BarChart>,
     pub beeswarms: Vec<Beeswarm>,
-    pub warnings: Vec<String>,
+    pub warnings: Vec<crate::engine::Warning>,
 }
 
 /// Dots drawn per beeswarm feature.

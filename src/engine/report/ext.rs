@@ -81,7 +81,7 @@ pub fn explanation_section(label: &str, e: &Explanation) -> CustomSection {
             ci: Vec::new(),
         }],
         beeswarms: vec![beeswarm],
-        warnings: e.notes.clone(),
+        warnings: e.notes.iter().map(|n| crate::engine::Warning::data(n.as_str())).collect(),
     }
 }
 

@@ -14,6 +14,7 @@ pub mod frame;
 pub mod monotonic;
 pub mod perturb;
 
+use crate::engine::Warning;
 use std::collections::BTreeMap;
 
 use rand::SeedableRng;
@@ -136,7 +137,7 @@ pub struct RobustnessReport {
     pub perturbations: Vec<PerturbationResult>,
     pub monotonic: Vec<MonotonicResult>,
     pub adversarial: Option<AdversarialReport>,
-    pub warnings: Vec<String>,
+    pub warnings: Vec<crate::engine::Warning>,
 }
 
 /// The truth for the sampled rows.
@@ -372,12 +373,12 @@ pub fn run(
     rep.data.rows_dropped = v.dropped;
     rep.warnings.insert(
         0,
-        format!(
+        Warning::rows_left_out(format!(
             "dropped {} of {} rows with missing or non-finite values before sampling (e.g. {})",
             v.dropped,
             ds.rows(),
             v.examples.join("; ")
-        ),
+        )),
     );
     Ok(rep)
 }
@@ -524,8 +525,9 @@ fn run_rows(
     let adversarial = match (&opts.adversarial, ctx.is_classifier()) {
         (Some(a), true) => Some(adversarial::search(&ctx, a, progress, (0.7, 1.0))?),
         (Some(_), false) => {
-            warnings
-                .push("the adversarial search needs a classifier; skipped for a regressor".into());
+            warnings.push(Warning::option(
+                "the adversarial search needs a classifier; skipped for a regressor",
+            ));
             None
         }
         (None, _) => None,
