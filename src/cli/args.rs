@@ -13,10 +13,13 @@ use std::path::{Path, PathBuf};
 
 use clap::builder::RangedU64ValueParser;
 
+use super::output::{with_progress, write_json};
 use super::JsonTarget;
-use crate::engine::data::extract::InvalidRows;
+use crate::engine::data::{self, extract::InvalidRows, Dataset};
+use crate::engine::fairness::run::RunOptions;
+use crate::engine::model::Model;
 use crate::engine::package::ArchiveKind;
-use crate::engine::EngineError;
+use crate::engine::{EngineError, Progress, Result};
 
 pub use crate::engine::limits::{
     MAX_ADVERSARIAL_ROWS, MAX_BACKGROUND, MAX_BATCH, MAX_BINS, MAX_BOOTSTRAP, MAX_CALLS, MAX_GRID,
@@ -155,24 +158,116 @@ pub struct JsonArg {
     pub json: Option<JsonTarget>,
 }
 
-/// Model + labelled data + the settings of one model run, as `evaluate`, `fairness` and
-/// `slices` take them.
+/// The model, the dataset, and the columns that feed the model: what every command that runs
+/// one model on one dataset takes.
 #[derive(Debug, Clone, clap::Args)]
-pub struct ModelRunArgs {
+pub struct ModelDataArgs {
     #[command(flatten)]
     pub model: ModelArg,
     #[command(flatten)]
     pub data: DataArg,
     #[command(flatten)]
-    pub target: TargetArg,
-    #[command(flatten)]
     pub features: FeaturesArg,
+}
+
+impl ModelDataArgs {
+    pub fn features(&self) -> Option<&[String]> {
+        self.features.features.as_deref()
+    }
+
+    /// Loads the model and the dataset under the progress bar, then runs `work` on them.
+    pub fn load_and<T: Send>(
+        &self,
+        work: impl FnOnce(&Model, &Dataset, &Progress) -> Result<T> + Send,
+    ) -> Result<T> {
+        with_progress(|p| {
+            p.set(0.0, "loading");
+            let model = Model::load(&self.model.model)?;
+            let ds = data::load(&self.data.data, p)?;
+            work(&model, &ds, p)
+        })
+    }
+}
+
+/// `--threads` and `--json`: how inference runs and where the result goes.
+#[derive(Debug, Clone, clap::Args)]
+pub struct OutputArgs {
+    #[command(flatten)]
+    pub threads: ThreadsArg,
+    #[command(flatten)]
+    pub json: JsonArg,
+}
+
+impl OutputArgs {
+    /// Writes `value` as JSON when `--json` was given, else prints it as text with `print`.
+    pub fn emit<T: serde::Serialize>(&self, value: &T, print: impl FnOnce(&T)) -> Result<()> {
+        match &self.json.json {
+            Some(target) => write_json(value, target),
+            None => {
+                print(value);
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Model + labelled data + the settings of one model run, as `evaluate`, `fairness` and
+/// `slices` take them.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ModelRunArgs {
+    #[command(flatten)]
+    pub input: ModelDataArgs,
+    #[command(flatten)]
+    pub target: TargetArg,
     #[command(flatten)]
     pub positive_class: PositiveClassArg,
     #[command(flatten)]
     pub threshold: ThresholdArg,
     #[command(flatten)]
     pub drop_invalid: DropInvalidArg,
+}
+
+impl ModelRunArgs {
+    /// The options of the model run these flags describe (inference threads from `out`).
+    pub fn run_options(&self, out: &OutputArgs) -> RunOptions {
+        let mut run = RunOptions::new(self.target.target.clone());
+        run.features = self.input.features.features.clone();
+        run.positive_class = self.positive_class.positive_class.clone();
+        run.threshold = self.threshold.threshold;
+        run.invalid_rows = self.drop_invalid.policy();
+        out.threads.apply(&mut run.infer);
+        run
+    }
+}
+
+/// `--threshold`, `--bootstrap`, `--seed` of the commands that read a workspace: each, when
+/// given, overrides the workspace's setting.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SettingsArgs {
+    /// Decision threshold in [0, 1] (default 0.5, or the workspace's).
+    #[arg(long, value_parser = unit_interval)]
+    pub threshold: Option<f64>,
+    /// Bootstrap resamples for intervals (default 1000, or the workspace's; 0 turns them
+    /// off; at most 100000).
+    #[arg(long, value_parser = count(0, MAX_BOOTSTRAP))]
+    pub bootstrap: Option<usize>,
+    /// Bootstrap seed (default 0, or the workspace's).
+    #[arg(long)]
+    pub seed: Option<u64>,
+}
+
+impl SettingsArgs {
+    pub fn apply(&self, settings: &mut crate::engine::workspace::Settings) {
+        if let Some(t) = self.threshold {
+            settings.threshold = t;
+        }
+        if let Some(b) = self.bootstrap {
+            settings.bootstrap = b;
+        }
+        if let Some(s) = self.seed {
+            settings.seed = s;
+        }
+    }
 }
 
 /// Where `package` writes, from `--out`, `--zip` and `--tar-gz`. `--out` names the package

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use super::args::{
-    count, BootstrapArg, DataArg, DropInvalidArg, FeaturesArg, JsonArg, PositiveClassArg, SeedArg,
-    TargetArg, ThreadsArg, ThresholdArg, MAX_TOP,
+    count, BootstrapArg, DataArg, DropInvalidArg, FeaturesArg, OutputArgs, PositiveClassArg,
+    SeedArg, TargetArg, ThresholdArg, MAX_TOP,
 };
 use super::output::{fmt_opt, with_progress, write_json};
 use crate::engine::compare::gate::Gate;
@@ -56,9 +56,7 @@ pub struct Args {
     #[arg(long, default_value_t = 20, value_parser = count(0, MAX_TOP))]
     pub top: usize,
     #[command(flatten)]
-    pub threads: ThreadsArg,
-    #[command(flatten)]
-    pub json: JsonArg,
+    pub out: OutputArgs,
 }
 
 /// Exit code 3: the promotion gate failed.
@@ -109,7 +107,7 @@ pub fn run(args: Args) -> Result<i32> {
     };
     settings.bootstrap.resamples = args.bootstrap.bootstrap;
     settings.bootstrap.seed = args.seed.seed;
-    args.threads.apply(&mut settings.infer);
+    args.out.threads.apply(&mut settings.infer);
     if let Some(path) = &args.gate {
         settings.gate = Some(Gate::load(path)?);
     }
@@ -147,7 +145,7 @@ pub fn run(args: Args) -> Result<i32> {
             .collect();
         compare(&inputs, &ds, &roles, &settings, p)
     })?;
-    if let Some(target) = &args.json.json {
+    if let Some(target) = &args.out.json.json {
         write_json(&cmp, target)?;
     } else {
         print_human(&cmp);

@@ -1,7 +1,7 @@
 //! `assay evaluate --model M --data D --target COL …`: metrics with confidence intervals.
 
-use super::args::{BootstrapArg, JsonArg, ModelRunArgs, SeedArg, ThreadsArg};
-use super::output::{fmt_opt, with_progress, write_json};
+use super::args::{BootstrapArg, ModelRunArgs, OutputArgs, SeedArg};
+use super::output::{fmt_opt, with_progress};
 use crate::engine::evaluate::{evaluate_files, EvalOptions, Task};
 use crate::engine::Result;
 
@@ -14,25 +14,26 @@ pub struct Args {
     #[command(flatten)]
     pub seed: SeedArg,
     #[command(flatten)]
-    pub threads: ThreadsArg,
-    #[command(flatten)]
-    pub json: JsonArg,
+    pub out: OutputArgs,
 }
 
 pub fn run(args: Args) -> Result<()> {
     let r = &args.run;
-    let mut opts = EvalOptions::new(r.target.target.clone());
-    opts.features = r.features.features.clone();
-    opts.positive_class = r.positive_class.positive_class.clone();
-    opts.threshold = r.threshold.threshold;
+    let run = r.run_options(&args.out);
+    let mut opts = EvalOptions::new(run.target);
+    opts.features = run.features;
+    opts.positive_class = run.positive_class;
+    opts.threshold = run.threshold;
+    opts.invalid_rows = run.invalid_rows;
+    opts.infer = run.infer;
     opts.bootstrap.resamples = args.bootstrap.bootstrap;
     opts.bootstrap.seed = args.seed.seed;
-    opts.invalid_rows = r.drop_invalid.policy();
-    args.threads.apply(&mut opts.infer);
-    let eval = with_progress(|p| evaluate_files(&r.model.model, &r.data.data, &opts, p))?;
-    if let Some(target) = &args.json.json {
-        return write_json(&eval, target);
-    }
+    let eval =
+        with_progress(|p| evaluate_files(&r.input.model.model, &r.input.data.data, &opts, p))?;
+    args.out.emit(&eval, print)
+}
+
+fn print(eval: &crate::engine::evaluate::Evaluation) {
     let task = match eval.task {
         Task::BinaryClassification => "binary classification",
         Task::MulticlassClassification => "multiclass classification",
@@ -87,5 +88,4 @@ pub fn run(args: Args) -> Result<()> {
     for w in &eval.warnings {
         eprintln!("warning: {w}");
     }
-    Ok(())
 }

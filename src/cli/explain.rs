@@ -5,21 +5,17 @@ use std::ops::Range;
 use std::path::PathBuf;
 
 use super::args::{
-    count, DataArg, DropInvalidArg, FeaturesArg, JsonArg, ModelArg, SeedArg, ThreadsArg,
-    MAX_BACKGROUND, MAX_NSAMPLES,
+    count, DropInvalidArg, ModelDataArgs, OutputArgs, SeedArg, MAX_BACKGROUND, MAX_NSAMPLES,
 };
-use super::output::{with_progress, write_json};
+use super::output::write_json;
 use crate::engine::data;
 use crate::engine::explain::{explain, ExplainOptions, Method, OutputSpace, Summarise};
-use crate::engine::model::Model;
 use crate::engine::{EngineError, Result};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
     #[command(flatten)]
-    pub model: ModelArg,
-    #[command(flatten)]
-    pub data: DataArg,
+    pub input: ModelDataArgs,
     /// Rows to explain, half-open and 0-based: `0..50` is rows 0 to 49 (default: the first
     /// 50 rows, or all when fewer).
     #[arg(long, value_name = "a..b")]
@@ -48,15 +44,11 @@ pub struct Args {
     #[arg(long)]
     pub class: Option<String>,
     #[command(flatten)]
-    pub features: FeaturesArg,
-    #[command(flatten)]
     pub drop_invalid: DropInvalidArg,
     #[command(flatten)]
     pub seed: SeedArg,
     #[command(flatten)]
-    pub threads: ThreadsArg,
-    #[command(flatten)]
-    pub json: JsonArg,
+    pub out: OutputArgs,
 }
 
 /// Parses `a..b` (half-open).
@@ -120,27 +112,17 @@ pub fn run(args: Args) -> Result<()> {
         invalid_rows: args.drop_invalid.policy(),
         ..ExplainOptions::default()
     };
-    args.threads.apply(&mut opts.infer);
+    args.out.threads.apply(&mut opts.infer);
     let given_rows = args.rows.as_deref().map(parse_rows).transpose()?;
-    let e = with_progress(|p| {
-        p.set(0.0, "loading");
-        let model = Model::load(&args.model.model)?;
-        let ds = data::load(&args.data.data, p)?;
+    let e = args.input.load_and(|model, ds, p| {
         opts.rows = given_rows.clone().unwrap_or(0..ds.rows().min(50));
         let bg = match &args.background {
             Some(b) => data::load(b, p)?,
             None => ds.clone(),
         };
-        explain(
-            &model,
-            args.features.features.as_deref(),
-            &ds,
-            &bg,
-            &opts,
-            p,
-        )
+        explain(model, args.input.features(), ds, &bg, &opts, p)
     })?;
-    if let Some(target) = &args.json.json {
+    if let Some(target) = &args.out.json.json {
         return write_json(&e, target);
     }
     let method = serde_json::to_value(e.method)
@@ -155,7 +137,7 @@ pub fn run(args: Args) -> Result<()> {
         "{method} SHAP values for rows {}..{} of {} ({space} space{}), background {} rows",
         e.row_indices.first().copied().unwrap_or(0),
         e.row_indices.last().map_or(0, |r| r + 1),
-        args.data.data.display(),
+        args.input.data.data.display(),
         e.class_label
             .as_ref()
             .map_or_else(String::new, |c| format!(", class {c}")),

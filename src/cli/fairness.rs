@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use super::args::{
-    count, BootstrapArg, JsonArg, ModelRunArgs, SeedArg, ThreadsArg, MAX_BINS, MAX_MIN_GROUP,
+    count, BootstrapArg, ModelRunArgs, OutputArgs, SeedArg, MAX_BINS, MAX_MIN_GROUP,
 };
 use super::output::{fmt_opt, with_progress, write_json};
 use crate::engine::fairness::policy::Policy;
@@ -39,9 +39,7 @@ pub struct Args {
     #[arg(long, value_name = "FILE.json")]
     pub policy: Option<PathBuf>,
     #[command(flatten)]
-    pub threads: ThreadsArg,
-    #[command(flatten)]
-    pub json: JsonArg,
+    pub out: OutputArgs,
 }
 
 /// `age=30,50` → ("age", [30, 50]).
@@ -69,11 +67,7 @@ pub fn run(args: Args) -> Result<()> {
         .collect();
     let r = &args.run;
     let mut opts = FairnessOptions::new(r.target.target.clone(), slicings);
-    opts.run.features = r.features.features.clone();
-    opts.run.positive_class = r.positive_class.positive_class.clone();
-    opts.run.threshold = r.threshold.threshold;
-    opts.run.invalid_rows = r.drop_invalid.policy();
-    args.threads.apply(&mut opts.run.infer);
+    opts.run = r.run_options(&args.out);
     opts.bootstrap.resamples = args.bootstrap.bootstrap;
     opts.bootstrap.seed = args.seed.seed;
     opts.min_group_size = args.min_group_size;
@@ -83,8 +77,9 @@ pub fn run(args: Args) -> Result<()> {
     if let Some(p) = &args.policy {
         opts.policy = Some(Policy::load(p)?);
     }
-    let report = with_progress(|p| fairness_files(&r.model.model, &r.data.data, &opts, p))?;
-    if let Some(target) = &args.json.json {
+    let report =
+        with_progress(|p| fairness_files(&r.input.model.model, &r.input.data.data, &opts, p))?;
+    if let Some(target) = &args.out.json.json {
         return write_json(&report, target);
     }
     println!(

@@ -2,43 +2,33 @@
 //! importance (score drop when a feature is shuffled).
 
 use super::args::{
-    count, DataArg, DropInvalidArg, FeaturesArg, JsonArg, ModelArg, SeedArg, TargetArg, ThreadsArg,
-    MAX_REPEATS,
+    count, DropInvalidArg, ModelDataArgs, OutputArgs, SeedArg, TargetArg, MAX_REPEATS,
 };
 use super::explain::parse_rows;
-use super::output::{with_progress, write_json};
-use crate::engine::data;
-use crate::engine::explain::importance::{permutation_importance, ImportanceOptions};
-use crate::engine::model::Model;
+use crate::engine::explain::importance::{permutation_importance, Importance, ImportanceOptions};
 use crate::engine::Result;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
     #[command(flatten)]
-    pub model: ModelArg,
-    #[command(flatten)]
-    pub data: DataArg,
+    pub input: ModelDataArgs,
     #[command(flatten)]
     pub target: TargetArg,
+    #[command(flatten)]
+    pub seed: SeedArg,
+    /// Positive class of a binary classifier (default: metadata, else the second class).
+    #[arg(long)]
+    pub class: Option<String>,
     /// Shuffles per feature (1 to 1000).
     #[arg(long, default_value_t = 5, value_parser = count(1, MAX_REPEATS))]
     pub repeats: usize,
     /// Rows to use, half-open and 0-based (default: all).
     #[arg(long, value_name = "a..b")]
     pub rows: Option<String>,
-    /// Positive class of a binary classifier (default: metadata, else the second class).
-    #[arg(long)]
-    pub class: Option<String>,
-    #[command(flatten)]
-    pub features: FeaturesArg,
     #[command(flatten)]
     pub drop_invalid: DropInvalidArg,
     #[command(flatten)]
-    pub seed: SeedArg,
-    #[command(flatten)]
-    pub threads: ThreadsArg,
-    #[command(flatten)]
-    pub json: JsonArg,
+    pub out: OutputArgs,
 }
 
 pub fn run(args: Args) -> Result<()> {
@@ -48,15 +38,14 @@ pub fn run(args: Args) -> Result<()> {
     opts.invalid_rows = args.drop_invalid.policy();
     opts.class = args.class.clone();
     opts.rows = args.rows.as_deref().map(parse_rows).transpose()?;
-    args.threads.apply(&mut opts.infer);
-    let imp = with_progress(|p| {
-        let model = Model::load(&args.model.model)?;
-        let ds = data::load(&args.data.data, p)?;
-        permutation_importance(&model, args.features.features.as_deref(), &ds, &opts, p)
+    args.out.threads.apply(&mut opts.infer);
+    let imp = args.input.load_and(|model, ds, p| {
+        permutation_importance(model, args.input.features(), ds, &opts, p)
     })?;
-    if let Some(target) = &args.json.json {
-        return write_json(&imp, target);
-    }
+    args.out.emit(&imp, print)
+}
+
+fn print(imp: &Importance) {
     println!(
         "permutation importance: drop of {} (baseline {:.6}) over {} shuffles, {} rows",
         imp.metric, imp.baseline_score, imp.repeats, imp.rows
@@ -69,5 +58,4 @@ pub fn run(args: Args) -> Result<()> {
             f.feature, f.importances_mean, f.importances_std
         );
     }
-    Ok(())
 }

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use super::args::{package_out, unit_interval, JsonArg, MAX_BOOTSTRAP};
+use super::args::{package_out, JsonArg};
 use super::keygen::passphrase;
 use super::output::{with_progress, write_json};
 use super::package_inputs::{package_workspace, review};
@@ -38,15 +38,8 @@ pub struct Args {
     /// Positive class of a binary classifier.
     #[arg(long)]
     pub positive_class: Option<String>,
-    /// Decision threshold in [0, 1] (default 0.5, or the workspace's).
-    #[arg(long, value_parser = unit_interval)]
-    pub threshold: Option<f64>,
-    /// Bootstrap resamples for confidence intervals (default 1000, or the workspace's).
-    #[arg(long, value_parser = super::args::count(0, MAX_BOOTSTRAP))]
-    pub bootstrap: Option<usize>,
-    /// Bootstrap seed (default 0, or the workspace's).
-    #[arg(long)]
-    pub seed: Option<u64>,
+    #[command(flatten)]
+    pub settings: super::args::SettingsArgs,
     /// Sensitive columns (recorded in the column mapping), repeatable or comma-separated.
     #[arg(long, value_delimiter = ',')]
     pub sensitive: Vec<String>,

@@ -76,15 +76,7 @@ pub fn package_workspace(args: &Args) -> Result<Workspace> {
     if !args.sensitive.is_empty() {
         ws.roles.sensitive = args.sensitive.clone();
     }
-    if let Some(t) = args.threshold {
-        ws.settings.threshold = t;
-    }
-    if let Some(b) = args.bootstrap {
-        ws.settings.bootstrap = b;
-    }
-    if let Some(s) = args.seed {
-        ws.settings.seed = s;
-    }
+    args.settings.apply(&mut ws.settings);
     Ok(ws)
 }
 

@@ -1,22 +1,15 @@
 //! `assay pdp --model M --data D --feature F [--feature2 G] …`: partial dependence (and ICE).
 
-use super::args::{
-    count, unit_interval, DataArg, DropInvalidArg, FeaturesArg, JsonArg, ModelArg, ThreadsArg,
-    MAX_GRID,
-};
+use super::args::{count, unit_interval, DropInvalidArg, ModelDataArgs, OutputArgs, MAX_GRID};
 use super::explain::{parse_rows, parse_space};
-use super::output::{with_progress, write_json};
-use crate::engine::data;
+use super::output::write_json;
 use crate::engine::explain::pdp::{partial_dependence, PdpOptions};
-use crate::engine::model::Model;
 use crate::engine::Result;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
     #[command(flatten)]
-    pub model: ModelArg,
-    #[command(flatten)]
-    pub data: DataArg,
+    pub input: ModelDataArgs,
     /// The feature whose effect is shown.
     #[arg(long)]
     pub feature: String,
@@ -48,13 +41,9 @@ pub struct Args {
     #[arg(long)]
     pub no_ice: bool,
     #[command(flatten)]
-    pub features: FeaturesArg,
-    #[command(flatten)]
     pub drop_invalid: DropInvalidArg,
     #[command(flatten)]
-    pub threads: ThreadsArg,
-    #[command(flatten)]
-    pub json: JsonArg,
+    pub out: OutputArgs,
 }
 
 pub fn run(args: Args) -> Result<()> {
@@ -73,13 +62,11 @@ pub fn run(args: Args) -> Result<()> {
     opts.output_space = parse_space(&args.output_space)?;
     opts.ice = !args.no_ice;
     opts.invalid_rows = args.drop_invalid.policy();
-    args.threads.apply(&mut opts.infer);
-    let pd = with_progress(|p| {
-        let model = Model::load(&args.model.model)?;
-        let ds = data::load(&args.data.data, p)?;
-        partial_dependence(&model, args.features.features.as_deref(), &ds, &opts, p)
-    })?;
-    if let Some(target) = &args.json.json {
+    args.out.threads.apply(&mut opts.infer);
+    let pd = args
+        .input
+        .load_and(|model, ds, p| partial_dependence(model, args.input.features(), ds, &opts, p))?;
+    if let Some(target) = &args.out.json.json {
         return write_json(&pd, target);
     }
     println!(

@@ -2,23 +2,17 @@
 //! peak memory of a model on this machine.
 
 use super::args::{
-    count, DataArg, FeaturesArg, JsonArg, ModelArg, MAX_BATCH, MAX_CALLS, MAX_REPEATS,
-    MAX_ROWS_PER_REPEAT, MAX_THREADS,
+    count, JsonArg, ModelDataArgs, MAX_BATCH, MAX_CALLS, MAX_REPEATS, MAX_ROWS_PER_REPEAT,
+    MAX_THREADS,
 };
-use super::output::{human_bytes, with_progress, write_json};
-use crate::engine::data;
-use crate::engine::model::Model;
+use super::output::{human_bytes, write_json};
 use crate::engine::perf::{measure, PerfOptions};
 use crate::engine::Result;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
     #[command(flatten)]
-    pub model: ModelArg,
-    #[command(flatten)]
-    pub data: DataArg,
-    #[command(flatten)]
-    pub features: FeaturesArg,
+    pub input: ModelDataArgs,
     /// Timed single-row calls (1 to 1000000).
     #[arg(long, default_value_t = 1000, value_parser = count(1, MAX_CALLS))]
     pub calls: usize,
@@ -56,12 +50,9 @@ pub fn run(args: Args) -> Result<()> {
         measure_memory: !args.no_memory,
         ..PerfOptions::default()
     };
-    let report = with_progress(|p| {
-        p.set(0.0, "loading model");
-        let model = Model::load(&args.model.model)?;
-        let ds = data::load(&args.data.data, p)?;
-        measure(&model, args.features.features.as_deref(), &ds, &opts, p)
-    })?;
+    let report = args
+        .input
+        .load_and(|model, ds, p| measure(model, args.input.features(), ds, &opts, p))?;
     if let Some(target) = &args.json.json {
         return write_json(&report, target);
     }

@@ -7,9 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::args::{
-    count, unit_interval, FeaturesArg, JsonArg, PositiveClassArg, MAX_BOOTSTRAP, MAX_SAMPLE_ROWS,
-};
+use super::args::{count, FeaturesArg, JsonArg, PositiveClassArg, MAX_SAMPLE_ROWS};
 use super::output::{human_bytes, with_progress, write_json};
 use crate::engine::analysis::{compute, LoadedFiles, Planner, Review, Wants};
 use crate::engine::package::audit::now_rfc3339;
@@ -45,16 +43,8 @@ pub struct Args {
     /// Report title (default: the workspace name or the model's name).
     #[arg(long)]
     pub title: Option<String>,
-    /// Decision threshold in [0, 1] (default 0.5, or the workspace's).
-    #[arg(long, value_parser = unit_interval)]
-    pub threshold: Option<f64>,
-    /// Bootstrap resamples for intervals (default 1000, or the workspace's; 0 turns them
-    /// off; at most 100000).
-    #[arg(long, value_parser = count(0, MAX_BOOTSTRAP))]
-    pub bootstrap: Option<usize>,
-    /// Bootstrap seed (default 0, or the workspace's).
-    #[arg(long)]
-    pub seed: Option<u64>,
+    #[command(flatten)]
+    pub settings: super::args::SettingsArgs,
     /// Also explain the focus model (the workspace's; with --model, the last: the candidate)
     /// with SHAP on the first N evaluation rows
     /// (background: the reference data, else the evaluation data).
@@ -141,15 +131,7 @@ pub(super) fn review_workspace(args: &Args) -> Result<(Workspace, Option<String>
             }
         }
     }
-    if let Some(t) = args.threshold {
-        ws.settings.threshold = t;
-    }
-    if let Some(b) = args.bootstrap {
-        ws.settings.bootstrap = b;
-    }
-    if let Some(s) = args.seed {
-        ws.settings.seed = s;
-    }
+    args.settings.apply(&mut ws.settings);
     if let Some(n) = args.explain {
         ws.settings.explain.rows = n.max(1);
     }

@@ -2,12 +2,10 @@
 //! perturbations, monotonic constraints and a small adversarial search.
 
 use super::args::{
-    count, non_negative, DataArg, DropInvalidArg, FeaturesArg, JsonArg, ModelArg, PositiveClassArg,
-    SeedArg, TargetArg, ThreadsArg, ThresholdArg, MAX_ADVERSARIAL_ROWS, MAX_SAMPLE_ROWS,
+    count, non_negative, ModelRunArgs, OutputArgs, SeedArg, MAX_ADVERSARIAL_ROWS, MAX_SAMPLE_ROWS,
 };
-use super::output::{with_progress, write_json};
-use crate::engine::data;
-use crate::engine::model::{InferOptions, Model};
+use super::output::write_json;
+use crate::engine::model::InferOptions;
 use crate::engine::robustness::adversarial::AdversarialOptions;
 use crate::engine::robustness::monotonic::{Direction, MonotonicConstraint};
 use crate::engine::robustness::{run as run_robustness, RobustnessOptions};
@@ -16,13 +14,7 @@ use crate::engine::Result;
 #[derive(Debug, clap::Args)]
 pub struct Args {
     #[command(flatten)]
-    pub model: ModelArg,
-    #[command(flatten)]
-    pub data: DataArg,
-    #[command(flatten)]
-    pub target: TargetArg,
-    #[command(flatten)]
-    pub features: FeaturesArg,
+    pub run: ModelRunArgs,
     /// Rows sampled (seeded, without replacement; 1 to 1000000).
     #[arg(long, default_value_t = 1000, value_parser = count(1, MAX_SAMPLE_ROWS))]
     pub rows: usize,
@@ -34,10 +26,6 @@ pub struct Args {
     /// A monotonic constraint FEATURE:increasing|decreasing[:CLASS]; repeat for more.
     #[arg(long, value_name = "FEATURE:DIRECTION[:CLASS]")]
     pub monotonic: Vec<String>,
-    #[command(flatten)]
-    pub positive_class: PositiveClassArg,
-    #[command(flatten)]
-    pub threshold: ThresholdArg,
     /// Rows the adversarial search tries (at most 100000).
     #[arg(long, default_value_t = 100, value_parser = count(0, MAX_ADVERSARIAL_ROWS))]
     pub adversarial_rows: usize,
@@ -48,11 +36,7 @@ pub struct Args {
     #[arg(long)]
     pub no_adversarial: bool,
     #[command(flatten)]
-    pub drop_invalid: DropInvalidArg,
-    #[command(flatten)]
-    pub threads: ThreadsArg,
-    #[command(flatten)]
-    pub json: JsonArg,
+    pub out: OutputArgs,
 }
 
 fn opt(v: Option<f64>, digits: usize) -> String {
@@ -66,13 +50,13 @@ pub fn run(args: Args) -> Result<()> {
         .map(|s| MonotonicConstraint::parse(s))
         .collect::<Result<Vec<_>>>()?;
     let mut infer = InferOptions::default();
-    args.threads.apply(&mut infer);
+    args.out.threads.apply(&mut infer);
     let opts = RobustnessOptions {
         rows: args.rows,
         seed: args.seed.seed,
         noise_scales: args.noise_scales.clone(),
-        positive_class: args.positive_class.positive_class.clone(),
-        threshold: args.threshold.threshold,
+        positive_class: args.run.positive_class.positive_class.clone(),
+        threshold: args.run.threshold.threshold,
         monotonic,
         adversarial: (!args.no_adversarial).then(|| AdversarialOptions {
             rows: args.adversarial_rows,
@@ -80,23 +64,20 @@ pub fn run(args: Args) -> Result<()> {
             ..AdversarialOptions::default()
         }),
         infer,
-        invalid_rows: args.drop_invalid.policy(),
+        invalid_rows: args.run.drop_invalid.policy(),
         ..RobustnessOptions::default()
     };
-    let rep = with_progress(|p| {
-        p.set(0.0, "loading model");
-        let model = Model::load(&args.model.model)?;
-        let ds = data::load(&args.data.data, p)?;
+    let rep = args.run.input.load_and(|model, ds, p| {
         run_robustness(
-            &model,
-            args.features.features.as_deref(),
-            &ds,
-            &args.target.target,
+            model,
+            args.run.input.features(),
+            ds,
+            &args.run.target.target,
             &opts,
             p,
         )
     })?;
-    if let Some(target) = &args.json.json {
+    if let Some(target) = &args.out.json.json {
         return write_json(&rep, target);
     }
     println!(

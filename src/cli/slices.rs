@@ -1,13 +1,10 @@
 //! `assay slices --model M --data D --target T [--metric M] [--min-size F]`: weak-slice
 //! discovery over single columns and pairs of columns.
 
-use super::args::{count, non_negative, JsonArg, ModelRunArgs, ThreadsArg, MAX_BINS, MAX_TOP};
+use super::args::{count, non_negative, ModelRunArgs, OutputArgs, MAX_BINS, MAX_TOP};
 use super::fairness::parse_cuts;
-use super::output::{with_progress, write_json};
-use crate::engine::data::load;
 use crate::engine::fairness::group_text;
 use crate::engine::fairness::slices::{find_weak_slices, SliceSearchOptions};
-use crate::engine::model::Model;
 use crate::engine::Result;
 
 #[derive(Debug, clap::Args)]
@@ -37,9 +34,7 @@ pub struct Args {
     #[arg(long, value_name = "COL=C1,C2,…")]
     pub cuts: Vec<String>,
     #[command(flatten)]
-    pub threads: ThreadsArg,
-    #[command(flatten)]
-    pub json: JsonArg,
+    pub out: OutputArgs,
 }
 
 pub fn run(args: Args) -> Result<()> {
@@ -52,19 +47,14 @@ pub fn run(args: Args) -> Result<()> {
     opts.top = args.top;
     opts.binning.quantiles = args.bins.max(1);
     opts.binning.cuts = parse_cuts(&args.cuts)?;
-    opts.run.threshold = r.threshold.threshold;
-    opts.run.features = r.features.features.clone();
-    opts.run.positive_class = r.positive_class.positive_class.clone();
-    opts.run.invalid_rows = r.drop_invalid.policy();
-    args.threads.apply(&mut opts.run.infer);
-    let res = with_progress(|p| {
-        let model = Model::load(&r.model.model)?;
-        let ds = load(&r.data.data, p)?;
-        find_weak_slices(&model, &ds, &opts, p)
-    })?;
-    if let Some(target) = &args.json.json {
-        return write_json(&res, target);
-    }
+    opts.run = r.run_options(&args.out);
+    let res = r
+        .input
+        .load_and(|model, ds, p| find_weak_slices(model, ds, &opts, p))?;
+    args.out.emit(&res, print)
+}
+
+fn print(res: &crate::engine::fairness::slices::SliceSearch) {
     println!(
         "{} rows; {} overall {:.4}; {} slices of at least {} rows scored",
         res.n, res.metric, res.overall, res.candidates, res.min_size
@@ -109,5 +99,4 @@ pub fn run(args: Args) -> Result<()> {
     for w in &res.warnings {
         eprintln!("warning: {w}");
     }
-    Ok(())
 }

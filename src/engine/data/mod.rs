@@ -3,6 +3,7 @@
 //! targets (see [`extract`]).
 
 pub mod extract;
+pub mod rows;
 pub mod summary;
 
 use std::path::{Path, PathBuf};

@@ -31,30 +31,12 @@ pub(crate) enum Output {
 
 /// Number of rows of `data`.
 pub(crate) fn rows(data: &InputData) -> usize {
-    match data {
-        InputData::MatrixF32 { width, values, .. } => values.len() / (*width).max(1),
-        InputData::MatrixF64 { width, values, .. } => values.len() / (*width).max(1),
-        InputData::Columns(cols) => cols.first().map_or(0, |(_, c)| col_len(c)),
-    }
+    data.rows()
 }
 
 /// Number of features (matrix columns or per-column inputs).
 pub(crate) fn width(data: &InputData) -> usize {
-    match data {
-        InputData::MatrixF32 { width, .. } | InputData::MatrixF64 { width, .. } => *width,
-        InputData::Columns(cols) => cols.len(),
-    }
-}
-
-fn col_len(c: &ColumnData) -> usize {
-    match c {
-        ColumnData::F32(v) => v.len(),
-        ColumnData::F64(v) => v.len(),
-        ColumnData::I64(v) => v.len(),
-        ColumnData::I32(v) => v.len(),
-        ColumnData::Bool(v) => v.len(),
-        ColumnData::Str(v) => v.len(),
-    }
+    data.width()
 }
 
 /// Feature `j` of every row as a number (`None` for a text column).
@@ -136,18 +118,6 @@ fn take_vec<T: Clone>(v: &[T], idx: &[usize]) -> Vec<T> {
     idx.iter().map(|&i| v[i].clone()).collect()
 }
 
-fn map_columns(
-    cols: &[(String, ColumnData)],
-    mut f: impl FnMut(usize, &ColumnData) -> ColumnData,
-) -> InputData {
-    InputData::Columns(
-        cols.iter()
-            .enumerate()
-            .map(|(j, (n, c))| (n.clone(), f(j, c)))
-            .collect(),
-    )
-}
-
 macro_rules! each_column {
     ($c:expr, $v:ident => $body:expr) => {
         match $c {
@@ -163,35 +133,7 @@ macro_rules! each_column {
 
 /// The rows `idx` of `data`, in that order.
 pub(crate) fn take_rows(data: &InputData, idx: &[usize]) -> InputData {
-    match data {
-        InputData::MatrixF32 {
-            input,
-            width,
-            values,
-        } => InputData::MatrixF32 {
-            input: input.clone(),
-            width: *width,
-            values: idx
-                .iter()
-                .flat_map(|&i| values[i * width..(i + 1) * width].iter().copied())
-                .collect(),
-        },
-        InputData::MatrixF64 {
-            input,
-            width,
-            values,
-        } => InputData::MatrixF64 {
-            input: input.clone(),
-            width: *width,
-            values: idx
-                .iter()
-                .flat_map(|&i| values[i * width..(i + 1) * width].iter().copied())
-                .collect(),
-        },
-        InputData::Columns(cols) => {
-            map_columns(cols, |_, c| each_column!(c, v => take_vec(v, idx)))
-        }
-    }
+    data.take_rows(idx)
 }
 
 /// `data` with feature `j` of row `i` replaced by feature `j` of row `perm[i]`.

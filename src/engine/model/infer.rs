@@ -64,21 +64,6 @@ struct BatchOut {
     values: Option<Vec<f32>>,
 }
 
-fn input_count(inputs: &InputData) -> usize {
-    match inputs {
-        InputData::MatrixF32 { width, values, .. } => values.len() / (*width).max(1),
-        InputData::MatrixF64 { width, values, .. } => values.len() / (*width).max(1),
-        InputData::Columns(cols) => cols.first().map_or(0, |(_, c)| match c {
-            ColumnData::F32(v) => v.len(),
-            ColumnData::F64(v) => v.len(),
-            ColumnData::I64(v) => v.len(),
-            ColumnData::I32(v) => v.len(),
-            ColumnData::Bool(v) => v.len(),
-            ColumnData::Str(v) => v.len(),
-        }),
-    }
-}
-
 /// Runs `model` on every row of `inputs`.
 pub fn predict(
     model: &Model,
@@ -86,7 +71,7 @@ pub fn predict(
     opts: &InferOptions,
     progress: &Stage,
 ) -> Result<Predictions> {
-    let rows = input_count(inputs);
+    let rows = inputs.rows();
     if rows == 0 {
         return Err(EngineError::usage("no rows to run the model on"));
     }
@@ -258,53 +243,7 @@ fn run_batch(
     let err = |e: ort::Error| {
         EngineError::file(path, format!("ONNX Runtime failed to run the model: {e}"))
     };
-    let mut feed: Vec<(Cow<'_, str>, SessionInputValue<'_>)> = Vec::new();
-    match inputs {
-        InputData::MatrixF32 {
-            input,
-            width,
-            values,
-        } => {
-            let t = TensorRef::from_array_view(([n, *width], &values[start * width..end * width]))
-                .map_err(err)?;
-            feed.push((Cow::Borrowed(input.as_str()), t.into()));
-        }
-        InputData::MatrixF64 {
-            input,
-            width,
-            values,
-        } => {
-            let t = TensorRef::from_array_view(([n, *width], &values[start * width..end * width]))
-                .map_err(err)?;
-            feed.push((Cow::Borrowed(input.as_str()), t.into()));
-        }
-        InputData::Columns(cols) => {
-            for (name, data) in cols {
-                let shape = [n, 1];
-                let value: SessionInputValue<'_> = match data {
-                    ColumnData::F32(v) => TensorRef::from_array_view((shape, &v[start..end]))
-                        .map_err(err)?
-                        .into(),
-                    ColumnData::F64(v) => TensorRef::from_array_view((shape, &v[start..end]))
-                        .map_err(err)?
-                        .into(),
-                    ColumnData::I64(v) => TensorRef::from_array_view((shape, &v[start..end]))
-                        .map_err(err)?
-                        .into(),
-                    ColumnData::I32(v) => TensorRef::from_array_view((shape, &v[start..end]))
-                        .map_err(err)?
-                        .into(),
-                    ColumnData::Bool(v) => TensorRef::from_array_view((shape, &v[start..end]))
-                        .map_err(err)?
-                        .into(),
-                    ColumnData::Str(v) => Tensor::from_string_array((shape, &v[start..end]))
-                        .map_err(err)?
-                        .into(),
-                };
-                feed.push((Cow::Borrowed(name.as_str()), value));
-            }
-        }
-    }
+    let feed = session_inputs(inputs, start, end, &err)?;
     let outputs = session.run(feed).map_err(err)?;
 
     let mut out = BatchOut::default();
@@ -452,4 +391,62 @@ fn zipmap_values(
         }
     }
     Ok((keys, proba))
+}
+
+/// The session inputs for rows `start..end` of `inputs` (views, no copy of numeric data).
+pub(crate) fn session_inputs<'a>(
+    inputs: &'a InputData,
+    start: usize,
+    end: usize,
+    err: &dyn Fn(ort::Error) -> EngineError,
+) -> Result<Vec<(Cow<'a, str>, SessionInputValue<'a>)>> {
+    let n = end - start;
+    let mut feed: Vec<(Cow<'a, str>, SessionInputValue<'a>)> = Vec::new();
+    match inputs {
+        InputData::MatrixF32 {
+            input,
+            width,
+            values,
+        } => {
+            let t = TensorRef::from_array_view(([n, *width], &values[start * width..end * width]))
+                .map_err(err)?;
+            feed.push((Cow::Borrowed(input.as_str()), t.into()));
+        }
+        InputData::MatrixF64 {
+            input,
+            width,
+            values,
+        } => {
+            let t = TensorRef::from_array_view(([n, *width], &values[start * width..end * width]))
+                .map_err(err)?;
+            feed.push((Cow::Borrowed(input.as_str()), t.into()));
+        }
+        InputData::Columns(cols) => {
+            for (name, data) in cols {
+                let shape = [n, 1];
+                let value: SessionInputValue<'_> = match data {
+                    ColumnData::F32(v) => TensorRef::from_array_view((shape, &v[start..end]))
+                        .map_err(err)?
+                        .into(),
+                    ColumnData::F64(v) => TensorRef::from_array_view((shape, &v[start..end]))
+                        .map_err(err)?
+                        .into(),
+                    ColumnData::I64(v) => TensorRef::from_array_view((shape, &v[start..end]))
+                        .map_err(err)?
+                        .into(),
+                    ColumnData::I32(v) => TensorRef::from_array_view((shape, &v[start..end]))
+                        .map_err(err)?
+                        .into(),
+                    ColumnData::Bool(v) => TensorRef::from_array_view((shape, &v[start..end]))
+                        .map_err(err)?
+                        .into(),
+                    ColumnData::Str(v) => Tensor::from_string_array((shape, &v[start..end]))
+                        .map_err(err)?
+                        .into(),
+                };
+                feed.push((Cow::Borrowed(name.as_str()), value));
+            }
+        }
+    }
+    Ok(feed)
 }

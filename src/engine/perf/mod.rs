@@ -322,7 +322,7 @@ fn measure_on_thread(
     progress: &Progress,
 ) -> Result<Measured> {
     let path = model.path();
-    let n = feed::rows(inputs);
+    let n = inputs.rows();
     if n == 0 {
         return Err(EngineError::usage("no rows to run the model on"));
     }
@@ -366,7 +366,7 @@ fn measure_on_thread(
     step("timing single-row latency");
     let mut session = model.session(1)?;
     let distinct = n.min(opts.latency_calls.max(opts.warmup_calls)).max(1);
-    let singles: Vec<InputData> = (0..distinct).map(|i| feed::gather(inputs, &[i])).collect();
+    let singles: Vec<InputData> = (0..distinct).map(|i| inputs.take_rows(&[i])).collect();
     for i in 0..opts.warmup_calls {
         progress.check()?;
         feed::run(&mut session, &singles[i % distinct], path)?;
@@ -390,7 +390,7 @@ fn measure_on_thread(
             // Up to 16 different batches, cycled, so calls do not all see the same rows.
             let distinct_batches = calls.min(n.div_ceil(b)).clamp(1, 16);
             let batches: Vec<InputData> = (0..distinct_batches)
-                .map(|k| feed::gather(inputs, &feed::cycled(k * b, b, n)))
+                .map(|k| inputs.take_rows(&feed::cycled(k * b, b, n)))
                 .collect();
             for batch in batches.iter().take(2) {
                 feed::run(&mut session, batch, path)?;
@@ -458,8 +458,8 @@ fn measure_memory(
     threads: usize,
     path: &std::path::Path,
 ) -> Result<Option<MemoryUse>> {
-    let n = feed::rows(inputs);
-    let batch = feed::gather(inputs, &feed::cycled(0, rows, n));
+    let n = inputs.rows();
+    let batch = inputs.take_rows(&feed::cycled(0, rows, n));
     let Some(before) = memory::read() else {
         return Ok(None);
     };
