@@ -71,6 +71,29 @@ pub struct DataRef {
     pub rows_dropped: usize,
 }
 
+impl ModelRef {
+    pub fn of(model: &Model) -> Self {
+        ModelRef {
+            path: model.info.path.clone(),
+            sha256: model.info.sha256.clone(),
+            name: model.info.name.clone(),
+            version: model.info.version.clone(),
+        }
+    }
+}
+
+impl DataRef {
+    /// `ds`, of which `rows_dropped` rows were left out.
+    pub fn of(ds: &Dataset, rows_dropped: usize) -> Self {
+        DataRef {
+            path: ds.path.clone(),
+            sha256: ds.sha256.clone(),
+            rows: ds.rows(),
+            rows_dropped,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Default)]
 pub struct Curves {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -204,18 +227,8 @@ pub fn evaluate_rows(
     let mut warnings = scored.warnings(ds.rows());
     let target_col = opts.target.as_str();
     let path = &ds.path;
-    let model_ref = ModelRef {
-        path: model.info.path.clone(),
-        sha256: model.info.sha256.clone(),
-        name: model.info.name.clone(),
-        version: model.info.version.clone(),
-    };
-    let data_ref = DataRef {
-        path: ds.path.clone(),
-        sha256: ds.sha256.clone(),
-        rows: ds.rows(),
-        rows_dropped: scored.dropped,
-    };
+    let model_ref = ModelRef::of(model);
+    let data_ref = DataRef::of(ds, scored.dropped);
     let mut eval = Evaluation {
         task: Task::Regression,
         n: scored.rows,

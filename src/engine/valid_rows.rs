@@ -24,6 +24,33 @@ pub struct ValidRows {
     pub examples: Vec<String>,
 }
 
+impl ValidRows {
+    /// The positions, in the restricted frame, of the kept rows among file rows `rows`
+    /// (0-based, half-open); an error naming `path` when none is kept (`what` names the
+    /// values that were refused, e.g. "input").
+    pub fn positions_of(
+        &self,
+        rows: &std::ops::Range<usize>,
+        path: &std::path::Path,
+        what: &str,
+    ) -> Result<std::ops::Range<usize>> {
+        let lo = self.kept.partition_point(|&k| (k as usize) < rows.start);
+        let hi = self.kept.partition_point(|&k| (k as usize) < rows.end);
+        if lo == hi {
+            return Err(EngineError::file(
+                path,
+                format!(
+                    "every row of {}..{} has a missing or non-finite {what} (e.g. {})",
+                    rows.start,
+                    rows.end,
+                    self.examples.join("; ")
+                ),
+            ));
+        }
+        Ok(lo..hi)
+    }
+}
+
 const ROW_COLUMN: &str = "__assay_row_number__";
 
 /// How many values an element type refuses (each refuses what the ones before refuse).

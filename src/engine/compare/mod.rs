@@ -229,18 +229,7 @@ pub fn compare(
             what(kinds[k])
         )));
     }
-    for c in roles.sensitive.iter().flatten() {
-        if !ds.has_column(c) {
-            return Err(EngineError::column(
-                &ds.path,
-                c,
-                format!(
-                    "no such sensitive column; the file has: {}",
-                    ds.column_names().join(", ")
-                ),
-            ));
-        }
-    }
+    super::fairness::require_sensitive(ds, roles.sensitive.iter().flatten())?;
     let all_rows = ds.rows();
     let common = match settings.invalid_rows {
         InvalidRows::Drop => {

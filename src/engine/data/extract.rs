@@ -153,7 +153,8 @@ fn classify(v: Option<f64>) -> Option<Problem> {
     }
 }
 
-fn column<'a>(ds: &'a Dataset, name: &str) -> Result<&'a Column> {
+/// The column `name` of `ds`, or an error naming the file, the column and the columns it has.
+pub(crate) fn column<'a>(ds: &'a Dataset, name: &str) -> Result<&'a Column> {
     ds.df.column(name).map_err(|_| {
         EngineError::column(
             &ds.path,

@@ -42,24 +42,10 @@ impl Counts {
     /// Distinct values of two sorted numeric samples.
     pub fn from_sorted(a: &[f64], b: &[f64]) -> Counts {
         let mut c = Counts::default();
-        let (mut i, mut j) = (0usize, 0usize);
-        while i < a.len() || j < b.len() {
-            let v = match (a.get(i), b.get(j)) {
-                (Some(&x), Some(&y)) => x.min(y),
-                (Some(&x), None) => x,
-                (None, Some(&y)) => y,
-                (None, None) => break,
-            };
-            let (i0, j0) = (i, j);
-            while i < a.len() && a[i] == v {
-                i += 1;
-            }
-            while j < b.len() && b[j] == v {
-                j += 1;
-            }
+        for (v, na, nb) in merge_distinct(a, b) {
             c.labels.push(label_of_number(v));
-            c.reference.push((i - i0) as u64);
-            c.current.push((j - j0) as u64);
+            c.reference.push(na as u64);
+            c.current.push(nb as u64);
         }
         c
     }
@@ -262,4 +248,29 @@ pub fn categorical_histogram(c: &Counts) -> Histogram {
         other_reference: rest.iter().map(|&i| c.reference[i]).sum(),
         other_current: rest.iter().map(|&i| c.current[i]).sum(),
     }
+}
+
+/// Walks two ascending samples together: each distinct value `v`, ascending, with how many
+/// elements of `a` and of `b` equal it.
+pub fn merge_distinct<'a>(
+    a: &'a [f64],
+    b: &'a [f64],
+) -> impl Iterator<Item = (f64, usize, usize)> + 'a {
+    let (mut i, mut j) = (0usize, 0usize);
+    std::iter::from_fn(move || {
+        let v = match (a.get(i), b.get(j)) {
+            (Some(&x), Some(&y)) => x.min(y),
+            (Some(&x), None) => x,
+            (None, Some(&y)) => y,
+            (None, None) => return None,
+        };
+        let (i0, j0) = (i, j);
+        while i < a.len() && a[i] == v {
+            i += 1;
+        }
+        while j < b.len() && b[j] == v {
+            j += 1;
+        }
+        Some((v, i - i0, j - j0))
+    })
 }

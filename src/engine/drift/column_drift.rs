@@ -289,21 +289,5 @@ fn categorical_tests(st: &mut Stats, c: &Counts, method: Option<Method>) {
 }
 
 fn merged_unique(a: &[f64], b: &[f64]) -> usize {
-    let (mut i, mut j, mut n) = (0usize, 0usize, 0usize);
-    while i < a.len() || j < b.len() {
-        let v = match (a.get(i), b.get(j)) {
-            (Some(&x), Some(&y)) => x.min(y),
-            (Some(&x), None) => x,
-            (None, Some(&y)) => y,
-            (None, None) => break,
-        };
-        while i < a.len() && a[i] == v {
-            i += 1;
-        }
-        while j < b.len() && b[j] == v {
-            j += 1;
-        }
-        n += 1;
-    }
-    n
+    super::binning::merge_distinct(a, b).count()
 }

@@ -139,16 +139,7 @@ impl Raw {
 
 /// Reads a column (numbers, booleans, text; dates and other types are read as text).
 pub fn read(ds: &Dataset, name: &str) -> Result<Raw> {
-    let col = ds.df.column(name).map_err(|_| {
-        EngineError::column(
-            &ds.path,
-            name,
-            format!(
-                "no such column; the file has: {}",
-                ds.column_names().join(", ")
-            ),
-        )
-    })?;
+    let col = crate::engine::data::extract::column(ds, name)?;
     let internal = |e: PolarsError| EngineError::internal(format!("column '{name}': {e}"));
     let dt = col.dtype().clone();
     if dt.is_primitive_numeric() {

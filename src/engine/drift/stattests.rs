@@ -103,25 +103,12 @@ pub fn wasserstein(a: &[f64], b: &[f64]) -> f64 {
     let (mut i, mut j) = (0usize, 0usize);
     let mut total = 0.0;
     let mut prev: Option<f64> = None;
-    let (mut ca, mut cb) = (0.0f64, 0.0f64);
-    while i < a.len() || j < b.len() {
-        let v = match (a.get(i), b.get(j)) {
-            (Some(&x), Some(&y)) => x.min(y),
-            (Some(&x), None) => x,
-            (None, Some(&y)) => y,
-            (None, None) => break,
-        };
+    for (v, na, nb) in super::binning::merge_distinct(a, b) {
         if let Some(p) = prev {
-            total += (ca - cb).abs() * (v - p);
+            total += (i as f64 / n1 - j as f64 / n2).abs() * (v - p);
         }
-        while i < a.len() && a[i] <= v {
-            i += 1;
-        }
-        while j < b.len() && b[j] <= v {
-            j += 1;
-        }
-        ca = i as f64 / n1;
-        cb = j as f64 / n2;
+        i += na;
+        j += nb;
         prev = Some(v);
     }
     total

@@ -136,20 +136,10 @@ pub fn permutation_importance(
         {
             // The range a..b of file rows → positions of its kept rows.
             let range = opts.rows.clone().unwrap_or(0..data.rows());
-            check_range(&range, data)?;
-            let lo = v.kept.partition_point(|&k| (k as usize) < range.start);
-            let hi = v.kept.partition_point(|&k| (k as usize) < range.end);
-            if lo == hi {
-                return Err(EngineError::file(
-                    &data.path,
-                    format!(
-                        "every row of {}..{} has a missing or non-finite value (e.g. {})",
-                        range.start,
-                        range.end,
-                        v.examples.join("; ")
-                    ),
-                ));
-            }
+            super::check_rows(&range, data)?;
+            let (lo, hi) = v
+                .positions_of(&range, &data.path, "value")
+                .map(|r| (r.start, r.end))?;
             let inner = ImportanceOptions {
                 rows: Some(lo..hi),
                 invalid_rows: InvalidRows::Error,
@@ -177,19 +167,6 @@ pub fn permutation_importance(
     importance_with_permutations(model, features, data, opts, &perms, progress)
 }
 
-fn check_range(r: &Range<usize>, data: &Dataset) -> Result<()> {
-    if r.start >= r.end || r.end > data.rows() {
-        return Err(EngineError::usage(format!(
-            "--rows {}..{} is outside {}, which has {} rows",
-            r.start,
-            r.end,
-            data.path.display(),
-            data.rows()
-        )));
-    }
-    Ok(())
-}
-
 /// Permutation importance with the given shuffles (`perms[feature][repeat]` = row order);
 /// what [`permutation_importance`] runs, exposed so tests can replay fixed permutations.
 pub fn importance_with_permutations(
@@ -215,7 +192,7 @@ pub fn importance_with_permutations(
     )?;
     let (x, target) = match &opts.rows {
         Some(r) => {
-            check_range(r, data)?;
+            super::check_rows(r, data)?;
             let idx: Vec<usize> = r.clone().collect();
             let t = match prepared.target {
                 Some(TargetData::Labels(l)) => Some(TargetData::Labels(

@@ -165,6 +165,21 @@ impl Link {
     }
 }
 
+/// The output space a curve is drawn in and the link applied to averaged outputs: `requested`
+/// for a classifier (raw = the logit of the probability, as scikit-learn averages decision
+/// values), raw for a regressor.
+pub(crate) fn space_and_link(target: &Target, requested: OutputSpace) -> (OutputSpace, Link) {
+    if target.n_classes == 0 {
+        return (OutputSpace::Raw, Link::Identity);
+    }
+    let link = if requested == OutputSpace::Raw {
+        Link::Logit
+    } else {
+        Link::Identity
+    };
+    (requested, link)
+}
+
 /// What a model predicts, as the explainers need it.
 pub(crate) struct Target {
     pub output: Output,
@@ -250,23 +265,7 @@ pub fn explain(
     let bg_valid = valid_scored_rows(background, &scored, None, &opts.infer, progress)?;
     let (ds, rows) = match &data_valid {
         None => (data, opts.rows.clone()),
-        Some(v) => {
-            // Positions in the restricted frame of the kept rows inside a..b.
-            let lo = v.kept.partition_point(|&k| (k as usize) < opts.rows.start);
-            let hi = v.kept.partition_point(|&k| (k as usize) < opts.rows.end);
-            if lo == hi {
-                return Err(EngineError::file(
-                    &data.path,
-                    format!(
-                        "every row of --rows {}..{} has a missing or non-finite input (e.g. {})",
-                        opts.rows.start,
-                        opts.rows.end,
-                        v.examples.join("; ")
-                    ),
-                ));
-            }
-            (&v.ds, lo..hi)
-        }
+        Some(v) => (&v.ds, v.positions_of(&opts.rows, &data.path, "input")?),
     };
     let bg = bg_valid.as_ref().map_or(background, |v| &v.ds);
     let inner = ExplainOptions {
@@ -301,7 +300,8 @@ pub fn explain(
     Ok(e)
 }
 
-fn check_rows(rows: &Range<usize>, data: &Dataset) -> Result<()> {
+/// `--rows a..b` is a non-empty range inside `data`.
+pub(crate) fn check_rows(rows: &Range<usize>, data: &Dataset) -> Result<()> {
     if rows.start >= rows.end {
         return Err(EngineError::usage(format!(
             "--rows {}..{} is empty (half-open: rows a to b−1)",

@@ -11,7 +11,7 @@ use std::ops::Range;
 use serde::Serialize;
 
 use super::masked::{column_f64, outputs, rows as n_rows, set_column, take_rows, with_values};
-use super::{inputs_of, resolve_target, Link, OutputSpace};
+use super::{inputs_of, resolve_target, OutputSpace};
 use crate::engine::data::extract::InvalidRows;
 use crate::engine::data::Dataset;
 use crate::engine::error::{EngineError, Result};
@@ -137,30 +137,9 @@ pub fn partial_dependence(
         if let Some(v) = valid_scored_rows(data, &[(model, &plan[0])], None, &opts.infer, progress)?
         {
             let range = opts.rows.clone().unwrap_or(0..data.rows());
-            if range.start >= range.end || range.end > data.rows() {
-                return Err(EngineError::usage(format!(
-                    "--rows {}..{} is outside {}, which has {} rows",
-                    range.start,
-                    range.end,
-                    data.path.display(),
-                    data.rows()
-                )));
-            }
-            let lo = v.kept.partition_point(|&k| (k as usize) < range.start);
-            let hi = v.kept.partition_point(|&k| (k as usize) < range.end);
-            if lo == hi {
-                return Err(EngineError::file(
-                    &data.path,
-                    format!(
-                        "every row of {}..{} has a missing or non-finite input (e.g. {})",
-                        range.start,
-                        range.end,
-                        v.examples.join("; ")
-                    ),
-                ));
-            }
+            super::check_rows(&range, data)?;
             let inner = PdpOptions {
-                rows: Some(lo..hi),
+                rows: Some(v.positions_of(&range, &data.path, "input")?),
                 invalid_rows: InvalidRows::Error,
                 ..opts.clone()
             };
@@ -219,19 +198,7 @@ pub fn partial_dependence(
     let plan = crate::engine::model::plan_inputs(&model.info, features)?;
     crate::engine::scored::require_finite(&preds, data, &plan, |i| first + i + 1)?;
     let tgt = resolve_target(model, &preds, opts.class.as_deref())?;
-    let classifier = tgt.n_classes > 0;
-    let space = if classifier {
-        opts.output_space
-    } else {
-        OutputSpace::Raw
-    };
-    // Raw space for a classifier: the logit of each prediction (sklearn's decision_function
-    // for a logistic model); averaged after the link, as sklearn averages decision values.
-    let link = if classifier && space == OutputSpace::Raw {
-        Link::Logit
-    } else {
-        Link::Identity
-    };
+    let (space, link) = super::space_and_link(&tgt, opts.output_space);
     let (average, individual) = if js.len() == 1 {
         let g = &grid[0];
         // Grid points per model call, bounded by the batch size.

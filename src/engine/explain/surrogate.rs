@@ -18,7 +18,7 @@ use rand_pcg::Pcg64;
 use serde::Serialize;
 
 use super::masked::{column_f64, outputs, rows as n_rows, same_value, set_column, take_rows};
-use super::{inputs_of, resolve_target, Link, OutputSpace};
+use super::{inputs_of, resolve_target, OutputSpace};
 use crate::engine::data::Dataset;
 use crate::engine::error::{EngineError, Result};
 use crate::engine::model::{predict, InferOptions, Model};
@@ -177,17 +177,7 @@ pub fn surrogate(
     progress.check()?;
     let preds = predict(model, &x, &opts.infer, &progress.stage(0.0, 0.05))?;
     let tgt = resolve_target(model, &preds, opts.class.as_deref())?;
-    let classifier = tgt.n_classes > 0;
-    let space = if classifier {
-        opts.output_space
-    } else {
-        OutputSpace::Raw
-    };
-    let link = if classifier && space == OutputSpace::Raw {
-        Link::Logit
-    } else {
-        Link::Identity
-    };
+    let (space, link) = super::space_and_link(&tgt, opts.output_space);
     let y: Vec<f64> = outputs(model, &z, tgt.output, &opts.infer, progress, (0.05, 0.95))?
         .into_iter()
         .map(|p| link.apply(p))

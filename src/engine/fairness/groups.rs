@@ -68,16 +68,7 @@ enum Raw {
 const NONE: u32 = u32::MAX;
 
 fn read_raw(ds: &Dataset, name: &str, kept: Option<&[u32]>) -> Result<Raw> {
-    let col = ds.df.column(name).map_err(|_| {
-        EngineError::column(
-            &ds.path,
-            name,
-            format!(
-                "no such column; the file has: {}",
-                ds.column_names().join(", ")
-            ),
-        )
-    })?;
+    let col = crate::engine::data::extract::column(ds, name)?;
     let select = |all: Vec<u32>| -> Vec<u32> {
         match kept {
             Some(k) => k.iter().map(|&r| all[r as usize]).collect(),

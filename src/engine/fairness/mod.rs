@@ -227,20 +227,27 @@ fn check_slicings(ds: &Dataset, slicings: &[Vec<String>]) -> Result<()> {
         if s.is_empty() {
             return Err(EngineError::usage("an empty sensitive-column list"));
         }
-        for c in s {
-            if !ds.has_column(c) {
-                return Err(EngineError::column(
-                    &ds.path,
-                    c,
-                    format!(
-                        "no such sensitive column; the file has: {}",
-                        ds.column_names().join(", ")
-                    ),
-                ));
-            }
-        }
+        require_sensitive(ds, s)?;
     }
     Ok(())
+}
+
+/// An error naming the file and the first of `columns` it lacks.
+pub fn require_sensitive<'a>(
+    ds: &Dataset,
+    columns: impl IntoIterator<Item = &'a String>,
+) -> Result<()> {
+    match columns.into_iter().find(|c| !ds.has_column(c)) {
+        Some(c) => Err(EngineError::column(
+            &ds.path,
+            c,
+            format!(
+                "no such sensitive column; the file has: {}",
+                ds.column_names().join(", ")
+            ),
+        )),
+        None => Ok(()),
+    }
 }
 
 impl FairnessReport {
@@ -317,12 +324,7 @@ pub fn fairness_outcomes(
         task,
         n: outcomes.len(),
         model: None,
-        data: DataRef {
-            path: ds.path.clone(),
-            sha256: ds.sha256.clone(),
-            rows: ds.rows(),
-            rows_dropped: ds.rows() - outcomes.len(),
-        },
+        data: DataRef::of(ds, ds.rows() - outcomes.len()),
         target: opts.run.target.clone(),
         positive_class: None,
         classes,

@@ -502,12 +502,7 @@ pub fn search(
     progress.set(1.0, "done");
     Ok(SliceSearch {
         model: None,
-        data: DataRef {
-            path: ds.path.clone(),
-            sha256: ds.sha256.clone(),
-            rows: ds.rows(),
-            rows_dropped: ds.rows() - n,
-        },
+        data: DataRef::of(ds, ds.rows() - n),
         n,
         metric,
         direction: dir,

@@ -402,44 +402,43 @@ pub(crate) fn session_inputs<'a>(
 ) -> Result<Vec<(Cow<'a, str>, SessionInputValue<'a>)>> {
     let n = end - start;
     let mut feed: Vec<(Cow<'a, str>, SessionInputValue<'a>)> = Vec::new();
+    // A `[n, width]` view of rows start..end of a row-major matrix.
+    macro_rules! matrix {
+        ($input:expr, $width:expr, $values:expr) => {{
+            let w = *$width;
+            let t =
+                TensorRef::from_array_view(([n, w], &$values[start * w..end * w])).map_err(err)?;
+            feed.push((Cow::Borrowed($input.as_str()), t.into()));
+        }};
+    }
     match inputs {
         InputData::MatrixF32 {
             input,
             width,
             values,
-        } => {
-            let t = TensorRef::from_array_view(([n, *width], &values[start * width..end * width]))
-                .map_err(err)?;
-            feed.push((Cow::Borrowed(input.as_str()), t.into()));
-        }
+        } => matrix!(input, width, values),
         InputData::MatrixF64 {
             input,
             width,
             values,
-        } => {
-            let t = TensorRef::from_array_view(([n, *width], &values[start * width..end * width]))
-                .map_err(err)?;
-            feed.push((Cow::Borrowed(input.as_str()), t.into()));
-        }
+        } => matrix!(input, width, values),
         InputData::Columns(cols) => {
             for (name, data) in cols {
                 let shape = [n, 1];
+                // A `[n, 1]` view of rows start..end of one column (numeric data is not copied).
+                macro_rules! view {
+                    ($v:expr) => {
+                        TensorRef::from_array_view((shape, &$v[start..end]))
+                            .map_err(err)?
+                            .into()
+                    };
+                }
                 let value: SessionInputValue<'_> = match data {
-                    ColumnData::F32(v) => TensorRef::from_array_view((shape, &v[start..end]))
-                        .map_err(err)?
-                        .into(),
-                    ColumnData::F64(v) => TensorRef::from_array_view((shape, &v[start..end]))
-                        .map_err(err)?
-                        .into(),
-                    ColumnData::I64(v) => TensorRef::from_array_view((shape, &v[start..end]))
-                        .map_err(err)?
-                        .into(),
-                    ColumnData::I32(v) => TensorRef::from_array_view((shape, &v[start..end]))
-                        .map_err(err)?
-                        .into(),
-                    ColumnData::Bool(v) => TensorRef::from_array_view((shape, &v[start..end]))
-                        .map_err(err)?
-                        .into(),
+                    ColumnData::F32(v) => view!(v),
+                    ColumnData::F64(v) => view!(v),
+                    ColumnData::I64(v) => view!(v),
+                    ColumnData::I32(v) => view!(v),
+                    ColumnData::Bool(v) => view!(v),
                     ColumnData::Str(v) => Tensor::from_string_array((shape, &v[start..end]))
                         .map_err(err)?
                         .into(),

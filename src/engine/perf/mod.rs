@@ -231,12 +231,7 @@ pub fn measure(
             .join()
             .unwrap_or_else(|_| Err(EngineError::internal("the perf thread panicked")))
     })?;
-    let data = DataRef {
-        path: ds.path.clone(),
-        sha256: ds.sha256.clone(),
-        rows: ds.rows(),
-        rows_dropped: prepared.dropped,
-    };
+    let data = DataRef::of(ds, prepared.dropped);
     let (load, latency, throughput, memory) = report;
     let max_tp = throughput
         .iter()
@@ -253,12 +248,7 @@ pub fn measure(
     }));
     progress.set(1.0, "done");
     Ok(PerfReport {
-        model: ModelRef {
-            path: model.info.path.clone(),
-            sha256: model.info.sha256.clone(),
-            name: model.info.name.clone(),
-            version: model.info.version.clone(),
-        },
+        model: ModelRef::of(model),
         data,
         features: plan.columns(),
         environment: PerfEnvironment {

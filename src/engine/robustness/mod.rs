@@ -540,18 +540,8 @@ fn run_rows(
     progress.set(1.0, "done");
     Ok(RobustnessReport {
         task,
-        model: ModelRef {
-            path: model.info.path.clone(),
-            sha256: model.info.sha256.clone(),
-            name: model.info.name.clone(),
-            version: model.info.version.clone(),
-        },
-        data: DataRef {
-            path: ds.path.clone(),
-            sha256: ds.sha256.clone(),
-            rows: ds.rows(),
-            rows_dropped: 0,
-        },
+        model: ModelRef::of(model),
+        data: DataRef::of(ds, 0),
         target: target.to_string(),
         features: names,
         classes,

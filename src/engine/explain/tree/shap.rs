@@ -216,6 +216,25 @@ impl Walk<'_> {
     }
 }
 
+/// The explained rows and the background of interventional TreeSHAP as checked blocks, with
+/// their row counts (at least one background row).
+pub(crate) fn interventional_blocks(
+    forest: &Forest,
+    rows: &[f64],
+    background: &[f64],
+) -> Result<(Vec<f64>, Vec<f64>, usize, usize)> {
+    let f = forest.n_features.max(1);
+    let x = prepare_block(forest, rows, "rows")?;
+    let b = prepare_block(forest, background, "background")?;
+    let (n_rows, n_bg) = (x.len() / f, b.len() / f);
+    if n_bg == 0 {
+        return Err(EngineError::usage(
+            "interventional TreeSHAP needs at least one background row",
+        ));
+    }
+    Ok((x, b, n_rows, n_bg))
+}
+
 /// Interventional TreeSHAP for `rows` (row-major, `forest.n_features` columns) against
 /// `background` (same layout), in raw-margin space, parallel over row chunks.
 pub fn interventional(
@@ -226,15 +245,7 @@ pub fn interventional(
 ) -> Result<TreeShap> {
     let f = forest.n_features;
     let no = forest.n_outputs;
-    let x = prepare_block(forest, rows, "rows")?;
-    let b = prepare_block(forest, background, "background")?;
-    let n_rows = x.len() / f.max(1);
-    let n_bg = b.len() / f.max(1);
-    if n_bg == 0 {
-        return Err(EngineError::usage(
-            "interventional TreeSHAP needs at least one background row",
-        ));
-    }
+    let (x, b, n_rows, n_bg) = interventional_blocks(forest, rows, background)?;
     let flat = Flat::new(forest);
     let weights = Weights::new(forest.max_depth() + 1);
     let mut bdirs = vec![false; n_bg * flat.total];

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rayon::prelude::*;
 
-use super::shap::{prepare_block, Flat, TreeShap, Walk, Weights, CHUNK};
+use super::shap::{interventional_blocks, Flat, TreeShap, Walk, Weights, CHUNK};
 use super::Forest;
 use crate::engine::error::{EngineError, Result};
 use crate::engine::progress::Progress;
@@ -47,15 +47,7 @@ pub fn interventional_transformed(
             output + 1
         )));
     }
-    let x = prepare_block(forest, rows, "rows")?;
-    let b = prepare_block(forest, background, "background")?;
-    let n_rows = x.len() / f.max(1);
-    let n_bg = b.len() / f.max(1);
-    if n_bg == 0 {
-        return Err(EngineError::usage(
-            "interventional TreeSHAP needs at least one background row",
-        ));
-    }
+    let (x, b, n_rows, n_bg) = interventional_blocks(forest, rows, background)?;
     let flat = Flat::new(forest);
     let weights = Weights::new(forest.max_depth() + 1);
     let mut bdirs = vec![false; n_bg * flat.total];
