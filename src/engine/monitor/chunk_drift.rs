@@ -5,14 +5,14 @@
 //! missing values and values never seen in the reference per chunk, and the multivariate
 //! signal ([`super::multivariate`]).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use serde::Serialize;
 
 use super::chunking::{Chunking, Period, Span};
 use super::multivariate::{self, PcaSummary};
 use super::{thresholds_of, ThresholdSpec};
-use crate::engine::data::Dataset;
+use crate::engine::data::{self, Dataset};
 use crate::engine::drift::columns::{self, Raw};
 use crate::engine::drift::over_time::{Period as DPeriod, Windows};
 use crate::engine::drift::{self, DriftOptions, Method};
@@ -121,6 +121,7 @@ pub fn compute(
         ..DriftOptions::default()
     };
     let report = drift::drift(reference, analysis, None, &opts, progress)?;
+    let noise = reference_noise(reference, &cols, ana_spans, progress)?;
     warnings.extend(report.warnings.iter().map(|w| format!("drift: {w}")));
     summary.skipped = report
         .skipped
@@ -218,13 +219,22 @@ pub fn compute(
                     .iter()
                     .find(|q| q.0 == s.name)
                     .map_or((0, 0), |q| (q.1[j], q.2[j]));
+                let value = s.values.get(j).copied().flatten().filter(|v| v.is_finite());
+                let mut threshold = s.threshold;
+                let mut drifted = s.drifted.get(j).copied().unwrap_or(false);
+                if let Some(&(method, Some(floor))) = noise.get(&s.name) {
+                    if method == s.method && !s.is_p_value && floor > threshold {
+                        threshold = floor;
+                        drifted = value.is_some_and(|v| v > floor);
+                    }
+                }
                 columns_out.push(ColumnChunkDrift {
                     column: s.name.clone(),
                     method: s.method,
-                    value: s.values.get(j).copied().flatten().filter(|v| v.is_finite()),
-                    threshold: s.threshold,
+                    value,
+                    threshold,
                     is_p_value: s.is_p_value,
-                    drifted: s.drifted.get(j).copied().unwrap_or(false),
+                    drifted,
                     missing,
                     unseen,
                 });
@@ -240,4 +250,82 @@ pub fn compute(
         summary,
         warnings,
     })
+}
+
+/// The sampling noise of each column's distance statistic at the log's chunk size. A distance
+/// (Wasserstein, Jensen-Shannon, PSI, …) of a few hundred rows is far from zero even when
+/// nothing changed — a categorical column with dozens of rare levels sits above Evidently's 0.1
+/// in every chunk of 300 rows — so a chunk alerts only when its distance exceeds both the
+/// method's threshold and this noise level. Measured out of sample: the reference is cut into
+/// its first and second half, each half into windows of the log's median chunk rows, and each
+/// window's statistic taken against the other half; the level is mean + 3 standard deviations
+/// of those values (the rule of the metrics' and the multivariate thresholds). A window of the
+/// reference itself would be part of what it is compared with and look calmer than new data.
+/// Columns whose method differs on the halves, or without two full windows per half, keep the
+/// method's threshold; p-value methods too (their false-alarm rate does not grow as chunks
+/// shrink).
+fn reference_noise(
+    reference: &Dataset,
+    cols: &[String],
+    ana_spans: &[Span],
+    progress: &Progress,
+) -> Result<HashMap<String, (Method, Option<f64>)>> {
+    let mut rows: Vec<usize> = ana_spans.iter().map(|s| s.end + 1 - s.start).collect();
+    rows.sort_unstable();
+    let chunk = rows.get(rows.len() / 2).copied().unwrap_or(0);
+    let mut out = HashMap::new();
+    let n = reference.rows();
+    let half = n / 2;
+    let Ok(n32) = u32::try_from(n) else {
+        return Ok(out);
+    };
+    if chunk == 0 || half < 2 * chunk {
+        return Ok(out);
+    }
+    let split = half as u32;
+    let first = data::subset(reference, &(0..split).collect::<Vec<_>>())?;
+    let second = data::subset(reference, &(split..n32).collect::<Vec<_>>())?;
+    let opts = DriftOptions {
+        columns: Some(cols.to_vec()),
+        windows: Some(Windows::Rows(chunk)),
+        ..DriftOptions::default()
+    };
+    let mut values: HashMap<String, (Method, Vec<f64>)> = HashMap::new();
+    let mut mixed: HashSet<String> = HashSet::new();
+    for (against, windows) in [(&first, &second), (&second, &first)] {
+        let report = drift::drift(against, windows, None, &opts, progress)?;
+        let Some(over) = report.over_time else {
+            return Ok(out);
+        };
+        // Only full windows: a short last window is noisier than the log's chunks.
+        let full: Vec<usize> = (0..over.windows.len())
+            .filter(|&i| over.windows[i].rows == chunk)
+            .collect();
+        for s in &over.columns {
+            let entry = values
+                .entry(s.name.clone())
+                .or_insert_with(|| (s.method, Vec::new()));
+            if entry.0 != s.method {
+                mixed.insert(s.name.clone());
+            }
+            entry.1.extend(
+                full.iter()
+                    .filter_map(|&i| s.values.get(i).copied().flatten())
+                    .filter(|v| v.is_finite()),
+            );
+        }
+    }
+    for (name, (method, v)) in values {
+        if mixed.contains(&name) {
+            continue;
+        }
+        let level = (v.len() >= 2).then(|| {
+            let n = v.len() as f64;
+            let mean = v.iter().sum::<f64>() / n;
+            let var = v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
+            mean + 3.0 * var.sqrt()
+        });
+        out.insert(name, (method, level));
+    }
+    Ok(out)
 }
