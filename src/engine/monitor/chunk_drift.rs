@@ -7,6 +7,9 @@
 
 use std::collections::{HashMap, HashSet};
 
+use rand::seq::index::sample;
+use rand::SeedableRng;
+use rand_pcg::Pcg64Mcg;
 use serde::Serialize;
 
 use super::chunking::{Chunking, Period, Span};
@@ -182,9 +185,19 @@ pub fn compute(
     let mut mv_ana = Vec::new();
     let mut mv_thr = (None, None);
     if let Some(pca) = &pca {
-        mv_ref = pca.chunk_errors(reference, ref_spans)?;
+        let ref_rows = pca.row_errors(reference)?;
+        mv_ref = spans_mean(&ref_rows, ref_spans);
         mv_ana = pca.chunk_errors(analysis, ana_spans)?;
-        mv_thr = thresholds_of(&ThresholdSpec::default(), &mv_ref, (Some(0.0), None));
+        let chunk = median_rows(ana_spans);
+        let calibration = if chunk > 0 && chunk < ref_rows.len() {
+            random_windows(0..ref_rows.len(), chunk, PCA_WINDOWS, WINDOW_SEED + 2)
+                .chunks(chunk)
+                .map(|w| Some(w.iter().map(|&r| ref_rows[r as usize]).sum::<f64>() / chunk as f64))
+                .collect()
+        } else {
+            mv_ref.clone()
+        };
+        mv_thr = thresholds_of(&ThresholdSpec::default(), &calibration, (Some(0.0), None));
         summary.multivariate = Some(PcaSummary {
             method: "pca_reconstruction_error",
             features: pca.features().to_vec(),
@@ -252,39 +265,84 @@ pub fn compute(
     })
 }
 
+/// Random windows of the calibration: how many per half of the reference (fewer when the
+/// chunks are large, so one call reads at most [`WINDOW_ROWS`] rows), and the seed.
+const WINDOWS: usize = 100;
+const WINDOW_ROWS: usize = 200_000;
+const WINDOW_SEED: u64 = 0x6d6f_6e69_746f_72;
+/// Random reference samples the multivariate thresholds are computed from.
+const PCA_WINDOWS: usize = 200;
+
+/// The median row count of the log's chunks.
+fn median_rows(spans: &[Span]) -> usize {
+    let mut rows: Vec<usize> = spans.iter().map(Span::rows).collect();
+    rows.sort_unstable();
+    rows.get(rows.len() / 2).copied().unwrap_or(0)
+}
+
+/// The mean of `values` over each span.
+fn spans_mean(values: &[f64], spans: &[Span]) -> Vec<Option<f64>> {
+    spans
+        .iter()
+        .map(|s| {
+            let v = values.get(s.start..=s.end)?;
+            (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
+        })
+        .collect()
+}
+
+/// `count` windows of `size` rows each drawn at random (without replacement within a window)
+/// from the rows `range`, concatenated: window k is rows `k*size..(k+1)*size` of the result.
+fn random_windows(range: std::ops::Range<usize>, size: usize, count: usize, seed: u64) -> Vec<u32> {
+    let mut rng = Pcg64Mcg::seed_from_u64(seed);
+    let n = range.len();
+    let mut out = Vec::with_capacity(size * count);
+    for _ in 0..count {
+        let mut picked = sample(&mut rng, n, size.min(n)).into_vec();
+        picked.sort_unstable();
+        out.extend(picked.into_iter().map(|i| (range.start + i) as u32));
+    }
+    out
+}
+
+/// Mean + 3 standard deviations (the rule of the metrics' thresholds), `None` below 2 values.
+fn mean_plus_3sd(v: &[f64]) -> Option<f64> {
+    (v.len() >= 2).then(|| {
+        let n = v.len() as f64;
+        let mean = v.iter().sum::<f64>() / n;
+        let var = v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
+        mean + 3.0 * var.sqrt()
+    })
+}
+
 /// The sampling noise of each column's distance statistic at the log's chunk size. A distance
 /// (Wasserstein, Jensen-Shannon, PSI, …) of a few hundred rows is far from zero even when
 /// nothing changed — a categorical column with dozens of rare levels sits above Evidently's 0.1
 /// in every chunk of 300 rows — so a chunk alerts only when its distance exceeds both the
 /// method's threshold and this noise level. Measured out of sample: the reference is cut into
-/// its first and second half, each half into windows of the log's median chunk rows, and each
-/// window's statistic taken against the other half; the level is mean + 3 standard deviations
-/// of those values (the rule of the metrics' and the multivariate thresholds). A window of the
-/// reference itself would be part of what it is compared with and look calmer than new data.
-/// Columns whose method differs on the halves, or without two full windows per half, keep the
-/// method's threshold; p-value methods too (their false-alarm rate does not grow as chunks
-/// shrink).
+/// its first and second half; from each half, [`WINDOWS`] random samples of the log's median
+/// chunk rows (seeded) are each compared with the other half; the level is mean + 3 standard
+/// deviations of those values (the rule of the metrics' thresholds). Windows of the reference
+/// itself would be part of what they are compared with and look calmer than new data, and its
+/// few consecutive chunks estimate the spread poorly. Columns whose method differs on the
+/// halves, or a reference with fewer than two chunks' rows per half, keep the method's
+/// threshold; p-value methods too (their false-alarm rate does not grow as chunks shrink).
 fn reference_noise(
     reference: &Dataset,
     cols: &[String],
     ana_spans: &[Span],
     progress: &Progress,
 ) -> Result<HashMap<String, (Method, Option<f64>)>> {
-    let mut rows: Vec<usize> = ana_spans.iter().map(|s| s.end + 1 - s.start).collect();
-    rows.sort_unstable();
-    let chunk = rows.get(rows.len() / 2).copied().unwrap_or(0);
+    let chunk = median_rows(ana_spans);
     let mut out = HashMap::new();
     let n = reference.rows();
     let half = n / 2;
-    let Ok(n32) = u32::try_from(n) else {
-        return Ok(out);
-    };
-    if chunk == 0 || half < 2 * chunk {
+    if chunk == 0 || half < 2 * chunk || u32::try_from(n).is_err() {
         return Ok(out);
     }
-    let split = half as u32;
-    let first = data::subset(reference, &(0..split).collect::<Vec<_>>())?;
-    let second = data::subset(reference, &(split..n32).collect::<Vec<_>>())?;
+    let count = (WINDOW_ROWS / chunk).clamp(8, WINDOWS);
+    let first = data::subset(reference, &(0..half as u32).collect::<Vec<_>>())?;
+    let second = data::subset(reference, &(half as u32..n as u32).collect::<Vec<_>>())?;
     let opts = DriftOptions {
         columns: Some(cols.to_vec()),
         windows: Some(Windows::Rows(chunk)),
@@ -292,15 +350,16 @@ fn reference_noise(
     };
     let mut values: HashMap<String, (Method, Vec<f64>)> = HashMap::new();
     let mut mixed: HashSet<String> = HashSet::new();
-    for (against, windows) in [(&first, &second), (&second, &first)] {
-        let report = drift::drift(against, windows, None, &opts, progress)?;
+    for (k, (against, range)) in [(&second, 0..half), (&first, half..n)]
+        .into_iter()
+        .enumerate()
+    {
+        let rows = random_windows(range, chunk, count, WINDOW_SEED + k as u64);
+        let windows = data::subset(reference, &rows)?;
+        let report = drift::drift(against, &windows, None, &opts, progress)?;
         let Some(over) = report.over_time else {
             return Ok(out);
         };
-        // Only full windows: a short last window is noisier than the log's chunks.
-        let full: Vec<usize> = (0..over.windows.len())
-            .filter(|&i| over.windows[i].rows == chunk)
-            .collect();
         for s in &over.columns {
             let entry = values
                 .entry(s.name.clone())
@@ -308,24 +367,40 @@ fn reference_noise(
             if entry.0 != s.method {
                 mixed.insert(s.name.clone());
             }
-            entry.1.extend(
-                full.iter()
-                    .filter_map(|&i| s.values.get(i).copied().flatten())
-                    .filter(|v| v.is_finite()),
-            );
+            entry
+                .1
+                .extend(s.values.iter().flatten().copied().filter(|v| v.is_finite()));
         }
     }
     for (name, (method, v)) in values {
-        if mixed.contains(&name) {
-            continue;
+        if !mixed.contains(&name) {
+            out.insert(name, (method, mean_plus_3sd(&v)));
         }
-        let level = (v.len() >= 2).then(|| {
-            let n = v.len() as f64;
-            let mean = v.iter().sum::<f64>() / n;
-            let var = v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
-            mean + 3.0 * var.sqrt()
-        });
-        out.insert(name, (method, level));
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn random_windows_are_seeded_distinct_rows_in_range() {
+        let w = random_windows(100..400, 50, 7, 3);
+        assert_eq!(w.len(), 350);
+        assert_eq!(w, random_windows(100..400, 50, 7, 3));
+        assert_ne!(w, random_windows(100..400, 50, 7, 4));
+        for win in w.chunks(50) {
+            assert!(win.iter().all(|&r| (100..400).contains(&r)));
+            assert!(win.windows(2).all(|p| p[0] < p[1]), "sorted, no repeat");
+        }
+    }
+
+    #[test]
+    fn level_is_mean_plus_three_sample_sd() {
+        assert_eq!(mean_plus_3sd(&[1.0]), None);
+        let v = [1.0, 2.0, 3.0, 4.0];
+        let sd = (5.0f64 / 3.0).sqrt();
+        assert!((mean_plus_3sd(&v).unwrap_or(0.0) - (2.5 + 3.0 * sd)).abs() < 1e-12);
+    }
 }
