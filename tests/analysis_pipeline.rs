@@ -87,6 +87,35 @@ fn package_and_report_seal_the_engine_review() {
     let names: Vec<&str> = evidence.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(names, ["evaluation", "fairness", "drift", "compare"]);
     let (_, verdict, checks) = review.render("2026-01-01T00:00:00Z").expect("render");
+    // The demo monitors its prediction log: the checklist names the monitoring files a
+    // package carries, after the evidence.
+    let checklist = serde_json::to_value(review.checklist()).expect("checklist");
+    let listed: Vec<(&str, bool)> = checklist
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|i| {
+            (
+                i["evidence"].as_str().expect("name"),
+                i["present"].as_bool().expect("present"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        &listed[listed.len() - 2..],
+        [
+            ("monitoring/alert-rules.yml", true),
+            ("monitoring/grafana.json", true)
+        ],
+        "{listed:?}"
+    );
+    let files: Vec<String> = review
+        .monitoring_files()
+        .expect("monitoring files")
+        .into_iter()
+        .map(|(f, _)| f)
+        .collect();
+    assert_eq!(files, review.monitoring_file_names());
 
     let key = tmp.path().join("k.pem");
     let out = assay(&["keygen", "--out", s(&key)]);
@@ -126,6 +155,13 @@ fn package_and_report_seal_the_engine_review() {
     );
     let card = std::fs::read_to_string(pkg.join("README.md")).expect("card");
     assert!(card.contains("Findings") || card.contains("every policy rule passed"));
+    let contents: Value =
+        serde_json::from_slice(&std::fs::read(pkg.join("package.json")).expect("package.json"))
+            .expect("json");
+    assert_eq!(
+        contents["checklist"], checklist,
+        "the sealed checklist is the review's"
+    );
 
     let html = tmp.path().join("r.html");
     let out = assay(&[
@@ -151,6 +187,22 @@ fn package_and_report_seal_the_engine_review() {
         summary["checks"],
         serde_json::to_value(&checks).expect("checks")
     );
+    // The monitoring check is in the JSON checks and in the HTML summary, identically.
+    let monitoring: Vec<&Value> = summary["checks"]
+        .as_array()
+        .expect("checks")
+        .iter()
+        .filter(|c| c["name"] == "Monitoring")
+        .collect();
+    assert_eq!(monitoring.len(), 1, "{}", summary["checks"]);
+    let status = monitoring[0]["status"].as_str().expect("status");
+    let detail = monitoring[0]["detail"].as_str().expect("detail");
+    assert!(detail.contains("log chunks"), "{detail}");
+    let text = std::fs::read_to_string(&html).expect("report");
+    let row = format!(
+        "<tr><td><span class=\"badge {status}\">{status}</span></td><td>Monitoring</td><td>{detail}</td></tr>"
+    );
+    assert!(text.contains(&row), "the HTML summary lacks {row}");
 }
 
 /// The JSON path of the first place two values differ, with both sides.

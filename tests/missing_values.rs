@@ -308,3 +308,70 @@ fn cli_consumers_accept_missing_values() {
         "pipeline_columns.onnx",
     ]);
 }
+
+/// The sample pipeline that imputes (`sample_models/adult_pipeline_missing.onnx`, made by
+/// `sample_models/make_models.py`) on its evaluation data with real missing cells
+/// (`sample_data/adult_eval_missing.csv`, made by `sample_data/make_data.py`: the census's own
+/// unknown workclass / occupation / native_country, and blanked numbers): `assay evaluate`
+/// keeps every row and matches scikit-learn (`tests/fixtures/missing/sample_pipeline.json`).
+#[test]
+fn sample_pipeline_imputes_its_eval_data() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let fx: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir().join("sample_pipeline.json")).unwrap())
+            .unwrap();
+    let (model, data) = (fx["model"].as_str().unwrap(), fx["data"].as_str().unwrap());
+    let text = std::fs::read_to_string(root.join(data)).unwrap();
+    assert!(text.contains(",,"), "the data has empty cells");
+    let out = Command::new(env!("CARGO_BIN_EXE_assay"))
+        .args([
+            "evaluate",
+            "--model",
+            model,
+            "--data",
+            data,
+            "--target",
+            "income_over_50k",
+            "--bootstrap",
+            "0",
+            "--json",
+            "-",
+        ])
+        .current_dir(&root)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let j: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(j["n"], fx["n"]);
+    assert_eq!(j["data"]["rows_dropped"], 0);
+    assert!(fx["rows_with_missing"].as_u64().unwrap() > 100);
+    let want = fx["metrics"].as_object().unwrap();
+    let got = j["metrics"].as_object().unwrap();
+    assert_eq!(got.len(), want.len(), "{got:?}");
+    for (name, w) in want {
+        let (g, w) = (got[name].as_f64().unwrap(), w.as_f64().unwrap());
+        assert!(
+            (g - w).abs() <= TOL * (1.0 + w.abs()),
+            "{name} = {g}, scikit-learn {w}"
+        );
+    }
+    assert_eq!(j["confusion_matrix"], fx["confusion_matrix"]);
+    let note = j["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .find(|w| w.contains("missing values were passed"))
+        .expect("a note on missing values");
+    for (col, k) in fx["missing_per_column"].as_object().unwrap() {
+        assert!(note.contains(&format!("'{col}' in {k} rows")), "{note}");
+    }
+    // A sample, not one of the demo workspace's models.
+    let demo = assay::engine::workspace::demo_workspace().unwrap();
+    assert!(demo.models.iter().all(|m| !m.path.ends_with(model)));
+    assert_eq!(demo.models.len(), 5);
+}

@@ -143,6 +143,30 @@ fn workspace_monitor_shows_the_drop_and_equals_the_flags() {
             );
         }
     }
+    // Drift per chunk: a 300-row chunk's distance is judged against the reference's own noise
+    // at that size (native_country's 41 levels sit above Evidently's 0.1 in every chunk by
+    // sampling alone); the shifted columns drift in every week after the shift.
+    // No alert of any kind (metrics, drift, multivariate) before the shift.
+    for a in alerts {
+        assert!(
+            a["chunk"].as_u64().expect("chunk") >= first_log + 8,
+            "alert before the shift: {a}"
+        );
+    }
+    let drift: Vec<&Value> = alerts.iter().filter(|a| a["kind"] == "drift").collect();
+    for column in ["age", "hours_per_week"] {
+        let weeks = drift.iter().filter(|a| a["column"] == column).count();
+        assert_eq!(weeks, 8, "{column} drifts in every week after the shift");
+    }
+    let country = log[0]["drift"]["columns"]
+        .as_array()
+        .expect("columns")
+        .iter()
+        .find(|c| c["column"] == "native_country")
+        .expect("native_country");
+    assert!(country["value"].as_f64().expect("value") > 0.1);
+    assert!(country["threshold"].as_f64().expect("threshold") > 0.1);
+    assert_eq!(country["drifted"], false);
     assert!(ws["model"]["sha256"].is_string());
 
     // The same run from flags: identical JSON (one engine call, options from one place).

@@ -591,6 +591,10 @@ pub struct DemoEntry {
     pub positive_class: Option<String>,
     #[serde(default)]
     pub sensitive: Vec<String>,
+    /// False for a sample that is not one of the demo workspace's models (e.g. the pipeline
+    /// evaluated on its own data with missing values).
+    #[serde(default = "yes")]
+    pub demo: bool,
 }
 
 /// The folder holding `sample_models/` and `sample_data/`: beside the executable (symlinks
@@ -635,7 +639,7 @@ pub fn demo_workspace() -> Result<Workspace> {
     };
     let adult: Vec<&DemoEntry> = entries
         .iter()
-        .filter(|e| e.target == "income_over_50k")
+        .filter(|e| e.target == "income_over_50k" && e.demo)
         .collect();
     let first = adult
         .first()

@@ -275,16 +275,23 @@ impl Review {
             return Ok(Vec::new());
         };
         let labels = ModelLabels::from_report(m, None, None);
+        let [rules, dashboard] = MONITORING_FILES;
         Ok(vec![
+            (rules.to_string(), alert_rules(&labels)),
             (
-                "monitoring/alert-rules.yml".to_string(),
-                alert_rules(&labels),
-            ),
-            (
-                "monitoring/grafana.json".to_string(),
+                dashboard.to_string(),
                 grafana_dashboard(&labels, &m.metrics)?,
             ),
         ])
+    }
+
+    /// The paths [`Review::monitoring_files`] would give, without writing anything.
+    pub fn monitoring_file_names(&self) -> Vec<String> {
+        if self.monitor.is_some() {
+            MONITORING_FILES.iter().map(|f| (*f).to_string()).collect()
+        } else {
+            Vec::new()
+        }
     }
 
     /// The names [`Review::evidence`] would give, without encoding anything (cheap enough
@@ -306,9 +313,19 @@ impl Review {
         .collect()
     }
 
-    /// What a package of the focus model would carry, present or missing.
+    /// What a package of the focus model would carry, present or missing: the evidence, then
+    /// the monitoring files when the workspace has a monitoring result.
     pub fn checklist(&self) -> Vec<ChecklistItem> {
-        package::checklist(&self.evidence_names())
+        let mut items = package::checklist(&self.evidence_names());
+        items.extend(
+            self.monitoring_file_names()
+                .into_iter()
+                .map(|evidence| ChecklistItem {
+                    evidence,
+                    present: true,
+                }),
+        );
+        items
     }
 
     /// The model card of the focus model drafted from the evidence (every failed fairness
@@ -328,6 +345,9 @@ impl Review {
         )))
     }
 }
+
+/// The files a package carries when the workspace monitors a prediction log, in order.
+pub const MONITORING_FILES: [&str; 2] = ["monitoring/alert-rules.yml", "monitoring/grafana.json"];
 
 /// The report's optional sections, built once from the review.
 struct Sections {

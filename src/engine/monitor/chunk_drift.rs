@@ -5,14 +5,17 @@
 //! missing values and values never seen in the reference per chunk, and the multivariate
 //! signal ([`super::multivariate`]).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
+use rand::seq::index::sample;
+use rand::SeedableRng;
+use rand_pcg::Pcg64Mcg;
 use serde::Serialize;
 
 use super::chunking::{Chunking, Period, Span};
 use super::multivariate::{self, PcaSummary};
 use super::{thresholds_of, ThresholdSpec};
-use crate::engine::data::Dataset;
+use crate::engine::data::{self, Dataset};
 use crate::engine::drift::columns::{self, Raw};
 use crate::engine::drift::over_time::{Period as DPeriod, Windows};
 use crate::engine::drift::{self, DriftOptions, Method};
@@ -121,6 +124,7 @@ pub fn compute(
         ..DriftOptions::default()
     };
     let report = drift::drift(reference, analysis, None, &opts, progress)?;
+    let noise = reference_noise(reference, &cols, ana_spans, progress)?;
     warnings.extend(report.warnings.iter().map(|w| format!("drift: {w}")));
     summary.skipped = report
         .skipped
@@ -181,9 +185,19 @@ pub fn compute(
     let mut mv_ana = Vec::new();
     let mut mv_thr = (None, None);
     if let Some(pca) = &pca {
-        mv_ref = pca.chunk_errors(reference, ref_spans)?;
+        let ref_rows = pca.row_errors(reference)?;
+        mv_ref = spans_mean(&ref_rows, ref_spans);
         mv_ana = pca.chunk_errors(analysis, ana_spans)?;
-        mv_thr = thresholds_of(&ThresholdSpec::default(), &mv_ref, (Some(0.0), None));
+        let chunk = median_rows(ana_spans);
+        let calibration = if chunk > 0 && chunk < ref_rows.len() {
+            random_windows(0..ref_rows.len(), chunk, PCA_WINDOWS, WINDOW_SEED + 2)
+                .chunks(chunk)
+                .map(|w| Some(w.iter().map(|&r| ref_rows[r as usize]).sum::<f64>() / chunk as f64))
+                .collect()
+        } else {
+            mv_ref.clone()
+        };
+        mv_thr = thresholds_of(&ThresholdSpec::default(), &calibration, (Some(0.0), None));
         summary.multivariate = Some(PcaSummary {
             method: "pca_reconstruction_error",
             features: pca.features().to_vec(),
@@ -218,13 +232,22 @@ pub fn compute(
                     .iter()
                     .find(|q| q.0 == s.name)
                     .map_or((0, 0), |q| (q.1[j], q.2[j]));
+                let value = s.values.get(j).copied().flatten().filter(|v| v.is_finite());
+                let mut threshold = s.threshold;
+                let mut drifted = s.drifted.get(j).copied().unwrap_or(false);
+                if let Some(&(method, Some(floor))) = noise.get(&s.name) {
+                    if method == s.method && !s.is_p_value && floor > threshold {
+                        threshold = floor;
+                        drifted = value.is_some_and(|v| v > floor);
+                    }
+                }
                 columns_out.push(ColumnChunkDrift {
                     column: s.name.clone(),
                     method: s.method,
-                    value: s.values.get(j).copied().flatten().filter(|v| v.is_finite()),
-                    threshold: s.threshold,
+                    value,
+                    threshold,
                     is_p_value: s.is_p_value,
-                    drifted: s.drifted.get(j).copied().unwrap_or(false),
+                    drifted,
                     missing,
                     unseen,
                 });
@@ -240,4 +263,144 @@ pub fn compute(
         summary,
         warnings,
     })
+}
+
+/// Random windows of the calibration: how many per half of the reference (fewer when the
+/// chunks are large, so one call reads at most [`WINDOW_ROWS`] rows), and the seed.
+const WINDOWS: usize = 100;
+const WINDOW_ROWS: usize = 200_000;
+const WINDOW_SEED: u64 = 0x6d6f_6e69_746f_72;
+/// Random reference samples the multivariate thresholds are computed from.
+const PCA_WINDOWS: usize = 200;
+
+/// The median row count of the log's chunks.
+fn median_rows(spans: &[Span]) -> usize {
+    let mut rows: Vec<usize> = spans.iter().map(Span::rows).collect();
+    rows.sort_unstable();
+    rows.get(rows.len() / 2).copied().unwrap_or(0)
+}
+
+/// The mean of `values` over each span.
+fn spans_mean(values: &[f64], spans: &[Span]) -> Vec<Option<f64>> {
+    spans
+        .iter()
+        .map(|s| {
+            let v = values.get(s.start..=s.end)?;
+            (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
+        })
+        .collect()
+}
+
+/// `count` windows of `size` rows each drawn at random (without replacement within a window)
+/// from the rows `range`, concatenated: window k is rows `k*size..(k+1)*size` of the result.
+fn random_windows(range: std::ops::Range<usize>, size: usize, count: usize, seed: u64) -> Vec<u32> {
+    let mut rng = Pcg64Mcg::seed_from_u64(seed);
+    let n = range.len();
+    let mut out = Vec::with_capacity(size * count);
+    for _ in 0..count {
+        let mut picked = sample(&mut rng, n, size.min(n)).into_vec();
+        picked.sort_unstable();
+        out.extend(picked.into_iter().map(|i| (range.start + i) as u32));
+    }
+    out
+}
+
+/// Mean + 3 standard deviations (the rule of the metrics' thresholds), `None` below 2 values.
+fn mean_plus_3sd(v: &[f64]) -> Option<f64> {
+    (v.len() >= 2).then(|| {
+        let n = v.len() as f64;
+        let mean = v.iter().sum::<f64>() / n;
+        let var = v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
+        mean + 3.0 * var.sqrt()
+    })
+}
+
+/// The sampling noise of each column's distance statistic at the log's chunk size. A distance
+/// (Wasserstein, Jensen-Shannon, PSI, …) of a few hundred rows is far from zero even when
+/// nothing changed — a categorical column with dozens of rare levels sits above Evidently's 0.1
+/// in every chunk of 300 rows — so a chunk alerts only when its distance exceeds both the
+/// method's threshold and this noise level. Measured out of sample: the reference is cut into
+/// its first and second half; from each half, [`WINDOWS`] random samples of the log's median
+/// chunk rows (seeded) are each compared with the other half; the level is mean + 3 standard
+/// deviations of those values (the rule of the metrics' thresholds). Windows of the reference
+/// itself would be part of what they are compared with and look calmer than new data, and its
+/// few consecutive chunks estimate the spread poorly. Columns whose method differs on the
+/// halves, or a reference with fewer than two chunks' rows per half, keep the method's
+/// threshold; p-value methods too (their false-alarm rate does not grow as chunks shrink).
+fn reference_noise(
+    reference: &Dataset,
+    cols: &[String],
+    ana_spans: &[Span],
+    progress: &Progress,
+) -> Result<HashMap<String, (Method, Option<f64>)>> {
+    let chunk = median_rows(ana_spans);
+    let mut out = HashMap::new();
+    let n = reference.rows();
+    let half = n / 2;
+    if chunk == 0 || half < 2 * chunk || u32::try_from(n).is_err() {
+        return Ok(out);
+    }
+    let count = (WINDOW_ROWS / chunk).clamp(8, WINDOWS);
+    let first = data::subset(reference, &(0..half as u32).collect::<Vec<_>>())?;
+    let second = data::subset(reference, &(half as u32..n as u32).collect::<Vec<_>>())?;
+    let opts = DriftOptions {
+        columns: Some(cols.to_vec()),
+        windows: Some(Windows::Rows(chunk)),
+        ..DriftOptions::default()
+    };
+    let mut values: HashMap<String, (Method, Vec<f64>)> = HashMap::new();
+    let mut mixed: HashSet<String> = HashSet::new();
+    for (k, (against, range)) in [(&second, 0..half), (&first, half..n)]
+        .into_iter()
+        .enumerate()
+    {
+        let rows = random_windows(range, chunk, count, WINDOW_SEED + k as u64);
+        let windows = data::subset(reference, &rows)?;
+        let report = drift::drift(against, &windows, None, &opts, progress)?;
+        let Some(over) = report.over_time else {
+            return Ok(out);
+        };
+        for s in &over.columns {
+            let entry = values
+                .entry(s.name.clone())
+                .or_insert_with(|| (s.method, Vec::new()));
+            if entry.0 != s.method {
+                mixed.insert(s.name.clone());
+            }
+            entry
+                .1
+                .extend(s.values.iter().flatten().copied().filter(|v| v.is_finite()));
+        }
+    }
+    for (name, (method, v)) in values {
+        if !mixed.contains(&name) {
+            out.insert(name, (method, mean_plus_3sd(&v)));
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn random_windows_are_seeded_distinct_rows_in_range() {
+        let w = random_windows(100..400, 50, 7, 3);
+        assert_eq!(w.len(), 350);
+        assert_eq!(w, random_windows(100..400, 50, 7, 3));
+        assert_ne!(w, random_windows(100..400, 50, 7, 4));
+        for win in w.chunks(50) {
+            assert!(win.iter().all(|&r| (100..400).contains(&r)));
+            assert!(win.windows(2).all(|p| p[0] < p[1]), "sorted, no repeat");
+        }
+    }
+
+    #[test]
+    fn level_is_mean_plus_three_sample_sd() {
+        assert_eq!(mean_plus_3sd(&[1.0]), None);
+        let v = [1.0, 2.0, 3.0, 4.0];
+        let sd = (5.0f64 / 3.0).sqrt();
+        assert!((mean_plus_3sd(&v).unwrap_or(0.0) - (2.5 + 3.0 * sd)).abs() < 1e-12);
+    }
 }

@@ -687,7 +687,11 @@ pub fn build_package(
     write(&root.join("README.md"), card_text.as_bytes())?;
 
     let names: Vec<String> = evidence.iter().map(|(n, _)| n.clone()).collect();
-    let list = checklist(&names);
+    let mut list = checklist(&names);
+    list.extend(req.monitoring.iter().map(|(file, _)| ChecklistItem {
+        evidence: file.clone(),
+        present: true,
+    }));
     audit.append(
         "package.sealed",
         json!({"package": name, "evidence": names, "public_key_hint": key.public_key().hint()}),
