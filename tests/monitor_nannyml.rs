@@ -308,10 +308,10 @@ fn calibration_decision_agrees_with_nannyml_unless_borderline() {
     let nc = &all["configs"]["multiclass_size_6000"]["nannyml"]["needs_calibration"];
     for cal in &r.reference.calibration {
         let class = cal.class.as_deref().unwrap();
-        let borderline = r
-            .warnings
-            .iter()
-            .any(|w| w.contains(&format!("class '{class}' is borderline")));
+        let borderline = r.warnings.iter().any(|w| {
+            w.message
+                .contains(&format!("class '{class}' is borderline"))
+        });
         eprintln!("{class}: ECE {:?} -> {:?}", cal.ece_before, cal.ece_after);
         if !borderline {
             assert_eq!(

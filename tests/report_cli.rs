@@ -130,6 +130,29 @@ fn report_from_a_workspace_with_notes_then_sealed() {
     );
     report_support::assert_well_formed(&html);
     report_support::assert_self_contained(&html);
+    // The warnings are counted by kind, the same in the JSON and in the report's summary.
+    let counts = summary["warnings"].as_object().expect("warnings by kind");
+    let total: u64 = counts.values().filter_map(Value::as_u64).sum();
+    let line = format!(
+        "{total} warning{} in the sections below",
+        if total == 1 { "" } else { "s" }
+    );
+    assert_eq!(html.contains(&line), total > 0, "{counts:?}");
+    assert_eq!(html.contains("in the sections below"), total > 0);
+    for kind in counts.keys() {
+        assert!(
+            [
+                "rows_left_out",
+                "undefined",
+                "small_sample",
+                "assumption",
+                "option",
+                "data"
+            ]
+            .contains(&kind.as_str()),
+            "{kind}"
+        );
+    }
     assert!(html.contains("Adult review") && html.contains("R. One"));
     // Drift compares the reference with the workspace's current data.
     assert!(html.contains("adult_current.csv"));

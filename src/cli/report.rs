@@ -147,6 +147,8 @@ struct Summary<'a> {
     bytes: usize,
     verdict: Status,
     checks: Vec<report::Gate>,
+    /// The warnings of the reviewed analyses by kind (`rows_left_out`, `undefined`, …).
+    warnings: std::collections::BTreeMap<crate::engine::WarningKind, usize>,
 }
 
 pub fn run(args: Args) -> Result<()> {
@@ -166,7 +168,9 @@ pub fn run(args: Args) -> Result<()> {
     if let Some(t) = &args.title {
         review.title = t.clone();
     }
-    let (html, verdict, list) = review.render(&now_rfc3339())?;
+    let generated = now_rfc3339();
+    let (html, verdict, list) = review.render(&generated)?;
+    let warnings = review.warning_counts(&generated).into_iter().collect();
     let tmp = args.out.with_extension("html.part");
     std::fs::write(&tmp, &html)
         .and_then(|()| std::fs::rename(&tmp, &args.out))
@@ -178,6 +182,7 @@ pub fn run(args: Args) -> Result<()> {
                 bytes: html.len(),
                 verdict,
                 checks: list,
+                warnings,
             },
             target,
         );

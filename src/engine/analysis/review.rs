@@ -185,6 +185,13 @@ impl Review {
         Ok((html, verdict, checks))
     }
 
+    /// Every warning of the reviewed analyses, counted by kind (as the report prints them).
+    pub fn warning_counts(&self, generated: &str) -> Vec<(crate::engine::WarningKind, usize)> {
+        let sections = Sections::of(self);
+        let input = self.report_input(generated, &sections);
+        report::warning_counts(&input, self.monitor.as_ref().map(|(_, m)| m.as_ref()))
+    }
+
     fn report_input<'a>(&'a self, generated: &str, s: &'a Sections) -> ReportInput<'a> {
         ReportInput {
             title: self.title.clone(),

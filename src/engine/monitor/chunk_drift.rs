@@ -5,6 +5,7 @@
 //! missing values and values never seen in the reference per chunk, and the multivariate
 //! signal ([`super::multivariate`]).
 
+use crate::engine::Warning;
 use std::collections::{HashMap, HashSet};
 
 use rand::seq::index::sample;
@@ -71,7 +72,7 @@ pub struct Computed {
     /// Aligned with the report's chunks: reference chunks (multivariate only), then the log's.
     pub per_chunk: Vec<Option<ChunkDrift>>,
     pub summary: DriftSummary,
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Warning>,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -110,7 +111,9 @@ pub fn compute(
         multivariate: None,
     };
     if cols.is_empty() {
-        warnings.push("drift: the reference and the log share no feature column".to_string());
+        warnings.push(Warning::data(
+            "drift: the reference and the log share no feature column",
+        ));
         return Ok(Computed {
             per_chunk,
             summary,
@@ -125,7 +128,7 @@ pub fn compute(
     };
     let report = drift::drift(reference, analysis, None, &opts, progress)?;
     let noise = reference_noise(reference, &cols, ana_spans, progress)?;
-    warnings.extend(report.warnings.iter().map(|w| format!("drift: {w}")));
+    warnings.extend(report.warnings.iter().map(|w| w.prefixed("drift")));
     summary.skipped = report
         .skipped
         .iter()
@@ -151,10 +154,9 @@ pub fn compute(
                 .all(|(w, s)| w.first_row == s.start + 1 && w.last_row == s.end + 1)
     });
     if !aligned {
-        warnings.push(
-            "drift: the drift windows do not line up with the chunks; per-chunk drift left out"
-                .into(),
-        );
+        warnings.push(Warning::data(
+            "drift: the drift windows do not line up with the chunks; per-chunk drift left out",
+        ));
     }
     // Missing and unseen values per chunk.
     let mut quality: Vec<(String, Vec<usize>, Vec<usize>)> = Vec::new();
@@ -207,7 +209,9 @@ pub fn compute(
             upper_threshold: mv_thr.1,
         });
     } else {
-        warnings.push("drift: fewer than two usable features; no multivariate signal".into());
+        warnings.push(Warning::small_sample(
+            "drift: fewer than two usable features; no multivariate signal",
+        ));
     }
     let mv = |v: Option<f64>| Multivariate {
         value: v,

@@ -1,6 +1,7 @@
 //! The fitted state of a run (sampling-error components and thresholds per metric, from the
 //! reference) and the per-chunk results and alerts.
 
+use crate::engine::Warning;
 use std::collections::BTreeMap;
 
 use super::cbpe::{self, Components};
@@ -26,7 +27,7 @@ impl<'a> Engine<'a> {
         metrics: &[Metric],
         opts: &MonitorOptions,
         ref_spans: &[chunking::Span],
-        warnings: &mut Vec<String>,
+        warnings: &mut Vec<Warning>,
     ) -> Result<Engine<'a>> {
         for key in opts.thresholds.keys() {
             let known = key == "confusion_matrix" || metrics.iter().any(|m| m.name() == key);
@@ -55,10 +56,10 @@ impl<'a> Engine<'a> {
                 }
             };
             if comp.is_none() {
-                warnings.push(format!(
+                warnings.push(Warning::undefined(format!(
                     "{}: the reference gives no sampling error (too few relevant rows)",
                     m.name()
-                ));
+                )));
             }
             components.push(comp);
             let key = if m.is_count() {
@@ -81,10 +82,10 @@ impl<'a> Engine<'a> {
                 && t.1.is_none()
                 && matches!(spec, ThresholdSpec::StandardDeviation { .. })
             {
-                warnings.push(format!(
+                warnings.push(Warning::undefined(format!(
                     "{}: undefined on every reference chunk, so it has no thresholds",
                     m.name()
-                ));
+                )));
             }
             thresholds.push(t);
             specs.push(spec);

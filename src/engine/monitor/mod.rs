@@ -21,6 +21,7 @@ mod report;
 pub mod serve;
 mod tasks;
 
+use crate::engine::Warning;
 use std::path::Path;
 
 use rayon::prelude::*;
@@ -130,12 +131,12 @@ pub fn run(
         (Some(t), Some(id)) => {
             let (labels, unjoined) = inputs::join_labels(analysis, t, id, &opts.target)?;
             if unjoined > 0 {
-                warnings.push(format!(
+                warnings.push(Warning::rows_left_out(format!(
                     "{unjoined} of {} log rows have no label in {} yet; realized performance \
                      uses the labelled rows",
                     analysis.rows(),
                     t.path.display()
-                ));
+                )));
             }
             Some(labels)
         }
@@ -187,10 +188,10 @@ pub fn run(
         "analysis log",
     )?;
     if ref_spans.len() < 6 {
-        warnings.push(format!(
+        warnings.push(Warning::small_sample(format!(
             "the reference makes only {} chunks; thresholds from fewer than 6 chunks are unreliable",
             ref_spans.len()
-        ));
+        )));
     }
     let engine = Engine::new(&task, &metrics, opts, &ref_spans, &mut warnings)?;
     let mut chunks: Vec<Chunk> = Vec::with_capacity(ref_spans.len() + ana_spans.len());

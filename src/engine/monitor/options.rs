@@ -1,5 +1,6 @@
 //! Options of a monitoring run: the metrics, threshold rules and calibration choice.
 
+use crate::engine::Warning;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
@@ -194,7 +195,7 @@ impl CalibrationChoice {
         class: &str,
         y: &[bool],
         p: &[f64],
-        warnings: &mut Vec<String>,
+        warnings: &mut Vec<Warning>,
     ) -> (bool, Option<calibration::Decision>) {
         let fixed = match self {
             CalibrationChoice::Auto => None,
@@ -212,13 +213,13 @@ impl CalibrationChoice {
             } else {
                 format!("class '{class}'")
             };
-            warnings.push(format!(
+            warnings.push(Warning::assumption(format!(
                 "calibration of {who} is borderline (ECE {:.5} before, {:.5} after isotonic \
                  calibration on held-out folds): NannyML's decision here depends on its random \
                  split and the machine's sort; fix it with --calibration isotonic|none",
                 d.ece_before.unwrap_or(f64::NAN),
                 d.ece_after.unwrap_or(f64::NAN)
-            ));
+            )));
         }
         (d.calibrate, Some(d))
     }

@@ -1,6 +1,7 @@
 //! The monitoring report; its JSON form is `assay monitor --json`'s contract. Undefined
 //! numbers are `null` with a `reason`, never NaN.
 
+use crate::engine::Warning;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
@@ -208,7 +209,7 @@ pub struct MonitorReport {
     pub chunks: Vec<Chunk>,
     /// Alerts of the analysis chunks.
     pub alerts: Vec<Alert>,
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Warning>,
 }
 
 impl MonitorReport {

@@ -2,6 +2,7 @@
 //! labels, and the calibration fitted on the reference (NannyML's per-class calibrators and
 //! row renormalisation for multiclass).
 
+use crate::engine::Warning;
 use rayon::prelude::*;
 
 use super::calibration::{self, Calibrator};
@@ -69,7 +70,7 @@ pub(super) fn binary_task(
     model: Option<&Model>,
     opts: &MonitorOptions,
     analysis_labels: Option<&[Option<String>]>,
-    warnings: &mut Vec<String>,
+    warnings: &mut Vec<Warning>,
     progress: &Progress,
 ) -> Result<Task> {
     let mut sides = Vec::new();
@@ -127,7 +128,9 @@ pub(super) fn binary_task(
         sides.push((raw, pred));
     }
     if opts.prediction.is_none() {
-        warnings.push("no --prediction column: predicted label = score ≥ 0.5".to_string());
+        warnings.push(Warning::option(
+            "no --prediction column: predicted label = score ≥ 0.5",
+        ));
     }
     let ref_texts = inputs::labels(reference, &opts.target)?;
     missing_labels_err(reference, &opts.target, &ref_texts)?;
@@ -201,7 +204,7 @@ pub(super) fn multi_task(
     model: Option<&Model>,
     opts: &MonitorOptions,
     analysis_labels: Option<&[Option<String>]>,
-    warnings: &mut Vec<String>,
+    warnings: &mut Vec<Warning>,
     progress: &Progress,
 ) -> Result<Task> {
     // Classes sorted as NannyML sorts the keys of y_pred_proba.
@@ -285,10 +288,10 @@ pub(super) fn multi_task(
                     })
                     .collect();
                 if unknown > 0 {
-                    warnings.push(format!(
+                    warnings.push(Warning::data(format!(
                         "{}: {unknown} predictions in '{col}' are not one of the classes",
                         ds.path.display()
-                    ));
+                    )));
                 }
                 p
             }
@@ -307,8 +310,9 @@ pub(super) fn multi_task(
         preds.push(pred);
     }
     if opts.prediction.is_none() {
-        warnings
-            .push("no --prediction column: predicted label = the class with the top score".into());
+        warnings.push(Warning::option(
+            "no --prediction column: predicted label = the class with the top score",
+        ));
     }
     let ref_texts = inputs::labels(reference, &opts.target)?;
     missing_labels_err(reference, &opts.target, &ref_texts)?;
@@ -361,7 +365,7 @@ pub(super) fn multi_task(
         return Err(EngineError::internal("missing predictions"));
     };
     let n_ref = reference.rows();
-    let decided: Vec<(Calibrator, Option<calibration::Decision>, Vec<String>)> = (0..k)
+    let decided: Vec<(Calibrator, Option<calibration::Decision>, Vec<Warning>)> = (0..k)
         .into_par_iter()
         .map(|c| {
             let yc: Vec<bool> = y_ref.iter().map(|v| *v == Some(c as u32)).collect();

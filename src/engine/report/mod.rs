@@ -44,6 +44,7 @@ use super::fairness::FairnessReport;
 use super::model::ModelInfo;
 use super::monitor::MonitorReport;
 use super::package::{Decision, ModelCard, SignOff};
+use super::warning::{count_by_kind, Warning, WarningKind};
 
 /// Curves are thinned to at most this many points in the report.
 pub const MAX_CURVE_POINTS: usize = 200;
@@ -173,6 +174,10 @@ pub fn render_with(input: &ReportInput, monitoring: Option<Monitoring>) -> Resul
     h.raw("<style>").raw(CSS).raw("</style></head><body><main>");
     header(&mut h, input, monitoring.is_some());
     summary(&mut h, input, &ctx);
+    warning_line(
+        &mut h,
+        &warning_counts(input, monitoring.as_ref().map(|m| m.report)),
+    );
     sections::identity(&mut h, input);
     if let Some(card) = input.card {
         sections::card(&mut h, card);
@@ -326,6 +331,58 @@ pub fn task_name(task: Task) -> &'static str {
         Task::MulticlassClassification => "multiclass classification",
         Task::Regression => "regression",
     }
+}
+
+/// Every warning of the analyses the report shows (evaluations, fairness, drift, monitoring,
+/// explanations, comparison, speed, robustness), counted by kind.
+pub fn warning_counts(
+    input: &ReportInput,
+    monitoring: Option<&MonitorReport>,
+) -> Vec<(WarningKind, usize)> {
+    let ext = &input.extensions;
+    let all: Vec<&Warning> = input
+        .models
+        .iter()
+        .flat_map(|m| {
+            let e = m.evaluation.map(|e| e.warnings.iter());
+            let f = m.fairness.map(|f| f.warnings.iter());
+            e.into_iter().flatten().chain(f.into_iter().flatten())
+        })
+        .chain(input.drift.iter().flat_map(|d| d.warnings.iter()))
+        .chain(monitoring.iter().flat_map(|m| m.warnings.iter()))
+        .chain(
+            [
+                ext.explanation,
+                ext.comparison,
+                ext.performance,
+                ext.robustness,
+            ]
+            .into_iter()
+            .flatten()
+            .flat_map(|s| s.warnings.iter()),
+        )
+        .collect();
+    count_by_kind(all)
+}
+
+/// "7 warnings in the sections below: 2 rows left out, 5 undefined figures" (nothing when
+/// there are none).
+fn warning_line(h: &mut Html, counts: &[(WarningKind, usize)]) {
+    let total: usize = counts.iter().map(|(_, n)| n).sum();
+    if total == 0 {
+        return;
+    }
+    let parts: Vec<String> = counts
+        .iter()
+        .map(|(k, n)| format!("{n} {}", k.label()))
+        .collect();
+    let _ = write!(
+        h.out,
+        "<p class=\"sub\" id=\"warnings\">{} warning{} in the sections below: {}</p>",
+        total,
+        if total == 1 { "" } else { "s" },
+        esc(&parts.join(", "))
+    );
 }
 
 /// The headline metric of a task and its display name.
@@ -502,4 +559,24 @@ fn summary(h: &mut Html, input: &ReportInput, ctx: &Ctx) {
     }
     ctx.place(h, &[Finding::General], "Summary");
     h.close("section");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_warning_line_counts_by_kind_and_is_absent_without_warnings() {
+        let mut h = Html::default();
+        warning_line(&mut h, &[]);
+        assert!(h.out.is_empty());
+        warning_line(
+            &mut h,
+            &[(WarningKind::RowsLeftOut, 1), (WarningKind::Undefined, 2)],
+        );
+        assert_eq!(
+            h.out,
+            "<p class=\"sub\" id=\"warnings\">3 warnings in the sections below: 1 rows left out, 2 undefined figures</p>"
+        );
+    }
 }
