@@ -273,7 +273,7 @@ pub fn compute(
 /// chunks are large, so one call reads at most [`WINDOW_ROWS`] rows), and the seed.
 const WINDOWS: usize = 100;
 const WINDOW_ROWS: usize = 200_000;
-const WINDOW_SEED: u64 = 0x6d6f_6e69_746f_72;
+const WINDOW_SEED: u64 = 0x006d_6f6e_6974_6f72;
 /// Random reference samples the multivariate thresholds are computed from.
 const PCA_WINDOWS: usize = 200;
 
