@@ -250,12 +250,7 @@ pub fn run(
         metrics: metrics.iter().map(|m| m.name().to_string()).collect(),
         chunking,
         timestamp_column: opts.timestamp.clone(),
-        model: model.map(|m| ModelRef {
-            path: m.info.path.clone(),
-            sha256: m.info.sha256.clone(),
-            name: m.info.name.clone(),
-            version: m.info.version.clone(),
-        }),
+        model: model.map(ModelRef::of),
         reference: ReferenceSummary {
             path: reference.path.clone(),
             sha256: reference.sha256.clone(),

@@ -184,13 +184,7 @@ pub struct DataRef {
     pub labels_from: Option<PathBuf>,
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct ModelRef {
-    pub path: PathBuf,
-    pub sha256: String,
-    pub name: Option<String>,
-    pub version: Option<String>,
-}
+pub use crate::engine::evaluate::ModelRef;
 
 /// `assay monitor --json`.
 #[derive(Debug, Clone, Serialize)]
