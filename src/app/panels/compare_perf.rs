@@ -7,7 +7,7 @@
 use eframe::egui::{self, RichText};
 use egui_extras::{Column, TableBuilder};
 
-use crate::app::commands;
+use crate::app::command::{Command, CommandSender};
 use crate::app::jobs::JobKey;
 use crate::app::state::{Slot, State};
 use crate::app::widgets::cards::fmt;
@@ -42,7 +42,7 @@ fn any_running(state: &State, kind: Kind) -> bool {
         .any(|r| matches!(&r.key, JobKey::Analysis(k) if k.kind == kind))
 }
 
-pub fn speed_ui(ui: &mut egui::Ui, state: &mut State) {
+pub fn speed_ui(ui: &mut egui::Ui, state: &State, tx: &CommandSender) {
     let pal = Palette::of(ui);
     ui.label(
         RichText::new(
@@ -66,10 +66,10 @@ pub fn speed_ui(ui: &mut egui::Ui, state: &mut State) {
             };
             if ui.add_enabled(!busy, egui::Button::new(label)).clicked() {
                 // Timings vary: measuring again replaces the last measurement.
-                if let Some(key) = &key {
-                    state.cache.remove(key);
+                if let Some(key) = key {
+                    tx.send(Command::Forget(key));
                 }
-                commands::run(state, request);
+                tx.request(request);
             }
         }
         if busy {
@@ -245,7 +245,7 @@ pub fn speed_ui(ui: &mut egui::Ui, state: &mut State) {
     }
 }
 
-pub fn robustness_ui(ui: &mut egui::Ui, state: &mut State) {
+pub fn robustness_ui(ui: &mut egui::Ui, state: &State, tx: &CommandSender) {
     let pal = Palette::of(ui);
     ui.label(
         RichText::new("On a seeded sample of rows: how often the decision flips and how much the score moves under Gaussian noise (in units of each feature's standard deviation), a feature set to missing, to its mean or out of range, category swaps; declared monotonic relations; and the smallest change that flips a decision.")
@@ -262,7 +262,7 @@ pub fn robustness_ui(ui: &mut egui::Ui, state: &mut State) {
                     .add_enabled(!busy, egui::Button::new(format!("Test {}", m.label)))
                     .clicked()
             {
-                commands::run(state, request);
+                tx.request(request);
             }
         }
         if busy {
@@ -278,7 +278,7 @@ pub fn robustness_ui(ui: &mut egui::Ui, state: &mut State) {
             Some(Slot::Failed(e)) => {
                 ui.colored_label(pal.bad, format!("{}: {e}", m.label));
                 if let Some(key) = key {
-                    retry_button(ui, state, &key);
+                    retry_button(ui, tx, &key);
                 }
             }
             _ => {}
@@ -479,7 +479,12 @@ fn details(ui: &mut egui::Ui, r: &RobustnessReport) {
 }
 
 /// Every model's global SHAP ranking (Explain page settings) side by side.
-pub fn explanations_ui(ui: &mut egui::Ui, state: &mut State) {
+pub fn explanations_ui(
+    ui: &mut egui::Ui,
+    state: &State,
+    explain_all: &mut bool,
+    tx: &CommandSender,
+) {
     let pal = Palette::of(ui);
     ui.label(
         RichText::new("Each model explained with the Explain page's settings on the same rows; features ranked by mean |SHAP value|. A feature that moves up or down the ranking between versions is worth a question in the review.")
@@ -495,7 +500,7 @@ pub fn explanations_ui(ui: &mut egui::Ui, state: &mut State) {
             Some(Slot::Failed(err)) => {
                 ui.colored_label(pal.bad, format!("{}: {err}", m.label));
                 if let Some(key) = key {
-                    retry_button(ui, state, &key);
+                    retry_button(ui, tx, &key);
                 }
             }
             Some(_) => {}
@@ -503,12 +508,11 @@ pub fn explanations_ui(ui: &mut egui::Ui, state: &mut State) {
         }
     }
     if missing > 0 && ui.button("Explain every model").clicked() {
-        state.compare_ui.explain_all = true;
+        *explain_all = true;
     }
-    if state.compare_ui.explain_all {
+    if *explain_all {
         for i in 0..entries.len() {
-            let request = state.planner().explanation(i);
-            commands::run(state, request);
+            tx.request(state.planner().explanation(i));
         }
     }
     if any_running(state, Kind::Explanation) {
@@ -578,8 +582,8 @@ pub fn explanations_ui(ui: &mut egui::Ui, state: &mut State) {
 }
 
 /// Retry for one model's failed or cancelled analysis.
-fn retry_button(ui: &mut egui::Ui, state: &mut State, key: &crate::engine::analysis::Key) {
+fn retry_button(ui: &mut egui::Ui, tx: &CommandSender, key: &crate::engine::analysis::Key) {
     if ui.small_button("Retry").clicked() {
-        state.cache.retry(key);
+        tx.send(Command::Retry(key.clone()));
     }
 }

@@ -5,26 +5,54 @@
 use eframe::egui::{self, RichText};
 use egui_extras::{Column, TableBuilder};
 
-use crate::app::commands::{file_name, request_distribution};
+use crate::app::command::{Command, CommandSender, PageCtx};
+use crate::app::commands::file_name;
 use crate::app::state::{Slot, State};
 use crate::app::widgets::cards::fmt;
 use crate::app::widgets::plots;
 use crate::app::widgets::theme::Palette;
 use crate::engine::data::summary::{cell_text, Distribution};
 
-pub fn data_ui(ui: &mut egui::Ui, state: &mut State) {
+/// The Data page's selections: the dataset shown, its selected column, the row to scroll to.
+#[derive(Default)]
+pub struct DataPage {
+    /// Index into `workspace.datasets` of the dataset shown.
+    pub dataset_index: usize,
+    pub selected_column: Option<String>,
+    /// A 1-based row the preview should scroll to (consumed when shown).
+    pub goto_row: Option<usize>,
+    /// The text of the "Go to row" box.
+    pub goto_text: String,
+}
+
+impl DataPage {
+    pub fn ui(&mut self, ui: &mut egui::Ui, ctx: &PageCtx, tx: &CommandSender) {
+        data_ui(ui, ctx, self, tx);
+    }
+
+    /// Shows dataset `dataset` from its 1-based row `row` (another page's jump here).
+    pub fn open_row(&mut self, dataset: usize, row: usize) {
+        if dataset != self.dataset_index {
+            self.selected_column = None;
+        }
+        self.dataset_index = dataset;
+        self.goto_row = Some(row);
+    }
+}
+
+fn data_ui(ui: &mut egui::Ui, state: &State, page: &mut DataPage, tx: &CommandSender) {
     let pal = Palette::of(ui);
     ui.heading("Data");
     if state.workspace.datasets.is_empty() {
         ui.label("No dataset yet: open a .csv, .parquet or .arrow file (Ctrl+O) or drop it onto the window.");
         return;
     }
-    if state.dataset_index >= state.workspace.datasets.len() {
-        state.dataset_index = 0;
+    if page.dataset_index >= state.workspace.datasets.len() {
+        page.dataset_index = 0;
     }
     ui.horizontal(|ui| {
         let label = ui.label("Dataset");
-        let current = file_name(&state.workspace.datasets[state.dataset_index].path);
+        let current = file_name(&state.workspace.datasets[page.dataset_index].path);
         egui::ComboBox::from_id_salt("data_pick")
             .selected_text(current)
             .show_ui(ui, |ui| {
@@ -35,22 +63,29 @@ pub fn data_ui(ui: &mut egui::Ui, state: &mut State) {
                         super::overview::role_name(d.role)
                     );
                     if ui
-                        .selectable_label(i == state.dataset_index, label)
+                        .selectable_label(i == page.dataset_index, label)
                         .clicked()
                     {
-                        state.dataset_index = i;
-                        state.selected_column = None;
+                        page.dataset_index = i;
+                        page.selected_column = None;
                     }
                 }
             })
             .response
             .labelled_by(label.id);
     });
-    let path = state.workspace.datasets[state.dataset_index].path.clone();
+    let path = state.workspace.datasets[page.dataset_index].path.clone();
     let data = match state.loaded.datasets.get(&path) {
         Some(Slot::Ready(d)) => d.clone(),
         Some(Slot::Failed(e)) => {
             ui.colored_label(pal.bad, e.text.as_str());
+            if ui
+                .button("Retry")
+                .on_hover_text("Load the dataset again")
+                .clicked()
+            {
+                tx.send(Command::RetryFile(path.clone()));
+            }
             return;
         }
         _ => {
@@ -128,8 +163,7 @@ pub fn data_ui(ui: &mut egui::Ui, state: &mut State) {
                         body.rows(20.0, info.columns.len(), |mut row| {
                             let ri = row.index();
                             let c = &info.columns[ri];
-                            let selected =
-                                state.selected_column.as_deref() == Some(c.name.as_str());
+                            let selected = page.selected_column.as_deref() == Some(c.name.as_str());
                             row.set_selected(selected);
                             row.col(|ui| {
                                 ui.label(&c.name);
@@ -156,7 +190,7 @@ pub fn data_ui(ui: &mut egui::Ui, state: &mut State) {
                                 });
                             }
                             if row.response().clicked() {
-                                state.selected_column = Some(c.name.clone());
+                                page.selected_column = Some(c.name.clone());
                             }
                         });
                     });
@@ -166,15 +200,15 @@ pub fn data_ui(ui: &mut egui::Ui, state: &mut State) {
                 ui.strong(format!("Preview ({} rows)", info.rows));
                 let label = ui.label("Go to row");
                 let resp = ui
-                    .add(egui::TextEdit::singleline(state.goto_text()).desired_width(80.0))
+                    .add(egui::TextEdit::singleline(&mut page.goto_text).desired_width(80.0))
                     .labelled_by(label.id);
                 if resp.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)) {
                     // Out-of-range or non-numeric input clamps to the nearest row.
-                    let r = state.goto_text().trim().parse::<usize>().unwrap_or(1);
-                    state.goto_row = Some(r.clamp(1, info.rows));
+                    let r = page.goto_text.trim().parse::<usize>().unwrap_or(1);
+                    page.goto_row = Some(r.clamp(1, info.rows));
                 }
             });
-            let goto = state.goto_row.take();
+            let goto = page.goto_row.take();
             ui.push_id("preview", |ui| {
                 let cols = info.columns.len();
                 egui::ScrollArea::horizontal().show(ui, |ui| {
@@ -213,14 +247,20 @@ pub fn data_ui(ui: &mut egui::Ui, state: &mut State) {
         });
         ui.separator();
         ui.vertical(|ui| {
-            column_ui(ui, state, &path);
+            column_ui(ui, state, page, tx, &path);
         });
     });
 }
 
-fn column_ui(ui: &mut egui::Ui, state: &mut State, path: &std::path::Path) {
+fn column_ui(
+    ui: &mut egui::Ui,
+    state: &State,
+    page: &DataPage,
+    tx: &CommandSender,
+    path: &std::path::Path,
+) {
     let pal = Palette::of(ui);
-    let Some(column) = state.selected_column.clone() else {
+    let Some(column) = page.selected_column.clone() else {
         ui.label(
             RichText::new("Select a column in the schema to see its distribution.")
                 .color(pal.muted),
@@ -228,7 +268,15 @@ fn column_ui(ui: &mut egui::Ui, state: &mut State, path: &std::path::Path) {
         return;
     };
     ui.strong(&column);
-    request_distribution(state, path, &column);
+    if !state
+        .distributions
+        .contains_key(&(path.to_path_buf(), column.clone()))
+    {
+        tx.send(Command::Distribution {
+            path: path.to_path_buf(),
+            column: column.clone(),
+        });
+    }
     let h = plots::plot_height(state.presentation);
     match state
         .distributions
