@@ -58,6 +58,8 @@ pub struct AssayApp {
     dialog_rx: Receiver<DialogResult>,
     applied: Option<(bool, bool)>,
     title: String,
+    /// The "Path…" field: a typed path for desktops without a file-dialog portal.
+    typed_path: String,
 }
 
 impl AssayApp {
@@ -87,6 +89,7 @@ impl AssayApp {
             dialog_rx,
             applied: None,
             title: String::new(),
+            typed_path: String::new(),
         }
     }
 
@@ -99,11 +102,7 @@ impl AssayApp {
         egui::Panel::bottom("status_bar").show(ui, |ui| self.status_ui(ui));
         egui::Panel::left("nav")
             .resizable(false)
-            .exact_size(if self.state.presentation {
-                170.0
-            } else {
-                140.0
-            })
+            .exact_size(140.0)
             .frame(egui::Frame::new().fill(pal.nav).inner_margin(8))
             .show(ui, |ui| self.nav_ui(ui));
         egui::CentralPanel::default().show(ui, |ui| {
@@ -318,6 +317,7 @@ impl AssayApp {
             {
                 self.export_report_dialog();
             }
+            self.typed_path_menu(ui);
             let recent = self.settings.recent.clone();
             ui.menu_button("Recent", |ui| {
                 if recent.is_empty() {
@@ -360,6 +360,43 @@ impl AssayApp {
                 };
                 if ui.button(theme).on_hover_text("Ctrl+Shift+T").clicked() {
                     self.state.dark = !self.state.dark;
+                }
+            });
+        });
+    }
+
+    /// Open, Save as and Export report by a typed path: the fallback when no file dialog
+    /// appears (no xdg-desktop-portal).
+    fn typed_path_menu(&mut self, ui: &mut egui::Ui) {
+        ui.menu_button("Path…", |ui| {
+            ui.label("Type a path when no file dialog appears:");
+            let l = ui.label("Path");
+            ui.add(
+                egui::TextEdit::singleline(&mut self.typed_path)
+                    .desired_width(360.0)
+                    .hint_text("/home/me/review.assay.json"),
+            )
+            .labelled_by(l.id);
+            let path = PathBuf::from(self.typed_path.trim());
+            let ok = !self.typed_path.trim().is_empty();
+            ui.horizontal(|ui| {
+                if ui.add_enabled(ok, egui::Button::new("Open")).clicked() {
+                    self.open(std::slice::from_ref(&path));
+                    ui.close();
+                }
+                if ui
+                    .add_enabled(ok, egui::Button::new("Save workspace here"))
+                    .clicked()
+                {
+                    self.save_to(path.clone());
+                    ui.close();
+                }
+                if ui
+                    .add_enabled(ok, egui::Button::new("Export report here"))
+                    .clicked()
+                {
+                    report_job::request_report(&mut self.state, path.clone());
+                    ui.close();
                 }
             });
         });

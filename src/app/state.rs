@@ -204,6 +204,11 @@ impl State {
         self.workspace.focus_index()
     }
 
+    /// Index in the workspace of the model labelled `label` (its colour's identity).
+    pub fn model_index(&self, label: &str) -> Option<usize> {
+        self.workspace.models.iter().position(|m| m.label == label)
+    }
+
     pub fn selected_model(&self) -> Option<&ModelEntry> {
         self.workspace.models.get(self.selected_index())
     }

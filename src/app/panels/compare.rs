@@ -98,10 +98,11 @@ fn compare_ui(ui: &mut egui::Ui, state: &State, page: &mut ComparePage, tx: &Com
     });
     ui.separator();
     egui::ScrollArea::vertical()
+        .id_salt("compare_page")
         .auto_shrink(false)
         .show(ui, |ui| match page.view {
             CompareView::Metrics => metrics_view(ui, state, page, tx, &c),
-            CompareView::Groups => groups_view(ui, page, &c),
+            CompareView::Groups => groups_view(ui, state, page, &c),
             CompareView::Disagreements => disagreements_view(ui, state, page, tx, &c),
             CompareView::Explanations => {
                 super::compare_perf::explanations_ui(ui, state, &mut page.explain_all, tx)
@@ -276,6 +277,7 @@ fn metrics_view(
                 ),
                 x: &r.fpr,
                 y: &r.tpr,
+                colour: state.model_index(&m.label).map(|i| pal.model(i)),
             })
         })
         .collect();
@@ -292,6 +294,7 @@ fn metrics_view(
                 ),
                 x: &r.recall,
                 y: &r.precision,
+                colour: state.model_index(&m.label).map(|i| pal.model(i)),
             })
         })
         .collect();
@@ -343,9 +346,9 @@ fn tests_block(ui: &mut egui::Ui, p: &PairComparison) {
             });
             ui.label(format!(
                 "exact p = {} · χ² (continuity-corrected) = {} (p = {})",
-                crate::engine::report::html::fmt_p(p.mcnemar_exact_p_value),
+                crate::app::widgets::format::p_value(p.mcnemar_exact_p_value),
                 p.mcnemar_chi2_corrected.map_or("—".into(), |c| format!("{:.3}", c.statistic)),
-                crate::engine::report::html::fmt_p(p.mcnemar_chi2_corrected.map(|c| c.p_value))
+                crate::app::widgets::format::p_value(p.mcnemar_chi2_corrected.map(|c| c.p_value))
             ));
         } else {
             ui.label(RichText::new("not defined for this task").color(pal.muted));
@@ -360,7 +363,7 @@ fn tests_block(ui: &mut egui::Ui, p: &PairComparison) {
                     d.auc_b,
                     d.auc_difference,
                     if d.variance > 0.0 { d.auc_difference / d.variance.sqrt() } else { f64::NAN },
-                    crate::engine::report::html::fmt_p(p.delong_p_value)
+                    crate::app::widgets::format::p_value(p.delong_p_value)
                 ));
             }
             None => {
@@ -384,7 +387,7 @@ fn tests_block(ui: &mut egui::Ui, p: &PairComparison) {
     });
 }
 
-fn groups_view(ui: &mut egui::Ui, page: &mut ComparePage, c: &Comparison) {
+fn groups_view(ui: &mut egui::Ui, state: &State, page: &mut ComparePage, c: &Comparison) {
     let pal = Palette::of(ui);
     if c.slices.is_empty() {
         ui.label("Choose sensitive attributes in the column roles on the Overview page to compare groups.");
@@ -435,6 +438,7 @@ fn groups_view(ui: &mut egui::Ui, page: &mut ComparePage, c: &Comparison) {
                 .iter()
                 .map(|g| g.ci.get(&metric).copied())
                 .collect(),
+            colour: state.model_index(label).map(|i| pal.model(i)),
         })
         .collect();
     let h = (36.0 * categories.len() as f32 * series.len().max(1) as f32 * 0.6 + 60.0)

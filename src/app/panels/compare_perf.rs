@@ -12,6 +12,7 @@ use crate::app::jobs::JobKey;
 use crate::app::state::{Slot, State};
 use crate::app::widgets::cards::fmt;
 use crate::app::widgets::charts::{self, BarSeries};
+use crate::app::widgets::format;
 use crate::app::widgets::plots;
 use crate::app::widgets::theme::Palette;
 use crate::engine::analysis::{Kind, Output};
@@ -110,6 +111,7 @@ pub fn speed_ui(ui: &mut egui::Ui, state: &State, tx: &CommandSender) {
                     Some(p.latency.p99_ms),
                 ],
                 ci: vec![None, None, None],
+                colour: state.model_index(l).map(|i| pal.model(i)),
             })
             .collect();
         charts::grouped_bars(
@@ -158,6 +160,7 @@ pub fn speed_ui(ui: &mut egui::Ui, state: &State, tx: &CommandSender) {
                         .iter()
                         .map(|c| find(c).map(|t| [t.rows_per_s.q1, t.rows_per_s.q3]))
                         .collect(),
+                    colour: state.model_index(l).map(|i| pal.model(i)),
                 }
             })
             .collect();
@@ -180,10 +183,10 @@ pub fn speed_ui(ui: &mut egui::Ui, state: &State, tx: &CommandSender) {
         .header(22.0, |mut h| {
             for t in [
                 "model",
-                "p50 ms",
-                "p95 ms",
-                "p99 ms",
-                "load ms (median)",
+                "p50 latency",
+                "p95 latency",
+                "p99 latency",
+                "load (median, min–max)",
                 "max rows/s",
                 "peak memory of inference",
             ] {
@@ -200,17 +203,19 @@ pub fn speed_ui(ui: &mut egui::Ui, state: &State, tx: &CommandSender) {
                     });
                     for v in [p.p50_latency_ms, p.p95_latency_ms, p.p99_latency_ms] {
                         row.col(|ui| {
-                            ui.label(format!("{v:.3}"));
+                            ui.label(format::duration_ms(v));
                         });
                     }
                     row.col(|ui| {
                         ui.label(format!(
-                            "{:.1} ({:.1}–{:.1})",
-                            p.load.ms.median, p.load.ms.min, p.load.ms.max
+                            "{} ({}–{})",
+                            format::duration_ms(p.load.ms.median),
+                            format::duration_ms(p.load.ms.min),
+                            format::duration_ms(p.load.ms.max)
                         ));
                     });
                     row.col(|ui| {
-                        ui.label(format!("{:.0}", p.max_throughput_rows_per_s));
+                        ui.label(format::num(Some(p.max_throughput_rows_per_s)));
                     });
                     row.col(|ui| {
                         let text = p
@@ -288,7 +293,7 @@ pub fn robustness_ui(ui: &mut egui::Ui, state: &State, tx: &CommandSender) {
         return;
     }
     let h = plots::plot_height(state.presentation);
-    let series: Vec<(String, Vec<[f64; 2]>)> = reports
+    let series: Vec<charts::LineSeries> = reports
         .iter()
         .map(|(l, r)| {
             let mut pts: Vec<[f64; 2]> = r
@@ -298,7 +303,7 @@ pub fn robustness_ui(ui: &mut egui::Ui, state: &State, tx: &CommandSender) {
                 .filter_map(|p| Some([p.scale?, p.flip_rate.or(p.mean_abs_score_change)?]))
                 .collect();
             pts.insert(0, [0.0, 0.0]);
-            (l.clone(), pts)
+            (l.clone(), pts, state.model_index(l).map(|i| pal.model(i)))
         })
         .collect();
     let classifier = reports.iter().any(|(_, r)| r.classes.is_some());

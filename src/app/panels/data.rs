@@ -8,7 +8,7 @@ use egui_extras::{Column, TableBuilder};
 use crate::app::command::{Command, CommandSender, PageCtx};
 use crate::app::commands::file_name;
 use crate::app::state::{Slot, State};
-use crate::app::widgets::cards::fmt;
+use crate::app::widgets::format;
 use crate::app::widgets::plots;
 use crate::app::widgets::theme::Palette;
 use crate::engine::data::summary::{cell_text, Distribution};
@@ -23,6 +23,8 @@ pub struct DataPage {
     pub goto_row: Option<usize>,
     /// The text of the "Go to row" box.
     pub goto_text: String,
+    /// The last row jumped to (1-based), highlighted in the preview.
+    pub highlight: Option<usize>,
 }
 
 impl DataPage {
@@ -100,7 +102,7 @@ fn data_ui(ui: &mut egui::Ui, state: &State, page: &mut DataPage, tx: &CommandSe
     ui.label(
         RichText::new(format!(
             "{} rows × {} columns · {} · sha256 {}",
-            info.rows,
+            format::count(info.rows),
             info.columns.len(),
             crate::engine::human_bytes(info.file_size),
             info.sha256
@@ -144,6 +146,8 @@ fn data_ui(ui: &mut egui::Ui, state: &State, page: &mut DataPage, tx: &CommandSe
             ui.set_width(ui.available_width() * 0.55);
             ui.strong("Schema");
             ui.push_id("schema", |ui| {
+                // The whole row selects, its text included.
+                ui.style_mut().interaction.selectable_labels = false;
                 TableBuilder::new(ui)
                     .striped(true)
                     .max_scroll_height(h * 0.45)
@@ -176,17 +180,17 @@ fn data_ui(ui: &mut egui::Ui, state: &State, page: &mut DataPage, tx: &CommandSe
                             });
                             row.col(|ui| {
                                 if c.missing > 0 {
-                                    ui.colored_label(pal.warn, c.missing.to_string());
+                                    ui.colored_label(pal.warn, format::count(c.missing));
                                 } else {
                                     ui.label("0");
                                 }
                             });
                             row.col(|ui| {
-                                ui.label(c.unique.map_or("—".into(), |u| u.to_string()));
+                                ui.label(c.unique.map_or("—".into(), format::count));
                             });
                             for v in [c.min, c.max, c.mean] {
                                 row.col(|ui| {
-                                    ui.label(fmt(v));
+                                    ui.label(format::num(v));
                                 });
                             }
                             if row.response().clicked() {
@@ -197,7 +201,7 @@ fn data_ui(ui: &mut egui::Ui, state: &State, page: &mut DataPage, tx: &CommandSe
             });
             ui.add_space(8.0);
             ui.horizontal(|ui| {
-                ui.strong(format!("Preview ({} rows)", info.rows));
+                ui.strong(format!("Preview ({} rows)", format::count(info.rows)));
                 let label = ui.label("Go to row");
                 let resp = ui
                     .add(egui::TextEdit::singleline(&mut page.goto_text).desired_width(80.0))
@@ -209,6 +213,10 @@ fn data_ui(ui: &mut egui::Ui, state: &State, page: &mut DataPage, tx: &CommandSe
                 }
             });
             let goto = page.goto_row.take();
+            if goto.is_some() {
+                page.highlight = goto;
+            }
+            let highlight = page.highlight;
             ui.push_id("preview", |ui| {
                 let cols = info.columns.len();
                 egui::ScrollArea::horizontal().show(ui, |ui| {
@@ -232,6 +240,7 @@ fn data_ui(ui: &mut egui::Ui, state: &State, page: &mut DataPage, tx: &CommandSe
                         .body(|body| {
                             body.rows(18.0, info.rows, |mut row| {
                                 let i = row.index();
+                                row.set_selected(highlight == Some(i + 1));
                                 row.col(|ui| {
                                     ui.label(RichText::new((i + 1).to_string()).color(pal.muted));
                                 });
@@ -293,7 +302,7 @@ fn column_ui(
                     "col_hist",
                     &[("rows", counts, pal.series[0])],
                     edges,
-                    &column,
+                    (&column, "rows"),
                     None,
                     h,
                 );

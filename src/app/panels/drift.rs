@@ -11,6 +11,7 @@ use crate::app::command::{CommandSender, PageCtx};
 use crate::app::commands::file_name;
 use crate::app::state::State;
 use crate::app::widgets::cards::fmt;
+use crate::app::widgets::format;
 use crate::app::widgets::plots;
 use crate::app::widgets::theme::Palette;
 use crate::engine::analysis::{Output, RowFilter};
@@ -179,6 +180,8 @@ fn columns_table(
 ) {
     let pal = Palette::of(ui);
     ui.push_id("drift_cols", |ui| {
+        // The whole row selects, its text included.
+        ui.style_mut().interaction.selectable_labels = false;
         TableBuilder::new(ui)
             .striped(true)
             .sense(Sense::click())
@@ -243,11 +246,7 @@ fn columns_table(
 }
 
 fn fmt_p(p: f64) -> String {
-    if p < 1e-4 {
-        format!("{p:.1e}")
-    } else {
-        format!("{p:.4}")
-    }
+    format::p_value(Some(p))
 }
 
 /// A tiny overlay of reference (grey) and current (accent) shares.
@@ -321,15 +320,11 @@ fn column_detail(ui: &mut egui::Ui, state: &State, report: &DriftReport, c: &Col
                 ui,
                 "drift_hist",
                 &[
-                    ("reference (per 10,000 rows)", &rs, pal.muted),
-                    (
-                        "current (per 10,000 rows)",
-                        &cs,
-                        pal.accent.gamma_multiply(0.8),
-                    ),
+                    ("reference", &rs, pal.muted),
+                    ("current", &cs, pal.accent.gamma_multiply(0.8)),
                 ],
                 edges,
-                &c.name,
+                (&c.name, "rows per 10,000"),
                 None,
                 h,
             );
@@ -394,7 +389,7 @@ fn column_detail(ui: &mut egui::Ui, state: &State, report: &DriftReport, c: &Col
                         let text = if k.ends_with("p_value") {
                             fmt_p(x)
                         } else {
-                            format!("{x:.6}")
+                            format::num(Some(x))
                         };
                         row(ui, &k, text);
                     }
@@ -437,7 +432,8 @@ fn column_detail(ui: &mut egui::Ui, state: &State, report: &DriftReport, c: &Col
                 .allow_zoom(false)
                 .allow_drag(false)
                 .y_axis_label(what)
-                .legend(Legend::default())
+                .x_axis_label("window")
+                .legend(Legend::default().position(time_corner(&series.values, series.threshold)))
                 .x_axis_formatter(move |m, _| {
                     let i = m.value.round();
                     if (m.value - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < n {
@@ -494,7 +490,7 @@ fn side_by_side(ui: &mut egui::Ui, labels: &[String], reference: &[u64], current
         .allow_scroll(false)
         .allow_zoom(false)
         .allow_drag(false)
-        .legend(Legend::default())
+        .legend(Legend::default().position(share_corner(reference, current, tr, tc, n)))
         .x_axis_label("share of rows")
         .y_axis_formatter(move |m, _| {
             let i = m.value.round();
@@ -516,4 +512,39 @@ fn side_by_side(ui: &mut egui::Ui, labels: &[String], reference: &[u64], current
                     .color(pal.accent),
             );
         });
+}
+
+/// The emptiest corner of the drift-over-time chart (values by window and the threshold).
+fn time_corner(values: &[Option<f64>], threshold: f64) -> egui_plot::Corner {
+    let n = values.len().max(2) as f64;
+    let mut pts: Vec<[f64; 2]> = values
+        .iter()
+        .enumerate()
+        .filter_map(|(i, v)| v.map(|v| [i as f64, v]))
+        .collect();
+    pts.extend((0..=10).map(|k| [k as f64 * (n - 1.0) / 10.0, threshold]));
+    let hi = pts.iter().map(|p| p[1]).fold(threshold, f64::max) * 1.05;
+    plots::empty_corner(&pts, [0.0, n - 1.0], [0.0, hi.max(1e-12)])
+}
+
+/// The emptiest corner of the side-by-side category shares.
+fn share_corner(
+    reference: &[u64],
+    current: &[u64],
+    tr: u64,
+    tc: u64,
+    n: usize,
+) -> egui_plot::Corner {
+    let mut pts = Vec::new();
+    let mut top = 0.0f64;
+    for (v, t) in [(reference, tr), (current, tc)] {
+        for (i, &x) in v.iter().take(n).enumerate() {
+            let share = x as f64 / t as f64;
+            top = top.max(share);
+            for k in 0..=8 {
+                pts.push([share * k as f64 / 8.0, (n - 1 - i) as f64]);
+            }
+        }
+    }
+    plots::empty_corner(&pts, [0.0, top.max(1e-12) * 1.05], [-0.5, n as f64 - 0.5])
 }

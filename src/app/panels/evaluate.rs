@@ -47,6 +47,31 @@ fn evaluate_ui(ui: &mut egui::Ui, state: &State, page: &mut EvaluatePage, tx: &C
         return;
     };
     let i = state.selected_index();
+    // A file that failed to load is named with its Retry (not "fix the column roles").
+    let files = [
+        Some(entry.path.clone()),
+        state.eval_data_path().map(|p| p.to_path_buf()),
+    ];
+    for path in files.into_iter().flatten() {
+        let failed = match (
+            state.loaded.models.get(&path),
+            state.loaded.datasets.get(&path),
+        ) {
+            (Some(Slot::Failed(f)), _) | (_, Some(Slot::Failed(f))) => Some(f.text.clone()),
+            _ => None,
+        };
+        if let Some(text) = failed {
+            ui.colored_label(pal.bad, text);
+            if ui
+                .button("Retry")
+                .on_hover_text("Load the file again")
+                .clicked()
+            {
+                tx.send(Command::RetryFile(path));
+            }
+            return;
+        }
+    }
     let issues = state.role_issues(i);
     if !issues.is_empty() {
         for i in &issues {
@@ -88,6 +113,7 @@ fn evaluate_ui(ui: &mut egui::Ui, state: &State, page: &mut EvaluatePage, tx: &C
                 .collect();
             super::notes::notes_bar(ui, state, tx, findings);
             egui::ScrollArea::vertical()
+                .id_salt("evaluate_page")
                 .auto_shrink(false)
                 .show(ui, |ui| match ev.task {
                     Task::BinaryClassification => binary_ui(ui, state, page, tx, &ev),
@@ -161,8 +187,7 @@ fn cards(
     presentation: bool,
 ) {
     // Frames do not wrap in a wrapped layout: lay the cards out in rows that fit.
-    let outer =
-        crate::app::widgets::theme::CARD_WIDTH * if presentation { 1.25 } else { 1.0 } + 24.0;
+    let outer = crate::app::widgets::theme::CARD_WIDTH + 24.0;
     let spacing = ui.spacing().item_spacing.x;
     let per_row = (((ui.available_width() + spacing) / (outer + spacing)).floor() as usize).max(1);
     for row in items.chunks(per_row) {
@@ -286,6 +311,7 @@ fn binary_ui(
                     name: format!("AUC {}", crate::app::widgets::cards::fmt(m("roc_auc"))),
                     x: &roc.fpr,
                     y: &roc.tpr,
+                    colour: Some(pal.model(state.selected_index())),
                 }],
                 Some([fpr, tpr]),
                 h,
@@ -309,6 +335,7 @@ fn binary_ui(
                     ),
                     x: &pr.recall,
                     y: &pr.precision,
+                    colour: Some(pal.model(state.selected_index())),
                 }],
                 base,
                 prec.map(|p| [tpr, p]),
@@ -323,7 +350,7 @@ fn binary_ui(
             &mut cols[0],
             &[vec![tn, fp], vec![fn_, tp]],
             &[neg.clone(), pos.clone()],
-            if pres { 420.0 } else { 330.0 },
+            330.0,
         );
         cols[0].label(
             RichText::new(format!("TP {tp} · FP {fp} · TN {tn} · FN {fn_}"))
@@ -353,7 +380,7 @@ fn binary_ui(
                 (&format!("actual {pos}"), &hist.positives, pal.series[1]),
             ],
             &hist.edges,
-            "P(positive)",
+            ("P(positive)", "rows"),
             Some(page.live_threshold),
             h * 0.8,
         );
@@ -394,7 +421,7 @@ fn multiclass_ui(ui: &mut egui::Ui, state: &State, ev: &Evaluation) {
     ui.columns(2, |cols| {
         if let Some(cm) = &ev.confusion_matrix {
             cols[0].strong("Confusion matrix");
-            plots::confusion(&mut cols[0], cm, &classes, if pres { 480.0 } else { 380.0 });
+            plots::confusion(&mut cols[0], cm, &classes, 380.0);
         }
         cols[1].strong("ROC, one class vs rest");
         let curves: Vec<Curve> = ev
@@ -405,6 +432,7 @@ fn multiclass_ui(ui: &mut egui::Ui, state: &State, ev: &Evaluation) {
                 name: format!("class {c}"),
                 x: &r.fpr,
                 y: &r.tpr,
+                colour: None,
             })
             .collect();
         plots::roc(&mut cols[1], "roc_ovr", &curves, None, h);
@@ -456,7 +484,7 @@ fn regression_ui(ui: &mut egui::Ui, state: &State, ev: &Evaluation) {
                 "residuals",
                 &[("rows", &r.histogram.counts, pal.series[2])],
                 &r.histogram.edges,
-                "residual",
+                ("residual", "rows"),
                 Some(0.0),
                 h,
             );

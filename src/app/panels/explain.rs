@@ -92,6 +92,7 @@ fn explain_ui(ui: &mut egui::Ui, state: &State, page: &mut ExplainPage, tx: &Com
         .collect();
     super::notes::notes_bar(ui, state, tx, findings);
     egui::ScrollArea::vertical()
+        .id_salt("explain_page")
         .auto_shrink(false)
         .show(ui, |ui| match page.view {
             ExplainView::Summary => summary_view(ui, page, &e),

@@ -427,7 +427,7 @@ fn weak_slices_ui(
                         ui.label(format!("{:+.4} – {:+.4}", s.ci[0], s.ci[1]));
                     });
                     row.col(|ui| {
-                        ui.label(s.p_value.map_or("—".into(), |p| format!("{p:.2e}")));
+                        ui.label(crate::app::widgets::format::p_value(s.p_value));
                     });
                 });
             });

@@ -67,7 +67,7 @@ fn results_table(ui: &mut egui::Ui, state: &State, tx: &CommandSender) {
                 "rows",
                 "headline",
                 "95% CI",
-                "accuracy / MAE",
+                "accuracy at threshold / MAE",
                 "",
             ] {
                 ui.label(RichText::new(h).color(pal.muted));
@@ -83,7 +83,7 @@ fn results_table(ui: &mut egui::Ui, state: &State, tx: &CommandSender) {
                             Task::Regression => ("regression", "r2", "mae"),
                         };
                         ui.label(task);
-                        ui.label(ev.n.to_string());
+                        ui.label(crate::app::widgets::format::count(ev.n));
                         let name = if key == "r2" { "R²" } else { "ROC AUC" };
                         ui.label(format!("{name} {}", fmt(ev.metrics.get(key))));
                         ui.label(ev.ci.get(key).map_or("—".into(), |[l, h]| {
@@ -398,7 +398,8 @@ fn roles_ui(ui: &mut egui::Ui, state: &State, tx: &CommandSender) {
         ui.label("Sensitive attributes");
         ui.horizontal_wrapped(|ui| {
             ui.set_max_width(520.0);
-            for c in &columns {
+            // The target is what the model predicts, not a group of people.
+            for c in columns.iter().filter(|c| roles.target.as_ref() != Some(*c)) {
                 let mut on = roles.sensitive.contains(c);
                 if ui.checkbox(&mut on, c).changed() {
                     if on {

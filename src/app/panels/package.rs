@@ -79,6 +79,7 @@ fn package_ui(ui: &mut egui::Ui, state: &State, page: &mut PackagePage, tx: &Com
     // What Seal would seal: the engine's review of the cache, as `assay package` gathers it.
     let review = state.review();
     egui::ScrollArea::vertical()
+        .id_salt("package_page")
         .auto_shrink(false)
         .show(ui, |ui| {
             ui.columns(2, |cols| {
