@@ -261,12 +261,20 @@ pub fn robustness_ui(ui: &mut egui::Ui, state: &State, tx: &CommandSender) {
     ui.horizontal_wrapped(|ui| {
         for (i, m) in entries.iter().enumerate() {
             let request = state.planner().robustness(i);
-            let exists = state.slot(request.as_ref().map(|r| &r.key)).is_some();
-            if !exists
-                && ui
-                    .add_enabled(!busy, egui::Button::new(format!("Test {}", m.label)))
-                    .clicked()
-            {
+            let key = request.as_ref().map(|r| r.key.clone());
+            let done = state
+                .slot(key.as_ref())
+                .is_some_and(|s| matches!(s, Slot::Ready(_)));
+            let label = if done {
+                format!("Test {} again", m.label)
+            } else {
+                format!("Test {}", m.label)
+            };
+            // The button stays after a run: testing again replaces the result.
+            if ui.add_enabled(!busy, egui::Button::new(label)).clicked() {
+                if let Some(key) = key.filter(|_| done) {
+                    tx.send(Command::Forget(key));
+                }
                 tx.request(request);
             }
         }
@@ -539,6 +547,7 @@ pub fn explanations_ui(
         .map(|(l, e)| format!("{l}: {:?} in {:?} space", e.method, e.output_space))
         .collect();
     ui.label(RichText::new(spaces.join(" · ")).small().color(pal.muted));
+    ui.label(RichText::new("per model: the feature's rank and its mean |SHAP value|").small());
     TableBuilder::new(ui)
         .id_salt("explain_shift")
         .striped(true)
@@ -551,7 +560,7 @@ pub fn explanations_ui(
             });
             for m in &shift.models {
                 h.col(|ui| {
-                    ui.strong(format!("{m} (rank, mean |SHAP|)"));
+                    ui.strong(m.as_str());
                 });
             }
             h.col(|ui| {

@@ -226,6 +226,8 @@ fn binary_ui(
         return;
     };
     ui.horizontal(|ui| {
+        // Wide enough to set a threshold to the hundredth by dragging.
+        ui.spacing_mut().slider_width = 320.0;
         ui.add(
             egui::Slider::new(&mut page.live_threshold, 0.0..=1.0)
                 .step_by(0.01)

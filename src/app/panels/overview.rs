@@ -61,13 +61,17 @@ fn results_table(ui: &mut egui::Ui, state: &State, tx: &CommandSender) {
         .striped(true)
         .spacing([24.0, 6.0])
         .show(ui, |ui| {
+            let second = format!(
+                "accuracy at {:.2} / MAE",
+                state.workspace.settings.threshold
+            );
             for h in [
                 "model",
                 "task",
                 "rows",
                 "headline",
                 "95% CI",
-                "accuracy at threshold / MAE",
+                second.as_str(),
                 "",
             ] {
                 ui.label(RichText::new(h).color(pal.muted));
