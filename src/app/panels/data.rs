@@ -139,9 +139,12 @@ fn data_ui(ui: &mut egui::Ui, state: &State, page: &mut DataPage, tx: &CommandSe
         r.join(", ")
     };
     let role_text: Vec<String> = info.columns.iter().map(|c| role_of(&c.name)).collect();
+    // Schema and the selected column's distribution side by side; the preview below, across
+    // the whole width so its columns show.
     let h = ui.available_height();
+    let top_h = (h * 0.55).max(200.0);
     ui.horizontal_top(|ui| {
-        ui.set_height(h);
+        ui.set_height(top_h);
         ui.vertical(|ui| {
             ui.set_width(ui.available_width() * 0.55);
             ui.strong("Schema");
@@ -150,7 +153,7 @@ fn data_ui(ui: &mut egui::Ui, state: &State, page: &mut DataPage, tx: &CommandSe
                 ui.style_mut().interaction.selectable_labels = false;
                 TableBuilder::new(ui)
                     .striped(true)
-                    .max_scroll_height(h * 0.45)
+                    .max_scroll_height(top_h - 50.0)
                     .sense(egui::Sense::click())
                     .column(Column::auto().at_least(120.0))
                     .columns(Column::auto().at_least(56.0), 7)
@@ -199,64 +202,64 @@ fn data_ui(ui: &mut egui::Ui, state: &State, page: &mut DataPage, tx: &CommandSe
                         });
                     });
             });
-            ui.add_space(8.0);
-            ui.horizontal(|ui| {
-                ui.strong(format!("Preview ({} rows)", format::count(info.rows)));
-                let label = ui.label("Go to row");
-                let resp = ui
-                    .add(egui::TextEdit::singleline(&mut page.goto_text).desired_width(80.0))
-                    .labelled_by(label.id);
-                if resp.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)) {
-                    // Out-of-range or non-numeric input clamps to the nearest row.
-                    let r = page.goto_text.trim().parse::<usize>().unwrap_or(1);
-                    page.goto_row = Some(r.clamp(1, info.rows));
-                }
-            });
-            let goto = page.goto_row.take();
-            if goto.is_some() {
-                page.highlight = goto;
-            }
-            let highlight = page.highlight;
-            ui.push_id("preview", |ui| {
-                let cols = info.columns.len();
-                egui::ScrollArea::horizontal().show(ui, |ui| {
-                    let mut table = TableBuilder::new(ui).striped(true);
-                    if let Some(r) = goto {
-                        table = table.scroll_to_row(r - 1, Some(egui::Align::TOP));
-                    }
-                    table
-                        .column(Column::exact(64.0))
-                        .columns(Column::auto().at_least(70.0).clip(true), cols)
-                        .header(20.0, |mut header| {
-                            header.col(|ui| {
-                                ui.label(RichText::new("row").color(pal.muted));
-                            });
-                            for c in &info.columns {
-                                header.col(|ui| {
-                                    ui.strong(&c.name);
-                                });
-                            }
-                        })
-                        .body(|body| {
-                            body.rows(18.0, info.rows, |mut row| {
-                                let i = row.index();
-                                row.set_selected(highlight == Some(i + 1));
-                                row.col(|ui| {
-                                    ui.label(RichText::new((i + 1).to_string()).color(pal.muted));
-                                });
-                                for j in 0..cols {
-                                    row.col(|ui| {
-                                        ui.label(cell_text(&data.ds, i, j));
-                                    });
-                                }
-                            });
-                        });
-                });
-            });
         });
         ui.separator();
         ui.vertical(|ui| {
-            column_ui(ui, state, page, tx, &path);
+            column_ui(ui, state, page, tx, &path, top_h - 60.0);
+        });
+    });
+    ui.add_space(8.0);
+    ui.horizontal(|ui| {
+        ui.strong(format!("Preview ({} rows)", format::count(info.rows)));
+        let label = ui.label("Go to row");
+        let resp = ui
+            .add(egui::TextEdit::singleline(&mut page.goto_text).desired_width(80.0))
+            .labelled_by(label.id);
+        if resp.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)) {
+            // Out-of-range or non-numeric input clamps to the nearest row.
+            let r = page.goto_text.trim().parse::<usize>().unwrap_or(1);
+            page.goto_row = Some(r.clamp(1, info.rows));
+        }
+    });
+    let goto = page.goto_row.take();
+    if goto.is_some() {
+        page.highlight = goto;
+    }
+    let highlight = page.highlight;
+    ui.push_id("preview", |ui| {
+        let cols = info.columns.len();
+        egui::ScrollArea::horizontal().show(ui, |ui| {
+            let mut table = TableBuilder::new(ui).striped(true);
+            if let Some(r) = goto {
+                table = table.scroll_to_row(r - 1, Some(egui::Align::TOP));
+            }
+            table
+                .column(Column::exact(64.0))
+                .columns(Column::auto().at_least(70.0).clip(true), cols)
+                .header(20.0, |mut header| {
+                    header.col(|ui| {
+                        ui.label(RichText::new("row").color(pal.muted));
+                    });
+                    for c in &info.columns {
+                        header.col(|ui| {
+                            ui.strong(&c.name);
+                        });
+                    }
+                })
+                .body(|body| {
+                    body.rows(18.0, info.rows, |mut row| {
+                        let i = row.index();
+                        row.set_selected(highlight == Some(i + 1));
+                        row.col(|ui| {
+                            ui.label(RichText::new((i + 1).to_string()).color(pal.muted));
+                        });
+                        for j in 0..cols {
+                            row.col(|ui| {
+                                ui.label(cell_text(&data.ds, i, j));
+                            });
+                        }
+                    });
+                });
         });
     });
 }
@@ -267,6 +270,7 @@ fn column_ui(
     page: &DataPage,
     tx: &CommandSender,
     path: &std::path::Path,
+    max_h: f32,
 ) {
     let pal = Palette::of(ui);
     let Some(column) = page.selected_column.clone() else {
@@ -286,7 +290,7 @@ fn column_ui(
             column: column.clone(),
         });
     }
-    let h = plots::plot_height(state.presentation);
+    let h = plots::plot_height(state.presentation).min(max_h.max(120.0));
     match state
         .distributions
         .get(&(path.to_path_buf(), column.clone()))
