@@ -96,7 +96,17 @@ pub fn speed_ui(ui: &mut egui::Ui, state: &State, tx: &CommandSender) {
     }
     let h = plots::plot_height(state.presentation);
     ui.columns(2, |cols| {
-        cols[0].strong("Single-row latency (ms)");
+        // Microseconds when every latency is under a millisecond (ONNX models often are).
+        let slowest = reports
+            .iter()
+            .map(|(_, p)| p.latency.p99_ms)
+            .fold(0.0f64, f64::max);
+        let (unit, per_ms) = if slowest < 1.0 {
+            ("microseconds", 1000.0)
+        } else {
+            ("milliseconds", 1.0)
+        };
+        cols[0].strong("Single-row latency");
         let cats: Vec<String> = ["p50", "p95", "p99"]
             .iter()
             .map(|s| s.to_string())
@@ -106,23 +116,18 @@ pub fn speed_ui(ui: &mut egui::Ui, state: &State, tx: &CommandSender) {
             .map(|(l, p)| BarSeries {
                 name: l.clone(),
                 values: vec![
-                    Some(p.latency.p50_ms),
-                    Some(p.latency.p95_ms),
-                    Some(p.latency.p99_ms),
+                    Some(p.latency.p50_ms * per_ms),
+                    Some(p.latency.p95_ms * per_ms),
+                    Some(p.latency.p99_ms * per_ms),
                 ],
                 ci: vec![None, None, None],
                 colour: state.model_index(l).map(|i| pal.model(i)),
             })
             .collect();
-        charts::grouped_bars(
-            &mut cols[0],
-            "perf_latency",
-            "milliseconds",
-            &cats,
-            &series,
-            h,
+        charts::grouped_bars(&mut cols[0], "perf_latency", unit, &cats, &series, h);
+        cols[1].strong(
+            "Throughput (rows per second, log scale; whiskers: interquartile range of 5 repeats)",
         );
-        cols[1].strong("Throughput (rows per second; whiskers: interquartile range of 5 repeats)");
         let mut cats: Vec<String> = Vec::new();
         for (_, p) in &reports {
             for t in &p.throughput {
@@ -165,7 +170,7 @@ pub fn speed_ui(ui: &mut egui::Ui, state: &State, tx: &CommandSender) {
             })
             .collect();
         let th = (cats.len() as f32 * 22.0 * reports.len() as f32 + 60.0).clamp(h, 520.0);
-        charts::grouped_bars(
+        charts::grouped_bars_log(
             &mut cols[1],
             "perf_throughput",
             "rows per second",
@@ -186,7 +191,7 @@ pub fn speed_ui(ui: &mut egui::Ui, state: &State, tx: &CommandSender) {
                 "p50 latency",
                 "p95 latency",
                 "p99 latency",
-                "load (median, min–max)",
+                "load (median)",
                 "max rows/s",
                 "peak memory of inference",
             ] {
@@ -207,12 +212,12 @@ pub fn speed_ui(ui: &mut egui::Ui, state: &State, tx: &CommandSender) {
                         });
                     }
                     row.col(|ui| {
-                        ui.label(format!(
-                            "{} ({}–{})",
-                            format::duration_ms(p.load.ms.median),
-                            format::duration_ms(p.load.ms.min),
-                            format::duration_ms(p.load.ms.max)
-                        ));
+                        ui.label(format::duration_ms(p.load.ms.median))
+                            .on_hover_text(format!(
+                                "min {} · max {}",
+                                format::duration_ms(p.load.ms.min),
+                                format::duration_ms(p.load.ms.max)
+                            ));
                     });
                     row.col(|ui| {
                         ui.label(format::num(Some(p.max_throughput_rows_per_s)));

@@ -261,79 +261,120 @@ pub fn grouped_bars(
     series: &[BarSeries],
     h: f32,
 ) {
+    bars_on_scale(ui, id, axis, categories, series, h, false);
+}
+
+/// [`grouped_bars`] on a log10 axis, for values that span decades (throughput): every bar
+/// stays visible; ticks at powers of ten.
+pub fn grouped_bars_log(
+    ui: &mut egui::Ui,
+    id: &str,
+    axis: &str,
+    categories: &[String],
+    series: &[BarSeries],
+    h: f32,
+) {
+    bars_on_scale(ui, id, axis, categories, series, h, true);
+}
+
+fn bars_on_scale(
+    ui: &mut egui::Ui,
+    id: &str,
+    axis: &str,
+    categories: &[String],
+    series: &[BarSeries],
+    h: f32,
+    log: bool,
+) {
     let pal = Palette::of(ui);
+    let tx = |v: f64| if log { v.max(1e-12).log10() } else { v };
+    // Bars start at 0 (linear) or at 10^0 = 1 (log), lower when a value is below 1.
+    let base = if log {
+        series
+            .iter()
+            .flat_map(|s| s.values.iter().flatten())
+            .map(|&v| tx(v).floor())
+            .fold(0.0f64, f64::min)
+    } else {
+        0.0
+    };
     let n = categories.len();
     let k = series.len().max(1);
     let width = 0.8 / k as f64;
     let names: Vec<String> = categories.to_vec();
     let y_of = |cat: usize, s: usize| (n - 1 - cat) as f64 + 0.4 - width * (s as f64 + 0.5);
-    let mut covered = Vec::new();
-    let mut top = 0.0f64;
-    for (si, ser) in series.iter().enumerate() {
-        for (c, v) in ser.values.iter().enumerate() {
-            let Some(v) = *v else { continue };
-            let hi = ser
-                .ci
-                .get(c)
-                .copied()
-                .flatten()
-                .map_or(v, |[_, h]| h.max(v));
-            top = top.max(hi);
-            for k in 0..=8 {
-                covered.push([hi * k as f64 / 8.0, y_of(c, si)]);
+    // No legend inside: bars fill the plot from its axis, so no corner is free; the key
+    // is drawn below it.
+    let plot = category_plot(id, h, axis, names);
+    let plot = if log {
+        plot.include_x(base)
+            .x_grid_spacer(|input: egui_plot::GridInput| {
+                let (lo, hi) = input.bounds;
+                // Every decade a line, every other one a label.
+                (lo.floor() as i64..=hi.ceil() as i64)
+                    .map(|k| egui_plot::GridMark {
+                        value: k as f64,
+                        step_size: if k % 2 == 0 { 2.0 } else { 1.0 },
+                    })
+                    .collect()
+            })
+            .x_axis_formatter(|m, _| decade(m.value))
+    } else {
+        plot
+    };
+    plot.show(ui, |p| {
+        for (s, ser) in series.iter().enumerate() {
+            let colour = ser.colour.unwrap_or(pal.series[s % 6]);
+            let bars: Vec<Bar> = ser
+                .values
+                .iter()
+                .enumerate()
+                .filter_map(|(c, v)| {
+                    let v = (*v)?;
+                    let ci = ser
+                        .ci
+                        .get(c)
+                        .copied()
+                        .flatten()
+                        .map_or(String::new(), |[l, h]| {
+                            format!("\ninterval [{l:.4}, {h:.4}]")
+                        });
+                    Some(
+                        Bar::new(y_of(c, s), tx(v) - base)
+                            .base_offset(base)
+                            .width(width * 0.9)
+                            .name(format!("{}\n{}: {v:.4}{ci}", categories[c], ser.name))
+                            .fill(colour),
+                    )
+                })
+                .collect();
+            p.add(
+                BarChart::new(ser.name.clone(), bars)
+                    .color(colour)
+                    .horizontal(),
+            );
+            for (c, ci) in ser.ci.iter().enumerate() {
+                let Some([lo, hi]) = *ci else { continue };
+                let y = y_of(c, s);
+                let whisker: PlotPoints = vec![[tx(lo), y], [tx(hi), y]].into();
+                p.add(
+                    Line::new("interval", whisker)
+                        .color(pal.muted)
+                        .width(1.5)
+                        .allow_hover(false),
+                );
             }
         }
-    }
-    let corner = super::plots::empty_corner(
-        &covered,
-        [0.0, top.max(1e-12) * 1.05],
-        [-0.5, n as f64 - 0.5],
-    );
-    category_plot(id, h, axis, names)
-        .legend(egui_plot::Legend::default().position(corner))
-        .show(ui, |p| {
-            for (s, ser) in series.iter().enumerate() {
-                let colour = ser.colour.unwrap_or(pal.series[s % 6]);
-                let bars: Vec<Bar> = ser
-                    .values
-                    .iter()
-                    .enumerate()
-                    .filter_map(|(c, v)| {
-                        let v = (*v)?;
-                        let ci = ser
-                            .ci
-                            .get(c)
-                            .copied()
-                            .flatten()
-                            .map_or(String::new(), |[l, h]| {
-                                format!("\ninterval [{l:.4}, {h:.4}]")
-                            });
-                        Some(
-                            Bar::new(y_of(c, s), v)
-                                .width(width * 0.9)
-                                .name(format!("{}\n{}: {v:.4}{ci}", categories[c], ser.name))
-                                .fill(colour),
-                        )
-                    })
-                    .collect();
-                p.add(
-                    BarChart::new(ser.name.clone(), bars)
-                        .color(colour)
-                        .horizontal(),
-                );
-                for (c, ci) in ser.ci.iter().enumerate() {
-                    let Some([lo, hi]) = *ci else { continue };
-                    let y = y_of(c, s);
-                    let whisker: PlotPoints = vec![[lo, y], [hi, y]].into();
-                    p.add(
-                        Line::new("interval", whisker)
-                            .color(pal.muted)
-                            .width(1.5)
-                            .allow_hover(false),
-                    );
-                }
-            }
-        });
+    });
+    ui.horizontal_wrapped(|ui| {
+        for (s, ser) in series.iter().enumerate() {
+            let colour = ser.colour.unwrap_or(pal.series[s % 6]);
+            ui.label(RichText::new(&ser.name).color(colour).strong());
+        }
+        if series.iter().any(|s| s.ci.iter().any(Option::is_some)) {
+            ui.label(RichText::new("whiskers: interval").small().color(pal.muted));
+        }
+    });
 }
 
 /// One line of [`lines`]: its name, points, and the model's colour (`None`: the i-th).
@@ -417,4 +458,16 @@ fn lines_corner(series: &[LineSeries]) -> egui_plot::Corner {
         [lo, if hi.is_finite() { hi * 1.05 } else { 1.0 }]
     };
     super::plots::empty_corner(&pts, range(0), range(1))
+}
+
+/// A power of ten, short enough for a tick: `1`, `100`, `10k`, `1M`, `100M`, `1e12`.
+fn decade(k: f64) -> String {
+    let k = k.round() as i32;
+    match k {
+        i32::MIN..=-1 => format!("1e{k}"),
+        0..=2 => format!("{}", 10i64.pow(k as u32)),
+        3..=5 => format!("{}k", 10i64.pow((k - 3) as u32)),
+        6..=8 => format!("{}M", 10i64.pow((k - 6) as u32)),
+        _ => format!("1e{k}"),
+    }
 }
