@@ -42,7 +42,10 @@ fn main() {
     let cold = t0.elapsed();
 
     h.state_mut().state.workspace.roles.target = Some("income_over_50k".into());
-    assay::app::commands::open_paths(&mut h.state_mut().state, std::slice::from_ref(&big));
+    {
+        let app = h.state_mut();
+        assay::app::shell::open(&mut app.state, &mut app.pages, std::slice::from_ref(&big));
+    }
     wait(
         &mut h,
         |s| {
@@ -54,10 +57,10 @@ fn main() {
         },
         120,
     );
-    let s = &mut h.state_mut().state;
-    s.page = Page::Data;
-    s.selected_column = Some("age".into());
-    s.goto_row = Some(500_000);
+    let app = h.state_mut();
+    app.state.page = Page::Data;
+    app.pages.data.selected_column = Some("age".into());
+    app.pages.data.goto_row = Some(500_000);
     wait(
         &mut h,
         |s| {
@@ -75,7 +78,7 @@ fn main() {
     let mut times = Vec::new();
     for i in 0..300 {
         if i % 50 == 0 {
-            h.state_mut().state.goto_row = Some(1 + i * 3000);
+            h.state_mut().pages.data.goto_row = Some(1 + i * 3000);
         }
         let t = Instant::now();
         h.step();

@@ -26,7 +26,7 @@ fn demo_workspace_evaluates_every_model_and_pages_switch() {
         "the demo has the five Adult models"
     );
     for (i, m) in s.workspace.models.iter().enumerate() {
-        let Some(Slot::Ready(ev)) = s.evaluation(i) else {
+        let Some(Slot::Ready(ev)) = s.evaluation(i, None) else {
             panic!("{} was not evaluated", m.label)
         };
         assert_eq!(ev.n, 5000);
@@ -53,7 +53,7 @@ fn threshold_slider_moves_the_confusion_matrix_without_reinference() {
     let mut h = app(Vec::new(), true);
     nav(&mut h, "Evaluate");
     let evaluations = h.state().state.cache.count(Kind::Evaluation);
-    h.state_mut().state.live_threshold = 0.3;
+    h.state_mut().pages.evaluate.live_threshold = 0.3;
     h.run_steps(3);
     h.get_by_label_contains("Confusion matrix at 0.30");
     h.get_by_label("Evaluate at 0.30 with intervals");
@@ -65,7 +65,7 @@ fn threshold_slider_moves_the_confusion_matrix_without_reinference() {
     // The counts shown come from the engine's sweep at 0.30.
     let s = &h.state().state;
     let entry = s.selected_index();
-    let Some(Slot::Ready(ev)) = s.evaluation(entry) else {
+    let Some(Slot::Ready(ev)) = s.evaluation(entry, None) else {
         panic!("evaluated")
     };
     let sweep = ev.curves.threshold_sweep.as_ref().expect("sweep");
@@ -82,7 +82,7 @@ fn threshold_slider_moves_the_confusion_matrix_without_reinference() {
         s.cache.count(Kind::Evaluation) > evaluations,
         "earlier results stay cached"
     );
-    let Some(Slot::Ready(ev)) = s.evaluation(entry) else {
+    let Some(Slot::Ready(ev)) = s.evaluation(entry, None) else {
         panic!("re-evaluated")
     };
     assert_eq!(ev.threshold, Some(0.3));
@@ -220,13 +220,14 @@ fn fairness_page_shows_groups_policy_and_weak_slices_from_the_engine() {
     assert_eq!(h.state().state.page, Page::Evaluate);
     h.get_by_label_contains(&format!("({} rows)", first.count));
     let s = &h.state().state;
-    let Some(Slot::Ready(ev)) = s.evaluation(entry) else {
+    let slice = h.state().pages.evaluate.slice.as_ref();
+    let Some(Slot::Ready(ev)) = s.evaluation(entry, slice) else {
         panic!("slice evaluated")
     };
     assert_eq!(ev.n, first.count);
     h.get_by_label("Show all rows").click();
     h.run_steps(2);
-    assert!(h.state().state.slice.is_none());
+    assert!(h.state().pages.evaluate.slice.is_none());
 }
 
 #[test]
@@ -271,14 +272,14 @@ fn package_page_creates_a_key_seals_and_verifies_with_per_file_results() {
     nav(&mut h, "Package");
     {
         // Fixed paths for a reproducible image, then the real temporary ones.
-        let p = &mut h.state_mut().state.package;
+        let p = &mut h.state_mut().pages.package;
         p.key_path = "/home/reviewer/.config/assay/signing-key.pem".into();
         p.out_dir = "/home/reviewer/reviews/adult_logreg-package".into();
     }
     h.run_steps(3);
     h.snapshot("package_dark");
     {
-        let p = &mut h.state_mut().state.package;
+        let p = &mut h.state_mut().pages.package;
         p.key_path = key.display().to_string();
         p.out_dir = out.display().to_string();
     }
@@ -289,7 +290,7 @@ fn package_page_creates_a_key_seals_and_verifies_with_per_file_results() {
     assert!(key.is_file() && tmp.path().join("review.pub.pem").is_file());
     // Sign-off through the form.
     {
-        let d = &mut h.state_mut().state.package.signoff;
+        let d = &mut h.state_mut().pages.package.signoff;
         d.reviewer = "Ada Lovelace".into();
         d.role = "Model risk".into();
         d.decision = Some(assay::engine::package::Decision::ApprovedWithConditions);
@@ -335,7 +336,7 @@ fn package_page_creates_a_key_seals_and_verifies_with_per_file_results() {
     );
     assert!(sealed.files.len() >= 8);
     {
-        let p = &mut h.state_mut().state.package;
+        let p = &mut h.state_mut().pages.package;
         p.verify_dir = out.display().to_string();
         p.verify_key = tmp.path().join("review.pub.pem").display().to_string();
     }
@@ -371,7 +372,7 @@ fn snapshots_of_the_main_pages_in_both_themes() {
         let mut h = app(Vec::new(), dark);
         h.snapshot(format!("overview_{theme}"));
         nav(&mut h, "Data");
-        h.state_mut().state.selected_column = Some("age".into());
+        h.state_mut().pages.data.selected_column = Some("age".into());
         h.run_steps(2);
         settle(&mut h);
         h.snapshot(format!("data_{theme}"));
@@ -385,7 +386,7 @@ fn snapshots_of_the_main_pages_in_both_themes() {
 #[test]
 fn a_malformed_model_is_a_visible_error_naming_the_file() {
     let bad = root().join("tests/fixtures/bad/garbage.onnx");
-    let h = app(vec![bad], true);
+    let h = app(vec![bad.clone()], true);
     let errors: Vec<&str> = h
         .state()
         .state
@@ -399,6 +400,37 @@ fn a_malformed_model_is_a_visible_error_naming_the_file() {
         .query_all_by_label_contains("garbage.onnx")
         .next()
         .is_some());
+    // The Overview names the failed load and offers Retry (not "waiting for files").
+    let mut h = h;
+    h.get_by_label("model failed to load");
+    assert!(h.query_by_label("waiting for files").is_none());
+    let failed = |h: &egui_kittest::Harness<'static, AssayApp>| {
+        matches!(
+            h.state().state.loaded.models.get(&bad),
+            Some(Slot::Failed(_))
+        )
+    };
+    assert!(failed(&h));
+    // One in the results table, one on the model's card.
+    assert_eq!(
+        h.query_all_by_role_and_label(Role::Button, "Retry").count(),
+        2
+    );
+    h.query_all_by_role_and_label(Role::Button, "Retry")
+        .next()
+        .expect("Retry")
+        .click();
+    let mut retried = false;
+    for _ in 0..3 {
+        h.step();
+        if !failed(&h) {
+            retried = true;
+            break;
+        }
+    }
+    assert!(retried, "Retry forgets the failed load so it runs again");
+    settle(&mut h);
+    assert!(failed(&h), "the file is still garbage");
 }
 
 #[test]
@@ -421,7 +453,7 @@ fn the_monitor_page_shows_the_demo_log_and_opens_a_chunk_on_the_data_page() {
     h.snapshot("monitor_dark");
     // A selected log chunk opens its rows on the Data page.
     let last = m.chunks.len() - 1;
-    h.state_mut().state.monitor.selected = Some(last);
+    h.state_mut().pages.monitor.selected = Some(last);
     h.run_steps(2);
     h.get_by_role_and_label(Role::Button, "Open its rows on the Data page")
         .click();
@@ -430,7 +462,40 @@ fn the_monitor_page_shows_the_demo_log_and_opens_a_chunk_on_the_data_page() {
     let s = &h.state().state;
     assert_eq!(s.page, Page::Data);
     assert_eq!(
-        s.workspace.datasets[s.dataset_index].role,
+        s.workspace.datasets[h.state().pages.data.dataset_index].role,
         assay::engine::workspace::DatasetRole::Log
     );
+    // … and its drift on the Drift page: the monitoring reference against its rows only.
+    nav(&mut h, "Monitor");
+    h.get_by_role_and_label(Role::Button, "Show its drift on the Drift page")
+        .click();
+    h.run_steps(2);
+    settle(&mut h);
+    assert_eq!(h.state().state.page, Page::Drift);
+    let rows = h
+        .state()
+        .pages
+        .drift
+        .rows
+        .clone()
+        .expect("the chunk's rows");
+    let chunk = &m.chunks[last];
+    assert_eq!(rows.rows.len(), chunk.rows);
+    let key = h
+        .state()
+        .state
+        .planner()
+        .drift_rows(&rows)
+        .map(|r| r.key)
+        .expect("planned");
+    let Some(Slot::Ready(Output::Drift(d))) = h.state().state.slot(Some(&key)).cloned() else {
+        panic!("the chunk's drift is on the page")
+    };
+    assert_eq!(d.current.rows, chunk.rows);
+    h.get_by_label_contains("(monitoring reference) vs chunk");
+    h.snapshot("drift_chunk_dark");
+    h.get_by_role_and_label(Role::Button, "Back to reference vs current")
+        .click();
+    h.run_steps(2);
+    assert!(h.state().pages.drift.rows.is_none());
 }

@@ -95,6 +95,19 @@ fn compare_page_shows_paired_deltas_tests_groups_and_the_gate() {
     h.get_by_label("rank change, first to last");
     h.get_by_label_contains("adult_gbdt v1.0: Tree in Probability space");
 
+    // Speed: two models measured, each in its own colour, throughput on a log axis.
+    h.get_by_label("Speed").click();
+    h.run_steps(2);
+    for model in ["adult_logreg v1.0", "adult_gbdt v1.0"] {
+        h.get_by_label(&format!("Measure {model}")).click();
+        h.run_steps(2);
+        settle(&mut h);
+    }
+    h.get_by_label("Measure adult_logreg v1.0 again");
+    // No snapshot: measured timings differ from run to run.
+    h.get_by_label_contains("log scale");
+    h.get_by_label("Single-row latency");
+
     h.get_by_label("Promotion gate").click();
     h.run_steps(3);
     h.get_by_label_contains("promote");

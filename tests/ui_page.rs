@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use assay::app::jobs::Jobs;
+use assay::app::panels::Pages;
 use assay::app::state::{Page, Slot, State};
 use assay::engine::analysis::{LoadedData, Output};
 use assay::engine::workspace::{DatasetRole, Workspace};
@@ -56,6 +57,12 @@ fn state_with_drift(dir: &Path) -> (State, Arc<assay::engine::drift::DriftReport
     (state, report)
 }
 
+/// The state with fresh pages (what the app owns), for `shell::frame_page`.
+fn with_pages(state: State) -> (State, Pages) {
+    let pages = Pages::new(&state);
+    (state, pages)
+}
+
 #[test]
 fn the_drift_page_draws_a_cached_engine_result_without_a_model_or_a_job() {
     let tmp = tempfile::tempdir().expect("tmp");
@@ -63,12 +70,14 @@ fn the_drift_page_draws_a_cached_engine_result_without_a_model_or_a_job() {
     let mut h = Harness::builder()
         .with_size([1200.0, 800.0])
         .build_ui_state(
-            |ui, state: &mut State| assay::app::panels::drift::drift_ui(ui, state),
-            state,
+            |ui, (state, pages): &mut (State, Pages)| {
+                assay::app::shell::frame_page(ui, state, pages);
+            },
+            with_pages(state),
         );
     h.run_steps(3);
     assert!(
-        h.state().jobs.is_idle(),
+        h.state().0.jobs.is_idle(),
         "nothing recomputed: the cache had it"
     );
     let verdict = if report.dataset_drift {
@@ -84,7 +93,10 @@ fn the_drift_page_draws_a_cached_engine_result_without_a_model_or_a_job() {
     ));
     // The most drifted column (the engine's order) is the one shown in detail.
     let first = &report.columns[report.most_drifted_first()[0]];
-    assert_eq!(h.state().drift_column.as_deref(), Some(first.name.as_str()));
+    assert_eq!(
+        h.state().1.drift.column.as_deref(),
+        Some(first.name.as_str())
+    );
 }
 
 #[test]
@@ -105,25 +117,25 @@ fn eviction_keeps_what_the_page_draws_and_retry_runs_a_failed_analysis_again() {
     let mut h = Harness::builder()
         .with_size([1200.0, 800.0])
         .build_ui_state(
-            |ui, state: &mut State| {
+            |ui, (state, pages): &mut (State, Pages)| {
                 assay::app::commands::sync(state);
-                assay::app::panels::drift::drift_ui(ui, state)
+                assay::app::shell::frame_page(ui, state, pages);
             },
-            state,
+            with_pages(state),
         );
     h.run_steps(4);
     assert!(
-        h.state().cache.get(&shown).is_some(),
+        h.state().0.cache.get(&shown).is_some(),
         "the result on screen is kept"
     );
     assert!(
-        h.state().cache.get(&other).is_none(),
+        h.state().0.cache.get(&other).is_none(),
         "a result no page draws is evicted over budget"
     );
 
     // A cancelled analysis shows Retry, and Retry runs it again.
-    h.state_mut().cache.budget = usize::MAX;
-    h.state_mut().cache.insert(
+    h.state_mut().0.cache.budget = usize::MAX;
+    h.state_mut().0.cache.insert(
         shown.clone(),
         Slot::Failed(Failure {
             kind: ErrorKind::Cancelled,
@@ -135,14 +147,102 @@ fn eviction_keeps_what_the_page_draws_and_retry_runs_a_failed_analysis_again() {
     h.get_by_label("Retry").click();
     h.run_steps(2);
     for _ in 0..500 {
-        if matches!(h.state().cache.get(&shown), Some(Slot::Ready(_))) {
+        if matches!(h.state().0.cache.get(&shown), Some(Slot::Ready(_))) {
             break;
         }
         std::thread::sleep(std::time::Duration::from_millis(20));
         h.run_steps(1);
     }
     assert!(
-        matches!(h.state().cache.get(&shown), Some(Slot::Ready(_))),
+        matches!(h.state().0.cache.get(&shown), Some(Slot::Ready(_))),
         "the retried drift finished"
     );
+}
+
+/// Three classes, two groups; the model is worse on group "b" (every third row wrong).
+fn multiclass_fairness(dir: &Path) -> (LoadedData, assay::engine::analysis::FairnessResult) {
+    use assay::engine::fairness::slices::{search, SliceSearchOptions};
+    use assay::engine::fairness::stats::Outcomes;
+    use assay::engine::fairness::{fairness_outcomes, FairnessOptions};
+    let classes = ["setosa", "versicolor", "virginica"];
+    let path = dir.join("iris_like.csv");
+    let mut text = String::from("group,y_true\n");
+    let (mut y, mut pred) = (Vec::new(), Vec::new());
+    for i in 0..300u32 {
+        let group = if i % 2 == 0 { "a" } else { "b" };
+        let t = i % 3;
+        let p = if group == "b" && i % 5 == 0 {
+            (t + 1) % 3
+        } else {
+            t
+        };
+        text.push_str(&format!("{group},{}\n", classes[t as usize]));
+        y.push(t);
+        pred.push(p);
+    }
+    std::fs::write(&path, text).expect("write csv");
+    let data = LoadedData::load(&path, &Progress::none()).expect("load");
+    let outcomes = Outcomes::Multiclass {
+        y,
+        pred,
+        classes: classes.iter().map(|c| c.to_string()).collect(),
+    };
+    let mut opts = FairnessOptions::new("y_true", vec![vec!["group".into()]]);
+    opts.bootstrap.resamples = 50;
+    let report =
+        fairness_outcomes(&data.ds, &outcomes, None, &opts, &Progress::none()).expect("fairness");
+    let slices = search(
+        &data.ds,
+        &outcomes,
+        None,
+        &SliceSearchOptions::new("y_true"),
+        &Progress::none(),
+    )
+    .expect("slices");
+    (
+        data,
+        assay::engine::analysis::FairnessResult { report, slices },
+    )
+}
+
+#[test]
+fn the_fairness_page_draws_a_multiclass_result_per_class() {
+    use assay::app::command::CommandSender;
+    use assay::app::panels::fairness::FairnessPage;
+    let tmp = tempfile::tempdir().expect("tmp");
+    let (_data, result) = multiclass_fairness(tmp.path());
+    assert!(result
+        .report
+        .metrics
+        .iter()
+        .any(|m| m == "recall[virginica]"));
+    let state = State::new(Workspace::default(), Jobs::new(Arc::new(|| {})));
+    let result = Arc::new(result);
+    let shown = result.clone();
+    let mut h = Harness::builder()
+        .with_size([1280.0, 720.0])
+        .wgpu()
+        .build_ui_state(
+            move |ui, (state, page): &mut (State, FairnessPage)| {
+                let tx = CommandSender::default();
+                page.show(ui, state, &tx, &shown);
+            },
+            (state, FairnessPage::default()),
+        );
+    h.run_steps(3);
+    // The page falls back to the multiclass report's first metric (no selection rate).
+    assert_eq!(h.state().1.metric, "accuracy");
+    h.get_by_label("accuracy by group (group)");
+    h.get_by_label_contains("300 rows");
+    // Per-class metrics are offered one vs rest.
+    h.get_by_role_and_label(eframe::egui::accesskit::Role::ComboBox, "Metric")
+        .click();
+    h.run_steps(2);
+    h.get_by_label("recall[virginica]").click();
+    h.run_steps(3);
+    assert_eq!(h.state().1.metric, "recall[virginica]");
+    h.get_by_label("recall[virginica] by group (group)");
+    // Multiclass has no binary disparities: the metric's own summaries stand in for them.
+    h.get_by_label("recall[virginica] difference between groups");
+    h.snapshot("fairness_multiclass");
 }

@@ -116,7 +116,7 @@ fn the_window_seals_the_evidence_assay_package_seals() {
     let win_pkg = tmp.path().join("window-pkg");
     nav(&mut h, "Package");
     {
-        let p = &mut h.state_mut().state.package;
+        let p = &mut h.state_mut().pages.package;
         p.key_path = key.display().to_string();
         p.out_dir = win_pkg.display().to_string();
     }

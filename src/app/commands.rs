@@ -64,12 +64,6 @@ pub fn open_paths(state: &mut State, paths: &[PathBuf]) {
                 let role = guess_role(&state.workspace, path);
                 state.workspace.add_dataset(path, role);
                 state.loaded.datasets.remove(path);
-                state.dataset_index = state
-                    .workspace
-                    .datasets
-                    .iter()
-                    .position(|d| &d.path == path)
-                    .unwrap_or(0);
                 state.dirty = true;
             }
             FileKind::Workspace => match Workspace::load(path) {
@@ -97,14 +91,11 @@ fn guess_role(ws: &Workspace, path: &Path) -> DatasetRole {
     }
 }
 
+/// Replaces the workspace (the shell gives the pages fresh structs: a weak slice's rows, a
+/// selected column, belong to the workspace they were made on).
 pub fn set_workspace(state: &mut State, ws: Workspace, path: Option<PathBuf>) {
-    state.live_threshold = ws.settings.threshold;
     state.workspace = ws;
     state.workspace_path = path;
-    // A weak slice's rows belong to the dataset it was made on.
-    state.slice = None;
-    state.dataset_index = 0;
-    state.selected_column = None;
     state.dirty = false;
     state.page = Page::Overview;
 }
@@ -264,11 +255,6 @@ pub fn run_review(state: &mut State, wants: crate::engine::analysis::Wants) {
     }
 }
 
-/// Whether the job of `key` is running (the busy state of one analysis or action).
-pub fn busy(state: &State, key: &JobKey) -> bool {
-    state.jobs.is_running(key)
-}
-
 /// Starts computing the distribution of `column` of the dataset at `path` unless cached.
 pub fn request_distribution(state: &mut State, path: &Path, column: &str) {
     let key = (path.to_path_buf(), column.to_string());
@@ -294,6 +280,16 @@ pub fn request_distribution(state: &mut State, path: &Path, column: &str) {
             Ok(Done::Distribution(Arc::new(d)))
         },
     );
+}
+
+/// Forgets a failed load of the model or dataset at `path`, so the next frame loads it again.
+pub fn retry_file(state: &mut State, path: &Path) {
+    if matches!(state.loaded.models.get(path), Some(Slot::Failed(_))) {
+        state.loaded.models.remove(path);
+    }
+    if matches!(state.loaded.datasets.get(path), Some(Slot::Failed(_))) {
+        state.loaded.datasets.remove(path);
+    }
 }
 
 /// Forgets every failed or cancelled load and analysis, so each is tried again.

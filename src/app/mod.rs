@@ -1,16 +1,20 @@
-//! The egui window (feature `gui`). Computes nothing itself: pages draw engine results from
-//! [`state::State`], and every long piece of work runs in the [`jobs::Jobs`] runner.
+//! The egui window (feature `gui`). Computes nothing itself: pages (structs in
+//! [`panels::Pages`], owning their selections) draw engine results from a read-only
+//! [`state::State`] and send [`command::Command`]s, which [`shell::apply`] carries out once
+//! per frame; every long piece of work runs in the [`jobs::Jobs`] runner.
 //!
 //! Layout: a top bar (workspace, open/save, theme, presentation), the page navigation on the
 //! left, a status bar with running jobs (progress + cancel) at the bottom, the page in the
 //! middle with dismissible errors above it.
 
 pub mod cache;
+pub mod command;
 pub mod commands;
 pub mod jobs;
 pub mod panels;
 pub mod report_job;
 pub mod settings;
+pub mod shell;
 pub mod state;
 pub mod widgets;
 
@@ -21,8 +25,10 @@ use std::sync::Arc;
 use eframe::egui::{self, Key, KeyboardShortcut, Modifiers, RichText};
 
 use crate::engine::workspace::{demo_workspace, Workspace};
-use commands::{open_paths, save_workspace, set_workspace, sync};
+use command::CommandSender;
+use commands::{save_workspace, sync};
 use jobs::Jobs;
+use panels::Pages;
 use settings::UiSettings;
 use state::{Page, State};
 use widgets::theme::{self, Palette};
@@ -44,12 +50,16 @@ enum DialogResult {
 
 pub struct AssayApp {
     pub state: State,
+    /// Every page's own state (selections, forms).
+    pub pages: Pages,
     settings: UiSettings,
     settings_path: Option<PathBuf>,
     dialog_tx: Sender<DialogResult>,
     dialog_rx: Receiver<DialogResult>,
     applied: Option<(bool, bool)>,
     title: String,
+    /// The "Path…" field: a typed path for desktops without a file-dialog portal.
+    typed_path: String,
 }
 
 impl AssayApp {
@@ -61,22 +71,25 @@ impl AssayApp {
         let mut state = State::new(Workspace::default(), jobs);
         state.dark = settings.dark;
         state.presentation = settings.presentation;
+        let mut pages = Pages::new(&state);
         if options.paths.is_empty() {
             match demo_workspace() {
-                Ok(ws) => set_workspace(&mut state, ws, None),
+                Ok(ws) => shell::set_workspace(&mut state, &mut pages, ws, None),
                 Err(e) => state.error(e.to_string()),
             }
         } else {
-            open_paths(&mut state, &options.paths);
+            shell::open(&mut state, &mut pages, &options.paths);
         }
         Self {
             state,
+            pages,
             settings,
             settings_path: options.settings_path,
             dialog_tx,
             dialog_rx,
             applied: None,
             title: String::new(),
+            typed_path: String::new(),
         }
     }
 
@@ -89,33 +102,16 @@ impl AssayApp {
         egui::Panel::bottom("status_bar").show(ui, |ui| self.status_ui(ui));
         egui::Panel::left("nav")
             .resizable(false)
-            .exact_size(if self.state.presentation {
-                170.0
-            } else {
-                140.0
-            })
+            .exact_size(140.0)
             .frame(egui::Frame::new().fill(pal.nav).inner_margin(8))
             .show(ui, |ui| self.nav_ui(ui));
         egui::CentralPanel::default().show(ui, |ui| {
             self.errors_ui(ui);
-            let page = self.state.page;
-            match page {
-                Page::Overview => {
-                    egui::ScrollArea::vertical()
-                        .auto_shrink(false)
-                        .show(ui, |ui| panels::overview::overview_ui(ui, &mut self.state));
-                }
-                Page::Data => panels::data::data_ui(ui, &mut self.state),
-                Page::Evaluate => panels::evaluate::evaluate_ui(ui, &mut self.state),
-                Page::Fairness => panels::fairness::fairness_ui(ui, &mut self.state),
-                Page::Drift => panels::drift::drift_ui(ui, &mut self.state),
-                Page::Explain => panels::explain::explain_ui(ui, &mut self.state),
-                Page::Compare => panels::compare::compare_ui(ui, &mut self.state),
-                Page::Package => panels::package::package_ui(ui, &mut self.state),
-                Page::Monitor => panels::monitor::monitor_ui(ui, &mut self.state),
-            }
+            shell::frame_page(ui, &mut self.state, &mut self.pages);
         });
-        panels::notes::note_dialog(&ctx, &mut self.state);
+        let tx = CommandSender::default();
+        panels::notes::note_dialog(&ctx, &mut self.pages.notes, &tx);
+        shell::apply(&mut self.state, &mut self.pages, tx.take());
         self.drop_overlay(&ctx);
     }
 
@@ -165,7 +161,7 @@ impl AssayApp {
     }
 
     fn open(&mut self, paths: &[PathBuf]) {
-        open_paths(&mut self.state, paths);
+        shell::open(&mut self.state, &mut self.pages, paths);
         for p in paths {
             if p.to_string_lossy().ends_with(".assay.json") {
                 self.settings.remember(p.clone());
@@ -321,6 +317,7 @@ impl AssayApp {
             {
                 self.export_report_dialog();
             }
+            self.typed_path_menu(ui);
             let recent = self.settings.recent.clone();
             ui.menu_button("Recent", |ui| {
                 if recent.is_empty() {
@@ -335,7 +332,9 @@ impl AssayApp {
                 ui.separator();
                 if ui.button("Demo workspace").clicked() {
                     match demo_workspace() {
-                        Ok(ws) => set_workspace(&mut self.state, ws, None),
+                        Ok(ws) => {
+                            shell::set_workspace(&mut self.state, &mut self.pages, ws, None)
+                        }
                         Err(e) => self.state.error(e.to_string()),
                     }
                     ui.close();
@@ -361,6 +360,43 @@ impl AssayApp {
                 };
                 if ui.button(theme).on_hover_text("Ctrl+Shift+T").clicked() {
                     self.state.dark = !self.state.dark;
+                }
+            });
+        });
+    }
+
+    /// Open, Save as and Export report by a typed path: the fallback when no file dialog
+    /// appears (no xdg-desktop-portal).
+    fn typed_path_menu(&mut self, ui: &mut egui::Ui) {
+        ui.menu_button("Path…", |ui| {
+            ui.label("Type a path when no file dialog appears:");
+            let l = ui.label("Path");
+            ui.add(
+                egui::TextEdit::singleline(&mut self.typed_path)
+                    .desired_width(360.0)
+                    .hint_text("/home/me/review.assay.json"),
+            )
+            .labelled_by(l.id);
+            let path = PathBuf::from(self.typed_path.trim());
+            let ok = !self.typed_path.trim().is_empty();
+            ui.horizontal(|ui| {
+                if ui.add_enabled(ok, egui::Button::new("Open")).clicked() {
+                    self.open(std::slice::from_ref(&path));
+                    ui.close();
+                }
+                if ui
+                    .add_enabled(ok, egui::Button::new("Save workspace here"))
+                    .clicked()
+                {
+                    self.save_to(path.clone());
+                    ui.close();
+                }
+                if ui
+                    .add_enabled(ok, egui::Button::new("Export report here"))
+                    .clicked()
+                {
+                    report_job::request_report(&mut self.state, path.clone());
+                    ui.close();
                 }
             });
         });
@@ -442,7 +478,15 @@ impl AssayApp {
 
     fn errors_ui(&mut self, ui: &mut egui::Ui) {
         let pal = Palette::of(ui);
-        let mut dismiss = None;
+        let tx = CommandSender::default();
+        if self.state.errors.len() > 1 {
+            ui.horizontal(|ui| {
+                ui.colored_label(pal.bad, format!("{} errors", self.state.errors.len()));
+                if ui.small_button("Dismiss all").clicked() {
+                    tx.send(command::Command::DismissAllErrors);
+                }
+            });
+        }
         for e in &self.state.errors {
             egui::Frame::new()
                 .fill(pal.bad.gamma_multiply(0.15))
@@ -456,15 +500,13 @@ impl AssayApp {
                         ui.add(egui::Label::new(&e.text).wrap());
                         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                             if ui.small_button("Dismiss").clicked() {
-                                dismiss = Some(e.id);
+                                tx.send(command::Command::DismissError(e.id));
                             }
                         });
                     });
                 });
         }
-        if let Some(id) = dismiss {
-            self.state.errors.retain(|e| e.id != id);
-        }
+        shell::apply(&mut self.state, &mut self.pages, tx.take());
     }
 
     fn drop_overlay(&self, ctx: &egui::Context) {

@@ -1,6 +1,8 @@
 //! Everything the window shows, in one struct: the workspace, the loaded models and datasets
 //! ([`Loaded`], the engine's `Sources`), the one cache of analyses by engine key ([`Cache`],
-//! the engine's `Results`), the page and selections, visible errors, and the job runner.
+//! the engine's `Results`), the current page, visible errors, and the job runner. Pages
+//! read it (`panels::PageCtx`) and keep their own selections in their own structs
+//! (`panels::Pages`); they change it only through `command::Command`s.
 //! Options of analyses are never built here: [`State::planner`] hands the workspace to
 //! `engine::analysis::Planner`, the one place that does.
 
@@ -11,8 +13,7 @@ use std::sync::Arc;
 use crate::engine::analysis::{Key, Output, Planner, Review, RowFilter};
 use crate::engine::data::summary::Distribution;
 use crate::engine::evaluate::Evaluation;
-use crate::engine::package::{AuditLog, Decision, ModelCard, PackageReport, PackageVerification};
-use crate::engine::report::notes::Finding;
+use crate::engine::package::{AuditLog, ModelCard, PackageReport, PackageVerification};
 use crate::engine::workspace::{DatasetRole, ModelEntry, RoleIssue, Workspace};
 
 pub use super::cache::{Cache, Failure, Loaded, Slot};
@@ -59,42 +60,14 @@ impl Page {
     }
 }
 
-/// The Monitor page's choices: metric, reference chunks shown, chunk selected.
-#[derive(Debug, Clone, Default)]
-pub struct MonitorUi {
-    /// The metric shown (`None`: the report's first).
-    pub metric: Option<String>,
-    /// Show the reference chunks left of the log's.
-    pub show_reference: bool,
-    /// The chunk selected (index into `report.chunks`).
-    pub selected: Option<usize>,
-    /// A chunk clicked this frame (index into `report.chunks`), for the caller to act on.
-    pub clicked: Option<usize>,
-}
-
-/// The Package page's form and last results.
+/// What jobs produced for the Package page, and the card the review carries.
 #[derive(Default)]
-pub struct PackageState {
+pub struct PackageResults {
+    /// The model card drafted or edited (what Seal seals; `None`: drafted from the evidence).
     pub card: Option<ModelCard>,
-    pub key_path: String,
-    pub out_dir: String,
-    pub archive_zip: bool,
-    pub verify_dir: String,
-    pub verify_key: String,
-    pub signoff: SignOffDraft,
     pub sealed: Option<Result<Arc<PackageReport>, Failure>>,
     pub verified: Option<Result<Arc<PackageVerification>, Failure>>,
     pub message: Option<String>,
-}
-
-/// The sign-off form's fields.
-#[derive(Default, Clone)]
-pub struct SignOffDraft {
-    pub reviewer: String,
-    pub role: String,
-    pub decision: Option<Decision>,
-    pub conditions: String,
-    pub notes: String,
 }
 
 /// What the Explain page shows.
@@ -109,18 +82,6 @@ pub enum ExplainView {
     Trees,
 }
 
-/// The Explain page's selections.
-#[derive(Debug, Clone, Default)]
-pub struct ExplainUi {
-    pub view: ExplainView,
-    /// Index into the explanation's rows.
-    pub row: usize,
-    pub dependence: usize,
-    pub colour_by: Option<usize>,
-    pub pdp_feature: usize,
-    pub tree: usize,
-}
-
 /// What the Compare page shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum CompareView {
@@ -132,26 +93,6 @@ pub enum CompareView {
     Speed,
     Robustness,
     Gate,
-}
-
-/// The Compare page's selections.
-#[derive(Debug, Clone, Default)]
-pub struct CompareUi {
-    pub view: CompareView,
-    /// Index into the comparison's pairs.
-    pub pair: usize,
-    pub slicing: usize,
-    pub metric: String,
-    /// "Explain every model" was asked for: explanations are requested as models become ready.
-    pub explain_all: bool,
-}
-
-/// The note being written (the dialog is open while this is `Some`).
-#[derive(Debug, Clone)]
-pub struct NoteDraft {
-    pub choices: Vec<Finding>,
-    pub finding: usize,
-    pub text: String,
 }
 
 /// A visible, dismissible error.
@@ -170,35 +111,12 @@ pub struct State {
     /// Every analysis by its engine key: evaluations, fairness, drift, explanations, …
     pub cache: Cache,
     pub distributions: HashMap<(PathBuf, String), Slot<Arc<Distribution>>>,
-    /// Fairness page: the slicing and metric shown.
-    pub fairness_slicing: usize,
-    pub fairness_metric: String,
-    pub explain_ui: ExplainUi,
-    pub compare_ui: CompareUi,
-    /// The reviewer note being written, and the author last used (kept for the next note).
-    pub note_draft: Option<NoteDraft>,
-    pub note_author: String,
     /// The last confirmation worth a line in the status bar (e.g. a report written).
     pub message: Option<String>,
-    /// Drift page: the column shown in detail.
-    pub drift_column: Option<String>,
-    /// Monitor page: metric, chunk selection.
-    pub monitor: MonitorUi,
-    pub package: PackageState,
+    pub package: PackageResults,
     /// Every action in this session (files loaded with hashes, analyses, card edits,
     /// sign-offs), hash-chained; carried into the package.
     pub audit: AuditLog,
-    /// A weak slice the Evaluate page is filtered to (from the Fairness page); it remembers
-    /// the dataset it was made on and does not apply to another.
-    pub slice: Option<RowFilter>,
-    /// Index into `workspace.datasets` of the dataset the Data page shows.
-    pub dataset_index: usize,
-    pub selected_column: Option<String>,
-    /// A 1-based row the Data page's preview should scroll to (consumed when shown).
-    pub goto_row: Option<usize>,
-    goto_text: String,
-    /// The threshold slider of the Evaluate page (the sweep is read at this value).
-    pub live_threshold: f64,
     pub errors: Vec<UiError>,
     next_error: u64,
     pub dark: bool,
@@ -208,7 +126,6 @@ pub struct State {
 
 impl State {
     pub fn new(workspace: Workspace, jobs: Jobs) -> Self {
-        let live_threshold = workspace.settings.threshold;
         Self {
             workspace,
             workspace_path: None,
@@ -217,23 +134,9 @@ impl State {
             loaded: Loaded::default(),
             cache: Cache::default(),
             distributions: HashMap::new(),
-            fairness_slicing: 0,
-            fairness_metric: "selection_rate".into(),
-            explain_ui: ExplainUi::default(),
-            compare_ui: CompareUi::default(),
-            note_draft: None,
-            note_author: String::new(),
             message: None,
-            drift_column: None,
-            monitor: Default::default(),
-            package: PackageState::default(),
+            package: PackageResults::default(),
             audit: AuditLog::new(),
-            slice: None,
-            dataset_index: 0,
-            selected_column: None,
-            goto_row: None,
-            goto_text: String::new(),
-            live_threshold,
             errors: Vec::new(),
             next_error: 1,
             dark: true,
@@ -242,9 +145,8 @@ impl State {
         }
     }
 
-    /// The text of the Data page's "go to row" box.
-    pub fn goto_text(&mut self) -> &mut String {
-        &mut self.goto_text
+    pub fn dismiss_error(&mut self, id: u64) {
+        self.errors.retain(|e| e.id != id);
     }
 
     pub fn error(&mut self, text: impl Into<String>) {
@@ -302,6 +204,11 @@ impl State {
         self.workspace.focus_index()
     }
 
+    /// Index in the workspace of the model labelled `label` (its colour's identity).
+    pub fn model_index(&self, label: &str) -> Option<usize> {
+        self.workspace.models.iter().position(|m| m.label == label)
+    }
+
     pub fn selected_model(&self) -> Option<&ModelEntry> {
         self.workspace.models.get(self.selected_index())
     }
@@ -322,9 +229,9 @@ impl State {
             .map(|d| d.path.as_path())
     }
 
-    /// The evaluation of model `i` on the Evaluate page's rows (the slice, when set).
-    pub fn evaluation(&self, i: usize) -> Option<Slot<Arc<Evaluation>>> {
-        let key = self.planner().evaluation(i, self.slice.as_ref())?.key;
+    /// The evaluation of model `i` on `slice` of the evaluation data (`None`: all rows).
+    pub fn evaluation(&self, i: usize, slice: Option<&RowFilter>) -> Option<Slot<Arc<Evaluation>>> {
+        let key = self.planner().evaluation(i, slice)?.key;
         Some(evaluation_slot(self.cache.get(&key)?))
     }
 

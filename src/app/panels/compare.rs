@@ -7,6 +7,7 @@
 use eframe::egui::{self, RichText};
 use egui_extras::{Column, TableBuilder};
 
+use crate::app::command::{Command, CommandSender, PageCtx};
 use crate::app::state::{CompareView, State};
 use crate::app::widgets::cards::fmt;
 use crate::app::widgets::charts::{self, BarSeries};
@@ -21,7 +22,25 @@ use crate::engine::fairness::group_text;
 use crate::engine::metrics::higher_is_better;
 use crate::engine::report::notes::Finding;
 
-pub fn compare_ui(ui: &mut egui::Ui, state: &mut State) {
+/// The Compare page's selections.
+#[derive(Debug, Clone, Default)]
+pub struct ComparePage {
+    pub view: CompareView,
+    /// Index into the comparison's pairs.
+    pub pair: usize,
+    pub slicing: usize,
+    pub metric: String,
+    /// "Explain every model" was asked for: explanations are requested as models become ready.
+    pub explain_all: bool,
+}
+
+impl ComparePage {
+    pub fn ui(&mut self, ui: &mut egui::Ui, ctx: &PageCtx, tx: &CommandSender) {
+        compare_ui(ui, ctx, self, tx);
+    }
+}
+
+fn compare_ui(ui: &mut egui::Ui, state: &State, page: &mut ComparePage, tx: &CommandSender) {
     let pal = Palette::of(ui);
     ui.heading("Compare");
     if state.workspace.models.len() < 2 {
@@ -43,6 +62,7 @@ pub fn compare_ui(ui: &mut egui::Ui, state: &mut State) {
     let Some(Output::Comparison(c)) = super::slot::ready(
         ui,
         state,
+        tx,
         request,
         "running every model and the paired bootstrap… (cancel in the status bar)",
     ) else {
@@ -71,22 +91,25 @@ pub fn compare_ui(ui: &mut egui::Ui, state: &mut State) {
             (CompareView::Robustness, "Robustness"),
             (CompareView::Gate, "Promotion gate"),
         ] {
-            ui.selectable_value(&mut state.compare_ui.view, view, label);
+            ui.selectable_value(&mut page.view, view, label);
         }
         let judged = judge_gate(&state.planner(), &c);
         gate_badge(ui, &c, &judged.result);
     });
     ui.separator();
     egui::ScrollArea::vertical()
+        .id_salt("compare_page")
         .auto_shrink(false)
-        .show(ui, |ui| match state.compare_ui.view {
-            CompareView::Metrics => metrics_view(ui, state, &c),
-            CompareView::Groups => groups_view(ui, state, &c),
-            CompareView::Disagreements => disagreements_view(ui, state, &c),
-            CompareView::Explanations => super::compare_perf::explanations_ui(ui, state),
-            CompareView::Speed => super::compare_perf::speed_ui(ui, state),
-            CompareView::Robustness => super::compare_perf::robustness_ui(ui, state),
-            CompareView::Gate => super::compare_gate::gate_view(ui, state, &c),
+        .show(ui, |ui| match page.view {
+            CompareView::Metrics => metrics_view(ui, state, page, tx, &c),
+            CompareView::Groups => groups_view(ui, state, page, &c),
+            CompareView::Disagreements => disagreements_view(ui, state, page, tx, &c),
+            CompareView::Explanations => {
+                super::compare_perf::explanations_ui(ui, state, &mut page.explain_all, tx)
+            }
+            CompareView::Speed => super::compare_perf::speed_ui(ui, state, tx),
+            CompareView::Robustness => super::compare_perf::robustness_ui(ui, state, tx),
+            CompareView::Gate => super::compare_gate::gate_view(ui, state, tx, &c),
         });
 }
 
@@ -112,19 +135,19 @@ fn gate_badge(ui: &mut egui::Ui, c: &Comparison, result: &GateResult) {
 /// Pair picker; returns the chosen pair.
 fn pair_picker<'a>(
     ui: &mut egui::Ui,
-    state: &mut State,
+    page: &mut ComparePage,
     c: &'a Comparison,
 ) -> Option<&'a PairComparison> {
     if c.pairs.is_empty() {
         return None;
     }
-    state.compare_ui.pair = state.compare_ui.pair.min(c.pairs.len() - 1);
+    page.pair = page.pair.min(c.pairs.len() - 1);
     if c.pairs.len() > 1 {
         ui.horizontal(|ui| {
             let l = ui.label("Pair");
             let current = c
                 .pairs
-                .get(state.compare_ui.pair)
+                .get(page.pair)
                 .map(|p| format!("{} vs {}", p.a, p.b))
                 .unwrap_or_default();
             egui::ComboBox::from_id_salt("cmp_pair")
@@ -132,23 +155,25 @@ fn pair_picker<'a>(
                 .selected_text(current)
                 .show_ui(ui, |ui| {
                     for (i, p) in c.pairs.iter().enumerate() {
-                        ui.selectable_value(
-                            &mut state.compare_ui.pair,
-                            i,
-                            format!("{} vs {}", p.a, p.b),
-                        );
+                        ui.selectable_value(&mut page.pair, i, format!("{} vs {}", p.a, p.b));
                     }
                 })
                 .response
                 .labelled_by(l.id);
         });
     }
-    c.pairs.get(state.compare_ui.pair)
+    c.pairs.get(page.pair)
 }
 
-fn metrics_view(ui: &mut egui::Ui, state: &mut State, c: &Comparison) {
+fn metrics_view(
+    ui: &mut egui::Ui,
+    state: &State,
+    page: &mut ComparePage,
+    tx: &CommandSender,
+    c: &Comparison,
+) {
     let pal = Palette::of(ui);
-    let Some(pair) = pair_picker(ui, state, c) else {
+    let Some(pair) = pair_picker(ui, page, c) else {
         return;
     };
     let (Some(a), Some(b)) = (
@@ -167,7 +192,7 @@ fn metrics_view(ui: &mut egui::Ui, state: &mut State, c: &Comparison) {
             metric: (*m).to_string(),
         })
         .collect();
-    super::notes::notes_bar(ui, state, findings);
+    super::notes::notes_bar(ui, state, tx, findings);
     ui.strong(format!("A = {}, B = {}", pair.a, pair.b));
     TableBuilder::new(ui)
         .id_salt("compare_metrics")
@@ -252,6 +277,7 @@ fn metrics_view(ui: &mut egui::Ui, state: &mut State, c: &Comparison) {
                 ),
                 x: &r.fpr,
                 y: &r.tpr,
+                colour: state.model_index(&m.label).map(|i| pal.model(i)),
             })
         })
         .collect();
@@ -268,6 +294,7 @@ fn metrics_view(ui: &mut egui::Ui, state: &mut State, c: &Comparison) {
                 ),
                 x: &r.recall,
                 y: &r.precision,
+                colour: state.model_index(&m.label).map(|i| pal.model(i)),
             })
         })
         .collect();
@@ -319,9 +346,9 @@ fn tests_block(ui: &mut egui::Ui, p: &PairComparison) {
             });
             ui.label(format!(
                 "exact p = {} · χ² (continuity-corrected) = {} (p = {})",
-                crate::engine::report::html::fmt_p(p.mcnemar_exact_p_value),
+                crate::app::widgets::format::p_value(p.mcnemar_exact_p_value),
                 p.mcnemar_chi2_corrected.map_or("—".into(), |c| format!("{:.3}", c.statistic)),
-                crate::engine::report::html::fmt_p(p.mcnemar_chi2_corrected.map(|c| c.p_value))
+                crate::app::widgets::format::p_value(p.mcnemar_chi2_corrected.map(|c| c.p_value))
             ));
         } else {
             ui.label(RichText::new("not defined for this task").color(pal.muted));
@@ -336,7 +363,7 @@ fn tests_block(ui: &mut egui::Ui, p: &PairComparison) {
                     d.auc_b,
                     d.auc_difference,
                     if d.variance > 0.0 { d.auc_difference / d.variance.sqrt() } else { f64::NAN },
-                    crate::engine::report::html::fmt_p(p.delong_p_value)
+                    crate::app::widgets::format::p_value(p.delong_p_value)
                 ));
             }
             None => {
@@ -360,18 +387,18 @@ fn tests_block(ui: &mut egui::Ui, p: &PairComparison) {
     });
 }
 
-fn groups_view(ui: &mut egui::Ui, state: &mut State, c: &Comparison) {
+fn groups_view(ui: &mut egui::Ui, state: &State, page: &mut ComparePage, c: &Comparison) {
     let pal = Palette::of(ui);
     if c.slices.is_empty() {
         ui.label("Choose sensitive attributes in the column roles on the Overview page to compare groups.");
         return;
     }
-    let Some(pair) = pair_picker(ui, state, c) else {
+    let Some(pair) = pair_picker(ui, page, c) else {
         return;
     };
-    let pair_index = state.compare_ui.pair;
+    let pair_index = page.pair;
     let _ = pair;
-    let ui_state = &mut state.compare_ui;
+    let ui_state = &mut *page;
     ui_state.slicing = ui_state.slicing.min(c.slices.len() - 1);
     let s = &c.slices[ui_state.slicing];
     if !s.metrics.iter().any(|m| *m == ui_state.metric) {
@@ -411,6 +438,7 @@ fn groups_view(ui: &mut egui::Ui, state: &mut State, c: &Comparison) {
                 .iter()
                 .map(|g| g.ci.get(&metric).copied())
                 .collect(),
+            colour: state.model_index(label).map(|i| pal.model(i)),
         })
         .collect();
     let h = (36.0 * categories.len() as f32 * series.len().max(1) as f32 * 0.6 + 60.0)
@@ -499,9 +527,15 @@ fn groups_view(ui: &mut egui::Ui, state: &mut State, c: &Comparison) {
     }
 }
 
-fn disagreements_view(ui: &mut egui::Ui, state: &mut State, c: &Comparison) {
+fn disagreements_view(
+    ui: &mut egui::Ui,
+    state: &State,
+    page: &mut ComparePage,
+    tx: &CommandSender,
+    c: &Comparison,
+) {
     let pal = Palette::of(ui);
-    let Some(p) = pair_picker(ui, state, c) else {
+    let Some(p) = pair_picker(ui, page, c) else {
         return;
     };
     ui.label(
@@ -568,8 +602,13 @@ fn disagreements_view(ui: &mut egui::Ui, state: &mut State, c: &Comparison) {
                 });
             }
         });
-    if let Some(r) = goto {
-        state.goto_row = Some(r);
-        state.page = crate::app::state::Page::Data;
+    if let Some(row) = goto {
+        let dataset = state
+            .workspace
+            .datasets
+            .iter()
+            .position(|d| d.path == c.data.path)
+            .unwrap_or(0);
+        tx.send(Command::OpenRow { dataset, row });
     }
 }

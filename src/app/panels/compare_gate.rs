@@ -4,13 +4,14 @@
 
 use eframe::egui::{self, RichText};
 
+use crate::app::command::CommandSender;
 use crate::app::state::State;
 use crate::app::widgets::theme::Palette;
 use crate::engine::analysis::review::judge_gate;
 use crate::engine::compare::gate::{GateOp, GateRule};
 use crate::engine::compare::Comparison;
 
-pub fn gate_view(ui: &mut egui::Ui, state: &mut State, c: &Comparison) {
+pub fn gate_view(ui: &mut egui::Ui, state: &State, tx: &CommandSender, c: &Comparison) {
     let pal = Palette::of(ui);
     let g = &c.gate;
     let judged = judge_gate(&state.planner(), c);
@@ -101,13 +102,11 @@ pub fn gate_view(ui: &mut egui::Ui, state: &mut State, c: &Comparison) {
             changed = true;
         }
         if state.workspace.gate.is_some() && ui.button("Back to the default rules").clicked() {
-            state.workspace.gate = None;
-            state.dirty = true;
+            tx.edit(|ws| ws.gate = None);
         }
     });
     if changed {
-        state.workspace.gate = Some(gate);
-        state.dirty = true;
+        tx.edit(move |ws| ws.gate = Some(gate));
     }
     ui.label(
         RichText::new("Rules read the comparison's facts (baseline.*, candidate.*, delta.*, delta_ci_low.*, group worsening, test p-values) and, once measured on the Speed and Robustness tabs, candidate.p95_latency_ms, candidate.max_noise_flip_rate and the like; a fact that was not measured fails its rule. Saved in the workspace; `assay compare --gate` takes the same rules.")

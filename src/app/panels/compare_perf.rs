@@ -7,11 +7,12 @@
 use eframe::egui::{self, RichText};
 use egui_extras::{Column, TableBuilder};
 
-use crate::app::commands;
+use crate::app::command::{Command, CommandSender};
 use crate::app::jobs::JobKey;
 use crate::app::state::{Slot, State};
 use crate::app::widgets::cards::fmt;
 use crate::app::widgets::charts::{self, BarSeries};
+use crate::app::widgets::format;
 use crate::app::widgets::plots;
 use crate::app::widgets::theme::Palette;
 use crate::engine::analysis::{Kind, Output};
@@ -42,7 +43,7 @@ fn any_running(state: &State, kind: Kind) -> bool {
         .any(|r| matches!(&r.key, JobKey::Analysis(k) if k.kind == kind))
 }
 
-pub fn speed_ui(ui: &mut egui::Ui, state: &mut State) {
+pub fn speed_ui(ui: &mut egui::Ui, state: &State, tx: &CommandSender) {
     let pal = Palette::of(ui);
     ui.label(
         RichText::new(
@@ -66,10 +67,10 @@ pub fn speed_ui(ui: &mut egui::Ui, state: &mut State) {
             };
             if ui.add_enabled(!busy, egui::Button::new(label)).clicked() {
                 // Timings vary: measuring again replaces the last measurement.
-                if let Some(key) = &key {
-                    state.cache.remove(key);
+                if let Some(key) = key {
+                    tx.send(Command::Forget(key));
                 }
-                commands::run(state, request);
+                tx.request(request);
             }
         }
         if busy {
@@ -95,7 +96,17 @@ pub fn speed_ui(ui: &mut egui::Ui, state: &mut State) {
     }
     let h = plots::plot_height(state.presentation);
     ui.columns(2, |cols| {
-        cols[0].strong("Single-row latency (ms)");
+        // Microseconds when every latency is under a millisecond (ONNX models often are).
+        let slowest = reports
+            .iter()
+            .map(|(_, p)| p.latency.p99_ms)
+            .fold(0.0f64, f64::max);
+        let (unit, per_ms) = if slowest < 1.0 {
+            ("microseconds", 1000.0)
+        } else {
+            ("milliseconds", 1.0)
+        };
+        cols[0].strong("Single-row latency");
         let cats: Vec<String> = ["p50", "p95", "p99"]
             .iter()
             .map(|s| s.to_string())
@@ -105,22 +116,18 @@ pub fn speed_ui(ui: &mut egui::Ui, state: &mut State) {
             .map(|(l, p)| BarSeries {
                 name: l.clone(),
                 values: vec![
-                    Some(p.latency.p50_ms),
-                    Some(p.latency.p95_ms),
-                    Some(p.latency.p99_ms),
+                    Some(p.latency.p50_ms * per_ms),
+                    Some(p.latency.p95_ms * per_ms),
+                    Some(p.latency.p99_ms * per_ms),
                 ],
                 ci: vec![None, None, None],
+                colour: state.model_index(l).map(|i| pal.model(i)),
             })
             .collect();
-        charts::grouped_bars(
-            &mut cols[0],
-            "perf_latency",
-            "milliseconds",
-            &cats,
-            &series,
-            h,
+        charts::grouped_bars(&mut cols[0], "perf_latency", unit, &cats, &series, h);
+        cols[1].strong(
+            "Throughput (rows per second, log scale; whiskers: interquartile range of 5 repeats)",
         );
-        cols[1].strong("Throughput (rows per second; whiskers: interquartile range of 5 repeats)");
         let mut cats: Vec<String> = Vec::new();
         for (_, p) in &reports {
             for t in &p.throughput {
@@ -158,11 +165,12 @@ pub fn speed_ui(ui: &mut egui::Ui, state: &mut State) {
                         .iter()
                         .map(|c| find(c).map(|t| [t.rows_per_s.q1, t.rows_per_s.q3]))
                         .collect(),
+                    colour: state.model_index(l).map(|i| pal.model(i)),
                 }
             })
             .collect();
         let th = (cats.len() as f32 * 22.0 * reports.len() as f32 + 60.0).clamp(h, 520.0);
-        charts::grouped_bars(
+        charts::grouped_bars_log(
             &mut cols[1],
             "perf_throughput",
             "rows per second",
@@ -180,10 +188,10 @@ pub fn speed_ui(ui: &mut egui::Ui, state: &mut State) {
         .header(22.0, |mut h| {
             for t in [
                 "model",
-                "p50 ms",
-                "p95 ms",
-                "p99 ms",
-                "load ms (median)",
+                "p50 latency",
+                "p95 latency",
+                "p99 latency",
+                "load (median)",
                 "max rows/s",
                 "peak memory of inference",
             ] {
@@ -200,17 +208,19 @@ pub fn speed_ui(ui: &mut egui::Ui, state: &mut State) {
                     });
                     for v in [p.p50_latency_ms, p.p95_latency_ms, p.p99_latency_ms] {
                         row.col(|ui| {
-                            ui.label(format!("{v:.3}"));
+                            ui.label(format::duration_ms(v));
                         });
                     }
                     row.col(|ui| {
-                        ui.label(format!(
-                            "{:.1} ({:.1}–{:.1})",
-                            p.load.ms.median, p.load.ms.min, p.load.ms.max
-                        ));
+                        ui.label(format::duration_ms(p.load.ms.median))
+                            .on_hover_text(format!(
+                                "min {} · max {}",
+                                format::duration_ms(p.load.ms.min),
+                                format::duration_ms(p.load.ms.max)
+                            ));
                     });
                     row.col(|ui| {
-                        ui.label(format!("{:.0}", p.max_throughput_rows_per_s));
+                        ui.label(format::num(Some(p.max_throughput_rows_per_s)));
                     });
                     row.col(|ui| {
                         let text = p
@@ -245,7 +255,7 @@ pub fn speed_ui(ui: &mut egui::Ui, state: &mut State) {
     }
 }
 
-pub fn robustness_ui(ui: &mut egui::Ui, state: &mut State) {
+pub fn robustness_ui(ui: &mut egui::Ui, state: &State, tx: &CommandSender) {
     let pal = Palette::of(ui);
     ui.label(
         RichText::new("On a seeded sample of rows: how often the decision flips and how much the score moves under Gaussian noise (in units of each feature's standard deviation), a feature set to missing, to its mean or out of range, category swaps; declared monotonic relations; and the smallest change that flips a decision.")
@@ -256,13 +266,21 @@ pub fn robustness_ui(ui: &mut egui::Ui, state: &mut State) {
     ui.horizontal_wrapped(|ui| {
         for (i, m) in entries.iter().enumerate() {
             let request = state.planner().robustness(i);
-            let exists = state.slot(request.as_ref().map(|r| &r.key)).is_some();
-            if !exists
-                && ui
-                    .add_enabled(!busy, egui::Button::new(format!("Test {}", m.label)))
-                    .clicked()
-            {
-                commands::run(state, request);
+            let key = request.as_ref().map(|r| r.key.clone());
+            let done = state
+                .slot(key.as_ref())
+                .is_some_and(|s| matches!(s, Slot::Ready(_)));
+            let label = if done {
+                format!("Test {} again", m.label)
+            } else {
+                format!("Test {}", m.label)
+            };
+            // The button stays after a run: testing again replaces the result.
+            if ui.add_enabled(!busy, egui::Button::new(label)).clicked() {
+                if let Some(key) = key.filter(|_| done) {
+                    tx.send(Command::Forget(key));
+                }
+                tx.request(request);
             }
         }
         if busy {
@@ -278,7 +296,7 @@ pub fn robustness_ui(ui: &mut egui::Ui, state: &mut State) {
             Some(Slot::Failed(e)) => {
                 ui.colored_label(pal.bad, format!("{}: {e}", m.label));
                 if let Some(key) = key {
-                    retry_button(ui, state, &key);
+                    retry_button(ui, tx, &key);
                 }
             }
             _ => {}
@@ -288,7 +306,7 @@ pub fn robustness_ui(ui: &mut egui::Ui, state: &mut State) {
         return;
     }
     let h = plots::plot_height(state.presentation);
-    let series: Vec<(String, Vec<[f64; 2]>)> = reports
+    let series: Vec<charts::LineSeries> = reports
         .iter()
         .map(|(l, r)| {
             let mut pts: Vec<[f64; 2]> = r
@@ -298,7 +316,7 @@ pub fn robustness_ui(ui: &mut egui::Ui, state: &mut State) {
                 .filter_map(|p| Some([p.scale?, p.flip_rate.or(p.mean_abs_score_change)?]))
                 .collect();
             pts.insert(0, [0.0, 0.0]);
-            (l.clone(), pts)
+            (l.clone(), pts, state.model_index(l).map(|i| pal.model(i)))
         })
         .collect();
     let classifier = reports.iter().any(|(_, r)| r.classes.is_some());
@@ -479,7 +497,12 @@ fn details(ui: &mut egui::Ui, r: &RobustnessReport) {
 }
 
 /// Every model's global SHAP ranking (Explain page settings) side by side.
-pub fn explanations_ui(ui: &mut egui::Ui, state: &mut State) {
+pub fn explanations_ui(
+    ui: &mut egui::Ui,
+    state: &State,
+    explain_all: &mut bool,
+    tx: &CommandSender,
+) {
     let pal = Palette::of(ui);
     ui.label(
         RichText::new("Each model explained with the Explain page's settings on the same rows; features ranked by mean |SHAP value|. A feature that moves up or down the ranking between versions is worth a question in the review.")
@@ -495,7 +518,7 @@ pub fn explanations_ui(ui: &mut egui::Ui, state: &mut State) {
             Some(Slot::Failed(err)) => {
                 ui.colored_label(pal.bad, format!("{}: {err}", m.label));
                 if let Some(key) = key {
-                    retry_button(ui, state, &key);
+                    retry_button(ui, tx, &key);
                 }
             }
             Some(_) => {}
@@ -503,12 +526,11 @@ pub fn explanations_ui(ui: &mut egui::Ui, state: &mut State) {
         }
     }
     if missing > 0 && ui.button("Explain every model").clicked() {
-        state.compare_ui.explain_all = true;
+        *explain_all = true;
     }
-    if state.compare_ui.explain_all {
+    if *explain_all {
         for i in 0..entries.len() {
-            let request = state.planner().explanation(i);
-            commands::run(state, request);
+            tx.request(state.planner().explanation(i));
         }
     }
     if any_running(state, Kind::Explanation) {
@@ -530,6 +552,7 @@ pub fn explanations_ui(ui: &mut egui::Ui, state: &mut State) {
         .map(|(l, e)| format!("{l}: {:?} in {:?} space", e.method, e.output_space))
         .collect();
     ui.label(RichText::new(spaces.join(" · ")).small().color(pal.muted));
+    ui.label(RichText::new("per model: the feature's rank and its mean |SHAP value|").small());
     TableBuilder::new(ui)
         .id_salt("explain_shift")
         .striped(true)
@@ -542,7 +565,7 @@ pub fn explanations_ui(ui: &mut egui::Ui, state: &mut State) {
             });
             for m in &shift.models {
                 h.col(|ui| {
-                    ui.strong(format!("{m} (rank, mean |SHAP|)"));
+                    ui.strong(m.as_str());
                 });
             }
             h.col(|ui| {
@@ -578,8 +601,8 @@ pub fn explanations_ui(ui: &mut egui::Ui, state: &mut State) {
 }
 
 /// Retry for one model's failed or cancelled analysis.
-fn retry_button(ui: &mut egui::Ui, state: &mut State, key: &crate::engine::analysis::Key) {
+fn retry_button(ui: &mut egui::Ui, tx: &CommandSender, key: &crate::engine::analysis::Key) {
     if ui.small_button("Retry").clicked() {
-        state.cache.retry(key);
+        tx.send(Command::Retry(key.clone()));
     }
 }

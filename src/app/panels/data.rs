@@ -5,26 +5,56 @@
 use eframe::egui::{self, RichText};
 use egui_extras::{Column, TableBuilder};
 
-use crate::app::commands::{file_name, request_distribution};
+use crate::app::command::{Command, CommandSender, PageCtx};
+use crate::app::commands::file_name;
 use crate::app::state::{Slot, State};
-use crate::app::widgets::cards::fmt;
+use crate::app::widgets::format;
 use crate::app::widgets::plots;
 use crate::app::widgets::theme::Palette;
 use crate::engine::data::summary::{cell_text, Distribution};
 
-pub fn data_ui(ui: &mut egui::Ui, state: &mut State) {
+/// The Data page's selections: the dataset shown, its selected column, the row to scroll to.
+#[derive(Default)]
+pub struct DataPage {
+    /// Index into `workspace.datasets` of the dataset shown.
+    pub dataset_index: usize,
+    pub selected_column: Option<String>,
+    /// A 1-based row the preview should scroll to (consumed when shown).
+    pub goto_row: Option<usize>,
+    /// The text of the "Go to row" box.
+    pub goto_text: String,
+    /// The last row jumped to (1-based), highlighted in the preview.
+    pub highlight: Option<usize>,
+}
+
+impl DataPage {
+    pub fn ui(&mut self, ui: &mut egui::Ui, ctx: &PageCtx, tx: &CommandSender) {
+        data_ui(ui, ctx, self, tx);
+    }
+
+    /// Shows dataset `dataset` from its 1-based row `row` (another page's jump here).
+    pub fn open_row(&mut self, dataset: usize, row: usize) {
+        if dataset != self.dataset_index {
+            self.selected_column = None;
+        }
+        self.dataset_index = dataset;
+        self.goto_row = Some(row);
+    }
+}
+
+fn data_ui(ui: &mut egui::Ui, state: &State, page: &mut DataPage, tx: &CommandSender) {
     let pal = Palette::of(ui);
     ui.heading("Data");
     if state.workspace.datasets.is_empty() {
         ui.label("No dataset yet: open a .csv, .parquet or .arrow file (Ctrl+O) or drop it onto the window.");
         return;
     }
-    if state.dataset_index >= state.workspace.datasets.len() {
-        state.dataset_index = 0;
+    if page.dataset_index >= state.workspace.datasets.len() {
+        page.dataset_index = 0;
     }
     ui.horizontal(|ui| {
         let label = ui.label("Dataset");
-        let current = file_name(&state.workspace.datasets[state.dataset_index].path);
+        let current = file_name(&state.workspace.datasets[page.dataset_index].path);
         egui::ComboBox::from_id_salt("data_pick")
             .selected_text(current)
             .show_ui(ui, |ui| {
@@ -35,22 +65,29 @@ pub fn data_ui(ui: &mut egui::Ui, state: &mut State) {
                         super::overview::role_name(d.role)
                     );
                     if ui
-                        .selectable_label(i == state.dataset_index, label)
+                        .selectable_label(i == page.dataset_index, label)
                         .clicked()
                     {
-                        state.dataset_index = i;
-                        state.selected_column = None;
+                        page.dataset_index = i;
+                        page.selected_column = None;
                     }
                 }
             })
             .response
             .labelled_by(label.id);
     });
-    let path = state.workspace.datasets[state.dataset_index].path.clone();
+    let path = state.workspace.datasets[page.dataset_index].path.clone();
     let data = match state.loaded.datasets.get(&path) {
         Some(Slot::Ready(d)) => d.clone(),
         Some(Slot::Failed(e)) => {
             ui.colored_label(pal.bad, e.text.as_str());
+            if ui
+                .button("Retry")
+                .on_hover_text("Load the dataset again")
+                .clicked()
+            {
+                tx.send(Command::RetryFile(path.clone()));
+            }
             return;
         }
         _ => {
@@ -65,7 +102,7 @@ pub fn data_ui(ui: &mut egui::Ui, state: &mut State) {
     ui.label(
         RichText::new(format!(
             "{} rows × {} columns · {} · sha256 {}",
-            info.rows,
+            format::count(info.rows),
             info.columns.len(),
             crate::engine::human_bytes(info.file_size),
             info.sha256
@@ -102,16 +139,21 @@ pub fn data_ui(ui: &mut egui::Ui, state: &mut State) {
         r.join(", ")
     };
     let role_text: Vec<String> = info.columns.iter().map(|c| role_of(&c.name)).collect();
+    // Schema and the selected column's distribution side by side; the preview below, across
+    // the whole width so its columns show.
     let h = ui.available_height();
+    let top_h = (h * 0.55).max(200.0);
     ui.horizontal_top(|ui| {
-        ui.set_height(h);
+        ui.set_height(top_h);
         ui.vertical(|ui| {
             ui.set_width(ui.available_width() * 0.55);
             ui.strong("Schema");
             ui.push_id("schema", |ui| {
+                // The whole row selects, its text included.
+                ui.style_mut().interaction.selectable_labels = false;
                 TableBuilder::new(ui)
                     .striped(true)
-                    .max_scroll_height(h * 0.45)
+                    .max_scroll_height(top_h - 50.0)
                     .sense(egui::Sense::click())
                     .column(Column::auto().at_least(120.0))
                     .columns(Column::auto().at_least(56.0), 7)
@@ -128,8 +170,7 @@ pub fn data_ui(ui: &mut egui::Ui, state: &mut State) {
                         body.rows(20.0, info.columns.len(), |mut row| {
                             let ri = row.index();
                             let c = &info.columns[ri];
-                            let selected =
-                                state.selected_column.as_deref() == Some(c.name.as_str());
+                            let selected = page.selected_column.as_deref() == Some(c.name.as_str());
                             row.set_selected(selected);
                             row.col(|ui| {
                                 ui.label(&c.name);
@@ -142,85 +183,97 @@ pub fn data_ui(ui: &mut egui::Ui, state: &mut State) {
                             });
                             row.col(|ui| {
                                 if c.missing > 0 {
-                                    ui.colored_label(pal.warn, c.missing.to_string());
+                                    ui.colored_label(pal.warn, format::count(c.missing));
                                 } else {
                                     ui.label("0");
                                 }
                             });
                             row.col(|ui| {
-                                ui.label(c.unique.map_or("—".into(), |u| u.to_string()));
+                                ui.label(c.unique.map_or("—".into(), format::count));
                             });
                             for v in [c.min, c.max, c.mean] {
                                 row.col(|ui| {
-                                    ui.label(fmt(v));
+                                    ui.label(format::num(v));
                                 });
                             }
                             if row.response().clicked() {
-                                state.selected_column = Some(c.name.clone());
+                                page.selected_column = Some(c.name.clone());
                             }
                         });
                     });
             });
-            ui.add_space(8.0);
-            ui.horizontal(|ui| {
-                ui.strong(format!("Preview ({} rows)", info.rows));
-                let label = ui.label("Go to row");
-                let resp = ui
-                    .add(egui::TextEdit::singleline(state.goto_text()).desired_width(80.0))
-                    .labelled_by(label.id);
-                if resp.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)) {
-                    // Out-of-range or non-numeric input clamps to the nearest row.
-                    let r = state.goto_text().trim().parse::<usize>().unwrap_or(1);
-                    state.goto_row = Some(r.clamp(1, info.rows));
-                }
-            });
-            let goto = state.goto_row.take();
-            ui.push_id("preview", |ui| {
-                let cols = info.columns.len();
-                egui::ScrollArea::horizontal().show(ui, |ui| {
-                    let mut table = TableBuilder::new(ui).striped(true);
-                    if let Some(r) = goto {
-                        table = table.scroll_to_row(r - 1, Some(egui::Align::TOP));
-                    }
-                    table
-                        .column(Column::exact(64.0))
-                        .columns(Column::auto().at_least(70.0).clip(true), cols)
-                        .header(20.0, |mut header| {
-                            header.col(|ui| {
-                                ui.label(RichText::new("row").color(pal.muted));
-                            });
-                            for c in &info.columns {
-                                header.col(|ui| {
-                                    ui.strong(&c.name);
-                                });
-                            }
-                        })
-                        .body(|body| {
-                            body.rows(18.0, info.rows, |mut row| {
-                                let i = row.index();
-                                row.col(|ui| {
-                                    ui.label(RichText::new((i + 1).to_string()).color(pal.muted));
-                                });
-                                for j in 0..cols {
-                                    row.col(|ui| {
-                                        ui.label(cell_text(&data.ds, i, j));
-                                    });
-                                }
-                            });
-                        });
-                });
-            });
         });
         ui.separator();
         ui.vertical(|ui| {
-            column_ui(ui, state, &path);
+            column_ui(ui, state, page, tx, &path, top_h - 60.0);
+        });
+    });
+    ui.add_space(8.0);
+    ui.horizontal(|ui| {
+        ui.strong(format!("Preview ({} rows)", format::count(info.rows)));
+        let label = ui.label("Go to row");
+        let resp = ui
+            .add(egui::TextEdit::singleline(&mut page.goto_text).desired_width(80.0))
+            .labelled_by(label.id);
+        if resp.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)) {
+            // Out-of-range or non-numeric input clamps to the nearest row.
+            let r = page.goto_text.trim().parse::<usize>().unwrap_or(1);
+            page.goto_row = Some(r.clamp(1, info.rows));
+        }
+    });
+    let goto = page.goto_row.take();
+    if goto.is_some() {
+        page.highlight = goto;
+    }
+    let highlight = page.highlight;
+    ui.push_id("preview", |ui| {
+        let cols = info.columns.len();
+        egui::ScrollArea::horizontal().show(ui, |ui| {
+            let mut table = TableBuilder::new(ui).striped(true);
+            if let Some(r) = goto {
+                table = table.scroll_to_row(r - 1, Some(egui::Align::TOP));
+            }
+            table
+                .column(Column::exact(64.0))
+                .columns(Column::auto().at_least(70.0).clip(true), cols)
+                .header(20.0, |mut header| {
+                    header.col(|ui| {
+                        ui.label(RichText::new("row").color(pal.muted));
+                    });
+                    for c in &info.columns {
+                        header.col(|ui| {
+                            ui.strong(&c.name);
+                        });
+                    }
+                })
+                .body(|body| {
+                    body.rows(18.0, info.rows, |mut row| {
+                        let i = row.index();
+                        row.set_selected(highlight == Some(i + 1));
+                        row.col(|ui| {
+                            ui.label(RichText::new((i + 1).to_string()).color(pal.muted));
+                        });
+                        for j in 0..cols {
+                            row.col(|ui| {
+                                ui.label(cell_text(&data.ds, i, j));
+                            });
+                        }
+                    });
+                });
         });
     });
 }
 
-fn column_ui(ui: &mut egui::Ui, state: &mut State, path: &std::path::Path) {
+fn column_ui(
+    ui: &mut egui::Ui,
+    state: &State,
+    page: &DataPage,
+    tx: &CommandSender,
+    path: &std::path::Path,
+    max_h: f32,
+) {
     let pal = Palette::of(ui);
-    let Some(column) = state.selected_column.clone() else {
+    let Some(column) = page.selected_column.clone() else {
         ui.label(
             RichText::new("Select a column in the schema to see its distribution.")
                 .color(pal.muted),
@@ -228,8 +281,16 @@ fn column_ui(ui: &mut egui::Ui, state: &mut State, path: &std::path::Path) {
         return;
     };
     ui.strong(&column);
-    request_distribution(state, path, &column);
-    let h = plots::plot_height(state.presentation);
+    if !state
+        .distributions
+        .contains_key(&(path.to_path_buf(), column.clone()))
+    {
+        tx.send(Command::Distribution {
+            path: path.to_path_buf(),
+            column: column.clone(),
+        });
+    }
+    let h = plots::plot_height(state.presentation).min(max_h.max(120.0));
     match state
         .distributions
         .get(&(path.to_path_buf(), column.clone()))
@@ -245,7 +306,7 @@ fn column_ui(ui: &mut egui::Ui, state: &mut State, path: &std::path::Path) {
                     "col_hist",
                     &[("rows", counts, pal.series[0])],
                     edges,
-                    &column,
+                    (&column, "rows"),
                     None,
                     h,
                 );

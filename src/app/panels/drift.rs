@@ -7,51 +7,94 @@ use eframe::egui::{self, RichText, Sense};
 use egui_extras::{Column, TableBuilder};
 use egui_plot::{HLine, Legend, Line, Plot, PlotPoints, Points};
 
+use crate::app::command::{CommandSender, PageCtx};
 use crate::app::commands::file_name;
-use crate::app::state::{Page, State};
+use crate::app::state::State;
 use crate::app::widgets::cards::fmt;
+use crate::app::widgets::format;
 use crate::app::widgets::plots;
 use crate::app::widgets::theme::Palette;
-use crate::engine::analysis::Output;
+use crate::engine::analysis::{Output, RowFilter};
 use crate::engine::drift::binning::Histogram;
 use crate::engine::drift::{ColumnDrift, DriftReport};
 use crate::engine::workspace::DatasetRole;
 
-pub fn drift_ui(ui: &mut egui::Ui, state: &mut State) {
+/// The Drift page's selections: the column shown in detail, and the rows compared with the
+/// reference instead of the current dataset (a monitoring chunk, from the Monitor page).
+#[derive(Default)]
+pub struct DriftPage {
+    pub column: Option<String>,
+    pub rows: Option<RowFilter>,
+}
+
+impl DriftPage {
+    pub fn ui(&mut self, ui: &mut egui::Ui, ctx: &PageCtx, tx: &CommandSender) {
+        drift_ui(ui, ctx, self, tx);
+    }
+}
+
+fn drift_ui(ui: &mut egui::Ui, state: &State, page: &mut DriftPage, tx: &CommandSender) {
     let pal = Palette::of(ui);
     ui.heading("Drift");
-    let (Some(r), Some(c)) = (
-        state
-            .workspace
-            .dataset(DatasetRole::Reference)
-            .map(|d| d.path.clone()),
-        state
-            .workspace
-            .dataset(DatasetRole::Current)
-            .map(|d| d.path.clone()),
-    ) else {
-        ui.label("Drift compares a reference dataset (usually the training data) with a current one: mark one dataset of each role on the Overview page.");
-        return;
-    };
-    ui.horizontal(|ui| {
-        ui.label(format!("{} (reference) vs {} (current)", file_name(&r), file_name(&c)));
-        let label = state
-            .selected_model()
-            .map_or_else(|| "the selected model".to_string(), |m| m.label.clone());
-        let mut with_model = state.workspace.settings.drift_with_model;
-        if ui
-            .checkbox(&mut with_model, format!("include predictions of {label}"))
-            .on_hover_text("Runs the model on both datasets and adds a `prediction` column (choose the model on the Evaluate page)")
-            .changed()
-        {
-            state.workspace.settings.drift_with_model = with_model;
-            state.dirty = true;
+    let request = match page.rows.clone() {
+        Some(rows) => {
+            let mut back = false;
+            ui.horizontal(|ui| {
+                let reference = state
+                    .eval_data_path()
+                    .map_or_else(|| "the evaluation data".into(), file_name);
+                ui.label(
+                    RichText::new(format!(
+                        "{reference} (monitoring reference) vs {} of the log",
+                        rows.label
+                    ))
+                    .strong()
+                    .color(pal.warn),
+                );
+                back = ui.button("Back to reference vs current").clicked();
+            });
+            if back {
+                page.rows = None;
+                page.column = None;
+                return;
+            }
+            state.planner().drift_rows(&rows)
         }
-    });
-    let request = state.planner().drift();
+        None => {
+            let (Some(r), Some(c)) = (
+                state
+                    .workspace
+                    .dataset(DatasetRole::Reference)
+                    .map(|d| d.path.clone()),
+                state
+                    .workspace
+                    .dataset(DatasetRole::Current)
+                    .map(|d| d.path.clone()),
+            ) else {
+                ui.label("Drift compares a reference dataset (usually the training data) with a current one: mark one dataset of each role on the Overview page.");
+                return;
+            };
+            ui.horizontal(|ui| {
+                ui.label(format!("{} (reference) vs {} (current)", file_name(&r), file_name(&c)));
+                let label = state
+                    .selected_model()
+                    .map_or_else(|| "the selected model".to_string(), |m| m.label.clone());
+                let mut with_model = state.workspace.settings.drift_with_model;
+                if ui
+                    .checkbox(&mut with_model, format!("include predictions of {label}"))
+                    .on_hover_text("Runs the model on both datasets and adds a `prediction` column (choose the model on the Evaluate page)")
+                    .changed()
+                {
+                    tx.edit(move |ws| ws.settings.drift_with_model = with_model);
+                }
+            });
+            state.planner().drift()
+        }
+    };
     let Some(Output::Drift(report)) = super::slot::ready(
         ui,
         state,
+        tx,
         request,
         "comparing every column… (cancel in the status bar)",
     ) else {
@@ -85,12 +128,12 @@ pub fn drift_ui(ui: &mut egui::Ui, state: &mut State) {
         ui.colored_label(pal.warn, w);
     }
     let order = report.most_drifted_first();
-    if state
-        .drift_column
+    if page
+        .column
         .as_ref()
         .is_none_or(|n| !report.columns.iter().any(|c| &c.name == n))
     {
-        state.drift_column = order.first().map(|&i| report.columns[i].name.clone());
+        page.column = order.first().map(|&i| report.columns[i].name.clone());
     }
     let findings = order
         .iter()
@@ -98,24 +141,26 @@ pub fn drift_ui(ui: &mut egui::Ui, state: &mut State) {
             column: report.columns[i].name.clone(),
         })
         .collect();
-    super::notes::notes_bar(ui, state, findings);
+    super::notes::notes_bar(ui, state, tx, findings);
     let avail = ui.available_height();
     ui.horizontal_top(|ui| {
         ui.vertical(|ui| {
             ui.set_width(ui.available_width() * 0.5);
-            columns_table(ui, state, &report, &order, avail * 0.55);
+            columns_table(ui, page, &report, &order, avail * 0.55);
             ui.add_space(8.0);
             egui::ScrollArea::vertical()
                 .id_salt("quality")
-                .show(ui, |ui| quality_ui(ui, state, &report));
+                .show(ui, |ui| {
+                    super::drift_quality::quality_ui(ui, state, tx, page.rows.as_ref(), &report)
+                });
         });
         ui.separator();
         ui.vertical(|ui| {
             egui::ScrollArea::vertical()
                 .id_salt("drift_detail")
                 .show(ui, |ui| {
-                    if let Some(col) = state
-                        .drift_column
+                    if let Some(col) = page
+                        .column
                         .clone()
                         .and_then(|n| report.columns.iter().find(|c| c.name == n))
                     {
@@ -128,13 +173,15 @@ pub fn drift_ui(ui: &mut egui::Ui, state: &mut State) {
 
 fn columns_table(
     ui: &mut egui::Ui,
-    state: &mut State,
+    page: &mut DriftPage,
     report: &DriftReport,
     order: &[usize],
     h: f32,
 ) {
     let pal = Palette::of(ui);
     ui.push_id("drift_cols", |ui| {
+        // The whole row selects, its text included.
+        ui.style_mut().interaction.selectable_labels = false;
         TableBuilder::new(ui)
             .striped(true)
             .sense(Sense::click())
@@ -160,7 +207,7 @@ fn columns_table(
             .body(|body| {
                 body.rows(24.0, order.len(), |mut row| {
                     let c = &report.columns[order[row.index()]];
-                    row.set_selected(state.drift_column.as_deref() == Some(c.name.as_str()));
+                    row.set_selected(page.column.as_deref() == Some(c.name.as_str()));
                     row.col(|ui| {
                         ui.label(&c.name);
                     });
@@ -191,7 +238,7 @@ fn columns_table(
                         }
                     });
                     if row.response().clicked() {
-                        state.drift_column = Some(c.name.clone());
+                        page.column = Some(c.name.clone());
                     }
                 });
             });
@@ -199,11 +246,7 @@ fn columns_table(
 }
 
 fn fmt_p(p: f64) -> String {
-    if p < 1e-4 {
-        format!("{p:.1e}")
-    } else {
-        format!("{p:.4}")
-    }
+    format::p_value(Some(p))
 }
 
 /// A tiny overlay of reference (grey) and current (accent) shares.
@@ -277,15 +320,11 @@ fn column_detail(ui: &mut egui::Ui, state: &State, report: &DriftReport, c: &Col
                 ui,
                 "drift_hist",
                 &[
-                    ("reference (per 10,000 rows)", &rs, pal.muted),
-                    (
-                        "current (per 10,000 rows)",
-                        &cs,
-                        pal.accent.gamma_multiply(0.8),
-                    ),
+                    ("reference", &rs, pal.muted),
+                    ("current", &cs, pal.accent.gamma_multiply(0.8)),
                 ],
                 edges,
-                &c.name,
+                (&c.name, "rows per 10,000"),
                 None,
                 h,
             );
@@ -350,7 +389,7 @@ fn column_detail(ui: &mut egui::Ui, state: &State, report: &DriftReport, c: &Col
                         let text = if k.ends_with("p_value") {
                             fmt_p(x)
                         } else {
-                            format!("{x:.6}")
+                            format::num(Some(x))
                         };
                         row(ui, &k, text);
                     }
@@ -393,7 +432,8 @@ fn column_detail(ui: &mut egui::Ui, state: &State, report: &DriftReport, c: &Col
                 .allow_zoom(false)
                 .allow_drag(false)
                 .y_axis_label(what)
-                .legend(Legend::default())
+                .x_axis_label("window")
+                .legend(Legend::default().position(time_corner(&series.values, series.threshold)))
                 .x_axis_formatter(move |m, _| {
                     let i = m.value.round();
                     if (m.value - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < n {
@@ -450,7 +490,7 @@ fn side_by_side(ui: &mut egui::Ui, labels: &[String], reference: &[u64], current
         .allow_scroll(false)
         .allow_zoom(false)
         .allow_drag(false)
-        .legend(Legend::default())
+        .legend(Legend::default().position(share_corner(reference, current, tr, tc, n)))
         .x_axis_label("share of rows")
         .y_axis_formatter(move |m, _| {
             let i = m.value.round();
@@ -474,176 +514,37 @@ fn side_by_side(ui: &mut egui::Ui, labels: &[String], reference: &[u64], current
         });
 }
 
-fn quality_ui(ui: &mut egui::Ui, state: &mut State, report: &DriftReport) {
-    let pal = Palette::of(ui);
-    let q = &report.quality;
-    ui.strong("Data quality");
-    let mut goto: Option<(DatasetRole, usize)> = None;
-    let mut line =
-        |ui: &mut egui::Ui, text: String, bad: bool, link: Option<(DatasetRole, usize)>| {
-            ui.horizontal(|ui| {
-                ui.label(RichText::new(text).color(if bad {
-                    pal.warn
-                } else {
-                    ui.visuals().text_color()
-                }));
-                if let Some((role, row)) = link {
-                    if ui
-                        .small_button(format!("row {row}"))
-                        .on_hover_text("Show this row on the Data page")
-                        .clicked()
-                    {
-                        goto = Some((role, row));
-                    }
-                }
-            });
-        };
-    for (role, d) in [
-        (DatasetRole::Reference, &q.reference),
-        (DatasetRole::Current, &q.current),
-    ] {
-        let name = if role == DatasetRole::Reference {
-            "reference"
-        } else {
-            "current"
-        };
-        let missing: usize = d.missing.iter().map(|m| m.count).sum();
-        let first_missing = d.missing.iter().find_map(|m| m.rows.first().copied());
-        line(
-            ui,
-            format!(
-                "{name}: {missing} missing values in {} columns",
-                d.missing.iter().filter(|m| m.count > 0).count()
-            ),
-            missing > 0,
-            first_missing.map(|r| (role, r)),
-        );
-        line(
-            ui,
-            format!("{name}: {} duplicated rows", d.duplicated_rows),
-            d.duplicated_rows > 0,
-            d.duplicated_row_numbers.first().map(|&r| (role, r)),
-        );
-        if !d.constant_columns.is_empty() {
-            line(
-                ui,
-                format!("{name}: constant columns {}", d.constant_columns.join(", ")),
-                true,
-                None,
-            );
-        }
-        for a in &d.almost_constant_columns {
-            line(
-                ui,
-                format!(
-                    "{name}: '{}' is almost constant ({:.1}% '{}')",
-                    a.name,
-                    a.share * 100.0,
-                    a.value
-                ),
-                true,
-                None,
-            );
+/// The emptiest corner of the drift-over-time chart (values by window and the threshold).
+fn time_corner(values: &[Option<f64>], threshold: f64) -> egui_plot::Corner {
+    let n = values.len().max(2) as f64;
+    let mut pts: Vec<[f64; 2]> = values
+        .iter()
+        .enumerate()
+        .filter_map(|(i, v)| v.map(|v| [i as f64, v]))
+        .collect();
+    pts.extend((0..=10).map(|k| [k as f64 * (n - 1.0) / 10.0, threshold]));
+    let hi = pts.iter().map(|p| p[1]).fold(threshold, f64::max) * 1.05;
+    plots::empty_corner(&pts, [0.0, n - 1.0], [0.0, hi.max(1e-12)])
+}
+
+/// The emptiest corner of the side-by-side category shares.
+fn share_corner(
+    reference: &[u64],
+    current: &[u64],
+    tr: u64,
+    tc: u64,
+    n: usize,
+) -> egui_plot::Corner {
+    let mut pts = Vec::new();
+    let mut top = 0.0f64;
+    for (v, t) in [(reference, tr), (current, tc)] {
+        for (i, &x) in v.iter().take(n).enumerate() {
+            let share = x as f64 / t as f64;
+            top = top.max(share);
+            for k in 0..=8 {
+                pts.push([share * k as f64 / 8.0, (n - 1 - i) as f64]);
+            }
         }
     }
-    for o in &q.out_of_range {
-        line(
-            ui,
-            format!(
-                "'{}': {} below and {} above the reference range [{}, {}]",
-                o.name,
-                o.below,
-                o.above,
-                fmt(Some(o.reference_min)),
-                fmt(Some(o.reference_max))
-            ),
-            true,
-            o.rows.first().map(|&r| (DatasetRole::Current, r)),
-        );
-    }
-    for u in &q.unseen_categories {
-        let cats: Vec<String> = u
-            .categories
-            .iter()
-            .take(5)
-            .map(|(c, n)| format!("'{c}' ({n})"))
-            .collect();
-        line(
-            ui,
-            format!(
-                "'{}': {} rows with categories unseen in the reference: {}",
-                u.name,
-                u.count,
-                cats.join(", ")
-            ),
-            true,
-            u.rows.first().map(|&r| (DatasetRole::Current, r)),
-        );
-    }
-    for t in &q.type_mismatches {
-        line(
-            ui,
-            format!(
-                "'{}' in {}: {} values are {} where {} was expected",
-                t.name, t.dataset, t.count, t.found, t.expected
-            ),
-            true,
-            t.examples.first().map(|(r, _)| {
-                (
-                    if t.dataset == "reference" {
-                        DatasetRole::Reference
-                    } else {
-                        DatasetRole::Current
-                    },
-                    *r,
-                )
-            }),
-        );
-    }
-    let s = &q.schema;
-    if s.only_in_reference.is_empty()
-        && s.only_in_current.is_empty()
-        && s.type_changed.is_empty()
-        && !s.order_changed
-    {
-        line(ui, "schema: same columns and types".into(), false, None);
-    } else {
-        if !s.only_in_reference.is_empty() {
-            line(
-                ui,
-                format!(
-                    "schema: only in reference: {}",
-                    s.only_in_reference.join(", ")
-                ),
-                true,
-                None,
-            );
-        }
-        if !s.only_in_current.is_empty() {
-            line(
-                ui,
-                format!("schema: only in current: {}", s.only_in_current.join(", ")),
-                true,
-                None,
-            );
-        }
-        for t in &s.type_changed {
-            line(
-                ui,
-                format!("schema: '{}' was {}, is {}", t.name, t.reference, t.current),
-                true,
-                None,
-            );
-        }
-        if s.order_changed {
-            line(ui, "schema: column order changed".into(), true, None);
-        }
-    }
-    if let Some((role, row)) = goto {
-        if let Some(i) = state.workspace.datasets.iter().position(|d| d.role == role) {
-            state.dataset_index = i;
-            state.goto_row = Some(row);
-            state.page = Page::Data;
-        }
-    }
+    plots::empty_corner(&pts, [0.0, top.max(1e-12) * 1.05], [-0.5, n as f64 - 0.5])
 }

@@ -5,24 +5,73 @@
 use crate::engine::report::notes::Finding;
 use eframe::egui::{self, RichText};
 
-use crate::app::commands;
+use crate::app::command::{Command, CommandSender, PageCtx};
 use crate::app::state::{Slot, State};
 use crate::app::widgets::cards::metric_card;
 use crate::app::widgets::plots::{self, Curve};
 use crate::app::widgets::theme::Palette;
+use crate::engine::analysis::RowFilter;
 use crate::engine::evaluate::{Evaluation, Task};
 
-pub fn evaluate_ui(ui: &mut egui::Ui, state: &mut State) {
+/// The Evaluate page's selections: the weak slice shown (from the Fairness page) and the
+/// threshold slider.
+pub struct EvaluatePage {
+    /// A weak slice the page is filtered to; it remembers the dataset it was made on and
+    /// does not apply to another.
+    pub slice: Option<RowFilter>,
+    /// The threshold slider (the sweep is read at this value).
+    pub live_threshold: f64,
+}
+
+impl EvaluatePage {
+    pub fn new(threshold: f64) -> Self {
+        Self {
+            slice: None,
+            live_threshold: threshold,
+        }
+    }
+
+    pub fn ui(&mut self, ui: &mut egui::Ui, ctx: &PageCtx, tx: &CommandSender) {
+        evaluate_ui(ui, ctx, self, tx);
+    }
+}
+
+fn evaluate_ui(ui: &mut egui::Ui, state: &State, page: &mut EvaluatePage, tx: &CommandSender) {
     let pal = Palette::of(ui);
     ui.heading("Evaluate");
     if state.workspace.models.is_empty() {
         ui.label("No model yet: open an .onnx file (Ctrl+O) or drop it onto the window.");
         return;
     }
-    let Some(entry) = model_picker(ui, state) else {
+    let Some(entry) = model_picker(ui, state, tx) else {
         return;
     };
     let i = state.selected_index();
+    // A file that failed to load is named with its Retry (not "fix the column roles").
+    let files = [
+        Some(entry.path.clone()),
+        state.eval_data_path().map(|p| p.to_path_buf()),
+    ];
+    for path in files.into_iter().flatten() {
+        let failed = match (
+            state.loaded.models.get(&path),
+            state.loaded.datasets.get(&path),
+        ) {
+            (Some(Slot::Failed(f)), _) | (_, Some(Slot::Failed(f))) => Some(f.text.clone()),
+            _ => None,
+        };
+        if let Some(text) = failed {
+            ui.colored_label(pal.bad, text);
+            if ui
+                .button("Retry")
+                .on_hover_text("Load the file again")
+                .clicked()
+            {
+                tx.send(Command::RetryFile(path));
+            }
+            return;
+        }
+    }
     let issues = state.role_issues(i);
     if !issues.is_empty() {
         for i in &issues {
@@ -31,7 +80,7 @@ pub fn evaluate_ui(ui: &mut egui::Ui, state: &mut State) {
         ui.label("Fix the column roles on the Overview page.");
         return;
     }
-    if let Some(slice) = state.slice.clone() {
+    if let Some(slice) = page.slice.clone() {
         ui.horizontal(|ui| {
             ui.label(
                 RichText::new(format!(
@@ -43,14 +92,14 @@ pub fn evaluate_ui(ui: &mut egui::Ui, state: &mut State) {
                 .color(pal.warn),
             );
             if ui.button("Show all rows").clicked() {
-                state.slice = None;
+                page.slice = None;
             }
         });
     }
-    let request = state.planner().evaluation(i, state.slice.as_ref());
+    let request = state.planner().evaluation(i, page.slice.as_ref());
     let key = request.as_ref().map(|r| r.key.clone());
-    commands::run(state, request);
-    match state.evaluation(i) {
+    tx.request(request);
+    match state.evaluation(i, page.slice.as_ref()) {
         Some(Slot::Ready(ev)) => {
             let findings = ev
                 .metrics
@@ -62,18 +111,19 @@ pub fn evaluate_ui(ui: &mut egui::Ui, state: &mut State) {
                     metric: (*m).to_string(),
                 })
                 .collect();
-            super::notes::notes_bar(ui, state, findings);
+            super::notes::notes_bar(ui, state, tx, findings);
             egui::ScrollArea::vertical()
+                .id_salt("evaluate_page")
                 .auto_shrink(false)
                 .show(ui, |ui| match ev.task {
-                    Task::BinaryClassification => binary_ui(ui, state, &ev),
+                    Task::BinaryClassification => binary_ui(ui, state, page, tx, &ev),
                     Task::MulticlassClassification => multiclass_ui(ui, state, &ev),
                     Task::Regression => regression_ui(ui, state, &ev),
                 });
         }
         Some(Slot::Failed(e)) => {
             if let Some(key) = key {
-                super::slot::failed(ui, state, &key, &e);
+                super::slot::failed(ui, tx, &key, &e);
             }
         }
         Some(Slot::Loading) => {
@@ -94,7 +144,8 @@ pub fn evaluate_ui(ui: &mut egui::Ui, state: &mut State) {
 /// The model selector shared by the analysis pages; returns the selected model.
 pub fn model_picker(
     ui: &mut egui::Ui,
-    state: &mut State,
+    state: &State,
+    tx: &CommandSender,
 ) -> Option<crate::engine::workspace::ModelEntry> {
     let pal = Palette::of(ui);
     if state.workspace.models.is_empty() {
@@ -116,7 +167,9 @@ pub fn model_picker(
             })
             .response
             .labelled_by(name.id);
-        state.select_model(selected);
+        if selected != state.selected_index() {
+            tx.send(Command::SelectModel(selected));
+        }
         if let Some(d) = state.eval_data_path() {
             ui.label(
                 RichText::new(format!("on {}", crate::app::commands::file_name(d)))
@@ -134,8 +187,7 @@ fn cards(
     presentation: bool,
 ) {
     // Frames do not wrap in a wrapped layout: lay the cards out in rows that fit.
-    let outer =
-        crate::app::widgets::theme::CARD_WIDTH * if presentation { 1.25 } else { 1.0 } + 24.0;
+    let outer = crate::app::widgets::theme::CARD_WIDTH + 24.0;
     let spacing = ui.spacing().item_spacing.x;
     let per_row = (((ui.available_width() + spacing) / (outer + spacing)).floor() as usize).max(1);
     for row in items.chunks(per_row) {
@@ -159,7 +211,13 @@ fn warnings(ui: &mut egui::Ui, ev: &Evaluation) {
     }
 }
 
-fn binary_ui(ui: &mut egui::Ui, state: &mut State, ev: &Evaluation) {
+fn binary_ui(
+    ui: &mut egui::Ui,
+    state: &State,
+    page: &mut EvaluatePage,
+    tx: &CommandSender,
+    ev: &Evaluation,
+) {
     let pal = Palette::of(ui);
     let pres = state.presentation;
     let h = plots::plot_height(pres);
@@ -168,26 +226,27 @@ fn binary_ui(ui: &mut egui::Ui, state: &mut State, ev: &Evaluation) {
         return;
     };
     ui.horizontal(|ui| {
+        // Wide enough to set a threshold to the hundredth by dragging.
+        ui.spacing_mut().slider_width = 320.0;
         ui.add(
-            egui::Slider::new(&mut state.live_threshold, 0.0..=1.0)
+            egui::Slider::new(&mut page.live_threshold, 0.0..=1.0)
                 .step_by(0.01)
                 .fixed_decimals(2)
                 .text("Threshold"),
         )
         .on_hover_text("Predicted positive when P(positive) ≥ threshold. Moves the confusion matrix and threshold metrics live.");
-        let live = state.live_threshold;
+        let live = page.live_threshold;
         if (live - evaluated_t).abs() > 1e-9 {
             if ui.button(format!("Evaluate at {live:.2} with intervals")).clicked() {
-                state.workspace.settings.threshold = live;
-                state.dirty = true;
+                tx.edit(move |ws| ws.settings.threshold = live);
             }
             ui.label(RichText::new(format!("intervals are for {evaluated_t:.2}")).small().color(pal.muted));
         }
     });
-    let Some(point) = sweep.at(state.live_threshold) else {
+    let Some(point) = sweep.at(page.live_threshold) else {
         return;
     };
-    let at_eval = (state.live_threshold - evaluated_t).abs() < 1e-9;
+    let at_eval = (page.live_threshold - evaluated_t).abs() < 1e-9;
     let m = |k: &str| ev.metrics.get(k);
     ui.label(
         RichText::new(format!(
@@ -254,6 +313,7 @@ fn binary_ui(ui: &mut egui::Ui, state: &mut State, ev: &Evaluation) {
                     name: format!("AUC {}", crate::app::widgets::cards::fmt(m("roc_auc"))),
                     x: &roc.fpr,
                     y: &roc.tpr,
+                    colour: Some(pal.model(state.selected_index())),
                 }],
                 Some([fpr, tpr]),
                 h,
@@ -277,6 +337,7 @@ fn binary_ui(ui: &mut egui::Ui, state: &mut State, ev: &Evaluation) {
                     ),
                     x: &pr.recall,
                     y: &pr.precision,
+                    colour: Some(pal.model(state.selected_index())),
                 }],
                 base,
                 prec.map(|p| [tpr, p]),
@@ -286,12 +347,12 @@ fn binary_ui(ui: &mut egui::Ui, state: &mut State, ev: &Evaluation) {
     });
     ui.add_space(8.0);
     ui.columns(2, |cols| {
-        cols[0].strong(format!("Confusion matrix at {:.2}", state.live_threshold));
+        cols[0].strong(format!("Confusion matrix at {:.2}", page.live_threshold));
         plots::confusion(
             &mut cols[0],
             &[vec![tn, fp], vec![fn_, tp]],
             &[neg.clone(), pos.clone()],
-            if pres { 420.0 } else { 330.0 },
+            330.0,
         );
         cols[0].label(
             RichText::new(format!("TP {tp} · FP {fp} · TN {tn} · FN {fn_}"))
@@ -321,14 +382,14 @@ fn binary_ui(ui: &mut egui::Ui, state: &mut State, ev: &Evaluation) {
                 (&format!("actual {pos}"), &hist.positives, pal.series[1]),
             ],
             &hist.edges,
-            "P(positive)",
-            Some(state.live_threshold),
+            ("P(positive)", "rows"),
+            Some(page.live_threshold),
             h * 0.8,
         );
     }
 }
 
-fn multiclass_ui(ui: &mut egui::Ui, state: &mut State, ev: &Evaluation) {
+fn multiclass_ui(ui: &mut egui::Ui, state: &State, ev: &Evaluation) {
     let pres = state.presentation;
     let h = plots::plot_height(pres);
     let m = |k: &str| ev.metrics.get(k);
@@ -362,7 +423,7 @@ fn multiclass_ui(ui: &mut egui::Ui, state: &mut State, ev: &Evaluation) {
     ui.columns(2, |cols| {
         if let Some(cm) = &ev.confusion_matrix {
             cols[0].strong("Confusion matrix");
-            plots::confusion(&mut cols[0], cm, &classes, if pres { 480.0 } else { 380.0 });
+            plots::confusion(&mut cols[0], cm, &classes, 380.0);
         }
         cols[1].strong("ROC, one class vs rest");
         let curves: Vec<Curve> = ev
@@ -373,13 +434,14 @@ fn multiclass_ui(ui: &mut egui::Ui, state: &mut State, ev: &Evaluation) {
                 name: format!("class {c}"),
                 x: &r.fpr,
                 y: &r.tpr,
+                colour: None,
             })
             .collect();
         plots::roc(&mut cols[1], "roc_ovr", &curves, None, h);
     });
 }
 
-fn regression_ui(ui: &mut egui::Ui, state: &mut State, ev: &Evaluation) {
+fn regression_ui(ui: &mut egui::Ui, state: &State, ev: &Evaluation) {
     let pal = Palette::of(ui);
     let pres = state.presentation;
     let h = plots::plot_height(pres);
@@ -424,7 +486,7 @@ fn regression_ui(ui: &mut egui::Ui, state: &mut State, ev: &Evaluation) {
                 "residuals",
                 &[("rows", &r.histogram.counts, pal.series[2])],
                 &r.histogram.edges,
-                "residual",
+                ("residual", "rows"),
                 Some(0.0),
                 h,
             );

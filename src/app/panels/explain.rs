@@ -6,7 +6,7 @@
 use eframe::egui::{self, RichText};
 use egui_extras::{Column, TableBuilder};
 
-use crate::app::commands;
+use crate::app::command::{CommandSender, PageCtx};
 use crate::app::state::{ExplainView, Slot, State};
 use crate::app::widgets::plots;
 use crate::app::widgets::shap::{self, Swarm};
@@ -19,16 +19,34 @@ use crate::engine::workspace::ModelEntry;
 
 const TOP_FEATURES: usize = 15;
 
-pub fn explain_ui(ui: &mut egui::Ui, state: &mut State) {
+/// The Explain page's selections.
+#[derive(Debug, Clone, Default)]
+pub struct ExplainPage {
+    pub view: ExplainView,
+    /// Index into the explanation's rows.
+    pub row: usize,
+    pub dependence: usize,
+    pub colour_by: Option<usize>,
+    pub pdp_feature: usize,
+    pub tree: usize,
+}
+
+impl ExplainPage {
+    pub fn ui(&mut self, ui: &mut egui::Ui, ctx: &PageCtx, tx: &CommandSender) {
+        explain_ui(ui, ctx, self, tx);
+    }
+}
+
+fn explain_ui(ui: &mut egui::Ui, state: &State, page: &mut ExplainPage, tx: &CommandSender) {
     ui.heading("Explain");
-    let Some(entry) = super::evaluate::model_picker(ui, state) else {
+    let Some(entry) = super::evaluate::model_picker(ui, state, tx) else {
         return;
     };
     let i = state.selected_index();
     // The tree viewer and the method names need to know whether it is a tree ensemble.
     let forest = state.planner().forest(i);
-    commands::run(state, forest);
-    settings_bar(ui, state, i);
+    tx.request(forest);
+    settings_bar(ui, state, tx, i);
     ui.horizontal(|ui| {
         for (view, label) in [
             (ExplainView::Summary, "Summary"),
@@ -38,23 +56,23 @@ pub fn explain_ui(ui: &mut egui::Ui, state: &mut State) {
             (ExplainView::Importance, "Permutation importance"),
             (ExplainView::Trees, "Trees"),
         ] {
-            ui.selectable_value(&mut state.explain_ui.view, view, label);
+            ui.selectable_value(&mut page.view, view, label);
         }
     });
     ui.separator();
-    match state.explain_ui.view {
-        ExplainView::Pdp => return pdp_view(ui, state, &entry),
-        ExplainView::Importance => return importance_view(ui, state),
+    match page.view {
+        ExplainView::Pdp => return pdp_view(ui, state, page, tx, &entry),
+        ExplainView::Importance => return importance_view(ui, state, tx),
         _ => {}
     }
     let request = state.planner().explanation(i);
     let key = request.as_ref().map(|r| r.key.clone());
-    commands::run(state, request);
+    tx.request(request);
     let e = match state.slot(key.as_ref()).cloned() {
         Some(Slot::Ready(Output::Explanation(e))) => e,
         Some(Slot::Failed(err)) => {
             if let Some(key) = key {
-                super::slot::failed(ui, state, &key, &err);
+                super::slot::failed(ui, tx, &key, &err);
             }
             return;
         }
@@ -72,22 +90,26 @@ pub fn explain_ui(ui: &mut egui::Ui, state: &mut State) {
         .iter()
         .map(|(f, _)| Finding::Feature { feature: f.clone() })
         .collect();
-    super::notes::notes_bar(ui, state, findings);
+    super::notes::notes_bar(ui, state, tx, findings);
     egui::ScrollArea::vertical()
+        .id_salt("explain_page")
         .auto_shrink(false)
-        .show(ui, |ui| match state.explain_ui.view {
-            ExplainView::Summary => summary_view(ui, state, &e),
-            ExplainView::Row => row_view(ui, state, &e),
-            ExplainView::Dependence => dependence_view(ui, state, &e),
-            ExplainView::Trees => super::explain_tree::trees_view(ui, state, &e),
+        .show(ui, |ui| match page.view {
+            ExplainView::Summary => summary_view(ui, page, &e),
+            ExplainView::Row => row_view(ui, state, page, tx, &e),
+            ExplainView::Dependence => dependence_view(ui, state, page, &e),
+            ExplainView::Trees => {
+                super::explain_tree::trees_view(ui, state, &mut page.tree, page.row, &e)
+            }
             _ => {}
         });
 }
 
-fn settings_bar(ui: &mut egui::Ui, state: &mut State, i: usize) {
+fn settings_bar(ui: &mut egui::Ui, state: &State, tx: &CommandSender, i: usize) {
     let is_tree = state.forest(i).is_some();
     let before = state.workspace.settings.explain.clone();
-    let s = &mut state.workspace.settings.explain;
+    let mut settings = before.clone();
+    let s = &mut settings;
     ui.horizontal_wrapped(|ui| {
         let method_label = ui.label("Method");
         let name = |m: Option<Method>| match m {
@@ -176,8 +198,8 @@ fn settings_bar(ui: &mut egui::Ui, state: &mut State, i: usize) {
                 .labelled_by(l3.id);
         }
     });
-    if state.workspace.settings.explain != before {
-        state.dirty = true;
+    if settings != before {
+        tx.edit(move |ws| ws.settings.explain = settings);
     }
 }
 
@@ -236,16 +258,16 @@ fn order(e: &Explanation) -> Vec<usize> {
         .collect()
 }
 
-fn summary_view(ui: &mut egui::Ui, state: &mut State, e: &Explanation) {
+fn summary_view(ui: &mut egui::Ui, page: &mut ExplainPage, e: &Explanation) {
     let pal = Palette::of(ui);
     let ord: Vec<usize> = order(e).into_iter().take(TOP_FEATURES).collect();
     let x_label = space_label(e);
     ui.columns(2, |cols| {
         cols[0].strong(format!(
             "Every explained row, per feature (click a dot for its waterfall; ringed: row {})",
-            e.row_indices.get(state.explain_ui.row).map_or(0, |r| r + 1)
+            e.row_indices.get(page.row).map_or(0, |r| r + 1)
         ));
-        let selected = e.row_indices.get(state.explain_ui.row).copied();
+        let selected = e.row_indices.get(page.row).copied();
         let clicked = shap::beeswarm(
             &mut cols[0],
             &Swarm {
@@ -260,8 +282,8 @@ fn summary_view(ui: &mut egui::Ui, state: &mut State, e: &Explanation) {
         );
         if let Some(row) = clicked {
             if let Some(i) = e.row_indices.iter().position(|r| *r == row) {
-                state.explain_ui.row = i;
-                state.explain_ui.view = ExplainView::Row;
+                page.row = i;
+                page.view = ExplainView::Row;
             }
         }
         cols[1].strong("Mean |SHAP value| per feature");
@@ -280,13 +302,19 @@ fn summary_view(ui: &mut egui::Ui, state: &mut State, e: &Explanation) {
     });
 }
 
-fn row_view(ui: &mut egui::Ui, state: &mut State, e: &Explanation) {
+fn row_view(
+    ui: &mut egui::Ui,
+    state: &State,
+    page: &mut ExplainPage,
+    tx: &CommandSender,
+    e: &Explanation,
+) {
     let pal = Palette::of(ui);
     if e.values.is_empty() {
         ui.label("no rows explained");
         return;
     }
-    let i = state.explain_ui.row.min(e.values.len() - 1);
+    let i = page.row.min(e.values.len() - 1);
     ui.columns(2, |cols| {
         cols[0].strong("Explained rows");
         let ui = &mut cols[0];
@@ -331,7 +359,7 @@ fn row_view(ui: &mut egui::Ui, state: &mut State, e: &Explanation) {
                         }
                     });
                     if row.response().clicked() {
-                        state.explain_ui.row = k;
+                        page.row = k;
                     }
                 });
             });
@@ -356,7 +384,7 @@ fn row_view(ui: &mut egui::Ui, state: &mut State, e: &Explanation) {
             e.outputs.get(i).copied().unwrap_or(f64::NAN),
             10,
         );
-        surrogate_block(&mut cols[1], state, row);
+        surrogate_block(&mut cols[1], state, tx, row);
         cols[1].label(
             RichText::new(format!(
                 "{} · red raises the output, blue lowers it",
@@ -369,7 +397,7 @@ fn row_view(ui: &mut egui::Ui, state: &mut State, e: &Explanation) {
 }
 
 /// The LIME-style local surrogate of one row, on request.
-fn surrogate_block(ui: &mut egui::Ui, state: &mut State, row: usize) {
+fn surrogate_block(ui: &mut egui::Ui, state: &State, tx: &CommandSender, row: usize) {
     let pal = Palette::of(ui);
     ui.add_space(6.0);
     let request = state.planner().surrogate(state.selected_index(), row);
@@ -381,7 +409,7 @@ fn surrogate_block(ui: &mut egui::Ui, state: &mut State, row: usize) {
                 .on_hover_text("A weighted linear model fitted on perturbations around this row: a second opinion on what drives its prediction")
                 .clicked()
             {
-                commands::run(state, request);
+                tx.request(request);
             }
         }
         Some(Slot::Ready(Output::Surrogate(s))) => {
@@ -403,7 +431,7 @@ fn surrogate_block(ui: &mut egui::Ui, state: &mut State, row: usize) {
         }
         Some(Slot::Failed(e)) => {
             if let Some(key) = key {
-                super::slot::failed(ui, state, &key, &e);
+                super::slot::failed(ui, tx, &key, &e);
             }
         }
         _ => {
@@ -415,9 +443,9 @@ fn surrogate_block(ui: &mut egui::Ui, state: &mut State, row: usize) {
     }
 }
 
-fn dependence_view(ui: &mut egui::Ui, state: &mut State, e: &Explanation) {
+fn dependence_view(ui: &mut egui::Ui, state: &State, page: &mut ExplainPage, e: &Explanation) {
     let ord = order(e);
-    let ui_state = &mut state.explain_ui;
+    let ui_state = &mut *page;
     if ui_state.dependence >= e.feature_names.len() {
         ui_state.dependence = ord.first().copied().unwrap_or(0);
     }
@@ -485,7 +513,13 @@ fn dependence_view(ui: &mut egui::Ui, state: &mut State, e: &Explanation) {
     }
 }
 
-fn pdp_view(ui: &mut egui::Ui, state: &mut State, entry: &ModelEntry) {
+fn pdp_view(
+    ui: &mut egui::Ui,
+    state: &State,
+    page: &mut ExplainPage,
+    tx: &CommandSender,
+    entry: &ModelEntry,
+) {
     let pal = Palette::of(ui);
     let Some(model) = state.model(&entry.path).cloned() else {
         ui.spinner();
@@ -501,7 +535,7 @@ fn pdp_view(ui: &mut egui::Ui, state: &mut State, entry: &ModelEntry) {
         );
         return;
     }
-    let sel = &mut state.explain_ui.pdp_feature;
+    let sel = &mut page.pdp_feature;
     *sel = (*sel).min(names.len() - 1);
     ui.horizontal(|ui| {
         let l6 = ui.label("Feature");
@@ -515,10 +549,10 @@ fn pdp_view(ui: &mut egui::Ui, state: &mut State, entry: &ModelEntry) {
             .response
             .labelled_by(l6.id);
     });
-    let feature = names[state.explain_ui.pdp_feature].clone();
+    let feature = names[page.pdp_feature].clone();
     let request = state.planner().pdp(state.selected_index(), &feature);
     let key = request.as_ref().map(|r| r.key.clone());
-    commands::run(state, request);
+    tx.request(request);
     match state.slot(key.as_ref()).cloned() {
         Some(Slot::Ready(Output::Pdp(p))) => {
             let h = plots::plot_height(state.presentation) * 1.5;
@@ -526,7 +560,7 @@ fn pdp_view(ui: &mut egui::Ui, state: &mut State, entry: &ModelEntry) {
         }
         Some(Slot::Failed(err)) => {
             if let Some(key) = key {
-                super::slot::failed(ui, state, &key, &err);
+                super::slot::failed(ui, tx, &key, &err);
             }
         }
         _ => {
@@ -538,7 +572,7 @@ fn pdp_view(ui: &mut egui::Ui, state: &mut State, entry: &ModelEntry) {
     }
 }
 
-fn importance_view(ui: &mut egui::Ui, state: &mut State) {
+fn importance_view(ui: &mut egui::Ui, state: &State, tx: &CommandSender) {
     if state.workspace.roles.target.is_none() {
         ui.label("Permutation importance needs a target column: set it in the column roles on the Overview page.");
         return;
@@ -549,7 +583,7 @@ fn importance_view(ui: &mut egui::Ui, state: &mut State) {
         None => {
             ui.label("How much the score drops when one feature's values are shuffled (repeated, with the spread).");
             if ui.button("Compute permutation importance").clicked() {
-                commands::run(state, request);
+                tx.request(request);
             }
         }
         Some(Slot::Ready(Output::Importance(imp))) => {
@@ -558,7 +592,7 @@ fn importance_view(ui: &mut egui::Ui, state: &mut State) {
         }
         Some(Slot::Failed(err)) => {
             if let Some(key) = key {
-                super::slot::failed(ui, state, &key, &err);
+                super::slot::failed(ui, tx, &key, &err);
             }
         }
         _ => {

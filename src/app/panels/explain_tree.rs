@@ -9,18 +9,25 @@ use crate::app::widgets::tree::{self, NodeView};
 use crate::engine::explain::tree::{Forest, NodeMode};
 use crate::engine::explain::Explanation;
 
-pub fn trees_view(ui: &mut egui::Ui, state: &mut State, e: &Explanation) {
+pub fn trees_view(
+    ui: &mut egui::Ui,
+    state: &State,
+    tree_i: &mut usize,
+    row_sel: usize,
+    e: &Explanation,
+) {
     let pal = Palette::of(ui);
     let Some(forest) = state.forest(state.selected_index()) else {
         ui.label("This model is not a plain tree ensemble, so there are no trees to draw.");
         return;
     };
-    draw_forest(ui, state, &forest, e, &pal);
+    draw_forest(ui, tree_i, row_sel, &forest, e, &pal);
 }
 
 fn draw_forest(
     ui: &mut egui::Ui,
-    state: &mut State,
+    tree_i: &mut usize,
+    row_sel: usize,
     forest: &Forest,
     e: &Explanation,
     pal: &Palette,
@@ -30,13 +37,12 @@ fn draw_forest(
         ui.label("the ensemble has no trees");
         return;
     }
-    let ui_state = &mut state.explain_ui;
-    ui_state.tree = ui_state.tree.min(n - 1);
-    let row_i = ui_state.row.min(e.values.len().saturating_sub(1));
+    *tree_i = (*tree_i).min(n - 1);
+    let row_i = row_sel.min(e.values.len().saturating_sub(1));
     ui.horizontal(|ui| {
         ui.label(format!("Tree (of {n})"));
         ui.add(
-            egui::Slider::new(&mut ui_state.tree, 0..=n - 1)
+            egui::Slider::new(tree_i, 0..=n - 1)
                 .custom_formatter(|v, _| format!("{}", v as usize + 1))
                 .custom_parser(|s| s.parse::<f64>().ok().map(|v| v - 1.0)),
         );
@@ -50,16 +56,14 @@ fn draw_forest(
             );
         }
     });
-    let t = &forest.trees[ui_state.tree];
+    let t = &forest.trees[*tree_i];
     let row: Vec<f64> = e
         .feature_values
         .get(row_i)
         .map(|r| r.iter().map(|v| v.unwrap_or(f64::NAN)).collect())
         .unwrap_or_default();
     let path = if row.len() == forest.n_features {
-        forest
-            .decision_path(ui_state.tree, &row)
-            .unwrap_or_default()
+        forest.decision_path(*tree_i, &row).unwrap_or_default()
     } else {
         Vec::new()
     };

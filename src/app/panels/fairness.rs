@@ -6,20 +6,42 @@
 use eframe::egui::{self, RichText};
 use egui_extras::{Column, TableBuilder};
 
-use crate::app::commands;
-use crate::app::state::{Slot, State};
+use crate::app::command::{Command, CommandSender, PageCtx};
+use crate::app::state::{Page, Slot, State};
 use crate::app::widgets::cards::fmt;
 use crate::app::widgets::charts::{self, GroupBar};
 use crate::app::widgets::plots;
 use crate::app::widgets::theme::Palette;
-use crate::engine::analysis::{Output, RowFilter};
+use crate::engine::analysis::{FairnessResult, Output, RowFilter};
 use crate::engine::fairness::policy::{Op, Policy, Rule, Scope, Verdict};
 use crate::engine::fairness::{group_text, SliceReport};
 
-pub fn fairness_ui(ui: &mut egui::Ui, state: &mut State) {
+/// The Fairness page's selections: the slicing and the metric shown.
+pub struct FairnessPage {
+    /// Index into the report's slicings.
+    pub slicing: usize,
+    pub metric: String,
+}
+
+impl Default for FairnessPage {
+    fn default() -> Self {
+        Self {
+            slicing: 0,
+            metric: "selection_rate".into(),
+        }
+    }
+}
+
+impl FairnessPage {
+    pub fn ui(&mut self, ui: &mut egui::Ui, ctx: &PageCtx, tx: &CommandSender) {
+        fairness_ui(ui, ctx, self, tx);
+    }
+}
+
+fn fairness_ui(ui: &mut egui::Ui, state: &State, page: &mut FairnessPage, tx: &CommandSender) {
     let pal = Palette::of(ui);
     ui.heading("Fairness");
-    let Some(_) = super::evaluate::model_picker(ui, state) else {
+    let Some(_) = super::evaluate::model_picker(ui, state, tx) else {
         return;
     };
     if state.workspace.roles.sensitive.is_empty() {
@@ -39,11 +61,11 @@ pub fn fairness_ui(ui: &mut egui::Ui, state: &mut State) {
         super::slot::waiting(ui, "waiting for the model and the data to load");
         return;
     };
-    commands::run(state, request);
+    tx.request(request);
     let result = match state.slot(Some(&key)).cloned() {
         Some(Slot::Ready(Output::Fairness(r))) => r,
         Some(Slot::Failed(e)) => {
-            super::slot::failed(ui, state, &key, &e);
+            super::slot::failed(ui, tx, &key, &e);
             return;
         }
         _ => {
@@ -54,8 +76,33 @@ pub fn fairness_ui(ui: &mut egui::Ui, state: &mut State) {
             return;
         }
     };
+    page.show(ui, state, tx, &result);
+}
+
+impl FairnessPage {
+    /// Draws a fairness result (binary, multiclass one-vs-rest or regression) below the
+    /// model picker: what the page shows once the engine's result is cached.
+    pub fn show(
+        &mut self,
+        ui: &mut egui::Ui,
+        state: &State,
+        tx: &CommandSender,
+        result: &FairnessResult,
+    ) {
+        fairness_result_ui(ui, state, self, tx, result);
+    }
+}
+
+fn fairness_result_ui(
+    ui: &mut egui::Ui,
+    state: &State,
+    page: &mut FairnessPage,
+    tx: &CommandSender,
+    result: &FairnessResult,
+) {
+    let pal = Palette::of(ui);
     let report = &result.report;
-    egui::ScrollArea::vertical().auto_shrink(false).show(ui, |ui| {
+    egui::ScrollArea::vertical().id_salt("fairness_page").auto_shrink(false).show(ui, |ui| {
         ui.label(
             RichText::new(format!(
                 "{} rows · threshold {} · {} bootstrap resamples, stratified by group · groups under {} rows are too small to judge",
@@ -73,15 +120,15 @@ pub fn fairness_ui(ui: &mut egui::Ui, state: &mut State) {
             ui.label("Slicing");
             for (i, s) in report.slices.iter().enumerate() {
                 let label = s.columns.join(" × ");
-                if ui.selectable_label(state.fairness_slicing == i, label).clicked() {
-                    state.fairness_slicing = i;
+                if ui.selectable_label(page.slicing == i, label).clicked() {
+                    page.slicing = i;
                 }
             }
         });
-        if state.fairness_slicing >= report.slices.len() {
-            state.fairness_slicing = 0;
+        if page.slicing >= report.slices.len() {
+            page.slicing = 0;
         }
-        let Some(slice) = report.slices.get(state.fairness_slicing) else {
+        let Some(slice) = report.slices.get(page.slicing) else {
             return;
         };
         let findings = slice
@@ -89,23 +136,23 @@ pub fn fairness_ui(ui: &mut egui::Ui, state: &mut State) {
             .iter()
             .map(|g| crate::engine::report::group_finding(slice, g))
             .collect();
-        super::notes::notes_bar(ui, state, findings);
-        if !report.metrics.contains(&state.fairness_metric) {
-            state.fairness_metric = report.metrics.first().cloned().unwrap_or_default();
+        super::notes::notes_bar(ui, state, tx, findings);
+        if !report.metrics.contains(&page.metric) {
+            page.metric = report.metrics.first().cloned().unwrap_or_default();
         }
         ui.horizontal(|ui| {
             let label = ui.label("Metric");
             egui::ComboBox::from_id_salt("fair_metric")
-                .selected_text(state.fairness_metric.clone())
+                .selected_text(page.metric.clone())
                 .show_ui(ui, |ui| {
                     for m in &report.metrics {
-                        ui.selectable_value(&mut state.fairness_metric, m.clone(), m.as_str());
+                        ui.selectable_value(&mut page.metric, m.clone(), m.as_str());
                     }
                 })
                 .response
                 .labelled_by(label.id);
         });
-        let metric = state.fairness_metric.clone();
+        let metric = page.metric.clone();
         let h = plots::plot_height(state.presentation);
         ui.columns(2, |cols| {
             cols[0].strong(format!("{metric} by group ({})", slice.columns.join(" × ")));
@@ -125,7 +172,7 @@ pub fn fairness_ui(ui: &mut egui::Ui, state: &mut State) {
         });
         ui.add_space(8.0);
         ui.columns(2, |cols| {
-            disparities_ui(&mut cols[0], slice);
+            disparities_ui(&mut cols[0], slice, &metric);
             if slice.columns.len() == 2 {
                 cols[1].strong(format!("{metric}: {} × {}", slice.columns[0], slice.columns[1]));
                 heat(&mut cols[1], slice, &metric);
@@ -135,11 +182,11 @@ pub fn fairness_ui(ui: &mut egui::Ui, state: &mut State) {
         });
         ui.add_space(8.0);
         if let Some(pick) = weak_slices_ui(ui, &result.slices, &report.data.sha256) {
-            state.slice = Some(pick);
-            state.page = crate::app::state::Page::Evaluate;
+            tx.send(Command::ShowSlice(Some(pick)));
+            tx.send(Command::Goto(Page::Evaluate));
         }
         ui.add_space(8.0);
-        policy_editor(ui, state, &report.policy_names(), &report.default_policy(), &report.policy);
+        policy_editor(ui, state, tx, &report.policy_names(), &report.default_policy(), &report.policy);
     });
 }
 
@@ -194,9 +241,38 @@ fn policy_ui(ui: &mut egui::Ui, slice: &SliceReport) {
         });
 }
 
-fn disparities_ui(ui: &mut egui::Ui, slice: &SliceReport) {
+/// The headline disparities (binary); for multiclass and regression, which have none, the
+/// engine's summaries of the metric shown (difference and ratio between groups, …).
+fn disparities_ui(ui: &mut egui::Ui, slice: &SliceReport, metric: &str) {
     let pal = Palette::of(ui);
+    let summary = slice.summaries.get(metric);
+    let rows: Vec<(String, Option<f64>, Option<[f64; 2]>)> = if slice.disparities.0.is_empty() {
+        summary.map_or_else(Vec::new, |s| {
+            s.values
+                .0
+                .iter()
+                .map(|(n, v)| {
+                    (
+                        format!("{metric} {}", n.replace('_', " ")),
+                        *v,
+                        s.ci.get(n).copied(),
+                    )
+                })
+                .collect()
+        })
+    } else {
+        slice
+            .disparities
+            .0
+            .iter()
+            .map(|(n, v)| (n.clone(), *v, slice.ci.get(n).copied()))
+            .collect()
+    };
     ui.strong("Disparities between groups");
+    if rows.is_empty() {
+        ui.label(RichText::new("none for this metric").color(pal.muted));
+        return;
+    }
     egui::Grid::new("disparities")
         .striped(true)
         .spacing([16.0, 4.0])
@@ -205,11 +281,11 @@ fn disparities_ui(ui: &mut egui::Ui, slice: &SliceReport) {
                 ui.label(RichText::new(h).color(pal.muted));
             }
             ui.end_row();
-            for (name, v) in &slice.disparities.0 {
+            for (name, v, ci) in &rows {
                 ui.label(name);
                 ui.label(fmt(*v));
-                ui.label(slice.ci.get(name).map_or("—".into(), |[l, h]| {
-                    format!("{} – {}", fmt(Some(*l)), fmt(Some(*h)))
+                ui.label(ci.map_or("—".into(), |[l, h]| {
+                    format!("{} – {}", fmt(Some(l)), fmt(Some(h)))
                 }));
                 ui.end_row();
             }
@@ -351,7 +427,7 @@ fn weak_slices_ui(
                         ui.label(format!("{:+.4} – {:+.4}", s.ci[0], s.ci[1]));
                     });
                     row.col(|ui| {
-                        ui.label(s.p_value.map_or("—".into(), |p| format!("{p:.2e}")));
+                        ui.label(crate::app::widgets::format::p_value(s.p_value));
                     });
                 });
             });
@@ -362,7 +438,8 @@ fn weak_slices_ui(
 /// The reviewers' policy: visible, editable, saved with the workspace.
 fn policy_editor(
     ui: &mut egui::Ui,
-    state: &mut State,
+    state: &State,
+    tx: &CommandSender,
     names: &[String],
     default: &Policy,
     shown: &Policy,
@@ -415,8 +492,7 @@ fn policy_editor(
             }
         });
         if Some(&policy) != state.workspace.fairness_policy.as_ref() && (&policy != shown || state.workspace.fairness_policy.is_some()) {
-            state.workspace.fairness_policy = Some(policy);
-            state.dirty = true;
+            tx.edit(move |ws| ws.fairness_policy = Some(policy));
         }
     });
 }

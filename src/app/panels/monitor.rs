@@ -3,18 +3,38 @@
 //! realized performance per chunk with the threshold band and the alerts marked, drift per
 //! column and chunk as a heat map (columns that drift in alerting chunks first: the ones that
 //! may explain a drop), and data quality per chunk. It draws only; a clicked chunk is left in
-//! [`MonitorUi::clicked`] for the caller (open its rows on the Data page, its drift on the
+//! [`MonitorPage::clicked`] for the caller (open its rows on the Data page, its drift on the
 //! Drift page).
 
 use eframe::egui::{self, Color32, RichText, Sense};
 use egui_plot::{HoverPosition, Legend, Line, LineStyle, Plot, PlotPoints, Points, Polygon, VLine};
 
+use crate::app::command::{Command, CommandSender, PageCtx};
 use crate::app::commands;
-use crate::app::state::{MonitorUi, Page, State};
+use crate::app::state::State;
 use crate::app::widgets::theme::Palette;
-use crate::engine::analysis::Output;
+use crate::engine::analysis::{Output, RowFilter};
 use crate::engine::monitor::{Chunk, ChunkPeriod, MonitorReport};
 use crate::engine::workspace::DatasetRole;
+
+/// The Monitor page's choices: metric, reference chunks shown, chunk selected.
+#[derive(Debug, Clone, Default)]
+pub struct MonitorPage {
+    /// The metric shown (`None`: the report's first).
+    pub metric: Option<String>,
+    /// Show the reference chunks left of the log's.
+    pub show_reference: bool,
+    /// The chunk selected (index into `report.chunks`).
+    pub selected: Option<usize>,
+    /// A chunk clicked this frame (index into `report.chunks`), for the caller to act on.
+    pub clicked: Option<usize>,
+}
+
+impl MonitorPage {
+    pub fn ui(&mut self, ui: &mut egui::Ui, ctx: &PageCtx, tx: &CommandSender) {
+        monitor_ui(ui, ctx, self, tx);
+    }
+}
 
 fn metric_label(m: &str) -> String {
     match m {
@@ -35,7 +55,7 @@ fn chunk_time(c: &Chunk) -> String {
 }
 
 /// Draws the page for `report`.
-pub fn show(ui: &mut egui::Ui, report: &MonitorReport, ui_state: &mut MonitorUi) {
+pub fn show(ui: &mut egui::Ui, report: &MonitorReport, ui_state: &mut MonitorPage) {
     ui_state.clicked = None;
     let pal = Palette::of(ui);
     ui.label(
@@ -111,7 +131,7 @@ pub fn show(ui: &mut egui::Ui, report: &MonitorReport, ui_state: &mut MonitorUi)
     quality_table(ui, report);
 }
 
-fn visible(report: &MonitorReport, ui_state: &MonitorUi) -> Vec<usize> {
+fn visible(report: &MonitorReport, ui_state: &MonitorPage) -> Vec<usize> {
     report
         .chunks
         .iter()
@@ -125,7 +145,7 @@ fn performance_plot(
     ui: &mut egui::Ui,
     report: &MonitorReport,
     metric: &str,
-    ui_state: &mut MonitorUi,
+    ui_state: &mut MonitorPage,
     pal: &Palette,
 ) {
     let idx = visible(report, ui_state);
@@ -264,7 +284,7 @@ fn drift_columns(report: &MonitorReport) -> Vec<String> {
 fn drift_heat_map(
     ui: &mut egui::Ui,
     report: &MonitorReport,
-    ui_state: &mut MonitorUi,
+    ui_state: &mut MonitorPage,
     pal: &Palette,
 ) {
     let chunks: Vec<&Chunk> = report
@@ -410,7 +430,7 @@ fn quality_table(ui: &mut egui::Ui, report: &MonitorReport) {
 /// The Monitor page: the workspace's prediction log (dataset role `log`) against the labelled
 /// evaluation data, through the engine's planner (the same analysis `assay monitor
 /// --workspace` runs). A selected log chunk's rows open on the Data page.
-pub fn monitor_ui(ui: &mut egui::Ui, state: &mut State) {
+fn monitor_ui(ui: &mut egui::Ui, state: &State, ui_state: &mut MonitorPage, tx: &CommandSender) {
     ui.heading("Monitor");
     if state.workspace.dataset(DatasetRole::Log).is_none() {
         ui.label(
@@ -428,13 +448,14 @@ pub fn monitor_ui(ui: &mut egui::Ui, state: &mut State) {
     let Some(Output::Monitor(report)) = super::slot::ready(
         ui,
         state,
+        tx,
         request,
         "estimating performance per chunk… (cancel in the status bar)",
     ) else {
         return;
     };
-    let mut ui_state = std::mem::take(&mut state.monitor);
     let mut open_rows = None;
+    let mut show_drift = None;
     egui::ScrollArea::vertical()
         .id_salt("monitor_page")
         .auto_shrink(false)
@@ -454,22 +475,39 @@ pub fn monitor_ui(ui: &mut egui::Ui, state: &mut State) {
                     {
                         open_rows = Some(chunk.start_index + 1);
                     }
+                    if ui
+                        .button("Show its drift on the Drift page")
+                        .on_hover_text("The reference against this chunk's rows, column by column")
+                        .clicked()
+                    {
+                        show_drift = Some(chunk.clone());
+                    }
                 });
             }
-            show(ui, &report, &mut ui_state);
+            show(ui, &report, ui_state);
         });
     ui_state.clicked = None;
-    state.monitor = ui_state;
-    if let Some(row) = open_rows {
-        if let Some(i) = state
-            .workspace
-            .datasets
-            .iter()
-            .position(|d| d.role == DatasetRole::Log)
-        {
-            state.dataset_index = i;
-            state.goto_row = Some(row);
-            state.page = Page::Data;
-        }
+    let log = state
+        .workspace
+        .datasets
+        .iter()
+        .position(|d| d.role == DatasetRole::Log);
+    if let (Some(row), Some(dataset)) = (open_rows, log) {
+        tx.send(Command::OpenRow { dataset, row });
+    }
+    if let (Some(chunk), Some(log)) = (show_drift, log) {
+        let path = &state.workspace.datasets[log].path;
+        let Some(data) = state.data(path) else {
+            return;
+        };
+        tx.send(Command::ShowDriftRows {
+            rows: RowFilter {
+                label: format!("chunk {} ({})", chunk.index, chunk_time(&chunk)),
+                data_sha: data.ds.sha256.clone(),
+                rows: std::sync::Arc::new(
+                    (chunk.start_index as u32..=chunk.end_index as u32).collect(),
+                ),
+            },
+        });
     }
 }

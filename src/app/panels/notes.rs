@@ -4,13 +4,41 @@
 
 use eframe::egui::{self, RichText};
 
-use crate::app::state::{NoteDraft, State};
+use crate::app::command::{Command, CommandSender};
+use crate::app::state::State;
 use crate::app::widgets::theme::Palette;
-use crate::engine::package::audit::now_rfc3339;
 use crate::engine::report::notes::Finding;
 
+/// The note being written (the dialog is open while this is `Some`).
+#[derive(Debug, Clone)]
+pub struct NoteDraft {
+    pub choices: Vec<Finding>,
+    pub finding: usize,
+    pub text: String,
+}
+
+/// The note dialog's state: the draft, and the author last used (kept for the next note).
+#[derive(Debug, Clone, Default)]
+pub struct NotesDialog {
+    pub draft: Option<NoteDraft>,
+    pub author: String,
+}
+
+impl NotesDialog {
+    /// Opens the dialog on `findings` (and the whole review).
+    pub fn open(&mut self, findings: Vec<Finding>) {
+        let mut choices = findings;
+        choices.push(Finding::General);
+        self.draft = Some(NoteDraft {
+            choices,
+            finding: 0,
+            text: String::new(),
+        });
+    }
+}
+
 /// A "Pin a note" button offering `findings`, and the notes already pinned to them.
-pub fn notes_bar(ui: &mut egui::Ui, state: &mut State, findings: Vec<Finding>) {
+pub fn notes_bar(ui: &mut egui::Ui, state: &State, tx: &CommandSender, findings: Vec<Finding>) {
     let pinned: Vec<_> = state
         .workspace
         .notes
@@ -18,18 +46,18 @@ pub fn notes_bar(ui: &mut egui::Ui, state: &mut State, findings: Vec<Finding>) {
         .filter(|n| findings.contains(&n.finding))
         .cloned()
         .collect();
-    notes_list(ui, state, findings, pinned);
+    notes_list(ui, tx, findings, pinned);
 }
 
 /// Every note of the workspace (the Overview), with a button for a note on the whole review.
-pub fn all_notes_ui(ui: &mut egui::Ui, state: &mut State) {
+pub fn all_notes_ui(ui: &mut egui::Ui, state: &State, tx: &CommandSender) {
     let all = state.workspace.notes.clone();
-    notes_list(ui, state, Vec::new(), all);
+    notes_list(ui, tx, Vec::new(), all);
 }
 
 fn notes_list(
     ui: &mut egui::Ui,
-    state: &mut State,
+    tx: &CommandSender,
     findings: Vec<Finding>,
     pinned: Vec<crate::engine::report::notes::ReviewNote>,
 ) {
@@ -40,13 +68,7 @@ fn notes_list(
             .on_hover_text("Write a reviewer note on one of this page's findings; it is saved in the workspace, shown in the report and sealed into the package")
             .clicked()
         {
-            let mut choices = findings.clone();
-            choices.push(Finding::General);
-            state.note_draft = Some(NoteDraft {
-                choices,
-                finding: 0,
-                text: String::new(),
-            });
+            tx.send(Command::OpenNote(findings.clone()));
         }
         if !pinned.is_empty() {
             ui.label(RichText::new(format!("{} note{} here", pinned.len(), if pinned.len() == 1 { "" } else { "s" })).color(pal.muted));
@@ -73,16 +95,13 @@ fn notes_list(
             });
     }
     if let Some(id) = remove {
-        if state.workspace.remove_note(&id) {
-            state.dirty = true;
-            state.audit("note_removed", serde_json::json!({ "id": id }));
-        }
+        tx.send(Command::RemoveNote(id));
     }
 }
 
 /// The note dialog, drawn once per frame over the page while a draft is open.
-pub fn note_dialog(ctx: &egui::Context, state: &mut State) {
-    let Some(mut draft) = state.note_draft.take() else {
+pub fn note_dialog(ctx: &egui::Context, dialog: &mut NotesDialog, tx: &CommandSender) {
+    let Some(mut draft) = dialog.draft.take() else {
         return;
     };
     let mut open = true;
@@ -114,7 +133,7 @@ pub fn note_dialog(ctx: &egui::Context, state: &mut State) {
             });
             ui.horizontal(|ui| {
                 let l = ui.label("Author");
-                ui.text_edit_singleline(&mut state.note_author)
+                ui.text_edit_singleline(&mut dialog.author)
                     .labelled_by(l.id);
             });
             let l = ui.label("Note");
@@ -125,7 +144,7 @@ pub fn note_dialog(ctx: &egui::Context, state: &mut State) {
             )
             .labelled_by(l.id);
             ui.horizontal(|ui| {
-                let ready = !draft.text.trim().is_empty() && !state.note_author.trim().is_empty();
+                let ready = !draft.text.trim().is_empty() && !dialog.author.trim().is_empty();
                 pin = ui
                     .add_enabled(ready, egui::Button::new("Pin note"))
                     .clicked();
@@ -140,21 +159,14 @@ pub fn note_dialog(ctx: &egui::Context, state: &mut State) {
             .get(draft.finding)
             .cloned()
             .unwrap_or(Finding::General);
-        let author = state.note_author.clone();
-        match state
-            .workspace
-            .add_note(finding, &draft.text, &author, &now_rfc3339())
-        {
-            Ok(n) => {
-                let details = serde_json::json!({ "id": n.id, "finding": n.finding, "author": n.author, "text": n.text });
-                state.dirty = true;
-                state.audit("note_added", details);
-            }
-            Err(e) => state.error(e.to_string()),
-        }
+        tx.send(Command::AddNote {
+            finding,
+            text: draft.text,
+            author: dialog.author.clone(),
+        });
         return;
     }
     if open {
-        state.note_draft = Some(draft);
+        dialog.draft = Some(draft);
     }
 }

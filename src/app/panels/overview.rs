@@ -3,6 +3,7 @@
 
 use eframe::egui::{self, RichText};
 
+use crate::app::command::{Command, CommandSender, PageCtx};
 use crate::app::commands::file_name;
 use crate::app::state::{Page, Slot, State};
 use crate::app::widgets::cards::fmt;
@@ -10,7 +11,21 @@ use crate::app::widgets::theme::Palette;
 use crate::engine::evaluate::Task;
 use crate::engine::workspace::DatasetRole;
 
-pub fn overview_ui(ui: &mut egui::Ui, state: &mut State) {
+/// The Overview page (it keeps no selection of its own: everything it edits is the
+/// workspace's).
+#[derive(Default)]
+pub struct OverviewPage;
+
+impl OverviewPage {
+    pub fn ui(&mut self, ui: &mut egui::Ui, ctx: &PageCtx, tx: &CommandSender) {
+        egui::ScrollArea::vertical()
+            .id_salt("overview_page")
+            .auto_shrink(false)
+            .show(ui, |ui| overview_ui(ui, ctx, tx));
+    }
+}
+
+fn overview_ui(ui: &mut egui::Ui, state: &State, tx: &CommandSender) {
     let pal = Palette::of(ui);
     ui.heading(&state.workspace.name);
     ui.label(
@@ -20,20 +35,20 @@ pub fn overview_ui(ui: &mut egui::Ui, state: &mut State) {
         .color(pal.muted),
     );
     ui.add_space(8.0);
-    results_table(ui, state);
+    results_table(ui, state, tx);
     ui.add_space(12.0);
     ui.columns(2, |cols| {
-        models_ui(&mut cols[0], state);
-        datasets_ui(&mut cols[1], state);
+        models_ui(&mut cols[0], state, tx);
+        datasets_ui(&mut cols[1], state, tx);
     });
     ui.add_space(12.0);
-    roles_ui(ui, state);
+    roles_ui(ui, state, tx);
     ui.add_space(12.0);
     ui.strong(format!("Reviewer notes ({})", state.workspace.notes.len()));
-    super::notes::all_notes_ui(ui, state);
+    super::notes::all_notes_ui(ui, state, tx);
 }
 
-fn results_table(ui: &mut egui::Ui, state: &mut State) {
+fn results_table(ui: &mut egui::Ui, state: &State, tx: &CommandSender) {
     let pal = Palette::of(ui);
     ui.strong("Evaluation summary");
     let entries = state.workspace.models.clone();
@@ -46,13 +61,17 @@ fn results_table(ui: &mut egui::Ui, state: &mut State) {
         .striped(true)
         .spacing([24.0, 6.0])
         .show(ui, |ui| {
+            let second = format!(
+                "accuracy at {:.2} / MAE",
+                state.workspace.settings.threshold
+            );
             for h in [
                 "model",
                 "task",
                 "rows",
                 "headline",
                 "95% CI",
-                "accuracy / MAE",
+                second.as_str(),
                 "",
             ] {
                 ui.label(RichText::new(h).color(pal.muted));
@@ -68,7 +87,7 @@ fn results_table(ui: &mut egui::Ui, state: &mut State) {
                             Task::Regression => ("regression", "r2", "mae"),
                         };
                         ui.label(task);
-                        ui.label(ev.n.to_string());
+                        ui.label(crate::app::widgets::format::count(ev.n));
                         let name = if key == "r2" { "R²" } else { "ROC AUC" };
                         ui.label(format!("{name} {}", fmt(ev.metrics.get(key))));
                         ui.label(ev.ci.get(key).map_or("—".into(), |[l, h]| {
@@ -104,22 +123,54 @@ fn results_table(ui: &mut egui::Ui, state: &mut State) {
                         let issues = state.role_issues(i);
                         ui.label("—");
                         ui.label("");
-                        if issues.is_empty() {
-                            ui.label("waiting for files");
+                        // A file that failed to load is named with its Retry, not waited for.
+                        let failed = failed_file(state, &entry.path);
+                        if let Some((path, what, text)) = &failed {
+                            ui.colored_label(pal.bad, format!("{what} failed to load"))
+                                .on_hover_text(text.as_str());
+                            ui.label(RichText::new(short(text)).color(pal.bad))
+                                .on_hover_text(text.as_str());
+                            ui.label("");
+                            if ui
+                                .button("Retry")
+                                .on_hover_text(format!("Load {} again", file_name(path)))
+                                .clicked()
+                            {
+                                tx.send(Command::RetryFile(path.clone()));
+                            }
                         } else {
-                            ui.colored_label(pal.warn, "check the roles below");
+                            if issues.is_empty() {
+                                ui.label("waiting for files");
+                            } else {
+                                ui.colored_label(pal.warn, "check the roles below");
+                            }
+                            ui.label("");
+                            ui.label("");
+                            ui.label("");
                         }
-                        ui.label("");
-                        ui.label("");
-                        ui.label("");
                     }
                 }
                 ui.end_row();
             }
         });
     if let Some(i) = open_eval {
-        state.select_model(i);
-        state.page = Page::Evaluate;
+        tx.send(Command::SelectModel(i));
+        tx.send(Command::Goto(Page::Evaluate));
+    }
+}
+
+/// The model at `model` or the evaluation data, when its load failed: path, what it is, error.
+fn failed_file(
+    state: &State,
+    model: &std::path::Path,
+) -> Option<(std::path::PathBuf, &'static str, String)> {
+    if let Some(Slot::Failed(f)) = state.loaded.models.get(model) {
+        return Some((model.to_path_buf(), "model", f.text.clone()));
+    }
+    let data = state.eval_data_path()?;
+    match state.loaded.datasets.get(data) {
+        Some(Slot::Failed(f)) => Some((data.to_path_buf(), "data", f.text.clone())),
+        _ => None,
     }
 }
 
@@ -131,7 +182,7 @@ fn short(s: &str) -> String {
     t
 }
 
-fn models_ui(ui: &mut egui::Ui, state: &mut State) {
+fn models_ui(ui: &mut egui::Ui, state: &State, tx: &CommandSender) {
     let pal = Palette::of(ui);
     ui.strong("Models");
     let mut remove = None;
@@ -184,27 +235,37 @@ fn models_ui(ui: &mut egui::Ui, state: &mut State) {
                     }
                     Some(Slot::Failed(e)) => {
                         ui.colored_label(pal.bad, e.text.as_str());
+                        if ui
+                            .button("Retry")
+                            .on_hover_text("Load the model again")
+                            .clicked()
+                        {
+                            tx.send(Command::RetryFile(entry.path.clone()));
+                        }
                     }
                 }
             });
     }
     if let Some(i) = remove {
-        let removed = state.workspace.models.remove(i);
-        if state.workspace.settings.focus_model.as_ref() == Some(&removed.label) {
-            state.workspace.settings.focus_model = None;
-        }
-        state.dirty = true;
+        tx.edit(move |ws| {
+            if i < ws.models.len() {
+                let removed = ws.models.remove(i);
+                if ws.settings.focus_model.as_ref() == Some(&removed.label) {
+                    ws.settings.focus_model = None;
+                }
+            }
+        });
     }
 }
 
-fn datasets_ui(ui: &mut egui::Ui, state: &mut State) {
+fn datasets_ui(ui: &mut egui::Ui, state: &State, tx: &CommandSender) {
     let pal = Palette::of(ui);
     ui.strong("Datasets");
     let mut remove = None;
     let mut changed = false;
-    let n = state.workspace.datasets.len();
-    for i in 0..n {
-        let path = state.workspace.datasets[i].path.clone();
+    let mut datasets = state.workspace.datasets.clone();
+    for (i, dataset) in datasets.iter_mut().enumerate() {
+        let path = dataset.path.clone();
         egui::Frame::new()
             .fill(pal.card)
             .corner_radius(6.0)
@@ -213,7 +274,7 @@ fn datasets_ui(ui: &mut egui::Ui, state: &mut State) {
                 ui.set_width(ui.available_width());
                 ui.horizontal(|ui| {
                     let name = ui.label(RichText::new(file_name(&path)).strong());
-                    let role = &mut state.workspace.datasets[i].role;
+                    let role = &mut dataset.role;
                     egui::ComboBox::from_id_salt(("dataset_role", i))
                         .selected_text(role_name(*role))
                         .show_ui(ui, |ui| {
@@ -259,17 +320,23 @@ fn datasets_ui(ui: &mut egui::Ui, state: &mut State) {
                     }
                     Some(Slot::Failed(e)) => {
                         ui.colored_label(pal.bad, e.text.as_str());
+                        if ui
+                            .button("Retry")
+                            .on_hover_text("Load the dataset again")
+                            .clicked()
+                        {
+                            tx.send(Command::RetryFile(path.clone()));
+                        }
                     }
                 }
             });
     }
     if let Some(i) = remove {
-        state.workspace.datasets.remove(i);
-        state.dataset_index = 0;
+        datasets.remove(i);
         changed = true;
     }
     if changed {
-        state.dirty = true;
+        tx.edit(move |ws| ws.datasets = datasets);
     }
 }
 
@@ -283,7 +350,7 @@ pub fn role_name(r: DatasetRole) -> &'static str {
 }
 
 /// The column-role editor, with each problem shown next to the role it concerns.
-fn roles_ui(ui: &mut egui::Ui, state: &mut State) {
+fn roles_ui(ui: &mut egui::Ui, state: &State, tx: &CommandSender) {
     let pal = Palette::of(ui);
     ui.strong("Column roles (evaluation dataset)");
     let Some(data) = state.eval_data_path().and_then(|p| state.data(p)).cloned() else {
@@ -309,8 +376,9 @@ fn roles_ui(ui: &mut egui::Ui, state: &mut State) {
         }
     };
     let mut features_changed = false;
-    let roles = &mut state.workspace.roles;
+    let mut roles = state.workspace.roles.clone();
     let before = roles.clone();
+    let mut models = state.workspace.models.clone();
     egui::Grid::new("roles").num_columns(3).spacing([16.0, 8.0]).show(ui, |ui| {
         let l = ui.label("Target");
         optional_combo(ui, l.id, "role_target", &mut roles.target, &columns, false);
@@ -334,7 +402,8 @@ fn roles_ui(ui: &mut egui::Ui, state: &mut State) {
         ui.label("Sensitive attributes");
         ui.horizontal_wrapped(|ui| {
             ui.set_max_width(520.0);
-            for c in &columns {
+            // The target is what the model predicts, not a group of people.
+            for c in columns.iter().filter(|c| roles.target.as_ref() != Some(*c)) {
                 let mut on = roles.sensitive.contains(c);
                 if ui.checkbox(&mut on, c).changed() {
                     if on {
@@ -360,7 +429,7 @@ fn roles_ui(ui: &mut egui::Ui, state: &mut State) {
 
         ui.label("Features");
         ui.vertical(|ui| {
-            for (i, m) in state.workspace.models.iter_mut().enumerate() {
+            for (i, m) in models.iter_mut().enumerate() {
                 ui.horizontal(|ui| {
                     let label = ui.label(RichText::new(&m.label).small());
                     let mut text = m.features.as_ref().map_or_else(String::new, |f| f.join(", "));
@@ -388,8 +457,13 @@ fn roles_ui(ui: &mut egui::Ui, state: &mut State) {
         ui.vertical(|ui| show_issues(ui, "features"));
         ui.end_row();
     });
-    if state.workspace.roles != before || features_changed {
-        state.dirty = true;
+    if roles != before || features_changed {
+        tx.edit(move |ws| {
+            ws.roles = roles;
+            if features_changed {
+                ws.models = models;
+            }
+        });
     }
 }
 

@@ -8,9 +8,9 @@ use std::sync::Arc;
 
 use eframe::egui::{self, RichText};
 
-use crate::app::commands;
+use crate::app::command::{Command, CommandSender, PageCtx};
 use crate::app::jobs::{Done, JobKey};
-use crate::app::state::{Page, State};
+use crate::app::state::{CompareView, Page, State};
 use crate::app::widgets::theme::Palette;
 use crate::engine::analysis::Review;
 use crate::engine::package::manifest::FileStatus;
@@ -20,28 +20,55 @@ use crate::engine::package::{
 };
 use crate::engine::EngineError;
 
-pub fn package_ui(ui: &mut egui::Ui, state: &mut State) {
+/// The Package page's forms: signing key, output folder, sign-off draft, package to verify.
+#[derive(Default)]
+pub struct PackagePage {
+    pub key_path: String,
+    pub out_dir: String,
+    pub archive_zip: bool,
+    pub verify_dir: String,
+    pub verify_key: String,
+    pub signoff: SignOffDraft,
+}
+
+/// The sign-off form's fields.
+#[derive(Default, Clone)]
+pub struct SignOffDraft {
+    pub reviewer: String,
+    pub role: String,
+    pub decision: Option<Decision>,
+    pub conditions: String,
+    pub notes: String,
+}
+
+impl PackagePage {
+    pub fn ui(&mut self, ui: &mut egui::Ui, ctx: &PageCtx, tx: &CommandSender) {
+        package_ui(ui, ctx, self, tx);
+    }
+}
+
+fn package_ui(ui: &mut egui::Ui, state: &State, page: &mut PackagePage, tx: &CommandSender) {
     ui.heading("Package");
-    let Some(entry) = super::evaluate::model_picker(ui, state) else {
+    let Some(entry) = super::evaluate::model_picker(ui, state, tx) else {
         return;
     };
     if state.model(&entry.path).is_none() {
         ui.spinner();
         return;
     }
-    if state.package.key_path.is_empty() {
-        state.package.key_path = keys::default_key_path()
+    if page.key_path.is_empty() {
+        page.key_path = keys::default_key_path()
             .map(|p| p.display().to_string())
             .unwrap_or_default();
     }
-    if state.package.out_dir.is_empty() {
+    if page.out_dir.is_empty() {
         let base = state
             .workspace_path
             .as_ref()
             .and_then(|p| p.parent().map(PathBuf::from))
             .or_else(|| std::env::current_dir().ok())
             .unwrap_or_default();
-        state.package.out_dir = base
+        page.out_dir = base
             .join(format!(
                 "{}-package",
                 crate::engine::workspace::stem(&entry.path)
@@ -52,22 +79,23 @@ pub fn package_ui(ui: &mut egui::Ui, state: &mut State) {
     // What Seal would seal: the engine's review of the cache, as `assay package` gathers it.
     let review = state.review();
     egui::ScrollArea::vertical()
+        .id_salt("package_page")
         .auto_shrink(false)
         .show(ui, |ui| {
             ui.columns(2, |cols| {
-                checklist_ui(&mut cols[0], state, &review);
+                checklist_ui(&mut cols[0], state, tx, &review);
                 cols[0].add_space(10.0);
-                signoff_ui(&mut cols[0], state);
+                signoff_ui(&mut cols[0], state, page, tx);
                 cols[0].add_space(10.0);
-                seal_ui(&mut cols[0], state, &entry, review.clone());
+                seal_ui(&mut cols[0], state, page, tx, &entry, review.clone());
                 cols[0].add_space(10.0);
-                verify_ui(&mut cols[0], state);
-                card_ui(&mut cols[1], state, &review);
+                verify_ui(&mut cols[0], state, page, tx);
+                card_ui(&mut cols[1], state, tx, &review);
             });
         });
 }
 
-fn checklist_ui(ui: &mut egui::Ui, state: &mut State, review: &Review) {
+fn checklist_ui(ui: &mut egui::Ui, state: &State, tx: &CommandSender, review: &Review) {
     let pal = Palette::of(ui);
     ui.strong("What the package will contain");
     ui.label(
@@ -103,20 +131,19 @@ fn checklist_ui(ui: &mut egui::Ui, state: &mut State, review: &Review) {
                         "robustness" => state.planner().robustness(i),
                         _ => None,
                     };
-                    commands::run(state, request);
-                    state.compare_ui.view = match item.evidence.as_str() {
-                        "performance" => crate::app::state::CompareView::Speed,
-                        "robustness" => crate::app::state::CompareView::Robustness,
-                        _ => state.compare_ui.view,
-                    };
-                    state.page = page;
+                    tx.request(request);
+                    match item.evidence.as_str() {
+                        "performance" => tx.send(Command::ShowCompare(CompareView::Speed)),
+                        "robustness" => tx.send(Command::ShowCompare(CompareView::Robustness)),
+                        _ => tx.send(Command::Goto(page)),
+                    }
                 }
             }
         });
     }
 }
 
-fn signoff_ui(ui: &mut egui::Ui, state: &mut State) {
+fn signoff_ui(ui: &mut egui::Ui, state: &State, page: &mut PackagePage, tx: &CommandSender) {
     ui.strong("Sign-off");
     for s in &state.workspace.signoffs {
         ui.label(format!(
@@ -127,7 +154,7 @@ fn signoff_ui(ui: &mut egui::Ui, state: &mut State) {
             s.date
         ));
     }
-    let d = &mut state.package.signoff;
+    let d = &mut page.signoff;
     egui::Grid::new("signoff")
         .num_columns(2)
         .spacing([12.0, 6.0])
@@ -173,7 +200,7 @@ fn signoff_ui(ui: &mut egui::Ui, state: &mut State) {
             ui.end_row();
         });
     if ui.button("Add sign-off").clicked() {
-        let d = state.package.signoff.clone();
+        let d = page.signoff.clone();
         let record = SignOff {
             reviewer: d.reviewer.trim().to_string(),
             role: d.role.trim().to_string(),
@@ -195,19 +222,19 @@ fn signoff_ui(ui: &mut egui::Ui, state: &mut State) {
         };
         match checked {
             Ok(()) => {
-                state.audit("signoff", serde_json::to_value(&record).unwrap_or_default());
-                state.workspace.signoffs.push(record);
-                state.package.signoff = Default::default();
-                state.dirty = true;
+                tx.send(Command::SignOff(Box::new(record)));
+                page.signoff = Default::default();
             }
-            Err(e) => state.error(e),
+            Err(e) => tx.send(Command::Error(e)),
         }
     }
 }
 
 fn seal_ui(
     ui: &mut egui::Ui,
-    state: &mut State,
+    state: &State,
+    page: &mut PackagePage,
+    tx: &CommandSender,
     entry: &crate::engine::workspace::ModelEntry,
     review: Review,
 ) {
@@ -218,19 +245,19 @@ fn seal_ui(
         .spacing([12.0, 6.0])
         .show(ui, |ui| {
             let l = ui.label("Signing key");
-            ui.add(egui::TextEdit::singleline(&mut state.package.key_path).desired_width(360.0))
+            ui.add(egui::TextEdit::singleline(&mut page.key_path).desired_width(360.0))
                 .labelled_by(l.id);
             ui.end_row();
             let l = ui.label("Package folder");
-            ui.add(egui::TextEdit::singleline(&mut state.package.out_dir).desired_width(360.0))
+            ui.add(egui::TextEdit::singleline(&mut page.out_dir).desired_width(360.0))
                 .labelled_by(l.id);
             ui.end_row();
         });
-    ui.checkbox(&mut state.package.archive_zip, "also write a .zip");
-    let keygen_busy = commands::busy(state, &JobKey::Keygen);
-    let seal_busy = commands::busy(state, &JobKey::Seal);
+    ui.checkbox(&mut page.archive_zip, "also write a .zip");
+    let keygen_busy = state.jobs.is_running(&JobKey::Keygen);
+    let seal_busy = state.jobs.is_running(&JobKey::Seal);
     ui.horizontal(|ui| {
-        let key = PathBuf::from(&state.package.key_path);
+        let key = PathBuf::from(&page.key_path);
         if ui
             .add_enabled(!keygen_busy, egui::Button::new("Create key"))
             .on_hover_text(
@@ -239,9 +266,10 @@ fn seal_ui(
             .clicked()
         {
             let key = key.clone();
-            state
-                .jobs
-                .spawn(JobKey::Keygen, "Creating a signing key".into(), move |_| {
+            tx.send(Command::Spawn {
+                key: JobKey::Keygen,
+                title: "Creating a signing key".into(),
+                work: Box::new(move |_| {
                     if key.exists() {
                         return Err(EngineError::usage(format!(
                             "{}: a key is already there; choose another path",
@@ -254,18 +282,18 @@ fn seal_ui(
                         files.private_key.display(),
                         files.public_key.display()
                     )))
-                });
+                }),
+            });
         }
         if ui
             .add_enabled(!seal_busy, egui::Button::new("Seal package"))
             .clicked()
         {
-            let req = seal_request(state, entry);
-            state.package.sealed = None;
-            state.jobs.spawn(
-                JobKey::Seal,
-                "Sealing the package".into(),
-                move |progress| {
+            let req = seal_request(state, page, entry);
+            tx.send(Command::Spawn {
+                key: JobKey::Seal,
+                title: "Sealing the package".into(),
+                work: Box::new(move |progress| {
                     let key = SigningKey::load(&key, None)?;
                     let mut req = req;
                     // The evidence and the report of the engine's review, as `assay package
@@ -278,8 +306,8 @@ fn seal_ui(
                     ));
                     let report = package::build_package(&req, &key, progress)?;
                     Ok(Done::Sealed(Arc::new(report)))
-                },
-            );
+                }),
+            });
         }
     });
     if let Some(m) = &state.package.message {
@@ -315,7 +343,7 @@ fn seal_ui(
     }
 }
 
-fn verify_ui(ui: &mut egui::Ui, state: &mut State) {
+fn verify_ui(ui: &mut egui::Ui, state: &State, page: &mut PackagePage, tx: &CommandSender) {
     let pal = Palette::of(ui);
     ui.strong("Verify a package");
     egui::Grid::new("verify")
@@ -323,12 +351,12 @@ fn verify_ui(ui: &mut egui::Ui, state: &mut State) {
         .spacing([12.0, 6.0])
         .show(ui, |ui| {
             let l = ui.label("Package (folder, .zip, .tar.gz)");
-            ui.add(egui::TextEdit::singleline(&mut state.package.verify_dir).desired_width(360.0))
+            ui.add(egui::TextEdit::singleline(&mut page.verify_dir).desired_width(360.0))
                 .labelled_by(l.id);
             ui.end_row();
             let l = ui.label("Public key");
             ui.add(
-                egui::TextEdit::singleline(&mut state.package.verify_key)
+                egui::TextEdit::singleline(&mut page.verify_key)
                     .desired_width(360.0)
                     .hint_text("KEY.pub.pem"),
             )
@@ -337,20 +365,19 @@ fn verify_ui(ui: &mut egui::Ui, state: &mut State) {
         });
     if ui.button("Verify").clicked() {
         let (dir, key) = (
-            PathBuf::from(&state.package.verify_dir),
-            PathBuf::from(&state.package.verify_key),
+            PathBuf::from(&page.verify_dir),
+            PathBuf::from(&page.verify_key),
         );
-        state.package.verified = None;
-        state.jobs.spawn(
-            JobKey::Verify,
-            "Verifying a package".into(),
-            move |progress| {
+        tx.send(Command::Spawn {
+            key: JobKey::Verify,
+            title: "Verifying a package".into(),
+            work: Box::new(move |progress| {
                 let key = PublicKey::load(&key)?;
                 Ok(Done::Verified(Arc::new(verify_package(
                     &dir, &key, progress,
                 )?)))
-            },
-        );
+            }),
+        });
     }
     match &state.package.verified {
         Some(Ok(v)) => {
@@ -389,7 +416,7 @@ fn verify_ui(ui: &mut egui::Ui, state: &mut State) {
     }
 }
 
-fn card_ui(ui: &mut egui::Ui, state: &mut State, review: &Review) {
+fn card_ui(ui: &mut egui::Ui, state: &State, tx: &CommandSender, review: &Review) {
     let pal = Palette::of(ui);
     ui.horizontal(|ui| {
         ui.strong("Model card");
@@ -409,15 +436,18 @@ fn card_ui(ui: &mut egui::Ui, state: &mut State, review: &Review) {
                         .focus_model()
                         .map(|m| m.model.info.sha256.clone())
                         .unwrap_or_default();
-                    state.package.card = Some(card);
-                    state.audit("card_drafted", serde_json::json!({ "model": sha }));
+                    tx.send(Command::SetCard(Box::new(card)));
+                    tx.send(Command::Audit {
+                        action: "card_drafted".into(),
+                        details: serde_json::json!({ "model": sha }),
+                    });
                 }
                 Ok(None) => {}
-                Err(e) => state.error(e.to_string()),
+                Err(e) => tx.send(Command::Error(e.to_string())),
             }
         }
     });
-    let Some(card) = state.package.card.as_mut() else {
+    let Some(mut card) = state.package.card.clone() else {
         ui.label(RichText::new("Sealing without a draft uses the card drafted from the evidence; draft it here to edit it first.").color(pal.muted));
         return;
     };
@@ -438,7 +468,7 @@ fn card_ui(ui: &mut egui::Ui, state: &mut State, review: &Review) {
         )
         .labelled_by(l.id);
     }
-    let edited = *card != before;
+    let edited = card != before;
     ui.add_space(6.0);
     ui.label(RichText::new("Preview (README.md)").color(pal.muted));
     let preview = card.render();
@@ -449,14 +479,18 @@ fn card_ui(ui: &mut egui::Ui, state: &mut State, review: &Review) {
             ui.add(egui::Label::new(RichText::new(preview).monospace().small()).wrap());
         });
     if edited {
-        state.dirty = true;
+        tx.send(Command::SetCard(Box::new(card)));
     }
 }
 
 /// The package request of the focus model from the workspace, as `assay package --workspace`
 /// builds it (the evidence and the report are added from the review in the job).
-fn seal_request(state: &State, entry: &crate::engine::workspace::ModelEntry) -> PackageRequest {
-    let mut req = PackageRequest::new(entry.path.clone(), PathBuf::from(&state.package.out_dir));
+fn seal_request(
+    state: &State,
+    page: &PackagePage,
+    entry: &crate::engine::workspace::ModelEntry,
+) -> PackageRequest {
+    let mut req = PackageRequest::new(entry.path.clone(), PathBuf::from(&page.out_dir));
     req.features = entry.features.clone();
     req.target = state.workspace.roles.target.clone();
     req.sensitive = state.workspace.roles.sensitive.clone();
@@ -470,7 +504,7 @@ fn seal_request(state: &State, entry: &crate::engine::workspace::ModelEntry) -> 
         .card
         .clone()
         .map_or(CardSource::Draft, |c| CardSource::Edited(Box::new(c)));
-    if state.package.archive_zip {
+    if page.archive_zip {
         req.archive = Some(package::ArchiveKind::Zip);
     }
     req.audit = state.audit.clone();

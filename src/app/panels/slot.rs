@@ -3,14 +3,14 @@
 
 use eframe::egui;
 
-use crate::app::commands;
+use crate::app::command::{Command, CommandSender};
 use crate::app::state::{Failure, Slot, State};
 use crate::app::widgets::theme::Palette;
 use crate::engine::analysis::{Key, Output, Request};
 
 /// The failure of the analysis `key` and a Retry button that forgets it, so the page asks
 /// for it again.
-pub fn failed(ui: &mut egui::Ui, state: &mut State, key: &Key, f: &Failure) {
+pub fn failed(ui: &mut egui::Ui, tx: &CommandSender, key: &Key, f: &Failure) {
     let pal = Palette::of(ui);
     ui.colored_label(pal.bad, f.text.as_str());
     if ui
@@ -18,7 +18,7 @@ pub fn failed(ui: &mut egui::Ui, state: &mut State, key: &Key, f: &Failure) {
         .on_hover_text("Run this analysis again")
         .clicked()
     {
-        state.cache.retry(key);
+        tx.send(Command::Retry(key.clone()));
     }
 }
 
@@ -30,21 +30,23 @@ pub fn waiting(ui: &mut egui::Ui, text: &str) {
     });
 }
 
-/// Runs `request` unless its result is cached or running, and returns the result when it is
-/// ready; until then draws `waiting_text` with a spinner, or the failure with its Retry.
+/// Asks for `request` (the shell runs it unless its result is cached or running) and returns
+/// the result when it is ready; until then draws `waiting_text` with a spinner, or the
+/// failure with its Retry.
 pub fn ready(
     ui: &mut egui::Ui,
-    state: &mut State,
+    state: &State,
+    tx: &CommandSender,
     request: Option<Request>,
     waiting_text: &str,
 ) -> Option<Output> {
     let key = request.as_ref().map(|r| r.key.clone());
-    commands::run(state, request);
+    tx.request(request);
     match state.slot(key.as_ref()).cloned() {
         Some(Slot::Ready(out)) => Some(out),
         Some(Slot::Failed(e)) => {
             if let Some(key) = key {
-                failed(ui, state, &key, &e);
+                failed(ui, tx, &key, &e);
             }
             None
         }

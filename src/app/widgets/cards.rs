@@ -22,7 +22,7 @@ pub fn metric_card(
         .corner_radius(6.0)
         .inner_margin(egui::Margin::symmetric(12, 8))
         .show(ui, |ui| {
-            ui.set_width(theme::CARD_WIDTH * if presentation { 1.25 } else { 1.0 });
+            ui.set_width(theme::CARD_WIDTH);
             ui.vertical(|ui| {
                 ui.label(RichText::new(name).color(pal.muted));
                 ui.label(

@@ -19,6 +19,8 @@ pub struct GroupBar {
 fn category_plot(id: &str, h: f32, axis: &str, names: Vec<String>) -> Plot<'static> {
     let n = names.len();
     Plot::new(id.to_string())
+        .x_grid_spacer(super::plots::nice_grid)
+        .x_axis_formatter(super::plots::tick)
         .height(h)
         .allow_scroll(false)
         .allow_zoom(false)
@@ -35,7 +37,6 @@ fn category_plot(id: &str, h: f32, axis: &str, names: Vec<String>) -> Plot<'stat
             }
         })
         .include_x(0.0)
-        .legend(egui_plot::Legend::default())
 }
 
 /// Bars per group with 95% whiskers; the overall value as a dashed line.
@@ -110,6 +111,17 @@ pub fn group_bars(
                     .color(pal.muted)
                     .style(egui_plot::LineStyle::dashed_loose()),
             );
+        }
+    });
+    // The key below the plot, never over the bars.
+    ui.horizontal_wrapped(|ui| {
+        ui.label(RichText::new("bars").color(pal.series[0]).strong());
+        ui.label(RichText::new(metric).small());
+        ui.label(RichText::new("whiskers").color(pal.warn).strong());
+        ui.label(RichText::new("95% interval").small());
+        if let Some(o) = overall {
+            ui.label(RichText::new("dashed line").color(pal.muted).strong());
+            ui.label(RichText::new(format!("overall {}", super::format::metric(Some(o)))).small());
         }
     });
 }
@@ -235,6 +247,8 @@ pub struct BarSeries {
     pub name: String,
     pub values: Vec<Option<f64>>,
     pub ci: Vec<Option<[f64; 2]>>,
+    /// The model's colour (`Palette::model`); `None`: the s-th series colour.
+    pub colour: Option<Color32>,
 }
 
 /// Horizontal bars, one group per category and one bar per series (e.g. per model), with
@@ -247,15 +261,70 @@ pub fn grouped_bars(
     series: &[BarSeries],
     h: f32,
 ) {
+    bars_on_scale(ui, id, axis, categories, series, h, false);
+}
+
+/// [`grouped_bars`] on a log10 axis, for values that span decades (throughput): every bar
+/// stays visible; ticks at powers of ten.
+pub fn grouped_bars_log(
+    ui: &mut egui::Ui,
+    id: &str,
+    axis: &str,
+    categories: &[String],
+    series: &[BarSeries],
+    h: f32,
+) {
+    bars_on_scale(ui, id, axis, categories, series, h, true);
+}
+
+fn bars_on_scale(
+    ui: &mut egui::Ui,
+    id: &str,
+    axis: &str,
+    categories: &[String],
+    series: &[BarSeries],
+    h: f32,
+    log: bool,
+) {
     let pal = Palette::of(ui);
+    let tx = |v: f64| if log { v.max(1e-12).log10() } else { v };
+    // Bars start at 0 (linear) or at 10^0 = 1 (log), lower when a value is below 1.
+    let base = if log {
+        series
+            .iter()
+            .flat_map(|s| s.values.iter().flatten())
+            .map(|&v| tx(v).floor())
+            .fold(0.0f64, f64::min)
+    } else {
+        0.0
+    };
     let n = categories.len();
     let k = series.len().max(1);
     let width = 0.8 / k as f64;
     let names: Vec<String> = categories.to_vec();
     let y_of = |cat: usize, s: usize| (n - 1 - cat) as f64 + 0.4 - width * (s as f64 + 0.5);
-    category_plot(id, h, axis, names).show(ui, |p| {
+    // No legend inside: bars fill the plot from its axis, so no corner is free; the key
+    // is drawn below it.
+    let plot = category_plot(id, h, axis, names);
+    let plot = if log {
+        plot.include_x(base)
+            .x_grid_spacer(|input: egui_plot::GridInput| {
+                let (lo, hi) = input.bounds;
+                // Every decade a line, every other one a label.
+                (lo.floor() as i64..=hi.ceil() as i64)
+                    .map(|k| egui_plot::GridMark {
+                        value: k as f64,
+                        step_size: if k % 2 == 0 { 2.0 } else { 1.0 },
+                    })
+                    .collect()
+            })
+            .x_axis_formatter(|m, _| decade(m.value))
+    } else {
+        plot
+    };
+    plot.show(ui, |p| {
         for (s, ser) in series.iter().enumerate() {
-            let colour = pal.series[s % 6];
+            let colour = ser.colour.unwrap_or(pal.series[s % 6]);
             let bars: Vec<Bar> = ser
                 .values
                 .iter()
@@ -271,7 +340,8 @@ pub fn grouped_bars(
                             format!("\ninterval [{l:.4}, {h:.4}]")
                         });
                     Some(
-                        Bar::new(y_of(c, s), v)
+                        Bar::new(y_of(c, s), tx(v) - base)
+                            .base_offset(base)
                             .width(width * 0.9)
                             .name(format!("{}\n{}: {v:.4}{ci}", categories[c], ser.name))
                             .fill(colour),
@@ -286,7 +356,7 @@ pub fn grouped_bars(
             for (c, ci) in ser.ci.iter().enumerate() {
                 let Some([lo, hi]) = *ci else { continue };
                 let y = y_of(c, s);
-                let whisker: PlotPoints = vec![[lo, y], [hi, y]].into();
+                let whisker: PlotPoints = vec![[tx(lo), y], [tx(hi), y]].into();
                 p.add(
                     Line::new("interval", whisker)
                         .color(pal.muted)
@@ -296,7 +366,19 @@ pub fn grouped_bars(
             }
         }
     });
+    ui.horizontal_wrapped(|ui| {
+        for (s, ser) in series.iter().enumerate() {
+            let colour = ser.colour.unwrap_or(pal.series[s % 6]);
+            ui.label(RichText::new(&ser.name).color(colour).strong());
+        }
+        if series.iter().any(|s| s.ci.iter().any(Option::is_some)) {
+            ui.label(RichText::new("whiskers: interval").small().color(pal.muted));
+        }
+    });
 }
+
+/// One line of [`lines`]: its name, points, and the model's colour (`None`: the i-th).
+pub type LineSeries = (String, Vec<[f64; 2]>, Option<Color32>);
 
 /// Lines through points, one per series (e.g. flip rate against noise scale per model).
 pub fn lines(
@@ -304,7 +386,7 @@ pub fn lines(
     id: &str,
     x_label: &str,
     y_label: &str,
-    series: &[(String, Vec<[f64; 2]>)],
+    series: &[LineSeries],
     h: f32,
 ) {
     let pal = Palette::of(ui);
@@ -316,6 +398,10 @@ pub fn lines(
         .allow_drag(false)
         .allow_boxed_zoom(false)
         .include_y(0.0)
+        .x_grid_spacer(super::plots::nice_grid)
+        .y_grid_spacer(super::plots::nice_grid)
+        .x_axis_formatter(super::plots::tick)
+        .y_axis_formatter(super::plots::tick)
         .x_axis_label(x_label.to_string())
         .y_axis_label(y_label.to_string())
         .label_formatter(move |hover: &egui_plot::HoverPosition| match hover {
@@ -329,10 +415,10 @@ pub fn lines(
             )),
             egui_plot::HoverPosition::Elsewhere { .. } => None,
         })
-        .legend(egui_plot::Legend::default().position(egui_plot::Corner::LeftTop))
+        .legend(egui_plot::Legend::default().position(lines_corner(series)))
         .show(ui, |p| {
-            for (i, (name, pts)) in series.iter().enumerate() {
-                let colour = pal.series[i % 6];
+            for (i, (name, pts, colour)) in series.iter().enumerate() {
+                let colour = colour.unwrap_or(pal.series[i % 6]);
                 p.add(
                     Line::new(name.clone(), PlotPoints::from(pts.clone()))
                         .color(colour)
@@ -345,4 +431,43 @@ pub fn lines(
                 );
             }
         });
+}
+
+/// The emptiest corner of a line chart (segments sampled), for its legend.
+fn lines_corner(series: &[LineSeries]) -> egui_plot::Corner {
+    let mut pts = Vec::new();
+    for (_, p, _) in series {
+        for w in p.windows(2) {
+            for k in 0..8 {
+                let t = k as f64 / 8.0;
+                pts.push([
+                    w[0][0] + t * (w[1][0] - w[0][0]),
+                    w[0][1] + t * (w[1][1] - w[0][1]),
+                ]);
+            }
+        }
+        pts.extend(p.last().copied());
+    }
+    let range = |k: usize| {
+        let lo = pts
+            .iter()
+            .map(|p| p[k])
+            .fold(f64::INFINITY, f64::min)
+            .min(0.0);
+        let hi = pts.iter().map(|p| p[k]).fold(f64::NEG_INFINITY, f64::max);
+        [lo, if hi.is_finite() { hi * 1.05 } else { 1.0 }]
+    };
+    super::plots::empty_corner(&pts, range(0), range(1))
+}
+
+/// A power of ten, short enough for a tick: `1`, `100`, `10k`, `1M`, `100M`, `1e12`.
+fn decade(k: f64) -> String {
+    let k = k.round() as i32;
+    match k {
+        i32::MIN..=-1 => format!("1e{k}"),
+        0..=2 => format!("{}", 10i64.pow(k as u32)),
+        3..=5 => format!("{}k", 10i64.pow((k - 3) as u32)),
+        6..=8 => format!("{}M", 10i64.pow((k - 6) as u32)),
+        _ => format!("1e{k}"),
+    }
 }

@@ -6,16 +6,106 @@ use egui_plot::{Bar, BarChart, HoverPosition, Legend, Line, LineStyle, Plot, Plo
 
 use super::theme::Palette;
 
-pub fn plot_height(presentation: bool) -> f32 {
-    if presentation {
-        330.0
-    } else {
-        250.0
+/// The height of a plot. Presentation mode zooms the whole window (`theme::apply`), plots
+/// included, so the height does not change with it.
+pub fn plot_height(_presentation: bool) -> f32 {
+    250.0
+}
+
+/// The corner of the plot area with the fewest of `points` in it (a box of 40% × 40% of the
+/// `x` × `y` range): where a legend covers no data. Ties prefer the lower right.
+pub fn empty_corner(points: &[[f64; 2]], x: [f64; 2], y: [f64; 2]) -> egui_plot::Corner {
+    use egui_plot::Corner;
+    let (w, h) = ((x[1] - x[0]).max(1e-12), (y[1] - y[0]).max(1e-12));
+    let count = |left: bool, top: bool| {
+        points
+            .iter()
+            .filter(|[px, py]| {
+                let fx = (px - x[0]) / w;
+                let fy = (py - y[0]) / h;
+                let in_x = if left { fx <= 0.4 } else { fx >= 0.6 };
+                let in_y = if top { fy >= 0.6 } else { fy <= 0.4 };
+                in_x && in_y
+            })
+            .count()
+    };
+    [
+        (Corner::RightBottom, count(false, false)),
+        (Corner::LeftTop, count(true, true)),
+        (Corner::RightTop, count(false, true)),
+        (Corner::LeftBottom, count(true, false)),
+    ]
+    .into_iter()
+    .min_by_key(|(_, n)| *n)
+    .map_or(Corner::RightBottom, |(c, _)| c)
+}
+
+/// The points of curves, with each straight segment sampled so a corner crossed by a line
+/// counts as covered.
+fn curve_points(curves: &[Curve], extra: &[[f64; 2]]) -> Vec<[f64; 2]> {
+    let mut out: Vec<[f64; 2]> = extra.to_vec();
+    for c in curves {
+        let pts: Vec<[f64; 2]> = c.x.iter().zip(c.y).map(|(&a, &b)| [a, b]).collect();
+        for w in pts.windows(2) {
+            for k in 0..8 {
+                let t = k as f64 / 8.0;
+                out.push([
+                    w[0][0] + t * (w[1][0] - w[0][0]),
+                    w[0][1] + t * (w[1][1] - w[0][1]),
+                ]);
+            }
+        }
+        out.extend(pts.last().copied());
     }
+    out
+}
+
+/// The smallest of 1, 2, 5 × 10^k at least `x`.
+fn nice(x: f64) -> f64 {
+    let p = 10f64.powf(x.log10().floor());
+    [1.0, 2.0, 5.0, 10.0]
+        .into_iter()
+        .map(|m| m * p)
+        .find(|s| *s >= x * (1.0 - 1e-9))
+        .unwrap_or(10.0 * p)
+}
+
+/// The next smaller nice step that divides `s` (1 → 0.5, 2 → 1, 5 → 1).
+fn down(s: f64) -> f64 {
+    let m = s / 10f64.powf(s.log10().floor());
+    if m > 4.0 {
+        s / 5.0
+    } else {
+        s / 2.0
+    }
+}
+
+/// Grid lines at 1, 2, 5 × 10^k, so an axis gets a labelled tick every 60–150 px (egui_plot's
+/// powers of ten alone label a unit axis only at 0 and 1).
+pub fn nice_grid(input: egui_plot::GridInput) -> Vec<egui_plot::GridMark> {
+    if input.base_step_size.is_nan()
+        || input.base_step_size <= 0.0
+        || !input.base_step_size.is_finite()
+    {
+        return Vec::new();
+    }
+    let s3 = nice(input.base_step_size * 8.0);
+    let s2 = down(s3);
+    let s1 = down(s2);
+    (egui_plot::uniform_grid_spacer(move |_| [s1, s2, s3]))(input)
+}
+
+/// Tick labels with the app's number format (`0.5`, `1,000`).
+pub fn tick(mark: egui_plot::GridMark, _range: &std::ops::RangeInclusive<f64>) -> String {
+    super::format::num(Some(mark.value))
 }
 
 fn base(id: &str, height: f32, x: &str, y: &str) -> Plot<'static> {
     Plot::new(id.to_string())
+        .x_grid_spacer(nice_grid)
+        .y_grid_spacer(nice_grid)
+        .x_axis_formatter(tick)
+        .y_axis_formatter(tick)
         .height(height)
         .allow_scroll(false)
         .allow_zoom(false)
@@ -23,7 +113,6 @@ fn base(id: &str, height: f32, x: &str, y: &str) -> Plot<'static> {
         .allow_boxed_zoom(false)
         .x_axis_label(x.to_string())
         .y_axis_label(y.to_string())
-        .legend(Legend::default().position(egui_plot::Corner::RightBottom))
 }
 
 fn xy(x: &[f64], y: &[f64]) -> PlotPoints<'static> {
@@ -57,13 +146,18 @@ pub struct Curve<'a> {
     pub name: String,
     pub x: &'a [f64],
     pub y: &'a [f64],
+    /// The model's colour (`Palette::model`); `None`: the i-th series colour.
+    pub colour: Option<Color32>,
 }
 
 /// ROC curves with the chance diagonal; `marker` is the operating point (FPR, TPR).
 pub fn roc(ui: &mut egui::Ui, id: &str, curves: &[Curve], marker: Option<[f64; 2]>, h: f32) {
     let pal = Palette::of(ui);
     let diag = unit_diagonal(ui);
+    let diagonal: Vec<[f64; 2]> = (0..=10).map(|k| [k as f64 / 10.0; 2]).collect();
+    let corner = empty_corner(&curve_points(curves, &diagonal), [0.0, 1.0], [0.0, 1.0]);
     base(id, h, "false positive rate", "true positive rate")
+        .legend(Legend::default().position(corner))
         .include_x(0.0)
         .include_x(1.0)
         .include_y(0.0)
@@ -74,7 +168,7 @@ pub fn roc(ui: &mut egui::Ui, id: &str, curves: &[Curve], marker: Option<[f64; 2
             for (i, c) in curves.iter().enumerate() {
                 p.add(
                     Line::new(c.name.clone(), xy(c.x, c.y))
-                        .color(pal.series[i % 6])
+                        .color(c.colour.unwrap_or(pal.series[i % 6]))
                         .width(2.0),
                 );
             }
@@ -98,7 +192,10 @@ pub fn pr(
     h: f32,
 ) {
     let pal = Palette::of(ui);
+    let no_skill: Vec<[f64; 2]> = (0..=10).map(|k| [k as f64 / 10.0, base_rate]).collect();
+    let corner = empty_corner(&curve_points(curves, &no_skill), [0.0, 1.0], [0.0, 1.0]);
     base(id, h, "recall", "precision")
+        .legend(Legend::default().position(corner))
         .include_x(0.0)
         .include_x(1.0)
         .include_y(0.0)
@@ -116,7 +213,7 @@ pub fn pr(
             for (i, c) in curves.iter().enumerate() {
                 p.add(
                     Line::new(c.name.clone(), xy(c.x, c.y))
-                        .color(pal.series[i % 6])
+                        .color(c.colour.unwrap_or(pal.series[i % 6]))
                         .width(2.0),
                 );
             }
@@ -143,7 +240,10 @@ pub fn calibration(
     let pal = Palette::of(ui);
     let diag = unit_diagonal(ui);
     let counts = counts.to_vec();
+    let mut covered: Vec<[f64; 2]> = (0..=10).map(|k| [k as f64 / 10.0; 2]).collect();
+    covered.extend(prob_pred.iter().zip(prob_true).map(|(&x, &y)| [x, y]));
     base(id, h, "mean predicted probability", "observed frequency")
+        .legend(Legend::default().position(empty_corner(&covered, [0.0, 1.0], [0.0, 1.0])))
         .include_x(0.0)
         .include_x(1.0)
         .include_y(0.0)
@@ -180,12 +280,40 @@ pub fn histogram(
     id: &str,
     series: &[(&str, &[u64], Color32)],
     edges: &[f64],
-    x_label: &str,
+    (x_label, y_label): (&str, &str),
     marker: Option<f64>,
     h: f32,
 ) {
     let pal = Palette::of(ui);
-    base(id, h, x_label, "rows").show(ui, |p| {
+    let (lo, hi) = (
+        edges.first().copied().unwrap_or(0.0),
+        edges.last().copied().unwrap_or(1.0),
+    );
+    let top = series
+        .iter()
+        .flat_map(|(_, c, _)| c.iter())
+        .max()
+        .copied()
+        .unwrap_or(1) as f64;
+    // Each bar covers its column from 0 to its count.
+    let mut covered = Vec::new();
+    for (_, counts, _) in series {
+        for (i, &c) in counts.iter().enumerate() {
+            if let (Some(a), Some(b)) = (edges.get(i), edges.get(i + 1)) {
+                for k in 0..=4 {
+                    covered.push([(a + b) / 2.0, c as f64 * k as f64 / 4.0]);
+                }
+            }
+        }
+    }
+    let plot = base(id, h, x_label, y_label);
+    // One series needs no legend; several get theirs where no bar reaches.
+    let plot = if series.len() > 1 || marker.is_some() {
+        plot.legend(Legend::default().position(empty_corner(&covered, [lo, hi], [0.0, top * 1.05])))
+    } else {
+        plot
+    };
+    plot.show(ui, |p| {
         for (name, counts, color) in series {
             let bars: Vec<Bar> = counts
                 .iter()
@@ -384,4 +512,52 @@ pub fn confusion(ui: &mut egui::Ui, matrix: &[Vec<u64>], labels: &[String], size
             .small()
             .color(pal.muted),
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use egui_plot::Corner;
+
+    #[test]
+    fn the_legend_goes_where_no_curve_is() {
+        // A ROC curve fills the upper left; the diagonal the middle: lower right is empty.
+        let x = [0.0, 0.05, 0.2, 0.5, 1.0];
+        let y = [0.0, 0.5, 0.8, 0.95, 1.0];
+        let roc = [Curve {
+            name: String::new(),
+            x: &x,
+            y: &y,
+            colour: None,
+        }];
+        let diag: Vec<[f64; 2]> = (0..=10).map(|k| [k as f64 / 10.0; 2]).collect();
+        let c = empty_corner(&curve_points(&roc, &diag), [0.0, 1.0], [0.0, 1.0]);
+        assert!(matches!(c, Corner::RightBottom), "{c:?}");
+        // A precision–recall curve falls from the upper left to the lower right, the
+        // no-skill line lies low: the upper right is empty.
+        let r = [0.0, 0.3, 0.6, 0.9, 1.0];
+        let p = [1.0, 0.85, 0.55, 0.35, 0.24];
+        let pr = [Curve {
+            name: String::new(),
+            x: &r,
+            y: &p,
+            colour: None,
+        }];
+        let skill: Vec<[f64; 2]> = (0..=10).map(|k| [k as f64 / 10.0, 0.24]).collect();
+        let c = empty_corner(&curve_points(&pr, &skill), [0.0, 1.0], [0.0, 1.0]);
+        assert!(matches!(c, Corner::RightTop), "{c:?}");
+    }
+}
+
+#[cfg(test)]
+mod grid_tests {
+    #[test]
+    fn grid_steps_are_nice_and_nested() {
+        assert_eq!(super::nice(0.03), 0.05);
+        assert_eq!(super::nice(0.2), 0.2);
+        assert_eq!(super::nice(7.0), 10.0);
+        assert!((super::down(0.2) - 0.1).abs() < 1e-12);
+        assert!((super::down(0.1) - 0.05).abs() < 1e-12);
+        assert!((super::down(0.5) - 0.1).abs() < 1e-12);
+    }
 }

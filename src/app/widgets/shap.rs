@@ -126,7 +126,8 @@ pub struct Swarm<'a> {
 /// dots crowd, coloured by the feature's value. Returns the row index clicked, if any.
 pub fn beeswarm(ui: &mut egui::Ui, s: &Swarm, selected: Option<usize>) -> Option<usize> {
     let pal = Palette::of(ui);
-    let row_h = 28.0;
+    // A few features get taller lines (the swarm fills ~360 px), many get 28 px each.
+    let row_h = (360.0 / s.order.len().max(1) as f32).clamp(28.0, 52.0);
     let label_w = 150.0;
     let legend_w = 60.0;
     let w = ui.available_width().max(400.0);

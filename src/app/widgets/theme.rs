@@ -25,13 +25,25 @@ impl Palette {
     }
 
     pub fn for_dark(dark: bool) -> Palette {
+        // Okabe–Ito, in the same order in both themes (a model keeps its colour when the
+        // theme changes); only the blue is lighter on the dark background. One blue only.
+        let blue = if dark {
+            Color32::from_rgb(86, 180, 233)
+        } else {
+            Color32::from_rgb(0, 114, 178)
+        };
+        let yellow = if dark {
+            Color32::from_rgb(240, 228, 66)
+        } else {
+            Color32::from_rgb(150, 130, 0)
+        };
         let series = [
-            Color32::from_rgb(0, 114, 178),
+            blue,
             Color32::from_rgb(230, 159, 0),
             Color32::from_rgb(0, 158, 115),
             Color32::from_rgb(204, 121, 167),
-            Color32::from_rgb(86, 180, 233),
             Color32::from_rgb(213, 94, 0),
+            yellow,
         ];
         if dark {
             Palette {
@@ -39,57 +51,61 @@ impl Palette {
                 good: Color32::from_rgb(80, 200, 140),
                 bad: Color32::from_rgb(240, 110, 100),
                 warn: Color32::from_rgb(240, 190, 80),
-                muted: Color32::from_gray(150),
+                muted: Color32::from_gray(160),
                 card: Color32::from_gray(38),
                 nav: Color32::from_gray(24),
-                series: [
-                    Color32::from_rgb(86, 180, 233),
-                    series[1],
-                    series[2],
-                    series[3],
-                    Color32::from_rgb(0, 114, 178),
-                    series[5],
-                ],
+                series,
             }
         } else {
             Palette {
                 accent: Color32::from_rgb(0, 114, 178),
                 good: Color32::from_rgb(0, 130, 80),
                 bad: Color32::from_rgb(190, 50, 40),
-                warn: Color32::from_rgb(170, 110, 0),
-                muted: Color32::from_gray(105),
+                warn: Color32::from_rgb(160, 100, 0),
+                muted: Color32::from_gray(95),
                 card: Color32::from_gray(246),
                 nav: Color32::from_gray(236),
                 series,
             }
         }
     }
+
+    /// The colour of the model at index `i` of the workspace: the same on every plot and
+    /// table, in both themes.
+    pub fn model(&self, i: usize) -> Color32 {
+        self.series[i % self.series.len()]
+    }
 }
 
-/// Applies the theme and the presentation mode (larger text, for meetings).
+/// How much presentation mode zooms the window.
+pub const PRESENTATION_ZOOM: f32 = 1.3;
+
+/// Applies the theme and the presentation mode: the whole window zoomed (text, plots,
+/// cards, tables and the confusion matrix grow together), for meetings.
 pub fn apply(ctx: &egui::Context, dark: bool, presentation: bool) {
     ctx.set_theme(if dark {
         egui::Theme::Dark
     } else {
         egui::Theme::Light
     });
-    let scale = if presentation { 1.3 } else { 1.0 };
+    ctx.set_zoom_factor(if presentation { PRESENTATION_ZOOM } else { 1.0 });
     ctx.all_styles_mut(|style| {
         style.text_styles = [
-            (TextStyle::Heading, FontId::proportional(20.0 * scale)),
-            (TextStyle::Body, FontId::proportional(13.5 * scale)),
-            (TextStyle::Button, FontId::proportional(13.5 * scale)),
-            (TextStyle::Small, FontId::proportional(11.0 * scale)),
-            (TextStyle::Monospace, FontId::monospace(12.5 * scale)),
+            (TextStyle::Heading, FontId::proportional(20.0)),
+            (TextStyle::Body, FontId::proportional(13.5)),
+            (TextStyle::Button, FontId::proportional(13.5)),
+            (TextStyle::Small, FontId::proportional(11.0)),
+            (TextStyle::Monospace, FontId::monospace(12.5)),
         ]
         .into();
         style.spacing.item_spacing = egui::vec2(SPACE, 6.0);
         style.spacing.button_padding = egui::vec2(8.0, 4.0);
-        style.spacing.interact_size.y = 22.0 * scale;
+        style.spacing.interact_size.y = 22.0;
     });
 }
 
 /// Large number text for metric cards.
 pub fn big(scale_presentation: bool) -> FontId {
-    FontId::proportional(if scale_presentation { 30.0 } else { 24.0 })
+    let _ = scale_presentation;
+    FontId::proportional(24.0)
 }

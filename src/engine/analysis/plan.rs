@@ -257,6 +257,43 @@ impl<'a> Planner<'a> {
                 current,
                 model: model.map(|(_, m)| m),
                 options,
+                rows: None,
+            },
+        })
+    }
+
+    /// The monitoring reference (the evaluation data, as in `monitor`) against `rows` of the
+    /// workspace dataset they were chosen on (a chunk of the log): every column in both, no
+    /// over-time windows, no model.
+    pub fn drift_rows(&self, rows: &RowFilter) -> Option<Request> {
+        let reference = self.eval_data()?;
+        let current = self.ws.datasets.iter().find_map(|d| {
+            let l = self.src.data(&d.path)?;
+            (l.ds.sha256 == rows.data_sha).then_some(l)
+        })?;
+        let options = DriftOptions {
+            target: self.ws.roles.target.clone(),
+            timestamp: self.ws.roles.timestamp.clone(),
+            ..DriftOptions::default()
+        };
+        let key = Key::new(
+            Kind::Drift,
+            Vec::new(),
+            vec![reference.ds.sha256.clone(), current.ds.sha256.clone()],
+            &With {
+                options: &options,
+                extra: (&rows.label, row_digest(&rows.rows)),
+            },
+        );
+        Some(Request {
+            key,
+            title: format!("Drift: evaluation data vs {}", rows.label),
+            task: Task::Drift {
+                reference,
+                current,
+                model: None,
+                options,
+                rows: Some(rows.rows.clone()),
             },
         })
     }

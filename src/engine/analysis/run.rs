@@ -51,6 +51,8 @@ pub enum Task {
         current: Arc<LoadedData>,
         model: Option<Arc<Model>>,
         options: DriftOptions,
+        /// Only these 0-based rows of `current` (a monitoring chunk), when set.
+        rows: Option<Arc<Vec<u32>>>,
     },
     Explanation {
         model: Arc<Model>,
@@ -159,13 +161,20 @@ impl Task {
                 current,
                 model,
                 options,
-            } => Output::Drift(Arc::new(drift(
-                &reference.ds,
-                &current.ds,
-                model.as_deref(),
-                &options,
-                progress,
-            )?)),
+                rows,
+            } => {
+                let subset = match &rows {
+                    Some(rows) => Some(crate::engine::data::subset(&current.ds, rows)?),
+                    None => None,
+                };
+                Output::Drift(Arc::new(drift(
+                    &reference.ds,
+                    subset.as_ref().unwrap_or(&current.ds),
+                    model.as_deref(),
+                    &options,
+                    progress,
+                )?))
+            }
             Task::Explanation {
                 model,
                 features,
