@@ -8,8 +8,12 @@
 //! - `total_s`: `assay evaluate` end to end (read, check, infer, all metrics and curves,
 //!   no bootstrap).
 //!
+//! - with `--bootstrap N`, `boot_s`: the same with N bootstrap resamples (confidence
+//!   intervals on every metric), and `boot_ratio` = `boot_s / total_s` (issue 19's goal: 1,000
+//!   resamples on 1M rows ≤ 2.5× the point estimate).
+//!
 //! Prints one JSON line per file. Usage:
-//! `cargo bench --bench evaluate -- --model M --target T --repeats 5 FILE…`
+//! `cargo bench --bench evaluate -- --model M --target T --repeats 5 [--bootstrap 1000] FILE…`
 #![allow(clippy::expect_used, clippy::unwrap_used)] // tests and benches may panic on setup failures
 
 use std::path::PathBuf;
@@ -29,11 +33,13 @@ fn median(mut v: Vec<f64>) -> f64 {
 fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
     let (mut model, mut target, mut repeats, mut files) = (None, None, 5usize, Vec::new());
+    let mut bootstrap = 0usize;
     while let Some(a) = args.next() {
         match a.as_str() {
             "--model" => model = args.next().map(PathBuf::from),
             "--target" => target = args.next(),
             "--repeats" => repeats = args.next().and_then(|r| r.parse().ok()).unwrap_or(5),
+            "--bootstrap" => bootstrap = args.next().and_then(|r| r.parse().ok()).unwrap_or(0),
             "--bench" => {}
             other => files.push(PathBuf::from(other)),
         }
@@ -51,6 +57,7 @@ fn main() -> anyhow::Result<()> {
     let plan = plan_inputs(&model.info, None)?;
     for file in files {
         let (mut read, mut floor, mut total) = (Vec::new(), Vec::new(), Vec::new());
+        let mut boot = Vec::new();
         let mut rows = 0;
         for _ in 0..repeats {
             let t = Instant::now();
@@ -81,9 +88,25 @@ fn main() -> anyhow::Result<()> {
             let eval = evaluate_files(&model_path, &file, &opts, &Progress::none())?;
             total.push(t.elapsed().as_secs_f64());
             assert_eq!(eval.n, rows);
+            if bootstrap > 0 {
+                opts.bootstrap.resamples = bootstrap;
+                let t = Instant::now();
+                let eval = evaluate_files(&model_path, &file, &opts, &Progress::none())?;
+                boot.push(t.elapsed().as_secs_f64());
+                assert!(!eval.ci.is_empty());
+            }
         }
+        let boot_fields = if boot.is_empty() {
+            String::new()
+        } else {
+            let b = median(boot);
+            format!(
+                ", \"bootstrap\": {bootstrap}, \"boot_s\": {b:.4}, \"boot_ratio\": {:.3}",
+                b / median(total.clone())
+            )
+        };
         println!(
-            "{{\"file\": \"{}\", \"rows\": {rows}, \"read_s\": {:.4}, \"floor_s\": {:.4}, \"total_s\": {:.4}}}",
+            "{{\"file\": \"{}\", \"rows\": {rows}, \"read_s\": {:.4}, \"floor_s\": {:.4}, \"total_s\": {:.4}{boot_fields}}}",
             file.display(),
             median(read),
             if floor.is_empty() { f64::NAN } else { median(floor) },

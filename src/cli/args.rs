@@ -69,7 +69,8 @@ pub struct ModelArg {
 /// The dataset.
 #[derive(Debug, Clone, clap::Args)]
 pub struct DataArg {
-    /// The dataset (.csv, .parquet, .arrow); labelled when the command takes --target.
+    /// The dataset (.csv, .parquet, .arrow, or a directory / quoted glob of such files, hive
+    /// `key=value` folders as columns); labelled when the command takes --target.
     #[arg(long)]
     pub data: PathBuf,
 }

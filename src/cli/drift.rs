@@ -13,7 +13,7 @@ pub const DRIFT_EXIT_CODE: i32 = 3;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The reference dataset (.csv, .parquet, .arrow).
+    /// The reference dataset (.csv, .parquet, .arrow, or a directory / quoted glob of them).
     #[arg(long)]
     pub reference: PathBuf,
     /// The current dataset.

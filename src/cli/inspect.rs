@@ -13,7 +13,7 @@ pub struct Args {
     /// An ONNX model file.
     #[arg(long)]
     pub model: Option<PathBuf>,
-    /// A dataset (.csv, .parquet, .arrow).
+    /// A dataset (.csv, .parquet, .arrow, or a directory / quoted glob of them).
     #[arg(long)]
     pub data: Option<PathBuf>,
     #[command(flatten)]

@@ -36,7 +36,8 @@ pub struct Args {
     /// The labelled reference (e.g. the test set the model was signed off on).
     #[arg(long, required_unless_present = "workspace")]
     pub reference: Option<PathBuf>,
-    /// The prediction log to monitor (.csv, .parquet, .arrow), rows in time order.
+    /// The prediction log to monitor (.csv, .parquet, .arrow, or a directory / quoted glob of
+    /// them, read in sorted path order), rows in time order.
     #[arg(long, required_unless_present = "workspace")]
     pub analysis: Option<PathBuf>,
     /// The label column (of the reference; of the log or --analysis-target when present).

@@ -14,6 +14,7 @@ use super::metrics::bootstrap::{self, BootstrapSettings};
 use super::metrics::curves::{
     self, Calibration, PrCurve, Residuals, RocCurve, ScoreHistogram, ThresholdSweep,
 };
+use super::metrics::sorted::SortedBinary;
 use super::metrics::{binary, multiclass, order_desc, regression, thin_indices, Metrics};
 use super::model::{plan_inputs, InferOptions, Model, Predictions, ValueKind};
 use super::progress::Progress;
@@ -338,7 +339,8 @@ pub fn evaluate_rows(
                     eval.curves.thinned |= thin_roc(&mut roc, opts.max_curve_points);
                     eval.curves.roc_per_class.push((class.clone(), roc));
                 }
-                let (ci, w) = bootstrap::intervals(y.len(), &opts.bootstrap, &boot_stage, |wt| mc.metrics(Some(wt)))?;
+                let n = y.len();
+                let (ci, w) = bootstrap::intervals(n, &opts.bootstrap, &boot_stage, |d| mc.metrics(Some(&d.weights(n))))?;
                 eval.ci = ci;
                 warnings.extend(w.into_iter().map(Warning::undefined));
                 eval.task = Task::MulticlassClassification;
@@ -353,7 +355,8 @@ pub fn evaluate_rows(
                 warnings.push(Warning::small_sample("R² and explained variance are not meaningful with fewer than two rows"));
             }
             eval.curves.residuals = Some(curves::residuals(&y, &pred, 40, opts.max_curve_points));
-            let (ci, w) = bootstrap::intervals(y.len(), &opts.bootstrap, &boot_stage, |wt| reg.metrics(Some(wt)))?;
+            let n = y.len();
+            let (ci, w) = bootstrap::intervals(n, &opts.bootstrap, &boot_stage, |d| reg.metrics(Some(&d.weights(n))))?;
             eval.ci = ci;
             warnings.extend(w.into_iter().map(Warning::undefined));
             RowOutputs::Regression { y, pred }
@@ -422,9 +425,13 @@ fn binary_eval(
     eval.curves.threshold_sweep = Some(curves::threshold_sweep(y, score, &order, 100));
     eval.curves.score_histogram = Some(curves::score_histogram(y, score, 20));
     eval.curves.thinned = thinned;
-    let (ci, w) = bootstrap::intervals(y.len(), &opts.bootstrap, boot, |wt| {
-        binary::metrics(y, score, &order, opts.threshold, Some(wt)).0
-    })?;
+    let n = y.len();
+    let (ci, w) = match SortedBinary::new(y, score, &order, opts.threshold) {
+        Some(sorted) => bootstrap::intervals(n, &opts.bootstrap, boot, |d| sorted.metrics(d))?,
+        None => bootstrap::intervals(n, &opts.bootstrap, boot, |d| {
+            binary::metrics(y, score, &order, opts.threshold, Some(&d.weights(n))).0
+        })?,
+    };
     eval.ci = ci;
     warnings.extend(w.into_iter().map(Warning::undefined));
     Ok(())

@@ -1,18 +1,16 @@
-//! Paired percentile bootstrap of metric differences: replicate `r` draws one set of row
-//! weights ([`bootstrap::replicate_weights`], the same draws `evaluate` uses for its own
-//! intervals) and every model is scored on those same rows, so a difference's interval
+//! Paired percentile bootstrap of metric differences: replicate `r` is one [`Draw`] (the same
+//! Poisson draws `evaluate` uses for its own intervals, from the one resampling core
+//! [`bootstrap::replicates`]) and every model is scored under it, so a difference's interval
 //! reflects only how the models differ, not which rows happened to be drawn.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
-
-use rayon::prelude::*;
 
 use crate::engine::error::Result;
 use crate::engine::evaluate::RowOutputs;
-use crate::engine::metrics::bootstrap::{self, BootstrapSettings, Intervals};
+use crate::engine::metrics::bootstrap::{self, BootstrapSettings, Draw, Intervals, Kind};
+use crate::engine::metrics::sorted::SortedBinary;
 use crate::engine::metrics::Metrics;
-use crate::engine::metrics::{binary, multiclass, order_desc, percentile_sorted, regression};
+use crate::engine::metrics::{binary, multiclass, order_desc, regression};
 use crate::engine::progress::Stage;
 
 /// One model's outcomes, prepared once for repeated weighted scoring.
@@ -22,6 +20,8 @@ pub enum Scorer<'a> {
         score: &'a [f64],
         order: Vec<u32>,
         threshold: f64,
+        /// The rows sorted once for replicates (`None` beyond 2³¹ rows).
+        sorted: Option<SortedBinary>,
     },
     Multiclass(multiclass::Prepared<'a>),
     Regression(regression::Prepared<'a>),
@@ -30,12 +30,17 @@ pub enum Scorer<'a> {
 impl<'a> Scorer<'a> {
     pub fn new(rows: &'a RowOutputs, threshold: f64) -> Self {
         match rows {
-            RowOutputs::Binary { y, score } => Scorer::Binary {
-                y,
-                score,
-                order: order_desc(score),
-                threshold,
-            },
+            RowOutputs::Binary { y, score } => {
+                let order = order_desc(score);
+                let sorted = SortedBinary::new(y, score, &order, threshold);
+                Scorer::Binary {
+                    y,
+                    score,
+                    order,
+                    threshold,
+                    sorted,
+                }
+            }
             RowOutputs::Multiclass { y, proba, k } => {
                 Scorer::Multiclass(multiclass::Prepared::new(y, proba, *k))
             }
@@ -53,10 +58,24 @@ impl<'a> Scorer<'a> {
                 score,
                 order,
                 threshold,
+                ..
             } => binary::metrics(y, score, order, *threshold, weights).0,
             Scorer::Multiclass(p) => p.metrics(weights),
             Scorer::Regression(p) => p.metrics(weights),
         }
+    }
+
+    /// The metrics under one replicate's draw; `weights` holds the draw's counts of rows
+    /// `0..n`, made on first need (binary scorers never need them).
+    fn replicate(&self, draw: &Draw, n: usize, weights: &mut Option<Vec<u32>>) -> Metrics {
+        if let Scorer::Binary {
+            sorted: Some(s), ..
+        } = self
+        {
+            return s.metrics(draw);
+        }
+        let w = weights.get_or_insert_with(|| draw.weights(n));
+        self.metrics(Some(w))
     }
 }
 
@@ -75,8 +94,8 @@ pub fn metric_delta(a: &Metrics, b: &Metrics) -> Vec<(String, Option<f64>)> {
 
 /// Paired intervals of `B − A` for each pair of model indices, from one set of replicates
 /// shared by all models. Per pair: the intervals and warnings about metrics whose difference
-/// is undefined in some replicates (the rule of `bootstrap::intervals`: an interval needs the
-/// difference defined in at least half of them).
+/// is undefined in some replicates (the rule of `bootstrap::percentile_interval`: an interval
+/// needs the difference defined in at least half of them).
 pub fn paired_intervals(
     scorers: &[Scorer<'_>],
     n: usize,
@@ -91,25 +110,13 @@ pub fn paired_intervals(
             .map(|_| (BTreeMap::new(), Vec::new()))
             .collect());
     }
-    let done = AtomicUsize::new(0);
-    let samples: Vec<Option<Vec<Metrics>>> = (0..reps)
-        .into_par_iter()
-        .map(|r| {
-            if progress.check().is_err() {
-                return None;
-            }
-            let w = bootstrap::replicate_weights(n, settings.seed, r);
-            let m = scorers.iter().map(|s| s.metrics(Some(&w))).collect();
-            let d = done.fetch_add(1, Ordering::Relaxed) + 1;
-            if d % 16 == 0 || d == reps {
-                progress.set_fraction(d as f32 / reps as f32);
-            }
-            Some(m)
-        })
-        .collect();
-    progress.check()?;
-    let samples: Vec<Vec<Metrics>> = samples.into_iter().flatten().collect();
-    let alpha = (1.0 - settings.confidence) / 2.0;
+    let samples: Vec<Vec<Metrics>> = bootstrap::replicates(settings, progress, |draw| {
+        let mut weights = None;
+        scorers
+            .iter()
+            .map(|s| s.replicate(draw, n, &mut weights))
+            .collect()
+    })?;
     let mut out = Vec::with_capacity(pairs.len());
     for &(a, b) in pairs {
         let mut ci = BTreeMap::new();
@@ -120,36 +127,24 @@ pub fn paired_intervals(
             .map(Metrics::names)
             .unwrap_or_default();
         for (j, name) in names.into_iter().enumerate() {
-            let mut vals: Vec<f64> = samples
+            let vals: Vec<f64> = samples
                 .iter()
                 .filter_map(|s| {
                     let x = s.get(a)?.0.get(j)?.1?;
                     let y = s.get(b)?.0.get(j)?.1?;
                     Some(y - x)
                 })
-                .filter(|v| v.is_finite())
                 .collect();
-            let undefined = reps - vals.len();
-            if vals.len() * 2 < reps {
-                if undefined < reps {
-                    warnings.push(format!(
-                        "{name}: no paired interval, the difference is undefined in {undefined} of {reps} resamples"
-                    ));
-                }
-                continue;
-            }
-            if undefined > 0 {
-                warnings.push(format!(
-                    "{name}: paired interval from {} of {reps} resamples (undefined in the rest)",
-                    vals.len()
-                ));
-            }
-            vals.sort_by(f64::total_cmp);
-            if let (Some(lo), Some(hi)) = (
-                percentile_sorted(&vals, alpha),
-                percentile_sorted(&vals, 1.0 - alpha),
-            ) {
-                ci.insert(name.to_string(), [lo, hi]);
+            let interval = bootstrap::percentile_interval(
+                name,
+                vals,
+                reps,
+                settings.confidence,
+                Kind::Difference,
+                &mut warnings,
+            );
+            if let Some(interval) = interval {
+                ci.insert(name.to_string(), interval);
             }
         }
         out.push((ci, warnings));

@@ -1,8 +1,10 @@
-//! Tabular datasets: CSV, Parquet and Arrow IPC through polars lazy scans, inspection
+//! Tabular datasets: CSV, Parquet and Arrow IPC through polars lazy scans (one file, or a
+//! directory / glob of hive-partitioned files: [`lake`]), inspection
 //! (schema, missing counts, summary statistics) and strict extraction of model inputs and
 //! targets (see [`extract`]).
 
 pub mod extract;
+pub mod lake;
 pub mod rows;
 pub mod summary;
 
@@ -69,8 +71,12 @@ impl Dataset {
     }
 }
 
-/// Reads a dataset. The file is hashed on a second thread while polars parses it.
+/// Reads a dataset. The file is hashed on a second thread while polars parses it. A directory
+/// or a glob is a set of files read as one dataset ([`lake`]).
 pub fn load(path: &Path, progress: &Progress) -> Result<Dataset> {
+    if lake::is_set(path) {
+        return lake::load_set(path, progress);
+    }
     let meta = crate::engine::fsio::check_regular(path, "dataset")?;
     let format = Format::from_path(path)?;
     if meta.len() == 0 {
@@ -80,7 +86,7 @@ pub fn load(path: &Path, progress: &Progress) -> Result<Dataset> {
     progress.set(0.0, &format!("reading {}", display_name(path)));
     let (df, sha256) = std::thread::scope(|s| {
         let hasher = s.spawn(|| sha256_file(path));
-        let df = read_frame(path, format);
+        let df = read_frame(path, format, false);
         let sha = hasher
             .join()
             .unwrap_or_else(|_| Err(EngineError::internal("hashing thread panicked")));
@@ -148,7 +154,9 @@ fn display_name(path: &Path) -> String {
     )
 }
 
-fn read_frame(path: &Path, format: Format) -> Result<DataFrame> {
+/// One file's frame. `no_hive`: no columns from `key=value` folders in the path (polars adds
+/// them by default for Parquet and Arrow; a file set adds its own, see [`lake`]).
+fn read_frame(path: &Path, format: Format, no_hive: bool) -> Result<DataFrame> {
     let pl_path = PlRefPath::try_from_path(path)
         .map_err(|e| EngineError::file(path, format!("cannot use this path: {e}")))?;
     let wrap = |e: PolarsError| {
@@ -183,12 +191,24 @@ fn read_frame(path: &Path, format: Format) -> Result<DataFrame> {
                 Err(first) => scan(None).map_err(|_| wrap(first)),
             }
         }
-        Format::Parquet => LazyFrame::scan_parquet(pl_path, ScanArgsParquet::default())
-            .and_then(LazyFrame::collect)
-            .map_err(wrap),
-        Format::Ipc => LazyFrame::scan_ipc(pl_path, Default::default(), Default::default())
-            .and_then(LazyFrame::collect)
-            .map_err(wrap),
+        Format::Parquet => {
+            let mut args = ScanArgsParquet::default();
+            if no_hive {
+                args.hive_options = HiveOptions::new_disabled();
+            }
+            LazyFrame::scan_parquet(pl_path, args)
+                .and_then(LazyFrame::collect)
+                .map_err(wrap)
+        }
+        Format::Ipc => {
+            let mut args = UnifiedScanArgs::default();
+            if no_hive {
+                args.hive_options = HiveOptions::new_disabled();
+            }
+            LazyFrame::scan_ipc(pl_path, Default::default(), args)
+                .and_then(LazyFrame::collect)
+                .map_err(wrap)
+        }
     }
 }
 

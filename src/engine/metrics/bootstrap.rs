@@ -1,20 +1,32 @@
-//! Percentile bootstrap confidence intervals. Replicate `r` draws `n` rows with replacement
-//! from a PCG stream seeded by `(seed, r)`, so results do not depend on the thread count; the
-//! metric function sees the draw as integer row weights.
+//! Percentile bootstrap confidence intervals: the one resampling core of `evaluate` and
+//! `compare` (paired intervals).
+//!
+//! The scheme is the **Poisson bootstrap**: in replicate `r`, row `i` is drawn `w ~ Poisson(1)`
+//! times, independently of every other row (the multinomial draw of `n` rows is approximated by
+//! `n` independent Poisson(1) counts; the total weight varies by about `√n`, which every metric
+//! absorbs because it is a weighted mean or ratio). The count is a pure function of
+//! `(seed, r, i)` — a SplitMix64 hash of a counter turned into a Poisson(1) count by inverse CDF
+//! — so:
+//! - results do not depend on the thread count or on the order rows are visited in,
+//! - a metric can visit its rows in any order (binary metrics visit them in score order, once
+//!   sorted: [`super::sorted::SortedBinary`]) and never materialise the weights,
+//! - every model of a comparison sees the same draws (paired intervals) and `evaluate`'s
+//!   intervals use the same draws as `compare`'s.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use rand::{Rng, SeedableRng};
-use rand_pcg::Pcg64Mcg;
 use rayon::prelude::*;
-use serde::Serialize;
+use serde::{Serialize, Serializer};
 
 use super::{percentile_sorted, Metrics};
 use crate::engine::error::Result;
 use crate::engine::progress::Stage;
 
-#[derive(Debug, Clone, Serialize)]
+/// The resampling scheme, named in every result's `bootstrap.method`.
+pub const METHOD: &str = "poisson bootstrap";
+
+#[derive(Debug, Clone)]
 pub struct BootstrapSettings {
     pub resamples: usize,
     pub seed: u64,
@@ -31,86 +43,267 @@ impl Default for BootstrapSettings {
     }
 }
 
-/// Row weights of replicate `r`.
-pub fn replicate_weights(n: usize, seed: u64, r: usize) -> Vec<u32> {
-    let mut rng = Pcg64Mcg::seed_from_u64(
-        seed ^ (r as u64)
-            .wrapping_add(1)
-            .wrapping_mul(0x9E37_79B9_7F4A_7C15),
-    );
-    let mut weights = vec![0u32; n];
-    for _ in 0..n {
-        weights[rng.random_range(0..n)] += 1;
+impl Serialize for BootstrapSettings {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Out<'a> {
+            resamples: usize,
+            seed: u64,
+            confidence: f64,
+            method: &'a str,
+        }
+        Out {
+            resamples: self.resamples,
+            seed: self.seed,
+            confidence: self.confidence,
+            method: METHOD,
+        }
+        .serialize(s)
     }
-    weights
 }
 
-/// `[low, high]` per metric, for metrics defined in at least half the replicates.
-/// Returns the intervals and warnings about metrics undefined in some replicates.
+/// `⌊P(X ≤ k) · 2⁶⁴⌋` for `X ~ Poisson(1)`, k = 0‥19 (exact rational arithmetic; P(X ≥ 21)
+/// is below 2⁻⁶⁴).
+const POISSON1_CDF: [u64; 20] = [
+    0x5E2D58D8B3BCDF1A,
+    0xBC5AB1B16779BE35,
+    0xEB715E1DC1582DC2,
+    0xFB23979734A252F1,
+    0xFF1025F59174DC3D,
+    0xFFD90F3BA4055E19,
+    0xFFFA8B71FC72C913,
+    0xFFFF540C0914B3C9,
+    0xFFFFED1F4AA8F120,
+    0xFFFFFE216E641462,
+    0xFFFFFFD4D85D3183,
+    0xFFFFFFFC6DA262B4,
+    0xFFFFFFFFBA12D178,
+    0xFFFFFFFFFB07C64C,
+    0xFFFFFFFFFFAB8EA5,
+    0xFFFFFFFFFFFABE22,
+    0xFFFFFFFFFFFFB11A,
+    0xFFFFFFFFFFFFFBA1,
+    0xFFFFFFFFFFFFFFC5,
+    0xFFFFFFFFFFFFFFFD,
+];
+
+const GOLDEN: u64 = 0x9E37_79B9_7F4A_7C15;
+
+/// SplitMix64's output function.
+#[inline]
+fn mix(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// Poisson(1) count from 64 uniform bits (inverse CDF; branch-free for counts below 8).
+#[inline]
+fn poisson1(h: u64) -> u32 {
+    let mut w = 0u32;
+    for t in &POISSON1_CDF[..8] {
+        w += u32::from(h >= *t);
+    }
+    if w == 8 {
+        for t in &POISSON1_CDF[8..] {
+            w += u32::from(h >= *t);
+        }
+    }
+    w
+}
+
+/// Replicate `r` of a bootstrap seeded by `seed`: the draw count of any row, on demand.
+#[derive(Debug, Clone, Copy)]
+pub struct Draw {
+    base: u64,
+}
+
+impl Draw {
+    pub fn new(seed: u64, r: usize) -> Self {
+        Self {
+            base: mix(seed ^ mix((r as u64).wrapping_add(1).wrapping_mul(GOLDEN))),
+        }
+    }
+
+    /// How often row `i` is drawn (Poisson(1)).
+    #[inline]
+    pub fn weight(&self, i: usize) -> u32 {
+        poisson1(mix(self
+            .base
+            .wrapping_add((i as u64).wrapping_add(1).wrapping_mul(GOLDEN))))
+    }
+
+    /// The counts of rows `0..n`, for metrics that take a weight vector.
+    pub fn weights(&self, n: usize) -> Vec<u32> {
+        (0..n).map(|i| self.weight(i)).collect()
+    }
+}
+
+/// Row weights of replicate `r` (the counts of [`Draw`]).
+pub fn replicate_weights(n: usize, seed: u64, r: usize) -> Vec<u32> {
+    Draw::new(seed, r).weights(n)
+}
+
 /// 95% intervals per metric name.
 pub type Intervals = BTreeMap<String, [f64; 2]>;
 
-pub fn intervals(
-    n: usize,
+/// Runs `f` on every replicate of `settings` in parallel (rayon), with progress and cancel;
+/// results in replicate order.
+pub fn replicates<T: Send>(
     settings: &BootstrapSettings,
     progress: &Stage,
-    metric: impl Fn(&[u32]) -> Metrics + Sync,
-) -> Result<(Intervals, Vec<String>)> {
+    f: impl Fn(&Draw) -> T + Sync,
+) -> Result<Vec<T>> {
     let reps = settings.resamples;
-    if reps == 0 || n == 0 {
-        return Ok((BTreeMap::new(), Vec::new()));
-    }
     let done = AtomicUsize::new(0);
-    let samples: Vec<Option<Metrics>> = (0..reps)
+    let out: Vec<Option<T>> = (0..reps)
         .into_par_iter()
         .map(|r| {
             if progress.check().is_err() {
                 return None;
             }
-            let m = metric(&replicate_weights(n, settings.seed, r));
+            let t = f(&Draw::new(settings.seed, r));
             let d = done.fetch_add(1, Ordering::Relaxed) + 1;
             if d % 16 == 0 || d == reps {
                 progress.set_fraction(d as f32 / reps as f32);
             }
-            Some(m)
+            Some(t)
         })
         .collect();
     progress.check()?;
-    let samples: Vec<Metrics> = samples.into_iter().flatten().collect();
+    Ok(out.into_iter().flatten().collect())
+}
+
+/// What an interval is of, for warnings.
+#[derive(Debug, Clone, Copy)]
+pub enum Kind {
+    /// A metric ("confidence interval").
+    Metric,
+    /// A difference of two models' metric ("paired interval").
+    Difference,
+}
+
+/// The percentile interval of one metric's replicate values (non-finite values count as
+/// undefined). An interval needs the metric defined in at least half of the `reps`
+/// replicates; otherwise `None`, with a warning unless it is undefined everywhere.
+pub fn percentile_interval(
+    name: &str,
+    mut vals: Vec<f64>,
+    reps: usize,
+    confidence: f64,
+    kind: Kind,
+    warnings: &mut Vec<String>,
+) -> Option<[f64; 2]> {
+    vals.retain(|v| v.is_finite());
+    let undefined = reps.saturating_sub(vals.len());
+    if vals.len() * 2 < reps {
+        if undefined < reps {
+            warnings.push(match kind {
+                Kind::Metric => format!(
+                    "{name}: no confidence interval, undefined in {undefined} of {reps} bootstrap resamples"
+                ),
+                Kind::Difference => format!(
+                    "{name}: no paired interval, the difference is undefined in {undefined} of {reps} resamples"
+                ),
+            });
+        }
+        return None;
+    }
+    if undefined > 0 {
+        warnings.push(match kind {
+            Kind::Metric => format!(
+                "{name}: confidence interval from {} of {reps} bootstrap resamples (undefined in the rest)",
+                vals.len()
+            ),
+            Kind::Difference => format!(
+                "{name}: paired interval from {} of {reps} resamples (undefined in the rest)",
+                vals.len()
+            ),
+        });
+    }
+    vals.sort_by(f64::total_cmp);
+    let alpha = (1.0 - confidence) / 2.0;
+    Some([
+        percentile_sorted(&vals, alpha)?,
+        percentile_sorted(&vals, 1.0 - alpha)?,
+    ])
+}
+
+/// `[low, high]` per metric, for metrics defined in at least half the replicates; `metric`
+/// computes all metrics under one replicate's draw. Returns the intervals and warnings about
+/// metrics undefined in some replicates.
+pub fn intervals(
+    n: usize,
+    settings: &BootstrapSettings,
+    progress: &Stage,
+    metric: impl Fn(&Draw) -> Metrics + Sync,
+) -> Result<(Intervals, Vec<String>)> {
+    let reps = settings.resamples;
+    if reps == 0 || n == 0 {
+        return Ok((BTreeMap::new(), Vec::new()));
+    }
+    let samples = replicates(settings, progress, metric)?;
     let Some(first) = samples.first() else {
         return Ok((BTreeMap::new(), Vec::new()));
     };
-    let alpha = (1.0 - settings.confidence) / 2.0;
     let mut out = BTreeMap::new();
     let mut warnings = Vec::new();
     for (j, name) in first.names().into_iter().enumerate() {
-        let mut vals: Vec<f64> = samples
+        let vals: Vec<f64> = samples
             .iter()
             .filter_map(|m| m.0.get(j).and_then(|(_, v)| *v))
-            .filter(|v| v.is_finite())
             .collect();
-        let undefined = reps - vals.len();
-        if vals.len() * 2 < reps {
-            if undefined < reps {
-                warnings.push(format!(
-                    "{name}: no confidence interval, undefined in {undefined} of {reps} bootstrap resamples"
-                ));
-            }
-            continue;
-        }
-        if undefined > 0 {
-            warnings.push(format!(
-                "{name}: confidence interval from {} of {reps} bootstrap resamples (undefined in the rest)",
-                vals.len()
-            ));
-        }
-        vals.sort_by(f64::total_cmp);
-        if let (Some(lo), Some(hi)) = (
-            percentile_sorted(&vals, alpha),
-            percentile_sorted(&vals, 1.0 - alpha),
-        ) {
-            out.insert(name.to_string(), [lo, hi]);
+        let ci = percentile_interval(
+            name,
+            vals,
+            reps,
+            settings.confidence,
+            Kind::Metric,
+            &mut warnings,
+        );
+        if let Some(ci) = ci {
+            out.insert(name.to_string(), ci);
         }
     }
     Ok((out, warnings))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn poisson_table_matches_the_distribution() {
+        let mut cdf = 0.0;
+        let mut pmf = (-1.0f64).exp();
+        for (k, t) in POISSON1_CDF.iter().enumerate() {
+            cdf += pmf;
+            pmf /= (k + 1) as f64;
+            let want = cdf * 2f64.powi(64);
+            assert!((*t as f64 - want).abs() <= want * 1e-15 + 4096.0, "k={k}");
+        }
+    }
+
+    #[test]
+    fn draws_have_poisson_moments_and_are_reproducible() {
+        let d = Draw::new(7, 3);
+        let w = d.weights(200_000);
+        assert_eq!(w, Draw::new(7, 3).weights(200_000));
+        assert_ne!(w, Draw::new(7, 4).weights(200_000));
+        assert_ne!(w, Draw::new(8, 3).weights(200_000));
+        let n = w.len() as f64;
+        let mean = w.iter().map(|&x| f64::from(x)).sum::<f64>() / n;
+        let var = w
+            .iter()
+            .map(|&x| (f64::from(x) - mean).powi(2))
+            .sum::<f64>()
+            / n;
+        let zeros = w.iter().filter(|&&x| x == 0).count() as f64 / n;
+        // Standard errors: mean 1/√n ≈ 0.0022, P(0) ≈ 0.0011.
+        assert!((mean - 1.0).abs() < 0.01, "{mean}");
+        assert!((var - 1.0).abs() < 0.02, "{var}");
+        assert!((zeros - (-1.0f64).exp()).abs() < 0.005, "{zeros}");
+        assert_eq!(poisson1(0), 0);
+        assert_eq!(poisson1(u64::MAX), 20);
+    }
 }

@@ -3,14 +3,17 @@
 //! intervals.
 //!
 //! Every scalar metric takes optional integer row weights. A bootstrap replicate is the same
-//! computation with weights = how often each row was drawn, so replicates need no copy of the
-//! data and reuse one sort of the scores.
+//! computation with weights = how often each row was drawn (a Poisson bootstrap:
+//! [`bootstrap`]), so replicates need no copy of the data and reuse one sort of the scores;
+//! binary metrics of a replicate come from one pass over the rows sorted once
+//! ([`sorted::SortedBinary`]).
 
 pub mod binary;
 pub mod bootstrap;
 pub mod curves;
 pub mod multiclass;
 pub mod regression;
+pub mod sorted;
 
 use serde::ser::SerializeMap;
 use serde::Serialize;

@@ -1,0 +1,459 @@
+//! Lake-style datasets: a directory of (hive-partitioned) data files, or a glob such as
+//! `logs/date=*/part-*.parquet`, is one dataset — what Spark, Flink and warehouse exports write.
+//!
+//! - **Files**: a directory is walked recursively; a glob matches `*`, `?` and `**` (any number
+//!   of folders) per path component, from the folder before its first wildcard. Names
+//!   starting with `.` or `_` (`_SUCCESS`, `.part-0.crc`) and, in a directory, files that are
+//!   not data files are skipped. Every file of the set goes through [`fsio::check_regular`]
+//!   (regular files only) and must have the same format; symbolic links to folders are not
+//!   followed. At most [`MAX_FILES`] files.
+//! - **Partition columns**: each `key=value` folder between the base folder and a file is a
+//!   column (`__HIVE_DEFAULT_PARTITION__` is missing); its type is whole numbers if every value
+//!   is one, else numbers, else text. Every file must sit under the same keys.
+//! - **Rows**: each file is read on its own (errors name it) and the frames are stacked in
+//!   sorted relative-path order; every file must have the first file's columns and types.
+//! - **Hash**: SHA-256 of the manifest `"<sha256 of the file>  <relative path>\n"` per file,
+//!   in sorted order, so it is deterministic and changes with any file's name or content.
+
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+
+use super::{check_cells, clean_polars, read_frame, Dataset, Format, MAX_ROWS};
+use crate::engine::error::{EngineError, Result};
+use crate::engine::fsio;
+use crate::engine::hash::{sha256_bytes, sha256_file};
+use crate::engine::progress::Progress;
+
+/// Most files one dataset may have.
+pub const MAX_FILES: usize = 100_000;
+
+/// One file of a set: its path and its path relative to the base folder (`/`-separated).
+#[derive(Debug, Clone)]
+pub struct Part {
+    pub path: PathBuf,
+    pub relative: String,
+}
+
+/// True when `path` names a set of files (a directory, or a glob that is not an existing
+/// file's name) rather than one file.
+pub fn is_set(path: &Path) -> bool {
+    match std::fs::metadata(path) {
+        Ok(meta) => meta.is_dir(),
+        Err(_) => has_glob(&path.to_string_lossy()),
+    }
+}
+
+fn has_glob(s: &str) -> bool {
+    s.contains(['*', '?', '['])
+}
+
+/// The files of a directory or glob, sorted by relative path.
+pub fn list(path: &Path) -> Result<Vec<Part>> {
+    let mut parts = Vec::new();
+    if std::fs::metadata(path).is_ok_and(|m| m.is_dir()) {
+        walk(path, "", &mut parts, path)?;
+        parts.retain(|p| Format::from_path(&p.path).is_ok());
+        if parts.is_empty() {
+            return Err(EngineError::file(
+                path,
+                "the folder has no data files (.csv/.tsv, .parquet, .arrow/.ipc/.feather)",
+            ));
+        }
+    } else {
+        let text = path.to_string_lossy();
+        let comps: Vec<&str> = text.split('/').collect();
+        let first = comps.iter().position(|c| has_glob(c)).unwrap_or(0);
+        let base = if first == 0 {
+            PathBuf::from(if text.starts_with('/') { "/" } else { "." })
+        } else {
+            let b = comps[..first].join("/");
+            PathBuf::from(if b.is_empty() { "/".to_string() } else { b })
+        };
+        matches(&base, "", &comps[first..], &mut parts, path)?;
+        if parts.is_empty() {
+            return Err(EngineError::file(path, "no file matches this pattern"));
+        }
+    }
+    parts.sort_by(|a, b| a.relative.cmp(&b.relative));
+    Ok(parts)
+}
+
+fn hidden(name: &str) -> bool {
+    name.starts_with('.') || name.starts_with('_')
+}
+
+fn too_many(whole: &Path) -> EngineError {
+    EngineError::file(
+        whole,
+        format!(
+            "more than {MAX_FILES} files; Assay reads at most {MAX_FILES} files as one dataset"
+        ),
+    )
+}
+
+/// Entries of a folder as (name, is a real folder, path), sorted by name.
+fn entries(dir: &Path) -> Result<Vec<(String, bool, PathBuf)>> {
+    let read = std::fs::read_dir(dir)
+        .map_err(|e| EngineError::file(dir, format!("cannot list the folder: {e}")))?;
+    let mut out = Vec::new();
+    for entry in read {
+        let entry =
+            entry.map_err(|e| EngineError::file(dir, format!("cannot list the folder: {e}")))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if hidden(&name) {
+            continue;
+        }
+        // The entry's own type: a link to a folder is not followed.
+        let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+        out.push((name, is_dir, entry.path()));
+    }
+    out.sort();
+    Ok(out)
+}
+
+fn push(parts: &mut Vec<Part>, path: PathBuf, relative: String, whole: &Path) -> Result<()> {
+    if parts.len() >= MAX_FILES {
+        return Err(too_many(whole));
+    }
+    parts.push(Part { path, relative });
+    Ok(())
+}
+
+fn join_rel(rel: &str, name: &str) -> String {
+    if rel.is_empty() {
+        name.to_string()
+    } else {
+        format!("{rel}/{name}")
+    }
+}
+
+fn walk(dir: &Path, rel: &str, parts: &mut Vec<Part>, whole: &Path) -> Result<()> {
+    for (name, is_dir, path) in entries(dir)? {
+        let r = join_rel(rel, &name);
+        if is_dir {
+            walk(&path, &r, parts, whole)?;
+        } else {
+            push(parts, path, r, whole)?;
+        }
+    }
+    Ok(())
+}
+
+fn matches(dir: &Path, rel: &str, pat: &[&str], parts: &mut Vec<Part>, whole: &Path) -> Result<()> {
+    let Some((&head, rest)) = pat.split_first() else {
+        return Ok(());
+    };
+    if head == "**" {
+        // Zero folders here, or one more folder and `**` again.
+        matches(dir, rel, rest, parts, whole)?;
+        for (name, is_dir, path) in entries(dir)? {
+            if is_dir {
+                matches(&path, &join_rel(rel, &name), pat, parts, whole)?;
+            }
+        }
+        return Ok(());
+    }
+    if head.is_empty() || head == "." {
+        return matches(dir, rel, rest, parts, whole);
+    }
+    if !has_glob(head) {
+        let path = dir.join(head);
+        let r = join_rel(rel, head);
+        if rest.is_empty() {
+            if path.exists() {
+                push(parts, path, r, whole)?;
+            }
+        } else if std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_dir()) {
+            matches(&path, &r, rest, parts, whole)?;
+        }
+        return Ok(());
+    }
+    for (name, is_dir, path) in entries(dir)? {
+        if !wildcard(head.as_bytes(), name.as_bytes()) {
+            continue;
+        }
+        let r = join_rel(rel, &name);
+        match (rest.is_empty(), is_dir) {
+            (true, false) => push(parts, path, r, whole)?,
+            (false, true) => matches(&path, &r, rest, parts, whole)?,
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// `*` (any run of characters), `?` (one character) and `[…]` (one of a set, `!`/`^`
+/// negates, `a-z` ranges) against one path component.
+fn wildcard(p: &[u8], s: &[u8]) -> bool {
+    match p.split_first() {
+        None => s.is_empty(),
+        Some((b'*', rest)) => (0..=s.len()).any(|i| wildcard(rest, &s[i..])),
+        Some((b'?', rest)) => !s.is_empty() && wildcard(rest, &s[1..]),
+        Some((b'[', rest)) => {
+            let Some(end) = rest.iter().skip(1).position(|&c| c == b']').map(|e| e + 1) else {
+                return s.first() == Some(&b'[') && wildcard(rest, &s[1..]);
+            };
+            let Some((&c, tail)) = s.split_first() else {
+                return false;
+            };
+            let (neg, set) = match rest[..end].split_first() {
+                Some((b'!' | b'^', set)) => (true, set),
+                _ => (false, &rest[..end]),
+            };
+            let mut hit = false;
+            let mut i = 0;
+            while i < set.len() {
+                if i + 2 < set.len() && set[i + 1] == b'-' {
+                    hit |= set[i] <= c && c <= set[i + 2];
+                    i += 3;
+                } else {
+                    hit |= set[i] == c;
+                    i += 1;
+                }
+            }
+            hit != neg && wildcard(&rest[end + 1..], tail)
+        }
+        Some((&c, rest)) => s.first() == Some(&c) && wildcard(rest, &s[1..]),
+    }
+}
+
+/// The `key=value` folders of a relative path (`%XX` escapes decoded).
+pub fn partitions(relative: &str) -> Vec<(String, String)> {
+    let mut dirs: Vec<&str> = relative.split('/').collect();
+    dirs.pop();
+    dirs.iter()
+        .filter_map(|d| d.split_once('='))
+        .filter(|(k, _)| !k.is_empty())
+        .map(|(k, v)| (unescape(k), unescape(v)))
+        .collect()
+}
+
+fn unescape(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |j: usize| b.get(j).and_then(|c| (*c as char).to_digit(16));
+        match (b[i], hex(i + 1), hex(i + 2)) {
+            (b'%', Some(h), Some(l)) => {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+            }
+            (c, _, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Each file's value repeated over its rows.
+fn repeated<T: Copy>(values: &[T], heights: &[usize]) -> Vec<T> {
+    values
+        .iter()
+        .zip(heights)
+        .flat_map(|(v, h)| std::iter::repeat_n(*v, *h))
+        .collect()
+}
+
+/// The partition column `name` for files with `values` (`None` = missing) and `heights` rows.
+fn partition_column(name: &str, values: &[Option<&str>], heights: &[usize]) -> Column {
+    let mut present = values.iter().flatten();
+    let name = PlSmallStr::from_str(name);
+    if present.clone().all(|v| v.parse::<i64>().is_ok()) {
+        let v: Vec<Option<i64>> = values
+            .iter()
+            .map(|v| v.and_then(|v| v.parse().ok()))
+            .collect();
+        Column::new(name, repeated(&v, heights))
+    } else if present.all(|v| v.parse::<f64>().is_ok()) {
+        let v: Vec<Option<f64>> = values
+            .iter()
+            .map(|v| v.and_then(|v| v.parse().ok()))
+            .collect();
+        Column::new(name, repeated(&v, heights))
+    } else {
+        Column::new(name, repeated(values, heights))
+    }
+}
+
+/// Reads a directory or glob as one dataset (see the module docs).
+pub fn load_set(path: &Path, progress: &Progress) -> Result<Dataset> {
+    let parts = list(path)?;
+    let format = Format::from_path(&parts[0].path)?;
+    let mut size = 0u64;
+    for p in &parts {
+        let meta = fsio::check_regular(&p.path, "dataset file")?;
+        if Format::from_path(&p.path)? != format {
+            return Err(EngineError::file(
+                &p.path,
+                format!(
+                    "is not in the format of {} ({format:?}); the files of one dataset share a format",
+                    parts[0].relative
+                ),
+            ));
+        }
+        if meta.len() == 0 {
+            return Err(EngineError::file(&p.path, "the file is empty"));
+        }
+        super::check_claimed_size(&p.path, format)?;
+        size += meta.len();
+    }
+    let keys: Vec<String> = partitions(&parts[0].relative)
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
+    let mut values: Vec<Vec<(String, String)>> = Vec::with_capacity(parts.len());
+    for p in &parts {
+        let kv = partitions(&p.relative);
+        if kv.iter().map(|(k, _)| k).ne(keys.iter()) {
+            return Err(EngineError::file(
+                &p.path,
+                format!(
+                    "is not under the partition folders of {} ({}); every file needs the same key=value folders",
+                    parts[0].relative,
+                    if keys.is_empty() { "none".to_string() } else { keys.join(", ") }
+                ),
+            ));
+        }
+        values.push(kv);
+    }
+    let (frames, sha256) = std::thread::scope(|s| {
+        let hasher = s.spawn(|| {
+            let mut manifest = String::new();
+            for p in &parts {
+                manifest.push_str(&format!("{}  {}\n", sha256_file(&p.path)?, p.relative));
+            }
+            Ok::<_, EngineError>(sha256_bytes(manifest.as_bytes()))
+        });
+        let frames = read_all(&parts, format, progress);
+        let sha = hasher
+            .join()
+            .unwrap_or_else(|_| Err(EngineError::internal("hashing thread panicked")));
+        (frames, sha)
+    });
+    let (mut df, heights) = frames?;
+    let sha256 = sha256?;
+    for (j, key) in keys.iter().enumerate() {
+        if df.schema().contains(key) {
+            return Err(EngineError::file(
+                &parts[0].path,
+                format!("has a column '{key}' that is also a partition folder ({key}=…)"),
+            ));
+        }
+        let vals: Vec<Option<&str>> = values
+            .iter()
+            .map(|kv| Some(kv[j].1.as_str()).filter(|v| *v != "__HIVE_DEFAULT_PARTITION__"))
+            .collect();
+        df.with_column(partition_column(key, &vals, &heights))
+            .map_err(|e| EngineError::internal(format!("partition column '{key}': {e}")))?;
+    }
+    check_cells(path, df.height() as u64, df.width() as u64, None)?;
+    if df.height() == 0 {
+        return Err(EngineError::file(path, "the files have no data rows"));
+    }
+    progress.check()?;
+    Ok(Dataset {
+        path: path.to_path_buf(),
+        sha256,
+        format,
+        file_size: size,
+        df,
+    })
+}
+
+/// Every file's frame stacked (same columns and types as the first), with each file's rows.
+fn read_all(
+    parts: &[Part],
+    format: Format,
+    progress: &Progress,
+) -> Result<(DataFrame, Vec<usize>)> {
+    let mut df: Option<DataFrame> = None;
+    let mut heights = Vec::with_capacity(parts.len());
+    let mut rows = 0u64;
+    for (i, p) in parts.iter().enumerate() {
+        progress.check()?;
+        progress.set(
+            i as f32 / parts.len() as f32,
+            &format!("reading {} ({} of {})", p.relative, i + 1, parts.len()),
+        );
+        let frame = read_frame(&p.path, format, true)?;
+        if format == Format::Csv {
+            super::check_duplicate_headers(&p.path, &frame)?;
+        }
+        rows += frame.height() as u64;
+        if rows > MAX_ROWS {
+            return Err(EngineError::file(
+                &p.path,
+                format!(
+                    "the files up to this one have more than {MAX_ROWS} rows, the most Assay reads"
+                ),
+            ));
+        }
+        heights.push(frame.height());
+        match df.as_mut() {
+            None => df = Some(frame),
+            Some(all) => {
+                if all.schema() != frame.schema() {
+                    return Err(EngineError::file(
+                        &p.path,
+                        format!(
+                            "has columns {} but {} has {}; the files of one dataset need the same columns and types",
+                            describe(&frame),
+                            parts[0].relative,
+                            describe(all)
+                        ),
+                    ));
+                }
+                all.vstack_mut_owned(frame).map_err(|e| {
+                    EngineError::file(
+                        &p.path,
+                        format!("cannot append the rows: {}", clean_polars(&e)),
+                    )
+                })?;
+            }
+        }
+    }
+    let mut df = df.ok_or_else(|| EngineError::internal("empty file set"))?;
+    df.rechunk_mut_par();
+    Ok((df, heights))
+}
+
+fn describe(df: &DataFrame) -> String {
+    let cols: Vec<String> = df
+        .schema()
+        .iter()
+        .map(|(n, t)| format!("{n}: {t}"))
+        .collect();
+    format!("({})", cols.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wildcards_match_one_component() {
+        assert!(wildcard(b"part-*.parquet", b"part-0001.parquet"));
+        assert!(!wildcard(b"part-*.parquet", b"part-0001.csv"));
+        assert!(wildcard(b"date=*", b"date=2024-01-01"));
+        assert!(wildcard(b"p?rt", b"part"));
+        assert!(wildcard(b"[ab]x", b"bx") && !wildcard(b"[!ab]x", b"bx"));
+        assert!(wildcard(b"[0-9]", b"7") && !wildcard(b"[0-9]", b"x"));
+        assert!(wildcard(b"*", b""));
+    }
+
+    #[test]
+    fn partitions_come_from_key_value_folders() {
+        assert_eq!(
+            partitions("date=2024-01-01/region=eu%2Fwest/part-0.parquet"),
+            vec![
+                ("date".to_string(), "2024-01-01".to_string()),
+                ("region".to_string(), "eu/west".to_string())
+            ]
+        );
+        assert!(partitions("part-0.parquet").is_empty());
+    }
+}

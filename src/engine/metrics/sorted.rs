@@ -1,0 +1,208 @@
+//! Binary outcomes sorted once by descending score, so that every binary metric under any row
+//! weights (a bootstrap replicate) comes from one sequential pass of weighted cumulative sums:
+//! ROC AUC and average precision over tie groups, the confusion counts at the threshold (a
+//! prefix of the sorted rows), log loss and Brier score (per-row terms computed once).
+//!
+//! Same definitions as [`super::binary::metrics`] with weights (tested equal to it); used for
+//! bootstrap replicates, where the weights come from a [`Draw`] and are never materialised.
+
+use super::binary::{row_log_loss, Confusion};
+use super::bootstrap::Draw;
+use super::Metrics;
+
+/// Rows in descending score order with what each metric needs per row.
+#[derive(Debug, Clone)]
+pub struct SortedBinary {
+    /// Original row index (for the row's draw count) in the low 31 bits; label in the top bit.
+    row: Vec<u32>,
+    /// Per-row log loss and squared error of the positive probability.
+    log_loss: Vec<f64>,
+    squared: Vec<f64>,
+    /// Exclusive end of each group of tied scores, in sorted order.
+    group_end: Vec<u32>,
+    /// Number of leading sorted rows predicted positive (scores `>= threshold`; scores are
+    /// finite, so they are a prefix).
+    cut: usize,
+}
+
+const LABEL: u32 = 1 << 31;
+
+impl SortedBinary {
+    /// `order` sorts `score` descending ([`super::order_desc`]); rows with `score >= threshold`
+    /// are predicted positive. `None` when there are 2³¹ rows or more.
+    pub fn new(y: &[bool], score: &[f64], order: &[u32], threshold: f64) -> Option<Self> {
+        if order.len() >= LABEL as usize {
+            return None;
+        }
+        let n = order.len();
+        let mut row = Vec::with_capacity(n);
+        let mut log_loss = Vec::with_capacity(n);
+        let mut squared = Vec::with_capacity(n);
+        let mut group_end = Vec::new();
+        for (k, &i) in order.iter().enumerate() {
+            let (yi, s) = (y[i as usize], score[i as usize]);
+            row.push(i | if yi { LABEL } else { 0 });
+            log_loss.push(row_log_loss(yi, s));
+            let d = f64::from(u8::from(yi)) - s;
+            squared.push(d * d);
+            let next = order.get(k + 1).map(|&j| score[j as usize]);
+            // Tied scores are on the same side of the threshold, so the predicted-positive
+            // rows (a prefix) end at a group's end.
+            if next != Some(s) {
+                group_end.push(k as u32 + 1);
+            }
+        }
+        let cut = order.partition_point(|&i| score[i as usize] >= threshold);
+        Some(Self {
+            row,
+            log_loss,
+            squared,
+            group_end,
+            cut,
+        })
+    }
+
+    pub fn len(&self) -> usize {
+        self.row.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.row.is_empty()
+    }
+
+    /// All binary metrics (in [`super::binary::NAMES`] order) with each row weighted by its
+    /// count in `draw`, at `threshold` (the one given to [`SortedBinary::new`]).
+    pub fn metrics(&self, draw: &Draw) -> Metrics {
+        self.metrics_with(|i| draw.weight(i))
+    }
+
+    /// [`SortedBinary::metrics`] with the weight of original row `i` given by `weight(i)`.
+    pub fn metrics_with(&self, weight: impl Fn(usize) -> u32) -> Metrics {
+        let cut = self.cut;
+        let (mut tp, mut fp) = (0.0f64, 0.0f64);
+        let (mut auc2, mut ap) = (0.0f64, 0.0f64);
+        let (mut ll, mut sq) = (0.0f64, 0.0f64);
+        let (mut cut_tp, mut cut_fp) = (0.0f64, 0.0f64);
+        let mut start = 0usize;
+        for &end in &self.group_end {
+            let end = end as usize;
+            let (mut gw, mut gtp) = (0.0f64, 0.0f64);
+            for k in start..end {
+                let r = self.row[k];
+                let wk = f64::from(weight((r & !LABEL) as usize));
+                gw += wk;
+                gtp += if r & LABEL != 0 { wk } else { 0.0 };
+                ll += wk * self.log_loss[k];
+                sq += wk * self.squared[k];
+            }
+            let gfp = gw - gtp;
+            // Trapezoid between (fp, tp) and (fp + gfp, tp + gtp), doubled.
+            auc2 += gfp * (2.0 * tp + gtp);
+            tp += gtp;
+            fp += gfp;
+            if gtp > 0.0 {
+                ap += gtp * (tp / (tp + fp));
+            }
+            if end == cut {
+                (cut_tp, cut_fp) = (tp, fp);
+            }
+            start = end;
+        }
+        let (pos, neg) = (tp, fp);
+        let c = Confusion {
+            tp: cut_tp,
+            fp: cut_fp,
+            fn_: pos - cut_tp,
+            tn: neg - cut_fp,
+        };
+        let total = pos + neg;
+        let auc = (pos > 0.0 && neg > 0.0).then(|| auc2 / (2.0 * pos * neg));
+        // scikit-learn reports 0 (with a warning) when there is no positive row.
+        let ap = Some(if pos > 0.0 { ap / pos } else { 0.0 });
+        Metrics(vec![
+            ("accuracy", Some(c.accuracy())),
+            ("balanced_accuracy", Some(c.balanced_accuracy())),
+            ("precision", Some(c.precision())),
+            ("recall", Some(c.recall())),
+            ("specificity", Some(c.specificity())),
+            ("f1", Some(c.f1())),
+            ("mcc", Some(c.mcc())),
+            ("roc_auc", auc),
+            ("average_precision", ap),
+            ("log_loss", (total > 0.0).then(|| ll / total)),
+            ("brier_score", (total > 0.0).then(|| sq / total)),
+        ])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::metrics::{binary, order_desc};
+
+    /// Scores with many ties, labels and draws from a fixed generator.
+    fn case(n: usize, seed: u64) -> (Vec<bool>, Vec<f64>) {
+        let d = Draw::new(seed, 0);
+        let score: Vec<f64> = (0..n)
+            .map(|i| f64::from(Draw::new(seed, i + 1).weight(0) * 7 + d.weight(i)) / 40.0)
+            .map(|s| s.min(1.0))
+            .collect();
+        let y = (0..n)
+            .map(|i| (score[i] + f64::from(d.weight(i + n)) / 5.0) > 0.6)
+            .collect();
+        (y, score)
+    }
+
+    fn assert_close(a: &Metrics, b: &Metrics) {
+        assert_eq!(a.names(), b.names());
+        for ((name, x), (_, y)) in a.0.iter().zip(&b.0) {
+            match (x, y) {
+                (Some(x), Some(y)) => {
+                    assert!(
+                        (x - y).abs() <= 1e-12 * x.abs().max(1.0),
+                        "{name}: {x} vs {y}"
+                    )
+                }
+                _ => assert_eq!(x, y, "{name}"),
+            }
+        }
+    }
+
+    #[test]
+    fn one_pass_equals_the_weighted_metrics() {
+        for (n, threshold) in [(1usize, 0.5), (7, 0.0), (500, 0.5), (2000, 0.3), (300, 1.0)] {
+            let (y, score) = case(n, n as u64);
+            let order = order_desc(&score);
+            let sorted = SortedBinary::new(&y, &score, &order, threshold).unwrap();
+            assert_close(
+                &sorted.metrics_with(|_| 1),
+                &binary::metrics(&y, &score, &order, threshold, None).0,
+            );
+            for r in 0..5 {
+                let draw = Draw::new(3, r);
+                let w = draw.weights(n);
+                assert_close(
+                    &sorted.metrics(&draw),
+                    &binary::metrics(&y, &score, &order, threshold, Some(&w)).0,
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn zero_weights_give_the_same_undefined_metrics() {
+        let (y, score) = case(50, 9);
+        let order = order_desc(&score);
+        let sorted = SortedBinary::new(&y, &score, &order, 0.5).unwrap();
+        let none = vec![0u32; 50];
+        assert_close(
+            &sorted.metrics_with(|_| 0),
+            &binary::metrics(&y, &score, &order, 0.5, Some(&none)).0,
+        );
+        let only_neg: Vec<u32> = y.iter().map(|&p| u32::from(!p)).collect();
+        assert_close(
+            &sorted.metrics_with(|i| only_neg[i]),
+            &binary::metrics(&y, &score, &order, 0.5, Some(&only_neg)).0,
+        );
+    }
+}
