@@ -44,14 +44,7 @@ fn metric_label(m: &str) -> String {
 }
 
 fn chunk_time(c: &Chunk) -> String {
-    match (&c.start_time, &c.end_time) {
-        (Some(a), Some(b)) => format!(
-            "{} – {}",
-            a.chars().take(10).collect::<String>(),
-            b.chars().take(10).collect::<String>()
-        ),
-        _ => format!("rows {}–{}", c.start_index + 1, c.end_index + 1),
-    }
+    c.span_label()
 }
 
 /// Draws the page for `report`.

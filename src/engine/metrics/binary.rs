@@ -194,7 +194,27 @@ pub fn metrics(
         brier += wi * d * d;
         tw += wi;
     }
-    let m = Metrics(vec![
+    // Both labels are known from the model (scikit-learn's `labels=[0, 1]`).
+    let m = assemble(
+        &c,
+        auc,
+        ap,
+        (tw > 0.0).then(|| ll / tw),
+        (tw > 0.0).then(|| brier / tw),
+    );
+    (m, c)
+}
+
+/// The binary metrics in [`NAMES`] order, from the confusion matrix and the ranking and
+/// probability metrics.
+pub fn assemble(
+    c: &Confusion,
+    auc: Option<f64>,
+    ap: Option<f64>,
+    log_loss: Option<f64>,
+    brier: Option<f64>,
+) -> Metrics {
+    Metrics(vec![
         ("accuracy", Some(c.accuracy())),
         ("balanced_accuracy", Some(c.balanced_accuracy())),
         ("precision", Some(c.precision())),
@@ -204,9 +224,7 @@ pub fn metrics(
         ("mcc", Some(c.mcc())),
         ("roc_auc", auc),
         ("average_precision", ap),
-        // Both labels are known from the model (scikit-learn's `labels=[0, 1]`).
-        ("log_loss", (tw > 0.0).then(|| ll / tw)),
-        ("brier_score", (tw > 0.0).then(|| brier / tw)),
-    ]);
-    (m, c)
+        ("log_loss", log_loss),
+        ("brier_score", brier),
+    ])
 }

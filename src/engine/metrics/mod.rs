@@ -118,19 +118,7 @@ mod direction_tests {
 
     #[test]
     fn every_metric_the_engine_reports_has_a_direction() {
-        let binary = [
-            "accuracy",
-            "balanced_accuracy",
-            "precision",
-            "recall",
-            "specificity",
-            "f1",
-            "mcc",
-            "roc_auc",
-            "average_precision",
-            "log_loss",
-            "brier_score",
-        ];
+        let binary = super::binary::NAMES;
         let regression = [
             "mae",
             "mse",

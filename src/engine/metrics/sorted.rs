@@ -119,19 +119,13 @@ impl SortedBinary {
         let auc = (pos > 0.0 && neg > 0.0).then(|| auc2 / (2.0 * pos * neg));
         // scikit-learn reports 0 (with a warning) when there is no positive row.
         let ap = Some(if pos > 0.0 { ap / pos } else { 0.0 });
-        Metrics(vec![
-            ("accuracy", Some(c.accuracy())),
-            ("balanced_accuracy", Some(c.balanced_accuracy())),
-            ("precision", Some(c.precision())),
-            ("recall", Some(c.recall())),
-            ("specificity", Some(c.specificity())),
-            ("f1", Some(c.f1())),
-            ("mcc", Some(c.mcc())),
-            ("roc_auc", auc),
-            ("average_precision", ap),
-            ("log_loss", (total > 0.0).then(|| ll / total)),
-            ("brier_score", (total > 0.0).then(|| sq / total)),
-        ])
+        super::binary::assemble(
+            &c,
+            auc,
+            ap,
+            (total > 0.0).then(|| ll / total),
+            (total > 0.0).then(|| sq / total),
+        )
     }
 }
 

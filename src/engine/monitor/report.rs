@@ -105,6 +105,21 @@ pub struct Chunk {
     pub drift: Option<ChunkDrift>,
 }
 
+impl Chunk {
+    /// "2026-01-05 – 2026-01-11" (dates of its first and last timestamps), else
+    /// "rows 1–300" (1-based rows of its file).
+    pub fn span_label(&self) -> String {
+        match (&self.start_time, &self.end_time) {
+            (Some(a), Some(b)) => format!(
+                "{} – {}",
+                a.chars().take(10).collect::<String>(),
+                b.chars().take(10).collect::<String>()
+            ),
+            _ => format!("rows {}–{}", self.start_index + 1, self.end_index + 1),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AlertKind {

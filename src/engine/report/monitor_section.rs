@@ -29,14 +29,7 @@ pub fn alert_chunks(r: &MonitorReport) -> usize {
 }
 
 fn when(c: &Chunk) -> String {
-    match (&c.start_time, &c.end_time) {
-        (Some(a), Some(b)) => format!(
-            "{} – {}",
-            a.chars().take(10).collect::<String>(),
-            b.chars().take(10).collect::<String>()
-        ),
-        _ => format!("rows {}–{}", c.start_index + 1, c.end_index + 1),
-    }
+    c.span_label()
 }
 
 pub(crate) fn render(h: &mut Html, r: &MonitorReport, model: Option<&str>) {
