@@ -7,7 +7,7 @@
 use crate::engine::Warning;
 use polars::prelude::*;
 
-use super::data::extract::{prepare, InvalidRows, Prepared, TargetData, TargetKind};
+use super::data::extract::{prepare, InvalidRows, RowBook, TargetData, TargetKind};
 use super::data::Dataset;
 use super::error::{EngineError, Result};
 use super::model::{predict, InferOptions, InputPlan, Model, Predictions};
@@ -18,27 +18,24 @@ use super::progress::Stage;
 pub struct Scored {
     pub predictions: Predictions,
     pub target: Option<TargetData>,
-    pub rows: usize,
-    /// Rows dropped under `--drop-invalid`: invalid inputs/target, then unusable outputs.
-    pub dropped: usize,
-    /// Up to five reasons, e.g. "row 12, column 'age': infinite value" (1-based file rows).
-    pub drop_examples: Vec<String>,
-    /// 0-based file rows kept, ascending (`None`: every row, in order).
-    pub kept: Option<Vec<u32>>,
-    /// Input columns whose missing values reached the model, with the kept rows affected.
-    pub missing_passed: Vec<(String, usize)>,
+    /// Rows kept and dropped (`--drop-invalid`: invalid inputs/target, then unusable outputs).
+    pub book: RowBook,
+}
+
+impl std::ops::Deref for Scored {
+    type Target = RowBook;
+    fn deref(&self) -> &RowBook {
+        &self.book
+    }
+}
+
+impl std::ops::DerefMut for Scored {
+    fn deref_mut(&mut self) -> &mut RowBook {
+        &mut self.book
+    }
 }
 
 impl Scored {
-    /// 1-based file row of kept row `i`.
-    pub fn file_row(&self, i: usize) -> usize {
-        self.kept
-            .as_ref()
-            .and_then(|k| k.get(i))
-            .map_or(i, |&r| r as usize)
-            + 1
-    }
-
     /// The user-facing notes: rows dropped (of `total` file rows) and missing values passed.
     pub fn warnings(&self, total: usize) -> Vec<Warning> {
         let mut out = Vec::new();
@@ -85,23 +82,10 @@ pub fn score(
     let prepared = prepare(ds, plan, target, policy)?;
     progress.check()?;
     let predictions = predict(model, &prepared.inputs, infer, progress)?;
-    let Prepared {
-        target,
-        rows,
-        dropped,
-        drop_examples,
-        kept,
-        missing_passed,
-        ..
-    } = prepared;
     let mut scored = Scored {
         predictions,
-        target,
-        rows,
-        dropped,
-        drop_examples,
-        kept,
-        missing_passed,
+        target: prepared.target,
+        book: prepared.book,
     };
     check_outputs(&mut scored, ds, plan, policy)?;
     Ok(scored)

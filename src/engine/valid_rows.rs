@@ -211,6 +211,6 @@ pub fn valid_rows(
         ds: restricted,
         kept,
         dropped: prepared.dropped,
-        examples: prepared.drop_examples,
+        examples: prepared.book.drop_examples,
     }))
 }

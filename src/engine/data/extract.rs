@@ -68,13 +68,13 @@ pub enum TargetKind {
     Values,
 }
 
-/// Inputs and target for the rows kept.
-#[derive(Debug, Clone)]
-pub struct Prepared {
-    pub inputs: InputData,
-    pub target: Option<TargetData>,
+/// Which file rows a model run kept and why others were left out: shared by [`Prepared`]
+/// and the scored rows built from it (`engine::scored::Scored`), both of which deref to it.
+#[derive(Debug, Clone, Default)]
+pub struct RowBook {
+    /// Rows kept.
     pub rows: usize,
-    /// Rows dropped under [`InvalidRows::Drop`].
+    /// Rows dropped under [`InvalidRows::Drop`] (invalid inputs/target, then outputs).
     pub dropped: usize,
     /// Example reasons for dropped rows (at most 5), e.g. "row 12, column 'age': missing".
     pub drop_examples: Vec<String>,
@@ -85,7 +85,22 @@ pub struct Prepared {
     pub missing_passed: Vec<(String, usize)>,
 }
 
-impl Prepared {
+/// Inputs and target for the rows kept.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    pub inputs: InputData,
+    pub target: Option<TargetData>,
+    pub book: RowBook,
+}
+
+impl std::ops::Deref for Prepared {
+    type Target = RowBook;
+    fn deref(&self) -> &RowBook {
+        &self.book
+    }
+}
+
+impl RowBook {
     /// 1-based file row of kept row `i`.
     pub fn file_row(&self, i: usize) -> usize {
         self.kept
@@ -167,16 +182,29 @@ pub(crate) fn column<'a>(ds: &'a Dataset, name: &str) -> Result<&'a Column> {
     })
 }
 
+/// A numeric column cast to 64-bit floats.
+pub(crate) fn floats(col: &Column) -> Result<Float64Chunked> {
+    let internal = |e: PolarsError| EngineError::internal(e.to_string());
+    Ok(col
+        .cast(&DataType::Float64)
+        .map_err(internal)?
+        .f64()
+        .map_err(internal)?
+        .clone())
+}
+
+/// A text column's values (an internal error for another type: callers match on it first).
+fn strings(col: &Column) -> Result<&StringChunked> {
+    col.str().map_err(|e| EngineError::internal(e.to_string()))
+}
+
 /// Calls `f(row, value)` for every row of a column read as numbers. Text that does not parse
 /// is an error naming the row.
 fn for_each_f64(ds: &Dataset, name: &str, mut f: impl FnMut(usize, Option<f64>)) -> Result<()> {
     let col = column(ds, name)?;
     match col.dtype() {
         DataType::String => {
-            let ca = col
-                .str()
-                .map_err(|e| EngineError::internal(e.to_string()))?;
-            for (i, v) in ca.iter().enumerate() {
+            for (i, v) in strings(col)?.iter().enumerate() {
                 let parsed = match v.map(str::trim) {
                     None | Some("") => None,
                     Some(s) => match s.parse::<f64>() {
@@ -197,12 +225,7 @@ fn for_each_f64(ds: &Dataset, name: &str, mut f: impl FnMut(usize, Option<f64>))
             }
         }
         dt if super::is_numeric(dt) => {
-            let cast = col
-                .cast(&DataType::Float64)
-                .map_err(|e| EngineError::internal(e.to_string()))?;
-            let ca = cast
-                .f64()
-                .map_err(|e| EngineError::internal(e.to_string()))?;
+            let ca = floats(col)?;
             for (i, v) in ca.iter().enumerate() {
                 f(i, v);
             }
@@ -223,10 +246,7 @@ fn for_each_text(ds: &Dataset, name: &str, mut f: impl FnMut(usize, Option<Strin
     let col = column(ds, name)?;
     match col.dtype() {
         DataType::String => {
-            let ca = col
-                .str()
-                .map_err(|e| EngineError::internal(e.to_string()))?;
-            for (i, v) in ca.iter().enumerate() {
+            for (i, v) in strings(col)?.iter().enumerate() {
                 f(i, v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty()));
             }
         }
@@ -240,12 +260,7 @@ fn for_each_text(ds: &Dataset, name: &str, mut f: impl FnMut(usize, Option<Strin
         }
         dt if dt.is_primitive_numeric() => {
             let is_float = dt.is_float();
-            let cast = col
-                .cast(&DataType::Float64)
-                .map_err(|e| EngineError::internal(e.to_string()))?;
-            let ca = cast
-                .f64()
-                .map_err(|e| EngineError::internal(e.to_string()))?;
+            let ca = floats(col)?;
             for (i, v) in ca.iter().enumerate() {
                 f(
                     i,
@@ -520,11 +535,13 @@ pub fn prepare(
     Ok(Prepared {
         inputs,
         target,
-        rows,
-        dropped,
-        drop_examples,
-        kept,
-        missing_passed,
+        book: RowBook {
+            rows,
+            dropped,
+            drop_examples,
+            kept,
+            missing_passed,
+        },
     })
 }
 

@@ -76,12 +76,7 @@ fn read_raw(ds: &Dataset, name: &str, kept: Option<&[u32]>) -> Result<Raw> {
         }
     };
     if col.dtype().is_primitive_numeric() {
-        let cast = col
-            .cast(&DataType::Float64)
-            .map_err(|e| EngineError::internal(e.to_string()))?;
-        let ca = cast
-            .f64()
-            .map_err(|e| EngineError::internal(e.to_string()))?;
+        let ca = crate::engine::data::extract::floats(col)?;
         let all: Vec<Option<f64>> = ca.iter().map(|v| v.filter(|x| !x.is_nan())).collect();
         return Ok(Raw::Num(match kept {
             Some(k) => k.iter().map(|&r| all[r as usize]).collect(),

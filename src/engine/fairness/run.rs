@@ -162,9 +162,9 @@ pub fn run_model(
     Ok(ModelRun {
         outcomes,
         scores,
-        kept: scored.kept,
-        model: ModelRef::of(model),
         data: DataRef::of(ds, scored.dropped),
+        kept: scored.book.kept,
+        model: ModelRef::of(model),
         features: plan.columns(),
         positive_class,
         warnings,

@@ -209,20 +209,12 @@ pub fn path_dependent(forest: &Forest, rows: &[f64], progress: &Progress) -> Res
          the given dataset, not covers stored in the model"
             .to_string(),
     );
-    let mut out = TreeShap {
-        method: "tree_path_dependent".to_string(),
-        output_space: "raw".to_string(),
+    Ok(TreeShap::raw_margins(
+        forest,
+        "tree_path_dependent",
         n_rows,
-        n_outputs: no,
-        n_features: f,
-        output_names: forest.output_names.clone(),
-        base_values,
-        values,
-        raw_outputs,
-        additivity_max_abs_error: 0.0,
-        background_rows: cover_rows as usize,
+        (base_values, values, raw_outputs),
+        cover_rows as usize,
         notes,
-    };
-    out.finish_additivity();
-    Ok(out)
+    ))
 }

@@ -50,6 +50,34 @@ pub struct TreeShap {
 }
 
 impl TreeShap {
+    /// A result in raw-margin space over every output of `forest`: `(base_values, values,
+    /// raw_outputs)` as laid out on [`TreeShap`], with its additivity checked.
+    pub(crate) fn raw_margins(
+        forest: &Forest,
+        method: &str,
+        n_rows: usize,
+        (base_values, values, raw_outputs): (Vec<f64>, Vec<f64>, Vec<f64>),
+        background_rows: usize,
+        notes: Vec<String>,
+    ) -> Self {
+        let mut out = TreeShap {
+            method: method.to_string(),
+            output_space: "raw".to_string(),
+            n_rows,
+            n_outputs: forest.n_outputs,
+            n_features: forest.n_features,
+            output_names: forest.output_names.clone(),
+            base_values,
+            values,
+            raw_outputs,
+            additivity_max_abs_error: 0.0,
+            background_rows,
+            notes,
+        };
+        out.finish_additivity();
+        out
+    }
+
     /// φ for (row, output) as a slice over features.
     pub fn row_values(&self, row: usize, output: usize) -> &[f64] {
         let start = (row * self.n_outputs + output) * self.n_features;
@@ -322,20 +350,12 @@ pub fn interventional(
             progress.set_fraction(d as f32 / n_rows.max(1) as f32);
             Ok(())
         })?;
-    let mut out = TreeShap {
-        method: "tree_interventional".to_string(),
-        output_space: "raw".to_string(),
+    Ok(TreeShap::raw_margins(
+        forest,
+        "tree_interventional",
         n_rows,
-        n_outputs: no,
-        n_features: f,
-        output_names: forest.output_names.clone(),
-        base_values,
-        values,
-        raw_outputs,
-        additivity_max_abs_error: 0.0,
-        background_rows: n_bg,
-        notes: forest.notes.clone(),
-    };
-    out.finish_additivity();
-    Ok(out)
+        (base_values, values, raw_outputs),
+        n_bg,
+        forest.notes.clone(),
+    ))
 }
