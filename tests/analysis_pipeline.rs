@@ -86,7 +86,8 @@ fn package_and_report_seal_the_engine_review() {
     let evidence = review.evidence().expect("evidence");
     let names: Vec<&str> = evidence.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(names, ["evaluation", "fairness", "drift", "compare"]);
-    let (_, verdict, checks) = review.render("2026-01-01T00:00:00Z").expect("render");
+    let rendered = review.render("2026-01-01T00:00:00Z").expect("render");
+    let (verdict, checks) = (rendered.verdict, rendered.checks);
     // The demo monitors its prediction log: the checklist names the monitoring files a
     // package carries, after the evidence.
     let checklist = serde_json::to_value(review.checklist()).expect("checklist");

@@ -76,7 +76,8 @@ fn the_window_seals_the_evidence_assay_package_seals() {
         Some(6),
         "monthly drift windows"
     );
-    let (_, verdict, checks) = review.render("2026-01-01T00:00:00Z").expect("render");
+    let rendered = review.render("2026-01-01T00:00:00Z").expect("render");
+    let (verdict, checks) = (rendered.verdict, rendered.checks);
 
     // The CLI on the same workspace file.
     let key = tmp.path().join("k.pem");

@@ -20,7 +20,7 @@ pub fn request_report(state: &mut State, out: PathBuf) {
         format!("Writing report {}", file_name(&out)),
         move |progress| {
             progress.set(0.1, "rendering the report");
-            let (html, _, _) = review.render(&now_rfc3339())?;
+            let html = review.render(&now_rfc3339())?.html;
             progress.check()?;
             crate::engine::fsio::write(&out, "report", html.as_bytes())?;
             Ok(Done::Message(format!(

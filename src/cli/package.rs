@@ -140,7 +140,7 @@ pub fn run(args: Args) -> Result<()> {
         Some(r) => Some(ReportSource::File(r.clone())),
         // A workspace review seals its report, as the window does.
         None if args.workspace.is_some() => {
-            Some(ReportSource::Html(review.render(&now_rfc3339())?.0))
+            Some(ReportSource::Html(review.render(&now_rfc3339())?.html))
         }
         None => None,
     };

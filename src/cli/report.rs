@@ -168,9 +168,9 @@ pub fn run(args: Args) -> Result<()> {
     if let Some(t) = &args.title {
         review.title = t.clone();
     }
-    let generated = now_rfc3339();
-    let (html, verdict, list) = review.render(&generated)?;
-    let warnings = review.warning_counts(&generated).into_iter().collect();
+    let rendered = review.render(&now_rfc3339())?;
+    let (html, verdict, list) = (rendered.html, rendered.verdict, rendered.checks);
+    let warnings = rendered.warnings.into_iter().collect();
     let tmp = args.out.with_extension("html.part");
     std::fs::write(&tmp, &html)
         .and_then(|()| std::fs::rename(&tmp, &args.out))

@@ -302,7 +302,7 @@ fn seal_ui(
                     req.monitoring = review.monitoring_files()?;
                     progress.set(0.02, "rendering the review report");
                     req.report = Some(package::ReportSource::Html(
-                        review.render(&now_rfc3339())?.0,
+                        review.render(&now_rfc3339())?.html,
                     ));
                     let report = package::build_package(&req, &key, progress)?;
                     Ok(Done::Sealed(Arc::new(report)))

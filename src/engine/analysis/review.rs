@@ -44,6 +44,15 @@ pub struct JudgedGate {
     pub facts: BTreeMap<String, f64>,
 }
 
+/// A rendered report and what `report --json` says of it.
+pub struct Rendered {
+    pub html: String,
+    pub verdict: Status,
+    pub checks: Vec<report::Gate>,
+    /// Every warning of the reviewed analyses, counted by kind (as the summary prints them).
+    pub warnings: Vec<(crate::engine::WarningKind, usize)>,
+}
+
 /// What has been computed for a workspace (cheap: shared results).
 #[derive(Clone)]
 pub struct Review {
@@ -172,24 +181,24 @@ impl Review {
         }
     }
 
-    /// The report's HTML, its overall verdict and its checks. `generated` is RFC 3339 UTC.
-    pub fn render(&self, generated: &str) -> Result<(String, Status, Vec<report::Gate>)> {
+    /// The report: its HTML, overall verdict, checks and warning counts, from one pass over
+    /// the reviewed results. `generated` is RFC 3339 UTC.
+    pub fn render(&self, generated: &str) -> Result<Rendered> {
         let sections = Sections::of(self);
         let input = self.report_input(generated, &sections);
         let monitoring = self.monitor.as_ref().map(|(label, m)| report::Monitoring {
             report: m.as_ref(),
             model: (!label.is_empty()).then_some(label.as_str()),
         });
+        let warnings = report::warning_counts(&input, monitoring.as_ref().map(|m| m.report));
         let html = report::render_with(&input, monitoring)?;
         let (verdict, checks) = report::checks(&input);
-        Ok((html, verdict, checks))
-    }
-
-    /// Every warning of the reviewed analyses, counted by kind (as the report prints them).
-    pub fn warning_counts(&self, generated: &str) -> Vec<(crate::engine::WarningKind, usize)> {
-        let sections = Sections::of(self);
-        let input = self.report_input(generated, &sections);
-        report::warning_counts(&input, self.monitor.as_ref().map(|(_, m)| m.as_ref()))
+        Ok(Rendered {
+            html,
+            verdict,
+            checks,
+            warnings,
+        })
     }
 
     fn report_input<'a>(&'a self, generated: &str, s: &'a Sections) -> ReportInput<'a> {
