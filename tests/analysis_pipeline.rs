@@ -5,20 +5,14 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)] // tests may panic
 
 use std::path::Path;
-use std::process::{Command, Output};
 
 use assay::engine::analysis::{compute, Kind, LoadedFiles, NoResults, Planner, Review, Wants};
 use assay::engine::workspace::{demo_workspace, Workspace};
 use assay::engine::Progress;
 use serde_json::Value;
 
-fn assay(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_assay"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("assay runs")
-}
+mod support;
+use support::assay;
 
 fn s(p: &Path) -> &str {
     p.to_str().expect("utf-8 path")

@@ -13,17 +13,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn assay(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_assay"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .expect("assay runs")
-}
+mod support;
+use support::{assay, json_of, root, stderr};
 
 /// Runs assay with a time bound (a hang on a FIFO fails the test instead of the suite).
 fn assay_bounded(args: &[&str], limit: Duration) -> Output {
@@ -47,15 +38,6 @@ fn assay_bounded(args: &[&str], limit: Duration) -> Output {
         }
         std::thread::sleep(Duration::from_millis(20));
     }
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn json_of(out: &Output) -> Value {
-    assert!(out.status.success(), "assay failed: {}", stderr(out));
-    serde_json::from_slice(&out.stdout).expect("stdout is JSON")
 }
 
 /// `compare`'s JSON, whatever the gate decided (exit 0 or 3).

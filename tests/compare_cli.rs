@@ -5,31 +5,17 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)] // tests may panic on setup failures
 
 use std::path::PathBuf;
-use std::process::{Command, Output};
 
 use assay::engine::compare::{compare_files, CompareSettings, Comparison, Roles};
 use assay::engine::Progress;
 use serde_json::Value;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+mod support;
+use support::{assay, root, stderr};
 
 fn fixture() -> Value {
     let p = root().join("tests/fixtures/compare/compare.json");
     serde_json::from_str(&std::fs::read_to_string(p).expect("fixture")).expect("json")
-}
-
-fn assay(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_assay"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("assay runs")
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 fn close(a: f64, b: f64, tol: f64) -> bool {

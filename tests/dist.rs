@@ -3,14 +3,12 @@
 //! files installed beside the real binary; the window icon and the desktop entry are valid.
 //! The full archive and .deb are proven by dist/test-dist.sh.
 
-use std::path::PathBuf;
 use std::process::Command;
 
 use assay::engine::runtime::{resolved_parent, ORT_VERSION};
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+mod support;
+use support::root;
 
 #[cfg(unix)]
 #[test]

@@ -2,17 +2,10 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
-use std::process::{Command, Output};
-
 use serde_json::Value;
 
-fn assay(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_assay"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("assay runs")
-}
+mod support;
+use support::assay;
 
 const REF: &str = "sample_data/adult_reference.csv";
 const CUR: &str = "sample_data/adult_current.csv";

@@ -13,9 +13,8 @@ use assay::engine::model::Model;
 use assay::engine::ErrorKind;
 use serde_json::Value;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+mod support;
+use support::root;
 
 fn fixture_dir() -> PathBuf {
     root().join("tests/fixtures/explain/tree")

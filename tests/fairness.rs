@@ -18,11 +18,10 @@ use assay::engine::{ErrorKind, Progress};
 use polars::prelude::*;
 use serde_json::Value;
 
-const TOL: f64 = 1e-9;
+mod support;
+use support::root;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+const TOL: f64 = 1e-9;
 
 fn fixture() -> Value {
     let p = root().join("tests/fixtures/fairness/fairness.json");

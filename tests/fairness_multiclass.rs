@@ -7,7 +7,6 @@
 #![allow(clippy::expect_used)] // tests may expect
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::process::Command;
 
 use assay::engine::data::load;
@@ -18,11 +17,10 @@ use assay::engine::model::Model;
 use assay::engine::Progress;
 use serde_json::Value;
 
-const TOL: f64 = 1e-9;
+mod support;
+use support::root;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+const TOL: f64 = 1e-9;
 
 fn fixture() -> Value {
     let p = root().join("tests/fixtures/fairness/multiclass.json");

@@ -16,9 +16,8 @@ use assay::engine::{ErrorKind, Progress};
 use polars::prelude::*;
 use serde_json::Value;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+mod support;
+use support::root;
 
 fn to_json(r: &FairnessReport) -> Value {
     serde_json::to_value(r).expect("serialises")

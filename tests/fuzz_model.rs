@@ -23,12 +23,11 @@ use fuzz_support::{
 };
 use rand::Rng;
 
+mod support;
+use support::root;
+
 #[global_allocator]
 static ALLOC: Alloc = cap::Cap::new(std::alloc::System, usize::MAX);
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 /// Every committed ONNX file small enough to be a seed: the samples, the converter fixtures,
 /// the external-data fixtures.

@@ -39,12 +39,11 @@ use rand::Rng;
 use rand_pcg::Pcg64;
 use serde_json::{json, Value};
 
+mod support;
+use support::root;
+
 #[global_allocator]
 static ALLOC: Alloc = cap::Cap::new(std::alloc::System, usize::MAX);
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 

@@ -16,9 +16,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+mod support;
+use support::{root, stderr};
 
 fn bad(p: &str) -> PathBuf {
     root().join("tests/fixtures/bad").join(p)
@@ -50,10 +49,6 @@ fn assay_in(cwd: &Path, args: &[&str], limit: Duration) -> Output {
 
 fn assay(args: &[&str]) -> Output {
     assay_in(&root(), args, Duration::from_secs(120))
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 /// Exit 2, one error line containing every needle, no panic, no terminal escapes.

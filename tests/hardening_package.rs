@@ -21,10 +21,6 @@ use assay::engine::{ErrorKind, Progress};
 use base64::Engine as _;
 use serde_json::{json, Value};
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
 fn bad(p: &str) -> PathBuf {
     root().join("tests/fixtures/bad").join(p)
 }
@@ -517,6 +513,9 @@ fn archive_bombs_and_oversized_entries_are_refused_before_writing() {
 }
 
 use std::io::Read as _;
+
+mod support;
+use support::root;
 
 /// Runs `f` on a thread; fails the test if it takes longer than `secs` (a read of
 /// `/dev/zero` would never end).

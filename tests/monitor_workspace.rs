@@ -7,23 +7,14 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)] // tests may panic
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use assay::engine::monitor::Chunking;
 use assay::engine::workspace::{demo_workspace, DatasetRole, Workspace};
 use serde_json::Value;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn assay(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_assay"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .expect("assay runs")
-}
+mod support;
+use support::assay;
 
 fn s(p: &Path) -> &str {
     p.to_str().expect("utf-8 path")

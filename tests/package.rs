@@ -18,9 +18,8 @@ use assay::engine::{ErrorKind, Progress};
 use base64::Engine as _;
 use serde_json::{json, Value};
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+mod support;
+use support::root;
 
 fn signoff() -> SignOff {
     SignOff {

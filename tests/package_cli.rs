@@ -5,21 +5,12 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)] // tests and benches may panic
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 
 use serde_json::Value;
 
-fn assay(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_assay"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("assay runs")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
+mod support;
+use support::{assay, text};
 
 fn s(p: &Path) -> &str {
     p.to_str().expect("utf-8 path")

@@ -4,17 +4,14 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // tests may panic on setup failures
 
-use std::path::PathBuf;
-
 use assay::engine::data::load;
 use assay::engine::model::Model;
 use assay::engine::perf::stats::Spread;
 use assay::engine::perf::{measure, PerfOptions, PerfReport};
 use assay::engine::{ErrorKind, Progress};
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+mod support;
+use support::root;
 
 fn measure_files(model: &str, data: &str, opts: &PerfOptions) -> assay::engine::Result<PerfReport> {
     let model = Model::load(&root().join(model))?;

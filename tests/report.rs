@@ -10,8 +10,6 @@
 
 mod report_support;
 
-use std::path::PathBuf;
-
 use assay::engine::data::{inspect, load};
 use assay::engine::drift::{drift, DriftOptions};
 use assay::engine::evaluate::{evaluate, EvalOptions};
@@ -27,6 +25,9 @@ use assay::engine::{ErrorKind, Progress};
 use report_support::{assert_self_contained, assert_well_formed};
 use serde_json::Value;
 
+mod support;
+use support::root;
+
 const FEATURES: [&str; 6] = [
     "age",
     "education_num",
@@ -35,10 +36,6 @@ const FEATURES: [&str; 6] = [
     "hours_per_week",
     "sex_male",
 ];
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 fn note(id: &str, finding: Finding, text: &str) -> ReviewNote {
     ReviewNote {

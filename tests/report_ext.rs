@@ -6,8 +6,6 @@
 
 mod report_support;
 
-use std::path::PathBuf;
-
 use assay::engine::compare::{compare, CompareSettings, ModelInput, Roles};
 use assay::engine::data::load;
 use assay::engine::explain::{explain, ExplainOptions};
@@ -18,6 +16,9 @@ use assay::engine::report::{ext, render, Extensions, Finding, ReportInput, Revie
 use assay::engine::robustness::{self, RobustnessOptions};
 use assay::engine::Progress;
 
+mod support;
+use support::root;
+
 const FEATURES: [&str; 6] = [
     "age",
     "education_num",
@@ -26,10 +27,6 @@ const FEATURES: [&str; 6] = [
     "hours_per_week",
     "sex_male",
 ];
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 fn section<'a>(html: &'a str, id: &str) -> &'a str {
     let start = html

@@ -8,7 +8,6 @@
 mod report_support;
 
 use std::io::Write;
-use std::path::PathBuf;
 
 use assay::engine::data::{inspect, load};
 use assay::engine::drift::{drift, DriftOptions};
@@ -17,6 +16,9 @@ use assay::engine::fairness::{fairness, FairnessOptions};
 use assay::engine::model::Model;
 use assay::engine::report::{render, Finding, ModelSection, ReportInput, ReviewNote};
 use assay::engine::Progress;
+
+mod support;
+use support::root;
 
 const ROWS: usize = 1_000_000;
 const FEATURES: [&str; 6] = [
@@ -27,10 +29,6 @@ const FEATURES: [&str; 6] = [
     "hours_per_week",
     "sex_male",
 ];
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 /// splitmix64: deterministic, dependency-free.
 struct Rng(u64);

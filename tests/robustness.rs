@@ -8,8 +8,6 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // tests may panic on setup failures
 
-use std::path::PathBuf;
-
 use assay::engine::data::extract::InputData;
 use assay::engine::data::load;
 use assay::engine::model::{predict, InferOptions, Model, Predictions};
@@ -20,9 +18,8 @@ use assay::engine::robustness::{run, Replay, RobustnessOptions, RobustnessReport
 use assay::engine::{ErrorKind, Progress};
 use serde_json::Value;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+mod support;
+use support::root;
 
 fn fixture() -> Value {
     let p = root().join("tests/fixtures/robustness/robustness.json");

@@ -2,26 +2,8 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // tests may panic on setup failures
 
-use std::process::{Command, Output};
-
-use serde_json::Value;
-
-fn assay(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_assay"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("assay runs")
-}
-
-fn json_of(out: &Output) -> Value {
-    assert!(
-        out.status.success(),
-        "assay failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("stdout is JSON")
-}
+mod support;
+use support::{assay, json_of};
 
 const QUICK_PERF: &[&str] = &[
     "perf",

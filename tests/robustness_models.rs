@@ -5,8 +5,6 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // tests may panic on setup failures
 
-use std::path::PathBuf;
-
 use assay::engine::data::load;
 use assay::engine::model::Model;
 use assay::engine::robustness::adversarial::AdversarialOptions;
@@ -15,9 +13,8 @@ use assay::engine::robustness::perturb::PerturbationKind;
 use assay::engine::robustness::{run, RobustnessOptions, RobustnessReport};
 use assay::engine::{ErrorKind, Progress};
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+mod support;
+use support::root;
 
 fn run_files(
     model: &str,

@@ -11,9 +11,10 @@ use eframe::egui::Role;
 use egui_kittest::kittest::Queryable;
 use egui_kittest::Harness;
 
-pub fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+#[path = "../support/mod.rs"]
+mod support;
+#[allow(unused_imports)] // not every window test needs it
+pub use support::root;
 
 pub fn app(paths: Vec<PathBuf>, dark: bool) -> Harness<'static, AssayApp> {
     let mut h = Harness::builder()

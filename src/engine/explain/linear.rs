@@ -4,7 +4,11 @@
 //! `m(x) = Σ_i w_i x_i + b` with `w_i = c_i · scale_i` and
 //! `φ_i = w_i (x_i − E_b[x_i])` in margin space (log-odds for the classifier).
 
-use crate::engine::error::Result;
+use super::background::Background;
+use super::masked::{self, row_f64};
+use super::{Link, OutputSpace};
+use crate::engine::data::extract::InputData;
+use crate::engine::error::{EngineError, Result};
 use crate::engine::model::{proto, Model};
 
 /// The effective margin of a linear model on its raw inputs, for one class.
@@ -139,4 +143,58 @@ pub fn parse(
         }
     }
     Ok(linear)
+}
+
+pub(super) type Values = (Vec<Vec<f64>>, f64, Vec<f64>);
+
+/// `--method linear`: φ from the coefficients, with the base value and the explained outputs
+/// in margin space.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn values(
+    lin: &Option<LinearMargin>,
+    classifier: bool,
+    space: OutputSpace,
+    x: &InputData,
+    bg: &Background,
+    fx: &[f64],
+    link: Link,
+    notes: &mut Vec<String>,
+) -> Result<Values> {
+    let Some(lin) = lin else {
+        return Err(EngineError::usage(
+            "--method linear needs a graph of [Scaler →] LinearClassifier (binary, logistic) or LinearRegressor on one [N, F] input; use exact, kernel or permutation",
+        ));
+    };
+    if classifier && space == OutputSpace::Probability {
+        return Err(EngineError::usage(
+            "--method linear explains the margin (log-odds); use --output-space raw, or another method for probabilities",
+        ));
+    }
+    let f = lin.weights.len();
+    let mean: Vec<f64> = (0..f)
+        .map(|j| {
+            masked::column_f64(&bg.data, j)
+                .unwrap_or_default()
+                .iter()
+                .zip(&bg.weights)
+                .map(|(v, w)| v * w)
+                .sum()
+        })
+        .collect();
+    let base = lin.margin(&mean);
+    let n = fx.len();
+    let values: Vec<Vec<f64>> = (0..n)
+        .map(|i| {
+            let row = row_f64(x, i);
+            (0..f)
+                .map(|j| lin.weights[j] * (row[j].unwrap_or(f64::NAN) - mean[j]))
+                .collect()
+        })
+        .collect();
+    notes.push(format!(
+        "linear: φ_i = w_i (x_i − E[x_i]) from the {} coefficients (Scaler folded in), in margin space; outputs are the model's own (float32) outputs{}",
+        lin.op,
+        if classifier { " as logit(p)" } else { "" }
+    ));
+    Ok((values, base, fx.iter().map(|&p| link.apply(p)).collect()))
 }

@@ -516,7 +516,7 @@ fn explain_rows(
                 fx.iter().map(|&p| link.apply(p)).collect(),
             )
         }
-        Method::Linear => linear_values(&lin, classifier, space, &x, &bg, &fx, link, &mut notes)?,
+        Method::Linear => linear::values(&lin, classifier, space, &x, &bg, &fx, link, &mut notes)?,
     };
     let finite = base_value.is_finite()
         && outputs.iter().all(|v| v.is_finite())
@@ -574,56 +574,4 @@ pub fn mean_abs_importance(names: &[String], values: &[Vec<f64>]) -> Vec<(String
         .collect();
     imp.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     imp
-}
-
-type Values = (Vec<Vec<f64>>, f64, Vec<f64>);
-
-#[allow(clippy::too_many_arguments)]
-fn linear_values(
-    lin: &Option<linear::LinearMargin>,
-    classifier: bool,
-    space: OutputSpace,
-    x: &InputData,
-    bg: &background::Background,
-    fx: &[f64],
-    link: Link,
-    notes: &mut Vec<String>,
-) -> Result<Values> {
-    let Some(lin) = lin else {
-        return Err(EngineError::usage(
-            "--method linear needs a graph of [Scaler →] LinearClassifier (binary, logistic) or LinearRegressor on one [N, F] input; use exact, kernel or permutation",
-        ));
-    };
-    if classifier && space == OutputSpace::Probability {
-        return Err(EngineError::usage(
-            "--method linear explains the margin (log-odds); use --output-space raw, or another method for probabilities",
-        ));
-    }
-    let f = lin.weights.len();
-    let mean: Vec<f64> = (0..f)
-        .map(|j| {
-            masked::column_f64(&bg.data, j)
-                .unwrap_or_default()
-                .iter()
-                .zip(&bg.weights)
-                .map(|(v, w)| v * w)
-                .sum()
-        })
-        .collect();
-    let base = lin.margin(&mean);
-    let n = fx.len();
-    let values: Vec<Vec<f64>> = (0..n)
-        .map(|i| {
-            let row = row_f64(x, i);
-            (0..f)
-                .map(|j| lin.weights[j] * (row[j].unwrap_or(f64::NAN) - mean[j]))
-                .collect()
-        })
-        .collect();
-    notes.push(format!(
-        "linear: φ_i = w_i (x_i − E[x_i]) from the {} coefficients (Scaler folded in), in margin space; outputs are the model's own (float32) outputs{}",
-        lin.op,
-        if classifier { " as logit(p)" } else { "" }
-    ));
-    Ok((values, base, fx.iter().map(|&p| link.apply(p)).collect()))
 }

@@ -4,6 +4,9 @@
 
 use super::*;
 
+/// A file inside the package's staging folder. The folder is new and private to this build,
+/// so a plain create is right here; user-named outputs go through [`crate::engine::fsio::write`]
+/// (links, devices, atomic replace).
 fn write(path: &Path, bytes: &[u8]) -> Result<()> {
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent)
