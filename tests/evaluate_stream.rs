@@ -40,7 +40,7 @@ fn both(
     let o = &o;
     let model_path = root().join(model);
     let m = Model::load(&model_path).unwrap();
-    let streamed = evaluate_streamed(&m, data, o, rows, &Progress::none())
+    let streamed = evaluate_streamed(&m, data, o, Some(rows), &Progress::none())
         .unwrap()
         .expect("the file is streamed");
     let memory = evaluate_files(&model_path, data, o, &Progress::none()).unwrap();
@@ -155,9 +155,11 @@ fn files_the_stream_cannot_take_are_left_to_memory() {
     let bad = dir.path().join("bad.csv");
     std::fs::write(&bad, lines.join("\n")).unwrap();
     let o = opts("income_over_50k");
-    assert!(evaluate_streamed(&model, &bad, &o, 200, &Progress::none())
-        .unwrap()
-        .is_none());
+    assert!(
+        evaluate_streamed(&model, &bad, &o, Some(200), &Progress::none())
+            .unwrap()
+            .is_none()
+    );
     let err = evaluate_files(
         &root().join("sample_models/adult_gbdt_v1.onnx"),
         &bad,
@@ -172,13 +174,13 @@ fn files_the_stream_cannot_take_are_left_to_memory() {
     drop.invalid_rows = InvalidRows::Drop;
     let good = root().join("sample_data/adult_eval.csv");
     assert!(
-        evaluate_streamed(&model, &good, &drop, 200, &Progress::none())
+        evaluate_streamed(&model, &good, &drop, Some(200), &Progress::none())
             .unwrap()
             .is_none()
     );
     // A file set (directory) is read in memory.
     assert!(
-        evaluate_streamed(&model, dir.path(), &o, 200, &Progress::none())
+        evaluate_streamed(&model, dir.path(), &o, Some(200), &Progress::none())
             .unwrap()
             .is_none()
     );

@@ -165,8 +165,7 @@ pub fn evaluate_files(
     progress.set(0.0, "loading model");
     let model = Model::load(model)?;
     if std::fs::metadata(data).is_ok_and(|m| m.is_file() && m.len() >= STREAM_MIN_BYTES) {
-        let rows = data::batches::BATCH_ROWS;
-        if let Some(eval) = evaluate_streamed(&model, data, opts, rows, progress)? {
+        if let Some(eval) = evaluate_streamed(&model, data, opts, None, progress)? {
             return Ok(eval);
         }
     }

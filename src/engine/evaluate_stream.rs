@@ -14,7 +14,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use super::data::batches::for_each_batch;
+use super::data::batches::{batch_rows as batch_rows_for, for_each_batch};
 use super::data::extract::{InvalidRows, RowBook, TargetData};
 use super::data::{self, Dataset, Format};
 use super::error::{EngineError, Result};
@@ -92,13 +92,14 @@ impl Gathered {
     }
 }
 
-/// `evaluate` of the one data file at `path`, read `batch_rows` rows at a time. `Ok(None)`:
-/// the file is not evaluated this way (see the module docs); evaluate it in memory.
+/// `evaluate` of the one data file at `path`, read `batch_rows` rows at a time (`None`:
+/// [`batch_rows`] for the columns read: the model's inputs and the target). `Ok(None)`: the
+/// file is not evaluated this way (see the module docs); evaluate it in memory.
 pub fn evaluate_streamed(
     model: &Model,
     path: &Path,
     opts: &EvalOptions,
-    batch_rows: usize,
+    batch_rows: Option<usize>,
     progress: &Progress,
 ) -> Result<Option<Evaluation>> {
     if opts.invalid_rows != InvalidRows::Error || data::lake::is_set(path) {
@@ -118,6 +119,11 @@ pub fn evaluate_streamed(
         return Ok(None);
     };
     let kind = target_kind(model);
+    let mut columns = plan.columns();
+    if !columns.contains(&opts.target) {
+        columns.push(opts.target.clone());
+    }
+    let batch_rows = batch_rows.unwrap_or_else(|| batch_rows_for(columns.len()));
     // Model chunks as the in-memory path cuts a large file (chunk boundaries line up, so the
     // outputs are the same numbers).
     let infer = InferOptions {
@@ -129,7 +135,7 @@ pub fn evaluate_streamed(
     let mut got = Gathered::default();
     let (read, sha256) = std::thread::scope(|s| {
         let hasher = s.spawn(|| sha256_file(path));
-        let read = for_each_batch(path, batch_rows, |df| {
+        let read = for_each_batch(path, Some(&columns), batch_rows, |df| {
             progress.check()?;
             let ds = Dataset {
                 path: path.to_path_buf(),

@@ -12,11 +12,15 @@ use std::sync::mpsc::sync_channel;
 
 use polars::prelude::*;
 
-use super::{check_duplicate_headers, scan_frame, Format};
+use super::{check_duplicate_headers, check_duplicate_names, scan_frame, Format};
 use crate::engine::error::{EngineError, Result};
 
-/// Rows per batch that keeps a batch of a wide table in tens of megabytes.
-pub const BATCH_ROWS: usize = 1 << 18;
+/// Rows per batch for `columns` columns: about 128 MiB of 8-byte cells, a multiple of 2¹⁶
+/// rows between 2¹⁶ and 2²⁰.
+pub fn batch_rows(columns: usize) -> usize {
+    let rows = (128usize << 20) / (8 * columns.max(1));
+    (rows & !0xFFFF).clamp(1 << 16, 1 << 20)
+}
 
 enum Message {
     Batch(DataFrame),
@@ -25,23 +29,34 @@ enum Message {
 
 /// Calls `f` on consecutive batches of exactly `rows` rows (the last one: the rest) of the file
 /// at `path` (one CSV, Parquet or Arrow file, not a set), in file order; returns the number of
-/// rows read. Stops at the first error of `f` or of the read.
+/// rows read. `columns`: read only these (a missing one is an error). Stops at the first error
+/// of `f` or of the read.
 pub fn for_each_batch(
     path: &Path,
+    columns: Option<&[String]>,
     rows: usize,
     mut f: impl FnMut(DataFrame) -> Result<()>,
 ) -> Result<usize> {
     let format = Format::from_path(path)?;
-    let lf = scan_frame(path, format, false, Some(10_000))?;
-    let rows = rows.max(1);
-    let (tx, rx) = sync_channel::<Message>(1);
-    let done = tx.clone();
+    let mut lf = scan_frame(path, format, false, Some(10_000))?;
     let wrap = |e: PolarsError| {
         EngineError::file(
             path,
             format!("cannot read {format:?} data: {}", super::clean_polars(&e)),
         )
     };
+    if let Some(columns) = columns {
+        if format == Format::Csv {
+            // The header check needs every name, not only the columns read.
+            let schema = lf.collect_schema().map_err(wrap)?;
+            let names: Vec<String> = schema.iter_names().map(|n| n.to_string()).collect();
+            check_duplicate_names(path, &names)?;
+        }
+        lf = lf.select(columns.iter().map(|c| col(c.as_str())).collect::<Vec<_>>());
+    }
+    let rows = rows.max(1);
+    let (tx, rx) = sync_channel::<Message>(1);
+    let done = tx.clone();
     // The callback runs on polars' threads; a closed channel (the reader stopped) ends the
     // query (`true` = stop).
     let lf = lf
@@ -65,7 +80,7 @@ pub fn for_each_batch(
                 Message::Batch(df) => {
                     let mut all = match pending.take() {
                         None => {
-                            if format == Format::Csv {
+                            if format == Format::Csv && columns.is_none() {
                                 check_duplicate_headers(path, &df)?;
                             }
                             df
@@ -114,7 +129,7 @@ mod tests {
         std::fs::write(&path, text).unwrap();
         let mut seen = Vec::new();
         let mut sizes = Vec::new();
-        let n = for_each_batch(&path, 128, |df| {
+        let n = for_each_batch(&path, None, 128, |df| {
             sizes.push(df.height());
             let a = df.column("a").unwrap().i64().unwrap().clone();
             seen.extend(a.into_no_null_iter());
@@ -126,7 +141,24 @@ mod tests {
         let mut want = vec![128; 7];
         want.push(104);
         assert_eq!(sizes, want);
-        let err = for_each_batch(&path, 100, |_| Err(EngineError::usage("stop"))).unwrap_err();
+        let err =
+            for_each_batch(&path, None, 100, |_| Err(EngineError::usage("stop"))).unwrap_err();
         assert!(err.to_string().contains("stop"), "{err}");
+        let mut widths = Vec::new();
+        let cols = ["b".to_string()];
+        for_each_batch(&path, Some(&cols), 600, |df| {
+            widths.push((df.width(), df.height()));
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(widths, [(1, 600), (1, 400)]);
+        let bad = ["nope".to_string()];
+        assert!(for_each_batch(&path, Some(&bad), 600, |_| Ok(())).is_err());
+        std::fs::write(&path, "a,b,a\n1,2,3\n").unwrap();
+        let err = for_each_batch(&path, Some(&cols), 10, |_| Ok(())).unwrap_err();
+        assert!(err.to_string().contains("repeats column name 'a'"), "{err}");
+        assert_eq!(batch_rows(7), 1 << 20);
+        assert_eq!(batch_rows(200), 1 << 16);
+        assert_eq!(batch_rows(40), 6 << 16);
     }
 }

@@ -309,8 +309,13 @@ pub(crate) fn check_duplicate_headers(path: &Path, df: &DataFrame) -> Result<()>
         .iter()
         .map(|s| s.to_string())
         .collect();
+    check_duplicate_names(path, &names)
+}
+
+/// [`check_duplicate_headers`] on the column names.
+pub(crate) fn check_duplicate_names(path: &Path, names: &[String]) -> Result<()> {
     let mut repeated: Vec<(String, usize)> = Vec::new();
-    for n in &names {
+    for n in names {
         let Some((base, k)) = n.rsplit_once("_duplicated_") else {
             continue;
         };
