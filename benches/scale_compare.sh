@@ -20,8 +20,8 @@
 #   ROWS=1000000 SKIP_DRIFT=1 benches/scale_compare.sh
 #   ROWS=100000000 FORMAT=parquet SKIP_PY=1 benches/scale_compare.sh
 #
-# FORMAT=parquet writes the tiled rows as Parquet (row groups of 1M rows; needs pyarrow in the
-# Python venv) and evaluates that. SKIP_BOOT=1 leaves out the bootstrap run. Uses the release
+# FORMAT=parquet writes the tiled rows as Parquet instead (row groups of 2^20 rows, written by
+# pyarrow from the Python venv; no CSV in between) and evaluates that. SKIP_BOOT=1 leaves out the bootstrap run. Uses the release
 # CLI built without the GUI (`cargo build --release --no-default-features`), or ASSAY=path.
 # PYTHON: the venv with pandas, onnxruntime, scikit-learn (default /work/venvs/models, else
 # .venv).
@@ -43,29 +43,34 @@ if [[ ! -x "$ASSAY" ]]; then
   cargo build --release --no-default-features
 fi
 mkdir -p "$BIG"
-DATA="$BIG/big_$ROWS.csv"
-if [[ ! -f "$DATA" ]]; then
-  awk -v rows="$ROWS" 'NR == 1 { print; next } { line[n++] = $0 }
-    END { for (i = 0; i < rows; i++) print line[i % n] }' sample_data/adult_eval.csv > "$DATA"
-fi
 if [[ "$FORMAT" == parquet ]]; then
-  CSV="$DATA"
   DATA="$BIG/big_$ROWS.parquet"
   if [[ ! -f "$DATA" ]]; then
     t0=$(date +%s)
-    "$PY" - "$CSV" "$DATA" <<'PYEOF'
+    "$PY" - sample_data/adult_eval.csv "$DATA" "$ROWS" <<'PYEOF'
 import sys
+import pyarrow as pa
 import pyarrow.csv as pc
 import pyarrow.parquet as pq
-reader = pc.open_csv(sys.argv[1], read_options=pc.ReadOptions(block_size=64 << 20))
-writer = None
-for batch in reader:
-    if writer is None:
-        writer = pq.ParquetWriter(sys.argv[2], batch.schema)
-    writer.write_batch(batch, row_group_size=1 << 20)
-writer.close()
+src = pc.read_csv(sys.argv[1])
+rows, group = int(sys.argv[3]), 1 << 20
+block = pa.concat_tables([src] * (-(-group // src.num_rows)))
+with pq.ParquetWriter(sys.argv[2], src.schema) as writer:
+    done = 0
+    while done < rows:
+        # The sample's rows repeated in file order (as the CSV case), cut at `rows`.
+        start = done % src.num_rows
+        take = min(group, rows - done)
+        writer.write_table(pa.concat_tables([block, block]).slice(start, take), row_group_size=group)
+        done += take
 PYEOF
-    echo "wrote $DATA in $(( $(date +%s) - t0 )) s"
+    echo "generated $DATA in $(( $(date +%s) - t0 )) s"
+  fi
+else
+  DATA="$BIG/big_$ROWS.csv"
+  if [[ ! -f "$DATA" ]]; then
+    awk -v rows="$ROWS" 'NR == 1 { print; next } { line[n++] = $0 }
+      END { for (i = 0; i < rows; i++) print line[i % n] }' sample_data/adult_eval.csv > "$DATA"
   fi
 fi
 echo "data: $DATA ($(du -h "$DATA" | cut -f1), $ROWS rows); assay: $ASSAY; load average: $(cut -d' ' -f1-3 /proc/loadavg)"

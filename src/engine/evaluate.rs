@@ -352,7 +352,6 @@ pub(crate) fn conclude(
                     format!("has a single class ('{only}') in all {} rows; evaluation needs at least two classes", y.len()),
                 ));
             }
-            let proba64: Vec<f64> = proba.iter().map(|&p| f64::from(p)).collect();
             eval.classes = Some(classes.clone());
             if k == 2 {
                 let pos = match opts.positive_class.clone().or_else(|| model.info.metadata.get("positive_class").cloned()) {
@@ -362,7 +361,9 @@ pub(crate) fn conclude(
                     None => 1,
                 };
                 let yb: Vec<bool> = y.iter().map(|&c| c as usize == pos).collect();
-                let score: Vec<f64> = (0..y.len()).map(|i| proba64[i * 2 + pos]).collect();
+                let score: Vec<f64> = (0..y.len()).map(|i| f64::from(proba[i * 2 + pos])).collect();
+                // Only the positive class's scores and the labels are needed from here on.
+                drop((y, proba));
                 binary_eval(&mut eval, &yb, &score, opts, &boot_stage, &mut warnings)?;
                 eval.positive_class = Some(classes[pos].clone());
                 eval.task = Task::BinaryClassification;
@@ -374,6 +375,8 @@ pub(crate) fn conclude(
                         k - present
                     )));
                 }
+                let proba64: Vec<f64> = proba.iter().map(|&p| f64::from(p)).collect();
+                drop(proba);
                 let mc = multiclass::Prepared::new(&y, &proba64, k);
                 if mc.rows_not_summing_to_one > 0 {
                     warnings.push(Warning::undefined(format!(
