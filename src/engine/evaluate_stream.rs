@@ -111,7 +111,7 @@ pub fn evaluate_streamed(
     let Ok(format) = Format::from_path(path) else {
         return Ok(None);
     };
-    if meta.len() == 0 || data::check_claimed_size(path, format).is_err() {
+    if meta.len() == 0 || data::check_claimed(path, format, false).is_err() {
         return Ok(None);
     }
     check_threshold(opts)?;

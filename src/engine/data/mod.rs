@@ -243,6 +243,12 @@ pub const MAX_ROWS: u64 = u32::MAX as u64 - 1;
 /// Refuses a Parquet file whose footer claims more rows × columns than Assay reads, or more
 /// than this machine has memory for, before polars allocates for them.
 pub(crate) fn check_claimed_size(path: &Path, format: Format) -> Result<()> {
+    check_claimed(path, format, true)
+}
+
+/// [`check_claimed_size`]; `whole`: the frame is to be held in memory (also checked against
+/// the memory available; a reader in batches only needs the row and cell limits).
+pub(crate) fn check_claimed(path: &Path, format: Format, whole: bool) -> Result<()> {
     if format != Format::Parquet {
         return Ok(());
     }
@@ -257,7 +263,12 @@ pub(crate) fn check_claimed_size(path: &Path, format: Format) -> Result<()> {
     };
     let rows = reader.num_rows().map_err(bad)? as u64;
     let cols = reader.schema().map_err(bad)?.len().max(1) as u64;
-    check_cells(path, rows, cols, available_memory())
+    check_cells(
+        path,
+        rows,
+        cols,
+        if whole { available_memory() } else { None },
+    )
 }
 
 /// The rule of [`check_claimed_size`] (8 bytes a cell is the least a column takes).

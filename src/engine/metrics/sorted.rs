@@ -195,10 +195,11 @@ mod tests {
                 &binary::metrics(&y, &score, &order, threshold, None).0,
             );
             let block = sorted.metrics_block(&DrawBlock::new(3, 0));
-            for r in 0..BLOCK {
+            assert_eq!(block.len(), BLOCK);
+            for (r, in_block) in block.iter().enumerate() {
                 let draw = Draw::new(3, r);
                 assert_eq!(
-                    block[r].0,
+                    in_block.0,
                     sorted.metrics(&draw).0,
                     "replicate {r} of a block"
                 );
