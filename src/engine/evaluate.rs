@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::data::extract::{InvalidRows, TargetData, TargetKind};
+use super::data::extract::{InvalidRows, RowBook, TargetData, TargetKind};
 use super::data::{self, Dataset};
 use super::error::{EngineError, Result};
 use super::metrics::bootstrap::{self, BootstrapSettings};
@@ -16,7 +16,7 @@ use super::metrics::curves::{
 };
 use super::metrics::sorted::SortedBinary;
 use super::metrics::{binary, multiclass, order_desc, regression, thin_indices, Metrics};
-use super::model::{plan_inputs, InferOptions, Model, Predictions, ValueKind};
+use super::model::{plan_inputs, InferOptions, InputPlan, Model, Predictions, ValueKind};
 use super::progress::Progress;
 use super::scored::score;
 
@@ -152,15 +152,23 @@ pub fn is_classifier(model: &Model) -> bool {
     })
 }
 
-/// Loads both files and evaluates.
+/// Loads both files and evaluates: a data file of at least
+/// [`super::evaluate_stream::STREAM_MIN_BYTES`] streamed in batches (bounded memory, same
+/// result), anything else — and any file the streamed run cannot take — in memory.
 pub fn evaluate_files(
     model: &Path,
     data: &Path,
     opts: &EvalOptions,
     progress: &Progress,
 ) -> Result<Evaluation> {
+    use super::evaluate_stream::{evaluate_streamed, STREAM_MIN_BYTES};
     progress.set(0.0, "loading model");
     let model = Model::load(model)?;
+    if std::fs::metadata(data).is_ok_and(|m| m.is_file() && m.len() >= STREAM_MIN_BYTES) {
+        if let Some(eval) = evaluate_streamed(&model, data, opts, None, progress)? {
+            return Ok(eval);
+        }
+    }
     let ds = data::load(data, progress)?;
     evaluate(&model, &ds, opts, progress)
 }
@@ -195,6 +203,52 @@ pub enum RowOutputs {
     },
 }
 
+/// The true outcomes of the kept rows: class labels as in the file, labels already turned
+/// into the model's class indices (the streamed path), or values (regression).
+pub(crate) enum Truth {
+    Labels(Vec<String>),
+    Classes(Vec<u32>),
+    Values(Vec<f64>),
+}
+
+impl From<TargetData> for Truth {
+    fn from(t: TargetData) -> Self {
+        match t {
+            TargetData::Labels(l) => Truth::Labels(l),
+            TargetData::Values(v) => Truth::Values(v),
+        }
+    }
+}
+
+/// What a model run left for the metrics: the outputs and truth of the kept rows, their
+/// bookkeeping, the data reference and the warnings so far.
+pub(crate) struct Outcomes {
+    pub predictions: Predictions,
+    pub truth: Option<Truth>,
+    pub book: RowBook,
+    pub data: DataRef,
+    pub warnings: Vec<Warning>,
+}
+
+/// The target's kind the model needs (class labels for a classifier).
+pub(crate) fn target_kind(model: &Model) -> TargetKind {
+    if is_classifier(model) {
+        TargetKind::Labels
+    } else {
+        TargetKind::Values
+    }
+}
+
+pub(crate) fn check_threshold(opts: &EvalOptions) -> Result<()> {
+    if !(0.0..=1.0).contains(&opts.threshold) {
+        return Err(EngineError::usage(format!(
+            "threshold {} is outside [0, 1]",
+            opts.threshold
+        )));
+    }
+    Ok(())
+}
+
 /// [`evaluate`], also returning the per-row outcomes (the model runs once).
 pub fn evaluate_rows(
     model: &Model,
@@ -202,37 +256,54 @@ pub fn evaluate_rows(
     opts: &EvalOptions,
     progress: &Progress,
 ) -> Result<(Evaluation, RowOutputs)> {
-    if !(0.0..=1.0).contains(&opts.threshold) {
-        return Err(EngineError::usage(format!(
-            "threshold {} is outside [0, 1]",
-            opts.threshold
-        )));
-    }
+    check_threshold(opts)?;
     let plan = plan_inputs(&model.info, opts.features.as_deref())?;
-    let classifier = is_classifier(model);
-    let kind = if classifier {
-        TargetKind::Labels
-    } else {
-        TargetKind::Values
-    };
     progress.set(0.05, "checking data");
     let mut scored = score(
         model,
         ds,
         &plan,
-        Some((opts.target.as_str(), kind)),
+        Some((opts.target.as_str(), target_kind(model))),
         opts.invalid_rows,
         &opts.infer,
         &progress.stage(0.1, 0.7),
     )?;
-    let mut warnings = scored.warnings(ds.rows());
+    let warnings = scored.warnings(ds.rows());
+    let predictions = std::mem::replace(
+        &mut scored.predictions,
+        Predictions::Regression { values: Vec::new() },
+    );
+    let outcomes = Outcomes {
+        predictions,
+        truth: scored.target.take().map(Truth::from),
+        data: DataRef::of(ds, scored.dropped),
+        book: scored.book,
+        warnings,
+    };
+    conclude(model, opts, &plan, outcomes, progress)
+}
+
+/// Metrics, curves and intervals from a model run's [`Outcomes`].
+pub(crate) fn conclude(
+    model: &Model,
+    opts: &EvalOptions,
+    plan: &InputPlan,
+    outcomes: Outcomes,
+    progress: &Progress,
+) -> Result<(Evaluation, RowOutputs)> {
+    let Outcomes {
+        predictions,
+        truth,
+        book,
+        data: data_ref,
+        mut warnings,
+    } = outcomes;
     let target_col = opts.target.as_str();
-    let path = &ds.path;
+    let path = &data_ref.path.clone();
     let model_ref = ModelRef::of(model);
-    let data_ref = DataRef::of(ds, scored.dropped);
     let mut eval = Evaluation {
         task: Task::Regression,
-        n: scored.rows,
+        n: book.rows,
         model: model_ref,
         data: data_ref,
         target: opts.target.clone(),
@@ -248,14 +319,9 @@ pub fn evaluate_rows(
         warnings: Vec::new(),
     };
     let boot_stage = progress.stage(0.75, 1.0);
-    let predictions = std::mem::replace(
-        &mut scored.predictions,
-        Predictions::Regression { values: Vec::new() },
-    );
-    let target = scored.target.take();
-    let file_row = |i: usize| scored.file_row(i);
-    let rows = match (predictions, target) {
-        (Predictions::Classification { classes, proba }, Some(TargetData::Labels(labels))) => {
+    let file_row = |i: usize| book.file_row(i);
+    let rows = match (predictions, truth) {
+        (Predictions::Classification { classes, proba }, Some(truth @ (Truth::Labels(_) | Truth::Classes(_)))) => {
             let k = classes.len();
             if k < 2 {
                 return Err(EngineError::file(&model.info.path, "the classifier reports fewer than two classes"));
@@ -268,26 +334,11 @@ pub fn evaluate_rows(
                 )));
             }
             let index: BTreeMap<&str, u32> = classes.iter().enumerate().map(|(i, c)| (c.as_str(), i as u32)).collect();
-            let mut unknown: Vec<&str> = Vec::new();
-            let mut y = Vec::with_capacity(labels.len());
-            for l in &labels {
-                match index.get(l.as_str()) {
-                    Some(&c) => y.push(c),
-                    None => {
-                        if !unknown.contains(&l.as_str()) && unknown.len() < 5 {
-                            unknown.push(l);
-                        }
-                    }
-                }
-            }
-            if !unknown.is_empty() {
-                let list: Vec<String> = unknown.iter().map(|u| format!("'{u}'")).collect();
-                return Err(EngineError::column(
-                    path,
-                    target_col,
-                    format!("has values {} that are not classes of the model (classes: {})", list.join(", "), classes.join(", ")),
-                ));
-            }
+            let y = match truth {
+                Truth::Labels(labels) => label_indices(&labels, &classes, &index, path, target_col)?,
+                Truth::Classes(y) if y.iter().all(|&c| (c as usize) < k) => y,
+                _ => return Err(EngineError::internal("class indices outside the model's classes")),
+            };
             let mut counts = vec![0usize; k];
             for &c in &y {
                 counts[c as usize] += 1;
@@ -301,7 +352,6 @@ pub fn evaluate_rows(
                     format!("has a single class ('{only}') in all {} rows; evaluation needs at least two classes", y.len()),
                 ));
             }
-            let proba64: Vec<f64> = proba.iter().map(|&p| f64::from(p)).collect();
             eval.classes = Some(classes.clone());
             if k == 2 {
                 let pos = match opts.positive_class.clone().or_else(|| model.info.metadata.get("positive_class").cloned()) {
@@ -311,7 +361,9 @@ pub fn evaluate_rows(
                     None => 1,
                 };
                 let yb: Vec<bool> = y.iter().map(|&c| c as usize == pos).collect();
-                let score: Vec<f64> = (0..y.len()).map(|i| proba64[i * 2 + pos]).collect();
+                let score: Vec<f64> = (0..y.len()).map(|i| f64::from(proba[i * 2 + pos])).collect();
+                // Only the positive class's scores and the labels are needed from here on.
+                drop((y, proba));
                 binary_eval(&mut eval, &yb, &score, opts, &boot_stage, &mut warnings)?;
                 eval.positive_class = Some(classes[pos].clone());
                 eval.task = Task::BinaryClassification;
@@ -323,6 +375,8 @@ pub fn evaluate_rows(
                         k - present
                     )));
                 }
+                let proba64: Vec<f64> = proba.iter().map(|&p| f64::from(p)).collect();
+                drop(proba);
                 let mc = multiclass::Prepared::new(&y, &proba64, k);
                 if mc.rows_not_summing_to_one > 0 {
                     warnings.push(Warning::undefined(format!(
@@ -347,7 +401,7 @@ pub fn evaluate_rows(
                 RowOutputs::Multiclass { y, proba: proba64, k }
             }
         }
-        (Predictions::Regression { values }, Some(TargetData::Values(y))) => {
+        (Predictions::Regression { values }, Some(Truth::Values(y))) => {
             let pred: Vec<f64> = values.iter().map(|&v| f64::from(v)).collect();
             let reg = regression::Prepared::new(&y, &pred);
             eval.metrics = reg.metrics(None);
@@ -374,6 +428,42 @@ pub fn evaluate_rows(
     eval.warnings = warnings;
     progress.set(1.0, "done");
     Ok((eval, rows))
+}
+
+/// The model's class index of each label; an error names up to five labels that are not
+/// classes of the model.
+fn label_indices(
+    labels: &[String],
+    classes: &[String],
+    index: &BTreeMap<&str, u32>,
+    path: &Path,
+    target_col: &str,
+) -> Result<Vec<u32>> {
+    let mut unknown: Vec<&str> = Vec::new();
+    let mut y = Vec::with_capacity(labels.len());
+    for l in labels {
+        match index.get(l.as_str()) {
+            Some(&c) => y.push(c),
+            None => {
+                if !unknown.contains(&l.as_str()) && unknown.len() < 5 {
+                    unknown.push(l);
+                }
+            }
+        }
+    }
+    if !unknown.is_empty() {
+        let list: Vec<String> = unknown.iter().map(|u| format!("'{u}'")).collect();
+        return Err(EngineError::column(
+            path,
+            target_col,
+            format!(
+                "has values {} that are not classes of the model (classes: {})",
+                list.join(", "),
+                classes.join(", ")
+            ),
+        ));
+    }
+    Ok(y)
 }
 
 fn thin_roc(roc: &mut RocCurve, max: usize) -> bool {
@@ -427,7 +517,9 @@ fn binary_eval(
     eval.curves.thinned = thinned;
     let n = y.len();
     let (ci, w) = match SortedBinary::new(y, score, &order, opts.threshold) {
-        Some(sorted) => bootstrap::intervals(n, &opts.bootstrap, boot, |d| sorted.metrics(d))?,
+        Some(sorted) => {
+            bootstrap::intervals_blocked(n, &opts.bootstrap, boot, |b| sorted.metrics_block(b))?
+        }
         None => bootstrap::intervals(n, &opts.bootstrap, boot, |d| {
             binary::metrics(y, score, &order, opts.threshold, Some(&d.weights(n))).0
         })?,

@@ -8,6 +8,7 @@ pub mod data;
 pub mod drift;
 pub mod error;
 pub mod evaluate;
+pub mod evaluate_stream;
 pub mod explain;
 pub mod fairness;
 pub mod fsio;

@@ -1,13 +1,13 @@
 //! Paired percentile bootstrap of metric differences: replicate `r` is one [`Draw`] (the same
 //! Poisson draws `evaluate` uses for its own intervals, from the one resampling core
-//! [`bootstrap::replicates`]) and every model is scored under it, so a difference's interval
+//! [`bootstrap::replicate_blocks`]) and every model is scored under it, so a difference's interval
 //! reflects only how the models differ, not which rows happened to be drawn.
 
 use std::collections::BTreeMap;
 
 use crate::engine::error::Result;
 use crate::engine::evaluate::RowOutputs;
-use crate::engine::metrics::bootstrap::{self, BootstrapSettings, Draw, Intervals, Kind};
+use crate::engine::metrics::bootstrap::{self, BootstrapSettings, Draw, Intervals, Kind, BLOCK};
 use crate::engine::metrics::sorted::SortedBinary;
 use crate::engine::metrics::Metrics;
 use crate::engine::metrics::{binary, multiclass, order_desc, regression};
@@ -110,12 +110,27 @@ pub fn paired_intervals(
             .map(|_| (BTreeMap::new(), Vec::new()))
             .collect());
     }
-    let samples: Vec<Vec<Metrics>> = bootstrap::replicates(settings, progress, |draw| {
-        let mut weights = None;
-        scorers
-            .iter()
-            .map(|s| s.replicate(draw, n, &mut weights))
-            .collect()
+    // Blocks of replicates: a binary scorer scores the whole block in one pass over its rows.
+    let samples: Vec<Vec<Metrics>> = bootstrap::replicate_blocks(settings, progress, |block| {
+        let mut out: [Vec<Metrics>; BLOCK] =
+            std::array::from_fn(|_| Vec::with_capacity(scorers.len()));
+        let mut weights: [Option<Vec<u32>>; BLOCK] = std::array::from_fn(|_| None);
+        for s in scorers {
+            if let Scorer::Binary {
+                sorted: Some(sorted),
+                ..
+            } = s
+            {
+                for (o, m) in out.iter_mut().zip(sorted.metrics_block(block)) {
+                    o.push(m);
+                }
+            } else {
+                for (j, (o, w)) in out.iter_mut().zip(weights.iter_mut()).enumerate() {
+                    o.push(s.replicate(&block.draw(j), n, w));
+                }
+            }
+        }
+        out
     })?;
     let mut out = Vec::with_capacity(pairs.len());
     for &(a, b) in pairs {

@@ -3,6 +3,7 @@
 //! (schema, missing counts, summary statistics) and strict extraction of model inputs and
 //! targets (see [`extract`]).
 
+pub mod batches;
 pub mod extract;
 pub mod lake;
 pub mod rows;
@@ -157,6 +158,39 @@ fn display_name(path: &Path) -> String {
 /// One file's frame. `no_hive`: no columns from `key=value` folders in the path (polars adds
 /// them by default for Parquet and Arrow; a file set adds its own, see [`lake`]).
 fn read_frame(path: &Path, format: Format, no_hive: bool) -> Result<DataFrame> {
+    let wrap = |e: PolarsError| {
+        EngineError::file(
+            path,
+            format!("cannot read {format:?} data: {}", clean_polars(&e)),
+        )
+    };
+    if format == Format::Csv {
+        // Type inference looks at the first 10,000 rows; a value further down that does not
+        // fit the inferred type makes the scan fail, so read again inferring from all rows
+        // (that column then becomes text and extraction names the offending row).
+        let collect = |infer| {
+            scan_frame(path, format, no_hive, infer)?
+                .collect()
+                .map_err(wrap)
+        };
+        return match collect(Some(10_000)) {
+            Ok(df) => Ok(df),
+            Err(first) => collect(None).map_err(|_| first),
+        };
+    }
+    scan_frame(path, format, no_hive, None)?
+        .collect()
+        .map_err(wrap)
+}
+
+/// The lazy scan of one file (see [`read_frame`]); `infer`: rows a CSV's column types are
+/// inferred from (`None`: all).
+pub(crate) fn scan_frame(
+    path: &Path,
+    format: Format,
+    no_hive: bool,
+    infer: Option<usize>,
+) -> Result<LazyFrame> {
     let pl_path = PlRefPath::try_from_path(path)
         .map_err(|e| EngineError::file(path, format!("cannot use this path: {e}")))?;
     let wrap = |e: PolarsError| {
@@ -175,39 +209,26 @@ fn read_frame(path: &Path, format: Format, no_hive: bool) -> Result<DataFrame> {
             } else {
                 b','
             };
-            let scan = |infer: Option<usize>| {
-                LazyCsvReader::new(pl_path.clone())
-                    .with_has_header(true)
-                    .with_separator(sep)
-                    .with_infer_schema_length(infer)
-                    .finish()
-                    .and_then(LazyFrame::collect)
-            };
-            // Type inference looks at the first 10,000 rows; a value further down that does not
-            // fit the inferred type makes the scan fail, so read again inferring from all rows
-            // (that column then becomes text and extraction names the offending row).
-            match scan(Some(10_000)) {
-                Ok(df) => Ok(df),
-                Err(first) => scan(None).map_err(|_| wrap(first)),
-            }
+            LazyCsvReader::new(pl_path)
+                .with_has_header(true)
+                .with_separator(sep)
+                .with_infer_schema_length(infer)
+                .finish()
+                .map_err(wrap)
         }
         Format::Parquet => {
             let mut args = ScanArgsParquet::default();
             if no_hive {
                 args.hive_options = HiveOptions::new_disabled();
             }
-            LazyFrame::scan_parquet(pl_path, args)
-                .and_then(LazyFrame::collect)
-                .map_err(wrap)
+            LazyFrame::scan_parquet(pl_path, args).map_err(wrap)
         }
         Format::Ipc => {
             let mut args = UnifiedScanArgs::default();
             if no_hive {
                 args.hive_options = HiveOptions::new_disabled();
             }
-            LazyFrame::scan_ipc(pl_path, Default::default(), args)
-                .and_then(LazyFrame::collect)
-                .map_err(wrap)
+            LazyFrame::scan_ipc(pl_path, Default::default(), args).map_err(wrap)
         }
     }
 }
@@ -221,7 +242,13 @@ pub const MAX_ROWS: u64 = u32::MAX as u64 - 1;
 
 /// Refuses a Parquet file whose footer claims more rows × columns than Assay reads, or more
 /// than this machine has memory for, before polars allocates for them.
-fn check_claimed_size(path: &Path, format: Format) -> Result<()> {
+pub(crate) fn check_claimed_size(path: &Path, format: Format) -> Result<()> {
+    check_claimed(path, format, true)
+}
+
+/// [`check_claimed_size`]; `whole`: the frame is to be held in memory (also checked against
+/// the memory available; a reader in batches only needs the row and cell limits).
+pub(crate) fn check_claimed(path: &Path, format: Format, whole: bool) -> Result<()> {
     if format != Format::Parquet {
         return Ok(());
     }
@@ -236,7 +263,12 @@ fn check_claimed_size(path: &Path, format: Format) -> Result<()> {
     };
     let rows = reader.num_rows().map_err(bad)? as u64;
     let cols = reader.schema().map_err(bad)?.len().max(1) as u64;
-    check_cells(path, rows, cols, available_memory())
+    check_cells(
+        path,
+        rows,
+        cols,
+        if whole { available_memory() } else { None },
+    )
 }
 
 /// The rule of [`check_claimed_size`] (8 bytes a cell is the least a column takes).
@@ -282,14 +314,19 @@ fn available_memory() -> Option<u64> {
 
 /// Polars renames a repeated CSV header `x` to `x_duplicated_0`, `x_duplicated_1`, …; a
 /// file with repeated column names is refused, naming them.
-fn check_duplicate_headers(path: &Path, df: &DataFrame) -> Result<()> {
+pub(crate) fn check_duplicate_headers(path: &Path, df: &DataFrame) -> Result<()> {
     let names: Vec<String> = df
         .get_column_names()
         .iter()
         .map(|s| s.to_string())
         .collect();
+    check_duplicate_names(path, &names)
+}
+
+/// [`check_duplicate_headers`] on the column names.
+pub(crate) fn check_duplicate_names(path: &Path, names: &[String]) -> Result<()> {
     let mut repeated: Vec<(String, usize)> = Vec::new();
-    for n in &names {
+    for n in names {
         let Some((base, k)) = n.rsplit_once("_duplicated_") else {
             continue;
         };

@@ -97,19 +97,59 @@ fn mix(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// Poisson(1) count from 64 uniform bits (inverse CDF; branch-free for counts below 8).
-#[inline]
-fn poisson1(h: u64) -> u32 {
-    let mut w = 0u32;
-    for t in &POISSON1_CDF[..8] {
-        w += u32::from(h >= *t);
-    }
-    if w == 8 {
-        for t in &POISSON1_CDF[8..] {
-            w += u32::from(h >= *t);
+/// Poisson(1) count from 64 uniform bits by inverse CDF: the number of table entries `h`
+/// reaches. [`poisson1`] gives the same count faster.
+const fn poisson1_exact(h: u64) -> u32 {
+    let mut w = 0;
+    let mut k = 0;
+    while k < POISSON1_CDF.len() {
+        if h >= POISSON1_CDF[k] {
+            w += 1;
         }
+        k += 1;
     }
     w
+}
+
+/// Leading bits of the uniform that [`QUICK`] is indexed by.
+const QUICK_BITS: u32 = 12;
+
+/// For each value of the leading [`QUICK_BITS`] bits: the Poisson(1) count when every uniform
+/// starting with them has the same count, else `u8::MAX` (the 8 of 4096 slices that hold a
+/// table entry, hit with probability about 0.2%).
+const QUICK: [u8; 1 << QUICK_BITS] = {
+    let mut t = [0u8; 1 << QUICK_BITS];
+    let mut i = 0;
+    while i < t.len() {
+        let lo = (i as u64) << (64 - QUICK_BITS);
+        let hi = lo | (u64::MAX >> QUICK_BITS);
+        let w = poisson1_exact(lo);
+        t[i] = if w == poisson1_exact(hi) {
+            w as u8
+        } else {
+            u8::MAX
+        };
+        i += 1;
+    }
+    t
+};
+
+/// Poisson(1) count from 64 uniform bits: [`poisson1_exact`] through a lookup of the leading
+/// bits (identical counts, one load instead of eight comparisons).
+#[inline]
+fn poisson1(h: u64) -> u32 {
+    let w = QUICK[(h >> (64 - QUICK_BITS)) as usize];
+    if w == u8::MAX {
+        poisson1_exact(h)
+    } else {
+        u32::from(w)
+    }
+}
+
+/// The hash input of row `i` (added to a replicate's base).
+#[inline]
+fn row_counter(i: usize) -> u64 {
+    (i as u64).wrapping_add(1).wrapping_mul(GOLDEN)
 }
 
 /// Replicate `r` of a bootstrap seeded by `seed`: the draw count of any row, on demand.
@@ -128,14 +168,42 @@ impl Draw {
     /// How often row `i` is drawn (Poisson(1)).
     #[inline]
     pub fn weight(&self, i: usize) -> u32 {
-        poisson1(mix(self
-            .base
-            .wrapping_add((i as u64).wrapping_add(1).wrapping_mul(GOLDEN))))
+        poisson1(mix(self.base.wrapping_add(row_counter(i))))
     }
 
     /// The counts of rows `0..n`, for metrics that take a weight vector.
     pub fn weights(&self, n: usize) -> Vec<u32> {
         (0..n).map(|i| self.weight(i)).collect()
+    }
+}
+
+/// Replicates scored together in one pass over the rows ([`intervals_blocked`]): the rows'
+/// data is read once per block instead of once per replicate.
+pub const BLOCK: usize = 8;
+
+/// Replicates `first..first + BLOCK` of a bootstrap: their draws of any row, on demand.
+#[derive(Debug, Clone, Copy)]
+pub struct DrawBlock {
+    base: [u64; BLOCK],
+}
+
+impl DrawBlock {
+    pub fn new(seed: u64, first: usize) -> Self {
+        Self {
+            base: std::array::from_fn(|j| Draw::new(seed, first + j).base),
+        }
+    }
+
+    /// How often row `i` is drawn in each replicate of the block (the counts of [`Draw::weight`]).
+    #[inline]
+    pub fn weights(&self, i: usize) -> [u32; BLOCK] {
+        let c = row_counter(i);
+        self.base.map(|b| poisson1(mix(b.wrapping_add(c))))
+    }
+
+    /// Replicate `first + j`.
+    pub fn draw(&self, j: usize) -> Draw {
+        Draw { base: self.base[j] }
     }
 }
 
@@ -229,6 +297,31 @@ pub fn percentile_interval(
     ])
 }
 
+/// Runs `f` on blocks of [`BLOCK`] consecutive replicates of `settings` in parallel (rayon),
+/// with progress and cancel; results in replicate order, the `resamples` first.
+pub fn replicate_blocks<T: Send>(
+    settings: &BootstrapSettings,
+    progress: &Stage,
+    f: impl Fn(&DrawBlock) -> [T; BLOCK] + Sync,
+) -> Result<Vec<T>> {
+    let reps = settings.resamples;
+    let done = AtomicUsize::new(0);
+    let out: Vec<Option<[T; BLOCK]>> = (0..reps.div_ceil(BLOCK))
+        .into_par_iter()
+        .map(|b| {
+            if progress.check().is_err() {
+                return None;
+            }
+            let t = f(&DrawBlock::new(settings.seed, b * BLOCK));
+            let d = done.fetch_add(BLOCK, Ordering::Relaxed) + BLOCK;
+            progress.set_fraction(d.min(reps) as f32 / reps as f32);
+            Some(t)
+        })
+        .collect();
+    progress.check()?;
+    Ok(out.into_iter().flatten().flatten().take(reps).collect())
+}
+
 /// `[low, high]` per metric, for metrics defined in at least half the replicates; `metric`
 /// computes all metrics under one replicate's draw. Returns the intervals and warnings about
 /// metrics undefined in some replicates.
@@ -238,11 +331,23 @@ pub fn intervals(
     progress: &Stage,
     metric: impl Fn(&Draw) -> Metrics + Sync,
 ) -> Result<(Intervals, Vec<String>)> {
+    intervals_blocked(n, settings, progress, |b| {
+        std::array::from_fn(|j| metric(&b.draw(j)))
+    })
+}
+
+/// [`intervals`] with `metrics` computing all metrics under each replicate of a block at once.
+pub fn intervals_blocked(
+    n: usize,
+    settings: &BootstrapSettings,
+    progress: &Stage,
+    metrics: impl Fn(&DrawBlock) -> [Metrics; BLOCK] + Sync,
+) -> Result<(Intervals, Vec<String>)> {
     let reps = settings.resamples;
     if reps == 0 || n == 0 {
         return Ok((BTreeMap::new(), Vec::new()));
     }
-    let samples = replicates(settings, progress, metric)?;
+    let samples = replicate_blocks(settings, progress, metrics)?;
     let Some(first) = samples.first() else {
         return Ok((BTreeMap::new(), Vec::new()));
     };
@@ -305,5 +410,31 @@ mod tests {
         assert!((zeros - (-1.0f64).exp()).abs() < 0.005, "{zeros}");
         assert_eq!(poisson1(0), 0);
         assert_eq!(poisson1(u64::MAX), 20);
+    }
+
+    #[test]
+    fn quick_counts_equal_the_exact_inverse_cdf() {
+        for t in POISSON1_CDF {
+            for h in [t - 1, t, t + 1, t & !(u64::MAX >> QUICK_BITS)] {
+                assert_eq!(poisson1(h), poisson1_exact(h), "{h:#x}");
+            }
+        }
+        for i in 0..200_000u64 {
+            let h = mix(i);
+            assert_eq!(poisson1(h), poisson1_exact(h), "{h:#x}");
+        }
+        let ambiguous = QUICK.iter().filter(|&&w| w == u8::MAX).count();
+        assert!(ambiguous <= 10, "{ambiguous}");
+    }
+
+    #[test]
+    fn blocks_draw_what_single_replicates_draw() {
+        let block = DrawBlock::new(11, 16);
+        for i in [0, 1, 5, 999_999] {
+            let w = block.weights(i);
+            for (j, wj) in w.iter().enumerate() {
+                assert_eq!(*wj, Draw::new(11, 16 + j).weight(i));
+            }
+        }
     }
 }

@@ -7,7 +7,7 @@
 //! bootstrap replicates, where the weights come from a [`Draw`] and are never materialised.
 
 use super::binary::{row_log_loss, Confusion};
-use super::bootstrap::Draw;
+use super::bootstrap::{Draw, DrawBlock, BLOCK};
 use super::Metrics;
 
 /// Rows in descending score order with what each metric needs per row.
@@ -76,56 +76,78 @@ impl SortedBinary {
         self.metrics_with(|i| draw.weight(i))
     }
 
+    /// [`SortedBinary::metrics`] under each replicate of `block`, in one pass over the rows
+    /// (the same numbers as one replicate at a time).
+    pub fn metrics_block(&self, block: &DrawBlock) -> [Metrics; BLOCK] {
+        self.pass(|i| block.weights(i))
+    }
+
     /// [`SortedBinary::metrics`] with the weight of original row `i` given by `weight(i)`.
     pub fn metrics_with(&self, weight: impl Fn(usize) -> u32) -> Metrics {
+        let [m] = self.pass(|i| [weight(i)]);
+        m
+    }
+
+    /// The metrics under `K` weightings at once: `weights(i)` gives original row `i`'s weight
+    /// in each. Each weighting's sums are formed in the same order as alone.
+    fn pass<const K: usize>(&self, weights: impl Fn(usize) -> [u32; K]) -> [Metrics; K] {
         let cut = self.cut;
-        let (mut tp, mut fp) = (0.0f64, 0.0f64);
-        let (mut auc2, mut ap) = (0.0f64, 0.0f64);
-        let (mut ll, mut sq) = (0.0f64, 0.0f64);
-        let (mut cut_tp, mut cut_fp) = (0.0f64, 0.0f64);
+        let (mut tp, mut fp) = ([0.0f64; K], [0.0f64; K]);
+        let (mut auc2, mut ap) = ([0.0f64; K], [0.0f64; K]);
+        let (mut ll, mut sq) = ([0.0f64; K], [0.0f64; K]);
+        let (mut cut_tp, mut cut_fp) = ([0.0f64; K], [0.0f64; K]);
         let mut start = 0usize;
         for &end in &self.group_end {
             let end = end as usize;
-            let (mut gw, mut gtp) = (0.0f64, 0.0f64);
+            let (mut gw, mut gtp) = ([0.0f64; K], [0.0f64; K]);
             for k in start..end {
                 let r = self.row[k];
-                let wk = f64::from(weight((r & !LABEL) as usize));
-                gw += wk;
-                gtp += if r & LABEL != 0 { wk } else { 0.0 };
-                ll += wk * self.log_loss[k];
-                sq += wk * self.squared[k];
+                let w = weights((r & !LABEL) as usize);
+                let positive = r & LABEL != 0;
+                let (lk, sk) = (self.log_loss[k], self.squared[k]);
+                for j in 0..K {
+                    let wk = f64::from(w[j]);
+                    gw[j] += wk;
+                    gtp[j] += if positive { wk } else { 0.0 };
+                    ll[j] += wk * lk;
+                    sq[j] += wk * sk;
+                }
             }
-            let gfp = gw - gtp;
-            // Trapezoid between (fp, tp) and (fp + gfp, tp + gtp), doubled.
-            auc2 += gfp * (2.0 * tp + gtp);
-            tp += gtp;
-            fp += gfp;
-            if gtp > 0.0 {
-                ap += gtp * (tp / (tp + fp));
+            for j in 0..K {
+                let gfp = gw[j] - gtp[j];
+                // Trapezoid between (fp, tp) and (fp + gfp, tp + gtp), doubled.
+                auc2[j] += gfp * (2.0 * tp[j] + gtp[j]);
+                tp[j] += gtp[j];
+                fp[j] += gfp;
+                // Computed unconditionally and selected: no unpredictable branch per group.
+                let step = gtp[j] * (tp[j] / (tp[j] + fp[j]));
+                ap[j] += if gtp[j] > 0.0 { step } else { 0.0 };
             }
             if end == cut {
                 (cut_tp, cut_fp) = (tp, fp);
             }
             start = end;
         }
-        let (pos, neg) = (tp, fp);
-        let c = Confusion {
-            tp: cut_tp,
-            fp: cut_fp,
-            fn_: pos - cut_tp,
-            tn: neg - cut_fp,
-        };
-        let total = pos + neg;
-        let auc = (pos > 0.0 && neg > 0.0).then(|| auc2 / (2.0 * pos * neg));
-        // scikit-learn reports 0 (with a warning) when there is no positive row.
-        let ap = Some(if pos > 0.0 { ap / pos } else { 0.0 });
-        super::binary::assemble(
-            &c,
-            auc,
-            ap,
-            (total > 0.0).then(|| ll / total),
-            (total > 0.0).then(|| sq / total),
-        )
+        std::array::from_fn(|j| {
+            let (pos, neg) = (tp[j], fp[j]);
+            let c = Confusion {
+                tp: cut_tp[j],
+                fp: cut_fp[j],
+                fn_: pos - cut_tp[j],
+                tn: neg - cut_fp[j],
+            };
+            let total = pos + neg;
+            let auc = (pos > 0.0 && neg > 0.0).then(|| auc2[j] / (2.0 * pos * neg));
+            // scikit-learn reports 0 (with a warning) when there is no positive row.
+            let ap = Some(if pos > 0.0 { ap[j] / pos } else { 0.0 });
+            super::binary::assemble(
+                &c,
+                auc,
+                ap,
+                (total > 0.0).then(|| ll[j] / total),
+                (total > 0.0).then(|| sq[j] / total),
+            )
+        })
     }
 }
 
@@ -172,8 +194,15 @@ mod tests {
                 &sorted.metrics_with(|_| 1),
                 &binary::metrics(&y, &score, &order, threshold, None).0,
             );
-            for r in 0..5 {
+            let block = sorted.metrics_block(&DrawBlock::new(3, 0));
+            assert_eq!(block.len(), BLOCK);
+            for (r, in_block) in block.iter().enumerate() {
                 let draw = Draw::new(3, r);
+                assert_eq!(
+                    in_block.0,
+                    sorted.metrics(&draw).0,
+                    "replicate {r} of a block"
+                );
                 let w = draw.weights(n);
                 assert_close(
                     &sorted.metrics(&draw),

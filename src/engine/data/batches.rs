@@ -1,0 +1,164 @@
+//! One data file read in batches of rows through polars' streaming engine, for engines that
+//! keep only what they compute per row (scores, labels, codes) instead of the whole frame:
+//! memory is bounded by a few batches, not by the file.
+//!
+//! Batches arrive in file order. The CSV column types are inferred from the first 10,000 rows,
+//! as in [`super::load`]; a file whose later rows do not fit them fails here, and the caller
+//! falls back to [`super::load`] (which re-infers from all rows).
+
+use std::num::NonZeroUsize;
+use std::path::Path;
+use std::sync::mpsc::sync_channel;
+
+use polars::prelude::*;
+
+use super::{check_duplicate_headers, check_duplicate_names, scan_frame, Format};
+use crate::engine::error::{EngineError, Result};
+
+/// Rows per batch for `columns` columns: about 128 MiB of 8-byte cells, a multiple of 2¹⁶
+/// rows between 2¹⁶ and 2²⁰.
+pub fn batch_rows(columns: usize) -> usize {
+    let rows = (128usize << 20) / (8 * columns.max(1));
+    (rows & !0xFFFF).clamp(1 << 16, 1 << 20)
+}
+
+enum Message {
+    Batch(DataFrame),
+    Done(PolarsResult<()>),
+}
+
+/// Calls `f` on consecutive batches of exactly `rows` rows (the last one: the rest) of the file
+/// at `path` (one CSV, Parquet or Arrow file, not a set), in file order; returns the number of
+/// rows read. `columns`: read only these (a missing one is an error). Stops at the first error
+/// of `f` or of the read.
+pub fn for_each_batch(
+    path: &Path,
+    columns: Option<&[String]>,
+    rows: usize,
+    mut f: impl FnMut(DataFrame) -> Result<()>,
+) -> Result<usize> {
+    let format = Format::from_path(path)?;
+    let mut lf = scan_frame(path, format, false, Some(10_000))?;
+    let wrap = |e: PolarsError| {
+        EngineError::file(
+            path,
+            format!("cannot read {format:?} data: {}", super::clean_polars(&e)),
+        )
+    };
+    if let Some(columns) = columns {
+        if format == Format::Csv {
+            // The header check needs every name, not only the columns read.
+            let schema = lf.collect_schema().map_err(wrap)?;
+            let names: Vec<String> = schema.iter_names().map(|n| n.to_string()).collect();
+            check_duplicate_names(path, &names)?;
+        }
+        lf = lf.select(columns.iter().map(|c| col(c.as_str())).collect::<Vec<_>>());
+    }
+    let rows = rows.max(1);
+    let (tx, rx) = sync_channel::<Message>(1);
+    let done = tx.clone();
+    // The callback runs on polars' threads; a closed channel (the reader stopped) ends the
+    // query (`true` = stop).
+    let lf = lf
+        .sink_batches(
+            PlanCallback::new(move |df| Ok(tx.send(Message::Batch(df)).is_err())),
+            true,
+            NonZeroUsize::new(rows),
+        )
+        .map_err(wrap)?;
+    // `rx` moves into the scope's closure and is dropped when it returns, before the scope
+    // waits for the query thread: a stopped reader never leaves that thread blocked on a send.
+    std::thread::scope(move |s| {
+        s.spawn(move || {
+            let r = lf.collect_with_engine(Engine::Streaming).map(|_| ());
+            done.send(Message::Done(r)).ok();
+        });
+        let mut total = 0usize;
+        let mut pending: Option<DataFrame> = None;
+        for message in &rx {
+            match message {
+                Message::Batch(df) => {
+                    let mut all = match pending.take() {
+                        None => {
+                            if format == Format::Csv && columns.is_none() {
+                                check_duplicate_headers(path, &df)?;
+                            }
+                            df
+                        }
+                        Some(mut p) => {
+                            p.vstack_mut(&df).map_err(wrap)?;
+                            p
+                        }
+                    };
+                    while all.height() >= rows {
+                        let rest = all.slice(rows as i64, all.height() - rows);
+                        total += rows;
+                        f(all.slice(0, rows))?;
+                        all = rest;
+                    }
+                    pending = Some(all);
+                }
+                Message::Done(r) => {
+                    r.map_err(wrap)?;
+                    if let Some(last) = pending.filter(|p| p.height() > 0) {
+                        total += last.height();
+                        f(last)?;
+                    }
+                    return Ok(total);
+                }
+            }
+        }
+        Err(EngineError::internal(
+            "the batch reader stopped without a result",
+        ))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batches_cover_the_file_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("d.csv");
+        let mut text = String::from("a,b\n");
+        for i in 0..1000 {
+            text.push_str(&format!("{i},x{}\n", i % 7));
+        }
+        std::fs::write(&path, text).unwrap();
+        let mut seen = Vec::new();
+        let mut sizes = Vec::new();
+        let n = for_each_batch(&path, None, 128, |df| {
+            sizes.push(df.height());
+            let a = df.column("a").unwrap().i64().unwrap().clone();
+            seen.extend(a.into_no_null_iter());
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(n, 1000);
+        assert_eq!(seen, (0..1000).collect::<Vec<i64>>());
+        let mut want = vec![128; 7];
+        want.push(104);
+        assert_eq!(sizes, want);
+        let err =
+            for_each_batch(&path, None, 100, |_| Err(EngineError::usage("stop"))).unwrap_err();
+        assert!(err.to_string().contains("stop"), "{err}");
+        let mut widths = Vec::new();
+        let cols = ["b".to_string()];
+        for_each_batch(&path, Some(&cols), 600, |df| {
+            widths.push((df.width(), df.height()));
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(widths, [(1, 600), (1, 400)]);
+        let bad = ["nope".to_string()];
+        assert!(for_each_batch(&path, Some(&bad), 600, |_| Ok(())).is_err());
+        std::fs::write(&path, "a,b,a\n1,2,3\n").unwrap();
+        let err = for_each_batch(&path, Some(&cols), 10, |_| Ok(())).unwrap_err();
+        assert!(err.to_string().contains("repeats column name 'a'"), "{err}");
+        assert_eq!(batch_rows(7), 1 << 20);
+        assert_eq!(batch_rows(200), 1 << 16);
+        assert_eq!(batch_rows(40), 6 << 16);
+    }
+}
