@@ -5,6 +5,7 @@
 //! [`drift`], so they show the same numbers.
 
 pub mod binning;
+pub mod chunked;
 pub mod column_drift;
 pub mod columns;
 pub mod ksdist;
@@ -317,8 +318,10 @@ pub fn drift(
         .par_iter()
         .map(|name| {
             progress.check()?;
-            let r = columns::read(reference, name)?;
-            let c = columns::read(current, name)?;
+            let (r, c) = match prepare::read_both(name, opts, reference, current)? {
+                Ok(both) => both,
+                Err(reason) => return Ok(Err((reason, None))),
+            };
             let role = if opts.target.as_deref() == Some(name.as_str()) {
                 Role::Target
             } else {
@@ -355,71 +358,16 @@ pub fn drift(
         });
     }
     if prepared.is_empty() {
-        let why = if skipped.is_empty() {
-            let cur: Vec<&str> = cur_names.iter().map(String::as_str).collect();
-            format!(
-                "the files share no column{} (reference: {}; current: {})",
-                timestamp
-                    .as_ref()
-                    .map_or_else(String::new, |t| format!(" besides the timestamp '{t}'")),
-                ref_names.join(", "),
-                cur.join(", ")
-            )
-        } else {
-            let mut each: Vec<String> = skipped
-                .iter()
-                .take(10)
-                .map(|s| format!("'{}': {}", s.name, s.reason))
-                .collect();
-            if skipped.len() > 10 {
-                each.push(format!("and {} more", skipped.len() - 10));
-            }
-            format!("every shared column was skipped: {}", each.join("; "))
-        };
-        return Err(EngineError::usage(format!("no column to compare: {why}")));
+        return Err(nothing_to_compare(
+            &skipped,
+            timestamp.as_deref(),
+            &ref_names,
+            &cur_names,
+        ));
     }
 
     progress.set(0.4, "computing drift");
-    let sorted_refs: Vec<Option<Vec<f64>>> = prepared
-        .par_iter()
-        .map(|p| match &p.reference {
-            Raw::Numeric { values, .. } => Some(columns::sorted_finite(values)),
-            Raw::Text { .. } => None,
-        })
-        .collect();
-    let mut results: Vec<Result<ColumnDrift>> = prepared
-        .par_iter()
-        .zip(&sorted_refs)
-        .map(|(p, a)| {
-            progress.check()?;
-            column_result(p, a, opts)
-        })
-        .collect();
-    let mut cols = Vec::with_capacity(results.len());
-    for r in results.drain(..) {
-        match r {
-            Ok(c) => cols.push(c),
-            Err(e) if e.kind() == super::ErrorKind::BadInput => {
-                if let EngineError::Column {
-                    column, message, ..
-                } = &e
-                {
-                    skipped.push(Skipped {
-                        name: column.clone(),
-                        reason: message.clone(),
-                    });
-                } else {
-                    return Err(e);
-                }
-            }
-            Err(e) => return Err(e),
-        }
-    }
-    if cols.is_empty() {
-        return Err(EngineError::usage(
-            "no column could be compared (see the reasons above)".to_string(),
-        ));
-    }
+    let (sorted_refs, cols) = compare(&prepared, &mut skipped, opts, progress)?;
     if let Some(m) = opts.method {
         let bad: Vec<&str> = cols
             .iter()
@@ -487,6 +435,88 @@ pub fn drift(
         over_time,
         warnings,
     })
+}
+
+/// The reference of every prepared column sorted once, and each column's comparison of the
+/// whole current data; columns without values on one side move to `skipped`.
+#[allow(clippy::type_complexity)]
+pub(crate) fn compare(
+    prepared: &[Prepared],
+    skipped: &mut Vec<Skipped>,
+    opts: &DriftOptions,
+    progress: &Progress,
+) -> Result<(Vec<Option<Vec<f64>>>, Vec<ColumnDrift>)> {
+    let sorted_refs: Vec<Option<Vec<f64>>> = prepared
+        .par_iter()
+        .map(|p| match &p.reference {
+            Raw::Numeric { values, .. } => Some(columns::sorted_finite(values)),
+            Raw::Text { .. } => None,
+        })
+        .collect();
+    let mut results: Vec<Result<ColumnDrift>> = prepared
+        .par_iter()
+        .zip(&sorted_refs)
+        .map(|(p, a)| {
+            progress.check()?;
+            column_result(p, a, opts)
+        })
+        .collect();
+    let mut cols = Vec::with_capacity(results.len());
+    for r in results.drain(..) {
+        match r {
+            Ok(c) => cols.push(c),
+            Err(e) if e.kind() == super::ErrorKind::BadInput => {
+                if let EngineError::Column {
+                    column, message, ..
+                } = &e
+                {
+                    skipped.push(Skipped {
+                        name: column.clone(),
+                        reason: message.clone(),
+                    });
+                } else {
+                    return Err(e);
+                }
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    if cols.is_empty() {
+        return Err(EngineError::usage(
+            "no column could be compared (see the reasons above)".to_string(),
+        ));
+    }
+    Ok((sorted_refs, cols))
+}
+/// The error when every wanted column was skipped (or the files share none).
+fn nothing_to_compare(
+    skipped: &[Skipped],
+    timestamp: Option<&str>,
+    ref_names: &[String],
+    cur_names: &BTreeSet<String>,
+) -> EngineError {
+    let why = if skipped.is_empty() {
+        let cur: Vec<&str> = cur_names.iter().map(String::as_str).collect();
+        format!(
+            "the files share no column{} (reference: {}; current: {})",
+            timestamp
+                .as_ref()
+                .map_or_else(String::new, |t| format!(" besides the timestamp '{t}'")),
+            ref_names.join(", "),
+            cur.join(", ")
+        )
+    } else {
+        let mut each: Vec<String> = skipped
+            .iter()
+            .take(10)
+            .map(|s| format!("'{}': {}", s.name, s.reason))
+            .collect();
+        if skipped.len() > 10 {
+            each.push(format!("and {} more", skipped.len() - 10));
+        }
+        format!("every shared column was skipped: {}", each.join("; "))
+    };
+    EngineError::usage(format!("no column to compare: {why}"))
 }
 
 fn column_result(p: &Prepared, a: &Option<Vec<f64>>, opts: &DriftOptions) -> Result<ColumnDrift> {

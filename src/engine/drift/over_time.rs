@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 
+use rayon::prelude::*;
 use serde::Serialize;
 
 use super::columns::{self, Raw};
@@ -165,17 +166,16 @@ pub fn detect_timestamp(ds: &Dataset) -> Option<String> {
     None
 }
 
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn compute(
+/// The rows of each window (a label and its 0-based rows, in file order) and the number of
+/// rows left out for a missing or unreadable timestamp.
+pub(crate) type Groups = (Vec<(String, Vec<usize>)>, usize);
+
+/// Cuts `current` into windows: consecutive row counts, or calendar periods of `timestamp`.
+pub(crate) fn groups(
     current: &Dataset,
     timestamp: Option<&str>,
     windows: &Windows,
-    prepared: &[Prepared],
-    sorted_refs: &[Option<Vec<f64>>],
-    methods: &[(String, Method, f64)],
-    opts: &DriftOptions,
-    progress: &Progress,
-) -> Result<OverTime> {
+) -> Result<Groups> {
     let n = current.rows();
     let mut groups: Vec<(String, Vec<usize>)> = Vec::new();
     let mut without = 0usize;
@@ -241,51 +241,90 @@ pub(crate) fn compute(
             }
         }
     }
-    let mut series: Vec<Series> = Vec::new();
-    for (p, a) in prepared.iter().zip(sorted_refs) {
-        let Some((_, method, threshold)) = methods.iter().find(|m| m.0 == p.name) else {
-            continue;
-        };
-        let mut s = Series {
-            name: p.name.clone(),
-            method: *method,
-            threshold: *threshold,
-            is_p_value: method.is_test(),
-            values: Vec::new(),
-            drifted: Vec::new(),
-        };
-        for (_, rows) in &groups {
-            progress.check()?;
-            let usable = rows.iter().any(|&i| match &p.current {
-                Raw::Numeric { values, .. } => values[i].is_finite(),
-                Raw::Text { values } => values.codes[i] != columns::MISSING,
-            });
-            if !usable || (a.is_none() && matches!(p.reference, Raw::Numeric { .. })) {
-                s.values.push(None);
-                s.drifted.push(false);
-                continue;
-            }
-            let out = p.run(Some(rows), Some(*method), Some(*threshold), a);
-            let v = out.p_value.or(out.statistic);
-            s.values.push(v);
-            s.drifted.push(out.drifted);
-        }
-        series.push(s);
-    }
+    Ok((groups, without))
+}
+
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn compute(
+    current: &Dataset,
+    timestamp: Option<&str>,
+    windows: &Windows,
+    prepared: &[Prepared],
+    sorted_refs: &[Option<Vec<f64>>],
+    methods: &[(String, Method, f64)],
+    opts: &DriftOptions,
+    progress: &Progress,
+) -> Result<OverTime> {
+    let (groups, without) = groups(current, timestamp, windows)?;
+    let series = series(&groups, prepared, sorted_refs, methods, progress)?;
     let _ = opts;
     Ok(OverTime {
         windows_by: *windows,
         timestamp_column: timestamp.map(str::to_string),
-        windows: groups
-            .iter()
-            .map(|(label, rows)| Window {
-                label: label.clone(),
-                rows: rows.len(),
-                first_row: rows.first().map_or(0, |r| r + 1),
-                last_row: rows.last().map_or(0, |r| r + 1),
-            })
-            .collect(),
+        windows: window_list(&groups),
         rows_without_time: without,
         columns: series,
     })
+}
+
+/// The windows' labels, row counts and first and last rows.
+pub(crate) fn window_list(groups: &[(String, Vec<usize>)]) -> Vec<Window> {
+    groups
+        .iter()
+        .map(|(label, rows)| Window {
+            label: label.clone(),
+            rows: rows.len(),
+            first_row: rows.first().map_or(0, |r| r + 1),
+            last_row: rows.last().map_or(0, |r| r + 1),
+        })
+        .collect()
+}
+
+/// Every compared column's statistic per window (columns in parallel; `methods` names the
+/// compared columns with the method and threshold of the whole comparison).
+pub(crate) fn series(
+    groups: &[(String, Vec<usize>)],
+    prepared: &[Prepared],
+    sorted_refs: &[Option<Vec<f64>>],
+    methods: &[(String, Method, f64)],
+    progress: &Progress,
+) -> Result<Vec<Series>> {
+    let each: Vec<Result<Option<Series>>> = prepared
+        .par_iter()
+        .zip(sorted_refs)
+        .map(|(p, a)| {
+            let Some((_, method, threshold)) = methods.iter().find(|m| m.0 == p.name) else {
+                return Ok(None);
+            };
+            let mut s = Series {
+                name: p.name.clone(),
+                method: *method,
+                threshold: *threshold,
+                is_p_value: method.is_test(),
+                values: Vec::new(),
+                drifted: Vec::new(),
+            };
+            for (_, rows) in groups {
+                progress.check()?;
+                let usable = rows.iter().any(|&i| match &p.current {
+                    Raw::Numeric { values, .. } => values[i].is_finite(),
+                    Raw::Text { values } => values.codes[i] != columns::MISSING,
+                });
+                if !usable || (a.is_none() && matches!(p.reference, Raw::Numeric { .. })) {
+                    s.values.push(None);
+                    s.drifted.push(false);
+                    continue;
+                }
+                let out = p.run(Some(rows), Some(*method), Some(*threshold), a);
+                s.values.push(out.p_value.or(out.statistic));
+                s.drifted.push(out.drifted);
+            }
+            Ok(Some(s))
+        })
+        .collect();
+    let mut out = Vec::with_capacity(each.len());
+    for s in each {
+        out.extend(s?);
+    }
+    Ok(out)
 }

@@ -9,6 +9,37 @@ use crate::engine::error::{EngineError, Result};
 
 type Mismatch = quality::TypeMismatch;
 
+/// Why a column of mostly distinct text is skipped.
+const TEXT_COLUMN: &str = "more than half of its values are distinct text (an identifier or \
+                           free text); name it in --categorical to compare it anyway";
+
+/// Reads a column of both datasets. `Ok(Err(reason))` when the reference alone decides that
+/// [`prepare_column`] skips it — text with mostly distinct values (Evidently's "text" type),
+/// not named in `--categorical`/`--numeric`, whose current column is not numbers either —
+/// so a long current column of identifiers or timestamps is never read as text.
+pub(super) fn read_both(
+    name: &str,
+    opts: &DriftOptions,
+    reference: &Dataset,
+    current: &Dataset,
+) -> Result<std::result::Result<(Raw, Raw), String>> {
+    let r = columns::read(reference, name)?;
+    let named = opts
+        .categorical
+        .iter()
+        .chain(&opts.numeric)
+        .any(|x| x == name);
+    if !named && matches!(r, Raw::Text { .. }) && columns::infer_kind(&r) == Inferred::Text {
+        let numbers = crate::engine::data::extract::column(current, name)?
+            .dtype()
+            .is_primitive_numeric();
+        if !numbers {
+            return Ok(Err(TEXT_COLUMN.to_string()));
+        }
+    }
+    Ok(Ok((r, columns::read(current, name)?)))
+}
+
 /// Decides kind and storage of one column. `Ok(Err(reason))` skips the column.
 #[allow(clippy::type_complexity)]
 pub(super) fn prepare_column(
@@ -102,22 +133,16 @@ pub(super) fn prepare_column(
     } else {
         (r, c)
     };
-    let (kind, source) =
-        if user_cat {
-            (ColumnKind::Categorical, Source::User)
-        } else if user_num {
-            (ColumnKind::Numeric, Source::User)
-        } else {
-            match columns::infer_kind(&r) {
-                Inferred::Kind(k) => (k, Source::Inferred),
-                Inferred::Text => return Ok(Err((
-                    "more than half of its values are distinct text (an identifier or free text); \
-                     name it in --categorical to compare it anyway"
-                        .to_string(),
-                    None,
-                ))),
-            }
-        };
+    let (kind, source) = if user_cat {
+        (ColumnKind::Categorical, Source::User)
+    } else if user_num {
+        (ColumnKind::Numeric, Source::User)
+    } else {
+        match columns::infer_kind(&r) {
+            Inferred::Kind(k) => (k, Source::Inferred),
+            Inferred::Text => return Ok(Err((TEXT_COLUMN.to_string(), None))),
+        }
+    };
     Ok(Ok(Prepared {
         name: name.to_string(),
         role,

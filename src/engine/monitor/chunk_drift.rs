@@ -1,5 +1,6 @@
-//! Drift and data quality per chunk of the log, from the existing drift engine
-//! ([`crate::engine::drift::drift`] with windows equal to the monitoring chunks: every
+//! Drift and data quality per chunk of the log, from the drift engine's per-window path
+//! ([`crate::engine::drift::chunked::per_window`], the numbers of
+//! [`crate::engine::drift::drift`] with windows equal to the monitoring chunks: every
 //! column's Evidently-default statistic and threshold per chunk against the whole
 //! reference, the score and prediction columns included — that is the prediction drift),
 //! missing values and values never seen in the reference per chunk, and the multivariate
@@ -17,9 +18,9 @@ use super::chunking::{Chunking, Period, Span};
 use super::multivariate::{self, PcaSummary};
 use super::{thresholds_of, ThresholdSpec};
 use crate::engine::data::{self, Dataset};
-use crate::engine::drift::columns::{self, Raw};
+use crate::engine::drift::chunked;
 use crate::engine::drift::over_time::{Period as DPeriod, Windows};
-use crate::engine::drift::{self, DriftOptions, Method};
+use crate::engine::drift::Method;
 use crate::engine::error::Result;
 use crate::engine::progress::Progress;
 
@@ -120,15 +121,8 @@ pub fn compute(
             warnings,
         });
     }
-    let opts = DriftOptions {
-        columns: Some(cols.clone()),
-        timestamp: timestamp.map(str::to_string),
-        windows: Some(windows),
-        ..DriftOptions::default()
-    };
-    let report = drift::drift(reference, analysis, None, &opts, progress)?;
+    let report = chunked::per_window(reference, analysis, &cols, timestamp, windows, progress)?;
     let noise = reference_noise(reference, &cols, ana_spans, progress)?;
-    warnings.extend(report.warnings.iter().map(|w| w.prefixed("drift")));
     summary.skipped = report
         .skipped
         .iter()
@@ -145,40 +139,16 @@ pub fn compute(
             drifted: c.drifted,
         })
         .collect();
-    let over = report.over_time.as_ref();
-    let aligned = over.is_some_and(|o| {
-        o.windows.len() == ana_spans.len()
-            && o.windows
-                .iter()
-                .zip(ana_spans)
-                .all(|(w, s)| w.first_row == s.start + 1 && w.last_row == s.end + 1)
-    });
+    let aligned = report.windows.len() == ana_spans.len()
+        && report
+            .windows
+            .iter()
+            .zip(ana_spans)
+            .all(|(w, s)| w.first_row == s.start + 1 && w.last_row == s.end + 1);
     if !aligned {
         warnings.push(Warning::data(
             "drift: the drift windows do not line up with the chunks; per-chunk drift left out",
         ));
-    }
-    // Missing and unseen values per chunk.
-    let mut quality: Vec<(String, Vec<usize>, Vec<usize>)> = Vec::new();
-    for name in &cols {
-        let a = columns::read(analysis, name)?;
-        let r = columns::read(reference, name)?;
-        let seen: Option<HashSet<&str>> = match &r {
-            Raw::Text { values } => Some(values.iter().flatten().collect()),
-            Raw::Numeric { .. } => None,
-        };
-        let mut miss = Vec::with_capacity(ana_spans.len());
-        let mut unseen = Vec::with_capacity(ana_spans.len());
-        for s in ana_spans {
-            miss.push((s.start..=s.end).filter(|&i| a.is_missing(i)).count());
-            unseen.push(match (&a, &seen) {
-                (Raw::Text { values }, Some(seen)) => (s.start..=s.end)
-                    .filter(|&i| values.get(i).is_some_and(|v| !seen.contains(v)))
-                    .count(),
-                _ => 0,
-            });
-        }
-        quality.push((name.clone(), miss, unseen));
     }
     progress.check()?;
     // Multivariate.
@@ -230,12 +200,13 @@ pub fn compute(
     }
     for j in 0..ana_spans.len() {
         let mut columns_out = Vec::new();
-        if let (true, Some(o)) = (aligned, over) {
-            for s in &o.columns {
-                let (missing, unseen) = quality
+        if aligned {
+            for s in &report.series {
+                let (missing, unseen) = report
+                    .counts
                     .iter()
                     .find(|q| q.0 == s.name)
-                    .map_or((0, 0), |q| (q.1[j], q.2[j]));
+                    .map_or((0, 0), |q| (q.1.missing[j], q.1.unseen[j]));
                 let value = s.values.get(j).copied().flatten().filter(|v| v.is_finite());
                 let mut threshold = s.threshold;
                 let mut drifted = s.drifted.get(j).copied().unwrap_or(false);
@@ -347,11 +318,6 @@ fn reference_noise(
     let count = (WINDOW_ROWS / chunk).clamp(8, WINDOWS);
     let first = data::subset(reference, &(0..half as u32).collect::<Vec<_>>())?;
     let second = data::subset(reference, &(half as u32..n as u32).collect::<Vec<_>>())?;
-    let opts = DriftOptions {
-        columns: Some(cols.to_vec()),
-        windows: Some(Windows::Rows(chunk)),
-        ..DriftOptions::default()
-    };
     let mut values: HashMap<String, (Method, Vec<f64>)> = HashMap::new();
     let mut mixed: HashSet<String> = HashSet::new();
     for (k, (against, range)) in [(&second, 0..half), (&first, half..n)]
@@ -360,11 +326,15 @@ fn reference_noise(
     {
         let rows = random_windows(range, chunk, count, WINDOW_SEED + k as u64);
         let windows = data::subset(reference, &rows)?;
-        let report = drift::drift(against, &windows, None, &opts, progress)?;
-        let Some(over) = report.over_time else {
-            return Ok(out);
-        };
-        for s in &over.columns {
+        let report = chunked::per_window(
+            against,
+            &windows,
+            cols,
+            None,
+            Windows::Rows(chunk),
+            progress,
+        )?;
+        for s in &report.series {
             let entry = values
                 .entry(s.name.clone())
                 .or_insert_with(|| (s.method, Vec::new()));

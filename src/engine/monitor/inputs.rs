@@ -57,24 +57,54 @@ pub fn binary_label(s: &str) -> Option<bool> {
 }
 
 /// Binary labels or predictions: 0/1 or true/false; `allow_missing` for analysis labels.
+/// Each distinct value is read once (a dictionary entry of a text column, a number of a
+/// numeric one), so a long log costs one lookup per row.
 pub fn binary_column(ds: &Dataset, column: &str, allow_missing: bool) -> Result<Vec<Option<bool>>> {
-    let texts = labels(ds, column)?;
-    texts
-        .iter()
-        .enumerate()
-        .map(|(i, t)| match t {
-            None if allow_missing => Ok(None),
-            None => Err(EngineError::cell(&ds.path, column, i + 1, "missing value")),
-            Some(s) => binary_label(s).map(Some).ok_or_else(|| {
-                EngineError::cell(
-                    &ds.path,
-                    column,
-                    i + 1,
-                    format!("'{s}' is not a binary label (use 0/1 or true/false)"),
-                )
-            }),
-        })
-        .collect()
+    let bad = |i: usize, s: &str| {
+        EngineError::cell(
+            &ds.path,
+            column,
+            i + 1,
+            format!("'{s}' is not a binary label (use 0/1 or true/false)"),
+        )
+    };
+    let missing = |i: usize| EngineError::cell(&ds.path, column, i + 1, "missing value");
+    match columns::read(ds, column)? {
+        Raw::Numeric { values, .. } => {
+            let mut seen: HashMap<u64, Option<bool>> = HashMap::new();
+            values
+                .iter()
+                .enumerate()
+                .map(|(i, &v)| {
+                    if v.is_nan() {
+                        return if allow_missing {
+                            Ok(None)
+                        } else {
+                            Err(missing(i))
+                        };
+                    }
+                    let b = *seen
+                        .entry(v.to_bits())
+                        .or_insert_with(|| binary_label(&label_of_number(v)));
+                    b.map(Some).ok_or_else(|| bad(i, &label_of_number(v)))
+                })
+                .collect()
+        }
+        Raw::Text { values } => {
+            let parsed: Vec<Option<bool>> = values.dict.iter().map(|s| binary_label(s)).collect();
+            values
+                .codes
+                .iter()
+                .enumerate()
+                .map(|(i, &c)| match parsed.get(c as usize) {
+                    None if allow_missing => Ok(None),
+                    None => Err(missing(i)),
+                    Some(Some(b)) => Ok(Some(*b)),
+                    Some(None) => Err(bad(i, values.get(i).unwrap_or_default())),
+                })
+                .collect()
+        }
+    }
 }
 
 /// Labels of the analysis rows from a separate file joined by id: the label text per row,

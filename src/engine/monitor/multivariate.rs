@@ -18,6 +18,7 @@
 
 use std::collections::HashMap;
 
+use rayon::prelude::*;
 use serde::Serialize;
 
 use super::chunking::Span;
@@ -197,23 +198,28 @@ impl Pca {
 
     /// The reconstruction error of every row of `ds`.
     pub fn row_errors(&self, ds: &Dataset) -> Result<Vec<f64>> {
-        let mut enc = Vec::with_capacity(self.columns.len());
-        for (name, e) in self.columns.iter().zip(&self.encoders) {
-            let raw = columns::read(ds, name)?;
-            enc.push(encode_column(&raw, e));
-        }
-        let f = enc.len();
+        let enc: Vec<Vec<f64>> = self
+            .columns
+            .par_iter()
+            .zip(&self.encoders)
+            .map(|(name, e)| Ok(encode_column(&columns::read(ds, name)?, e)))
+            .collect::<Result<_>>()?;
         let err = |row: usize| -> f64 {
-            let z: Vec<f64> = (0..f).map(|c| enc[c][row]).collect();
-            let norm2: f64 = z.iter().map(|v| v * v).sum();
+            let norm2: f64 = enc.iter().map(|c| c[row] * c[row]).sum();
             let proj2: f64 = self
                 .components
                 .iter()
-                .map(|v| v.iter().zip(&z).map(|(a, b)| a * b).sum::<f64>().powi(2))
+                .map(|v| {
+                    v.iter()
+                        .zip(&enc)
+                        .map(|(a, c)| a * c[row])
+                        .sum::<f64>()
+                        .powi(2)
+                })
                 .sum();
             (norm2 - proj2).max(0.0).sqrt()
         };
-        Ok((0..ds.rows()).map(err).collect())
+        Ok((0..ds.rows()).into_par_iter().map(err).collect())
     }
 }
 
