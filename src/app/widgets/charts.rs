@@ -20,14 +20,27 @@ fn category_plot(id: &str, h: f32, axis: &str, names: Vec<String>) -> Plot<'stat
     let n = names.len();
     Plot::new(id.to_string())
         .x_grid_spacer(super::plots::nice_grid)
-        .x_axis_formatter(super::plots::tick)
+        .custom_x_axes(vec![super::plots::x_axis(axis)])
+        .custom_y_axes(vec![super::plots::y_axis("")])
+        // Every category labelled at full contrast (egui_plot would fade labels of a fine
+        // step; a huge step size reads as "far apart").
+        .y_grid_spacer(move |input| {
+            let (lo, hi) = input.bounds;
+            (0..n)
+                .map(|i| i as f64)
+                .filter(|v| *v >= lo - 0.5 && *v <= hi + 0.5)
+                .map(|value| egui_plot::GridMark {
+                    value,
+                    step_size: 1e6,
+                })
+                .collect()
+        })
         .height(h)
         .allow_scroll(false)
         .allow_zoom(false)
         .allow_drag(false)
         .allow_boxed_zoom(false)
         .show_grid([true, false])
-        .x_axis_label(axis.to_string())
         .y_axis_formatter(move |mark, _| {
             let i = mark.value.round();
             if (mark.value - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < n {
@@ -126,8 +139,46 @@ pub fn group_bars(
     });
 }
 
+/// A heat-map cell's colour for `d` = value − overall: red when worse, green when better
+/// (`higher_is_better`), the accent by distance when neither is better; full strength from a
+/// distance of [`HEAT_SPAN`]. Translucent: painted over the panel.
+pub fn heat_fill(pal: &Palette, d: f64, higher_is_better: Option<bool>) -> Color32 {
+    let better = match higher_is_better {
+        Some(true) | None => d,
+        Some(false) => -d,
+    };
+    let t = (d.abs() / HEAT_SPAN).min(1.0) as f32;
+    let base = match higher_is_better {
+        None => pal.accent,
+        Some(_) if better < 0.0 => pal.bad,
+        Some(_) => pal.good,
+    };
+    base.gamma_multiply(0.12 + 0.55 * t)
+}
+
+/// The distance from overall at which a heat-map cell is fully coloured.
+pub const HEAT_SPAN: f64 = 0.2;
+
+/// `text` cut to `max_rows` lines of `width` (with "…"), for headers that must not overflow.
+fn fitted(
+    ui: &egui::Ui,
+    text: &str,
+    font: egui::FontId,
+    colour: Color32,
+    width: f32,
+    max_rows: usize,
+) -> std::sync::Arc<egui::Galley> {
+    let mut job = egui::text::LayoutJob::simple(text.to_string(), font, colour, width);
+    job.wrap.max_rows = max_rows;
+    job.wrap.break_anywhere = true;
+    job.halign = egui::Align::Center;
+    ui.painter().layout_job(job)
+}
+
 /// Heat map of `values[row][col]` (None: no rows or undefined), coloured by distance from
-/// `overall` (worse is red when `higher_is_better`), with value and count in each cell.
+/// `overall` (worse is red when `higher_is_better`), with value and count in each cell, the
+/// cell text black or white by the cell's luminance, headers wrapped (full text on hover)
+/// and a colour scale with its values below.
 #[allow(clippy::too_many_arguments)]
 pub fn heat_map(
     ui: &mut egui::Ui,
@@ -140,46 +191,55 @@ pub fn heat_map(
     axis: (&str, &str),
 ) {
     let pal = Palette::of(ui);
-    let label_w = 130.0;
+    let label_w = 110.0;
     let cell_w = ((ui.available_width() - label_w) / cols.len().max(1) as f32).clamp(56.0, 120.0);
     let cell_h = 40.0;
+    let head_h = 34.0;
     let size = egui::vec2(
         label_w + cell_w * cols.len() as f32,
-        24.0 + cell_h * rows.len() as f32 + 20.0,
+        head_h + cell_h * rows.len() as f32,
     );
-    let (rect, _) = ui.allocate_exact_size(size, Sense::hover());
+    let (rect, resp) = ui.allocate_exact_size(size, Sense::hover());
     let painter = ui.painter_at(rect);
     let small = egui::TextStyle::Small.resolve(ui.style());
     let body = egui::TextStyle::Body.resolve(ui.style());
     let text = ui.visuals().text_color();
-    let max_chars = ((cell_w / 7.0) as usize).max(4);
+    let panel = ui.visuals().panel_fill;
+    let pointer = resp.hover_pos();
+    let mut tip: Option<String> = None;
     for (j, c) in cols.iter().enumerate() {
-        let c = if c.chars().count() > max_chars {
-            format!("{}…", c.chars().take(max_chars - 1).collect::<String>())
-        } else {
-            c.clone()
-        };
-        painter.text(
+        let g = fitted(ui, c, small.clone(), text, cell_w - 6.0, 2);
+        let x = rect.left() + label_w + cell_w * j as f32;
+        let head = egui::Rect::from_min_size(egui::pos2(x, rect.top()), egui::vec2(cell_w, head_h));
+        painter.galley(
             egui::pos2(
-                rect.left() + label_w + cell_w * (j as f32 + 0.5),
-                rect.top() + 12.0,
+                head.center().x - g.size().x / 2.0,
+                head.bottom() - 4.0 - g.size().y,
             ),
-            egui::Align2::CENTER_CENTER,
-            c,
-            small.clone(),
+            g,
             text,
         );
+        if pointer.is_some_and(|p| head.contains(p)) {
+            tip = Some(format!("{}: {c}", axis.1));
+        }
     }
     for (i, r) in rows.iter().enumerate() {
-        let y = rect.top() + 24.0 + cell_h * i as f32;
-        painter.text(
-            egui::pos2(rect.left() + label_w - 8.0, y + cell_h / 2.0),
-            egui::Align2::RIGHT_CENTER,
-            r,
-            small.clone(),
+        let y = rect.top() + head_h + cell_h * i as f32;
+        let g = fitted(ui, r, small.clone(), text, label_w - 12.0, 2);
+        painter.galley(
+            egui::pos2(
+                rect.left() + label_w - 8.0 - g.size().x,
+                y + (cell_h - g.size().y) / 2.0,
+            ),
+            g,
             text,
         );
-        for j in 0..cols.len() {
+        let head =
+            egui::Rect::from_min_size(egui::pos2(rect.left(), y), egui::vec2(label_w, cell_h));
+        if pointer.is_some_and(|p| head.contains(p)) {
+            tip = Some(format!("{}: {r}", axis.0));
+        }
+        for (j, c) in cols.iter().enumerate() {
             let cell = egui::Rect::from_min_size(
                 egui::pos2(rect.left() + label_w + cell_w * j as f32, y),
                 egui::vec2(cell_w - 2.0, cell_h - 2.0),
@@ -187,19 +247,7 @@ pub fn heat_map(
             let v = values.get(i).and_then(|r| r.get(j)).copied().flatten();
             let n = counts.get(i).and_then(|r| r.get(j)).copied().unwrap_or(0);
             let fill = match (v, overall) {
-                (Some(v), Some(o)) => {
-                    let d = match higher_is_better {
-                        Some(true) | None => v - o,
-                        Some(false) => o - v,
-                    };
-                    let t = (d.abs() / 0.2).min(1.0) as f32;
-                    let base = match higher_is_better {
-                        None => pal.accent,
-                        Some(_) if d < 0.0 => pal.bad,
-                        Some(_) => pal.good,
-                    };
-                    base.gamma_multiply(0.12 + 0.55 * t)
-                }
+                (Some(v), Some(o)) => heat_fill(&pal, v - o, higher_is_better),
                 _ => Color32::TRANSPARENT,
             };
             painter.rect_filled(cell, 3.0, fill);
@@ -209,37 +257,111 @@ pub fn heat_map(
                 egui::Stroke::new(1.0, pal.muted.gamma_multiply(0.3)),
                 egui::StrokeKind::Inside,
             );
-            let vt = v.map_or("—".to_string(), |v| format!("{v:.3}"));
+            let ink = super::contrast::text_on(super::contrast::over(fill, panel));
+            let vt = super::format::metric(v);
             painter.text(
                 cell.center() - egui::vec2(0.0, 7.0),
                 egui::Align2::CENTER_CENTER,
                 vt,
                 body.clone(),
-                text,
+                ink,
             );
             painter.text(
                 cell.center() + egui::vec2(0.0, 10.0),
                 egui::Align2::CENTER_CENTER,
-                format!("n={n}"),
+                format!("n={}", super::format::count(n)),
                 small.clone(),
-                pal.muted,
+                ink,
             );
+            if pointer.is_some_and(|p| cell.contains(p)) {
+                tip = Some(format!(
+                    "{} = {r}, {} = {c}\nvalue {}\nrows {}",
+                    axis.0,
+                    axis.1,
+                    v.map_or("undefined".into(), |v| format!("{v:.6}")),
+                    super::format::count(n)
+                ));
+            }
         }
     }
+    if let Some(t) = tip {
+        resp.on_hover_text(t);
+    }
+    if let Some(o) = overall {
+        heat_scale(ui, &pal, o, higher_is_better, label_w);
+    }
     ui.label(
-        RichText::new(format!(
-            "rows: {}, columns: {}; colour: {}",
-            axis.0,
-            axis.1,
-            if higher_is_better.is_some() {
-                "better (green) or worse (red) than overall"
-            } else {
-                "distance from overall"
-            }
-        ))
-        .small()
-        .color(pal.muted),
+        RichText::new(format!("rows: {}, columns: {}", axis.0, axis.1))
+            .small()
+            .color(pal.muted),
     );
+}
+
+/// The heat map's colour scale: the cell colour from overall − span to overall + span with
+/// the values it stands for.
+fn heat_scale(ui: &mut egui::Ui, pal: &Palette, overall: f64, higher: Option<bool>, indent: f32) {
+    let small = egui::TextStyle::Small.resolve(ui.style());
+    let text = ui.visuals().text_color();
+    let panel = ui.visuals().panel_fill;
+    let w = (ui.available_width() - indent - 8.0).clamp(160.0, 320.0);
+    let (rect, _) = ui.allocate_exact_size(egui::vec2(indent + w, 34.0), Sense::hover());
+    let painter = ui.painter_at(rect);
+    let bar = egui::Rect::from_min_size(
+        egui::pos2(rect.left() + indent, rect.top() + 2.0),
+        egui::vec2(w, 12.0),
+    );
+    let steps = 40;
+    for k in 0..steps {
+        let f = k as f64 / (steps - 1) as f64;
+        let d = (2.0 * f - 1.0) * HEAT_SPAN;
+        let r = egui::Rect::from_min_size(
+            egui::pos2(
+                bar.left() + bar.width() * k as f32 / steps as f32,
+                bar.top(),
+            ),
+            egui::vec2(bar.width() / steps as f32 + 0.5, bar.height()),
+        );
+        painter.rect_filled(
+            r,
+            0.0,
+            super::contrast::over(heat_fill(pal, d, higher), panel),
+        );
+    }
+    painter.text(
+        egui::pos2(rect.left() + indent - 8.0, bar.center().y),
+        egui::Align2::RIGHT_CENTER,
+        "colour",
+        small.clone(),
+        text,
+    );
+    for (f, d) in [(0.0, -HEAT_SPAN), (0.5, 0.0), (1.0, HEAT_SPAN)] {
+        let v = overall + d;
+        let label = match (d, higher) {
+            (0.0, _) => format!("{} overall", super::format::metric(Some(overall))),
+            (d, _) if d < 0.0 => format!("≤ {}", super::format::metric(Some(v))),
+            _ => format!("≥ {}", super::format::metric(Some(v))),
+        };
+        let align = if f == 0.0 {
+            egui::Align2::LEFT_TOP
+        } else if f == 1.0 {
+            egui::Align2::RIGHT_TOP
+        } else {
+            egui::Align2::CENTER_TOP
+        };
+        painter.text(
+            egui::pos2(bar.left() + bar.width() * f as f32, bar.bottom() + 3.0),
+            align,
+            label,
+            small.clone(),
+            text,
+        );
+    }
+    let meaning = match higher {
+        None => "stronger colour: further from overall",
+        Some(true) => "red: lower (worse) than overall · green: higher (better)",
+        Some(false) => "red: higher (worse) than overall · green: lower (better)",
+    };
+    ui.label(RichText::new(meaning).small().color(pal.muted));
 }
 
 /// One series of [`grouped_bars`]: a name and, per category, a value and its interval.

@@ -2,6 +2,7 @@
 
 pub mod cards;
 pub mod charts;
+pub mod contrast;
 pub mod format;
 pub mod plots;
 pub mod shap;
