@@ -374,8 +374,11 @@ fn weak_slices_ui(
     ui.push_id("weak", |ui| {
         TableBuilder::new(ui)
             .striped(true)
-            .column(Column::auto().at_least(260.0))
-            .columns(Column::auto().at_least(70.0), 7)
+            .column(Column::auto())
+            // The slice's conditions on one line (elided, whole on hover): a 20-point row
+            // cannot hold wrapped text.
+            .column(Column::initial(320.0).at_least(220.0).clip(true))
+            .columns(Column::auto().at_least(70.0), 6)
             .header(20.0, |mut h| {
                 for t in [
                     "",
@@ -409,10 +412,12 @@ fn weak_slices_ui(
                         }
                     });
                     row.col(|ui| {
-                        ui.label(group_text(&s.conditions));
+                        let text = group_text(&s.conditions);
+                        ui.add(egui::Label::new(text.as_str()).truncate())
+                            .on_hover_text(text);
                     });
                     row.col(|ui| {
-                        ui.label(s.count.to_string());
+                        ui.label(crate::app::widgets::format::count(s.count));
                     });
                     row.col(|ui| {
                         ui.label(format!("{:.1}%", s.fraction * 100.0));

@@ -159,19 +159,19 @@ pub fn heat_fill(pal: &Palette, d: f64, higher_is_better: Option<bool>) -> Color
 /// The distance from overall at which a heat-map cell is fully coloured.
 pub const HEAT_SPAN: f64 = 0.2;
 
-/// `text` cut to `max_rows` lines of `width` (with "…"), for headers that must not overflow.
+/// `text` wrapped to at most two lines of `width` (then "…"), for headers that must not
+/// overflow; lines aligned by `halign` around the x the galley is painted at.
 fn fitted(
     ui: &egui::Ui,
     text: &str,
     font: egui::FontId,
     colour: Color32,
     width: f32,
-    max_rows: usize,
+    halign: egui::Align,
 ) -> std::sync::Arc<egui::Galley> {
     let mut job = egui::text::LayoutJob::simple(text.to_string(), font, colour, width);
-    job.wrap.max_rows = max_rows;
-    job.wrap.break_anywhere = true;
-    job.halign = egui::Align::Center;
+    job.wrap.max_rows = 2;
+    job.halign = halign;
     ui.painter().layout_job(job)
 }
 
@@ -208,12 +208,20 @@ pub fn heat_map(
     let pointer = resp.hover_pos();
     let mut tip: Option<String> = None;
     for (j, c) in cols.iter().enumerate() {
-        let g = fitted(ui, c, small.clone(), text, cell_w - 6.0, 2);
+        let g = fitted(
+            ui,
+            c,
+            small.clone(),
+            text,
+            cell_w - 6.0,
+            egui::Align::Center,
+        );
         let x = rect.left() + label_w + cell_w * j as f32;
         let head = egui::Rect::from_min_size(egui::pos2(x, rect.top()), egui::vec2(cell_w, head_h));
         painter.galley(
             egui::pos2(
-                head.center().x - g.size().x / 2.0,
+                // A centred galley is laid out around x = 0.
+                head.center().x,
                 head.bottom() - 4.0 - g.size().y,
             ),
             g,
@@ -225,10 +233,18 @@ pub fn heat_map(
     }
     for (i, r) in rows.iter().enumerate() {
         let y = rect.top() + head_h + cell_h * i as f32;
-        let g = fitted(ui, r, small.clone(), text, label_w - 12.0, 2);
+        let g = fitted(
+            ui,
+            r,
+            small.clone(),
+            text,
+            label_w - 12.0,
+            egui::Align::RIGHT,
+        );
         painter.galley(
             egui::pos2(
-                rect.left() + label_w - 8.0 - g.size().x,
+                // A right-aligned galley is laid out to the left of x = 0.
+                rect.left() + label_w - 8.0,
                 y + (cell_h - g.size().y) / 2.0,
             ),
             g,
