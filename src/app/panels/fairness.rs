@@ -106,9 +106,9 @@ fn fairness_result_ui(
         ui.label(
             RichText::new(format!(
                 "{} rows · threshold {} · {} bootstrap resamples, stratified by group · groups under {} rows are too small to judge",
-                report.n,
+                crate::app::widgets::format::count(report.n),
                 report.threshold.map_or("—".into(), |t| format!("{t:.2}")),
-                report.bootstrap.resamples,
+                crate::app::widgets::format::count(report.bootstrap.resamples),
                 report.min_group_size
             ))
             .color(pal.muted),
@@ -305,7 +305,7 @@ fn groups_table(ui: &mut egui::Ui, slice: &SliceReport, metric: &str) {
             ui.end_row();
             for g in &slice.groups {
                 ui.label(group_text(&g.group));
-                ui.label(g.count.to_string());
+                ui.label(crate::app::widgets::format::count(g.count));
                 ui.label(fmt(g.metrics.get(metric)));
                 ui.label(g.ci.get(metric).map_or("—".into(), |[l, h]| {
                     format!("{} – {}", fmt(Some(*l)), fmt(Some(*h)))

@@ -109,12 +109,13 @@ pub fn x_axis(label: &str) -> egui_plot::AxisHints<'static> {
         .label_spacing(60.0..=60.5)
 }
 
-/// A y axis whose tick labels are crisp or left out (egui_plot fades them at 20–30 px).
+/// A y axis whose tick labels are crisp or left out (egui_plot fades them at 20–30 px); one
+/// line of text needs 16 px.
 pub fn y_axis(label: &str) -> egui_plot::AxisHints<'static> {
     egui_plot::AxisHints::new_y()
         .label(label.to_string())
         .formatter(tick)
-        .label_spacing(20.0..=20.5)
+        .label_spacing(16.0..=16.5)
 }
 
 fn base(id: &str, height: f32, x: &str, y: &str) -> Plot<'static> {
