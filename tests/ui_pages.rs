@@ -83,7 +83,8 @@ fn every_page_at_1280x720_presentation() {
 
 /// The views behind tabs and selections that the page snapshots do not reach: the fairness
 /// heat map, the waterfall, the tree viewer on a row's path, Compare's disagreements and
-/// explanations, a jump to a row on the Data page, and the Overview's column roles.
+/// promotion gate (naming its failing groups), a jump to a row on the Data page, and the
+/// Overview's column roles.
 #[test]
 fn detail_views_at_1280x720() {
     use assay::app::state::{CompareView, ExplainView};
@@ -112,6 +113,11 @@ fn detail_views_at_1280x720() {
     h.state_mut().pages.compare.view = CompareView::Disagreements;
     settle(&mut h);
     shot(&mut h, "detail_compare_disagreements");
+    h.state_mut().pages.compare.view = CompareView::Gate;
+    settle(&mut h);
+    shot(&mut h, "detail_compare_gate");
+    h.state_mut().pages.compare.view = CompareView::Disagreements;
+    settle(&mut h);
     h.get_all_by_label("Show in data")
         .next()
         .expect("a disagreement row")
