@@ -445,19 +445,27 @@ impl AssayApp {
                 );
                 if let Some(m) = &self.state.message {
                     ui.separator();
-                    ui.label(RichText::new(m).small());
+                    // One line, elided at the window's edge; the whole text on hover.
+                    ui.add(egui::Label::new(RichText::new(m).small()).truncate())
+                        .on_hover_text(m);
                 }
                 return;
             }
             ui.spinner();
             let mut cancel = None;
             for (id, title, f, msg) in running.iter().take(3) {
-                ui.label(title);
+                // At most 220 points each, elided; the whole title and message on hover.
+                ui.allocate_ui(egui::vec2(220.0, ui.available_height()), |ui| {
+                    ui.add(egui::Label::new(title.as_str()).truncate())
+                })
+                .inner
+                .on_hover_text(format!("{title}: {msg}"));
                 ui.add(
                     egui::ProgressBar::new(*f)
                         .desired_width(160.0)
                         .text(msg.as_str()),
-                );
+                )
+                .on_hover_text(format!("{title}: {msg}"));
                 if ui
                     .small_button("Cancel")
                     .on_hover_text(format!("Cancel: {title}"))

@@ -552,13 +552,11 @@ fn disagreements_view(
         .id_salt("cmp_disagree")
         .striped(true)
         .column(Column::exact(70.0))
-        .column(Column::exact(120.0))
-        .column(Column::exact(120.0))
-        .column(Column::exact(120.0))
-        .column(Column::exact(120.0))
+        .columns(Column::exact(150.0), 4)
         .column(Column::exact(90.0))
         .column(Column::remainder())
-        .header(22.0, |mut h| {
+        // Model names wrap onto two lines instead of being cut (whole name on hover).
+        .header(36.0, |mut h| {
             for t in [
                 "row".to_string(),
                 format!("{} score", p.a),
@@ -569,7 +567,8 @@ fn disagreements_view(
                 String::new(),
             ] {
                 h.col(|ui| {
-                    ui.strong(t);
+                    ui.add(egui::Label::new(RichText::new(t.as_str()).strong()).wrap())
+                        .on_hover_text(t.as_str());
                 });
             }
         })
@@ -580,10 +579,12 @@ fn disagreements_view(
                         ui.label((d.row + 1).to_string());
                     });
                     row.col(|ui| {
-                        ui.label(format!("{:.4}", d.score_a));
+                        ui.label(format!("{:.4}", d.score_a))
+                            .on_hover_text(d.score_a.to_string());
                     });
                     row.col(|ui| {
-                        ui.label(format!("{:.4}", d.score_b));
+                        ui.label(format!("{:.4}", d.score_b))
+                            .on_hover_text(d.score_b.to_string());
                     });
                     row.col(|ui| {
                         ui.label(d.label_a.clone().unwrap_or_default());

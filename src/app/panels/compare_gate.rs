@@ -8,7 +8,7 @@ use crate::app::command::CommandSender;
 use crate::app::state::State;
 use crate::app::widgets::theme::Palette;
 use crate::engine::analysis::review::judge_gate;
-use crate::engine::compare::gate::{GateOp, GateRule};
+use crate::engine::compare::gate::{fmt_num, GateOp, GateRule};
 use crate::engine::compare::Comparison;
 
 pub fn gate_view(ui: &mut egui::Ui, state: &State, tx: &CommandSender, c: &Comparison) {
@@ -43,6 +43,33 @@ pub fn gate_view(ui: &mut egui::Ui, state: &State, tx: &CommandSender, c: &Compa
             );
             ui.label(&r.reason);
         });
+        // A failing group rule names the groups behind it (the engine's per-group values).
+        if !r.passed {
+            if let Some(metric) = group_rule_metric(&r.rule.fact) {
+                // For a worsening rule, the groups that alone break it; for the count of
+                // significantly worse groups, those groups.
+                let worst: Vec<_> = worst_groups(c, metric)
+                    .into_iter()
+                    .filter(|(_, w, _)| metric.is_empty() || !r.rule.op.holds(*w, r.rule.value))
+                    .collect();
+                if !worst.is_empty() {
+                    ui.horizontal_wrapped(|ui| {
+                        ui.add_space(36.0);
+                        ui.label(RichText::new("failing groups:").color(pal.muted));
+                        for (name, w, count) in worst {
+                            ui.label(
+                                RichText::new(format!("{name} (worse by {})", fmt_num(w)))
+                                    .color(pal.bad),
+                            )
+                            .on_hover_text(format!(
+                                "{} vs {}: {metric} worse by {w} in {name} ({count} rows)",
+                                g.candidate, g.baseline
+                            ));
+                        }
+                    });
+                }
+            }
+        }
     }
     ui.add_space(10.0);
     ui.strong("Rules");
@@ -79,6 +106,7 @@ pub fn gate_view(ui: &mut egui::Ui, state: &State, tx: &CommandSender, c: &Compa
                         .speed(0.001)
                         .max_decimals(4),
                 )
+                .labelled_by(rule_label.id)
                 .changed();
             if let Some(v) = fact_values.get(&rule.fact) {
                 ui.label(RichText::new(format!("now {v:.4}")).color(pal.muted));
@@ -113,4 +141,44 @@ pub fn gate_view(ui: &mut egui::Ui, state: &State, tx: &CommandSender, c: &Compa
             .small()
             .color(pal.muted),
     );
+}
+
+/// The group metric a group rule judges: `max_group_worsening.M` → `M`;
+/// `groups_significantly_worse` → every metric (`""`).
+fn group_rule_metric(fact: &str) -> Option<&str> {
+    fact.strip_prefix("max_group_worsening.")
+        .or_else(|| (fact == "groups_significantly_worse").then_some(""))
+}
+
+/// The gated pair's groups (large enough to judge) where the candidate is worse on `metric`
+/// (every significantly worse group when `metric` is empty), worst first, at most five:
+/// group, how much worse, rows. Read from the engine's slice comparison, not computed.
+fn worst_groups(c: &Comparison, metric: &str) -> Vec<(String, f64, usize)> {
+    let mut out: Vec<(String, f64, usize)> = Vec::new();
+    for s in &c.slices {
+        let Some(p) = s
+            .pairs
+            .iter()
+            .find(|p| p.a == c.gate.baseline && p.b == c.gate.candidate)
+        else {
+            continue;
+        };
+        for gd in p.groups.iter().filter(|gd| !gd.too_small) {
+            let name = crate::engine::fairness::group_text(&gd.group);
+            if metric.is_empty() {
+                if gd.significantly_worse {
+                    for m in &gd.worse_metrics {
+                        if let Some(w) = gd.worsening.get(m) {
+                            out.push((format!("{name} ({m})"), w, gd.count));
+                        }
+                    }
+                }
+            } else if let Some(w) = gd.worsening.get(metric).filter(|w| *w > 0.0) {
+                out.push((name, w, gd.count));
+            }
+        }
+    }
+    out.sort_by(|a, b| b.1.total_cmp(&a.1));
+    out.truncate(5);
+    out
 }

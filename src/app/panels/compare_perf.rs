@@ -559,13 +559,15 @@ pub fn explanations_ui(
         .column(Column::exact(160.0))
         .columns(Column::exact(150.0), shift.models.len())
         .column(Column::remainder())
-        .header(22.0, |mut h| {
+        // Two lines for a model's name (wrapped, not cut; the whole name on hover).
+        .header(36.0, |mut h| {
             h.col(|ui| {
                 ui.strong("feature");
             });
             for m in &shift.models {
                 h.col(|ui| {
-                    ui.strong(m.as_str());
+                    ui.add(egui::Label::new(RichText::new(m.as_str()).strong()).wrap())
+                        .on_hover_text(m.as_str());
                 });
             }
             h.col(|ui| {

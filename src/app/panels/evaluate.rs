@@ -242,21 +242,26 @@ fn binary_ui(
             }
             ui.label(RichText::new(format!("intervals are for {evaluated_t:.2}")).small().color(pal.muted));
         }
+        // What the cards are computed on, beside the slider (the headline fits 1280×720).
+        ui.add(
+            egui::Label::new(
+                RichText::new(format!(
+                    "{} rows · positive class '{}' · {} bootstrap resamples (95% percentile intervals)",
+                    crate::app::widgets::format::count(ev.n),
+                    ev.positive_class.as_deref().unwrap_or("?"),
+                    crate::app::widgets::format::count(ev.bootstrap.resamples),
+                ))
+                .small()
+                .color(pal.muted),
+            )
+            .wrap(),
+        );
     });
     let Some(point) = sweep.at(page.live_threshold) else {
         return;
     };
     let at_eval = (page.live_threshold - evaluated_t).abs() < 1e-9;
     let m = |k: &str| ev.metrics.get(k);
-    ui.label(
-        RichText::new(format!(
-            "{} rows · positive class '{}' · {} bootstrap resamples (95% percentile intervals)",
-            ev.n,
-            ev.positive_class.as_deref().unwrap_or("?"),
-            ev.bootstrap.resamples
-        ))
-        .color(pal.muted),
-    );
     cards(
         ui,
         ev,

@@ -40,12 +40,13 @@ fn draw_forest(
     *tree_i = (*tree_i).min(n - 1);
     let row_i = row_sel.min(e.values.len().saturating_sub(1));
     ui.horizontal(|ui| {
-        ui.label(format!("Tree (of {n})"));
+        let label = ui.label(format!("Tree (of {n})"));
         ui.add(
             egui::Slider::new(tree_i, 0..=n - 1)
                 .custom_formatter(|v, _| format!("{}", v as usize + 1))
                 .custom_parser(|s| s.parse::<f64>().ok().map(|v| v - 1.0)),
-        );
+        )
+        .labelled_by(label.id);
         if let Some(r) = e.row_indices.get(row_i) {
             ui.label(
                 RichText::new(format!(

@@ -106,9 +106,9 @@ fn fairness_result_ui(
         ui.label(
             RichText::new(format!(
                 "{} rows · threshold {} · {} bootstrap resamples, stratified by group · groups under {} rows are too small to judge",
-                report.n,
+                crate::app::widgets::format::count(report.n),
                 report.threshold.map_or("—".into(), |t| format!("{t:.2}")),
-                report.bootstrap.resamples,
+                crate::app::widgets::format::count(report.bootstrap.resamples),
                 report.min_group_size
             ))
             .color(pal.muted),
@@ -305,7 +305,7 @@ fn groups_table(ui: &mut egui::Ui, slice: &SliceReport, metric: &str) {
             ui.end_row();
             for g in &slice.groups {
                 ui.label(group_text(&g.group));
-                ui.label(g.count.to_string());
+                ui.label(crate::app::widgets::format::count(g.count));
                 ui.label(fmt(g.metrics.get(metric)));
                 ui.label(g.ci.get(metric).map_or("—".into(), |[l, h]| {
                     format!("{} – {}", fmt(Some(*l)), fmt(Some(*h)))
@@ -374,8 +374,11 @@ fn weak_slices_ui(
     ui.push_id("weak", |ui| {
         TableBuilder::new(ui)
             .striped(true)
-            .column(Column::auto().at_least(260.0))
-            .columns(Column::auto().at_least(70.0), 7)
+            .column(Column::auto())
+            // The slice's conditions on one line (elided, whole on hover): a 20-point row
+            // cannot hold wrapped text.
+            .column(Column::initial(320.0).at_least(220.0).clip(true))
+            .columns(Column::auto().at_least(70.0), 6)
             .header(20.0, |mut h| {
                 for t in [
                     "",
@@ -409,10 +412,12 @@ fn weak_slices_ui(
                         }
                     });
                     row.col(|ui| {
-                        ui.label(group_text(&s.conditions));
+                        let text = group_text(&s.conditions);
+                        ui.add(egui::Label::new(text.as_str()).truncate())
+                            .on_hover_text(text);
                     });
                     row.col(|ui| {
-                        ui.label(s.count.to_string());
+                        ui.label(crate::app::widgets::format::count(s.count));
                     });
                     row.col(|ui| {
                         ui.label(format!("{:.1}%", s.fraction * 100.0));

@@ -7,7 +7,7 @@
 //! Drift page).
 
 use eframe::egui::{self, Color32, RichText, Sense};
-use egui_plot::{HoverPosition, Legend, Line, LineStyle, Plot, PlotPoints, Points, Polygon, VLine};
+use egui_plot::{HoverPosition, Line, LineStyle, Plot, PlotPoints, Points, Polygon, VLine};
 
 use crate::app::command::{Command, CommandSender, PageCtx};
 use crate::app::commands;
@@ -183,9 +183,12 @@ fn performance_plot(
         .allow_zoom(false)
         .allow_drag(false)
         .allow_boxed_zoom(false)
-        .x_axis_label("chunk")
-        .y_axis_label(metric_label(metric))
-        .legend(Legend::default().position(egui_plot::Corner::LeftBottom))
+        .custom_x_axes(vec![crate::app::widgets::plots::x_axis("chunk")])
+        .custom_y_axes(vec![crate::app::widgets::plots::y_axis(&metric_label(
+            metric,
+        ))])
+        .x_grid_spacer(crate::app::widgets::plots::nice_grid)
+        .y_grid_spacer(crate::app::widgets::plots::nice_grid)
         .label_formatter(move |hover| match hover {
             HoverPosition::NearDataPoint {
                 plot_name,
@@ -237,6 +240,22 @@ fn performance_plot(
             );
             p.pointer_coordinate()
         });
+    // The key below the plot, never over the lines.
+    ui.horizontal_wrapped(|ui| {
+        let key = |ui: &mut egui::Ui, colour: Color32, mark: &str, text: &str| {
+            ui.label(RichText::new(mark).color(colour).strong());
+            ui.label(RichText::new(text).small());
+        };
+        key(ui, pal.series[0], "estimated", "from the scores");
+        key(ui, pal.series[1], "realized", "from the labelled rows");
+        key(ui, pal.bad, "dots", "alerts");
+        if band.is_some() {
+            key(ui, pal.good, "band", "thresholds from the reference");
+        }
+        if ui_state.show_reference && start.is_some() {
+            key(ui, pal.muted, "dashed line", "log starts");
+        }
+    });
     if resp.response.clicked() {
         if let Some(pt) = resp.inner {
             let i = pt.x.round();

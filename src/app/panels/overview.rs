@@ -59,6 +59,8 @@ fn results_table(ui: &mut egui::Ui, state: &State, tx: &CommandSender) {
     let mut open_eval = None;
     egui::Grid::new("overview_results")
         .striped(true)
+        // Rows of one height, spinner or not: a loading row never overlaps the next.
+        .min_row_height(24.0)
         .spacing([24.0, 6.0])
         .show(ui, |ui| {
             let second = format!(
@@ -372,36 +374,39 @@ fn roles_ui(ui: &mut egui::Ui, state: &State, tx: &CommandSender) {
         .collect();
     let show_issues = |ui: &mut egui::Ui, role: &str| {
         for (model, issue) in issues.iter().filter(|(_, i)| i.role == role) {
-            ui.colored_label(pal.bad, format!("{model}: {}", issue.message));
+            ui.horizontal(|ui| {
+                role_label(ui, "");
+                ui.colored_label(pal.bad, format!("{model}: {}", issue.message));
+            });
         }
     };
     let mut features_changed = false;
     let mut roles = state.workspace.roles.clone();
     let before = roles.clone();
     let mut models = state.workspace.models.clone();
-    egui::Grid::new("roles").num_columns(3).spacing([16.0, 8.0]).show(ui, |ui| {
-        let l = ui.label("Target");
+    // Rows laid out one after the other (not a grid sized from the previous frame), so the
+    // wrapped checkboxes push the rows below down instead of lying under them.
+    ui.horizontal(|ui| {
+        let l = role_label(ui, "Target");
         optional_combo(ui, l.id, "role_target", &mut roles.target, &columns, false);
-        ui.vertical(|ui| show_issues(ui, "target"));
-        ui.end_row();
-
-        ui.label("Positive class");
-        ui.horizontal(|ui| {
-            let mut text = roles.positive_class.clone().unwrap_or_default();
-            if ui
-                .add(egui::TextEdit::singleline(&mut text).desired_width(80.0).hint_text("auto"))
-                .on_hover_text("Binary classifiers: the class whose probability is the score (default: the model's metadata, else the second class)")
-                .changed()
-            {
-                roles.positive_class = (!text.trim().is_empty()).then(|| text.trim().to_string());
-            }
-        });
-        ui.vertical(|ui| show_issues(ui, "positive_class"));
-        ui.end_row();
-
-        ui.label("Sensitive attributes");
+    });
+    show_issues(ui, "target");
+    ui.horizontal(|ui| {
+        role_label(ui, "Positive class");
+        let mut text = roles.positive_class.clone().unwrap_or_default();
+        if ui
+            .add(egui::TextEdit::singleline(&mut text).desired_width(80.0).hint_text("auto"))
+            .on_hover_text("Binary classifiers: the class whose probability is the score (default: the model's metadata, else the second class)")
+            .changed()
+        {
+            roles.positive_class = (!text.trim().is_empty()).then(|| text.trim().to_string());
+        }
+    });
+    show_issues(ui, "positive_class");
+    ui.horizontal_top(|ui| {
+        role_label(ui, "Sensitive attributes");
         ui.horizontal_wrapped(|ui| {
-            ui.set_max_width(520.0);
+            ui.set_max_width(ui.available_width().min(760.0));
             // The target is what the model predicts, not a group of people.
             for c in columns.iter().filter(|c| roles.target.as_ref() != Some(*c)) {
                 let mut on = roles.sensitive.contains(c);
@@ -414,49 +419,58 @@ fn roles_ui(ui: &mut egui::Ui, state: &State, tx: &CommandSender) {
                 }
             }
         });
-        ui.vertical(|ui| show_issues(ui, "sensitive"));
-        ui.end_row();
-
-        let l = ui.label("Row id");
+    });
+    show_issues(ui, "sensitive");
+    ui.horizontal(|ui| {
+        let l = role_label(ui, "Row id");
         optional_combo(ui, l.id, "role_id", &mut roles.id, &columns, true);
-        ui.vertical(|ui| show_issues(ui, "id"));
-        ui.end_row();
-
-        let l = ui.label("Timestamp");
+    });
+    show_issues(ui, "id");
+    ui.horizontal(|ui| {
+        let l = role_label(ui, "Timestamp");
         optional_combo(ui, l.id, "role_ts", &mut roles.timestamp, &columns, true);
-        ui.vertical(|ui| show_issues(ui, "timestamp"));
-        ui.end_row();
-
-        ui.label("Features");
-        ui.vertical(|ui| {
-            for (i, m) in models.iter_mut().enumerate() {
-                ui.horizontal(|ui| {
-                    let label = ui.label(RichText::new(&m.label).small());
-                    let mut text = m.features.as_ref().map_or_else(String::new, |f| f.join(", "));
-                    let edit = egui::TextEdit::singleline(&mut text)
-                        .id_salt(("features", i))
-                        .desired_width(420.0)
-                        .hint_text("from the model's metadata");
-                    if ui
-                        .add(edit)
-                        .labelled_by(label.id)
-                        .on_hover_text("Columns feeding the model's [N, F] input, in order, comma-separated; empty uses the model's `features` metadata")
-                        .changed()
-                    {
-                        let list: Vec<String> = text
-                            .split(',')
-                            .map(|c| c.trim().to_string())
-                            .filter(|c| !c.is_empty())
-                            .collect();
-                        m.features = (!list.is_empty()).then_some(list);
-                        features_changed = true;
-                    }
-                });
+    });
+    show_issues(ui, "timestamp");
+    for (i, m) in models.iter_mut().enumerate() {
+        ui.horizontal(|ui| {
+            role_label(ui, if i == 0 { "Features" } else { "" });
+            let label = ui
+                .allocate_ui_with_layout(
+                    egui::vec2(170.0, 22.0),
+                    egui::Layout::left_to_right(egui::Align::Center),
+                    |ui| {
+                        ui.set_min_width(170.0);
+                        ui.add(egui::Label::new(RichText::new(&m.label).small()).truncate())
+                    },
+                )
+                .inner;
+            let mut text = m.features.as_ref().map_or_else(String::new, |f| f.join(", "));
+            // As wide as the page allows: a feature list is long.
+            let edit = egui::TextEdit::singleline(&mut text)
+                .id_salt(("features", i))
+                .desired_width((ui.available_width() - 8.0).max(200.0))
+                .hint_text("from the model's metadata");
+            if ui
+                .add(edit)
+                .labelled_by(label.id)
+                .on_hover_text(if text.is_empty() {
+                    "Columns feeding the model's [N, F] input, in order, comma-separated; empty uses the model's `features` metadata".to_string()
+                } else {
+                    text.clone()
+                })
+                .changed()
+            {
+                let list: Vec<String> = text
+                    .split(',')
+                    .map(|c| c.trim().to_string())
+                    .filter(|c| !c.is_empty())
+                    .collect();
+                m.features = (!list.is_empty()).then_some(list);
+                features_changed = true;
             }
         });
-        ui.vertical(|ui| show_issues(ui, "features"));
-        ui.end_row();
-    });
+    }
+    show_issues(ui, "features");
     if roles != before || features_changed {
         tx.edit(move |ws| {
             ws.roles = roles;
@@ -465,6 +479,19 @@ fn roles_ui(ui: &mut egui::Ui, state: &State, tx: &CommandSender) {
             }
         });
     }
+}
+
+/// The name of a role, in a column of fixed width.
+fn role_label(ui: &mut egui::Ui, text: &str) -> egui::Response {
+    ui.allocate_ui_with_layout(
+        egui::vec2(150.0, 22.0),
+        egui::Layout::left_to_right(egui::Align::Center),
+        |ui| {
+            ui.set_min_width(150.0);
+            ui.label(text)
+        },
+    )
+    .inner
 }
 
 fn optional_combo(

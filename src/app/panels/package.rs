@@ -470,13 +470,15 @@ fn card_ui(ui: &mut egui::Ui, state: &State, tx: &CommandSender, review: &Review
     }
     let edited = card != before;
     ui.add_space(6.0);
-    ui.label(RichText::new("Preview (README.md)").color(pal.muted));
+    ui.label(RichText::new("Preview (README.md)").color(pal.muted))
+        .on_hover_text("The file also starts with Hugging Face front matter (model-index metadata with the metrics at full precision, for machines); the preview shows what a reader sees, with the metrics rounded in its table.");
     let preview = card.render();
+    let body = readable_part(&preview);
     egui::ScrollArea::vertical()
         .id_salt("card_preview")
         .max_height(320.0)
         .show(ui, |ui| {
-            ui.add(egui::Label::new(RichText::new(preview).monospace().small()).wrap());
+            ui.add(egui::Label::new(RichText::new(body).monospace().small()).wrap());
         });
     if edited {
         tx.send(Command::SetCard(Box::new(card)));
@@ -510,4 +512,12 @@ fn seal_request(
     req.audit = state.audit.clone();
     req.notes = state.workspace.notes.clone();
     req
+}
+
+/// The card's Markdown after its YAML front matter: the metadata block holds metrics at full
+/// precision for machines (0.7158076784273096); the body's table rounds them for readers.
+fn readable_part(card: &str) -> &str {
+    card.strip_prefix("---\n")
+        .and_then(|rest| rest.split_once("\n---\n"))
+        .map_or(card, |(_, body)| body.trim_start())
 }

@@ -1,10 +1,13 @@
-//! Charts for group comparisons: bars with interval whiskers and an overall line, and a
-//! painted heat map for two-attribute intersections.
+//! Charts for group comparisons: bars with interval whiskers and an overall line (the
+//! two-attribute heat map is in `heat.rs`).
 
-use eframe::egui::{self, Color32, RichText, Sense};
+use eframe::egui::{self, Color32, RichText};
 use egui_plot::{Bar, BarChart, Line, Plot, PlotPoints, VLine};
 
 use super::theme::Palette;
+
+// The two-attribute heat map lives in `heat.rs`; its old paths still work.
+pub use super::heat::{heat_fill, heat_map, HEAT_SPAN};
 
 /// One bar: label, value (None: undefined), interval, rows, too small to judge.
 pub struct GroupBar {
@@ -20,14 +23,27 @@ fn category_plot(id: &str, h: f32, axis: &str, names: Vec<String>) -> Plot<'stat
     let n = names.len();
     Plot::new(id.to_string())
         .x_grid_spacer(super::plots::nice_grid)
-        .x_axis_formatter(super::plots::tick)
+        .custom_x_axes(vec![super::plots::x_axis(axis)])
+        .custom_y_axes(vec![super::plots::y_axis("")])
+        // Every category labelled at full contrast (egui_plot would fade labels of a fine
+        // step; a huge step size reads as "far apart").
+        .y_grid_spacer(move |input| {
+            let (lo, hi) = input.bounds;
+            (0..n)
+                .map(|i| i as f64)
+                .filter(|v| *v >= lo - 0.5 && *v <= hi + 0.5)
+                .map(|value| egui_plot::GridMark {
+                    value,
+                    step_size: 1e6,
+                })
+                .collect()
+        })
         .height(h)
         .allow_scroll(false)
         .allow_zoom(false)
         .allow_drag(false)
         .allow_boxed_zoom(false)
         .show_grid([true, false])
-        .x_axis_label(axis.to_string())
         .y_axis_formatter(move |mark, _| {
             let i = mark.value.round();
             if (mark.value - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < n {
@@ -124,122 +140,6 @@ pub fn group_bars(
             ui.label(RichText::new(format!("overall {}", super::format::metric(Some(o)))).small());
         }
     });
-}
-
-/// Heat map of `values[row][col]` (None: no rows or undefined), coloured by distance from
-/// `overall` (worse is red when `higher_is_better`), with value and count in each cell.
-#[allow(clippy::too_many_arguments)]
-pub fn heat_map(
-    ui: &mut egui::Ui,
-    rows: &[String],
-    cols: &[String],
-    values: &[Vec<Option<f64>>],
-    counts: &[Vec<usize>],
-    overall: Option<f64>,
-    higher_is_better: Option<bool>,
-    axis: (&str, &str),
-) {
-    let pal = Palette::of(ui);
-    let label_w = 130.0;
-    let cell_w = ((ui.available_width() - label_w) / cols.len().max(1) as f32).clamp(56.0, 120.0);
-    let cell_h = 40.0;
-    let size = egui::vec2(
-        label_w + cell_w * cols.len() as f32,
-        24.0 + cell_h * rows.len() as f32 + 20.0,
-    );
-    let (rect, _) = ui.allocate_exact_size(size, Sense::hover());
-    let painter = ui.painter_at(rect);
-    let small = egui::TextStyle::Small.resolve(ui.style());
-    let body = egui::TextStyle::Body.resolve(ui.style());
-    let text = ui.visuals().text_color();
-    let max_chars = ((cell_w / 7.0) as usize).max(4);
-    for (j, c) in cols.iter().enumerate() {
-        let c = if c.chars().count() > max_chars {
-            format!("{}…", c.chars().take(max_chars - 1).collect::<String>())
-        } else {
-            c.clone()
-        };
-        painter.text(
-            egui::pos2(
-                rect.left() + label_w + cell_w * (j as f32 + 0.5),
-                rect.top() + 12.0,
-            ),
-            egui::Align2::CENTER_CENTER,
-            c,
-            small.clone(),
-            text,
-        );
-    }
-    for (i, r) in rows.iter().enumerate() {
-        let y = rect.top() + 24.0 + cell_h * i as f32;
-        painter.text(
-            egui::pos2(rect.left() + label_w - 8.0, y + cell_h / 2.0),
-            egui::Align2::RIGHT_CENTER,
-            r,
-            small.clone(),
-            text,
-        );
-        for j in 0..cols.len() {
-            let cell = egui::Rect::from_min_size(
-                egui::pos2(rect.left() + label_w + cell_w * j as f32, y),
-                egui::vec2(cell_w - 2.0, cell_h - 2.0),
-            );
-            let v = values.get(i).and_then(|r| r.get(j)).copied().flatten();
-            let n = counts.get(i).and_then(|r| r.get(j)).copied().unwrap_or(0);
-            let fill = match (v, overall) {
-                (Some(v), Some(o)) => {
-                    let d = match higher_is_better {
-                        Some(true) | None => v - o,
-                        Some(false) => o - v,
-                    };
-                    let t = (d.abs() / 0.2).min(1.0) as f32;
-                    let base = match higher_is_better {
-                        None => pal.accent,
-                        Some(_) if d < 0.0 => pal.bad,
-                        Some(_) => pal.good,
-                    };
-                    base.gamma_multiply(0.12 + 0.55 * t)
-                }
-                _ => Color32::TRANSPARENT,
-            };
-            painter.rect_filled(cell, 3.0, fill);
-            painter.rect_stroke(
-                cell,
-                3.0,
-                egui::Stroke::new(1.0, pal.muted.gamma_multiply(0.3)),
-                egui::StrokeKind::Inside,
-            );
-            let vt = v.map_or("—".to_string(), |v| format!("{v:.3}"));
-            painter.text(
-                cell.center() - egui::vec2(0.0, 7.0),
-                egui::Align2::CENTER_CENTER,
-                vt,
-                body.clone(),
-                text,
-            );
-            painter.text(
-                cell.center() + egui::vec2(0.0, 10.0),
-                egui::Align2::CENTER_CENTER,
-                format!("n={n}"),
-                small.clone(),
-                pal.muted,
-            );
-        }
-    }
-    ui.label(
-        RichText::new(format!(
-            "rows: {}, columns: {}; colour: {}",
-            axis.0,
-            axis.1,
-            if higher_is_better.is_some() {
-                "better (green) or worse (red) than overall"
-            } else {
-                "distance from overall"
-            }
-        ))
-        .small()
-        .color(pal.muted),
-    );
 }
 
 /// One series of [`grouped_bars`]: a name and, per category, a value and its interval.

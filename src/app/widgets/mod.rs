@@ -2,7 +2,9 @@
 
 pub mod cards;
 pub mod charts;
+pub mod contrast;
 pub mod format;
+pub mod heat;
 pub mod plots;
 pub mod shap;
 pub mod shap_plots;

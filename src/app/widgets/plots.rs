@@ -100,19 +100,35 @@ pub fn tick(mark: egui_plot::GridMark, _range: &std::ops::RangeInclusive<f64>) -
     super::format::num(Some(mark.value))
 }
 
+/// An x axis whose tick labels are drawn at full contrast: egui_plot fades labels in while
+/// they are 60–80 px apart; here a label is either crisp (WCAG AA) or left out.
+pub fn x_axis(label: &str) -> egui_plot::AxisHints<'static> {
+    egui_plot::AxisHints::new_x()
+        .label(label.to_string())
+        .formatter(tick)
+        .label_spacing(60.0..=60.5)
+}
+
+/// A y axis whose tick labels are crisp or left out (egui_plot fades them at 20–30 px); one
+/// line of text needs 16 px.
+pub fn y_axis(label: &str) -> egui_plot::AxisHints<'static> {
+    egui_plot::AxisHints::new_y()
+        .label(label.to_string())
+        .formatter(tick)
+        .label_spacing(16.0..=16.5)
+}
+
 fn base(id: &str, height: f32, x: &str, y: &str) -> Plot<'static> {
     Plot::new(id.to_string())
         .x_grid_spacer(nice_grid)
         .y_grid_spacer(nice_grid)
-        .x_axis_formatter(tick)
-        .y_axis_formatter(tick)
+        .custom_x_axes(vec![x_axis(x)])
+        .custom_y_axes(vec![y_axis(y)])
         .height(height)
         .allow_scroll(false)
         .allow_zoom(false)
         .allow_drag(false)
         .allow_boxed_zoom(false)
-        .x_axis_label(x.to_string())
-        .y_axis_label(y.to_string())
 }
 
 fn xy(x: &[f64], y: &[f64]) -> PlotPoints<'static> {
@@ -417,13 +433,28 @@ pub fn scatter(ui: &mut egui::Ui, id: &str, actual: &[f64], predicted: &[f64], h
         });
 }
 
-/// Confusion matrix heat map: counts and row rates (rows = actual, columns = predicted).
+/// A confusion-matrix cell's colour: green on the diagonal, red off it, stronger with the
+/// share of the actual class. Translucent: painted over the panel.
+pub fn confusion_fill(pal: &Palette, dark: bool, diagonal: bool, rate: f64) -> Color32 {
+    let base_color = if diagonal { pal.good } else { pal.bad };
+    let strength = if dark {
+        0.10 + 0.38 * rate as f32
+    } else {
+        0.15 + 0.6 * rate as f32
+    };
+    base_color.gamma_multiply(strength)
+}
+
+/// Confusion matrix heat map: counts and row rates (rows = actual, columns = predicted),
+/// as large as `size` allows within the width available; cell text black or white by the
+/// cell's luminance.
 pub fn confusion(ui: &mut egui::Ui, matrix: &[Vec<u64>], labels: &[String], size: f32) {
     let pal = Palette::of(ui);
     let k = matrix.len();
     if k == 0 {
         return;
     }
+    let size = size.min(ui.available_width()).max(160.0);
     let label_w = 90.0;
     let cell = ((size - label_w) / k as f32).clamp(36.0, 120.0);
     let total = label_w + cell * k as f32;
@@ -432,6 +463,7 @@ pub fn confusion(ui: &mut egui::Ui, matrix: &[Vec<u64>], labels: &[String], size
     let font = egui::TextStyle::Body.resolve(ui.style());
     let small = egui::TextStyle::Small.resolve(ui.style());
     let text = ui.visuals().strong_text_color();
+    let panel = ui.visuals().panel_fill;
     painter.text(
         rect.left_top() + egui::vec2(label_w + cell * k as f32 / 2.0, 8.0),
         egui::Align2::CENTER_CENTER,
@@ -456,13 +488,8 @@ pub fn confusion(ui: &mut egui::Ui, matrix: &[Vec<u64>], labels: &[String], size
             } else {
                 0.0
             };
-            let base_color = if i == j { pal.good } else { pal.bad };
-            let strength = if ui.visuals().dark_mode {
-                0.10 + 0.38 * rate as f32
-            } else {
-                0.15 + 0.6 * rate as f32
-            };
-            let fill = base_color.gamma_multiply(strength);
+            let fill = confusion_fill(&pal, ui.visuals().dark_mode, i == j, rate);
+            let ink = super::contrast::text_on(super::contrast::over(fill, panel));
             let r = egui::Rect::from_min_size(
                 egui::pos2(rect.left() + label_w + cell * j as f32, y),
                 egui::vec2(cell - 2.0, cell - 2.0),
@@ -471,16 +498,16 @@ pub fn confusion(ui: &mut egui::Ui, matrix: &[Vec<u64>], labels: &[String], size
             painter.text(
                 r.center() - egui::vec2(0.0, 8.0),
                 egui::Align2::CENTER_CENTER,
-                count.to_string(),
+                super::format::count(count as usize),
                 font.clone(),
-                text,
+                ink,
             );
             painter.text(
                 r.center() + egui::vec2(0.0, 10.0),
                 egui::Align2::CENTER_CENTER,
-                format!("{:.1}%", rate * 100.0),
+                super::format::pct(rate),
                 small.clone(),
-                text,
+                ink,
             );
             let hovered = ui.rect_contains_pointer(r);
             if hovered {

@@ -378,7 +378,8 @@ pub fn waterfall(
     let painter = ui.painter_at(rect);
     let plot = Rect::from_min_max(
         Pos2::new(rect.left() + label_w, rect.top() + 20.0),
-        Pos2::new(rect.right() - 20.0, rect.bottom() - 40.0),
+        // Room for a value printed after a bar that reaches the right edge.
+        Pos2::new(rect.right() - 64.0, rect.bottom() - 40.0),
     );
     // Running totals, bottom to top.
     let mut cum = base;
@@ -401,11 +402,15 @@ pub fn waterfall(
     let mut tip = None;
     for (k, ((label, v), (a, b))) in bars.iter().zip(&spans).enumerate() {
         let cy = plot.top() + row_h * ((n - 1 - k) as f32 + 0.5);
-        painter.text(
-            Pos2::new(plot.left() - 8.0, cy),
-            Align2::RIGHT_CENTER,
-            label,
-            body.clone(),
+        // One line within the label column, elided; the whole label is in the hover text.
+        let mut job = egui::text::LayoutJob::simple_singleline(label.clone(), body.clone(), text);
+        job.wrap.max_width = label_w - 12.0;
+        job.wrap.max_rows = 1;
+        job.wrap.break_anywhere = true;
+        let g = painter.layout_job(job);
+        painter.galley(
+            Pos2::new(plot.left() - 8.0 - g.size().x, cy - g.size().y / 2.0),
+            g,
             text,
         );
         let colour = if *v >= 0.0 { HIGH } else { LOW };
@@ -430,7 +435,14 @@ pub fn waterfall(
             },
             t,
             small.clone(),
-            if inside { Color32::WHITE } else { colour },
+            if inside {
+                crate::app::widgets::contrast::text_on(crate::app::widgets::contrast::over(
+                    colour.gamma_multiply(0.9),
+                    ui.visuals().panel_fill,
+                ))
+            } else {
+                colour
+            },
         );
         // Connector to the next bar.
         if k + 1 < n {
@@ -462,21 +474,19 @@ pub fn waterfall(
             3.0,
             3.0,
         ));
-        painter.text(
-            if top {
-                Pos2::new(x, y0 - 2.0)
-            } else {
-                Pos2::new(x, plot.bottom() + 24.0)
-            },
-            if top {
-                Align2::CENTER_BOTTOM
-            } else {
-                Align2::CENTER_TOP
-            },
-            format!("{what} {v:.4}"),
-            small.clone(),
-            text,
+        // Centred on its line but kept inside the plot's rectangle (never cut at an edge).
+        let g = painter.layout_no_wrap(format!("{what} {v:.4}"), small.clone(), text);
+        let half = g.size().x / 2.0;
+        let cx = x.clamp(
+            rect.left() + half + 2.0,
+            (rect.right() - half - 2.0).max(rect.left()),
         );
+        let y = if top {
+            y0 - 2.0 - g.size().y
+        } else {
+            plot.bottom() + 24.0
+        };
+        painter.galley(Pos2::new(cx - half, y), g, text);
     }
     x_axis(&painter, plot, lo, hi, "", ui);
     if let Some(t) = tip {

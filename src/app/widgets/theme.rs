@@ -17,7 +17,8 @@ pub struct Palette {
 }
 
 pub const SPACE: f32 = 8.0;
-pub const CARD_WIDTH: f32 = 168.0;
+/// Six cards side by side in a 1280-point-wide window (Evaluate's eleven cards in two rows).
+pub const CARD_WIDTH: f32 = 150.0;
 
 impl Palette {
     pub fn of(ui: &egui::Ui) -> Palette {
@@ -57,11 +58,13 @@ impl Palette {
                 series,
             }
         } else {
+            // Darker than the dark theme's: at least 4.5:1 on the navigation grey and on a
+            // tinted banner (tests/ui_contrast.rs).
             Palette {
-                accent: Color32::from_rgb(0, 114, 178),
-                good: Color32::from_rgb(0, 130, 80),
-                bad: Color32::from_rgb(190, 50, 40),
-                warn: Color32::from_rgb(160, 100, 0),
+                accent: Color32::from_rgb(0, 100, 160),
+                good: Color32::from_rgb(0, 115, 65),
+                bad: Color32::from_rgb(175, 40, 30),
+                warn: Color32::from_rgb(140, 85, 0),
                 muted: Color32::from_gray(95),
                 card: Color32::from_gray(246),
                 nav: Color32::from_gray(236),
@@ -90,6 +93,15 @@ pub fn apply(ctx: &egui::Context, dark: bool, presentation: bool) {
     });
     ctx.set_zoom_factor(if presentation { PRESENTATION_ZOOM } else { 1.0 });
     ctx.all_styles_mut(|style| {
+        // Weak text (hints, secondary labels) is the palette's muted grey, which meets WCAG AA
+        // on every background of its theme (tests/ui_contrast.rs), not egui's faded text.
+        let pal = Palette::for_dark(style.visuals.dark_mode);
+        style.visuals.weak_text_color = Some(pal.muted);
+        style.visuals.hyperlink_color = pal.accent;
+        if style.visuals.dark_mode {
+            // egui's grey 140 body text is 4.1:1 on a tinted banner; 180 reads everywhere.
+            style.visuals.widgets.noninteractive.fg_stroke.color = Color32::from_gray(180);
+        }
         style.text_styles = [
             (TextStyle::Heading, FontId::proportional(20.0)),
             (TextStyle::Body, FontId::proportional(13.5)),

@@ -63,7 +63,8 @@ fn layout(nodes: &[NodeView], root: usize) -> Vec<Option<(f32, usize)>> {
     pos
 }
 
-/// Draws the tree in a scrollable area; nodes on `path` are highlighted.
+/// Draws the tree in a scrollable area that can be dragged (panned) like a map; nodes on
+/// `path` are highlighted, and a new path is scrolled into the middle of the view.
 pub fn tree(ui: &mut egui::Ui, nodes: &[NodeView], root: usize, path: &[usize]) {
     let pal = Palette::of(ui);
     let pos = layout(nodes, root);
@@ -77,7 +78,17 @@ pub fn tree(ui: &mut egui::Ui, nodes: &[NodeView], root: usize, path: &[usize]) 
         .id_salt("tree_view")
         .max_height(ui.available_height().max(320.0))
         .show(ui, |ui| {
-            let (rect, _) = ui.allocate_exact_size(size, Sense::hover());
+            let (rect, resp) = ui.allocate_exact_size(size, Sense::drag());
+            if resp.dragged() {
+                ui.scroll_with_delta(resp.drag_delta());
+            }
+            if resp.hovered() {
+                ui.ctx().set_cursor_icon(if resp.dragged() {
+                    egui::CursorIcon::Grabbing
+                } else {
+                    egui::CursorIcon::Grab
+                });
+            }
             let painter = ui.painter_at(rect);
             let centre = |n: usize| {
                 pos.get(n).copied().flatten().map(|(x, d)| {
@@ -88,6 +99,21 @@ pub fn tree(ui: &mut egui::Ui, nodes: &[NodeView], root: usize, path: &[usize]) 
                 })
             };
             let on_path = |n: usize| path.contains(&n);
+            // Bring the row's path on screen once per tree and path (not every frame, so the
+            // user can pan away from it).
+            let key = ui.scope_id().with("tree_path_shown");
+            let sig = egui::Id::unique((root, path, nodes.len()));
+            if ui.data(|d| d.get_temp::<egui::Id>(key)) != Some(sig) {
+                let span = path
+                    .iter()
+                    .filter_map(|&n| centre(n))
+                    .map(|c| Rect::from_center_size(c, egui::vec2(NODE_W, NODE_H)))
+                    .reduce(|a, b| a.union(b));
+                if let Some(span) = span {
+                    ui.scroll_to_rect(span, Some(egui::Align::Center));
+                }
+                ui.data_mut(|d| d.insert_temp(key, sig));
+            }
             let small = egui::TextStyle::Small.resolve(ui.style());
             let body = egui::TextStyle::Body.resolve(ui.style());
             let text = ui.visuals().text_color();
