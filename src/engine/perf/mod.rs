@@ -461,10 +461,14 @@ fn measure_memory(
         return Ok(None);
     };
     drop(session);
+    // The kernel's RSS counters are per-CPU approximations: with other threads freeing memory
+    // in the window, VmHWM can read a little below the VmRSS read before it. The peak of the
+    // window is at least where it started.
+    let peak = after.peak.max(before.current);
     Ok(Some(MemoryUse {
         baseline_rss_bytes: before.current,
-        peak_rss_bytes: after.peak,
-        peak_increase_bytes: after.peak.saturating_sub(before.current),
+        peak_rss_bytes: peak,
+        peak_increase_bytes: peak - before.current,
         retained_with_session_bytes: after.current as i64 - before.current as i64,
         batch_rows: rows,
         threads,
