@@ -12,6 +12,7 @@ use egui_plot::{HoverPosition, Line, LineStyle, Plot, PlotPoints, Points, Polygo
 use crate::app::command::{Command, CommandSender, PageCtx};
 use crate::app::commands;
 use crate::app::state::State;
+use crate::app::widgets::format;
 use crate::app::widgets::theme::Palette;
 use crate::engine::analysis::{Output, RowFilter};
 use crate::engine::monitor::{Chunk, ChunkPeriod, MonitorReport};
@@ -364,16 +365,20 @@ fn drift_heat_map(
             if let (Some(p), Some(d)) = (resp.hover_pos(), d) {
                 if cell.contains(p) {
                     hover = Some(format!(
-                        "{col}, chunk {} ({})\n{:?} {} {:.4} (threshold {}){}\nmissing {}, unseen {}",
+                        "{col}, chunk {} ({})\n{:?} {} {} (threshold {}){}\nmissing {}, unseen {}",
                         c.key,
                         chunk_time(c),
                         d.method,
                         if d.is_p_value { "p-value" } else { "distance" },
-                        d.value.unwrap_or(f64::NAN),
-                        d.threshold,
+                        if d.is_p_value {
+                            format::p_value(d.value)
+                        } else {
+                            format::num(d.value)
+                        },
+                        format::num(Some(d.threshold)),
                         if d.drifted { ": drifted" } else { "" },
-                        d.missing,
-                        d.unseen
+                        format::count(d.missing),
+                        format::count(d.unseen)
                     ));
                 }
                 if resp.clicked() && cell.contains(p) {
@@ -386,6 +391,22 @@ fn drift_heat_map(
     if let Some(h) = hover {
         resp.on_hover_text(h);
     }
+    // What the colours mean, below the map.
+    ui.horizontal_wrapped(|ui| {
+        let swatch = |ui: &mut egui::Ui, fill: Color32, text: &str| {
+            let (r, _) = ui.allocate_exact_size(egui::vec2(16.0, 11.0), Sense::hover());
+            ui.painter().rect_filled(r, 1.0, fill);
+            ui.label(RichText::new(text).small());
+        };
+        swatch(ui, pal.bad, "drifted (past its threshold)");
+        swatch(ui, pal.warn.gamma_multiply(0.65), "close to its threshold");
+        swatch(ui, pal.warn.gamma_multiply(0.15), "far from it");
+        ui.label(
+            RichText::new("· hover a cell for its statistic, click it to select the chunk")
+                .small()
+                .color(pal.muted),
+        );
+    });
 }
 
 fn quality_table(ui: &mut egui::Ui, report: &MonitorReport) {
