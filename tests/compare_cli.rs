@@ -7,7 +7,7 @@
 use std::path::PathBuf;
 
 use assay::engine::compare::{compare_files, CompareSettings, Comparison, Roles};
-use assay::engine::Progress;
+use assay::engine::{ErrorKind, Progress};
 use serde_json::Value;
 
 mod support;
@@ -553,6 +553,74 @@ fn three_models_give_every_pair_and_the_gate_judges_first_against_last() {
         .iter()
         .any(|r| r.reason.ends_with("not measured")));
     assert!(c.pairs.iter().all(|p| p.delta_ci.is_empty()));
+}
+
+#[test]
+fn the_gate_judges_the_chosen_pair() {
+    let three: Vec<PathBuf> = [V1, V2, "sample_models/adult_logreg.onnx"]
+        .iter()
+        .map(|p| root().join(p))
+        .collect();
+    let roles = Roles {
+        target: TARGET.into(),
+        positive_class: None,
+        sensitive: Vec::new(),
+    };
+    let mut settings = CompareSettings::default();
+    settings.bootstrap.resamples = 0;
+    let run = |models: &[PathBuf], settings: &CompareSettings| {
+        compare_files(
+            models,
+            &root().join(ADULT),
+            &roles,
+            settings,
+            &Progress::none(),
+        )
+    };
+    // Judging models 1 and 2 of three = comparing those two alone (first against last).
+    let alone = run(&three[..2], &settings).expect("two models");
+    settings.gate_pair = Some((0, 1));
+    let chosen = run(&three, &settings).expect("three models, pair 1,2");
+    assert_eq!(chosen.gate.baseline, "adult_gbdt 1.0");
+    assert_eq!(chosen.gate.candidate, "adult_gbdt 2.0");
+    assert_eq!(chosen.facts, alone.facts);
+    assert_eq!(chosen.gate.result.passed, alone.gate.result.passed);
+    // A pair that is not two of the models, baseline first, is a usage error.
+    for bad in [(1, 0), (0, 3), (2, 2)] {
+        settings.gate_pair = Some(bad);
+        let err = run(&three, &settings).expect_err("bad pair");
+        assert_eq!(err.kind(), ErrorKind::BadInput, "{bad:?}");
+        assert!(err.to_string().contains("gate pair"), "{err}");
+    }
+    // The CLI takes 1-based positions and refuses a reversed pair at parse time.
+    let mut args = vec![
+        "compare",
+        "--data",
+        ADULT,
+        "--target",
+        TARGET,
+        "--bootstrap",
+        "0",
+    ];
+    for m in [V1, V2, "sample_models/adult_logreg.onnx"] {
+        args.extend(["--model", m]);
+    }
+    let mut ok = args.clone();
+    ok.extend(["--gate-pair", "1,2", "--json", "-"]);
+    let out = assay(&ok);
+    let json: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(
+        json["gate"]["candidate"],
+        "adult_gbdt 2.0",
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(json["gate"]["baseline"], "adult_gbdt 1.0");
+    let mut reversed = args.clone();
+    reversed.extend(["--gate-pair", "2,1"]);
+    let out = assay(&reversed);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("baseline first"), "{}", stderr(&out));
 }
 
 #[test]

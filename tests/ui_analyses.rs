@@ -112,6 +112,28 @@ fn compare_page_shows_paired_deltas_tests_groups_and_the_gate() {
     h.run_steps(3);
     h.get_by_label_contains("promote");
     h.get_by_label("Add rule");
+
+    // Judge another pair: saved in the workspace, the comparison recomputed for it.
+    h.get_by_label("Judge").click();
+    h.run_steps(2);
+    h.get_by_label("adult_gbdt v1.0 over adult_logreg v1.0")
+        .click();
+    h.run_steps(2);
+    settle(&mut h);
+    let s = &h.state().state;
+    assert_eq!(
+        s.workspace.gate_pair,
+        Some(("adult_logreg v1.0".into(), "adult_gbdt v1.0".into()))
+    );
+    let key = s.planner().comparison().expect("every model loaded").key;
+    let Some(Slot::Ready(Output::Comparison(c))) = s.cache.get(&key) else {
+        panic!("the comparison for the chosen pair did not finish")
+    };
+    assert_eq!(
+        (c.gate.baseline.as_str(), c.gate.candidate.as_str()),
+        ("adult_logreg v1.0", "adult_gbdt v1.0")
+    );
+    h.get_by_label_contains("promote adult_gbdt v1.0 over adult_logreg v1.0");
 }
 
 #[test]

@@ -22,7 +22,7 @@ use crate::engine::{EngineError, Result};
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// An ONNX model; repeat (at least twice). The first is the baseline, the last the
-    /// candidate the gate judges.
+    /// candidate the gate judges (unless --gate-pair picks another pair).
     #[arg(long, required = true)]
     pub model: Vec<PathBuf>,
     #[command(flatten)]
@@ -52,11 +52,30 @@ pub struct Args {
     /// Promotion gate JSON: {"rules": [{"fact": "delta.roc_auc", "op": ">=", "value": 0}]}.
     #[arg(long, value_name = "FILE.json")]
     pub gate: Option<PathBuf>,
+    /// The pair the gate judges, as 1-based positions among the --model flags, baseline
+    /// first: `--gate-pair 2,3` (default: the first and the last model).
+    #[arg(long, value_name = "BASE,CAND", value_parser = gate_pair)]
+    pub gate_pair: Option<(usize, usize)>,
     /// Rows listed per pair where the models disagree most (at most 10000).
     #[arg(long, default_value_t = 20, value_parser = count(0, MAX_TOP))]
     pub top: usize,
     #[command(flatten)]
     pub out: OutputArgs,
+}
+
+/// `B,C` (1-based) → 0-based (baseline, candidate); the engine checks them against the models.
+fn gate_pair(s: &str) -> std::result::Result<(usize, usize), String> {
+    let bad = || format!("'{s}' is not two 1-based model positions, baseline first (e.g. 1,3)");
+    let (b, c) = s.split_once(',').ok_or_else(bad)?;
+    let pos = |t: &str| match t.trim().parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n - 1),
+        _ => Err(bad()),
+    };
+    let (b, c) = (pos(b)?, pos(c)?);
+    if b >= c {
+        return Err(bad());
+    }
+    Ok((b, c))
 }
 
 /// Exit code 3: the promotion gate failed.
@@ -103,6 +122,7 @@ pub fn run(args: Args) -> Result<i32> {
         threshold: args.threshold.threshold,
         top_disagreements: args.top,
         invalid_rows: args.drop_invalid.policy(),
+        gate_pair: args.gate_pair,
         ..CompareSettings::default()
     };
     settings.bootstrap.resamples = args.bootstrap.bootstrap;

@@ -34,6 +34,7 @@ pub fn gate_view(ui: &mut egui::Ui, state: &State, tx: &CommandSender, c: &Compa
             }
         ));
     });
+    pair_chooser(ui, tx, c);
     for r in &result.rules {
         ui.horizontal(|ui| {
             ui.label(
@@ -181,4 +182,37 @@ fn worst_groups(c: &Comparison, metric: &str) -> Vec<(String, f64, usize)> {
     out.sort_by(|a, b| b.1.total_cmp(&a.1));
     out.truncate(5);
     out
+}
+
+/// Which pair the gate judges (saved in the workspace; the comparison is recomputed for it).
+fn pair_chooser(ui: &mut egui::Ui, tx: &CommandSender, c: &Comparison) {
+    if c.pairs.len() < 2 {
+        return;
+    }
+    let g = &c.gate;
+    ui.horizontal(|ui| {
+        let l = ui.label("Judge");
+        let mut chosen: Option<(String, String)> = None;
+        egui::ComboBox::from_id_salt("gate_pair")
+            .width(420.0)
+            .selected_text(format!("{} over {}", g.candidate, g.baseline))
+            .show_ui(ui, |ui| {
+                for p in &c.pairs {
+                    let on = p.a == g.baseline && p.b == g.candidate;
+                    if ui
+                        .selectable_label(on, format!("{} over {}", p.b, p.a))
+                        .clicked()
+                        && !on
+                    {
+                        chosen = Some((p.a.clone(), p.b.clone()));
+                    }
+                }
+            })
+            .response
+            .labelled_by(l.id)
+            .on_hover_text("the candidate the gate would promote over its baseline");
+        if let Some(pair) = chosen {
+            tx.edit(move |ws| ws.gate_pair = Some(pair));
+        }
+    });
 }

@@ -93,6 +93,15 @@ impl<'a> Planner<'a> {
         }
     }
 
+    /// The workspace's gated pair as 0-based (baseline, candidate) positions: `None` when it
+    /// names no pair of the current models in order (then the first and the last are judged).
+    pub fn gate_pair(&self) -> Option<(usize, usize)> {
+        let (b, c) = self.ws.gate_pair.as_ref()?;
+        let at = |l: &str| self.ws.models.iter().position(|m| m.label == l);
+        let (b, c) = (at(b)?, at(c)?);
+        (b < c).then_some((b, c))
+    }
+
     /// Problems with the column roles of model `model` against the evaluation data (empty
     /// while either is not loaded).
     pub fn role_issues(&self, model: usize) -> Vec<RoleIssue> {
@@ -441,6 +450,7 @@ impl<'a> Planner<'a> {
         let settings = CompareSettings {
             threshold: self.ws.settings.threshold,
             bootstrap: self.bootstrap(),
+            gate_pair: self.gate_pair(),
             ..CompareSettings::default()
         };
         let ids: Vec<(String, Option<Vec<String>>)> = models

@@ -79,7 +79,7 @@ pub struct Review {
 }
 
 /// The workspace's gate (or the default) judged on the comparison's facts plus the speed and
-/// robustness facts measured so far for the baseline (first) and candidate (last) models.
+/// robustness facts measured so far for the gated pair's baseline and candidate models.
 pub fn judge_gate(p: &Planner, c: &Comparison) -> JudgedGate {
     let default_rules = p.ws.gate.is_none();
     let gate =
@@ -88,7 +88,8 @@ pub fn judge_gate(p: &Planner, c: &Comparison) -> JudgedGate {
             .unwrap_or_else(|| default_gate(c.task, !c.slices.is_empty()));
     let mut facts = c.facts.clone();
     let last = p.ws.models.len().saturating_sub(1);
-    for (role, i) in [("baseline", 0), ("candidate", last)] {
+    let (base, cand) = p.gate_pair().unwrap_or((0, last));
+    for (role, i) in [("baseline", base), ("candidate", cand)] {
         if let Some(Output::Perf(r)) = p.done(p.perf(i)) {
             gate_facts::add_perf_facts(&mut facts, role, &r);
         }

@@ -68,6 +68,10 @@ pub struct CompareSettings {
     pub min_group_size: usize,
     /// `None`: [`default_gate`].
     pub gate: Option<Gate>,
+    /// The pair the gate judges, 0-based (baseline, candidate) with the baseline earlier in
+    /// the model order; `None`: the first and the last model.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gate_pair: Option<(usize, usize)>,
     pub infer: InferOptions,
     /// `Drop`: a row invalid for any model is dropped for all, so pairs stay paired.
     pub invalid_rows: InvalidRows,
@@ -82,6 +86,7 @@ impl Default for CompareSettings {
             max_curve_points: 500,
             min_group_size: 30,
             gate: None,
+            gate_pair: None,
             infer: InferOptions::default(),
             invalid_rows: InvalidRows::Error,
         }
@@ -96,7 +101,8 @@ pub struct ModelResult {
     pub evaluation: Evaluation,
 }
 
-/// The gate judged on the pair (first model = baseline, last model = candidate).
+/// The gate judged on one pair: by default the first model (baseline) and the last
+/// (candidate); [`CompareSettings::gate_pair`] picks another.
 #[derive(Debug, Clone, Serialize)]
 pub struct GateReport {
     pub baseline: String,
@@ -218,6 +224,7 @@ pub fn compare(
             )));
         }
     }
+    let (base, cand) = gate_pair(settings.gate_pair, models.len())?;
     let kinds: Vec<bool> = models.iter().map(|m| is_classifier(m.model)).collect();
     if let Some(k) = kinds.iter().position(|&c| c != kinds[0]) {
         let what = |c: bool| if c { "a classifier" } else { "a regressor" };
@@ -345,7 +352,6 @@ pub fn compare(
         };
         compare_slices(&input, &labels, &outcomes, &pairs_idx, progress)?
     };
-    let (base, cand) = (0, models.len() - 1);
     let gated = pairs_idx
         .iter()
         .position(|&p| p == (base, cand))
@@ -469,6 +475,19 @@ fn outcomes_of(r: &RowOutputs, threshold: f64) -> Outcomes {
             y: Vec::new(),
             pred: Vec::new(),
         },
+    }
+}
+
+/// The gated pair: the chosen one, checked against the number of models, or first and last.
+fn gate_pair(pair: Option<(usize, usize)>, n: usize) -> Result<(usize, usize)> {
+    match pair {
+        None => Ok((0, n - 1)),
+        Some((b, c)) if b < c && c < n => Ok((b, c)),
+        Some((b, c)) => Err(EngineError::usage(format!(
+            "the gate pair {},{} is not two of the {n} models with the baseline first (1-based positions, e.g. 1,{n})",
+            b + 1,
+            c + 1
+        ))),
     }
 }
 

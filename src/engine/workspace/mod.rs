@@ -207,6 +207,10 @@ pub struct Workspace {
     /// The promotion gate of the Compare page (`None`: the default gate, shown).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gate: Option<crate::engine::compare::gate::Gate>,
+    /// The labels of the (baseline, candidate) pair the gate judges, baseline earlier in the
+    /// model order (`None`, or a label no longer in the workspace: the first and the last).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gate_pair: Option<(String, String)>,
     /// Declared monotonic relations checked by the robustness tests.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub monotonic: Vec<crate::engine::robustness::monotonic::MonotonicConstraint>,
@@ -226,6 +230,7 @@ impl Default for Workspace {
             fairness_policy: None,
             signoffs: Vec::new(),
             gate: None,
+            gate_pair: None,
             monotonic: Vec::new(),
             notes: Vec::new(),
         }
