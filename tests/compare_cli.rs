@@ -515,27 +515,38 @@ fn bad_input_is_a_clear_error() {
     assert!(stderr(&out).contains("row 5: "), "{}", stderr(&out));
 }
 
-#[test]
-fn three_models_give_every_pair_and_the_gate_judges_first_against_last() {
-    let models: Vec<PathBuf> = [V1, V2, "sample_models/adult_logreg.onnx"]
+/// adult_gbdt 1.0, adult_gbdt 2.0 and adult_logreg 1.0, in that order.
+fn three_models() -> Vec<PathBuf> {
+    [V1, V2, "sample_models/adult_logreg.onnx"]
         .iter()
         .map(|p| root().join(p))
-        .collect();
+        .collect()
+}
+
+/// The models compared on the Adult evaluation data, no sensitive columns.
+fn compare_adult(
+    models: &[PathBuf],
+    settings: &CompareSettings,
+) -> assay::engine::Result<Comparison> {
     let roles = Roles {
         target: TARGET.into(),
         positive_class: None,
         sensitive: Vec::new(),
     };
-    let mut settings = CompareSettings::default();
-    settings.bootstrap.resamples = 0;
-    let c = compare_files(
-        &models,
+    compare_files(
+        models,
         &root().join(ADULT),
         &roles,
-        &settings,
+        settings,
         &Progress::none(),
     )
-    .expect("compare");
+}
+
+#[test]
+fn three_models_give_every_pair_and_the_gate_judges_first_against_last() {
+    let mut settings = CompareSettings::default();
+    settings.bootstrap.resamples = 0;
+    let c = compare_adult(&three_models(), &settings).expect("compare");
     let names: Vec<(String, String)> = c.pairs.iter().map(|p| (p.a.clone(), p.b.clone())).collect();
     assert_eq!(names.len(), 3);
     assert_eq!(
@@ -557,26 +568,10 @@ fn three_models_give_every_pair_and_the_gate_judges_first_against_last() {
 
 #[test]
 fn the_gate_judges_the_chosen_pair() {
-    let three: Vec<PathBuf> = [V1, V2, "sample_models/adult_logreg.onnx"]
-        .iter()
-        .map(|p| root().join(p))
-        .collect();
-    let roles = Roles {
-        target: TARGET.into(),
-        positive_class: None,
-        sensitive: Vec::new(),
-    };
+    let three = three_models();
     let mut settings = CompareSettings::default();
     settings.bootstrap.resamples = 0;
-    let run = |models: &[PathBuf], settings: &CompareSettings| {
-        compare_files(
-            models,
-            &root().join(ADULT),
-            &roles,
-            settings,
-            &Progress::none(),
-        )
-    };
+    let run = compare_adult;
     // Judging models 1 and 2 of three = comparing those two alone (first against last).
     let alone = run(&three[..2], &settings).expect("two models");
     settings.gate_pair = Some((0, 1));

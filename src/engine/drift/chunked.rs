@@ -18,7 +18,7 @@ use super::over_time::{self, Series, Window, Windows};
 use super::prepare::{self, prepare_column};
 use super::{ColumnDrift, DriftOptions, Role, Skipped};
 use crate::engine::data::Dataset;
-use crate::engine::error::{EngineError, Result};
+use crate::engine::error::Result;
 use crate::engine::progress::Progress;
 
 /// Missing values and values never seen in the reference, per window, of one column.
@@ -50,20 +50,7 @@ pub fn per_window(
     windows: Windows,
     progress: &Progress,
 ) -> Result<Chunked> {
-    for c in names {
-        for ds in [reference, current] {
-            if !ds.has_column(c) {
-                return Err(EngineError::column(
-                    &ds.path,
-                    c,
-                    format!(
-                        "no such column; the file has: {}",
-                        ds.column_names().join(", ")
-                    ),
-                ));
-            }
-        }
-    }
+    super::require_columns(names, [reference, current])?;
     let opts = DriftOptions {
         columns: Some(names.to_vec()),
         timestamp: timestamp.map(str::to_string),

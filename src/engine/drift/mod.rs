@@ -287,20 +287,7 @@ pub fn drift(
     }
     let wanted: Vec<String> = match &opts.columns {
         Some(cols) => {
-            for c in cols {
-                for ds in [reference, current] {
-                    if !ds.has_column(c) {
-                        return Err(EngineError::column(
-                            &ds.path,
-                            c,
-                            format!(
-                                "no such column; the file has: {}",
-                                ds.column_names().join(", ")
-                            ),
-                        ));
-                    }
-                }
-            }
+            require_columns(cols, [reference, current])?;
             cols.clone()
         }
         None => ref_names
@@ -565,4 +552,23 @@ fn column_result(p: &Prepared, a: &Option<Vec<f64>>, opts: &DriftOptions) -> Res
         stats: out.stats,
         histogram: out.histogram,
     })
+}
+
+/// Every named column exists in both files (the error names the file and lists its columns).
+fn require_columns(names: &[String], files: [&Dataset; 2]) -> Result<()> {
+    for c in names {
+        for ds in files {
+            if !ds.has_column(c) {
+                return Err(EngineError::column(
+                    &ds.path,
+                    c,
+                    format!(
+                        "no such column; the file has: {}",
+                        ds.column_names().join(", ")
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
 }
