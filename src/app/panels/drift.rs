@@ -443,25 +443,9 @@ fn column_detail(ui: &mut egui::Ui, state: &State, report: &DriftReport, c: &Col
                     }
                 })
                 .include_y(0.0)
-                .label_formatter({
-                    let names: Vec<String> = ot.windows.iter().map(|w| w.label.clone()).collect();
-                    move |hover: &egui_plot::HoverPosition| match hover {
-                        egui_plot::HoverPosition::NearDataPoint {
-                            plot_name,
-                            position,
-                            ..
-                        } => {
-                            let i = position.x.round();
-                            let when = (i >= 0.0)
-                                .then(|| names.get(i as usize))
-                                .flatten()
-                                .cloned()
-                                .unwrap_or_default();
-                            Some(format!("{plot_name}\n{when}\n{}", position.y))
-                        }
-                        egui_plot::HoverPosition::Elsewhere { .. } => None,
-                    }
-                })
+                .label_formatter(crate::app::widgets::plots::hover_by_index(
+                    ot.windows.iter().map(|w| w.label.clone()).collect(),
+                ))
                 .show(ui, |p| {
                     p.add(
                         HLine::new(format!("threshold {}", series.threshold), series.threshold)

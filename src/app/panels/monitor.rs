@@ -7,7 +7,7 @@
 //! Drift page).
 
 use eframe::egui::{self, Color32, RichText, Sense};
-use egui_plot::{HoverPosition, Line, LineStyle, Plot, PlotPoints, Points, Polygon, VLine};
+use egui_plot::{Line, LineStyle, Plot, PlotPoints, Points, Polygon, VLine};
 
 use crate::app::command::{Command, CommandSender, PageCtx};
 use crate::app::commands;
@@ -190,22 +190,7 @@ fn performance_plot(
         ))])
         .x_grid_spacer(crate::app::widgets::plots::nice_grid)
         .y_grid_spacer(crate::app::widgets::plots::nice_grid)
-        .label_formatter(move |hover| match hover {
-            HoverPosition::NearDataPoint {
-                plot_name,
-                position,
-                ..
-            } => {
-                let i = position.x.round();
-                let when = (i >= 0.0)
-                    .then(|| names.get(i as usize))
-                    .flatten()
-                    .cloned()
-                    .unwrap_or_default();
-                Some(format!("{plot_name}\n{when}\n{:.4}", position.y))
-            }
-            HoverPosition::Elsewhere { .. } => None,
-        })
+        .label_formatter(crate::app::widgets::plots::hover_by_index(names))
         .show(ui, |p| {
             if let Some((lo, hi)) = band {
                 p.add(

@@ -80,6 +80,30 @@ fn down(s: f64) -> f64 {
     }
 }
 
+/// Hover text for a series over named x positions (chunks, windows): the series, the name
+/// of the nearest position and the value, in the one number format.
+pub fn hover_by_index(names: Vec<String>) -> impl Fn(&HoverPosition) -> Option<String> {
+    move |hover| match hover {
+        HoverPosition::NearDataPoint {
+            plot_name,
+            position,
+            ..
+        } => {
+            let i = position.x.round();
+            let when = (i >= 0.0)
+                .then(|| names.get(i as usize))
+                .flatten()
+                .cloned()
+                .unwrap_or_default();
+            Some(format!(
+                "{plot_name}\n{when}\n{}",
+                super::format::num(Some(position.y))
+            ))
+        }
+        HoverPosition::Elsewhere { .. } => None,
+    }
+}
+
 /// Grid lines at 1, 2, 5 × 10^k, so an axis gets a labelled tick every 60–150 px (egui_plot's
 /// powers of ten alone label a unit axis only at 0 and 1).
 pub fn nice_grid(input: egui_plot::GridInput) -> Vec<egui_plot::GridMark> {
