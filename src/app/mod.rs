@@ -453,7 +453,10 @@ impl AssayApp {
             }
             ui.spinner();
             let mut cancel = None;
-            for (id, title, f, msg) in running.iter().take(3) {
+            // As many jobs as fit (title 220 + bar 160 + Cancel and gaps ≈ 470 points each),
+            // leaving room for "+N more".
+            let fit = (((ui.available_width() - 80.0) / 470.0).floor() as usize).clamp(1, 3);
+            for (id, title, f, msg) in running.iter().take(fit) {
                 // At most 220 points each, elided; the whole title and message on hover.
                 ui.allocate_ui(egui::vec2(220.0, ui.available_height()), |ui| {
                     ui.add(egui::Label::new(title.as_str()).truncate())
@@ -463,7 +466,7 @@ impl AssayApp {
                 ui.add(
                     egui::ProgressBar::new(*f)
                         .desired_width(160.0)
-                        .text(msg.as_str()),
+                        .text(widgets::format::elide(ui, msg, 144.0)),
                 )
                 .on_hover_text(format!("{title}: {msg}"));
                 if ui
@@ -475,8 +478,8 @@ impl AssayApp {
                 }
                 ui.separator();
             }
-            if running.len() > 3 {
-                ui.label(format!("+{} more", running.len() - 3));
+            if running.len() > fit {
+                ui.label(format!("+{} more", running.len() - fit));
             }
             if let Some(id) = cancel {
                 self.state.jobs.cancel(id);

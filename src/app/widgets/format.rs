@@ -1,6 +1,6 @@
 //! The one number formatter of the window (docs/UI.md): metrics as the report rounds them,
 //! other quantities to four significant digits, counts with thousands separators, durations
-//! in µs/ms/s, p-values down to "< 1e-300".
+//! in µs/ms/s, p-values down to "< 1e-300"; text elided with "…" to a width.
 
 /// A metric in [0, 1]-like ranges: three decimals, exactly as the report prints it, a dash
 /// when undefined.
@@ -79,6 +79,30 @@ pub fn p_value(p: Option<f64>) -> String {
 /// A share as a percentage with one decimal: `12.5%`.
 pub fn pct(x: f64) -> String {
     format!("{:.1}%", x * 100.0)
+}
+
+/// `text` shortened with "…" to fit `max_w` points in the button font (a progress bar's text
+/// is clipped, not elided, by egui).
+pub fn elide(ui: &eframe::egui::Ui, text: &str, max_w: f32) -> String {
+    let font = eframe::egui::TextStyle::Button.resolve(ui.style());
+    let fits = |s: &str| {
+        ui.painter()
+            .layout_no_wrap(s.to_string(), font.clone(), eframe::egui::Color32::WHITE)
+            .size()
+            .x
+            <= max_w
+    };
+    if fits(text) {
+        return text.to_string();
+    }
+    let mut chars: Vec<char> = text.chars().collect();
+    while chars.pop().is_some() {
+        let short = format!("{}…", chars.iter().collect::<String>().trim_end());
+        if fits(&short) {
+            return short;
+        }
+    }
+    "…".into()
 }
 
 #[cfg(test)]
