@@ -281,6 +281,7 @@ fn write_tmp(name: &str, text: &str) -> PathBuf {
 
 const V1: &str = "sample_models/adult_gbdt_v1.onnx";
 const V2: &str = "sample_models/adult_gbdt_v2.onnx";
+const LOGREG: &str = "sample_models/adult_logreg.onnx";
 const ADULT: &str = "sample_data/adult_eval.csv";
 const TARGET: &str = "income_over_50k";
 
@@ -503,7 +504,7 @@ fn bad_input_is_a_clear_error() {
         "--model",
         V1,
         "--model",
-        "sample_models/adult_logreg.onnx",
+        LOGREG,
         "--data",
         "tests/fixtures/bad/nan_in_feature.csv",
         "--target",
@@ -517,10 +518,7 @@ fn bad_input_is_a_clear_error() {
 
 /// adult_gbdt 1.0, adult_gbdt 2.0 and adult_logreg 1.0, in that order.
 fn three_models() -> Vec<PathBuf> {
-    [V1, V2, "sample_models/adult_logreg.onnx"]
-        .iter()
-        .map(|p| root().join(p))
-        .collect()
+    [V1, V2, LOGREG].iter().map(|p| root().join(p)).collect()
 }
 
 /// The models compared on the Adult evaluation data, no sensitive columns.
@@ -597,7 +595,7 @@ fn the_gate_judges_the_chosen_pair() {
         "--bootstrap",
         "0",
     ];
-    for m in [V1, V2, "sample_models/adult_logreg.onnx"] {
+    for m in [V1, V2, LOGREG] {
         args.extend(["--model", m]);
     }
     let mut ok = args.clone();
