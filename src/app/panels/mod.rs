@@ -5,7 +5,9 @@
 
 pub mod compare;
 pub mod compare_gate;
+pub mod compare_groups;
 pub mod compare_perf;
+pub mod compare_shift;
 pub mod data;
 pub mod drift;
 pub mod drift_quality;
