@@ -154,14 +154,6 @@ impl Current {
         }
     }
 
-    /// Values used of the current data.
-    pub(crate) fn n(&self) -> usize {
-        match self {
-            Current::Numeric(v) => v.len(),
-            Current::Text(c) => c.total_current() as usize,
-        }
-    }
-
     /// Distinct values over both samples (what the default method depends on).
     pub(crate) fn n_values(&self, r: &Reference) -> usize {
         match (self, r) {
