@@ -1,24 +1,30 @@
 //! Drift per window of the current data without the rest of a drift report: what
 //! `assay monitor` needs for every chunk of a prediction log. The columns are read and
 //! prepared by the code of [`super::drift`] (a column the reference alone marks as skipped —
-//! identifiers, timestamps — is not read from the current data), each reference column is
-//! sorted once, the whole current data is compared once (it decides every column's method, as
-//! in a drift report) and every window is counted against the prepared reference, columns in
-//! parallel ([`over_time::series`]). Data quality of the whole files, timestamp detection and
-//! effect-size reporting are left out, so every number equals [`super::drift`]'s with the
-//! same windows and comes much sooner on a long log. Missing values and values never seen in
-//! the reference are counted per window from the columns as read.
+//! identifiers, timestamps — is not read from the current data); each reference column is
+//! prepared once ([`super::window_stats::Reference`]: sorted values, standard deviation,
+//! category counts), the whole current data is compared once (it decides every column's
+//! method, as in a drift report) and every window is counted against the prepared reference,
+//! columns and windows in parallel, computing only the chosen method's statistic. Data
+//! quality of the whole files, timestamp detection and the statistics of the methods not
+//! chosen are left out, so every reported number equals [`super::drift`]'s with the same
+//! windows and comes much sooner on a long log. Missing values and values never seen in the
+//! reference are counted per window from the columns as read.
 
 use std::collections::{BTreeSet, HashSet};
 
 use rayon::prelude::*;
 
-use super::columns::Raw;
+use std::path::PathBuf;
+
+use super::binning::{self, Counts, Histogram};
+use super::columns::{self, ColumnKind, Raw};
 use super::over_time::{self, Series, Window, Windows};
 use super::prepare::{self, prepare_column};
-use super::{ColumnDrift, DriftOptions, Role, Skipped};
+use super::window_stats::{self, Current, Reference, Value};
+use super::{ColumnDrift, DriftOptions, Method, Prepared, Role, Skipped, Source, Stats};
 use crate::engine::data::Dataset;
-use crate::engine::error::Result;
+use crate::engine::error::{EngineError, Result};
 use crate::engine::progress::Progress;
 
 /// Missing values and values never seen in the reference, per window, of one column.
@@ -38,6 +44,8 @@ pub struct Chunked {
     pub series: Vec<Series>,
     /// Per compared column, in the order of `series`.
     pub counts: Vec<(String, WindowCounts)>,
+    /// The skipped columns of mostly distinct text (identifiers, timestamps, free text).
+    pub text_columns: Vec<String>,
 }
 
 /// Drift of every column of `names` (all must be in both datasets) per window of `current`.
@@ -96,20 +104,248 @@ pub fn per_window(
             &cur,
         ));
     }
-    let (sorted_refs, columns) = super::compare(&prepared, &mut skipped, &opts, progress)?;
-    let methods: Vec<_> = columns
-        .iter()
-        .map(|c| (c.name.clone(), c.method, c.threshold))
-        .collect();
-    let series = over_time::series(&groups, &prepared, &sorted_refs, &methods, progress)?;
+    let columns = compare(&prepared, &mut skipped, progress)?;
+    let series = series(&groups, &prepared, &columns, progress)?;
     counts.retain(|(name, _)| series.iter().any(|s| &s.name == name));
+    let text_columns = skipped
+        .iter()
+        .filter(|s| s.reason == prepare::TEXT_COLUMN)
+        .map(|s| s.name.clone())
+        .collect();
     Ok(Chunked {
-        columns,
+        text_columns,
+        columns: columns.into_iter().map(|(c, _)| c).collect(),
         skipped,
         windows: over_time::window_list(&groups),
         series,
         counts,
     })
+}
+
+/// The whole current data against the reference, column by column (a drift report's
+/// `columns`, Evidently's default method), with each column's reference prepared for the
+/// windows. A column with no values left on one side is skipped, as in a drift report.
+fn compare(
+    prepared: &[Prepared],
+    skipped: &mut Vec<Skipped>,
+    progress: &Progress,
+) -> Result<Vec<(ColumnDrift, Option<Reference>)>> {
+    let results: Vec<Result<(ColumnDrift, Option<Reference>)>> = prepared
+        .par_iter()
+        .map(|p| {
+            progress.check()?;
+            let sorted = match &p.reference {
+                Raw::Numeric { values, .. } => Some(window_stats::sorted_finite(values)),
+                Raw::Text { .. } => None,
+            };
+            let r = Reference::of(p, sorted);
+            Ok((whole_column(p, r.as_ref())?, r))
+        })
+        .collect();
+    let mut out = Vec::with_capacity(results.len());
+    for r in results {
+        match r {
+            Ok(c) => out.push(c),
+            Err(EngineError::Column {
+                column, message, ..
+            }) => skipped.push(Skipped {
+                name: column,
+                reason: message,
+            }),
+            Err(e) => return Err(e),
+        }
+    }
+    if out.is_empty() {
+        return Err(EngineError::usage(
+            "no column could be compared (see the reasons above)".to_string(),
+        ));
+    }
+    Ok(out)
+}
+
+/// One column of the whole current data: [`super::column_result`]'s numbers (method,
+/// statistic, p-value, threshold, verdict, effect size, counts, histogram); `stats` holds the
+/// chosen method's statistics only.
+fn whole_column(p: &Prepared, r: Option<&Reference>) -> Result<ColumnDrift> {
+    let missing = |raw: &Raw| match raw {
+        Raw::Numeric { values, .. } => values.iter().filter(|v| !v.is_finite()).count(),
+        Raw::Text { values } => values
+            .codes
+            .iter()
+            .filter(|&&c| c == columns::MISSING)
+            .count(),
+    };
+    let (mr, mc) = (missing(&p.reference), missing(&p.current));
+    let (nr, nc) = (p.reference.len() - mr, p.current.len() - mc);
+    if nr == 0 || nc == 0 {
+        return Err(EngineError::Column {
+            path: PathBuf::new(),
+            column: p.name.clone(),
+            message: format!(
+                "no values left in the {} data after dropping missing, NaN and infinite values",
+                if nr == 0 { "reference" } else { "current" }
+            ),
+        });
+    }
+    let base = |method: Method, v: Value, threshold: f64, n_unique, histogram| ColumnDrift {
+        name: p.name.clone(),
+        role: p.role,
+        kind: p.kind,
+        kind_source: p.kind_source,
+        method,
+        method_source: Source::Inferred,
+        statistic: v.statistic,
+        p_value: v.p_value,
+        threshold,
+        drifted: v.drifted,
+        effect_size: window_stats::effect_size(method, &v),
+        n_reference: nr,
+        n_current: nc,
+        missing_reference: mr,
+        missing_current: mc,
+        n_unique,
+        stats: stats_of(method, &v),
+        histogram,
+    };
+    let Some((r, c)) = r.and_then(|r| Some((r, Current::of(p, r, None)?))) else {
+        // Storage the statistics never see (prepare converts mixed storage): the full path.
+        let out = p.run(None, None, None, &None);
+        let mut d = base(
+            out.method,
+            Value {
+                statistic: out.statistic,
+                p_value: out.p_value,
+                drifted: out.drifted,
+                effect: out.effect_size.value,
+            },
+            out.threshold,
+            out.n_values,
+            out.histogram,
+        );
+        d.stats = out.stats;
+        return Ok(d);
+    };
+    let method = window_stats::default_of(p.kind, r, &c);
+    let threshold = method.default_threshold();
+    let v = window_stats::value(p.kind, r, &c, method, threshold);
+    Ok(base(
+        method,
+        v,
+        threshold,
+        c.n_values(r),
+        histogram(p.kind, r, &c),
+    ))
+}
+
+/// The histogram a drift report shows for the column.
+fn histogram(kind: ColumnKind, r: &Reference, c: &Current) -> Histogram {
+    match (r, c) {
+        (
+            Reference::Numeric {
+                sorted, integer, ..
+            },
+            Current::Numeric(b),
+        ) => {
+            if kind == ColumnKind::Numeric {
+                binning::numeric_histogram(sorted, b, *integer)
+            } else {
+                binning::categorical_histogram(&Counts::from_sorted(sorted, b))
+            }
+        }
+        (_, Current::Text(counts)) => binning::categorical_histogram(counts),
+        _ => binning::categorical_histogram(&Counts::default()),
+    }
+}
+
+/// The chosen method's statistics (the others stay `None`).
+fn stats_of(method: Method, v: &Value) -> Stats {
+    let mut st = Stats::default();
+    match method {
+        Method::Ks => {
+            st.ks_statistic = v.statistic;
+            st.ks_p_value = v.p_value;
+        }
+        Method::Chi2 => {
+            st.chi2_statistic = v.statistic;
+            st.chi2_p_value = v.p_value;
+            st.cramers_v = v.effect;
+        }
+        Method::Z => {
+            st.z_statistic = v.statistic;
+            st.z_p_value = v.p_value;
+            st.cohens_h = v.effect;
+        }
+        Method::Wasserstein => st.wasserstein_normed = v.statistic,
+        Method::JensenShannon => st.jensen_shannon = v.statistic,
+        Method::Psi => st.psi = v.statistic,
+    }
+    st
+}
+
+/// Every compared column's statistic per window with the method and threshold of the whole
+/// comparison (columns and windows in parallel); a window without a usable value is `null`.
+fn series(
+    groups: &[(String, Vec<usize>)],
+    prepared: &[Prepared],
+    columns: &[(ColumnDrift, Option<Reference>)],
+    progress: &Progress,
+) -> Result<Vec<Series>> {
+    let each: Vec<Result<Series>> = columns
+        .par_iter()
+        .map(|(col, r)| {
+            let Some(p) = prepared.iter().find(|p| p.name == col.name) else {
+                return Err(EngineError::internal(format!(
+                    "column '{}' was compared but not prepared",
+                    col.name
+                )));
+            };
+            let (method, threshold) = (col.method, col.threshold);
+            let values: Vec<Result<(Option<f64>, bool)>> = groups
+                .par_iter()
+                .map(|(_, rows)| {
+                    progress.check()?;
+                    let usable = rows.iter().any(|&i| match &p.current {
+                        Raw::Numeric { values, .. } => values[i].is_finite(),
+                        Raw::Text { values } => values.codes[i] != columns::MISSING,
+                    });
+                    if !usable {
+                        return Ok((None, false));
+                    }
+                    let v = match r
+                        .as_ref()
+                        .and_then(|r| Some((r, Current::of(p, r, Some(rows))?)))
+                    {
+                        Some((r, c)) => window_stats::value(p.kind, r, &c, method, threshold),
+                        None => {
+                            let out = p.run(Some(rows), Some(method), Some(threshold), &None);
+                            Value {
+                                statistic: out.statistic,
+                                p_value: out.p_value,
+                                drifted: out.drifted,
+                                effect: None,
+                            }
+                        }
+                    };
+                    Ok((v.p_value.or(v.statistic), v.drifted))
+                })
+                .collect();
+            let mut s = Series {
+                name: col.name.clone(),
+                method,
+                threshold,
+                is_p_value: method.is_test(),
+                values: Vec::with_capacity(values.len()),
+                drifted: Vec::with_capacity(values.len()),
+            };
+            for v in values {
+                let (value, drifted) = v?;
+                s.values.push(value);
+                s.drifted.push(drifted);
+            }
+            Ok(s)
+        })
+        .collect();
+    each.into_iter().collect()
 }
 
 /// Missing values per window (null, NaN or empty text) and, when both columns are text,

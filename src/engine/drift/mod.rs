@@ -15,6 +15,7 @@ mod predictions;
 mod prepare;
 pub mod quality;
 pub mod stattests;
+mod window_stats;
 
 use crate::engine::Warning;
 use std::collections::BTreeSet;

@@ -10,7 +10,8 @@ use crate::engine::error::{EngineError, Result};
 type Mismatch = quality::TypeMismatch;
 
 /// Why a column of mostly distinct text is skipped.
-const TEXT_COLUMN: &str = "more than half of its values are distinct text (an identifier or \
+pub(super) const TEXT_COLUMN: &str =
+    "more than half of its values are distinct text (an identifier or \
                            free text); name it in --categorical to compare it anyway";
 
 /// Reads a column of both datasets. `Ok(Err(reason))` when the reference alone decides that

@@ -245,8 +245,7 @@ fn bin_index_edges(len: usize, bins: usize) -> Option<Vec<(usize, usize)>> {
 }
 
 fn ece(y: &[f64], p: &[f64], edges: &[(usize, usize)]) -> f64 {
-    let mut order: Vec<usize> = (0..p.len()).collect();
-    order.sort_by(|&a, &b| p[a].total_cmp(&p[b]));
+    let order = super::cbpe::argsort_stable(p);
     let n = p.len() as f64;
     edges
         .iter()

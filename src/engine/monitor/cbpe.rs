@@ -17,12 +17,63 @@ fn round5(x: f64) -> f64 {
     (x * 1e5).round_ties_even() / 1e5
 }
 
+/// Indices of `v` in ascending [`f64::total_cmp`] order, ties in index order: the order of a
+/// stable `sort_by(total_cmp)`, from an LSD radix sort (11 bits per pass, passes where every
+/// key shares the digit skipped) on order-preserving integer keys.
+pub(crate) fn argsort_stable(v: &[f64]) -> Vec<usize> {
+    let n = v.len();
+    if n < 512 || u32::try_from(n).is_err() {
+        let mut order: Vec<usize> = (0..n).collect();
+        order.sort_by(|&a, &b| v[a].total_cmp(&v[b]));
+        return order;
+    }
+    let key = |x: f64| {
+        let b = x.to_bits();
+        if b >> 63 == 1 {
+            !b
+        } else {
+            b | (1 << 63)
+        }
+    };
+    let mut items: Vec<(u64, u32)> = v
+        .iter()
+        .enumerate()
+        .map(|(i, &x)| (key(x), i as u32))
+        .collect();
+    let mut buf = vec![(0u64, 0u32); n];
+    const BITS: u32 = 11;
+    let mask = (1u64 << BITS) - 1;
+    let mut counts = vec![0usize; 1 << BITS];
+    let mut shift = 0;
+    while shift < 64 {
+        counts.iter_mut().for_each(|c| *c = 0);
+        for &(k, _) in &items {
+            counts[((k >> shift) & mask) as usize] += 1;
+        }
+        if !counts.contains(&n) {
+            let mut sum = 0;
+            for c in counts.iter_mut() {
+                let t = *c;
+                *c = sum;
+                sum += t;
+            }
+            for &it in &items {
+                let d = ((it.0 >> shift) & mask) as usize;
+                buf[counts[d]] = it;
+                counts[d] += 1;
+            }
+            std::mem::swap(&mut items, &mut buf);
+        }
+        shift += BITS;
+    }
+    items.into_iter().map(|(_, i)| i as usize).collect()
+}
+
 /// NannyML's `estimate_roc_auc(calibrated, uncalibrated)`; `None` when no expected positive
 /// or negative.
 pub fn estimate_roc_auc(cal: &[f64], raw: &[f64]) -> Option<f64> {
     let n = raw.len();
-    let mut asc: Vec<usize> = (0..n).collect();
-    asc.sort_by(|&a, &b| raw[a].total_cmp(&raw[b]));
+    let asc = argsort_stable(raw);
     // argsort(...)[::-1]: descending, ties in reverse file order.
     let mut tps = Vec::with_capacity(n + 1);
     let mut fps = Vec::with_capacity(n + 1);
@@ -173,8 +224,7 @@ fn auroc_parts(y: &[bool], p: &[f64]) -> Option<(Vec<f64>, f64)> {
     } else {
         p.to_vec()
     };
-    let mut order: Vec<usize> = (0..n).collect();
-    order.sort_by(|&a, &b| pp[a].total_cmp(&pp[b]));
+    let order = argsort_stable(&pp);
     let n_pos = yy.iter().filter(|&&v| v).count();
     let n_neg = n - n_pos;
     if n_neg == 0 || n_pos == 0 {
@@ -318,6 +368,37 @@ pub fn sampling_error(c: &Components, n: usize) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn radix_argsort_is_the_stable_sort() {
+        let mut s = 0x2545_f491_4f6c_dd1du64;
+        let mut v: Vec<f64> = (0..5000)
+            .map(|i| {
+                s ^= s << 13;
+                s ^= s >> 7;
+                s ^= s << 17;
+                match i % 7 {
+                    0 => 0.25,
+                    1 => -0.0,
+                    2 => 0.0,
+                    3 => -1.5,
+                    _ => (s >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0,
+                }
+            })
+            .collect();
+        v.push(f64::INFINITY);
+        v.push(f64::NEG_INFINITY);
+        let mut want: Vec<usize> = (0..v.len()).collect();
+        want.sort_by(|&a, &b| v[a].total_cmp(&v[b]));
+        assert_eq!(argsort_stable(&v), want);
+        assert_eq!(argsort_stable(&v[..100]), want_small(&v[..100]));
+    }
+
+    fn want_small(v: &[f64]) -> Vec<usize> {
+        let mut o: Vec<usize> = (0..v.len()).collect();
+        o.sort_by(|&a, &b| v[a].total_cmp(&v[b]));
+        o
+    }
 
     #[test]
     fn roc_auc_estimate_of_perfectly_calibrated_scores() {

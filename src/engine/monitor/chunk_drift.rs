@@ -152,7 +152,14 @@ pub fn compute(
     }
     progress.check()?;
     // Multivariate.
-    let pca = multivariate::fit(reference, &cols)?;
+    // Columns of mostly distinct text are never features of the PCA either (its fit skips
+    // them after reading them again).
+    let pca_cols: Vec<String> = cols
+        .iter()
+        .filter(|c| !report.text_columns.contains(c))
+        .cloned()
+        .collect();
+    let pca = multivariate::fit(reference, &pca_cols)?;
     let mut mv_ref = Vec::new();
     let mut mv_ana = Vec::new();
     let mut mv_thr = (None, None);

@@ -14,10 +14,20 @@ use crate::engine::progress::Progress;
 /// Text of each row of a column (`None` when missing); numbers print as labels (`1`, `0.5`).
 pub fn labels(ds: &Dataset, column: &str) -> Result<Vec<Option<String>>> {
     Ok(match columns::read(ds, column)? {
-        Raw::Numeric { values, .. } => values
-            .iter()
-            .map(|&v| (!v.is_nan()).then(|| label_of_number(v)))
-            .collect(),
+        Raw::Numeric { values, .. } => {
+            // Each distinct number is formatted once (a log holds few label values).
+            let mut text: HashMap<u64, String> = HashMap::new();
+            values
+                .iter()
+                .map(|&v| {
+                    (!v.is_nan()).then(|| {
+                        text.entry(v.to_bits())
+                            .or_insert_with(|| label_of_number(v))
+                            .clone()
+                    })
+                })
+                .collect()
+        }
         Raw::Text { values } => values.iter().map(|v| v.map(str::to_string)).collect(),
     })
 }
@@ -49,6 +59,12 @@ pub fn scores(ds: &Dataset, column: &str) -> Result<Vec<f64>> {
 
 /// Binary label text → positive?
 pub fn binary_label(s: &str) -> Option<bool> {
+    // The usual spellings without the lower-cased copy.
+    match s {
+        "1" | "true" => return Some(true),
+        "0" | "false" => return Some(false),
+        _ => {}
+    }
     match s.trim().to_ascii_lowercase().as_str() {
         "1" | "true" | "yes" => Some(true),
         "0" | "false" | "no" => Some(false),

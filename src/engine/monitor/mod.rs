@@ -49,8 +49,12 @@ pub fn run_files(
 ) -> Result<MonitorReport> {
     progress.set(0.0, "loading data");
     let model = model.map(Model::load).transpose()?;
-    let r = data::load(reference, progress)?;
-    let a = data::load(analysis, progress)?;
+    // Both files at once (the reference's error first, as when read in turn).
+    let (r, a) = rayon::join(
+        || data::load(reference, progress),
+        || data::load(analysis, progress),
+    );
+    let (r, a) = (r?, a?);
     let t = analysis_target
         .map(|p| data::load(p, progress))
         .transpose()?;
@@ -124,6 +128,127 @@ pub fn run(
             "--chunk-period needs a timestamp column: name it with --timestamp COL",
         ));
     }
+    // Chunks of both files. An error here is reported after any error of the scores and
+    // labels (their order before the estimate and the drift ran side by side).
+    let n_ref = reference.rows();
+    let n_ana = analysis.rows();
+    let spans = chunking::split(
+        n_ref,
+        times.as_ref().and_then(|t| t.0.as_deref()),
+        chunking,
+        "reference",
+    )
+    .and_then(|r| {
+        let a = chunking::split(
+            n_ana,
+            times.as_ref().map(|t| t.1.as_slice()),
+            chunking,
+            "analysis log",
+        )?;
+        Ok((r, a))
+    });
+    // The estimate and the drift need nothing of each other: they run side by side.
+    let (estimated, drift) = rayon::join(
+        || {
+            let mut warnings = Vec::new();
+            estimate(
+                reference,
+                analysis,
+                analysis_target,
+                model,
+                opts,
+                &metrics,
+                spans.as_ref().ok(),
+                &mut warnings,
+                progress,
+            )
+            .map(|e| (e, warnings))
+        },
+        || match &spans {
+            Ok((ref_spans, ana_spans)) if opts.drift => Some(drift_of(
+                reference, analysis, opts, chunking, ref_spans, ana_spans, progress,
+            )),
+            _ => None,
+        },
+    );
+    let (estimated, task_warnings) = estimated?;
+    warnings.extend(task_warnings);
+    let (ref_spans, ana_spans) = spans?;
+    let Some((task, engine_summary, mut chunks)) = estimated else {
+        return Err(EngineError::internal("monitor: chunks without an estimate"));
+    };
+    let mut drift_summary = None;
+    if let Some(d) = drift {
+        let d = d?;
+        warnings.extend(d.warnings.iter().cloned());
+        for (c, cd) in chunks.iter_mut().zip(d.per_chunk.iter()) {
+            c.drift = cd.clone();
+        }
+        drift_summary = Some(d.summary);
+    }
+
+    let alerts = collect_alerts(&chunks);
+    progress.set(1.0, "done");
+    Ok(MonitorReport {
+        problem: match &task {
+            Task::Binary { .. } => Problem::BinaryClassification,
+            Task::Multiclass { .. } => Problem::MulticlassClassification,
+        },
+        classes: match &task {
+            Task::Binary { .. } => Vec::new(),
+            Task::Multiclass { classes, .. } => classes.clone(),
+        },
+        metrics: metrics.iter().map(|m| m.name().to_string()).collect(),
+        chunking,
+        timestamp_column: opts.timestamp.clone(),
+        model: model.map(ModelRef::of),
+        reference: ReferenceSummary {
+            path: reference.path.clone(),
+            sha256: reference.sha256.clone(),
+            rows: n_ref,
+            chunks: ref_spans.len(),
+            calibration: engine_summary.calibration,
+            thresholds: engine_summary.thresholds,
+        },
+        analysis: DataRef {
+            path: analysis.path.clone(),
+            sha256: analysis.sha256.clone(),
+            rows: n_ana,
+            chunks: ana_spans.len(),
+            labelled_rows: engine_summary.analysis_labelled,
+            labels_from: analysis_target.map(|t| t.path.clone()),
+        },
+        drift: drift_summary,
+        chunks,
+        alerts,
+        warnings,
+    })
+}
+
+/// What the report keeps of the fitted engine.
+struct EngineSummary {
+    calibration: Vec<ClassCalibration>,
+    thresholds: std::collections::BTreeMap<String, ThresholdSummary>,
+    analysis_labelled: usize,
+}
+
+type Spans = (Vec<chunking::Span>, Vec<chunking::Span>);
+
+/// Scores, labels and calibration, then the estimated and realized performance of every
+/// chunk (reference chunks first); `None` when the files could not be chunked (`spans`
+/// `None`: that error is the caller's, reported after any error of the scores and labels).
+#[allow(clippy::too_many_arguments)]
+fn estimate(
+    reference: &Dataset,
+    analysis: &Dataset,
+    analysis_target: Option<&Dataset>,
+    model: Option<&Model>,
+    opts: &MonitorOptions,
+    metrics: &[Metric],
+    spans: Option<&Spans>,
+    warnings: &mut Vec<Warning>,
+    progress: &Progress,
+) -> Result<Option<(Task, EngineSummary, Vec<Chunk>)>> {
     progress.set(0.1, "reading scores and labels");
     progress.check()?;
     // Labels of the log.
@@ -152,7 +277,7 @@ pub fn run(
             model,
             opts,
             analysis_labels.as_deref(),
-            &mut warnings,
+            warnings,
             progress,
         )?
     } else {
@@ -162,10 +287,11 @@ pub fn run(
             model,
             opts,
             analysis_labels.as_deref(),
-            &mut warnings,
+            warnings,
             progress,
         )?
     };
+    drop(analysis_labels);
     if matches!(task, Task::Multiclass { .. }) && metrics.iter().any(|m| m.is_count()) {
         return Err(EngineError::usage(
             "the confusion-matrix metrics are binary only; leave confusion_matrix out of --metrics",
@@ -173,103 +299,62 @@ pub fn run(
     }
     progress.set(0.4, "estimating performance per chunk");
     progress.check()?;
-    let n_ref = reference.rows();
-    let n_ana = analysis.rows();
-    let ref_spans = chunking::split(
-        n_ref,
-        times.as_ref().and_then(|t| t.0.as_deref()),
-        chunking,
-        "reference",
-    )?;
-    let ana_spans = chunking::split(
-        n_ana,
-        times.as_ref().map(|t| t.1.as_slice()),
-        chunking,
-        "analysis log",
-    )?;
+    let Some((ref_spans, ana_spans)) = spans else {
+        return Ok(None);
+    };
     if ref_spans.len() < 6 {
         warnings.push(Warning::small_sample(format!(
             "the reference makes only {} chunks; thresholds from fewer than 6 chunks are unreliable",
             ref_spans.len()
         )));
     }
-    let engine = Engine::new(&task, &metrics, opts, &ref_spans, &mut warnings)?;
-    let mut chunks: Vec<Chunk> = Vec::with_capacity(ref_spans.len() + ana_spans.len());
+    let engine = Engine::new(&task, metrics, opts, ref_spans, warnings)?;
     let all: Vec<(ChunkPeriod, &chunking::Span)> = ref_spans
         .iter()
         .map(|s| (ChunkPeriod::Reference, s))
         .chain(ana_spans.iter().map(|s| (ChunkPeriod::Analysis, s)))
         .collect();
-    let built: Vec<Chunk> = all
+    let chunks: Vec<Chunk> = all
         .par_iter()
         .enumerate()
         .map(|(i, (period, span))| engine.chunk(i, *period, span))
         .collect();
-    chunks.extend(built);
     progress.check()?;
+    let summary = EngineSummary {
+        calibration: engine.calibration_summary(&task),
+        thresholds: engine.threshold_summary(),
+        analysis_labelled: engine.analysis_labelled(&task),
+    };
+    drop(engine);
+    Ok(Some((task, summary, chunks)))
+}
 
-    let mut drift_summary = None;
-    if opts.drift {
-        progress.set(0.6, "drift per chunk");
-        let exclude: Vec<String> = [
-            Some(opts.target.clone()),
-            opts.id.clone(),
-            opts.timestamp.clone(),
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
-        let d = chunk_drift::compute(
-            reference,
-            analysis,
-            &exclude,
-            opts.timestamp.as_deref(),
-            chunking,
-            &ref_spans,
-            &ana_spans,
-            progress,
-        )?;
-        warnings.extend(d.warnings.iter().cloned());
-        for (c, cd) in chunks.iter_mut().zip(d.per_chunk.iter()) {
-            c.drift = cd.clone();
-        }
-        drift_summary = Some(d.summary);
-    }
-
-    let alerts = collect_alerts(&chunks);
-    progress.set(1.0, "done");
-    Ok(MonitorReport {
-        problem: match &task {
-            Task::Binary { .. } => Problem::BinaryClassification,
-            Task::Multiclass { .. } => Problem::MulticlassClassification,
-        },
-        classes: match &task {
-            Task::Binary { .. } => Vec::new(),
-            Task::Multiclass { classes, .. } => classes.clone(),
-        },
-        metrics: metrics.iter().map(|m| m.name().to_string()).collect(),
+/// Drift and data quality per chunk ([`chunk_drift`]).
+fn drift_of(
+    reference: &Dataset,
+    analysis: &Dataset,
+    opts: &MonitorOptions,
+    chunking: Chunking,
+    ref_spans: &[chunking::Span],
+    ana_spans: &[chunking::Span],
+    progress: &Progress,
+) -> Result<chunk_drift::Computed> {
+    let exclude: Vec<String> = [
+        Some(opts.target.clone()),
+        opts.id.clone(),
+        opts.timestamp.clone(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    chunk_drift::compute(
+        reference,
+        analysis,
+        &exclude,
+        opts.timestamp.as_deref(),
         chunking,
-        timestamp_column: opts.timestamp.clone(),
-        model: model.map(ModelRef::of),
-        reference: ReferenceSummary {
-            path: reference.path.clone(),
-            sha256: reference.sha256.clone(),
-            rows: n_ref,
-            chunks: ref_spans.len(),
-            calibration: engine.calibration_summary(&task),
-            thresholds: engine.threshold_summary(),
-        },
-        analysis: DataRef {
-            path: analysis.path.clone(),
-            sha256: analysis.sha256.clone(),
-            rows: n_ana,
-            chunks: ana_spans.len(),
-            labelled_rows: engine.analysis_labelled(&task),
-            labels_from: analysis_target.map(|t| t.path.clone()),
-        },
-        drift: drift_summary,
-        chunks,
-        alerts,
-        warnings,
-    })
+        ref_spans,
+        ana_spans,
+        progress,
+    )
 }

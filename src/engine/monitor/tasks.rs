@@ -178,8 +178,8 @@ pub(super) fn binary_task(
     } else {
         Calibrator::Noop
     };
-    let cal_r = raw_r.iter().map(|&p| calibrator.calibrate(p)).collect();
-    let cal_a = raw_a.iter().map(|&p| calibrator.calibrate(p)).collect();
+    let cal_r = raw_r.par_iter().map(|&p| calibrator.calibrate(p)).collect();
+    let cal_a = raw_a.par_iter().map(|&p| calibrator.calibrate(p)).collect();
     Ok(Task::Binary {
         reference: BinarySide {
             raw: raw_r,

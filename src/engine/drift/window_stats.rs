@@ -1,0 +1,388 @@
+//! One column's chosen statistic alone, for the whole current data and for many windows of
+//! it against a reference prepared once: what [`super::chunked::per_window`] needs. Every
+//! number is the one [`super::column_drift::evaluate`] gives for the same method (the same
+//! functions of [`super::stattests`] and [`super::binning`] on the same inputs, summed in the
+//! same order), without the statistics, histograms and effect sizes the window does not
+//! report. The reference's sorted values, standard deviation and distinct-value count (numeric
+//! storage) or its category counts (text) are computed once per column, not once per window.
+
+use std::collections::BTreeMap;
+
+use super::binning::{self, Counts};
+use super::column_drift::{default_method, EffectSize, Method};
+use super::columns::{ColumnKind, Raw};
+use super::stattests;
+use super::Prepared;
+
+/// A reference column prepared for many windows.
+pub(crate) enum Reference {
+    Numeric {
+        /// Finite values, ascending.
+        sorted: Vec<f64>,
+        /// `np.std` of `sorted` (Wasserstein's norm).
+        std: f64,
+        /// Distinct values of `sorted` (Evidently's binning rule).
+        n_unique: usize,
+        /// Both files store integers (sturges widths).
+        integer: bool,
+    },
+    Text {
+        /// The union of both dictionaries, sorted; reference rows per entry.
+        labels: Vec<String>,
+        reference: Vec<u64>,
+        /// Entry of `labels` per code of the current column's dictionary.
+        slot_of_code: Vec<u32>,
+    },
+}
+
+/// A window's (or the whole data's) result: the method's statistic, its p-value when it is
+/// a test, and the verdict, as [`super::column_drift::Outcome`] holds them.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Value {
+    pub statistic: Option<f64>,
+    pub p_value: Option<f64>,
+    pub drifted: bool,
+    /// The effect size of the method (its own statistic for KS and the distances).
+    pub effect: Option<f64>,
+}
+
+fn finite(v: f64) -> Option<f64> {
+    (!v.is_nan()).then_some(v)
+}
+
+impl Reference {
+    /// `None` for storage the statistics never see (mixed storage, which
+    /// [`super::prepare`] converts away).
+    pub(crate) fn of(p: &Prepared, sorted: Option<Vec<f64>>) -> Option<Reference> {
+        match (&p.reference, &p.current, sorted) {
+            (Raw::Numeric { integer: ia, .. }, Raw::Numeric { integer: ib, .. }, Some(sorted)) => {
+                Some(Reference::Numeric {
+                    std: stattests::std_pop(&sorted),
+                    n_unique: binning::n_unique_sorted(&sorted),
+                    sorted,
+                    integer: *ia && *ib,
+                })
+            }
+            (Raw::Text { values: ra }, Raw::Text { values: rb }, _) => {
+                let mut map: BTreeMap<&str, (u64, Option<u32>)> = BTreeMap::new();
+                for (s, &n) in ra.dict.iter().zip(&ra.code_counts(None)) {
+                    map.entry(s).or_default().0 += n;
+                }
+                for s in &rb.dict {
+                    map.entry(s).or_default();
+                }
+                let mut labels = Vec::with_capacity(map.len());
+                let mut reference = Vec::with_capacity(map.len());
+                let mut slot: std::collections::HashMap<&str, u32> = Default::default();
+                for (k, (n, _)) in map {
+                    slot.insert(k, labels.len() as u32);
+                    labels.push(k.to_string());
+                    reference.push(n);
+                }
+                let slot_of_code = rb
+                    .dict
+                    .iter()
+                    .map(|s| slot.get(s.as_str()).copied().unwrap_or(u32::MAX))
+                    .collect();
+                Some(Reference::Text {
+                    labels,
+                    reference,
+                    slot_of_code,
+                })
+            }
+            _ => None,
+        }
+    }
+
+    /// Values used of the reference (missing, NaN and ±inf dropped).
+    pub(crate) fn n(&self) -> usize {
+        match self {
+            Reference::Numeric { sorted, .. } => sorted.len(),
+            Reference::Text { reference, .. } => reference.iter().sum::<u64>() as usize,
+        }
+    }
+}
+
+/// The current values of `rows` (`None`: every row) ready for the statistics.
+pub(crate) enum Current {
+    /// Finite values, ascending.
+    Numeric(Vec<f64>),
+    /// The window's categories (labels sorted, entries with no row on either side left out).
+    Text(Counts),
+}
+
+impl Current {
+    pub(crate) fn of(p: &Prepared, r: &Reference, rows: Option<&[usize]>) -> Option<Current> {
+        match (&p.current, r) {
+            (Raw::Numeric { values, .. }, Reference::Numeric { .. }) => {
+                Some(Current::Numeric(match rows {
+                    None => sorted_finite(values),
+                    Some(rows) => sorted_finite(&gather(values, rows)),
+                }))
+            }
+            (
+                Raw::Text { values },
+                Reference::Text {
+                    labels,
+                    reference,
+                    slot_of_code,
+                },
+            ) => {
+                let mut n = vec![0u64; labels.len()];
+                let mut add = |code: u32| {
+                    if let Some(&s) = slot_of_code.get(code as usize) {
+                        if let Some(v) = n.get_mut(s as usize) {
+                            *v += 1;
+                        }
+                    }
+                };
+                match rows {
+                    None => values.codes.iter().for_each(|&c| add(c)),
+                    Some(rows) => rows.iter().for_each(|&i| add(values.codes[i])),
+                }
+                let mut c = Counts::default();
+                for ((label, &r), &o) in labels.iter().zip(reference).zip(&n) {
+                    if r > 0 || o > 0 {
+                        c.labels.push(label.clone());
+                        c.reference.push(r);
+                        c.current.push(o);
+                    }
+                }
+                Some(Current::Text(c))
+            }
+            _ => None,
+        }
+    }
+
+    /// Distinct values over both samples (what the default method depends on).
+    pub(crate) fn n_values(&self, r: &Reference) -> usize {
+        match (self, r) {
+            (Current::Numeric(b), Reference::Numeric { sorted, .. }) => {
+                binning::merge_distinct(sorted, b).count()
+            }
+            (Current::Text(c), _) => c.labels.len(),
+            _ => 0,
+        }
+    }
+}
+
+/// The rows' values of a column; a run of consecutive rows is copied as one slice.
+fn gather(values: &[f64], rows: &[usize]) -> Vec<f64> {
+    match (rows.first(), rows.last()) {
+        (Some(&a), Some(&b)) if b >= a && b - a + 1 == rows.len() && b < values.len() => {
+            values[a..=b].to_vec()
+        }
+        _ => rows.iter().map(|&i| values[i]).collect(),
+    }
+}
+
+/// [`super::columns::sorted_finite`]'s result (finite values in [`f64::total_cmp`] order; a sorted
+/// sequence is unique, so the values are the same bits) from an LSD radix sort with 11-bit
+/// digits: its 2,048 counters stay in the L1 cache, which matters for windows of some 10⁵
+/// values sorted by the hundred.
+pub(crate) fn sorted_finite(values: &[f64]) -> Vec<f64> {
+    let finite = values.iter().copied().filter(|x| x.is_finite());
+    if values.len() < 4096 {
+        let mut v: Vec<f64> = finite.collect();
+        v.sort_unstable_by(f64::total_cmp);
+        return v;
+    }
+    let mut keys: Vec<u64> = finite
+        .map(|x| {
+            let b = x.to_bits();
+            if b >> 63 == 1 {
+                !b
+            } else {
+                b | (1 << 63)
+            }
+        })
+        .collect();
+    let n = keys.len();
+    let mut buf = vec![0u64; n];
+    const BITS: u32 = 11;
+    let mask = (1u64 << BITS) - 1;
+    let mut counts = [0usize; 1 << BITS];
+    let mut shift = 0;
+    while shift < 64 {
+        counts.iter_mut().for_each(|c| *c = 0);
+        for &k in &keys {
+            counts[((k >> shift) & mask) as usize] += 1;
+        }
+        if !counts.contains(&n) {
+            let mut sum = 0;
+            for c in counts.iter_mut() {
+                let t = *c;
+                *c = sum;
+                sum += t;
+            }
+            for &k in &keys {
+                let d = ((k >> shift) & mask) as usize;
+                buf[counts[d]] = k;
+                counts[d] += 1;
+            }
+            std::mem::swap(&mut keys, &mut buf);
+        }
+        shift += BITS;
+    }
+    keys.into_iter()
+        .map(|k| {
+            if k >> 63 == 1 {
+                f64::from_bits(k & !(1 << 63))
+            } else {
+                f64::from_bits(!k)
+            }
+        })
+        .collect()
+}
+
+/// Evidently's DataDriftPreset default method of the column, as
+/// [`super::column_drift::evaluate`] decides it with no method given.
+pub(crate) fn default_of(kind: ColumnKind, r: &Reference, c: &Current) -> Method {
+    default_method(kind, r.n(), c.n_values(r))
+}
+
+/// `method`'s statistic of the current values against the reference, and its verdict at
+/// `threshold`.
+pub(crate) fn value(
+    kind: ColumnKind,
+    r: &Reference,
+    c: &Current,
+    method: Method,
+    threshold: f64,
+) -> Value {
+    // (statistic, p-value, score judged against the threshold, effect size)
+    let (statistic, p_value, score, effect) = match (r, c) {
+        (
+            Reference::Numeric {
+                sorted: a,
+                std,
+                n_unique,
+                integer,
+            },
+            Current::Numeric(b),
+        ) => match method {
+            Method::Ks if kind == ColumnKind::Numeric => {
+                let ks = stattests::ks_2samp(a, b);
+                let p = finite(ks.p_value);
+                (finite(ks.statistic), p, p, finite(ks.statistic))
+            }
+            Method::Wasserstein if kind == ColumnKind::Numeric => {
+                let w = finite(stattests::wasserstein(a, b) / std.max(0.001));
+                (w, None, w, w)
+            }
+            Method::Chi2 | Method::Z => tests(&Counts::from_sorted(a, b), method),
+            Method::JensenShannon | Method::Psi => {
+                let binned = if kind == ColumnKind::Numeric && *n_unique > 20 {
+                    binning::binned_percents(Some((a, b, *integer)), &Counts::default())
+                } else {
+                    let (mut ra, mut rb) = (Vec::new(), Vec::new());
+                    for (_, na, nb) in binning::merge_distinct(a, b) {
+                        ra.push(na as f64 / a.len() as f64);
+                        rb.push(nb as f64 / b.len() as f64);
+                    }
+                    binning::Binned {
+                        reference: ra,
+                        current: rb,
+                    }
+                };
+                let s = distance(&binned, method);
+                (s, None, s, s)
+            }
+            // KS and Wasserstein of a categorical column are never chosen.
+            Method::Ks | Method::Wasserstein => (None, None, None, None),
+        },
+        (Reference::Text { .. }, Current::Text(counts)) => match method {
+            Method::Chi2 | Method::Z => tests(counts, method),
+            Method::JensenShannon | Method::Psi => {
+                let s = distance(&binning::binned_percents(None, counts), method);
+                (s, None, s, s)
+            }
+            Method::Ks | Method::Wasserstein => (None, None, None, None),
+        },
+        _ => (None, None, None, None),
+    };
+    Value {
+        statistic,
+        p_value,
+        drifted: score.is_some_and(|s| method.drifted(s, threshold)),
+        effect,
+    }
+}
+
+/// The effect size [`super::column_drift::evaluate`] reports with `method`.
+pub(crate) fn effect_size(method: Method, v: &Value) -> EffectSize {
+    let measure = match method {
+        Method::Ks => "ks_statistic",
+        Method::Chi2 => "cramers_v",
+        Method::Z => "cohens_h",
+        Method::Wasserstein => "wasserstein_normed",
+        Method::JensenShannon => "jensen_shannon",
+        Method::Psi => "psi",
+    };
+    EffectSize {
+        measure,
+        value: v.effect,
+    }
+}
+
+/// Chi-square (effect size Cramér's V) or Z (Cohen's h): (statistic, p-value, p-value,
+/// effect size).
+#[allow(clippy::type_complexity)]
+fn tests(c: &Counts, method: Method) -> (Option<f64>, Option<f64>, Option<f64>, Option<f64>) {
+    if method == Method::Z {
+        let z = stattests::z_test(c);
+        let p = finite(z.p_value);
+        (finite(z.statistic), p, p, finite(z.cohens_h))
+    } else {
+        let (chi, p) = stattests::chi_square(c);
+        let p = finite(p);
+        (Some(chi), p, p, finite(stattests::cramers_v(c)))
+    }
+}
+
+/// Jensen-Shannon on the raw percents, PSI after the empty-bin epsilon.
+fn distance(binned: &binning::Binned, method: Method) -> Option<f64> {
+    if method == Method::JensenShannon {
+        finite(stattests::jensen_shannon(
+            &binned.reference,
+            &binned.current,
+        ))
+    } else {
+        let (mut r, mut c) = (binned.reference.clone(), binned.current.clone());
+        binning::fill_zeroes(&mut r);
+        binning::fill_zeroes(&mut c);
+        finite(stattests::psi(&r, &c))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::columns;
+    use super::*;
+
+    #[test]
+    fn radix_sort_equals_the_sorted_finite_values() {
+        let mut s = 0x9E37_79B9_7F4A_7C15u64;
+        let v: Vec<f64> = (0..20_000)
+            .map(|i| {
+                s ^= s << 13;
+                s ^= s >> 7;
+                s ^= s << 17;
+                match i % 11 {
+                    0 => f64::NAN,
+                    1 => -0.0,
+                    2 => 0.0,
+                    3 => f64::INFINITY,
+                    4 => 3.0,
+                    _ => ((s >> 11) as f64 / (1u64 << 53) as f64 - 0.5) * 1e6,
+                }
+            })
+            .collect();
+        let bits = |x: Vec<f64>| x.into_iter().map(f64::to_bits).collect::<Vec<_>>();
+        assert_eq!(bits(sorted_finite(&v)), bits(columns::sorted_finite(&v)));
+        assert_eq!(
+            bits(sorted_finite(&v[..100])),
+            bits(columns::sorted_finite(&v[..100]))
+        );
+    }
+}
