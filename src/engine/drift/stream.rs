@@ -1,0 +1,654 @@
+//! Streamed drift (issue 19): the whole-file report of [`super::drift`] for a large current
+//! file read in batches ([`for_each_batch`]), keeping per column only what the report needs —
+//! distinct values with counts ([`super::stream_stats::Dist`]: KS, Wasserstein, sturges bins,
+//! category counts and the data-quality mode are exact from them), text category counts,
+//! missing counts, out-of-range / unseen counts and the first listed rows — plus one 128-bit
+//! fingerprint per distinct row for the duplicate check. The reference is loaded whole.
+//!
+//! [`super::drift_files`] takes this path for one CSV, Parquet or Arrow current file of at
+//! least [`STREAM_MIN_BYTES`] without a model and without drift over time; otherwise, and
+//! whenever the streamed run meets a problem of the data (a column type that changes after the
+//! first 10,000 CSV rows, text in a column named numeric, …), it runs in memory, which
+//! reports the problem as before. Both give the same report (tests/drift_stream.rs): every
+//! statistic walks the same distinct values in the same order, so the numbers are equal to
+//! the bit; duplicated rows are found by fingerprints of the values instead of dictionary
+//! codes (equal rows always match; distinct rows collide with probability ~2⁻¹²⁸).
+//!
+//! Memory: one batch, 16 bytes per distinct finite value of each numeric column, the text
+//! categories of compared columns (other text columns: at most [`TEXT_CAP`] values), and
+//! 16 bytes (plus hash-set overhead) per distinct row.
+//!
+//! [`TEXT_CAP`]: super::stream_state::TEXT_CAP
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::path::Path;
+
+use polars::prelude::*;
+use rayon::prelude::*;
+
+use super::binning::Counts;
+use super::column_drift::{self, Samples};
+use super::columns::{self, ColumnKind, Raw};
+use super::prepare::{prepare_column, read_both};
+use super::quality::{self, Quality, SchemaDrift, TypeChange, TypeMismatch};
+use super::stream_state::{fingerprints, numeric_mode, ColState, DriftState, ModeOutcome, Read};
+use super::stream_stats::{self, Dist};
+use super::{
+    check_options, method_warning, nothing_to_compare, ColumnDrift, DataRef, DriftOptions,
+    DriftReport, Prepared, Role, Skipped, Source,
+};
+use crate::engine::data::batches::{batch_rows as batch_rows_for, for_each_batch};
+use crate::engine::data::{self, Dataset, Format};
+use crate::engine::error::{EngineError, ErrorKind, Result};
+use crate::engine::hash::sha256_file;
+use crate::engine::progress::Progress;
+
+/// Current files at least this large are compared streamed by `drift_files`.
+pub const STREAM_MIN_BYTES: u64 = 64 << 20;
+
+/// One regular file of at least [`STREAM_MIN_BYTES`] (not a set of files).
+pub(crate) fn large(path: &Path) -> bool {
+    !data::lake::is_set(path)
+        && std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() >= STREAM_MIN_BYTES)
+}
+
+/// A wanted column as decided from the reference and the current file's schema.
+type Decision = std::result::Result<(Prepared, usize), (String, Option<TypeMismatch>)>;
+
+/// The drift report of `current` (read `batch_rows` rows at a time; `None`: [`batch_rows_for`]
+/// its width) against `reference`. `Ok(None)`: not done this way (see the module docs); run
+/// [`super::drift`] in memory. Errors of the options and of the reference are returned as the
+/// in-memory path returns them.
+pub fn drift_streamed(
+    reference: &Path,
+    current: &Path,
+    opts: &DriftOptions,
+    batch_rows: Option<usize>,
+    progress: &Progress,
+) -> Result<Option<DriftReport>> {
+    if opts.windows.is_some() || data::lake::is_set(current) {
+        return Ok(None);
+    }
+    let Ok(meta) = crate::engine::fsio::check_regular(current, "dataset") else {
+        return Ok(None);
+    };
+    let Ok(format) = Format::from_path(current) else {
+        return Ok(None);
+    };
+    if meta.len() == 0 || data::check_claimed(current, format, false).is_err() {
+        return Ok(None);
+    }
+    let reference = data::load(reference, progress)?;
+    let Some(schema) = data::scan_frame(current, format, false, Some(10_000))
+        .ok()
+        .and_then(|mut lf| lf.collect_schema().ok())
+    else {
+        return Ok(None);
+    };
+    let cur_names: Vec<String> = schema.iter_names().map(|n| n.to_string()).collect();
+    if cur_names.is_empty() || data::check_duplicate_names(current, &cur_names).is_err() {
+        return Ok(None);
+    }
+    // The current file without rows: its columns and types for the checks and decisions.
+    let shape = Dataset {
+        path: current.to_path_buf(),
+        sha256: String::new(),
+        format,
+        file_size: meta.len(),
+        df: DataFrame::empty_with_schema(&schema),
+    };
+    check_options(&reference, &shape, opts)?;
+    let cur_set: BTreeSet<&str> = cur_names.iter().map(String::as_str).collect();
+    let ref_names = reference.column_names();
+    let wanted: Vec<String> = match &opts.columns {
+        Some(cols) => cols.clone(),
+        None => ref_names
+            .iter()
+            .filter(|c| cur_set.contains(c.as_str()) && Some(*c) != opts.timestamp.as_ref())
+            .cloned()
+            .collect(),
+    };
+    let index: HashMap<&str, usize> = cur_names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.as_str(), i))
+        .collect();
+    let numeric = |name: &str| schema.get(name).is_some_and(|dt| dt.is_primitive_numeric());
+    progress.set(0.05, "reading columns");
+    let mut decided: Vec<(String, Decision)> = Vec::new();
+    let mut states: Vec<DriftState> = Vec::new();
+    for name in &wanted {
+        progress.check()?;
+        let Ok(both) = read_both(name, opts, &reference, &shape) else {
+            return Ok(None);
+        };
+        let (r, c) = match both {
+            Ok(both) => both,
+            Err(reason) => {
+                decided.push((name.clone(), Err((reason, None))));
+                continue;
+            }
+        };
+        let ref_numbers = matches!(r, Raw::Numeric { .. });
+        let role = if opts.target.as_deref() == Some(name.as_str()) {
+            Role::Target
+        } else {
+            Role::Feature
+        };
+        let Ok(p) = prepare_column(name, role, r, c, opts, &reference, &shape) else {
+            return Ok(None);
+        };
+        let p = match p {
+            Ok(p) => p,
+            Err(skip) => {
+                decided.push((name.clone(), Err(skip)));
+                continue;
+            }
+        };
+        let Some(&col) = index.get(name.as_str()) else {
+            return Ok(None);
+        };
+        let read = match (&p.current, numeric(name)) {
+            (Raw::Text { .. }, _) => Read::Text,
+            (Raw::Numeric { .. }, true) => Read::Numbers,
+            (Raw::Numeric { .. }, false) => Read::Parse { skip: ref_numbers },
+        };
+        states.push(new_state(&p, col, read));
+        decided.push((name.clone(), Ok((p, states.len() - 1))));
+    }
+    let compared_text: HashSet<usize> = states
+        .iter()
+        .filter(|s| s.read == Read::Text)
+        .map(|s| s.col)
+        .collect();
+    let mut cols: Vec<ColState> = cur_names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| ColState::new(n, numeric(n), compared_text.contains(&i)))
+        .collect();
+
+    progress.set(0.1, "reading the current data in batches");
+    let cap = opts.max_rows_listed;
+    let rows_per = batch_rows.unwrap_or_else(|| batch_rows_for(cur_names.len()));
+    let mut seen: HashSet<(u64, u64)> = HashSet::new();
+    let (mut dups, mut dup_rows) = (0usize, Vec::new());
+    let mut offset = 0usize;
+    let (read, sha256) = std::thread::scope(|s| {
+        let hasher = s.spawn(|| sha256_file(current));
+        let read = for_each_batch(current, None, rows_per, |df| {
+            progress.check()?;
+            let n = df.height();
+            let ds = Dataset {
+                path: current.to_path_buf(),
+                sha256: String::new(),
+                format,
+                file_size: meta.len(),
+                df,
+            };
+            let raws: Vec<Raw> = cur_names
+                .par_iter()
+                .map(|name| columns::read(&ds, name))
+                .collect::<Result<_>>()?;
+            drop(ds);
+            let (a, b) = rayon::join(
+                || {
+                    cols.par_iter_mut()
+                        .zip(&raws)
+                        .try_for_each(|(c, raw)| c.add(raw, offset, cap))
+                },
+                || {
+                    states
+                        .par_iter_mut()
+                        .try_for_each(|s| s.add(&raws[s.col], offset, cap))
+                },
+            );
+            a?;
+            b?;
+            for (i, fp) in fingerprints(&raws, n).into_iter().enumerate() {
+                if !seen.insert(fp) {
+                    dups += 1;
+                    if dup_rows.len() < cap {
+                        dup_rows.push(offset + i + 1);
+                    }
+                }
+            }
+            offset += n;
+            Ok(())
+        });
+        let sha = hasher
+            .join()
+            .unwrap_or_else(|_| Err(EngineError::internal("hashing thread panicked")));
+        (read, sha)
+    });
+    drop(seen);
+    let rows = match read {
+        Ok(rows) if rows > 0 => rows,
+        Err(e) if e.kind() == ErrorKind::Cancelled => return Err(e),
+        _ => return Ok(None),
+    };
+    let Ok(sha256) = sha256 else {
+        return Ok(None);
+    };
+
+    progress.set(0.6, "computing drift");
+    let timestamp = match &opts.timestamp {
+        Some(t) => Some(t.clone()),
+        None => cols
+            .iter()
+            .find(|c| !c.numeric && c.any_text && c.timestamp_like)
+            .map(|c| c.name.clone()),
+    };
+    // In memory the detected timestamp is never a wanted column.
+    let left_out = match (&opts.columns, &opts.timestamp) {
+        (None, None) => timestamp.clone(),
+        _ => None,
+    };
+    let dists: Vec<Option<Dist>> = cols
+        .iter_mut()
+        .map(|c| c.numeric.then(|| std::mem::take(&mut c.dist).finish()))
+        .collect();
+    let mut states: Vec<Option<DriftState>> = states.into_iter().map(Some).collect();
+    let mut skipped = Vec::new();
+    let mut type_mismatches = Vec::new();
+    let mut prepared: Vec<(Prepared, DriftState, Option<Dist>)> = Vec::new();
+    for (name, d) in decided {
+        if Some(&name) == left_out.as_ref() {
+            continue;
+        }
+        let (p, st) = match d {
+            Err((reason, m)) => {
+                type_mismatches.extend(m);
+                skipped.push(Skipped { name, reason });
+                continue;
+            }
+            Ok((p, i)) => match states.get_mut(i).and_then(Option::take) {
+                Some(st) => (p, st),
+                None => return Ok(None),
+            },
+        };
+        if let Some((row, value)) = st.bad.examples.first().cloned() {
+            skipped.push(Skipped {
+                name: name.clone(),
+                reason: format!(
+                    "numbers in the reference but text in the current data (row {}: '{value}')",
+                    row + 1
+                ),
+            });
+            type_mismatches.push(TypeMismatch {
+                name,
+                dataset: "current",
+                expected: "number",
+                found: "text",
+                count: st.bad.count,
+                examples: st
+                    .bad
+                    .examples
+                    .into_iter()
+                    .map(|(r, v)| (r + 1, v))
+                    .collect(),
+            });
+            continue;
+        }
+        let mut st = st;
+        let parsed =
+            matches!(st.read, Read::Parse { .. }).then(|| std::mem::take(&mut st.parsed).finish());
+        prepared.push((p, st, parsed));
+    }
+    if prepared.is_empty() {
+        let cur: BTreeSet<String> = cur_names.iter().cloned().collect();
+        return Err(nothing_to_compare(
+            &skipped,
+            timestamp.as_deref(),
+            &ref_names,
+            &cur,
+        ));
+    }
+    let results: Vec<std::result::Result<ColumnDrift, String>> = prepared
+        .par_iter()
+        .map(|(p, st, parsed)| {
+            let current = match st.read {
+                Read::Text => Current::Text(&cols[st.col]),
+                Read::Numbers => match &dists[st.col] {
+                    Some(d) => Current::Numbers(d, cols[st.col].integer),
+                    None => Current::Numbers(&EMPTY, false),
+                },
+                Read::Parse { .. } => Current::Numbers(parsed.as_ref().unwrap_or(&EMPTY), false),
+            };
+            column_result(p, current, rows, opts)
+        })
+        .collect();
+    let mut out = Vec::new();
+    for (r, (p, _, _)) in results.into_iter().zip(&prepared) {
+        match r {
+            Ok(c) => out.push(c),
+            Err(reason) => skipped.push(Skipped {
+                name: p.name.clone(),
+                reason,
+            }),
+        }
+    }
+    if out.is_empty() {
+        return Err(EngineError::usage(
+            "no column could be compared (see the reasons above)".to_string(),
+        ));
+    }
+    let mut warnings = Vec::new();
+    warnings.extend(method_warning(opts, &out));
+    let n_drifted = out.iter().filter(|c| c.drifted).count();
+    let share = n_drifted as f64 / out.len() as f64;
+
+    progress.set(0.8, "data quality");
+    let Some(quality) = assess(
+        &reference,
+        &cols,
+        &dists,
+        (rows, dups, dup_rows),
+        &prepared,
+        type_mismatches,
+        cap,
+    )?
+    else {
+        return Ok(None);
+    };
+    progress.set(1.0, "done");
+    Ok(Some(DriftReport {
+        reference: DataRef {
+            path: reference.path.clone(),
+            sha256: reference.sha256.clone(),
+            rows: reference.rows(),
+        },
+        current: DataRef {
+            path: current.to_path_buf(),
+            sha256,
+            rows,
+        },
+        model: None,
+        method: opts.method,
+        threshold: opts.threshold,
+        drift_share: opts.drift_share,
+        columns: out,
+        n_drifted,
+        share_drifted: share,
+        dataset_drift: share >= opts.drift_share,
+        skipped,
+        timestamp_column: timestamp,
+        quality,
+        over_time: None,
+        warnings,
+    }))
+}
+
+static EMPTY: Dist = Dist {
+    values: Vec::new(),
+    counts: Vec::new(),
+};
+
+/// The state of a compared column: reference range (numeric) or categories (categorical).
+fn new_state(p: &Prepared, col: usize, read: Read) -> DriftState {
+    let mut st = DriftState::new(col, read);
+    match (p.kind, &p.reference, read) {
+        (ColumnKind::Numeric, Raw::Numeric { values, .. }, Read::Numbers | Read::Parse { .. }) => {
+            let (lo, hi) = values
+                .iter()
+                .filter(|v| v.is_finite())
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &v| {
+                    (l.min(v), h.max(v))
+                });
+            st.range = lo.is_finite().then_some((lo, hi));
+        }
+        (ColumnKind::Categorical, Raw::Text { values: a }, Read::Text) => {
+            let counts = a.code_counts(None);
+            st.known_text = Some(
+                a.dict
+                    .iter()
+                    .zip(&counts)
+                    .filter(|(_, &n)| n > 0)
+                    .map(|(s, _)| s.clone())
+                    .collect(),
+            );
+        }
+        (
+            ColumnKind::Categorical,
+            Raw::Numeric { values, .. },
+            Read::Numbers | Read::Parse { .. },
+        ) => {
+            st.known_bits = Some(
+                values
+                    .iter()
+                    .filter(|x| !x.is_nan())
+                    .map(|x| (x + 0.0).to_bits())
+                    .collect(),
+            );
+        }
+        _ => {}
+    }
+    st
+}
+
+/// A compared column's current sample.
+enum Current<'a> {
+    Numbers(&'a Dist, bool),
+    Text(&'a ColState),
+}
+
+/// `super::column_result` on the streamed state; `Err(reason)` skips the column.
+fn column_result(
+    p: &Prepared,
+    current: Current<'_>,
+    rows: usize,
+    opts: &DriftOptions,
+) -> std::result::Result<ColumnDrift, String> {
+    let mr = match &p.reference {
+        Raw::Numeric { values, .. } => values.iter().filter(|v| !v.is_finite()).count(),
+        Raw::Text { values } => values
+            .codes
+            .iter()
+            .filter(|&&c| c == columns::MISSING)
+            .count(),
+    };
+    let mc = match &current {
+        Current::Numbers(d, _) => rows - d.total() as usize,
+        Current::Text(c) => c.missing,
+    };
+    let (nr, nc) = (p.reference.len() - mr, rows - mc);
+    if nr == 0 || nc == 0 {
+        return Err(format!(
+            "no values left in the {} data after dropping missing, NaN and infinite values",
+            if nr == 0 { "reference" } else { "current" }
+        ));
+    }
+    let out = match (&p.reference, &current) {
+        (Raw::Numeric { values, integer }, Current::Numbers(d, ib)) => {
+            let a = columns::sorted_finite(values);
+            stream_stats::evaluate(p.kind, &a, d, *integer && *ib, opts.method, opts.threshold)
+        }
+        (Raw::Text { values: ra }, Current::Text(c)) => {
+            let mut map: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
+            for (s, &n) in ra.dict.iter().zip(&ra.code_counts(None)) {
+                if n > 0 {
+                    map.entry(s).or_default().0 += n;
+                }
+            }
+            for (s, &n) in &c.text.map {
+                if n > 0 {
+                    map.entry(s).or_default().1 += n;
+                }
+            }
+            let mut counts = Counts::default();
+            for (k, (r, o)) in map {
+                counts.labels.push(k.to_string());
+                counts.reference.push(r);
+                counts.current.push(o);
+            }
+            column_drift::evaluate(
+                p.kind,
+                Samples::Categorical(&counts),
+                opts.method,
+                opts.threshold,
+            )
+        }
+        _ => column_drift::evaluate(
+            p.kind,
+            Samples::Categorical(&Counts::default()),
+            opts.method,
+            opts.threshold,
+        ),
+    };
+    Ok(ColumnDrift {
+        name: p.name.clone(),
+        role: p.role,
+        kind: p.kind,
+        kind_source: p.kind_source,
+        method: out.method,
+        method_source: if opts.method == Some(out.method) {
+            Source::User
+        } else {
+            Source::Inferred
+        },
+        statistic: out.statistic,
+        p_value: out.p_value,
+        threshold: out.threshold,
+        drifted: out.drifted,
+        effect_size: out.effect_size,
+        n_reference: nr,
+        n_current: nc,
+        missing_reference: mr,
+        missing_current: mc,
+        n_unique: out.n_values,
+        stats: out.stats,
+        histogram: out.histogram,
+    })
+}
+
+/// [`quality::assess`] from the streamed state; `None` when a constant check cannot be
+/// decided from it (fall back to the in-memory path).
+#[allow(clippy::type_complexity)]
+fn assess(
+    reference: &Dataset,
+    cols: &[ColState],
+    dists: &[Option<Dist>],
+    (rows, dups, dup_rows): (usize, usize, Vec<usize>),
+    prepared: &[(Prepared, DriftState, Option<Dist>)],
+    type_mismatches: Vec<TypeMismatch>,
+    cap: usize,
+) -> Result<Option<Quality>> {
+    let (rq, rraw) = quality::dataset_quality(reference, cap)?;
+    let mut missing = Vec::new();
+    let mut constant = Vec::new();
+    let mut almost = Vec::new();
+    for (c, d) in cols.iter().zip(dists) {
+        missing.push(quality::ColumnMissing {
+            name: c.name.clone(),
+            count: c.missing,
+            share: if rows > 0 {
+                c.missing as f64 / rows as f64
+            } else {
+                0.0
+            },
+            rows: c.missing_rows.iter().map(|r| r + 1).collect(),
+        });
+        let outcome = match d {
+            Some(d) => numeric_mode(d, c.nan_free),
+            None => match c.text.mode_outcome() {
+                Some(o) => o,
+                None => return Ok(None),
+            },
+        };
+        match outcome {
+            ModeOutcome::Constant => constant.push(c.name.clone()),
+            ModeOutcome::Almost(value, share) => almost.push(quality::AlmostConstant {
+                name: c.name.clone(),
+                value,
+                share,
+            }),
+            ModeOutcome::Neither => {}
+        }
+    }
+    let cq = quality::DatasetQuality {
+        rows,
+        columns: cols.len(),
+        missing,
+        duplicated_rows: dups,
+        duplicated_row_numbers: dup_rows,
+        constant_columns: constant,
+        almost_constant_columns: almost,
+    };
+    let rnames: Vec<&str> = rraw.iter().map(|(n, _)| n.as_str()).collect();
+    let cnames: Vec<&str> = cols.iter().map(|c| c.name.as_str()).collect();
+    let rset: BTreeSet<&str> = rnames.iter().copied().collect();
+    let cset: BTreeSet<&str> = cnames.iter().copied().collect();
+    let type_changed = rraw
+        .iter()
+        .filter_map(|(n, r)| {
+            let c = cols.iter().find(|c| &c.name == n)?;
+            (r.type_name() != c.type_name()).then(|| TypeChange {
+                name: n.clone(),
+                reference: r.type_name().into(),
+                current: c.type_name().into(),
+            })
+        })
+        .collect();
+    let shared_r: Vec<&str> = rnames
+        .iter()
+        .copied()
+        .filter(|n| cset.contains(n))
+        .collect();
+    let shared_c: Vec<&str> = cnames
+        .iter()
+        .copied()
+        .filter(|n| rset.contains(n))
+        .collect();
+    let schema = SchemaDrift {
+        only_in_reference: rnames
+            .iter()
+            .filter(|n| !cset.contains(*n))
+            .map(|s| s.to_string())
+            .collect(),
+        only_in_current: cnames
+            .iter()
+            .filter(|n| !rset.contains(*n))
+            .map(|s| s.to_string())
+            .collect(),
+        type_changed,
+        order_changed: shared_r != shared_c,
+    };
+    let mut out_of_range = Vec::new();
+    let mut unseen = Vec::new();
+    for (p, st, _) in prepared {
+        if let Some((lo, hi)) = st.range {
+            if st.below + st.above > 0 {
+                out_of_range.push(quality::OutOfRange {
+                    name: p.name.clone(),
+                    reference_min: lo,
+                    reference_max: hi,
+                    below: st.below,
+                    above: st.above,
+                    rows: st.range_rows.iter().map(|r| r + 1).collect(),
+                });
+            }
+        }
+        if st.unseen > 0 {
+            let mut counts: HashMap<String, usize> = st.unseen_text.clone();
+            for (&bits, &n) in &st.unseen_bits {
+                let label = crate::engine::data::extract::label_of_number(f64::from_bits(bits));
+                *counts.entry(label).or_default() += n;
+            }
+            let mut cats: Vec<(String, usize)> = counts.into_iter().collect();
+            cats.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+            unseen.push(quality::Unseen {
+                name: p.name.clone(),
+                categories: cats,
+                count: st.unseen,
+                rows: st.unseen_rows.iter().map(|r| r + 1).collect(),
+            });
+        }
+    }
+    Ok(Some(Quality {
+        reference: rq,
+        current: cq,
+        schema,
+        out_of_range,
+        unseen_categories: unseen,
+        type_mismatches,
+    }))
+}
