@@ -144,7 +144,9 @@ fn overrides_stream_to_the_same_report() {
 
 /// A reference and a current file with every kind of column and finding.
 fn write_pair(dir: &Path) -> (PathBuf, PathBuf) {
-    let mut r = String::from("x,n,cat,code,ratio,id,flag,only_ref,gone,num_text,const,nearly\n");
+    let mut r = String::from(
+        "x,n,cat,code,ratio,id,flag,only_ref,gone,num_text,const,nearly,padded,quoted\n",
+    );
     for i in 0..400 {
         let x = if i % 37 == 5 {
             String::new()
@@ -152,7 +154,7 @@ fn write_pair(dir: &Path) -> (PathBuf, PathBuf) {
             format!("{}", (i * 7919 % 1000) as f64 / 10.0 - 20.0)
         };
         r.push_str(&format!(
-            "{x},{},{},{},{},id{i},{},{},{},{},7,{}\n",
+            "{x},{},{},{},{},id{i},{},{},{},{},7,{},{},{}\n",
             i % 9,
             ["a", "b", "c", "d"][i % 4],
             i % 5,
@@ -166,9 +168,13 @@ fn write_pair(dir: &Path) -> (PathBuf, PathBuf) {
             if i % 3 == 0 { "" } else { "z" },
             i % 13,
             if i % 50 == 0 { 1 } else { 0 },
+            i % 30,
+            i % 4,
         ));
     }
-    let mut c = String::from("when,x,n,cat,code,ratio,id,flag,extra,gone,num_text,const,nearly\n");
+    let mut c = String::from(
+        "when,x,n,cat,code,ratio,id,flag,extra,gone,num_text,const,nearly,padded,quoted\n",
+    );
     for i in 0..3000 {
         // Rows 2000.. repeat rows 1000.. (duplicates), but for row 2500.
         let j = if i >= 2000 { i - 1000 } else { i };
@@ -190,7 +196,7 @@ fn write_pair(dir: &Path) -> (PathBuf, PathBuf) {
             format!("{}", j % 11)
         };
         c.push_str(&format!(
-            "2024-0{}-{:02}T10:00:00Z,{x},{},{cat},{},{},id{j},{},e{},{},{num_text},7,{}\n",
+            "2024-0{}-{:02}T10:00:00Z,{x},{},{cat},{},{},id{j},{},e{},{},{num_text},7,{}, {} ,\"{}\"\n",
             1 + j % 3,
             1 + j % 28,
             if j % 7 == 0 { 11 } else { j % 9 },
@@ -204,6 +210,8 @@ fn write_pair(dir: &Path) -> (PathBuf, PathBuf) {
             j % 5,
             if j % 4 == 0 { "" } else { "z" },
             if j % 100 == 0 { 2 } else { 0 },
+            j % 33,
+            j % 5,
         ));
     }
     let (rp, cp) = (dir.join("ref.csv"), dir.join("cur.csv"));
@@ -221,6 +229,15 @@ fn every_finding_streams_to_the_same_report() {
         if batch == 64 {
             assert_eq!(v["timestamp_column"], "when");
             let q = &v["quality"];
+            // Text of numbers where the reference has numbers: parsed and compared.
+            assert_eq!(q["schema"]["type_changed"][1]["name"], "padded");
+            let names: Vec<&str> = v["columns"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["name"].as_str().unwrap())
+                .collect();
+            assert!(names.contains(&"padded"), "{names:?}");
             assert!(q["current"]["duplicated_rows"].as_u64().unwrap() > 0);
             assert!(!q["out_of_range"].as_array().unwrap().is_empty());
             assert!(!q["unseen_categories"].as_array().unwrap().is_empty());
