@@ -282,3 +282,53 @@ fn parquet_streams_to_the_same_report() {
         .unwrap();
     check(&r, &pq, &DriftOptions::default(), 333);
 }
+
+#[test]
+fn problems_fall_back_or_fail_as_in_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = sample("sample_data/adult_reference.csv");
+    // `age` is whole numbers for the first 10,000 rows (the inferred type), then text: the
+    // chunked parse fails and the in-memory path (which re-infers) takes over.
+    let c = dir.path().join("late_text.csv");
+    let mut text = String::from("age,race\n");
+    for i in 0..12_000 {
+        let age = if i == 11_000 {
+            "old".to_string()
+        } else {
+            format!("{}", 20 + i % 50)
+        };
+        text.push_str(&format!("{age},{}\n", ["White", "Black"][i % 2]));
+    }
+    std::fs::write(&c, text).unwrap();
+    let p = Progress::none();
+    let opts = DriftOptions::default();
+    assert!(drift_streamed(&r, &c, &opts, Some(1000), &p)
+        .unwrap()
+        .is_none());
+    drift_files(&r, &c, None, &opts, &p).expect("in memory");
+    // Option errors are the in-memory path's, found before the data is read; an error of the
+    // values (text in a column named numeric) sends the run to the in-memory path.
+    let c = sample("sample_data/adult_current.csv");
+    let bad = |f: fn(&mut DriftOptions)| {
+        let mut o = DriftOptions::default();
+        f(&mut o);
+        o
+    };
+    for (opts, early) in [
+        (bad(|o| o.drift_share = 0.0), true),
+        (bad(|o| o.columns = Some(vec!["nope".into()])), true),
+        (bad(|o| o.timestamp = Some("nope".into())), true),
+        (bad(|o| o.numeric = vec!["race".into()]), false),
+    ] {
+        let m = drift_files(&r, &c, None, &opts, &p).unwrap_err();
+        match drift_streamed(&r, &c, &opts, Some(1000), &p) {
+            Err(s) => {
+                assert!(early);
+                assert_eq!(s.to_string(), m.to_string());
+                assert_eq!(s.kind(), m.kind());
+            }
+            Ok(None) => assert!(!early, "{m}"),
+            Ok(Some(_)) => panic!("streamed despite {m}"),
+        }
+    }
+}
