@@ -16,6 +16,7 @@ mod prepare;
 pub mod quality;
 pub mod stattests;
 pub mod stream;
+mod stream_quality;
 mod stream_state;
 pub mod stream_stats;
 
