@@ -8,7 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
-use assay::engine::drift::over_time::Windows;
+use assay::engine::drift::over_time::{Period, Windows};
 use assay::engine::drift::stream::drift_streamed;
 use assay::engine::drift::{drift_files, DriftOptions, Method};
 use assay::engine::Progress;
@@ -131,15 +131,25 @@ fn overrides_stream_to_the_same_report() {
         ..DriftOptions::default()
     };
     check(&r, &c, &opts, 2048);
-    // Drift over time stays in memory.
-    let opts = DriftOptions {
-        windows: Some(Windows::Rows(1000)),
-        ..DriftOptions::default()
-    };
+    // Drift over time by row counts streams; by calendar period it stays in memory.
+    for (size, batch) in [(1000, 300), (777, 5000), (7, 2000)] {
+        let opts = DriftOptions {
+            windows: Some(Windows::Rows(size)),
+            ..DriftOptions::default()
+        };
+        let v = check(&r, &c, &opts, batch);
+        assert!(v["over_time"]["columns"].as_array().unwrap().len() > 5);
+    }
     let p = Progress::none();
-    assert!(drift_streamed(&r, &c, &opts, Some(100), &p)
-        .unwrap()
-        .is_none());
+    for w in [Windows::Period(Period::Month), Windows::Rows(0)] {
+        let opts = DriftOptions {
+            windows: Some(w),
+            ..DriftOptions::default()
+        };
+        assert!(drift_streamed(&r, &c, &opts, Some(100), &p)
+            .unwrap()
+            .is_none());
+    }
 }
 
 /// A reference and a current file with every kind of column and finding.
@@ -255,6 +265,7 @@ fn every_finding_streams_to_the_same_report() {
         }
     }
     let opts = DriftOptions {
+        windows: Some(Windows::Rows(450)),
         categorical: vec!["id".into(), "x".into()],
         numeric: vec!["code".into()],
         method: Some(Method::JensenShannon),

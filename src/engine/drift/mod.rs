@@ -19,6 +19,7 @@ pub mod stream;
 mod stream_quality;
 mod stream_state;
 pub mod stream_stats;
+mod stream_windows;
 
 use crate::engine::Warning;
 use std::collections::BTreeSet;
@@ -173,7 +174,7 @@ pub fn drift_files(
     progress: &Progress,
 ) -> Result<DriftReport> {
     progress.set(0.0, "loading data");
-    if model.is_none() && opts.windows.is_none() && stream::large(current) {
+    if model.is_none() && stream::large(current) {
         if let Some(report) = stream::drift_streamed(reference, current, opts, None, progress)? {
             return Ok(report);
         }

@@ -6,7 +6,8 @@
 //! fingerprint per distinct row for the duplicate check. The reference is loaded whole.
 //!
 //! [`super::drift_files`] takes this path for one CSV, Parquet or Arrow current file of at
-//! least [`STREAM_MIN_BYTES`] without a model and without drift over time; otherwise, and
+//! least [`STREAM_MIN_BYTES`] without a model, with drift over time only by row-count windows
+//! ([`super::stream_windows`]); otherwise, and
 //! whenever the streamed run meets a problem of the data (a column type that changes after the
 //! first 10,000 CSV rows, text in a column named numeric, …), it runs in memory, which
 //! reports the problem as before. Both give the same report (tests/drift_stream.rs): every
@@ -24,7 +25,7 @@
 //!
 //! [`TEXT_CAP`]: super::stream_state::TEXT_CAP
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::Path;
 
 use polars::prelude::*;
@@ -33,11 +34,13 @@ use rayon::prelude::*;
 use super::binning::Counts;
 use super::column_drift::{self, Samples};
 use super::columns::{self, ColumnKind, Raw};
+use super::over_time::Windows;
 use super::prepare::{prepare_column, read_both};
 use super::quality::TypeMismatch;
 use super::stream_quality::assess;
 use super::stream_state::{fingerprints, ColState, DriftState, Read};
 use super::stream_stats::{self, Dist};
+use super::stream_windows::{self, text_counts, Windowed};
 use super::{
     check_options, method_warning, nothing_to_compare, ColumnDrift, DataRef, DriftOptions,
     DriftReport, Prepared, Role, Skipped, Source,
@@ -75,7 +78,12 @@ pub fn drift_streamed(
     batch_rows: Option<usize>,
     progress: &Progress,
 ) -> Result<Option<DriftReport>> {
-    if opts.windows.is_some() || data::lake::is_set(current) {
+    let window = match opts.windows {
+        None => 0,
+        Some(Windows::Rows(size)) if size > 0 => size,
+        Some(_) => return Ok(None),
+    };
+    if data::lake::is_set(current) {
         return Ok(None);
     }
     let Ok(meta) = crate::engine::fsio::check_regular(current, "dataset") else {
@@ -162,7 +170,9 @@ pub fn drift_streamed(
             (Raw::Numeric { .. }, true) => Read::Numbers,
             (Raw::Numeric { .. }, false) => Read::Parse { skip: ref_numbers },
         };
-        states.push(new_state(&p, col, read));
+        let mut st = new_state(&p, col, read);
+        st.window = window;
+        states.push(st);
         decided.push((name.clone(), Ok((p, states.len() - 1))));
     }
     let compared_text: HashSet<usize> = states
@@ -359,6 +369,23 @@ pub fn drift_streamed(
     let n_drifted = out.iter().filter(|c| c.drifted).count();
     let share = n_drifted as f64 / out.len() as f64;
 
+    let over_time = (window > 0).then(|| {
+        let windowed: Vec<Windowed> = prepared
+            .iter_mut()
+            .map(|(_, st, _)| match st.read {
+                Read::Text => Windowed::Text(std::mem::take(&mut st.win_text)),
+                read => Windowed::Numbers(
+                    std::mem::take(&mut st.win_numbers)
+                        .into_iter()
+                        .map(|b| b.finish())
+                        .collect(),
+                    read == Read::Numbers && cols[st.col].integer,
+                ),
+            })
+            .collect();
+        let ps: Vec<&Prepared> = prepared.iter().map(|(p, _, _)| p).collect();
+        stream_windows::over_time(&ps, &windowed, &out, rows, window, timestamp.clone())
+    });
     progress.set(0.8, "data quality");
     let Some(quality) = assess(
         &reference,
@@ -395,7 +422,7 @@ pub fn drift_streamed(
         skipped,
         timestamp_column: timestamp,
         quality,
-        over_time: None,
+        over_time,
         warnings,
     }))
 }
@@ -525,23 +552,7 @@ fn column_result(
             stream_stats::evaluate(p.kind, &a, d, *integer && *ib, opts.method, opts.threshold)
         }
         (Raw::Text { values: ra }, Current::Text(c)) => {
-            let mut map: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
-            for (s, &n) in ra.dict.iter().zip(&ra.code_counts(None)) {
-                if n > 0 {
-                    map.entry(s).or_default().0 += n;
-                }
-            }
-            for (s, &n) in &c.text.map {
-                if n > 0 {
-                    map.entry(s).or_default().1 += n;
-                }
-            }
-            let mut counts = Counts::default();
-            for (k, (r, o)) in map {
-                counts.labels.push(k.to_string());
-                counts.reference.push(r);
-                counts.current.push(o);
-            }
+            let counts = text_counts(ra, c.text.map.iter());
             column_drift::evaluate(
                 p.kind,
                 Samples::Categorical(&counts),

@@ -233,6 +233,10 @@ pub(super) struct DriftState {
     pub unseen_bits: HashMap<u64, usize>,
     pub unseen: usize,
     pub unseen_rows: Vec<usize>,
+    /// Rows per drift-over-time window (0: no windows) and each window's values.
+    pub window: usize,
+    pub win_numbers: Vec<DistBuilder>,
+    pub win_text: Vec<HashMap<String, u64>>,
 }
 
 impl DriftState {
@@ -253,6 +257,42 @@ impl DriftState {
             unseen_bits: HashMap::new(),
             unseen: 0,
             unseen_rows: Vec::new(),
+            window: 0,
+            win_numbers: Vec::new(),
+            win_text: Vec::new(),
+        }
+    }
+
+    /// The windows' parts of `len` rows from file row `offset`: (window, start, end) of the
+    /// batch.
+    fn segments(&self, offset: usize, len: usize) -> Vec<(usize, usize, usize)> {
+        let mut out = Vec::new();
+        let mut i = 0;
+        while self.window > 0 && i < len {
+            let w = (offset + i) / self.window;
+            let end = ((w + 1) * self.window - offset).min(len);
+            out.push((w, i, end));
+            i = end;
+        }
+        out
+    }
+
+    fn windows_text(&mut self, t: &Text, offset: usize) {
+        for (w, start, end) in self.segments(offset, t.len()) {
+            let mut n = vec![0u64; t.dict.len()];
+            for &c in &t.codes[start..end] {
+                if let Some(x) = n.get_mut(c as usize) {
+                    *x += 1;
+                }
+            }
+            while self.win_text.len() <= w {
+                self.win_text.push(HashMap::new());
+            }
+            for (s, &k) in t.dict.iter().zip(&n) {
+                if k > 0 {
+                    *self.win_text[w].entry(s.clone()).or_default() += k;
+                }
+            }
         }
     }
 
@@ -287,6 +327,7 @@ impl DriftState {
                 }
             }
             (Read::Text, Raw::Text { values: t }) => {
+                self.windows_text(t, offset);
                 if let Some(known) = &self.known_text {
                     let unseen: Vec<bool> =
                         t.dict.iter().map(|s| !known.contains(s.as_str())).collect();
@@ -314,6 +355,12 @@ impl DriftState {
     }
 
     fn numbers(&mut self, b: &[f64], offset: usize, cap: usize) {
+        for (w, start, end) in self.segments(offset, b.len()) {
+            while self.win_numbers.len() <= w {
+                self.win_numbers.push(DistBuilder::default());
+            }
+            self.win_numbers[w].add(&b[start..end]);
+        }
         if let Some((lo, hi)) = self.range {
             for (i, &v) in b.iter().enumerate() {
                 let (under, over) = (v < lo, v > hi);
