@@ -4,6 +4,7 @@
 //! targets (see [`extract`]).
 
 pub mod batches;
+pub mod csv_chunks;
 pub mod extract;
 pub mod lake;
 pub mod rows;

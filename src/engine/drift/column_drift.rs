@@ -108,7 +108,7 @@ pub struct Stats {
 }
 
 impl Stats {
-    fn score(&self, m: Method) -> Option<f64> {
+    pub(crate) fn score(&self, m: Method) -> Option<f64> {
         match m {
             Method::Ks => self.ks_p_value,
             Method::Chi2 => self.chi2_p_value,
@@ -264,7 +264,7 @@ pub fn evaluate(
     }
 }
 
-fn histogram_js_psi(st: &mut Stats, binned: &binning::Binned) {
+pub(crate) fn histogram_js_psi(st: &mut Stats, binned: &binning::Binned) {
     st.jensen_shannon = finite(stattests::jensen_shannon(
         &binned.reference,
         &binned.current,
@@ -275,7 +275,7 @@ fn histogram_js_psi(st: &mut Stats, binned: &binning::Binned) {
     st.psi = finite(stattests::psi(&r, &c));
 }
 
-fn categorical_tests(st: &mut Stats, c: &Counts, method: Option<Method>) {
+pub(crate) fn categorical_tests(st: &mut Stats, c: &Counts, method: Option<Method>) {
     let (chi, p) = stattests::chi_square(c);
     st.chi2_statistic = Some(chi);
     st.chi2_p_value = finite(p);

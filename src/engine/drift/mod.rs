@@ -16,6 +16,11 @@ mod prepare;
 pub mod quality;
 pub mod stattests;
 mod window_stats;
+pub mod stream;
+mod stream_quality;
+mod stream_state;
+pub mod stream_stats;
+mod stream_windows;
 
 use crate::engine::Warning;
 use std::collections::BTreeSet;
@@ -170,6 +175,11 @@ pub fn drift_files(
     progress: &Progress,
 ) -> Result<DriftReport> {
     progress.set(0.0, "loading data");
+    if model.is_none() && stream::large(current) {
+        if let Some(report) = stream::drift_streamed(reference, current, opts, None, progress)? {
+            return Ok(report);
+        }
+    }
     let model = model.map(Model::load).transpose()?;
     let r = data::load(reference, progress)?;
     let c = data::load(current, progress)?;
@@ -245,52 +255,16 @@ pub fn drift(
     opts: &DriftOptions,
     progress: &Progress,
 ) -> Result<DriftReport> {
-    if !(opts.drift_share > 0.0 && opts.drift_share <= 1.0) {
-        return Err(EngineError::usage(format!(
-            "drift share {} must be in (0, 1]",
-            opts.drift_share
-        )));
-    }
-    if let Some(t) = opts.threshold {
-        if !(t.is_finite() && t >= 0.0) {
-            return Err(EngineError::usage(format!(
-                "threshold {t} must be a non-negative number"
-            )));
-        }
-    }
+    check_options(reference, current, opts)?;
     let mut warnings = Vec::new();
     let ref_names = reference.column_names();
     let cur_names: BTreeSet<String> = current.column_names().into_iter().collect();
     let timestamp = match &opts.timestamp {
-        Some(t) => {
-            if !current.has_column(t) {
-                return Err(EngineError::column(
-                    &current.path,
-                    t,
-                    "no such timestamp column in the current data",
-                ));
-            }
-            Some(t.clone())
-        }
+        Some(t) => Some(t.clone()),
         None => over_time::detect_timestamp(current),
     };
-    for name in opts.categorical.iter().chain(&opts.numeric) {
-        if !reference.has_column(name) || !current.has_column(name) {
-            return Err(EngineError::usage(format!(
-                "column '{name}' named in --categorical/--numeric is not in both files"
-            )));
-        }
-    }
-    if let Some(both) = opts.categorical.iter().find(|c| opts.numeric.contains(c)) {
-        return Err(EngineError::usage(format!(
-            "column '{both}' is named both categorical and numeric"
-        )));
-    }
     let wanted: Vec<String> = match &opts.columns {
-        Some(cols) => {
-            require_columns(cols, [reference, current])?;
-            cols.clone()
-        }
+        Some(cols) => cols.clone(),
         None => ref_names
             .iter()
             .filter(|c| cur_names.contains(*c) && Some(*c) != timestamp.as_ref())
@@ -356,19 +330,7 @@ pub fn drift(
 
     progress.set(0.4, "computing drift");
     let (sorted_refs, cols) = compare(&prepared, &mut skipped, opts, progress)?;
-    if let Some(m) = opts.method {
-        let bad: Vec<&str> = cols
-            .iter()
-            .filter(|c| c.method != m)
-            .map(|c| c.name.as_str())
-            .collect();
-        if !bad.is_empty() {
-            warnings.push(Warning::option(format!(
-                "method {m:?} does not apply to categorical columns; they keep the default: {}",
-                bad.join(", ")
-            )));
-        }
-    }
+    warnings.extend(method_warning(opts, &cols));
     let n_drifted = cols.iter().filter(|c| c.drifted).count();
     let share = n_drifted as f64 / cols.len() as f64;
 
@@ -425,6 +387,69 @@ pub fn drift(
     })
 }
 
+/// The warning when `--method` does not apply to some columns.
+pub(crate) fn method_warning(opts: &DriftOptions, cols: &[ColumnDrift]) -> Option<Warning> {
+    let m = opts.method?;
+    let bad: Vec<&str> = cols
+        .iter()
+        .filter(|c| c.method != m)
+        .map(|c| c.name.as_str())
+        .collect();
+    (!bad.is_empty()).then(|| {
+        Warning::option(format!(
+            "method {m:?} does not apply to categorical columns; they keep the default: {}",
+            bad.join(", ")
+        ))
+    })
+}
+
+/// The options checked against both files' columns, before any value is read (the streamed
+/// path checks them on the current file's schema).
+pub(crate) fn check_options(
+    reference: &Dataset,
+    current: &Dataset,
+    opts: &DriftOptions,
+) -> Result<()> {
+    if !(opts.drift_share > 0.0 && opts.drift_share <= 1.0) {
+        return Err(EngineError::usage(format!(
+            "drift share {} must be in (0, 1]",
+            opts.drift_share
+        )));
+    }
+    if let Some(t) = opts.threshold {
+        if !(t.is_finite() && t >= 0.0) {
+            return Err(EngineError::usage(format!(
+                "threshold {t} must be a non-negative number"
+            )));
+        }
+    }
+    if let Some(t) = &opts.timestamp {
+        if !current.has_column(t) {
+            return Err(EngineError::column(
+                &current.path,
+                t,
+                "no such timestamp column in the current data",
+            ));
+        }
+    }
+    for name in opts.categorical.iter().chain(&opts.numeric) {
+        if !reference.has_column(name) || !current.has_column(name) {
+            return Err(EngineError::usage(format!(
+                "column '{name}' named in --categorical/--numeric is not in both files"
+            )));
+        }
+    }
+    if let Some(both) = opts.categorical.iter().find(|c| opts.numeric.contains(c)) {
+        return Err(EngineError::usage(format!(
+            "column '{both}' is named both categorical and numeric"
+        )));
+    }
+    if let Some(cols) = &opts.columns {
+        require_columns(cols, [reference, current])?;
+    }
+    Ok(())
+}
+
 /// The reference of every prepared column sorted once, and each column's comparison of the
 /// whole current data; columns without values on one side move to `skipped`.
 #[allow(clippy::type_complexity)]
@@ -477,7 +502,7 @@ pub(crate) fn compare(
     Ok((sorted_refs, cols))
 }
 /// The error when every wanted column was skipped (or the files share none).
-fn nothing_to_compare(
+pub(crate) fn nothing_to_compare(
     skipped: &[Skipped],
     timestamp: Option<&str>,
     ref_names: &[String],

@@ -144,11 +144,14 @@ impl TypeMismatch {
     }
 }
 
-fn listed(rows: impl Iterator<Item = usize>, cap: usize) -> Vec<usize> {
+pub(crate) fn listed(rows: impl Iterator<Item = usize>, cap: usize) -> Vec<usize> {
     rows.take(cap).map(|i| i + 1).collect()
 }
 
-fn dataset_quality(ds: &Dataset, cap: usize) -> Result<(DatasetQuality, Vec<(String, Raw)>)> {
+pub(crate) fn dataset_quality(
+    ds: &Dataset,
+    cap: usize,
+) -> Result<(DatasetQuality, Vec<(String, Raw)>)> {
     let names = ds.column_names();
     let raws: Vec<(String, Raw)> = names
         .par_iter()

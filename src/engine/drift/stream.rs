@@ -1,0 +1,594 @@
+//! Streamed drift (issue 19): the whole-file report of [`super::drift`] for a large current
+//! file read in batches ([`for_each_batch`]), keeping per column only what the report needs —
+//! distinct values with counts ([`super::stream_stats::Dist`]: KS, Wasserstein, sturges bins,
+//! category counts and the data-quality mode are exact from them), text category counts,
+//! missing counts, out-of-range / unseen counts and the first listed rows — plus one 128-bit
+//! fingerprint per distinct row for the duplicate check. The reference is loaded whole.
+//!
+//! [`super::drift_files`] takes this path for one CSV, Parquet or Arrow current file of at
+//! least [`STREAM_MIN_BYTES`] without a model, with drift over time only by row-count windows
+//! ([`super::stream_windows`]); otherwise, and
+//! whenever the streamed run meets a problem of the data (a column type that changes after the
+//! first 10,000 CSV rows, text in a column named numeric, …), it runs in memory, which
+//! reports the problem as before. Both give the same report (tests/drift_stream.rs): every
+//! statistic walks the same distinct values in the same order, so the numbers are equal to
+//! the bit; duplicated rows are found by fingerprints of the values instead of dictionary
+//! codes (equal rows always match; distinct rows collide with probability ~2⁻¹²⁸).
+//!
+//! Memory: one batch, 16 bytes per distinct finite value of each numeric column, the text
+//! categories of compared columns (other text columns: at most [`TEXT_CAP`] values), and
+//! 16 bytes (plus hash-set overhead) per distinct row. Measured (release, 2 cores): a 10M-row
+//! CSV of 5,000 distinct rows 0.41–0.53 GiB (0.57 GiB with 10 row-count windows); the same with every row distinct and one numeric column
+//! of 10M distinct values 1.17 GiB; a 100M-row Parquet file of 5,000 distinct rows 0.53 GiB.
+//! With many distinct rows or values the per-row state dominates (100M distinct rows would
+//! not fit 1.5 GiB).
+//!
+//! [`TEXT_CAP`]: super::stream_state::TEXT_CAP
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::path::Path;
+
+use polars::prelude::*;
+use rayon::prelude::*;
+
+use super::binning::Counts;
+use super::column_drift::{self, Samples};
+use super::columns::{self, ColumnKind, Raw};
+use super::over_time::Windows;
+use super::prepare::{prepare_column, read_both};
+use super::quality::TypeMismatch;
+use super::stream_quality::assess;
+use super::stream_state::{fingerprints, ColState, DriftState, Read};
+use super::stream_stats::{self, Dist};
+use super::stream_windows::{self, text_counts, Windowed};
+use super::{
+    check_options, method_warning, nothing_to_compare, ColumnDrift, DataRef, DriftOptions,
+    DriftReport, Prepared, Role, Skipped, Source,
+};
+use crate::engine::data::batches::batch_rows as batch_rows_for;
+use crate::engine::data::{self, csv_chunks, Dataset, Format};
+use crate::engine::error::{EngineError, ErrorKind, Result};
+use crate::engine::hash::sha256_file;
+use crate::engine::progress::Progress;
+
+/// Current files at least this large are compared streamed by `drift_files`.
+pub const STREAM_MIN_BYTES: u64 = 64 << 20;
+
+/// Bytes of CSV parsed at a time (about 640,000 rows of the Adult sample).
+const CSV_CHUNK_BYTES: usize = 64 << 20;
+
+/// One regular file of at least [`STREAM_MIN_BYTES`] (not a set of files).
+pub(crate) fn large(path: &Path) -> bool {
+    !data::lake::is_set(path)
+        && std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() >= STREAM_MIN_BYTES)
+}
+
+/// A wanted column as decided from the reference and the current file's schema.
+type Decision = std::result::Result<(Prepared, usize), (String, Option<TypeMismatch>)>;
+
+/// The drift report of `current` against `reference`, the current file read `batch_rows`
+/// rows at a time (`None`: [`batch_rows_for`] its width) or, for CSV, in chunks of
+/// `64 · batch_rows` bytes (`None`: [`CSV_CHUNK_BYTES`]). `Ok(None)`: not done this way (see the module docs); run
+/// [`super::drift`] in memory. Errors of the options and of the reference are returned as the
+/// in-memory path returns them.
+pub fn drift_streamed(
+    reference: &Path,
+    current: &Path,
+    opts: &DriftOptions,
+    batch_rows: Option<usize>,
+    progress: &Progress,
+) -> Result<Option<DriftReport>> {
+    let window = match opts.windows {
+        None => 0,
+        Some(Windows::Rows(size)) if size > 0 => size,
+        Some(_) => return Ok(None),
+    };
+    if data::lake::is_set(current) {
+        return Ok(None);
+    }
+    let Ok(meta) = crate::engine::fsio::check_regular(current, "dataset") else {
+        return Ok(None);
+    };
+    let Ok(format) = Format::from_path(current) else {
+        return Ok(None);
+    };
+    if meta.len() == 0 || data::check_claimed(current, format, false).is_err() {
+        return Ok(None);
+    }
+    let reference = data::load(reference, progress)?;
+    let Some(schema) = data::scan_frame(current, format, false, Some(10_000))
+        .ok()
+        .and_then(|mut lf| lf.collect_schema().ok())
+    else {
+        return Ok(None);
+    };
+    let cur_names: Vec<String> = schema.iter_names().map(|n| n.to_string()).collect();
+    if cur_names.is_empty() || data::check_duplicate_names(current, &cur_names).is_err() {
+        return Ok(None);
+    }
+    // The current file without rows: its columns and types for the checks and decisions.
+    let shape = Dataset {
+        path: current.to_path_buf(),
+        sha256: String::new(),
+        format,
+        file_size: meta.len(),
+        df: DataFrame::empty_with_schema(&schema),
+    };
+    check_options(&reference, &shape, opts)?;
+    let cur_set: BTreeSet<&str> = cur_names.iter().map(String::as_str).collect();
+    let ref_names = reference.column_names();
+    let wanted: Vec<String> = match &opts.columns {
+        Some(cols) => cols.clone(),
+        None => ref_names
+            .iter()
+            .filter(|c| cur_set.contains(c.as_str()) && Some(*c) != opts.timestamp.as_ref())
+            .cloned()
+            .collect(),
+    };
+    let index: HashMap<&str, usize> = cur_names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.as_str(), i))
+        .collect();
+    let numeric = |name: &str| schema.get(name).is_some_and(|dt| dt.is_primitive_numeric());
+    progress.set(0.05, "reading columns");
+    let mut decided: Vec<(String, Decision)> = Vec::new();
+    let mut states: Vec<DriftState> = Vec::new();
+    for name in &wanted {
+        progress.check()?;
+        let Ok(both) = read_both(name, opts, &reference, &shape) else {
+            return Ok(None);
+        };
+        let (r, c) = match both {
+            Ok(both) => both,
+            Err(reason) => {
+                decided.push((name.clone(), Err((reason, None))));
+                continue;
+            }
+        };
+        let ref_numbers = matches!(r, Raw::Numeric { .. });
+        let role = if opts.target.as_deref() == Some(name.as_str()) {
+            Role::Target
+        } else {
+            Role::Feature
+        };
+        let Ok(p) = prepare_column(name, role, r, c, opts, &reference, &shape) else {
+            return Ok(None);
+        };
+        let p = match p {
+            Ok(p) => p,
+            Err(skip) => {
+                decided.push((name.clone(), Err(skip)));
+                continue;
+            }
+        };
+        let Some(&col) = index.get(name.as_str()) else {
+            return Ok(None);
+        };
+        let read = match (&p.current, numeric(name)) {
+            (Raw::Text { .. }, _) => Read::Text,
+            (Raw::Numeric { .. }, true) => Read::Numbers,
+            (Raw::Numeric { .. }, false) => Read::Parse { skip: ref_numbers },
+        };
+        let mut st = new_state(&p, col, read);
+        st.window = window;
+        states.push(st);
+        decided.push((name.clone(), Ok((p, states.len() - 1))));
+    }
+    let compared_text: HashSet<usize> = states
+        .iter()
+        .filter(|s| s.read == Read::Text)
+        .map(|s| s.col)
+        .collect();
+    let mut cols: Vec<ColState> = cur_names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| ColState::new(n, numeric(n), compared_text.contains(&i)))
+        .collect();
+
+    progress.set(0.1, "reading the current data in batches");
+    let cap = opts.max_rows_listed;
+    let mut seen: HashSet<(u64, u64)> = HashSet::new();
+    let (mut dups, mut dup_rows) = (0usize, Vec::new());
+    let mut offset = 0usize;
+    let (read, sha256) = std::thread::scope(|s| {
+        let hasher = s.spawn(|| sha256_file(current));
+        let on_batch = |df: DataFrame| {
+            progress.check()?;
+            let n = df.height();
+            let ds = Dataset {
+                path: current.to_path_buf(),
+                sha256: String::new(),
+                format,
+                file_size: meta.len(),
+                df,
+            };
+            let raws: Vec<Raw> = cur_names
+                .par_iter()
+                .map(|name| columns::read(&ds, name))
+                .collect::<Result<_>>()?;
+            drop(ds);
+            let (a, b) = rayon::join(
+                || {
+                    cols.par_iter_mut()
+                        .zip(&raws)
+                        .try_for_each(|(c, raw)| c.add(raw, offset, cap))
+                },
+                || {
+                    states
+                        .par_iter_mut()
+                        .try_for_each(|s| s.add(&raws[s.col], offset, cap))
+                },
+            );
+            a?;
+            b?;
+            for (i, fp) in fingerprints(&raws, n).into_iter().enumerate() {
+                if !seen.insert(fp) {
+                    dups += 1;
+                    if dup_rows.len() < cap {
+                        dup_rows.push(offset + i + 1);
+                    }
+                }
+            }
+            offset += n;
+            Ok(())
+        };
+        let read = match (format, batch_rows) {
+            (Format::Csv, rows) => csv_chunks::for_each_chunk(
+                current,
+                schema.clone(),
+                rows.map_or(CSV_CHUNK_BYTES, |r| r * 64),
+                on_batch,
+            ),
+            (_, rows) => for_each_slice(
+                current,
+                format,
+                rows.unwrap_or_else(|| batch_rows_for(cur_names.len())),
+                on_batch,
+            ),
+        };
+        let sha = hasher
+            .join()
+            .unwrap_or_else(|_| Err(EngineError::internal("hashing thread panicked")));
+        (read, sha)
+    });
+    drop(seen);
+    let rows = match read {
+        Ok(rows) if rows > 0 => rows,
+        Err(e) if e.kind() == ErrorKind::Cancelled => return Err(e),
+        _ => return Ok(None),
+    };
+    let Ok(sha256) = sha256 else {
+        return Ok(None);
+    };
+
+    progress.set(0.6, "computing drift");
+    let timestamp = match &opts.timestamp {
+        Some(t) => Some(t.clone()),
+        None => cols
+            .iter()
+            .find(|c| !c.numeric && c.any_text && c.timestamp_like)
+            .map(|c| c.name.clone()),
+    };
+    // In memory the detected timestamp is never a wanted column.
+    let left_out = match (&opts.columns, &opts.timestamp) {
+        (None, None) => timestamp.clone(),
+        _ => None,
+    };
+    let dists: Vec<Option<Dist>> = cols
+        .iter_mut()
+        .map(|c| c.numeric.then(|| std::mem::take(&mut c.dist).finish()))
+        .collect();
+    let mut states: Vec<Option<DriftState>> = states.into_iter().map(Some).collect();
+    let mut skipped = Vec::new();
+    let mut type_mismatches = Vec::new();
+    let mut prepared: Vec<(Prepared, DriftState, Option<Dist>)> = Vec::new();
+    for (name, d) in decided {
+        if Some(&name) == left_out.as_ref() {
+            continue;
+        }
+        let (p, st) = match d {
+            Err((reason, m)) => {
+                type_mismatches.extend(m);
+                skipped.push(Skipped { name, reason });
+                continue;
+            }
+            Ok((p, i)) => match states.get_mut(i).and_then(Option::take) {
+                Some(st) => (p, st),
+                None => return Ok(None),
+            },
+        };
+        if let Some((row, value)) = st.bad.examples.first().cloned() {
+            skipped.push(Skipped {
+                name: name.clone(),
+                reason: format!(
+                    "numbers in the reference but text in the current data (row {}: '{value}')",
+                    row + 1
+                ),
+            });
+            type_mismatches.push(TypeMismatch {
+                name,
+                dataset: "current",
+                expected: "number",
+                found: "text",
+                count: st.bad.count,
+                examples: st
+                    .bad
+                    .examples
+                    .into_iter()
+                    .map(|(r, v)| (r + 1, v))
+                    .collect(),
+            });
+            continue;
+        }
+        let mut st = st;
+        let parsed =
+            matches!(st.read, Read::Parse { .. }).then(|| std::mem::take(&mut st.parsed).finish());
+        prepared.push((p, st, parsed));
+    }
+    if prepared.is_empty() {
+        let cur: BTreeSet<String> = cur_names.iter().cloned().collect();
+        return Err(nothing_to_compare(
+            &skipped,
+            timestamp.as_deref(),
+            &ref_names,
+            &cur,
+        ));
+    }
+    let results: Vec<std::result::Result<ColumnDrift, String>> = prepared
+        .par_iter()
+        .map(|(p, st, parsed)| {
+            let current = match st.read {
+                Read::Text => Current::Text(&cols[st.col]),
+                Read::Numbers => match &dists[st.col] {
+                    Some(d) => Current::Numbers(d, cols[st.col].integer),
+                    None => Current::Numbers(&EMPTY, false),
+                },
+                Read::Parse { .. } => Current::Numbers(parsed.as_ref().unwrap_or(&EMPTY), false),
+            };
+            column_result(p, current, rows, opts)
+        })
+        .collect();
+    let mut out = Vec::new();
+    for (r, (p, _, _)) in results.into_iter().zip(&prepared) {
+        match r {
+            Ok(c) => out.push(c),
+            Err(reason) => skipped.push(Skipped {
+                name: p.name.clone(),
+                reason,
+            }),
+        }
+    }
+    if out.is_empty() {
+        return Err(EngineError::usage(
+            "no column could be compared (see the reasons above)".to_string(),
+        ));
+    }
+    let mut warnings = Vec::new();
+    warnings.extend(method_warning(opts, &out));
+    let n_drifted = out.iter().filter(|c| c.drifted).count();
+    let share = n_drifted as f64 / out.len() as f64;
+
+    let over_time = (window > 0).then(|| {
+        let windowed: Vec<Windowed> = prepared
+            .iter_mut()
+            .map(|(_, st, _)| match st.read {
+                Read::Text => Windowed::Text(std::mem::take(&mut st.win_text)),
+                read => Windowed::Numbers(
+                    std::mem::take(&mut st.win_numbers)
+                        .into_iter()
+                        .map(|b| b.finish())
+                        .collect(),
+                    read == Read::Numbers && cols[st.col].integer,
+                ),
+            })
+            .collect();
+        let ps: Vec<&Prepared> = prepared.iter().map(|(p, _, _)| p).collect();
+        stream_windows::over_time(&ps, &windowed, &out, rows, window, timestamp.clone())
+    });
+    progress.set(0.8, "data quality");
+    let Some(quality) = assess(
+        &reference,
+        &cols,
+        &dists,
+        (rows, dups, dup_rows),
+        &prepared,
+        type_mismatches,
+        cap,
+    )?
+    else {
+        return Ok(None);
+    };
+    progress.set(1.0, "done");
+    Ok(Some(DriftReport {
+        reference: DataRef {
+            path: reference.path.clone(),
+            sha256: reference.sha256.clone(),
+            rows: reference.rows(),
+        },
+        current: DataRef {
+            path: current.to_path_buf(),
+            sha256,
+            rows,
+        },
+        model: None,
+        method: opts.method,
+        threshold: opts.threshold,
+        drift_share: opts.drift_share,
+        columns: out,
+        n_drifted,
+        share_drifted: share,
+        dataset_drift: share >= opts.drift_share,
+        skipped,
+        timestamp_column: timestamp,
+        quality,
+        over_time,
+        warnings,
+    }))
+}
+
+/// Calls `f` on consecutive slices of `rows` rows of a Parquet or Arrow file, each collected
+/// on its own (the reader skips the row groups / record batches before it). Polars' streaming
+/// engine decodes many row groups ahead (2 GiB for 15 columns of 2²⁰-row groups); this holds one
+/// slice at a time.
+fn for_each_slice(
+    path: &Path,
+    format: Format,
+    rows: usize,
+    mut f: impl FnMut(DataFrame) -> Result<()>,
+) -> Result<usize> {
+    let wrap =
+        |e: PolarsError| EngineError::file(path, format!("cannot read {format:?} data: {e}"));
+    let scan = data::scan_frame(path, format, false, None)?;
+    let total = scan
+        .clone()
+        .select([len().alias("n")])
+        .collect()
+        .map_err(wrap)?
+        .column("n")
+        .map_err(wrap)?
+        .get(0)
+        .map_err(wrap)?
+        .extract::<usize>()
+        .ok_or_else(|| EngineError::file(path, "cannot count the rows"))?;
+    let rows = rows.max(1);
+    for start in (0..total).step_by(rows) {
+        let take = rows.min(total - start);
+        let df = scan
+            .clone()
+            .slice(start as i64, take as IdxSize)
+            .collect()
+            .map_err(wrap)?;
+        if df.height() != take {
+            return Err(EngineError::internal("a slice came back short"));
+        }
+        f(df)?;
+    }
+    Ok(total)
+}
+
+static EMPTY: Dist = Dist {
+    values: Vec::new(),
+    counts: Vec::new(),
+};
+
+/// The state of a compared column: reference range (numeric) or categories (categorical).
+fn new_state(p: &Prepared, col: usize, read: Read) -> DriftState {
+    let mut st = DriftState::new(col, read);
+    match (p.kind, &p.reference, read) {
+        (ColumnKind::Numeric, Raw::Numeric { values, .. }, Read::Numbers | Read::Parse { .. }) => {
+            let (lo, hi) = values
+                .iter()
+                .filter(|v| v.is_finite())
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &v| {
+                    (l.min(v), h.max(v))
+                });
+            st.range = lo.is_finite().then_some((lo, hi));
+        }
+        (ColumnKind::Categorical, Raw::Text { values: a }, Read::Text) => {
+            let counts = a.code_counts(None);
+            st.known_text = Some(
+                a.dict
+                    .iter()
+                    .zip(&counts)
+                    .filter(|(_, &n)| n > 0)
+                    .map(|(s, _)| s.clone())
+                    .collect(),
+            );
+        }
+        (
+            ColumnKind::Categorical,
+            Raw::Numeric { values, .. },
+            Read::Numbers | Read::Parse { .. },
+        ) => {
+            st.known_bits = Some(
+                values
+                    .iter()
+                    .filter(|x| !x.is_nan())
+                    .map(|x| (x + 0.0).to_bits())
+                    .collect(),
+            );
+        }
+        _ => {}
+    }
+    st
+}
+
+/// A compared column's current sample.
+enum Current<'a> {
+    Numbers(&'a Dist, bool),
+    Text(&'a ColState),
+}
+
+/// `super::column_result` on the streamed state; `Err(reason)` skips the column.
+fn column_result(
+    p: &Prepared,
+    current: Current<'_>,
+    rows: usize,
+    opts: &DriftOptions,
+) -> std::result::Result<ColumnDrift, String> {
+    let mr = match &p.reference {
+        Raw::Numeric { values, .. } => values.iter().filter(|v| !v.is_finite()).count(),
+        Raw::Text { values } => values
+            .codes
+            .iter()
+            .filter(|&&c| c == columns::MISSING)
+            .count(),
+    };
+    let mc = match &current {
+        Current::Numbers(d, _) => rows - d.total() as usize,
+        Current::Text(c) => c.missing,
+    };
+    let (nr, nc) = (p.reference.len() - mr, rows - mc);
+    if nr == 0 || nc == 0 {
+        return Err(format!(
+            "no values left in the {} data after dropping missing, NaN and infinite values",
+            if nr == 0 { "reference" } else { "current" }
+        ));
+    }
+    let out = match (&p.reference, &current) {
+        (Raw::Numeric { values, integer }, Current::Numbers(d, ib)) => {
+            let a = columns::sorted_finite(values);
+            stream_stats::evaluate(p.kind, &a, d, *integer && *ib, opts.method, opts.threshold)
+        }
+        (Raw::Text { values: ra }, Current::Text(c)) => {
+            let counts = text_counts(ra, c.text.map.iter());
+            column_drift::evaluate(
+                p.kind,
+                Samples::Categorical(&counts),
+                opts.method,
+                opts.threshold,
+            )
+        }
+        _ => column_drift::evaluate(
+            p.kind,
+            Samples::Categorical(&Counts::default()),
+            opts.method,
+            opts.threshold,
+        ),
+    };
+    Ok(ColumnDrift {
+        name: p.name.clone(),
+        role: p.role,
+        kind: p.kind,
+        kind_source: p.kind_source,
+        method: out.method,
+        method_source: if opts.method == Some(out.method) {
+            Source::User
+        } else {
+            Source::Inferred
+        },
+        statistic: out.statistic,
+        p_value: out.p_value,
+        threshold: out.threshold,
+        drifted: out.drifted,
+        effect_size: out.effect_size,
+        n_reference: nr,
+        n_current: nc,
+        missing_reference: mr,
+        missing_current: mc,
+        n_unique: out.n_values,
+        stats: out.stats,
+        histogram: out.histogram,
+    })
+}
