@@ -5,6 +5,11 @@
 //! Batches arrive in file order. The CSV column types are inferred from the first 10,000 rows,
 //! as in [`super::load`]; a file whose later rows do not fit them fails here, and the caller
 //! falls back to [`super::load`] (which re-infers from all rows).
+//!
+//! A CSV file is read through a `file://` URL ([`unmapped_source`]): polars then reads it in
+//! chunks through its object-store reader instead of memory-mapping all of it. A mapped file's
+//! pages stay in the resident set once read (clean file pages, but counted in the peak RSS:
+//! 0.95 GiB of a 1 GiB CSV).
 
 use std::num::NonZeroUsize;
 use std::path::Path;
@@ -38,7 +43,16 @@ pub fn for_each_batch(
     mut f: impl FnMut(DataFrame) -> Result<()>,
 ) -> Result<usize> {
     let format = Format::from_path(path)?;
-    let mut lf = scan_frame(path, format, false, Some(10_000))?;
+    let source = match format {
+        Format::Csv => unmapped_source(path),
+        _ => None,
+    };
+    let mut lf = scan_frame(
+        source.as_deref().unwrap_or(path),
+        format,
+        false,
+        Some(10_000),
+    )?;
     let wrap = |e: PolarsError| {
         EngineError::file(
             path,
@@ -112,6 +126,19 @@ pub fn for_each_batch(
             "the batch reader stopped without a result",
         ))
     })
+}
+
+/// The `file://` URL of the file at `path`, which polars reads in chunks (as it reads cloud
+/// files) rather than through a memory map; `None` (read the path, mapped) where the URL would
+/// not name the same file: a path that is not valid UTF-8 or holds a character a URL escapes.
+fn unmapped_source(path: &Path) -> Option<std::path::PathBuf> {
+    let full = std::fs::canonicalize(path).ok()?;
+    let text = full.to_str()?;
+    let plain = text.starts_with('/')
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"/._-+=,@~".contains(&b));
+    plain.then(|| format!("file://{text}").into())
 }
 
 #[cfg(test)]
