@@ -19,7 +19,8 @@ use super::data::extract::{InvalidRows, RowBook, TargetData};
 use super::data::{self, Dataset, Format};
 use super::error::{EngineError, Result};
 use super::evaluate::{
-    check_threshold, conclude, target_kind, DataRef, EvalOptions, Evaluation, Outcomes, Truth,
+    check_threshold, conclude, positive_index, target_kind, BinaryRows, DataRef, EvalOptions,
+    Evaluation, Outcomes, Outside, Truth,
 };
 use super::hash::sha256_file;
 use super::model::{plan_inputs, InferOptions, Model, Predictions};
@@ -33,10 +34,17 @@ pub const STREAM_MIN_BYTES: u64 = 64 << 20;
 /// cores ([`super::model::predict`]); batches of a multiple of it give the same chunks.
 const INFER_ROWS: usize = 65_536;
 
-/// Outputs and truth gathered batch by batch.
+/// Outputs and truth gathered batch by batch: of a binary classifier only the positive
+/// class's score and whether each row is of that class (5 bytes a row), of a multiclass one
+/// every class's score and the class index.
 #[derive(Default)]
 struct Gathered {
     classes: Option<Vec<String>>,
+    /// A binary classifier's positive class (index into `classes`).
+    positive: Option<usize>,
+    is_positive: Vec<bool>,
+    score: Vec<f32>,
+    outside: Outside,
     proba: Vec<f32>,
     y: Vec<u32>,
     values: Vec<f32>,
@@ -51,13 +59,15 @@ fn fallback() -> EngineError {
 }
 
 impl Gathered {
-    fn add(&mut self, scored: Scored) -> Result<()> {
+    /// Adds a scored batch; `positive` gives a binary classifier's positive class.
+    fn add(&mut self, scored: Scored, positive: impl Fn(&[String]) -> Result<usize>) -> Result<()> {
         if scored.dropped > 0 || scored.kept.is_some() {
             return Err(fallback());
         }
         for (c, k) in &scored.missing_passed {
             *self.missing.entry(c.clone()).or_default() += k;
         }
+        let before = self.rows;
         self.rows += scored.rows;
         let Scored {
             predictions,
@@ -75,10 +85,30 @@ impl Gathered {
                     .enumerate()
                     .map(|(i, c)| (c.as_str(), i as u32))
                     .collect();
-                for l in &labels {
-                    self.y.push(*index.get(l.as_str()).ok_or_else(fallback)?);
+                let k = classes.len();
+                if k != 2 {
+                    for l in &labels {
+                        self.y.push(*index.get(l.as_str()).ok_or_else(fallback)?);
+                    }
+                    self.proba.extend_from_slice(&proba);
+                    return Ok(());
                 }
-                self.proba.extend_from_slice(&proba);
+                let pos = match self.positive {
+                    Some(p) => p,
+                    // The in-memory path reports an unknown positive class.
+                    None => *self
+                        .positive
+                        .insert(positive(&classes).map_err(|_| fallback())?),
+                };
+                if proba.len() != 2 * labels.len() {
+                    return Err(fallback());
+                }
+                self.outside.add(&proba, before * 2);
+                for (r, l) in labels.iter().enumerate() {
+                    let c = *index.get(l.as_str()).ok_or_else(fallback)?;
+                    self.is_positive.push(c as usize == pos);
+                    self.score.push(proba[r * 2 + pos]);
+                }
             }
             (Predictions::Regression { values }, Some(TargetData::Values(y)))
                 if self.classes.is_none() =>
@@ -153,7 +183,7 @@ pub fn evaluate_streamed(
                 &infer,
                 &stage,
             )?;
-            got.add(scored)
+            got.add(scored, |classes| positive_index(model, opts, classes))
         });
         let sha = hasher
             .join()
@@ -179,13 +209,27 @@ pub fn evaluate_streamed(
         ..RowBook::default()
     };
     let (predictions, truth) = match got.classes {
-        Some(classes) => (
-            Predictions::Classification {
-                classes,
-                proba: got.proba,
-            },
-            Truth::Classes(got.y),
-        ),
+        Some(classes) => match got.positive {
+            Some(positive) => (
+                Predictions::Classification {
+                    classes,
+                    proba: Vec::new(),
+                },
+                Truth::Binary(BinaryRows {
+                    positive,
+                    y: got.is_positive,
+                    score: got.score,
+                    outside: got.outside,
+                }),
+            ),
+            None => (
+                Predictions::Classification {
+                    classes,
+                    proba: got.proba,
+                },
+                Truth::Classes(got.y),
+            ),
+        },
         None => (
             Predictions::Regression { values: got.values },
             Truth::Values(got.targets),
@@ -209,5 +253,5 @@ pub fn evaluate_streamed(
         },
         warnings,
     };
-    conclude(model, opts, &plan, outcomes, progress).map(|(eval, _)| Some(eval))
+    conclude(model, opts, &plan, outcomes, false, progress).map(|(eval, _)| Some(eval))
 }
