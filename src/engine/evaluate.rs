@@ -14,11 +14,14 @@ use super::metrics::bootstrap::{self, BootstrapSettings};
 use super::metrics::curves::{
     self, Calibration, PrCurve, Residuals, RocCurve, ScoreHistogram, ThresholdSweep,
 };
-use super::metrics::sorted::SortedBinary;
-use super::metrics::{binary, multiclass, order_desc, regression, thin_indices, Metrics};
+use super::metrics::{multiclass, regression, Metrics};
 use super::model::{plan_inputs, InferOptions, InputPlan, Model, Predictions, ValueKind};
 use super::progress::Progress;
 use super::scored::score;
+
+#[path = "evaluate_binary.rs"]
+mod binary_part;
+use binary_part::{binary_eval, thin_roc};
 
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct EvalOptions {
@@ -204,11 +207,67 @@ pub enum RowOutputs {
 }
 
 /// The true outcomes of the kept rows: class labels as in the file, labels already turned
-/// into the model's class indices (the streamed path), or values (regression).
+/// into the model's class indices (the streamed path), a binary classifier's outcomes
+/// already reduced to what its metrics need (the streamed path), or values (regression).
 pub(crate) enum Truth {
     Labels(Vec<String>),
     Classes(Vec<u32>),
+    Binary(BinaryRows),
     Values(Vec<f64>),
+}
+
+/// A binary classifier's rows as its metrics need them (5 bytes a row): whether each row is
+/// of the positive class (index `positive` of the model's classes), that class's score as the
+/// model gave it, and the check of all class scores ([`Outside`]). The model's probabilities
+/// of the other class are not kept.
+pub(crate) struct BinaryRows {
+    pub positive: usize,
+    pub y: Vec<bool>,
+    pub score: Vec<f32>,
+    pub outside: Outside,
+}
+
+/// Class scores outside [0, 1]: how many, and the first (its index in the row-major
+/// `[rows, classes]` scores, and its value).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Outside {
+    pub count: usize,
+    pub first: Option<(usize, f32)>,
+}
+
+impl Outside {
+    /// Counts the scores of `proba`, the first of which has index `offset`.
+    pub fn add(&mut self, proba: &[f32], offset: usize) {
+        for (j, &p) in proba.iter().enumerate() {
+            if !(0.0..=1.0).contains(&p) {
+                self.count += 1;
+                self.first.get_or_insert((offset + j, p));
+            }
+        }
+    }
+}
+
+/// The index among the model's `classes` of the positive class of a binary classifier: the
+/// one asked for, else the model's `positive_class` metadata, else the second.
+pub(crate) fn positive_index(
+    model: &Model,
+    opts: &EvalOptions,
+    classes: &[String],
+) -> Result<usize> {
+    match opts
+        .positive_class
+        .clone()
+        .or_else(|| model.info.metadata.get("positive_class").cloned())
+    {
+        // The last of repeated names, as a map from name to index gives.
+        Some(p) => classes.iter().rposition(|c| *c == p).ok_or_else(|| {
+            EngineError::usage(format!(
+                "positive class '{p}' is not a class of the model (classes: {})",
+                classes.join(", ")
+            ))
+        }),
+        None => Ok(1),
+    }
 }
 
 impl From<TargetData> for Truth {
@@ -280,17 +339,21 @@ pub fn evaluate_rows(
         book: scored.book,
         warnings,
     };
-    conclude(model, opts, &plan, outcomes, progress)
+    let (eval, rows) = conclude(model, opts, &plan, outcomes, true, progress)?;
+    let rows = rows.ok_or_else(|| EngineError::internal("the per-row outcomes were not kept"))?;
+    Ok((eval, rows))
 }
 
-/// Metrics, curves and intervals from a model run's [`Outcomes`].
+/// Metrics, curves and intervals from a model run's [`Outcomes`]; with `keep_rows`, also the
+/// per-row outcomes (otherwise they are dropped as soon as the metrics no longer need them).
 pub(crate) fn conclude(
     model: &Model,
     opts: &EvalOptions,
     plan: &InputPlan,
     outcomes: Outcomes,
+    keep_rows: bool,
     progress: &Progress,
-) -> Result<(Evaluation, RowOutputs)> {
+) -> Result<(Evaluation, Option<RowOutputs>)> {
     let Outcomes {
         predictions,
         truth,
@@ -321,27 +384,42 @@ pub(crate) fn conclude(
     let boot_stage = progress.stage(0.75, 1.0);
     let file_row = |i: usize| book.file_row(i);
     let rows = match (predictions, truth) {
-        (Predictions::Classification { classes, proba }, Some(truth @ (Truth::Labels(_) | Truth::Classes(_)))) => {
+        (Predictions::Classification { classes, proba }, Some(truth @ (Truth::Labels(_) | Truth::Classes(_) | Truth::Binary(_)))) => {
             let k = classes.len();
             if k < 2 {
                 return Err(EngineError::file(&model.info.path, "the classifier reports fewer than two classes"));
             }
-            let outside = proba.iter().filter(|p| !(0.0..=1.0).contains(*p)).count();
-            if let Some(i) = proba.iter().position(|p| !(0.0..=1.0).contains(p)) {
+            let outside = match &truth {
+                Truth::Binary(b) => b.outside,
+                _ => {
+                    let mut o = Outside::default();
+                    o.add(&proba, 0);
+                    o
+                }
+            };
+            if let Some((i, p)) = outside.first {
                 warnings.push(Warning::assumption(format!(
-                    "the model's class scores are not probabilities: {outside} values outside [0, 1] (first: {} for data row {}); Brier score, log loss and calibration assume probabilities",
-                    proba[i], file_row(i / k)
+                    "the model's class scores are not probabilities: {} values outside [0, 1] (first: {p} for data row {}); Brier score, log loss and calibration assume probabilities",
+                    outside.count, file_row(i / k)
                 )));
             }
             let index: BTreeMap<&str, u32> = classes.iter().enumerate().map(|(i, c)| (c.as_str(), i as u32)).collect();
+            let mut counts = vec![0usize; k];
             let y = match truth {
-                Truth::Labels(labels) => label_indices(&labels, &classes, &index, path, target_col)?,
-                Truth::Classes(y) if y.iter().all(|&c| (c as usize) < k) => y,
+                Truth::Labels(labels) => Ok(label_indices(&labels, &classes, &index, path, target_col)?),
+                Truth::Classes(y) if y.iter().all(|&c| (c as usize) < k) => Ok(y),
+                Truth::Binary(b) if k == 2 && b.positive < 2 => {
+                    let positives = b.y.iter().filter(|&&p| p).count();
+                    counts[b.positive] = positives;
+                    counts[1 - b.positive] = b.y.len() - positives;
+                    Err(b)
+                }
                 _ => return Err(EngineError::internal("class indices outside the model's classes")),
             };
-            let mut counts = vec![0usize; k];
-            for &c in &y {
-                counts[c as usize] += 1;
+            if let Ok(y) = &y {
+                for &c in y {
+                    counts[c as usize] += 1;
+                }
             }
             let present = counts.iter().filter(|&&c| c > 0).count();
             if present < 2 {
@@ -349,26 +427,31 @@ pub(crate) fn conclude(
                 return Err(EngineError::column(
                     path,
                     target_col,
-                    format!("has a single class ('{only}') in all {} rows; evaluation needs at least two classes", y.len()),
+                    format!("has a single class ('{only}') in all {} rows; evaluation needs at least two classes", counts.iter().sum::<usize>()),
                 ));
             }
             eval.classes = Some(classes.clone());
             if k == 2 {
-                let pos = match opts.positive_class.clone().or_else(|| model.info.metadata.get("positive_class").cloned()) {
-                    Some(p) => index.get(p.as_str()).copied().ok_or_else(|| {
-                        EngineError::usage(format!("positive class '{p}' is not a class of the model (classes: {})", classes.join(", ")))
-                    })? as usize,
-                    None => 1,
-                };
-                let yb: Vec<bool> = y.iter().map(|&c| c as usize == pos).collect();
-                let score: Vec<f64> = (0..y.len()).map(|i| f64::from(proba[i * 2 + pos])).collect();
+                let pos = positive_index(model, opts, &classes)?;
                 // Only the positive class's scores and the labels are needed from here on.
-                drop((y, proba));
-                binary_eval(&mut eval, &yb, &score, opts, &boot_stage, &mut warnings)?;
+                let (yb, score) = match y {
+                    Ok(y) => {
+                        let yb: Vec<bool> = y.iter().map(|&c| c as usize == pos).collect();
+                        let score: Vec<f32> = (0..y.len()).map(|i| proba[i * 2 + pos]).collect();
+                        (yb, score)
+                    }
+                    Err(b) if b.positive == pos => (b.y, b.score),
+                    Err(_) => return Err(EngineError::internal("another positive class than the streamed run's")),
+                };
+                drop(proba);
+                let rows = binary_eval(&mut eval, yb, score, opts, &boot_stage, &mut warnings, keep_rows)?;
                 eval.positive_class = Some(classes[pos].clone());
                 eval.task = Task::BinaryClassification;
-                RowOutputs::Binary { y: yb, score }
+                rows
             } else {
+                let Ok(y) = y else {
+                    return Err(EngineError::internal("binary outcomes for a multiclass model"));
+                };
                 if present < k {
                     warnings.push(Warning::undefined(format!(
                         "{} of the model's {k} classes do not occur in '{target_col}'; one-vs-rest ROC AUC is undefined",
@@ -398,7 +481,7 @@ pub(crate) fn conclude(
                 eval.ci = ci;
                 warnings.extend(w.into_iter().map(Warning::undefined));
                 eval.task = Task::MulticlassClassification;
-                RowOutputs::Multiclass { y, proba: proba64, k }
+                keep_rows.then_some(RowOutputs::Multiclass { y, proba: proba64, k })
             }
         }
         (Predictions::Regression { values }, Some(Truth::Values(y))) => {
@@ -413,7 +496,7 @@ pub(crate) fn conclude(
             let (ci, w) = bootstrap::intervals(n, &opts.bootstrap, &boot_stage, |d| reg.metrics(Some(&d.weights(n))))?;
             eval.ci = ci;
             warnings.extend(w.into_iter().map(Warning::undefined));
-            RowOutputs::Regression { y, pred }
+            keep_rows.then_some(RowOutputs::Regression { y, pred })
         }
         (Predictions::Classification { .. }, _) => {
             return Err(EngineError::file(&model.info.path, "the model returned class probabilities but declares no label output"))
@@ -464,67 +547,4 @@ fn label_indices(
         ));
     }
     Ok(y)
-}
-
-fn thin_roc(roc: &mut RocCurve, max: usize) -> bool {
-    match thin_indices(roc.fpr.len(), max) {
-        Some(idx) => {
-            roc.fpr = idx.iter().map(|&i| roc.fpr[i]).collect();
-            roc.tpr = idx.iter().map(|&i| roc.tpr[i]).collect();
-            roc.thresholds = idx.iter().map(|&i| roc.thresholds[i]).collect();
-            true
-        }
-        None => false,
-    }
-}
-
-fn binary_eval(
-    eval: &mut Evaluation,
-    y: &[bool],
-    score: &[f64],
-    opts: &EvalOptions,
-    boot: &super::progress::Stage,
-    warnings: &mut Vec<Warning>,
-) -> Result<()> {
-    let order = order_desc(score);
-    let (m, c) = binary::metrics(y, score, &order, opts.threshold, None);
-    eval.metrics = m;
-    eval.threshold = Some(opts.threshold);
-    eval.confusion_matrix = Some(vec![
-        vec![c.tn as u64, c.fp as u64],
-        vec![c.fn_ as u64, c.tp as u64],
-    ]);
-    let clf = curves::binary_clf_curve(y, score, &order);
-    let mut roc = curves::roc_curve(&clf, true);
-    let mut pr = curves::pr_curve(&clf);
-    let mut thinned = thin_roc(&mut roc, opts.max_curve_points);
-    if let Some(idx) = thin_indices(pr.precision.len(), opts.max_curve_points) {
-        // thresholds has one element fewer than precision/recall.
-        pr.thresholds = idx
-            .iter()
-            .filter(|&&i| i < pr.thresholds.len())
-            .map(|&i| pr.thresholds[i])
-            .collect();
-        pr.precision = idx.iter().map(|&i| pr.precision[i]).collect();
-        pr.recall = idx.iter().map(|&i| pr.recall[i]).collect();
-        thinned = true;
-    }
-    eval.curves.roc = Some(roc);
-    eval.curves.precision_recall = Some(pr);
-    eval.curves.calibration = Some(curves::calibration(y, score, 10));
-    eval.curves.threshold_sweep = Some(curves::threshold_sweep(y, score, &order, 100));
-    eval.curves.score_histogram = Some(curves::score_histogram(y, score, 20));
-    eval.curves.thinned = thinned;
-    let n = y.len();
-    let (ci, w) = match SortedBinary::new(y, score, &order, opts.threshold) {
-        Some(sorted) => {
-            bootstrap::intervals_blocked(n, &opts.bootstrap, boot, |b| sorted.metrics_block(b))?
-        }
-        None => bootstrap::intervals(n, &opts.bootstrap, boot, |d| {
-            binary::metrics(y, score, &order, opts.threshold, Some(&d.weights(n))).0
-        })?,
-    };
-    eval.ci = ci;
-    warnings.extend(w.into_iter().map(Warning::undefined));
-    Ok(())
 }

@@ -5,6 +5,13 @@
 //! Batches arrive in file order. The CSV column types are inferred from the first 10,000 rows,
 //! as in [`super::load`]; a file whose later rows do not fit them fails here, and the caller
 //! falls back to [`super::load`] (which re-infers from all rows).
+//!
+//! A CSV file is read through a `file://` URL ([`unmapped_source`]): polars then reads it in
+//! chunks through its object-store reader instead of memory-mapping all of it. A mapped file's
+//! pages stay in the resident set once read (clean file pages, but counted in the peak RSS:
+//! 0.95 GiB of a 1 GiB CSV). A Parquet file is read one batch of rows per query (a slice,
+//! which polars reads from the row groups it overlaps): its streaming engine would decode up
+//! to 16 row groups ahead of a slow consumer.
 
 use std::num::NonZeroUsize;
 use std::path::Path;
@@ -27,6 +34,39 @@ enum Message {
     Done(PolarsResult<()>),
 }
 
+/// The read on the query thread: a streaming query sinking batches, or consecutive slices of
+/// `rows` rows each sent as a batch.
+enum Query {
+    Sink(LazyFrame),
+    Slices {
+        lf: LazyFrame,
+        total: usize,
+        tx: std::sync::mpsc::SyncSender<Message>,
+    },
+}
+
+impl Query {
+    fn run(self, rows: usize) -> PolarsResult<()> {
+        match self {
+            Query::Sink(lf) => lf.collect_with_engine(Engine::Streaming).map(|_| ()),
+            Query::Slices { lf, total, tx } => {
+                let mut offset = 0usize;
+                while offset < total {
+                    let df = lf.clone().slice(offset as i64, rows as IdxSize).collect()?;
+                    if df.height() == 0 {
+                        break;
+                    }
+                    offset += df.height();
+                    if tx.send(Message::Batch(df)).is_err() {
+                        break;
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
 /// Calls `f` on consecutive batches of exactly `rows` rows (the last one: the rest) of the file
 /// at `path` (one CSV, Parquet or Arrow file, not a set), in file order; returns the number of
 /// rows read. `columns`: read only these (a missing one is an error). Stops at the first error
@@ -38,7 +78,16 @@ pub fn for_each_batch(
     mut f: impl FnMut(DataFrame) -> Result<()>,
 ) -> Result<usize> {
     let format = Format::from_path(path)?;
-    let mut lf = scan_frame(path, format, false, Some(10_000))?;
+    let source = match format {
+        Format::Csv => unmapped_source(path),
+        _ => None,
+    };
+    let mut lf = scan_frame(
+        source.as_deref().unwrap_or(path),
+        format,
+        false,
+        Some(10_000),
+    )?;
     let wrap = |e: PolarsError| {
         EngineError::file(
             path,
@@ -57,20 +106,39 @@ pub fn for_each_batch(
     let rows = rows.max(1);
     let (tx, rx) = sync_channel::<Message>(1);
     let done = tx.clone();
-    // The callback runs on polars' threads; a closed channel (the reader stopped) ends the
-    // query (`true` = stop).
-    let lf = lf
-        .sink_batches(
-            PlanCallback::new(move |df| Ok(tx.send(Message::Batch(df)).is_err())),
-            true,
-            NonZeroUsize::new(rows),
+    let query = if format == Format::Parquet {
+        // The streaming engine decodes up to 16 row groups ahead of the consumer (1.5 GiB
+        // of the German-credit columns in row groups of 2^20 rows); one query per batch of
+        // rows reads only the row groups it covers.
+        let count = lf.clone().select([len()]).collect().map_err(wrap)?;
+        let total = count
+            .columns()
+            .first()
+            .and_then(|c| c.cast(&DataType::UInt64).ok())
+            .and_then(|c| c.u64().ok().and_then(|v| v.get(0)))
+            .ok_or_else(|| EngineError::internal("no row count"))?;
+        Query::Slices {
+            lf,
+            total: total as usize,
+            tx,
+        }
+    } else {
+        // The callback runs on polars' threads; a closed channel (the reader stopped) ends
+        // the query (`true` = stop).
+        Query::Sink(
+            lf.sink_batches(
+                PlanCallback::new(move |df| Ok(tx.send(Message::Batch(df)).is_err())),
+                true,
+                NonZeroUsize::new(rows),
+            )
+            .map_err(wrap)?,
         )
-        .map_err(wrap)?;
+    };
     // `rx` moves into the scope's closure and is dropped when it returns, before the scope
     // waits for the query thread: a stopped reader never leaves that thread blocked on a send.
     std::thread::scope(move |s| {
         s.spawn(move || {
-            let r = lf.collect_with_engine(Engine::Streaming).map(|_| ());
+            let r = query.run(rows);
             done.send(Message::Done(r)).ok();
         });
         let mut total = 0usize;
@@ -112,6 +180,19 @@ pub fn for_each_batch(
             "the batch reader stopped without a result",
         ))
     })
+}
+
+/// The `file://` URL of the file at `path`, which polars reads in chunks (as it reads cloud
+/// files) rather than through a memory map; `None` (read the path, mapped) where the URL would
+/// not name the same file: a path that is not valid UTF-8 or holds a character a URL escapes.
+fn unmapped_source(path: &Path) -> Option<std::path::PathBuf> {
+    let full = std::fs::canonicalize(path).ok()?;
+    let text = full.to_str()?;
+    let plain = text.starts_with('/')
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"/._-+=,@~".contains(&b));
+    plain.then(|| format!("file://{text}").into())
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 //! `Σ (R_k − R_{k−1}) P_k` over distinct thresholds, log loss with probabilities clipped to
 //! `[eps, 1 − eps]` (`eps` of f64) and renormalised, Brier score.
 
-use super::{ratio0, w, Metrics};
+use super::{ratio0, w, Metrics, Score};
 
 /// Metric names in output order.
 pub const NAMES: [&str; 11] = [
@@ -31,11 +31,16 @@ pub struct Confusion {
 }
 
 impl Confusion {
-    pub fn at(y: &[bool], score: &[f64], threshold: f64, weights: Option<&[u32]>) -> Confusion {
+    pub fn at<S: Score>(
+        y: &[bool],
+        score: &[S],
+        threshold: f64,
+        weights: Option<&[u32]>,
+    ) -> Confusion {
         let mut c = Confusion::default();
         for i in 0..y.len() {
             let wi = w(weights, i);
-            match (y[i], score[i] >= threshold) {
+            match (y[i], score[i].into() >= threshold) {
                 (true, true) => c.tp += wi,
                 (true, false) => c.fn_ += wi,
                 (false, true) => c.fp += wi,
@@ -100,9 +105,9 @@ impl Confusion {
 
 /// ROC AUC and average precision from scores sorted descending (`order`), grouping tied
 /// scores. `None` when the target has one class only.
-pub fn ranking(
+pub fn ranking<S: Score>(
     y: &[bool],
-    score: &[f64],
+    score: &[S],
     order: &[u32],
     weights: Option<&[u32]>,
 ) -> (Option<f64>, Option<f64>) {
@@ -130,9 +135,9 @@ pub fn ranking(
         .sum();
     let mut k = 0;
     while k < order.len() {
-        let s = score[order[k] as usize];
+        let s: f64 = score[order[k] as usize].into();
         let (mut gtp, mut gfp) = (0.0, 0.0);
-        while k < order.len() && score[order[k] as usize] == s {
+        while k < order.len() && score[order[k] as usize].into() == s {
             let i = order[k] as usize;
             let wi = w(weights, i);
             if y[i] {
@@ -174,9 +179,9 @@ pub fn row_log_loss(y: bool, p: f64) -> f64 {
 }
 
 /// All binary metrics, in [`NAMES`] order, plus the confusion counts.
-pub fn metrics(
+pub fn metrics<S: Score>(
     y: &[bool],
-    score: &[f64],
+    score: &[S],
     order: &[u32],
     threshold: f64,
     weights: Option<&[u32]>,
@@ -189,8 +194,9 @@ pub fn metrics(
         if wi == 0.0 {
             continue;
         }
-        ll += wi * row_log_loss(y[i], score[i]);
-        let d = f64::from(u8::from(y[i])) - score[i];
+        let s: f64 = score[i].into();
+        ll += wi * row_log_loss(y[i], s);
+        let d = f64::from(u8::from(y[i])) - s;
         brier += wi * d * d;
         tw += wi;
     }

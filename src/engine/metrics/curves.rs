@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use super::binary::Confusion;
-use super::{percentile_sorted, ratio0};
+use super::{percentile_sorted, ratio0, Score};
 
 /// Distinct score thresholds in decreasing order with the cumulative false and true positive
 /// counts at each (scikit-learn's `_binary_clf_curve`).
@@ -15,7 +15,7 @@ pub struct ClfCurve {
     pub thresholds: Vec<f64>,
 }
 
-pub fn binary_clf_curve(y: &[bool], score: &[f64], order: &[u32]) -> ClfCurve {
+pub fn binary_clf_curve<S: Score>(y: &[bool], score: &[S], order: &[u32]) -> ClfCurve {
     let mut c = ClfCurve {
         fps: Vec::new(),
         tps: Vec::new(),
@@ -29,11 +29,12 @@ pub fn binary_clf_curve(y: &[bool], score: &[f64], order: &[u32]) -> ClfCurve {
         } else {
             fp += 1.0;
         }
-        let last_of_group = k + 1 == order.len() || score[order[k + 1] as usize] != score[i];
+        let s: f64 = score[i].into();
+        let last_of_group = k + 1 == order.len() || score[order[k + 1] as usize].into() != s;
         if last_of_group {
             c.fps.push(fp);
             c.tps.push(tp);
-            c.thresholds.push(score[i]);
+            c.thresholds.push(s);
         }
     }
     c
@@ -123,7 +124,7 @@ pub struct Calibration {
 
 /// `calibration_curve(y, score, n_bins, strategy="uniform")`: bin = number of inner edges
 /// (i · (1 / n_bins), i = 1..n_bins−1) strictly below the score (numpy `searchsorted`, side left).
-pub fn calibration(y: &[bool], score: &[f64], n_bins: usize) -> Calibration {
+pub fn calibration<S: Score>(y: &[bool], score: &[S], n_bins: usize) -> Calibration {
     let n_bins = n_bins.max(1);
     // numpy.linspace(0, 1, n_bins + 1) computes edge i as i · (1 / n_bins).
     let step = 1.0 / n_bins as f64;
@@ -132,6 +133,7 @@ pub fn calibration(y: &[bool], score: &[f64], n_bins: usize) -> Calibration {
     let mut trues = vec![0.0; n_bins];
     let mut totals = vec![0u64; n_bins];
     for (&yi, &s) in y.iter().zip(score) {
+        let s: f64 = s.into();
         let b = edges.partition_point(|&e| e < s);
         sums[b] += s;
         trues[b] += f64::from(u8::from(yi));
@@ -176,7 +178,12 @@ pub struct ThresholdSweep {
 }
 
 /// Sweep at thresholds `0, 1/steps, …, 1` using the descending `order` (one pass).
-pub fn threshold_sweep(y: &[bool], score: &[f64], order: &[u32], steps: usize) -> ThresholdSweep {
+pub fn threshold_sweep<S: Score>(
+    y: &[bool],
+    score: &[S],
+    order: &[u32],
+    steps: usize,
+) -> ThresholdSweep {
     let steps = steps.max(1);
     let pos = y.iter().filter(|&&b| b).count() as f64;
     let neg = y.len() as f64 - pos;
@@ -187,7 +194,7 @@ pub fn threshold_sweep(y: &[bool], score: &[f64], order: &[u32], steps: usize) -
     let mut rows = Vec::with_capacity(steps + 1);
     for j in (0..=steps).rev() {
         let t = j as f64 / steps as f64;
-        while k < order.len() && score[order[k] as usize] >= t {
+        while k < order.len() && score[order[k] as usize].into() >= t {
             if y[order[k] as usize] {
                 tp += 1.0;
             } else {
@@ -262,12 +269,12 @@ pub struct ScoreHistogram {
     pub negatives: Vec<u64>,
 }
 
-pub fn score_histogram(y: &[bool], score: &[f64], bins: usize) -> ScoreHistogram {
+pub fn score_histogram<S: Score>(y: &[bool], score: &[S], bins: usize) -> ScoreHistogram {
     let it = |want: bool| {
         y.iter()
             .zip(score)
             .filter(move |(&yy, _)| yy == want)
-            .map(|(_, &s)| s)
+            .map(|(_, &s)| s.into())
     };
     let p = histogram(it(true), bins, 0.0, 1.0);
     let n = histogram(it(false), bins, 0.0, 1.0);

@@ -77,11 +77,21 @@ pub fn percentile_sorted(sorted: &[f64], q: f64) -> Option<f64> {
     Some(sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64))
 }
 
+/// A per-row score: `f64`, or the `f32` a model gave (kept as is, 4 bytes a row; every metric
+/// widens it to `f64` exactly, so it gives the same numbers as the widened scores).
+pub trait Score: Copy + Into<f64> + Send + Sync {}
+
+impl Score for f64 {}
+impl Score for f32 {}
+
 /// Indices of `scores` sorted by descending score (ties in any order).
-pub fn order_desc(scores: &[f64]) -> Vec<u32> {
+pub fn order_desc<S: Score>(scores: &[S]) -> Vec<u32> {
     use rayon::prelude::*;
     let mut order: Vec<u32> = (0..scores.len() as u32).collect();
-    order.par_sort_unstable_by(|&a, &b| scores[b as usize].total_cmp(&scores[a as usize]));
+    order.par_sort_unstable_by(|&a, &b| {
+        let (a, b): (f64, f64) = (scores[a as usize].into(), scores[b as usize].into());
+        b.total_cmp(&a)
+    });
     order
 }
 

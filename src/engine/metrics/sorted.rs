@@ -8,56 +8,106 @@
 
 use super::binary::{row_log_loss, Confusion};
 use super::bootstrap::{Draw, DrawBlock, BLOCK};
-use super::Metrics;
+use super::{Metrics, Score};
 
 /// Rows in descending score order with what each metric needs per row.
 #[derive(Debug, Clone)]
 pub struct SortedBinary {
     /// Original row index (for the row's draw count) in the low 31 bits; label in the top bit.
     row: Vec<u32>,
-    /// Per-row log loss and squared error of the positive probability.
-    log_loss: Vec<f64>,
-    squared: Vec<f64>,
     /// Exclusive end of each group of tied scores, in sorted order.
     group_end: Vec<u32>,
+    /// Log loss and squared error of the positive probability, per row or per group.
+    terms: Terms,
     /// Number of leading sorted rows predicted positive (scores `>= threshold`; scores are
     /// finite, so they are a prefix).
     cut: usize,
 }
 
+/// A row's log loss and squared error depend only on its score and label: with many tied
+/// scores they are kept once per group of ties (`[negative row, positive row]`, 32 bytes a
+/// group), else once per row (16 bytes a row). Either way a row's terms are the same numbers.
+#[derive(Debug, Clone)]
+enum Terms {
+    Group {
+        log_loss: Vec<[f64; 2]>,
+        squared: Vec<[f64; 2]>,
+    },
+    Row {
+        log_loss: Vec<f64>,
+        squared: Vec<f64>,
+    },
+}
+
 const LABEL: u32 = 1 << 31;
+
+/// [`SortedBinary`] takes fewer rows than this.
+pub const MAX_ROWS: usize = LABEL as usize;
+
+/// Log loss and squared error of a row with label `y` and positive probability `s`.
+#[inline]
+fn terms(y: bool, s: f64) -> (f64, f64) {
+    let d = f64::from(u8::from(y)) - s;
+    (row_log_loss(y, s), d * d)
+}
 
 impl SortedBinary {
     /// `order` sorts `score` descending ([`super::order_desc`]); rows with `score >= threshold`
-    /// are predicted positive. `None` when there are 2³¹ rows or more.
-    pub fn new(y: &[bool], score: &[f64], order: &[u32], threshold: f64) -> Option<Self> {
-        if order.len() >= LABEL as usize {
+    /// are predicted positive. `None` when there are [`MAX_ROWS`] rows or more.
+    pub fn new<S: Score>(y: &[bool], score: &[S], order: &[u32], threshold: f64) -> Option<Self> {
+        Self::from_order(y, score, order.to_vec(), threshold)
+    }
+
+    /// [`SortedBinary::new`] reusing `order`'s memory for the sorted rows.
+    pub fn from_order<S: Score>(
+        y: &[bool],
+        score: &[S],
+        mut order: Vec<u32>,
+        threshold: f64,
+    ) -> Option<Self> {
+        let n = order.len();
+        if n >= MAX_ROWS {
             return None;
         }
-        let n = order.len();
-        let mut row = Vec::with_capacity(n);
-        let mut log_loss = Vec::with_capacity(n);
-        let mut squared = Vec::with_capacity(n);
+        let at = |k: usize| -> f64 { score[order[k] as usize].into() };
         let mut group_end = Vec::new();
-        for (k, &i) in order.iter().enumerate() {
-            let (yi, s) = (y[i as usize], score[i as usize]);
-            row.push(i | if yi { LABEL } else { 0 });
-            log_loss.push(row_log_loss(yi, s));
-            let d = f64::from(u8::from(yi)) - s;
-            squared.push(d * d);
-            let next = order.get(k + 1).map(|&j| score[j as usize]);
+        for k in 0..n {
             // Tied scores are on the same side of the threshold, so the predicted-positive
             // rows (a prefix) end at a group's end.
-            if next != Some(s) {
+            if k + 1 == n || at(k + 1) != at(k) {
                 group_end.push(k as u32 + 1);
             }
         }
-        let cut = order.partition_point(|&i| score[i as usize] >= threshold);
+        let cut = order.partition_point(|&i| score[i as usize].into() >= threshold);
+        let terms = if group_end.len() * 2 <= n {
+            let (mut log_loss, mut squared) = (Vec::new(), Vec::new());
+            let mut start = 0usize;
+            for &end in &group_end {
+                let s = at(start);
+                let ((ln, sn), (lp, sp)) = (terms(false, s), terms(true, s));
+                log_loss.push([ln, lp]);
+                squared.push([sn, sp]);
+                start = end as usize;
+            }
+            Terms::Group { log_loss, squared }
+        } else {
+            let (mut log_loss, mut squared) = (Vec::with_capacity(n), Vec::with_capacity(n));
+            for &i in &order {
+                let (l, q) = terms(y[i as usize], score[i as usize].into());
+                log_loss.push(l);
+                squared.push(q);
+            }
+            Terms::Row { log_loss, squared }
+        };
+        for i in order.iter_mut() {
+            if y[*i as usize] {
+                *i |= LABEL;
+            }
+        }
         Some(Self {
-            row,
-            log_loss,
-            squared,
+            row: order,
             group_end,
+            terms,
             cut,
         })
     }
@@ -91,20 +141,39 @@ impl SortedBinary {
     /// The metrics under `K` weightings at once: `weights(i)` gives original row `i`'s weight
     /// in each. Each weighting's sums are formed in the same order as alone.
     fn pass<const K: usize>(&self, weights: impl Fn(usize) -> [u32; K]) -> [Metrics; K] {
+        match &self.terms {
+            Terms::Group { log_loss, squared } => self.pass_with(weights, |_, g, positive| {
+                let p = usize::from(positive);
+                (log_loss[g][p], squared[g][p])
+            }),
+            Terms::Row { log_loss, squared } => {
+                self.pass_with(weights, |k, _, _| (log_loss[k], squared[k]))
+            }
+        }
+    }
+
+    /// [`SortedBinary::pass`] with `term(k, g, positive)` the log loss and squared error of
+    /// sorted row `k`, in tie group `g`, with that label.
+    #[inline(always)]
+    fn pass_with<const K: usize>(
+        &self,
+        weights: impl Fn(usize) -> [u32; K],
+        term: impl Fn(usize, usize, bool) -> (f64, f64),
+    ) -> [Metrics; K] {
         let cut = self.cut;
         let (mut tp, mut fp) = ([0.0f64; K], [0.0f64; K]);
         let (mut auc2, mut ap) = ([0.0f64; K], [0.0f64; K]);
         let (mut ll, mut sq) = ([0.0f64; K], [0.0f64; K]);
         let (mut cut_tp, mut cut_fp) = ([0.0f64; K], [0.0f64; K]);
         let mut start = 0usize;
-        for &end in &self.group_end {
+        for (g, &end) in self.group_end.iter().enumerate() {
             let end = end as usize;
             let (mut gw, mut gtp) = ([0.0f64; K], [0.0f64; K]);
             for k in start..end {
                 let r = self.row[k];
                 let w = weights((r & !LABEL) as usize);
                 let positive = r & LABEL != 0;
-                let (lk, sk) = (self.log_loss[k], self.squared[k]);
+                let (lk, sk) = term(k, g, positive);
                 for j in 0..K {
                     let wk = f64::from(w[j]);
                     gw[j] += wk;
@@ -210,6 +279,33 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn distinct_scores_keep_terms_per_row() {
+        // Scores all distinct (terms per row) and f32 scores (widened exactly): the same numbers.
+        let n = 400;
+        let score32: Vec<f32> = (0..n).map(|i| ((i * 37) % n) as f32 / n as f32).collect();
+        let score: Vec<f64> = score32.iter().map(|&s| f64::from(s)).collect();
+        let y: Vec<bool> = (0..n).map(|i| (i * 7) % 5 < 2).collect();
+        let order = order_desc(&score);
+        assert_eq!(order, order_desc(&score32));
+        let sorted = SortedBinary::new(&y, &score, &order, 0.4).unwrap();
+        assert!(matches!(sorted.terms, Terms::Row { .. }));
+        let from32 = SortedBinary::from_order(&y, &score32, order.clone(), 0.4).unwrap();
+        for r in 0..4 {
+            let draw = Draw::new(1, r);
+            assert_eq!(sorted.metrics(&draw).0, from32.metrics(&draw).0);
+            let w = draw.weights(n);
+            assert_close(
+                &sorted.metrics(&draw),
+                &binary::metrics(&y, &score, &order, 0.4, Some(&w)).0,
+            );
+        }
+        let (ties_y, ties) = case(500, 4);
+        let order = order_desc(&ties);
+        let grouped = SortedBinary::new(&ties_y, &ties, &order, 0.5).unwrap();
+        assert!(matches!(grouped.terms, Terms::Group { .. }));
     }
 
     #[test]
