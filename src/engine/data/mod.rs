@@ -4,7 +4,6 @@
 //! targets (see [`extract`]).
 
 pub mod batches;
-pub mod csv_chunks;
 pub mod extract;
 pub mod lake;
 pub mod rows;

@@ -15,12 +15,12 @@ mod predictions;
 mod prepare;
 pub mod quality;
 pub mod stattests;
-mod window_stats;
 pub mod stream;
 mod stream_quality;
 mod stream_state;
 pub mod stream_stats;
 mod stream_windows;
+mod window_stats;
 
 use crate::engine::Warning;
 use std::collections::BTreeSet;

@@ -45,17 +45,14 @@ use super::{
     check_options, method_warning, nothing_to_compare, ColumnDrift, DataRef, DriftOptions,
     DriftReport, Prepared, Role, Skipped, Source,
 };
-use crate::engine::data::batches::batch_rows as batch_rows_for;
-use crate::engine::data::{self, csv_chunks, Dataset, Format};
+use crate::engine::data::batches::{batch_rows as batch_rows_for, for_each_batch};
+use crate::engine::data::{self, Dataset, Format};
 use crate::engine::error::{EngineError, ErrorKind, Result};
 use crate::engine::hash::sha256_file;
 use crate::engine::progress::Progress;
 
 /// Current files at least this large are compared streamed by `drift_files`.
 pub const STREAM_MIN_BYTES: u64 = 64 << 20;
-
-/// Bytes of CSV parsed at a time (about 640,000 rows of the Adult sample).
-const CSV_CHUNK_BYTES: usize = 64 << 20;
 
 /// One regular file of at least [`STREAM_MIN_BYTES`] (not a set of files).
 pub(crate) fn large(path: &Path) -> bool {
@@ -67,8 +64,8 @@ pub(crate) fn large(path: &Path) -> bool {
 type Decision = std::result::Result<(Prepared, usize), (String, Option<TypeMismatch>)>;
 
 /// The drift report of `current` against `reference`, the current file read `batch_rows`
-/// rows at a time (`None`: [`batch_rows_for`] its width) or, for CSV, in chunks of
-/// `64 · batch_rows` bytes (`None`: [`CSV_CHUNK_BYTES`]). `Ok(None)`: not done this way (see the module docs); run
+/// rows at a time (`None`: [`batch_rows_for`] its width). `Ok(None)`: not done this way (see
+/// the module docs); run
 /// [`super::drift`] in memory. Errors of the options and of the reference are returned as the
 /// in-memory path returns them.
 pub fn drift_streamed(
@@ -233,20 +230,12 @@ pub fn drift_streamed(
             offset += n;
             Ok(())
         };
-        let read = match (format, batch_rows) {
-            (Format::Csv, rows) => csv_chunks::for_each_chunk(
-                current,
-                schema.clone(),
-                rows.map_or(CSV_CHUNK_BYTES, |r| r * 64),
-                on_batch,
-            ),
-            (_, rows) => for_each_slice(
-                current,
-                format,
-                rows.unwrap_or_else(|| batch_rows_for(cur_names.len())),
-                on_batch,
-            ),
-        };
+        let read = for_each_batch(
+            current,
+            None,
+            batch_rows.unwrap_or_else(|| batch_rows_for(cur_names.len())),
+            on_batch,
+        );
         let sha = hasher
             .join()
             .unwrap_or_else(|_| Err(EngineError::internal("hashing thread panicked")));
@@ -425,46 +414,6 @@ pub fn drift_streamed(
         over_time,
         warnings,
     }))
-}
-
-/// Calls `f` on consecutive slices of `rows` rows of a Parquet or Arrow file, each collected
-/// on its own (the reader skips the row groups / record batches before it). Polars' streaming
-/// engine decodes many row groups ahead (2 GiB for 15 columns of 2²⁰-row groups); this holds one
-/// slice at a time.
-fn for_each_slice(
-    path: &Path,
-    format: Format,
-    rows: usize,
-    mut f: impl FnMut(DataFrame) -> Result<()>,
-) -> Result<usize> {
-    let wrap =
-        |e: PolarsError| EngineError::file(path, format!("cannot read {format:?} data: {e}"));
-    let scan = data::scan_frame(path, format, false, None)?;
-    let total = scan
-        .clone()
-        .select([len().alias("n")])
-        .collect()
-        .map_err(wrap)?
-        .column("n")
-        .map_err(wrap)?
-        .get(0)
-        .map_err(wrap)?
-        .extract::<usize>()
-        .ok_or_else(|| EngineError::file(path, "cannot count the rows"))?;
-    let rows = rows.max(1);
-    for start in (0..total).step_by(rows) {
-        let take = rows.min(total - start);
-        let df = scan
-            .clone()
-            .slice(start as i64, take as IdxSize)
-            .collect()
-            .map_err(wrap)?;
-        if df.height() != take {
-            return Err(EngineError::internal("a slice came back short"));
-        }
-        f(df)?;
-    }
-    Ok(total)
 }
 
 static EMPTY: Dist = Dist {
