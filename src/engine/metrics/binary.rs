@@ -186,29 +186,47 @@ pub fn metrics<S: Score>(
     threshold: f64,
     weights: Option<&[u32]>,
 ) -> (Metrics, Confusion) {
-    let c = Confusion::at(y, score, threshold, weights);
     let (auc, ap) = ranking(y, score, order, weights);
-    let (mut ll, mut brier, mut tw) = (0.0, 0.0, 0.0);
-    for i in 0..y.len() {
-        let wi = w(weights, i);
-        if wi == 0.0 {
-            continue;
+    RowPart::of(y, score, threshold, weights).metrics(auc, ap)
+}
+
+/// What the metrics take from the rows in row order: the confusion counts, log loss and
+/// Brier score; the ranking metrics come from the sorted scores.
+pub struct RowPart {
+    c: Confusion,
+    log_loss: Option<f64>,
+    brier: Option<f64>,
+}
+
+impl RowPart {
+    pub fn of<S: Score>(y: &[bool], score: &[S], threshold: f64, weights: Option<&[u32]>) -> Self {
+        let c = Confusion::at(y, score, threshold, weights);
+        let (mut ll, mut brier, mut tw) = (0.0, 0.0, 0.0);
+        for i in 0..y.len() {
+            let wi = w(weights, i);
+            if wi == 0.0 {
+                continue;
+            }
+            let s: f64 = score[i].into();
+            ll += wi * row_log_loss(y[i], s);
+            let d = f64::from(u8::from(y[i])) - s;
+            brier += wi * d * d;
+            tw += wi;
         }
-        let s: f64 = score[i].into();
-        ll += wi * row_log_loss(y[i], s);
-        let d = f64::from(u8::from(y[i])) - s;
-        brier += wi * d * d;
-        tw += wi;
+        RowPart {
+            c,
+            log_loss: (tw > 0.0).then(|| ll / tw),
+            brier: (tw > 0.0).then(|| brier / tw),
+        }
     }
-    // Both labels are known from the model (scikit-learn's `labels=[0, 1]`).
-    let m = assemble(
-        &c,
-        auc,
-        ap,
-        (tw > 0.0).then(|| ll / tw),
-        (tw > 0.0).then(|| brier / tw),
-    );
-    (m, c)
+
+    /// All binary metrics, in [`NAMES`] order, with the ranking metrics, plus the confusion
+    /// counts.
+    pub fn metrics(&self, auc: Option<f64>, ap: Option<f64>) -> (Metrics, Confusion) {
+        // Both labels are known from the model (scikit-learn's `labels=[0, 1]`).
+        let m = assemble(&self.c, auc, ap, self.log_loss, self.brier);
+        (m, self.c)
+    }
 }
 
 /// The binary metrics in [`NAMES`] order, from the confusion matrix and the ranking and

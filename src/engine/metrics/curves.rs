@@ -187,7 +187,6 @@ pub fn threshold_sweep<S: Score>(
     let steps = steps.max(1);
     let pos = y.iter().filter(|&&b| b).count() as f64;
     let neg = y.len() as f64 - pos;
-    let mut s = ThresholdSweep::default();
     // Walk thresholds from high to low; rows with score >= t are predicted positive.
     let mut k = 0;
     let (mut tp, mut fp) = (0.0, 0.0);
@@ -213,6 +212,12 @@ pub fn threshold_sweep<S: Score>(
         ));
     }
     rows.reverse();
+    sweep_of(rows)
+}
+
+/// The sweep of confusion counts at each threshold, in increasing threshold order.
+pub(crate) fn sweep_of(rows: Vec<(f64, Confusion)>) -> ThresholdSweep {
+    let mut s = ThresholdSweep::default();
     for (t, c) in rows {
         s.thresholds.push(t);
         s.tp.push(c.tp as u64);

@@ -14,6 +14,7 @@ pub mod curves;
 pub mod multiclass;
 pub mod regression;
 pub mod sorted;
+pub mod split;
 
 use serde::ser::SerializeMap;
 use serde::Serialize;
