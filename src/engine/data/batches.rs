@@ -104,7 +104,9 @@ pub fn for_each_batch(
         lf = lf.select(columns.iter().map(|c| col(c.as_str())).collect::<Vec<_>>());
     }
     let rows = rows.max(1);
-    let (tx, rx) = sync_channel::<Message>(1);
+    // A rendezvous channel: the query thread holds at most one batch ready while `f` runs on
+    // the one before (a buffered batch more would add one to the batches in flight).
+    let (tx, rx) = sync_channel::<Message>(0);
     let done = tx.clone();
     let query = if format == Format::Parquet {
         // The streaming engine decodes up to 16 row groups ahead of the consumer (1.5 GiB
