@@ -19,9 +19,8 @@ use super::model::{plan_inputs, InferOptions, InputPlan, Model, Predictions, Val
 use super::progress::Progress;
 use super::scored::score;
 
-#[path = "evaluate_binary.rs"]
-mod binary_part;
-use binary_part::{binary_eval, thin_roc};
+mod binary;
+use binary::{binary_eval, thin_roc};
 
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct EvalOptions {
