@@ -46,6 +46,9 @@ pub struct Chunked {
     pub counts: Vec<(String, WindowCounts)>,
     /// The skipped columns of mostly distinct text (identifiers, timestamps, free text).
     pub text_columns: Vec<String>,
+    /// (name, reference, current) of the compared columns as [`columns::read`] read them
+    /// (those whose storage the preparation did not convert), for callers that need them too.
+    pub read: Vec<(String, Raw, Raw)>,
 }
 
 /// Drift of every column of `names` (all must be in both datasets) per window of `current`.
@@ -75,17 +78,26 @@ pub fn per_window(
                 Err(reason) => return Ok((Err(reason), None)),
             };
             let counts = window_counts(&r, &c, &groups);
+            // Both sides in one storage: prepare keeps the columns as read.
+            let as_read = std::mem::discriminant(&r) == std::mem::discriminant(&c);
             let p = prepare_column(name, Role::Feature, r, c, &opts, reference, current)?;
-            Ok((p.map_err(|(reason, _)| reason), Some(counts)))
+            Ok((
+                p.map(|p| (p, as_read)).map_err(|(reason, _)| reason),
+                Some(counts),
+            ))
         })
         .collect();
     let mut prepared = Vec::new();
+    let mut as_read = Vec::new();
     let mut skipped = Vec::new();
     let mut counts = Vec::new();
     for (name, d) in names.iter().zip(decided) {
         let (p, c) = d?;
         match p {
-            Ok(p) => prepared.push(p),
+            Ok((p, same)) => {
+                prepared.push(p);
+                as_read.push(same);
+            }
             Err(reason) => skipped.push(Skipped {
                 name: name.clone(),
                 reason,
@@ -104,33 +116,44 @@ pub fn per_window(
             &cur,
         ));
     }
-    let columns = compare(&prepared, &mut skipped, progress)?;
-    let series = series(&groups, &prepared, &columns, progress)?;
+    let (columns, series) = compare(&groups, &prepared, &mut skipped, progress)?;
     counts.retain(|(name, _)| series.iter().any(|s| &s.name == name));
     let text_columns = skipped
         .iter()
         .filter(|s| s.reason == prepare::TEXT_COLUMN)
         .map(|s| s.name.clone())
         .collect();
+    let read = prepared
+        .into_iter()
+        .zip(as_read)
+        .filter(|(_, same)| *same)
+        .map(|(p, _)| (p.name, p.reference, p.current))
+        .collect();
     Ok(Chunked {
         text_columns,
-        columns: columns.into_iter().map(|(c, _)| c).collect(),
+        columns,
         skipped,
         windows: over_time::window_list(&groups),
         series,
         counts,
+        read,
     })
 }
 
 /// The whole current data against the reference, column by column (a drift report's
-/// `columns`, Evidently's default method), with each column's reference prepared for the
-/// windows. A column with no values left on one side is skipped, as in a drift report.
+/// `columns`, Evidently's default method), and every window's statistic with that method
+/// (a drift report's `over_time.columns`); columns and windows in parallel, each column's
+/// reference prepared once. A column with no values left on one side is skipped, as in a
+/// drift report. (Merging the windows' sorted values into the whole column's order was
+/// tried: a two-way merge tree costs more than the radix sort of the whole column.)
 fn compare(
+    groups: &[(String, Vec<usize>)],
     prepared: &[Prepared],
     skipped: &mut Vec<Skipped>,
     progress: &Progress,
-) -> Result<Vec<(ColumnDrift, Option<Reference>)>> {
-    let results: Vec<Result<(ColumnDrift, Option<Reference>)>> = prepared
+) -> Result<(Vec<ColumnDrift>, Vec<Series>)> {
+    type Compared = std::result::Result<(ColumnDrift, Series), Skipped>;
+    let results: Vec<Result<Compared>> = prepared
         .par_iter()
         .map(|p| {
             progress.check()?;
@@ -139,34 +162,53 @@ fn compare(
                 Raw::Text { .. } => None,
             };
             let r = Reference::of(p, sorted);
-            Ok((whole_column(p, r.as_ref())?, r))
+            let windows: Vec<Option<Current>> = match &r {
+                Some(r) => groups
+                    .par_iter()
+                    .map(|(_, rows)| Current::of(p, r, Some(rows)))
+                    .collect(),
+                None => Vec::new(),
+            };
+            let whole = r.as_ref().and_then(|r| Current::of(p, r, None));
+            let col = match whole_column(p, r.as_ref(), whole) {
+                Ok(c) => c,
+                Err(EngineError::Column {
+                    column, message, ..
+                }) => {
+                    return Ok(Err(Skipped {
+                        name: column,
+                        reason: message,
+                    }))
+                }
+                Err(e) => return Err(e),
+            };
+            let s = series_of(groups, p, &col, r.as_ref(), &windows, progress)?;
+            Ok(Ok((col, s)))
         })
         .collect();
-    let mut out = Vec::with_capacity(results.len());
+    let mut columns = Vec::with_capacity(results.len());
+    let mut series = Vec::with_capacity(results.len());
     for r in results {
-        match r {
-            Ok(c) => out.push(c),
-            Err(EngineError::Column {
-                column, message, ..
-            }) => skipped.push(Skipped {
-                name: column,
-                reason: message,
-            }),
-            Err(e) => return Err(e),
+        match r? {
+            Ok((c, s)) => {
+                columns.push(c);
+                series.push(s);
+            }
+            Err(s) => skipped.push(s),
         }
     }
-    if out.is_empty() {
+    if columns.is_empty() {
         return Err(EngineError::usage(
             "no column could be compared (see the reasons above)".to_string(),
         ));
     }
-    Ok(out)
+    Ok((columns, series))
 }
 
 /// One column of the whole current data: [`super::column_result`]'s numbers (method,
 /// statistic, p-value, threshold, verdict, effect size, counts, histogram); `stats` holds the
 /// chosen method's statistics only.
-fn whole_column(p: &Prepared, r: Option<&Reference>) -> Result<ColumnDrift> {
+fn whole_column(p: &Prepared, r: Option<&Reference>, c: Option<Current>) -> Result<ColumnDrift> {
     let missing = |raw: &Raw| match raw {
         Raw::Numeric { values, .. } => values.iter().filter(|v| !v.is_finite()).count(),
         Raw::Text { values } => values
@@ -207,7 +249,7 @@ fn whole_column(p: &Prepared, r: Option<&Reference>) -> Result<ColumnDrift> {
         stats: stats_of(method, &v),
         histogram,
     };
-    let Some((r, c)) = r.and_then(|r| Some((r, Current::of(p, r, None)?))) else {
+    let Some((r, c)) = r.zip(c) else {
         // Storage the statistics never see (prepare converts mixed storage): the full path.
         let out = p.run(None, None, None, &None);
         let mut d = base(
@@ -282,70 +324,59 @@ fn stats_of(method: Method, v: &Value) -> Stats {
     st
 }
 
-/// Every compared column's statistic per window with the method and threshold of the whole
-/// comparison (columns and windows in parallel); a window without a usable value is `null`.
-fn series(
+/// A compared column's statistic per window (`windows`: each window's values as
+/// [`Current::of`] gives them) with the method and threshold of the whole comparison; a
+/// window without a usable value is `null`.
+fn series_of(
     groups: &[(String, Vec<usize>)],
-    prepared: &[Prepared],
-    columns: &[(ColumnDrift, Option<Reference>)],
+    p: &Prepared,
+    col: &ColumnDrift,
+    r: Option<&Reference>,
+    windows: &[Option<Current>],
     progress: &Progress,
-) -> Result<Vec<Series>> {
-    let each: Vec<Result<Series>> = columns
+) -> Result<Series> {
+    let (method, threshold) = (col.method, col.threshold);
+    let values: Vec<Result<(Option<f64>, bool)>> = groups
         .par_iter()
-        .map(|(col, r)| {
-            let Some(p) = prepared.iter().find(|p| p.name == col.name) else {
-                return Err(EngineError::internal(format!(
-                    "column '{}' was compared but not prepared",
-                    col.name
-                )));
-            };
-            let (method, threshold) = (col.method, col.threshold);
-            let values: Vec<Result<(Option<f64>, bool)>> = groups
-                .par_iter()
-                .map(|(_, rows)| {
-                    progress.check()?;
-                    let usable = rows.iter().any(|&i| match &p.current {
-                        Raw::Numeric { values, .. } => values[i].is_finite(),
-                        Raw::Text { values } => values.codes[i] != columns::MISSING,
-                    });
-                    if !usable {
-                        return Ok((None, false));
-                    }
-                    let v = match r
-                        .as_ref()
-                        .and_then(|r| Some((r, Current::of(p, r, Some(rows))?)))
-                    {
-                        Some((r, c)) => window_stats::value(p.kind, r, &c, method, threshold),
-                        None => {
-                            let out = p.run(Some(rows), Some(method), Some(threshold), &None);
-                            Value {
-                                statistic: out.statistic,
-                                p_value: out.p_value,
-                                drifted: out.drifted,
-                                effect: None,
-                            }
-                        }
-                    };
-                    Ok((v.p_value.or(v.statistic), v.drifted))
-                })
-                .collect();
-            let mut s = Series {
-                name: col.name.clone(),
-                method,
-                threshold,
-                is_p_value: method.is_test(),
-                values: Vec::with_capacity(values.len()),
-                drifted: Vec::with_capacity(values.len()),
-            };
-            for v in values {
-                let (value, drifted) = v?;
-                s.values.push(value);
-                s.drifted.push(drifted);
+        .enumerate()
+        .map(|(k, (_, rows))| {
+            progress.check()?;
+            let usable = rows.iter().any(|&i| match &p.current {
+                Raw::Numeric { values, .. } => values[i].is_finite(),
+                Raw::Text { values } => values.codes[i] != columns::MISSING,
+            });
+            if !usable {
+                return Ok((None, false));
             }
-            Ok(s)
+            let v = match r.zip(windows.get(k).and_then(Option::as_ref)) {
+                Some((r, c)) => window_stats::value(p.kind, r, c, method, threshold),
+                None => {
+                    let out = p.run(Some(rows), Some(method), Some(threshold), &None);
+                    Value {
+                        statistic: out.statistic,
+                        p_value: out.p_value,
+                        drifted: out.drifted,
+                        effect: None,
+                    }
+                }
+            };
+            Ok((v.p_value.or(v.statistic), v.drifted))
         })
         .collect();
-    each.into_iter().collect()
+    let mut s = Series {
+        name: col.name.clone(),
+        method,
+        threshold,
+        is_p_value: method.is_test(),
+        values: Vec::with_capacity(values.len()),
+        drifted: Vec::with_capacity(values.len()),
+    };
+    for v in values {
+        let (value, drifted) = v?;
+        s.values.push(value);
+        s.drifted.push(drifted);
+    }
+    Ok(s)
 }
 
 /// Missing values per window (null, NaN or empty text) and, when both columns are text,

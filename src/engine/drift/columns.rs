@@ -42,13 +42,36 @@ pub struct Text {
 
 pub const MISSING: u32 = u32::MAX;
 
+/// Dictionary entries [`Text::from_values`] compares one by one before it hashes.
+const SMALL_DICT: usize = 16;
+
 impl Text {
+    /// Codes in order of first appearance. While the dictionary is small (the usual
+    /// categorical column) a value is found by comparing it with the few entries, which is
+    /// several times quicker than hashing it; past [`SMALL_DICT`] entries a hash map takes
+    /// over (the codes are the same either way).
     pub fn from_values<'a>(values: impl IntoIterator<Item = Option<&'a str>>) -> Text {
+        let values = values.into_iter();
         let mut index: std::collections::HashMap<&'a str, u32> = Default::default();
-        let mut t = Text::default();
+        let mut small: Vec<&'a str> = Vec::new();
+        let mut t = Text {
+            codes: Vec::with_capacity(values.size_hint().0),
+            dict: Vec::new(),
+        };
         for v in values {
             let code = match v {
                 None => MISSING,
+                Some(s) if index.is_empty() => match small.iter().position(|k| *k == s) {
+                    Some(p) => p as u32,
+                    None => {
+                        small.push(s);
+                        t.dict.push(s.to_string());
+                        if small.len() > SMALL_DICT {
+                            index = small.iter().zip(0u32..).map(|(k, c)| (*k, c)).collect();
+                        }
+                        (t.dict.len() - 1) as u32
+                    }
+                },
                 Some(s) => *index.entry(s).or_insert_with(|| {
                     t.dict.push(s.to_string());
                     (t.dict.len() - 1) as u32
@@ -145,7 +168,16 @@ pub fn read(ds: &Dataset, name: &str) -> Result<Raw> {
     if dt.is_primitive_numeric() {
         let cast = col.cast(&DataType::Float64).map_err(internal)?;
         let ca = cast.f64().map_err(internal)?;
-        let values = ca.iter().map(|v| v.unwrap_or(f64::NAN)).collect();
+        // Without nulls the arrays are copied as they are; nulls become NaN.
+        let values: Vec<f64> = if ca.null_count() == 0 {
+            let mut v = Vec::with_capacity(ca.len());
+            for arr in ca.downcast_iter() {
+                v.extend_from_slice(arr.values());
+            }
+            v
+        } else {
+            ca.iter().map(|v| v.unwrap_or(f64::NAN)).collect()
+        };
         // An integer column with missing values is float to pandas (and so to Evidently).
         return Ok(Raw::Numeric {
             values,
@@ -280,4 +312,37 @@ pub fn sorted_finite(values: &[f64]) -> Vec<f64> {
         };
     }
     v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_in_order_of_first_appearance_past_the_small_dictionary() {
+        let words: Vec<String> = (0..40).map(|i| format!("w{}", (i * 7) % 23)).collect();
+        let values: Vec<Option<&str>> = words
+            .iter()
+            .enumerate()
+            .map(|(i, w)| (i % 5 != 0).then_some(w.as_str()))
+            .collect();
+        let t = Text::from_values(values.iter().copied());
+        let mut dict: Vec<&str> = Vec::new();
+        let want: Vec<u32> = values
+            .iter()
+            .map(|v| match v {
+                None => MISSING,
+                Some(s) => match dict.iter().position(|d| d == s) {
+                    Some(p) => p as u32,
+                    None => {
+                        dict.push(s);
+                        (dict.len() - 1) as u32
+                    }
+                },
+            })
+            .collect();
+        assert!(dict.len() > SMALL_DICT);
+        assert_eq!(t.codes, want);
+        assert_eq!(t.dict, dict);
+    }
 }

@@ -117,7 +117,7 @@ impl Current {
             (Raw::Numeric { values, .. }, Reference::Numeric { .. }) => {
                 Some(Current::Numeric(match rows {
                     None => sorted_finite(values),
-                    Some(rows) => sorted_finite(&gather(values, rows)),
+                    Some(rows) => sorted_rows(values, rows),
                 }))
             }
             (
@@ -166,13 +166,13 @@ impl Current {
     }
 }
 
-/// The rows' values of a column; a run of consecutive rows is copied as one slice.
-fn gather(values: &[f64], rows: &[usize]) -> Vec<f64> {
+/// The rows' finite values sorted; a run of consecutive rows is read in place.
+fn sorted_rows(values: &[f64], rows: &[usize]) -> Vec<f64> {
     match (rows.first(), rows.last()) {
         (Some(&a), Some(&b)) if b >= a && b - a + 1 == rows.len() && b < values.len() => {
-            values[a..=b].to_vec()
+            sorted_finite(&values[a..=b])
         }
-        _ => rows.iter().map(|&i| values[i]).collect(),
+        _ => sorted_finite(&rows.iter().map(|&i| values[i]).collect::<Vec<_>>()),
     }
 }
 
@@ -200,29 +200,33 @@ pub(crate) fn sorted_finite(values: &[f64]) -> Vec<f64> {
     let n = keys.len();
     let mut buf = vec![0u64; n];
     const BITS: u32 = 11;
+    const PASSES: usize = 64usize.div_ceil(BITS as usize);
     let mask = (1u64 << BITS) - 1;
-    let mut counts = [0usize; 1 << BITS];
-    let mut shift = 0;
-    while shift < 64 {
-        counts.iter_mut().for_each(|c| *c = 0);
+    // Every pass's digit counts from one read of the keys.
+    let mut counts = vec![[0usize; 1 << BITS]; PASSES];
+    for &k in &keys {
+        for (p, c) in counts.iter_mut().enumerate() {
+            c[((k >> (p as u32 * BITS)) & mask) as usize] += 1;
+        }
+    }
+    for (p, counts) in counts.iter_mut().enumerate() {
+        // A pass where every key shares the digit changes nothing.
+        if counts.contains(&n) {
+            continue;
+        }
+        let shift = p as u32 * BITS;
+        let mut sum = 0;
+        for c in counts.iter_mut() {
+            let t = *c;
+            *c = sum;
+            sum += t;
+        }
         for &k in &keys {
-            counts[((k >> shift) & mask) as usize] += 1;
+            let d = ((k >> shift) & mask) as usize;
+            buf[counts[d]] = k;
+            counts[d] += 1;
         }
-        if !counts.contains(&n) {
-            let mut sum = 0;
-            for c in counts.iter_mut() {
-                let t = *c;
-                *c = sum;
-                sum += t;
-            }
-            for &k in &keys {
-                let d = ((k >> shift) & mask) as usize;
-                buf[counts[d]] = k;
-                counts[d] += 1;
-            }
-            std::mem::swap(&mut keys, &mut buf);
-        }
-        shift += BITS;
+        std::mem::swap(&mut keys, &mut buf);
     }
     keys.into_iter()
         .map(|k| {

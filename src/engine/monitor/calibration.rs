@@ -13,7 +13,8 @@
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 
-use crate::engine::metrics::{binary, order_desc};
+use super::realized::order_desc;
+use crate::engine::metrics::binary;
 
 /// A fitted isotonic calibrator, or none (scores used as they are).
 #[derive(Debug, Clone)]
@@ -39,8 +40,7 @@ impl Calibrator {
 /// (scikit-learn's `_make_unique`, equality within 1e-15), pool adjacent violators, drop
 /// interior points of constant runs.
 pub fn fit_isotonic(x: &[f64], y: &[f64]) -> Calibrator {
-    let mut order: Vec<usize> = (0..x.len()).collect();
-    order.sort_by(|&a, &b| x[a].total_cmp(&x[b]).then(y[a].total_cmp(&y[b])));
+    let order = order_xy(x, y);
     let eps = 1e-15;
     let (mut ux, mut uy, mut uw) = (Vec::new(), Vec::new(), Vec::new());
     if let Some(&first) = order.first() {
@@ -81,6 +81,25 @@ pub fn fit_isotonic(x: &[f64], y: &[f64]) -> Calibrator {
         .map(|(v, _)| *v)
         .collect();
     Calibrator::Isotonic { x: xs, y: ys }
+}
+
+/// Rows in the order of a stable sort by (x, y) ([`f64::total_cmp`]): a radix sort by x
+/// (ties in row order), then each run of identical x sorted by y.
+fn order_xy(x: &[f64], y: &[f64]) -> Vec<usize> {
+    let mut order = super::cbpe::argsort_stable(x);
+    let mut a = 0;
+    while a < order.len() {
+        let bits = x[order[a]].to_bits();
+        let mut b = a + 1;
+        while b < order.len() && x[order[b]].to_bits() == bits {
+            b += 1;
+        }
+        if b - a > 1 {
+            order[a..b].sort_by(|&i, &j| y[i].total_cmp(&y[j]));
+        }
+        a = b;
+    }
+    order
 }
 
 /// scikit-learn's `_inplace_contiguous_isotonic_regression` (increasing).
@@ -273,5 +292,21 @@ mod tests {
         assert_eq!(c.calibrate(2.5), 0.75);
         assert_eq!(c.calibrate(9.0), 1.0);
         assert_eq!(c.calibrate(-1.0), 0.5);
+    }
+
+    #[test]
+    fn order_is_the_stable_sort_by_x_then_y() {
+        let mut s = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            s
+        };
+        let x: Vec<f64> = (0..3000).map(|_| (next() % 300) as f64 / 299.0).collect();
+        let y: Vec<f64> = (0..3000).map(|_| (next() % 3) as f64 / 2.0).collect();
+        let mut want: Vec<usize> = (0..x.len()).collect();
+        want.sort_by(|&a, &b| x[a].total_cmp(&x[b]).then(y[a].total_cmp(&y[b])));
+        assert_eq!(order_xy(&x, &y), want);
     }
 }

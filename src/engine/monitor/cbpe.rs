@@ -42,29 +42,33 @@ pub(crate) fn argsort_stable(v: &[f64]) -> Vec<usize> {
         .collect();
     let mut buf = vec![(0u64, 0u32); n];
     const BITS: u32 = 11;
+    const PASSES: usize = 64usize.div_ceil(BITS as usize);
     let mask = (1u64 << BITS) - 1;
-    let mut counts = vec![0usize; 1 << BITS];
-    let mut shift = 0;
-    while shift < 64 {
-        counts.iter_mut().for_each(|c| *c = 0);
-        for &(k, _) in &items {
-            counts[((k >> shift) & mask) as usize] += 1;
+    // Every pass's digit counts from one read of the keys.
+    let mut counts = vec![[0usize; 1 << BITS]; PASSES];
+    for &(k, _) in &items {
+        for (p, c) in counts.iter_mut().enumerate() {
+            c[((k >> (p as u32 * BITS)) & mask) as usize] += 1;
         }
-        if !counts.contains(&n) {
-            let mut sum = 0;
-            for c in counts.iter_mut() {
-                let t = *c;
-                *c = sum;
-                sum += t;
-            }
-            for &it in &items {
-                let d = ((it.0 >> shift) & mask) as usize;
-                buf[counts[d]] = it;
-                counts[d] += 1;
-            }
-            std::mem::swap(&mut items, &mut buf);
+    }
+    for (p, counts) in counts.iter_mut().enumerate() {
+        // A pass where every key shares the digit changes nothing.
+        if counts.contains(&n) {
+            continue;
         }
-        shift += BITS;
+        let shift = p as u32 * BITS;
+        let mut sum = 0;
+        for c in counts.iter_mut() {
+            let t = *c;
+            *c = sum;
+            sum += t;
+        }
+        for &it in &items {
+            let d = ((it.0 >> shift) & mask) as usize;
+            buf[counts[d]] = it;
+            counts[d] += 1;
+        }
+        std::mem::swap(&mut items, &mut buf);
     }
     items.into_iter().map(|(_, i)| i as usize).collect()
 }

@@ -159,14 +159,25 @@ pub fn compute(
         .filter(|c| !report.text_columns.contains(c))
         .cloned()
         .collect();
-    let pca = multivariate::fit(reference, &pca_cols)?;
+    // The columns the drift read, not read again.
+    let known_ref: multivariate::Known = report
+        .read
+        .iter()
+        .map(|(n, r, _)| (n.as_str(), r))
+        .collect();
+    let known_ana: multivariate::Known = report
+        .read
+        .iter()
+        .map(|(n, _, c)| (n.as_str(), c))
+        .collect();
+    let pca = multivariate::fit(reference, &pca_cols, &known_ref)?;
     let mut mv_ref = Vec::new();
     let mut mv_ana = Vec::new();
     let mut mv_thr = (None, None);
     if let Some(pca) = &pca {
-        let ref_rows = pca.row_errors(reference)?;
-        mv_ref = spans_mean(&ref_rows, ref_spans);
-        mv_ana = pca.chunk_errors(analysis, ana_spans)?;
+        let ref_rows = &pca.reference_errors;
+        mv_ref = spans_mean(ref_rows, ref_spans);
+        mv_ana = pca.chunk_errors(analysis, ana_spans, &known_ana)?;
         let chunk = median_rows(ana_spans);
         let calibration = if chunk > 0 && chunk < ref_rows.len() {
             random_windows(0..ref_rows.len(), chunk, PCA_WINDOWS, WINDOW_SEED + 2)

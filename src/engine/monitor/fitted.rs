@@ -4,7 +4,10 @@
 use crate::engine::Warning;
 use std::collections::BTreeMap;
 
+use rayon::prelude::*;
+
 use super::cbpe::{self, Components};
+use super::realized::Realized;
 use super::tasks::Task;
 use super::{
     chunking, realized, Alert, AlertKind, Chunk, ChunkPeriod, ClassCalibration, Metric,
@@ -19,6 +22,8 @@ pub(super) struct Engine<'a> {
     components: Vec<Option<Components>>,
     thresholds: Vec<(Option<f64>, Option<f64>)>,
     specs: Vec<ThresholdSpec>,
+    /// Every metric's realized value on each reference chunk (what the thresholds came from).
+    reference_realized: Vec<Vec<Realized>>,
 }
 
 impl<'a> Engine<'a> {
@@ -40,7 +45,11 @@ impl<'a> Engine<'a> {
         let mut components = Vec::new();
         let mut thresholds = Vec::new();
         let mut specs = Vec::new();
-        for &m in metrics {
+        let reference_realized: Vec<Vec<Realized>> = ref_spans
+            .par_iter()
+            .map(|s| realized_all(task, metrics, s, true))
+            .collect();
+        for (j, &m) in metrics.iter().enumerate() {
             let comp = match task {
                 Task::Binary { reference: r, .. } => {
                     let y: Vec<bool> = r.y.iter().map(|v| *v == Some(true)).collect();
@@ -73,9 +82,9 @@ impl<'a> Engine<'a> {
                 .or_else(|| opts.thresholds.get(key))
                 .cloned()
                 .unwrap_or_default();
-            let values: Vec<Option<f64>> = ref_spans
+            let values: Vec<Option<f64>> = reference_realized
                 .iter()
-                .map(|s| realized_of(task, m, s, true).ok())
+                .map(|r| r[j].as_ref().ok().copied())
                 .collect();
             let t = thresholds_of(&spec, &values, m.limits());
             if t.0.is_none()
@@ -96,6 +105,7 @@ impl<'a> Engine<'a> {
             components,
             thresholds,
             specs,
+            reference_realized,
         })
     }
 
@@ -103,6 +113,12 @@ impl<'a> Engine<'a> {
         let is_ref = period == ChunkPeriod::Reference;
         let mut estimated = BTreeMap::new();
         let mut realized_map = BTreeMap::new();
+        let mut realized = match self.reference_realized.get(index) {
+            Some(r) if is_ref => r.clone(),
+            _ => realized_all(self.task, &self.metrics, span, is_ref),
+        }
+        .into_iter();
+        let labelled = labelled_rows(self.task, span, is_ref);
         for (j, &m) in self.metrics.iter().enumerate() {
             let (lo, hi) = self.thresholds[j];
             let (llim, ulim) = m.limits();
@@ -114,8 +130,9 @@ impl<'a> Engine<'a> {
                 m.name().to_string(),
                 MetricResult::new(est, se, lo, hi, llim, ulim),
             );
-            let labelled = labelled_rows(self.task, span, is_ref);
-            let real = realized_of(self.task, m, span, is_ref);
+            let real = realized
+                .next()
+                .unwrap_or_else(|| Err("undefined".to_string()));
             let se_r = self.components[j]
                 .as_ref()
                 .and_then(|c| cbpe::sampling_error(c, labelled.max(1)));
@@ -140,7 +157,7 @@ impl<'a> Engine<'a> {
             start_time: span.start_time.map(chunking::format_instant),
             end_time: span.end_time.map(chunking::format_instant),
             rows: span.rows(),
-            labelled_rows: labelled_rows(self.task, span, is_ref),
+            labelled_rows: labelled,
             estimated,
             realized: realized_map,
             drift: None,
@@ -254,12 +271,22 @@ fn estimate_of(
         .ok_or_else(|| "no expected positive or negative in this chunk".to_string())
 }
 
-fn realized_of(
+/// Every metric's realized value on the labelled rows of a chunk (gathered once).
+fn realized_all(
     task: &Task,
-    m: Metric,
+    metrics: &[Metric],
     s: &chunking::Span,
     is_ref: bool,
-) -> std::result::Result<f64, String> {
+) -> Vec<Realized> {
+    let finite = |v: Realized| {
+        v.and_then(|v| {
+            if v.is_finite() {
+                Ok(v)
+            } else {
+                Err("undefined".into())
+            }
+        })
+    };
     match task {
         Task::Binary {
             reference,
@@ -275,7 +302,10 @@ fn realized_of(
                     sc.push(side.raw[i]);
                 }
             }
-            realized::binary(m, &y, &p, &sc)
+            metrics
+                .iter()
+                .map(|&m| finite(realized::binary(m, &y, &p, &sc)))
+                .collect()
         }
         Task::Multiclass {
             reference,
@@ -293,16 +323,12 @@ fn realized_of(
                     sc.extend_from_slice(&side.raw[i * k..(i + 1) * k]);
                 }
             }
-            realized::multiclass(m, &y, &p, &sc, k)
+            metrics
+                .iter()
+                .map(|&m| finite(realized::multiclass(m, &y, &p, &sc, k)))
+                .collect()
         }
     }
-    .and_then(|v| {
-        if v.is_finite() {
-            Ok(v)
-        } else {
-            Err("undefined".into())
-        }
-    })
 }
 
 /// NannyML's `calculate_threshold_values`: the spec on the reference-chunk values, then a

@@ -6,30 +6,56 @@ use std::collections::HashMap;
 
 use crate::engine::data::extract::{label_of_number, InvalidRows};
 use crate::engine::data::Dataset;
-use crate::engine::drift::columns::{self, Raw};
+use crate::engine::drift::columns::{self, Raw, Text};
 use crate::engine::error::{EngineError, Result};
 use crate::engine::model::{plan_inputs, InferOptions, Model, Predictions};
 use crate::engine::progress::Progress;
 
-/// Text of each row of a column (`None` when missing); numbers print as labels (`1`, `0.5`).
-pub fn labels(ds: &Dataset, column: &str) -> Result<Vec<Option<String>>> {
+/// Text of each row of a column, dictionary-encoded (missing rows [`columns::MISSING`]);
+/// numbers print as labels (`1`, `0.5`), each distinct number formatted once.
+pub fn labels(ds: &Dataset, column: &str) -> Result<Text> {
     Ok(match columns::read(ds, column)? {
-        Raw::Numeric { values, .. } => {
-            // Each distinct number is formatted once (a log holds few label values).
-            let mut text: HashMap<u64, String> = HashMap::new();
-            values
-                .iter()
-                .map(|&v| {
-                    (!v.is_nan()).then(|| {
-                        text.entry(v.to_bits())
-                            .or_insert_with(|| label_of_number(v))
-                            .clone()
-                    })
-                })
-                .collect()
-        }
-        Raw::Text { values } => values.iter().map(|v| v.map(str::to_string)).collect(),
+        Raw::Numeric { values, .. } => numbers_as_text(&values),
+        Raw::Text { values } => values,
     })
+}
+
+/// Numbers as label text: one dictionary entry per distinct bit pattern (a log holds few
+/// label values, so they are found by comparing with the entries seen until there are many).
+fn numbers_as_text(values: &[f64]) -> Text {
+    let mut bits: Vec<u64> = Vec::new();
+    let mut index: HashMap<u64, u32> = HashMap::new();
+    let mut t = Text {
+        codes: Vec::with_capacity(values.len()),
+        dict: Vec::new(),
+    };
+    for &v in values {
+        if v.is_nan() {
+            t.codes.push(columns::MISSING);
+            continue;
+        }
+        let b = v.to_bits();
+        let found = if index.is_empty() {
+            bits.iter().position(|&x| x == b).map(|p| p as u32)
+        } else {
+            index.get(&b).copied()
+        };
+        let code = found.unwrap_or_else(|| {
+            let c = t.dict.len() as u32;
+            t.dict.push(label_of_number(v));
+            if index.is_empty() && bits.len() < 16 {
+                bits.push(b);
+            } else {
+                if index.is_empty() {
+                    index = bits.iter().zip(0u32..).map(|(&x, c)| (x, c)).collect();
+                }
+                index.insert(b, c);
+            }
+            c
+        });
+        t.codes.push(code);
+    }
+    t
 }
 
 /// A score column: finite numbers in [0, 1], none missing.
@@ -131,7 +157,7 @@ pub fn join_labels(
     targets: &Dataset,
     id: &str,
     target: &str,
-) -> Result<(Vec<Option<String>>, usize)> {
+) -> Result<(Text, usize)> {
     for (ds, col) in [(analysis, id), (targets, id), (targets, target)] {
         if !ds.has_column(col) {
             return Err(EngineError::column(
@@ -146,12 +172,12 @@ pub fn join_labels(
     }
     let ids = labels(targets, id)?;
     let ys = labels(targets, target)?;
-    let mut map: HashMap<String, Option<String>> = HashMap::with_capacity(ids.len());
-    for (i, (k, y)) in ids.into_iter().zip(ys).enumerate() {
+    let mut map: HashMap<&str, Option<&str>> = HashMap::with_capacity(ids.len());
+    for (i, (k, y)) in ids.iter().zip(ys.iter()).enumerate() {
         let Some(k) = k else {
             return Err(EngineError::cell(&targets.path, id, i + 1, "missing id"));
         };
-        if map.insert(k.clone(), y).is_some() {
+        if map.insert(k, y).is_some() {
             return Err(EngineError::cell(
                 &targets.path,
                 id,
@@ -162,16 +188,13 @@ pub fn join_labels(
     }
     let log_ids = labels(analysis, id)?;
     let mut joined = 0usize;
-    let out: Vec<Option<String>> = log_ids
-        .iter()
-        .map(|k| {
-            let v = k.as_ref().and_then(|k| map.get(k)).cloned().flatten();
-            if k.as_ref().is_some_and(|k| map.contains_key(k)) {
-                joined += 1;
-            }
-            v
-        })
-        .collect();
+    let out = Text::from_values(log_ids.iter().map(|k| {
+        let hit = k.and_then(|k| map.get(k));
+        if hit.is_some() {
+            joined += 1;
+        }
+        hit.copied().flatten()
+    }));
     if joined == 0 {
         return Err(EngineError::column(
             &targets.path,
@@ -215,5 +238,31 @@ pub fn model_scores(
         Predictions::Classification { classes, proba } => {
             Ok((classes, proba.iter().map(|&v| f64::from(v)).collect()))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_become_label_text_once_each() {
+        let v: Vec<f64> = (0..60)
+            .map(|i| {
+                if i % 7 == 0 {
+                    f64::NAN
+                } else {
+                    (i % 25) as f64
+                }
+            })
+            .collect();
+        let t = numbers_as_text(&v);
+        let got: Vec<Option<&str>> = t.iter().collect();
+        let want: Vec<Option<String>> = v
+            .iter()
+            .map(|&x| (!x.is_nan()).then(|| label_of_number(x)))
+            .collect();
+        assert_eq!(got, want.iter().map(Option::as_deref).collect::<Vec<_>>());
+        assert_eq!(t.dict.len(), 25);
     }
 }

@@ -32,6 +32,7 @@ pub use options::*;
 pub use report::*;
 
 use super::data::{self, Dataset};
+use super::drift::columns;
 use super::error::{EngineError, Result};
 use super::model::Model;
 use super::progress::Progress;
@@ -252,7 +253,7 @@ fn estimate(
     progress.set(0.1, "reading scores and labels");
     progress.check()?;
     // Labels of the log.
-    let analysis_labels: Option<Vec<Option<String>>> = match (analysis_target, &opts.id) {
+    let analysis_labels: Option<columns::Text> = match (analysis_target, &opts.id) {
         (Some(t), Some(id)) => {
             let (labels, unjoined) = inputs::join_labels(analysis, t, id, &opts.target)?;
             if unjoined > 0 {
@@ -276,7 +277,7 @@ fn estimate(
             analysis,
             model,
             opts,
-            analysis_labels.as_deref(),
+            analysis_labels.as_ref(),
             warnings,
             progress,
         )?
@@ -286,7 +287,7 @@ fn estimate(
             analysis,
             model,
             opts,
-            analysis_labels.as_deref(),
+            analysis_labels.as_ref(),
             warnings,
             progress,
         )?

@@ -16,6 +16,7 @@
 //! heavy-tailed mean: on the demo's population, chunks of new rows spread 40 % wider than the
 //! 17 reference chunks said, and 3 % of them crossed the band).
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use rayon::prelude::*;
@@ -43,6 +44,8 @@ enum Encoder {
 
 pub struct Pca {
     columns: Vec<String>,
+    /// The reconstruction error of every reference row.
+    pub reference_errors: Vec<f64>,
     encoders: Vec<Encoder>,
     /// Kept eigenvectors, each of length `columns.len()`.
     components: Vec<Vec<f64>>,
@@ -91,14 +94,27 @@ fn mean_std(v: &[f64]) -> (f64, f64) {
     (m, s)
 }
 
-/// Fits on the reference; `None` when fewer than two usable features.
-pub fn fit(reference: &Dataset, candidates: &[String]) -> Result<Option<Pca>> {
+/// Columns already read ([`columns::read`]'s values), by name.
+pub type Known<'a> = HashMap<&'a str, &'a Raw>;
+
+/// The column `name` of `ds`: the one already read, else read now.
+fn column<'a>(ds: &Dataset, name: &str, known: &Known<'a>) -> Result<Cow<'a, Raw>> {
+    Ok(match known.get(name) {
+        Some(&r) => Cow::Borrowed(r),
+        None => Cow::Owned(columns::read(ds, name)?),
+    })
+}
+
+/// Fits on the reference (`known`: its columns already read); `None` when fewer than two
+/// usable features.
+pub fn fit(reference: &Dataset, candidates: &[String], known: &Known) -> Result<Option<Pca>> {
     let mut cols = Vec::new();
     let mut encoders = Vec::new();
     let mut encoded: Vec<Vec<f64>> = Vec::new();
     for name in candidates {
-        let raw = columns::read(reference, name)?;
-        let enc = match (&raw, infer_kind(&raw)) {
+        let raw = column(reference, name, known)?;
+        let raw = raw.as_ref();
+        let enc = match (raw, infer_kind(raw)) {
             (_, Inferred::Text) => continue,
             (Raw::Numeric { values, .. }, _) => {
                 let f: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
@@ -132,7 +148,7 @@ pub fn fit(reference: &Dataset, candidates: &[String]) -> Result<Option<Pca>> {
         if !(std > 0.0 && std.is_finite()) {
             continue;
         }
-        encoded.push(encode_column(&raw, &enc));
+        encoded.push(encode_column(raw, &enc));
         cols.push(name.clone());
         encoders.push(enc);
     }
@@ -167,12 +183,15 @@ pub fn fit(reference: &Dataset, candidates: &[String]) -> Result<Option<Pca>> {
             break;
         }
     }
-    Ok(Some(Pca {
+    let mut pca = Pca {
         columns: cols,
+        reference_errors: Vec::new(),
         encoders,
         components: kept,
         explained: if total > 0.0 { acc / total } else { 0.0 },
-    }))
+    };
+    pca.reference_errors = pca.errors(&encoded, reference.rows());
+    Ok(Some(pca))
 }
 
 impl Pca {
@@ -184,9 +203,14 @@ impl Pca {
         self.components.len()
     }
 
-    /// Mean reconstruction error of each span of `ds`.
-    pub fn chunk_errors(&self, ds: &Dataset, spans: &[Span]) -> Result<Vec<Option<f64>>> {
-        let err = self.row_errors(ds)?;
+    /// Mean reconstruction error of each span of `ds` (`known`: its columns already read).
+    pub fn chunk_errors(
+        &self,
+        ds: &Dataset,
+        spans: &[Span],
+        known: &Known,
+    ) -> Result<Vec<Option<f64>>> {
+        let err = self.row_errors(ds, known)?;
         Ok(spans
             .iter()
             .map(|s| {
@@ -196,14 +220,19 @@ impl Pca {
             .collect())
     }
 
-    /// The reconstruction error of every row of `ds`.
-    pub fn row_errors(&self, ds: &Dataset) -> Result<Vec<f64>> {
+    /// The reconstruction error of every row of `ds` (`known`: its columns already read).
+    pub fn row_errors(&self, ds: &Dataset, known: &Known) -> Result<Vec<f64>> {
         let enc: Vec<Vec<f64>> = self
             .columns
             .par_iter()
             .zip(&self.encoders)
-            .map(|(name, e)| Ok(encode_column(&columns::read(ds, name)?, e)))
+            .map(|(name, e)| Ok(encode_column(column(ds, name, known)?.as_ref(), e)))
             .collect::<Result<_>>()?;
+        Ok(self.errors(&enc, ds.rows()))
+    }
+
+    /// The reconstruction error of each of `rows` rows of the encoded columns `enc`.
+    fn errors(&self, enc: &[Vec<f64>], rows: usize) -> Vec<f64> {
         let err = |row: usize| -> f64 {
             let norm2: f64 = enc.iter().map(|c| c[row] * c[row]).sum();
             let proj2: f64 = self
@@ -211,7 +240,7 @@ impl Pca {
                 .iter()
                 .map(|v| {
                     v.iter()
-                        .zip(&enc)
+                        .zip(enc)
                         .map(|(a, c)| a * c[row])
                         .sum::<f64>()
                         .powi(2)
@@ -219,7 +248,7 @@ impl Pca {
                 .sum();
             (norm2 - proj2).max(0.0).sqrt()
         };
-        Ok((0..ds.rows()).into_par_iter().map(err).collect())
+        (0..rows).into_par_iter().map(err).collect()
     }
 }
 

@@ -8,6 +8,7 @@ use rayon::prelude::*;
 use super::calibration::{self, Calibrator};
 use super::{inputs, MonitorOptions};
 use crate::engine::data::Dataset;
+use crate::engine::drift::columns::{Text, MISSING};
 use crate::engine::error::{EngineError, Result};
 use crate::engine::model::Model;
 use crate::engine::progress::Progress;
@@ -52,8 +53,8 @@ pub(super) fn binary_model(m: &Model) -> bool {
         .is_none_or(|c| c.len() <= 2)
 }
 
-pub(super) fn missing_labels_err(ds: &Dataset, col: &str, y: &[Option<String>]) -> Result<()> {
-    if let Some(i) = y.iter().position(Option::is_none) {
+pub(super) fn missing_labels_err(ds: &Dataset, col: &str, y: &Text) -> Result<()> {
+    if let Some(i) = y.codes.iter().position(|&c| c == MISSING) {
         return Err(EngineError::cell(
             &ds.path,
             col,
@@ -64,12 +65,30 @@ pub(super) fn missing_labels_err(ds: &Dataset, col: &str, y: &[Option<String>]) 
     Ok(())
 }
 
+/// Each row's dictionary entry mapped by `f` (entries mapped once), `None` where missing;
+/// `Err(row)` (0-based) at the first row whose entry `f` rejects.
+fn map_codes<T: Copy>(
+    t: &Text,
+    f: impl Fn(&str) -> Option<T>,
+) -> std::result::Result<Vec<Option<T>>, usize> {
+    let mapped: Vec<Option<T>> = t.dict.iter().map(|s| f(s)).collect();
+    t.codes
+        .iter()
+        .enumerate()
+        .map(|(i, &c)| match mapped.get(c as usize) {
+            None => Ok(None),
+            Some(Some(v)) => Ok(Some(*v)),
+            Some(None) => Err(i),
+        })
+        .collect()
+}
+
 pub(super) fn binary_task(
     reference: &Dataset,
     analysis: &Dataset,
     model: Option<&Model>,
     opts: &MonitorOptions,
-    analysis_labels: Option<&[Option<String>]>,
+    analysis_labels: Option<&Text>,
     warnings: &mut Vec<Warning>,
     progress: &Progress,
 ) -> Result<Task> {
@@ -134,21 +153,18 @@ pub(super) fn binary_task(
     }
     let ref_texts = inputs::labels(reference, &opts.target)?;
     missing_labels_err(reference, &opts.target, &ref_texts)?;
-    let parse = |ds: &Dataset, t: &[Option<String>]| -> Result<Vec<Option<bool>>> {
-        t.iter()
-            .enumerate()
-            .map(|(i, v)| match v {
-                None => Ok(None),
-                Some(s) => inputs::binary_label(s).map(Some).ok_or_else(|| {
-                    EngineError::cell(
-                        &ds.path,
-                        &opts.target,
-                        i + 1,
-                        format!("'{s}' is not a binary label (use 0/1 or true/false)"),
-                    )
-                }),
-            })
-            .collect()
+    let parse = |ds: &Dataset, t: &Text| -> Result<Vec<Option<bool>>> {
+        map_codes(t, inputs::binary_label).map_err(|i| {
+            EngineError::cell(
+                &ds.path,
+                &opts.target,
+                i + 1,
+                format!(
+                    "'{}' is not a binary label (use 0/1 or true/false)",
+                    t.get(i).unwrap_or_default()
+                ),
+            )
+        })
     };
     let y_ref = parse(reference, &ref_texts)?;
     let pos = y_ref.iter().filter(|v| **v == Some(true)).count();
@@ -203,7 +219,7 @@ pub(super) fn multi_task(
     analysis: &Dataset,
     model: Option<&Model>,
     opts: &MonitorOptions,
-    analysis_labels: Option<&[Option<String>]>,
+    analysis_labels: Option<&Text>,
     warnings: &mut Vec<Warning>,
     progress: &Progress,
 ) -> Result<Task> {
@@ -272,19 +288,20 @@ pub(super) fn multi_task(
         let pred: Vec<u32> = match &opts.prediction {
             Some(col) if ds.has_column(col) => {
                 let t = inputs::labels(ds, col)?;
-                let mut unknown = 0;
-                let p = t
+                let idx: Vec<Option<u32>> = t
+                    .dict
                     .iter()
-                    .map(|v| {
-                        v.as_ref()
-                            .and_then(|s| classes.iter().position(|c| c == s))
-                            .map_or_else(
-                                || {
-                                    unknown += 1;
-                                    u32::MAX
-                                },
-                                |p| p as u32,
-                            )
+                    .map(|s| classes.iter().position(|c| c == s).map(|p| p as u32))
+                    .collect();
+                let mut unknown = 0;
+                let p: Vec<u32> = t
+                    .codes
+                    .iter()
+                    .map(|&c| {
+                        idx.get(c as usize).copied().flatten().unwrap_or_else(|| {
+                            unknown += 1;
+                            u32::MAX
+                        })
                     })
                     .collect();
                 if unknown > 0 {
@@ -316,28 +333,19 @@ pub(super) fn multi_task(
     }
     let ref_texts = inputs::labels(reference, &opts.target)?;
     missing_labels_err(reference, &opts.target, &ref_texts)?;
-    let to_idx = |ds: &Dataset, t: &[Option<String>]| -> Result<Vec<Option<u32>>> {
-        t.iter()
-            .enumerate()
-            .map(|(i, v)| match v {
-                None => Ok(None),
-                Some(s) => classes
-                    .iter()
-                    .position(|c| c == s)
-                    .map(|p| Some(p as u32))
-                    .ok_or_else(|| {
-                        EngineError::cell(
-                            &ds.path,
-                            &opts.target,
-                            i + 1,
-                            format!(
-                                "label '{s}' is not one of the classes ({})",
-                                classes.join(", ")
-                            ),
-                        )
-                    }),
-            })
-            .collect()
+    let to_idx = |ds: &Dataset, t: &Text| -> Result<Vec<Option<u32>>> {
+        map_codes(t, |s| classes.iter().position(|c| c == s).map(|p| p as u32)).map_err(|i| {
+            EngineError::cell(
+                &ds.path,
+                &opts.target,
+                i + 1,
+                format!(
+                    "label '{}' is not one of the classes ({})",
+                    t.get(i).unwrap_or_default(),
+                    classes.join(", ")
+                ),
+            )
+        })
     };
     let y_ref = to_idx(reference, &ref_texts)?;
     let mut seen = vec![false; k];
