@@ -34,7 +34,8 @@ fn numbers_as_text(values: &[f64]) -> Text {
             t.codes.push(columns::MISSING);
             continue;
         }
-        let b = v.to_bits();
+        // -0.0 and 0.0 print alike ("0"), so they are one label.
+        let b = if v == 0.0 { 0 } else { v.to_bits() };
         let found = if index.is_empty() {
             bits.iter().position(|&x| x == b).map(|p| p as u32)
         } else {
@@ -264,5 +265,12 @@ mod tests {
             .collect();
         assert_eq!(got, want.iter().map(Option::as_deref).collect::<Vec<_>>());
         assert_eq!(t.dict.len(), 25);
+    }
+
+    #[test]
+    fn zero_and_negative_zero_are_one_label() {
+        let t = numbers_as_text(&[0.0, -0.0, 1.0, -0.0]);
+        assert_eq!(t.codes, vec![0, 0, 1, 0]);
+        assert_eq!(t.dict, vec!["0".to_string(), "1".to_string()]);
     }
 }
