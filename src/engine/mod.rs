@@ -20,6 +20,7 @@ pub mod monitor;
 pub mod package;
 pub mod perf;
 pub mod progress;
+pub mod radix;
 pub mod report;
 pub mod robustness;
 pub mod runtime;

@@ -158,7 +158,7 @@ fn compare(
         .map(|p| {
             progress.check()?;
             let sorted = match &p.reference {
-                Raw::Numeric { values, .. } => Some(window_stats::sorted_finite(values)),
+                Raw::Numeric { values, .. } => Some(columns::sorted_finite(values)),
                 Raw::Text { .. } => None,
             };
             let r = Reference::of(p, sorted);

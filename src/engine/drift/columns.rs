@@ -12,6 +12,7 @@ use serde::Serialize;
 
 use crate::engine::data::Dataset;
 use crate::engine::error::{EngineError, Result};
+use crate::engine::radix;
 
 /// Evidently's `INTEGER_CARDINALITY_LIMIT`.
 pub const INTEGER_CARDINALITY_LIMIT: usize = 10;
@@ -262,61 +263,47 @@ pub fn infer_kind(raw: &Raw) -> Inferred {
 }
 
 /// Finite values of a numeric column, sorted ascending (NaN and ±inf dropped, as Evidently
-/// does before every test).
-/// Large samples are radix-sorted on order-preserving integer keys (4 passes of 16 bits,
-/// passes where every key shares the digit skipped); the order equals `f64::total_cmp`.
+/// does before every test), in [`f64::total_cmp`] order. Samples of 4,096 values or more are
+/// radix-sorted ([`radix::sort_by_key`]); a sorted sequence is unique, so the bits are the
+/// same either way.
 pub fn sorted_finite(values: &[f64]) -> Vec<f64> {
-    let mut v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
-    if v.len() < 50_000 {
+    let finite = values.iter().copied().filter(|x| x.is_finite());
+    if values.len() < 4096 {
+        let mut v: Vec<f64> = finite.collect();
         v.sort_unstable_by(f64::total_cmp);
         return v;
     }
-    let key = |x: f64| {
-        let b = x.to_bits();
-        if b >> 63 == 1 {
-            !b
-        } else {
-            b | (1 << 63)
-        }
-    };
-    let mut keys: Vec<u64> = v.iter().map(|&x| key(x)).collect();
-    let mut buf = vec![0u64; keys.len()];
-    let n = keys.len();
-    let mut counts = vec![0usize; 1 << 16];
-    for shift in [0u32, 16, 32, 48] {
-        counts.iter_mut().for_each(|c| *c = 0);
-        for &k in &keys {
-            counts[((k >> shift) & 0xFFFF) as usize] += 1;
-        }
-        if counts.contains(&n) {
-            continue;
-        }
-        let mut sum = 0;
-        for c in counts.iter_mut() {
-            let t = *c;
-            *c = sum;
-            sum += t;
-        }
-        for &k in &keys {
-            let d = ((k >> shift) & 0xFFFF) as usize;
-            buf[counts[d]] = k;
-            counts[d] += 1;
-        }
-        std::mem::swap(&mut keys, &mut buf);
-    }
-    for (o, k) in v.iter_mut().zip(&keys) {
-        *o = if k >> 63 == 1 {
-            f64::from_bits(k & !(1 << 63))
-        } else {
-            f64::from_bits(!k)
-        };
-    }
-    v
+    let keys = radix::sort_by_key(finite.map(radix::key).collect(), |&k| k);
+    keys.into_iter().map(radix::unkey).collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn radix_sort_equals_the_comparison_sort() {
+        let mut s = 0x9E37_79B9_7F4A_7C15u64;
+        let v: Vec<f64> = (0..20_000)
+            .map(|i| {
+                s ^= s << 13;
+                s ^= s >> 7;
+                s ^= s << 17;
+                match i % 11 {
+                    0 => f64::NAN,
+                    1 => -0.0,
+                    2 => 0.0,
+                    3 => f64::INFINITY,
+                    4 => 3.0,
+                    _ => ((s >> 11) as f64 / (1u64 << 53) as f64 - 0.5) * 1e6,
+                }
+            })
+            .collect();
+        let bits = |x: Vec<f64>| x.into_iter().map(f64::to_bits).collect::<Vec<_>>();
+        let mut want: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
+        want.sort_by(f64::total_cmp);
+        assert_eq!(bits(sorted_finite(&v)), bits(want));
+    }
 
     #[test]
     fn codes_in_order_of_first_appearance_past_the_small_dictionary() {

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use super::binning::{self, Counts};
 use super::column_drift::{default_method, EffectSize, Method};
-use super::columns::{ColumnKind, Raw};
+use super::columns::{sorted_finite, ColumnKind, Raw};
 use super::stattests;
 use super::Prepared;
 
@@ -176,69 +176,6 @@ fn sorted_rows(values: &[f64], rows: &[usize]) -> Vec<f64> {
     }
 }
 
-/// [`super::columns::sorted_finite`]'s result (finite values in [`f64::total_cmp`] order; a sorted
-/// sequence is unique, so the values are the same bits) from an LSD radix sort with 11-bit
-/// digits: its 2,048 counters stay in the L1 cache, which matters for windows of some 10⁵
-/// values sorted by the hundred.
-pub(crate) fn sorted_finite(values: &[f64]) -> Vec<f64> {
-    let finite = values.iter().copied().filter(|x| x.is_finite());
-    if values.len() < 4096 {
-        let mut v: Vec<f64> = finite.collect();
-        v.sort_unstable_by(f64::total_cmp);
-        return v;
-    }
-    let mut keys: Vec<u64> = finite
-        .map(|x| {
-            let b = x.to_bits();
-            if b >> 63 == 1 {
-                !b
-            } else {
-                b | (1 << 63)
-            }
-        })
-        .collect();
-    let n = keys.len();
-    let mut buf = vec![0u64; n];
-    const BITS: u32 = 11;
-    const PASSES: usize = 64usize.div_ceil(BITS as usize);
-    let mask = (1u64 << BITS) - 1;
-    // Every pass's digit counts from one read of the keys.
-    let mut counts = vec![[0usize; 1 << BITS]; PASSES];
-    for &k in &keys {
-        for (p, c) in counts.iter_mut().enumerate() {
-            c[((k >> (p as u32 * BITS)) & mask) as usize] += 1;
-        }
-    }
-    for (p, counts) in counts.iter_mut().enumerate() {
-        // A pass where every key shares the digit changes nothing.
-        if counts.contains(&n) {
-            continue;
-        }
-        let shift = p as u32 * BITS;
-        let mut sum = 0;
-        for c in counts.iter_mut() {
-            let t = *c;
-            *c = sum;
-            sum += t;
-        }
-        for &k in &keys {
-            let d = ((k >> shift) & mask) as usize;
-            buf[counts[d]] = k;
-            counts[d] += 1;
-        }
-        std::mem::swap(&mut keys, &mut buf);
-    }
-    keys.into_iter()
-        .map(|k| {
-            if k >> 63 == 1 {
-                f64::from_bits(k & !(1 << 63))
-            } else {
-                f64::from_bits(!k)
-            }
-        })
-        .collect()
-}
-
 /// Evidently's DataDriftPreset default method of the column, as
 /// [`super::column_drift::evaluate`] decides it with no method given.
 pub(crate) fn default_of(kind: ColumnKind, r: &Reference, c: &Current) -> Method {
@@ -356,37 +293,5 @@ fn distance(binned: &binning::Binned, method: Method) -> Option<f64> {
         binning::fill_zeroes(&mut r);
         binning::fill_zeroes(&mut c);
         finite(stattests::psi(&r, &c))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::super::columns;
-    use super::*;
-
-    #[test]
-    fn radix_sort_equals_the_sorted_finite_values() {
-        let mut s = 0x9E37_79B9_7F4A_7C15u64;
-        let v: Vec<f64> = (0..20_000)
-            .map(|i| {
-                s ^= s << 13;
-                s ^= s >> 7;
-                s ^= s << 17;
-                match i % 11 {
-                    0 => f64::NAN,
-                    1 => -0.0,
-                    2 => 0.0,
-                    3 => f64::INFINITY,
-                    4 => 3.0,
-                    _ => ((s >> 11) as f64 / (1u64 << 53) as f64 - 0.5) * 1e6,
-                }
-            })
-            .collect();
-        let bits = |x: Vec<f64>| x.into_iter().map(f64::to_bits).collect::<Vec<_>>();
-        assert_eq!(bits(sorted_finite(&v)), bits(columns::sorted_finite(&v)));
-        assert_eq!(
-            bits(sorted_finite(&v[..100])),
-            bits(columns::sorted_finite(&v[..100]))
-        );
     }
 }

@@ -11,6 +11,7 @@
 //! AUC estimate (multiclass) and the ROC AUC sampling error depend on it (see the fixtures).
 
 use super::Metric;
+use crate::engine::radix;
 
 /// numpy's `round(x, 5)`: scale, round half to even, unscale.
 fn round5(x: f64) -> f64 {
@@ -27,50 +28,15 @@ pub(crate) fn argsort_stable(v: &[f64]) -> Vec<usize> {
         order.sort_by(|&a, &b| v[a].total_cmp(&v[b]));
         return order;
     }
-    let key = |x: f64| {
-        let b = x.to_bits();
-        if b >> 63 == 1 {
-            !b
-        } else {
-            b | (1 << 63)
-        }
-    };
-    let mut items: Vec<(u64, u32)> = v
+    let items: Vec<(u64, u32)> = v
         .iter()
-        .enumerate()
-        .map(|(i, &x)| (key(x), i as u32))
+        .zip(0u32..)
+        .map(|(&x, i)| (radix::key(x), i))
         .collect();
-    let mut buf = vec![(0u64, 0u32); n];
-    const BITS: u32 = 11;
-    const PASSES: usize = 64usize.div_ceil(BITS as usize);
-    let mask = (1u64 << BITS) - 1;
-    // Every pass's digit counts from one read of the keys.
-    let mut counts = vec![[0usize; 1 << BITS]; PASSES];
-    for &(k, _) in &items {
-        for (p, c) in counts.iter_mut().enumerate() {
-            c[((k >> (p as u32 * BITS)) & mask) as usize] += 1;
-        }
-    }
-    for (p, counts) in counts.iter_mut().enumerate() {
-        // A pass where every key shares the digit changes nothing.
-        if counts.contains(&n) {
-            continue;
-        }
-        let shift = p as u32 * BITS;
-        let mut sum = 0;
-        for c in counts.iter_mut() {
-            let t = *c;
-            *c = sum;
-            sum += t;
-        }
-        for &it in &items {
-            let d = ((it.0 >> shift) & mask) as usize;
-            buf[counts[d]] = it;
-            counts[d] += 1;
-        }
-        std::mem::swap(&mut items, &mut buf);
-    }
-    items.into_iter().map(|(_, i)| i as usize).collect()
+    radix::sort_by_key(items, |&(k, _)| k)
+        .into_iter()
+        .map(|(_, i)| i as usize)
+        .collect()
 }
 
 /// NannyML's `estimate_roc_auc(calibrated, uncalibrated)`; `None` when no expected positive
