@@ -111,8 +111,6 @@ pub fn ranking<S: Score>(
     order: &[u32],
     weights: Option<&[u32]>,
 ) -> (Option<f64>, Option<f64>) {
-    let (mut tp, mut fp) = (0.0f64, 0.0f64);
-    let (mut auc2, mut ap) = (0.0f64, 0.0f64);
     let total_pos: f64 = order
         .iter()
         .map(|&i| {
@@ -133,6 +131,7 @@ pub fn ranking<S: Score>(
             }
         })
         .sum();
+    let mut acc = RankSums::new(total_pos);
     let mut k = 0;
     while k < order.len() {
         let s: f64 = score[order[k] as usize].into();
@@ -147,21 +146,54 @@ pub fn ranking<S: Score>(
             }
             k += 1;
         }
-        if gtp == 0.0 && gfp == 0.0 {
-            continue;
-        }
-        // Trapezoid between (fp, tp) and (fp + gfp, tp + gtp), doubled.
-        auc2 += gfp * (2.0 * tp + gtp);
-        tp += gtp;
-        fp += gfp;
-        if total_pos > 0.0 && gtp > 0.0 {
-            ap += (gtp / total_pos) * (tp / (tp + fp));
+        acc.group(gtp, gfp);
+    }
+    acc.finish(total_neg)
+}
+
+/// ROC AUC and average precision summed group by group of tied scores, in descending score
+/// order (the one accumulation behind [`ranking`] and [`super::split::ranking`]).
+pub(crate) struct RankSums {
+    total_pos: f64,
+    tp: f64,
+    fp: f64,
+    auc2: f64,
+    ap: f64,
+}
+
+impl RankSums {
+    pub(crate) fn new(total_pos: f64) -> Self {
+        RankSums {
+            total_pos,
+            tp: 0.0,
+            fp: 0.0,
+            auc2: 0.0,
+            ap: 0.0,
         }
     }
-    let auc = (total_pos > 0.0 && total_neg > 0.0).then(|| auc2 / (2.0 * total_pos * total_neg));
-    // scikit-learn reports 0 (with a warning) when there is no positive row.
-    let ap = Some(if total_pos > 0.0 { ap } else { 0.0 });
-    (auc, ap)
+
+    /// The next group: `gtp` positive and `gfp` negative rows (or weights) sharing a score.
+    pub(crate) fn group(&mut self, gtp: f64, gfp: f64) {
+        if gtp == 0.0 && gfp == 0.0 {
+            return;
+        }
+        // Trapezoid between (fp, tp) and (fp + gfp, tp + gtp), doubled.
+        self.auc2 += gfp * (2.0 * self.tp + gtp);
+        self.tp += gtp;
+        self.fp += gfp;
+        if self.total_pos > 0.0 && gtp > 0.0 {
+            self.ap += (gtp / self.total_pos) * (self.tp / (self.tp + self.fp));
+        }
+    }
+
+    /// (ROC AUC, AP); AUC `None` when a class is absent.
+    pub(crate) fn finish(self, total_neg: f64) -> (Option<f64>, Option<f64>) {
+        let pos = self.total_pos;
+        let auc = (pos > 0.0 && total_neg > 0.0).then(|| self.auc2 / (2.0 * pos * total_neg));
+        // scikit-learn reports 0 (with a warning) when there is no positive row.
+        let ap = Some(if pos > 0.0 { self.ap } else { 0.0 });
+        (auc, ap)
+    }
 }
 
 /// scikit-learn's `log_loss` for one row with true class `y` and positive probability `p`.

@@ -13,7 +13,7 @@
 
 use rayon::prelude::*;
 
-use super::binary::Confusion;
+use super::binary::{Confusion, RankSums};
 use super::curves::{self, ClfCurve, ThresholdSweep};
 use super::Score;
 
@@ -85,23 +85,13 @@ pub fn clf_curve<S: Score>(y: Vec<bool>, mut score: Vec<S>) -> ClfCurve {
 pub fn ranking(c: &ClfCurve) -> (Option<f64>, Option<f64>) {
     let total_pos = c.tps.last().copied().unwrap_or(0.0);
     let total_neg = c.fps.last().copied().unwrap_or(0.0);
+    let mut acc = RankSums::new(total_pos);
     let (mut tp, mut fp) = (0.0f64, 0.0f64);
-    let (mut auc2, mut ap) = (0.0f64, 0.0f64);
     for g in 0..c.tps.len() {
-        let (gtp, gfp) = (c.tps[g] - tp, c.fps[g] - fp);
-        if gtp == 0.0 && gfp == 0.0 {
-            continue;
-        }
-        auc2 += gfp * (2.0 * tp + gtp);
-        tp += gtp;
-        fp += gfp;
-        if total_pos > 0.0 && gtp > 0.0 {
-            ap += (gtp / total_pos) * (tp / (tp + fp));
-        }
+        acc.group(c.tps[g] - tp, c.fps[g] - fp);
+        (tp, fp) = (c.tps[g], c.fps[g]);
     }
-    let auc = (total_pos > 0.0 && total_neg > 0.0).then(|| auc2 / (2.0 * total_pos * total_neg));
-    let ap = Some(if total_pos > 0.0 { ap } else { 0.0 });
-    (auc, ap)
+    acc.finish(total_neg)
 }
 
 /// [`curves::threshold_sweep`] of the rows behind `c`.
