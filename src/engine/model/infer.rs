@@ -1,5 +1,5 @@
 //! Batched, multi-threaded inference: one ONNX Runtime session per worker thread (sessions
-//! run with `&mut self`), batches taken from a shared counter, results written into their
+//! run with `&mut self`; taken from the model's pool and returned to it), batches taken from a shared counter, results written into their
 //! slot so the output order is the input order.
 
 use std::borrow::Cow;
@@ -95,7 +95,7 @@ pub fn predict(
         let mut handles = Vec::new();
         for w in 0..workers {
             let work = || -> Result<()> {
-                let mut session = model.session(intra)?;
+                let mut session = model.pooled_session(intra)?;
                 loop {
                     let b = next.fetch_add(1, Ordering::Relaxed);
                     if b >= n_batches || failed.load(Ordering::Relaxed) {

@@ -3,6 +3,7 @@
 
 pub mod external;
 pub mod infer;
+mod pool;
 pub mod proto;
 
 use std::collections::BTreeMap;
@@ -13,6 +14,7 @@ use serde::Serialize;
 use super::error::{EngineError, Result};
 use super::hash::sha256_bytes;
 pub use infer::{predict, InferOptions, Predictions};
+pub use pool::Pooled;
 
 /// One dimension of a declared shape: a number, a symbol (`"N"`) or unknown.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -176,7 +178,8 @@ impl ModelInfo {
     }
 }
 
-/// A model file read into memory and parsed; sessions are created from the bytes on demand.
+/// A model file read into memory and parsed; sessions are created from the bytes on demand
+/// and reused ([`Model::pooled_session`]).
 #[derive(Debug, Clone)]
 pub struct Model {
     pub info: ModelInfo,
@@ -184,6 +187,8 @@ pub struct Model {
     /// External-data files, read once next to the model file and given to ONNX Runtime
     /// from memory.
     external: std::sync::Arc<Vec<external::ExternalData>>,
+    /// Sessions made from these bytes, kept for the next run (shared by clones).
+    pool: pool::SessionPool,
 }
 
 const CLASSIFIER_OPS: &[&str] = &[
@@ -299,6 +304,7 @@ impl Model {
             info,
             bytes: std::sync::Arc::new(bytes),
             external: std::sync::Arc::new(external),
+            pool: pool::SessionPool::default(),
         })
     }
 
@@ -361,7 +367,7 @@ impl Model {
 
     /// Loads the model into ONNX Runtime once, to prove it runs there.
     pub fn validate(&self) -> Result<()> {
-        self.session(1).map(|_| ())
+        self.pooled_session(1).map(|_| ())
     }
 }
 
