@@ -77,8 +77,11 @@ pub fn run(args: Args) -> Result<()> {
     let path = args
         .data
         .ok_or_else(|| EngineError::usage("pass --model or --data"))?;
-    let ds = with_progress(|p| data::load(&path, p))?;
-    let info = data::inspect(&ds)?;
+    // A large single file is summarised in batches (bounded memory, same numbers).
+    let info = match with_progress(|p| data::inspect_file(&path, p))? {
+        Some(info) => info,
+        None => data::inspect(&with_progress(|p| data::load(&path, p))?)?,
+    };
     if let Some(target) = &args.json.json {
         return write_json(&info, target);
     }

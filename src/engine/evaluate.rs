@@ -155,7 +155,7 @@ pub fn is_classifier(model: &Model) -> bool {
 }
 
 /// Loads both files and evaluates: a data file of at least
-/// [`super::evaluate_stream::STREAM_MIN_BYTES`] streamed in batches (bounded memory, same
+/// [`super::data::batches::STREAM_MIN_BYTES`] streamed in batches (bounded memory, same
 /// result), anything else — and any file the streamed run cannot take — in memory.
 pub fn evaluate_files(
     model: &Path,
@@ -163,10 +163,10 @@ pub fn evaluate_files(
     opts: &EvalOptions,
     progress: &Progress,
 ) -> Result<Evaluation> {
-    use super::evaluate_stream::{evaluate_streamed, STREAM_MIN_BYTES};
+    use super::evaluate_stream::evaluate_streamed;
     progress.set(0.0, "loading model");
     let model = Model::load(model)?;
-    if std::fs::metadata(data).is_ok_and(|m| m.is_file() && m.len() >= STREAM_MIN_BYTES) {
+    if super::data::batches::is_large(data) {
         if let Some(eval) = evaluate_streamed(&model, data, opts, None, progress)? {
             return Ok(eval);
         }

@@ -4,7 +4,7 @@
 //! frame. Peak memory is a few batches plus a few numbers per row.
 //!
 //! [`super::evaluate::evaluate_files`] (the CLI's `evaluate`, and packages) takes this path
-//! for one CSV, Parquet or Arrow file of at least [`STREAM_MIN_BYTES`] under
+//! for one CSV, Parquet or Arrow file of at least [`data::batches::STREAM_MIN_BYTES`] under
 //! `--invalid-rows error` (the default); otherwise, and whenever the streamed run meets a
 //! problem of the data (an unknown label, a value the model cannot score, a column type that
 //! changes after the first 10,000 CSV rows, …), it evaluates in memory, which reports the
@@ -26,9 +26,6 @@ use super::hash::sha256_file;
 use super::model::{plan_inputs, InferOptions, Model, Predictions};
 use super::progress::Progress;
 use super::scored::{score, Scored};
-
-/// Files at least this large are evaluated streamed by `evaluate_files`.
-pub const STREAM_MIN_BYTES: u64 = 64 << 20;
 
 /// Rows per model run: the in-memory path's choice for a file of 2¹⁹ rows or more on two
 /// cores ([`super::model::predict`]); batches of a multiple of it give the same chunks.

@@ -22,6 +22,16 @@ use polars::prelude::*;
 use super::{check_duplicate_headers, check_duplicate_names, scan_frame, Format};
 use crate::engine::error::{EngineError, Result};
 
+/// Single files at least this large are read in batches by the engines that can
+/// (evaluate, drift, the data summary) instead of loaded whole.
+pub const STREAM_MIN_BYTES: u64 = 64 << 20;
+
+/// One regular file of at least [`STREAM_MIN_BYTES`] (not a set of files).
+pub fn is_large(path: &Path) -> bool {
+    !super::lake::is_set(path)
+        && std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() >= STREAM_MIN_BYTES)
+}
+
 /// Rows per batch for `columns` columns: about 128 MiB of 8-byte cells, a multiple of 2¹⁶
 /// rows between 2¹⁶ and 2²⁰.
 pub fn batch_rows(columns: usize) -> usize {

@@ -5,9 +5,12 @@
 
 pub mod batches;
 pub mod extract;
+mod inspect;
 pub mod lake;
 pub mod rows;
 pub mod summary;
+
+pub use inspect::{inspect, inspect_file, ColumnInfo, DatasetInfo};
 
 use std::path::{Path, PathBuf};
 
@@ -369,91 +372,6 @@ fn clean_polars(e: &PolarsError) -> String {
     first.to_string()
 }
 
-/// One column of `assay inspect --data`.
-#[derive(Debug, Clone, Serialize)]
-pub struct ColumnInfo {
-    pub name: String,
-    pub dtype: String,
-    /// Numbers or booleans (can feed a numeric model input).
-    pub numeric: bool,
-    pub missing: usize,
-    pub unique: Option<usize>,
-    pub min: Option<f64>,
-    pub max: Option<f64>,
-    pub mean: Option<f64>,
-    pub std: Option<f64>,
-}
-
-/// What `assay inspect --data` reports.
-#[derive(Debug, Clone, Serialize)]
-pub struct DatasetInfo {
-    pub path: PathBuf,
-    pub format: Format,
-    pub file_size: u64,
-    pub sha256: String,
-    pub rows: usize,
-    pub columns: Vec<ColumnInfo>,
-}
-
 pub fn is_numeric(dtype: &DataType) -> bool {
     dtype.is_primitive_numeric() || matches!(dtype, DataType::Boolean)
-}
-
-/// Schema, missing counts and summary statistics of every column.
-pub fn inspect(ds: &Dataset) -> Result<DatasetInfo> {
-    let mut columns = Vec::with_capacity(ds.df.width());
-    for col in ds.df.columns() {
-        let dtype = col.dtype().clone();
-        let unique = col.n_unique().ok();
-        let mut info = ColumnInfo {
-            name: col.name().to_string(),
-            dtype: dtype.to_string(),
-            numeric: is_numeric(&dtype),
-            missing: col.null_count(),
-            unique,
-            min: None,
-            max: None,
-            mean: None,
-            std: None,
-        };
-        if is_numeric(&dtype) {
-            let series = col.cast(&DataType::Float64).map_err(|e| {
-                EngineError::internal(format!("cast of '{}' failed: {e}", info.name))
-            })?;
-            let ca = series
-                .f64()
-                .map_err(|e| EngineError::internal(format!("column '{}': {e}", info.name)))?;
-            let (mut n, mut mean, mut m2) = (0u64, 0.0f64, 0.0f64);
-            let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
-            let mut nan = 0usize;
-            for v in ca.iter().flatten() {
-                if !v.is_finite() {
-                    nan += 1;
-                    continue;
-                }
-                n += 1;
-                let d = v - mean;
-                mean += d / n as f64;
-                m2 += d * (v - mean);
-                lo = lo.min(v);
-                hi = hi.max(v);
-            }
-            info.missing += nan;
-            if n > 0 {
-                info.min = Some(lo);
-                info.max = Some(hi);
-                info.mean = Some(mean);
-                info.std = (n > 1).then(|| (m2 / (n - 1) as f64).sqrt());
-            }
-        }
-        columns.push(info);
-    }
-    Ok(DatasetInfo {
-        path: ds.path.clone(),
-        format: ds.format,
-        file_size: ds.file_size,
-        sha256: ds.sha256.clone(),
-        rows: ds.rows(),
-        columns,
-    })
 }

@@ -175,7 +175,7 @@ pub fn drift_files(
     progress: &Progress,
 ) -> Result<DriftReport> {
     progress.set(0.0, "loading data");
-    if model.is_none() && stream::large(current) {
+    if model.is_none() && crate::engine::data::batches::is_large(current) {
         if let Some(report) = stream::drift_streamed(reference, current, opts, None, progress)? {
             return Ok(report);
         }

@@ -6,7 +6,7 @@
 //! fingerprint per distinct row for the duplicate check. The reference is loaded whole.
 //!
 //! [`super::drift_files`] takes this path for one CSV, Parquet or Arrow current file of at
-//! least [`STREAM_MIN_BYTES`] without a model, with drift over time only by row-count windows
+//! least [`data::batches::STREAM_MIN_BYTES`] without a model, with drift over time only by row-count windows
 //! ([`super::stream_windows`]); otherwise, and
 //! whenever the streamed run meets a problem of the data (a column type that changes after the
 //! first 10,000 CSV rows, text in a column named numeric, …), it runs in memory, which
@@ -52,15 +52,6 @@ use crate::engine::data::{self, Dataset, Format};
 use crate::engine::error::{EngineError, ErrorKind, Result};
 use crate::engine::hash::sha256_file;
 use crate::engine::progress::Progress;
-
-/// Current files at least this large are compared streamed by `drift_files`.
-pub const STREAM_MIN_BYTES: u64 = 64 << 20;
-
-/// One regular file of at least [`STREAM_MIN_BYTES`] (not a set of files).
-pub(crate) fn large(path: &Path) -> bool {
-    !data::lake::is_set(path)
-        && std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() >= STREAM_MIN_BYTES)
-}
 
 /// A wanted column as decided from the reference and the current file's schema.
 type Decision = std::result::Result<(Prepared, usize), (String, Option<TypeMismatch>)>;
