@@ -252,7 +252,13 @@ impl ColumnAcc {
         let fail = |e: PolarsError| {
             EngineError::internal(format!("distinct values of '{}': {e}", self.name))
         };
-        let batch = batch.unique().map_err(fail)?;
+        let mut batch = batch.unique().map_err(fail)?;
+        if let Ok(text) = batch.str() {
+            // Copy the few distinct strings out: kept as they are, they would hold the whole
+            // batch's string buffers (polars' view arrays share them) for the rest of the read.
+            batch = StringChunked::from_iter_options(self.name.as_str().into(), text.iter())
+                .into_series();
+        }
         self.distinct.append(&batch).map_err(fail)?;
         if self.distinct.len() > 2 * self.compacted.max(1 << 16) {
             self.distinct = self.distinct.unique().map_err(fail)?;
