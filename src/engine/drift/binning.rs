@@ -104,9 +104,16 @@ pub fn n_unique_sorted(x: &[f64]) -> usize {
 
 /// `np.histogram_bin_edges(concat(a, b), bins="sturges")` for sorted, non-empty a and b.
 pub fn sturges_edges(a: &[f64], b: &[f64], integer: bool) -> Vec<f64> {
-    let lo = a[0].min(b[0]);
-    let hi = a[a.len() - 1].max(b[b.len() - 1]);
-    let n = (a.len() + b.len()) as f64;
+    sturges_edges_of(
+        a[0].min(b[0]),
+        a[a.len() - 1].max(b[b.len() - 1]),
+        (a.len() + b.len()) as f64,
+        integer,
+    )
+}
+
+/// Sturges' edges of `n` values from `lo` to `hi` (they depend on nothing else).
+pub fn sturges_edges_of(lo: f64, hi: f64, n: f64, integer: bool) -> Vec<f64> {
     let (mut first, mut last) = (lo, hi);
     if first == last {
         first -= 0.5;

@@ -209,24 +209,16 @@ fn compare(
 /// statistic, p-value, threshold, verdict, effect size, counts, histogram); `stats` holds the
 /// chosen method's statistics only.
 fn whole_column(p: &Prepared, r: Option<&Reference>, c: Option<Current>) -> Result<ColumnDrift> {
-    let missing = |raw: &Raw| match raw {
-        Raw::Numeric { values, .. } => values.iter().filter(|v| !v.is_finite()).count(),
-        Raw::Text { values } => values
-            .codes
-            .iter()
-            .filter(|&&c| c == columns::MISSING)
-            .count(),
-    };
-    let (mr, mc) = (missing(&p.reference), missing(&p.current));
+    let (mr, mc) = (
+        super::missing_count(&p.reference),
+        super::missing_count(&p.current),
+    );
     let (nr, nc) = (p.reference.len() - mr, p.current.len() - mc);
-    if nr == 0 || nc == 0 {
+    if let Some(message) = super::no_values_left(nr, nc) {
         return Err(EngineError::Column {
             path: PathBuf::new(),
             column: p.name.clone(),
-            message: format!(
-                "no values left in the {} data after dropping missing, NaN and infinite values",
-                if nr == 0 { "reference" } else { "current" }
-            ),
+            message,
         });
     }
     let base = |method: Method, v: Value, threshold: f64, n_unique, histogram| ColumnDrift {

@@ -532,35 +532,43 @@ pub(crate) fn nothing_to_compare(
     EngineError::usage(format!("no column to compare: {why}"))
 }
 
-fn column_result(p: &Prepared, a: &Option<Vec<f64>>, opts: &DriftOptions) -> Result<ColumnDrift> {
-    let missing = |raw: &Raw| match raw {
+/// Missing, NaN and infinite values of a prepared sample.
+pub(crate) fn missing_count(raw: &Raw) -> usize {
+    match raw {
         Raw::Numeric { values, .. } => values.iter().filter(|v| !v.is_finite()).count(),
         Raw::Text { values } => values
             .codes
             .iter()
             .filter(|&&c| c == columns::MISSING)
             .count(),
-    };
-    let (mr, mc) = (missing(&p.reference), missing(&p.current));
-    let (nr, nc) = (p.reference.len() - mr, p.current.len() - mc);
-    if nr == 0 || nc == 0 {
-        return Err(EngineError::Column {
-            path: PathBuf::new(),
-            column: p.name.clone(),
-            message: format!(
-                "no values left in the {} data after dropping missing, NaN and infinite values",
-                if nr == 0 { "reference" } else { "current" }
-            ),
-        });
     }
-    let out = p.run(None, opts.method, opts.threshold, a);
-    Ok(ColumnDrift {
+}
+
+/// Why a column with `nr` reference and `nc` current values left cannot be compared.
+pub(crate) fn no_values_left(nr: usize, nc: usize) -> Option<String> {
+    (nr == 0 || nc == 0).then(|| {
+        format!(
+            "no values left in the {} data after dropping missing, NaN and infinite values",
+            if nr == 0 { "reference" } else { "current" }
+        )
+    })
+}
+
+/// A column's result from its test's outcome; `counts`: values and missing values of the
+/// reference and current samples, `[nr, nc, mr, mc]`.
+pub(crate) fn column_drift_of(
+    p: &Prepared,
+    out: column_drift::Outcome,
+    user_method: Option<Method>,
+    [nr, nc, mr, mc]: [usize; 4],
+) -> ColumnDrift {
+    ColumnDrift {
         name: p.name.clone(),
         role: p.role,
         kind: p.kind,
         kind_source: p.kind_source,
         method: out.method,
-        method_source: if opts.method == Some(out.method) {
+        method_source: if user_method == Some(out.method) {
             Source::User
         } else {
             Source::Inferred
@@ -577,7 +585,21 @@ fn column_result(p: &Prepared, a: &Option<Vec<f64>>, opts: &DriftOptions) -> Res
         n_unique: out.n_values,
         stats: out.stats,
         histogram: out.histogram,
-    })
+    }
+}
+
+fn column_result(p: &Prepared, a: &Option<Vec<f64>>, opts: &DriftOptions) -> Result<ColumnDrift> {
+    let (mr, mc) = (missing_count(&p.reference), missing_count(&p.current));
+    let (nr, nc) = (p.reference.len() - mr, p.current.len() - mc);
+    if let Some(message) = no_values_left(nr, nc) {
+        return Err(EngineError::Column {
+            path: PathBuf::new(),
+            column: p.name.clone(),
+            message,
+        });
+    }
+    let out = p.run(None, opts.method, opts.threshold, a);
+    Ok(column_drift_of(p, out, opts.method, [nr, nc, mr, mc]))
 }
 
 /// Every named column exists in both files (the error names the file and lists its columns).

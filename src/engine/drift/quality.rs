@@ -273,6 +273,47 @@ fn mode_of(raw: &Raw) -> (String, usize, usize, usize) {
     }
 }
 
+/// Columns only on one side, columns whose type changed (in reference order) and whether the
+/// shared columns come in another order. `reference`: names and type names; `current_type`:
+/// a current column's type name (the first column of that name).
+pub(crate) fn schema_drift<'a>(
+    reference: impl Iterator<Item = (&'a str, &'a str)> + Clone,
+    current: impl Iterator<Item = &'a str> + Clone,
+    current_type: impl Fn(&str) -> Option<&'a str>,
+) -> SchemaDrift {
+    let rset: BTreeSet<&str> = reference.clone().map(|(n, _)| n).collect();
+    let cset: BTreeSet<&str> = current.clone().collect();
+    let type_changed = reference
+        .clone()
+        .filter_map(|(n, r)| {
+            let c = current_type(n)?;
+            (r != c).then(|| TypeChange {
+                name: n.to_string(),
+                reference: r.into(),
+                current: c.into(),
+            })
+        })
+        .collect();
+    let shared_r: Vec<&str> = reference
+        .clone()
+        .map(|(n, _)| n)
+        .filter(|n| cset.contains(n))
+        .collect();
+    let shared_c: Vec<&str> = current.clone().filter(|n| rset.contains(n)).collect();
+    SchemaDrift {
+        only_in_reference: reference
+            .filter(|(n, _)| !cset.contains(n))
+            .map(|(n, _)| n.to_string())
+            .collect(),
+        only_in_current: current
+            .filter(|n| !rset.contains(n))
+            .map(|n| n.to_string())
+            .collect(),
+        type_changed,
+        order_changed: shared_r != shared_c,
+    }
+}
+
 pub(crate) fn assess(
     reference: &Dataset,
     current: &Dataset,
@@ -285,46 +326,15 @@ pub(crate) fn assess(
         || dataset_quality(current, cap),
     );
     let ((rq, rraw), (cq, craw)) = (rq?, cq?);
-    let rnames: Vec<&str> = rraw.iter().map(|(n, _)| n.as_str()).collect();
-    let cnames: Vec<&str> = craw.iter().map(|(n, _)| n.as_str()).collect();
-    let rset: BTreeSet<&str> = rnames.iter().copied().collect();
-    let cset: BTreeSet<&str> = cnames.iter().copied().collect();
-    let mut type_changed = Vec::new();
-    for (n, r) in &rraw {
-        if let Some((_, c)) = craw.iter().find(|(m, _)| m == n) {
-            if r.type_name() != c.type_name() {
-                type_changed.push(TypeChange {
-                    name: n.clone(),
-                    reference: r.type_name().into(),
-                    current: c.type_name().into(),
-                });
-            }
-        }
-    }
-    let shared_r: Vec<&str> = rnames
-        .iter()
-        .copied()
-        .filter(|n| cset.contains(n))
-        .collect();
-    let shared_c: Vec<&str> = cnames
-        .iter()
-        .copied()
-        .filter(|n| rset.contains(n))
-        .collect();
-    let schema = SchemaDrift {
-        only_in_reference: rnames
-            .iter()
-            .filter(|n| !cset.contains(*n))
-            .map(|s| s.to_string())
-            .collect(),
-        only_in_current: cnames
-            .iter()
-            .filter(|n| !rset.contains(*n))
-            .map(|s| s.to_string())
-            .collect(),
-        type_changed,
-        order_changed: shared_r != shared_c,
-    };
+    let schema = schema_drift(
+        rraw.iter().map(|(n, r)| (n.as_str(), r.type_name())),
+        craw.iter().map(|(n, _)| n.as_str()),
+        |n| {
+            craw.iter()
+                .find(|(m, _)| m == n)
+                .map(|(_, c)| c.type_name())
+        },
+    );
 
     let mut out_of_range = Vec::new();
     let mut unseen = Vec::new();

@@ -45,7 +45,7 @@ use super::stream_stats::{self, Dist};
 use super::stream_windows::{self, text_counts, Windowed};
 use super::{
     check_options, method_warning, nothing_to_compare, ColumnDrift, DataRef, DriftOptions,
-    DriftReport, Prepared, Role, Skipped, Source,
+    DriftReport, Prepared, Role, Skipped,
 };
 use crate::engine::data::batches::{batch_rows as batch_rows_for, for_each_batch};
 use crate::engine::data::{self, Dataset, Format};
@@ -469,24 +469,14 @@ fn column_result(
     rows: usize,
     opts: &DriftOptions,
 ) -> std::result::Result<ColumnDrift, String> {
-    let mr = match &p.reference {
-        Raw::Numeric { values, .. } => values.iter().filter(|v| !v.is_finite()).count(),
-        Raw::Text { values } => values
-            .codes
-            .iter()
-            .filter(|&&c| c == columns::MISSING)
-            .count(),
-    };
+    let mr = super::missing_count(&p.reference);
     let mc = match &current {
         Current::Numbers(d, _) => rows - d.total() as usize,
         Current::Text(c) => c.missing,
     };
     let (nr, nc) = (p.reference.len() - mr, rows - mc);
-    if nr == 0 || nc == 0 {
-        return Err(format!(
-            "no values left in the {} data after dropping missing, NaN and infinite values",
-            if nr == 0 { "reference" } else { "current" }
-        ));
+    if let Some(reason) = super::no_values_left(nr, nc) {
+        return Err(reason);
     }
     let out = match (&p.reference, &current) {
         (Raw::Numeric { values, integer }, Current::Numbers(d, ib)) => {
@@ -509,28 +499,10 @@ fn column_result(
             opts.threshold,
         ),
     };
-    Ok(ColumnDrift {
-        name: p.name.clone(),
-        role: p.role,
-        kind: p.kind,
-        kind_source: p.kind_source,
-        method: out.method,
-        method_source: if opts.method == Some(out.method) {
-            Source::User
-        } else {
-            Source::Inferred
-        },
-        statistic: out.statistic,
-        p_value: out.p_value,
-        threshold: out.threshold,
-        drifted: out.drifted,
-        effect_size: out.effect_size,
-        n_reference: nr,
-        n_current: nc,
-        missing_reference: mr,
-        missing_current: mc,
-        n_unique: out.n_values,
-        stats: out.stats,
-        histogram: out.histogram,
-    })
+    Ok(super::column_drift_of(
+        p,
+        out,
+        opts.method,
+        [nr, nc, mr, mc],
+    ))
 }

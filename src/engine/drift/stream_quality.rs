@@ -2,9 +2,9 @@
 //! [`super::quality::assess`] computes, from the per-column state kept while the current file
 //! went by.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
-use super::quality::{self, Quality, SchemaDrift, TypeChange, TypeMismatch};
+use super::quality::{self, Quality, TypeMismatch};
 use super::stream_state::{numeric_mode, ColState, DriftState, ModeOutcome};
 use super::stream_stats::Dist;
 use super::Prepared;
@@ -64,45 +64,11 @@ pub(super) fn assess(
         constant_columns: constant,
         almost_constant_columns: almost,
     };
-    let rnames: Vec<&str> = rraw.iter().map(|(n, _)| n.as_str()).collect();
-    let cnames: Vec<&str> = cols.iter().map(|c| c.name.as_str()).collect();
-    let rset: BTreeSet<&str> = rnames.iter().copied().collect();
-    let cset: BTreeSet<&str> = cnames.iter().copied().collect();
-    let type_changed = rraw
-        .iter()
-        .filter_map(|(n, r)| {
-            let c = cols.iter().find(|c| &c.name == n)?;
-            (r.type_name() != c.type_name()).then(|| TypeChange {
-                name: n.clone(),
-                reference: r.type_name().into(),
-                current: c.type_name().into(),
-            })
-        })
-        .collect();
-    let shared_r: Vec<&str> = rnames
-        .iter()
-        .copied()
-        .filter(|n| cset.contains(n))
-        .collect();
-    let shared_c: Vec<&str> = cnames
-        .iter()
-        .copied()
-        .filter(|n| rset.contains(n))
-        .collect();
-    let schema = SchemaDrift {
-        only_in_reference: rnames
-            .iter()
-            .filter(|n| !cset.contains(*n))
-            .map(|s| s.to_string())
-            .collect(),
-        only_in_current: cnames
-            .iter()
-            .filter(|n| !rset.contains(*n))
-            .map(|s| s.to_string())
-            .collect(),
-        type_changed,
-        order_changed: shared_r != shared_c,
-    };
+    let schema = quality::schema_drift(
+        rraw.iter().map(|(n, r)| (n.as_str(), r.type_name())),
+        cols.iter().map(|c| c.name.as_str()),
+        |n| cols.iter().find(|c| c.name == n).map(|c| c.type_name()),
+    );
     let mut out_of_range = Vec::new();
     let mut unseen = Vec::new();
     for (p, st, _) in prepared {

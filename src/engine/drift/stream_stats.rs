@@ -257,28 +257,12 @@ pub fn counts(a: &[f64], b: &Dist) -> Counts {
 fn sturges_edges(a: &[f64], b: &Dist, integer: bool) -> Vec<f64> {
     // The edges depend on min, max and n only: two values standing for b give the same.
     let (b_lo, b_hi) = (b.values[0], b.values[b.len() - 1]);
-    let lo = a[0].min(b_lo);
-    let hi = a[a.len() - 1].max(b_hi);
-    let n = (a.len() as u64 + b.total()) as f64;
-    let (mut first, mut last) = (lo, hi);
-    if first == last {
-        first -= 0.5;
-        last += 0.5;
-    }
-    let mut width = (hi - lo) / (n.log2() + 1.0);
-    let bins = if width > 0.0 {
-        if integer && width < 1.0 {
-            width = 1.0;
-        }
-        ((last - first) / width).ceil() as usize
-    } else {
-        1
-    };
-    let bins = bins.max(1);
-    let step = (last - first) / bins as f64;
-    let mut edges: Vec<f64> = (0..=bins).map(|i| i as f64 * step + first).collect();
-    edges[bins] = last;
-    edges
+    binning::sturges_edges_of(
+        a[0].min(b_lo),
+        a[a.len() - 1].max(b_hi),
+        (a.len() as u64 + b.total()) as f64,
+        integer,
+    )
 }
 
 /// [`binning::histogram_sorted`] of a [`Dist`].
