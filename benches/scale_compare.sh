@@ -7,6 +7,9 @@
 #   evaluate (1000 resamples)         the default intervals; "intervals cost" = its wall / the
 #                                     point estimate's (goal: ≤ 2.5× on 1M rows)
 #   drift --reference …               (SKIP_DRIFT=1 leaves it out)
+#   fairness --sensitive sex … age    one slicing per column of SENSITIVE (default "sex race
+#                                     age"), the default 1,000 resamples, streamed in batches
+#                                     from 64 MiB as evaluate (SKIP_FAIRNESS=1 leaves it out)
 #   python pipeline                   benches/baseline.py --repeats 1 (pandas.read_csv +
 #                                     onnxruntime + scikit-learn metrics and curves); its
 #                                     in-process total and its own session.run time on the
@@ -101,6 +104,12 @@ BOOT_WALL=""
 if [[ -z "${SKIP_BOOT:-}" ]]; then
   run "evaluate (1000 resamples)" "$ASSAY" evaluate --model "$MODEL" --data "$DATA" --target "$TARGET" --json /dev/null
   BOOT_WALL=$WALL
+fi
+if [[ -z "${SKIP_FAIRNESS:-}" ]]; then
+  read -r -a SENS <<< "${SENSITIVE:-sex race age}"
+  FAIR_ARGS=()
+  for c in "${SENS[@]}"; do FAIR_ARGS+=(--sensitive "$c"); done
+  run "fairness --sensitive ${SENS[*]} (1000 resamples)" "$ASSAY" fairness --model "$MODEL" --data "$DATA" --target "$TARGET" "${FAIR_ARGS[@]}" --json /dev/null
 fi
 [[ -n "${SKIP_DRIFT:-}" ]] || run "drift --reference $(basename "$REFERENCE")" "$ASSAY" drift --reference "$REFERENCE" --current "$DATA" --json /dev/null
 PY_JSON=""

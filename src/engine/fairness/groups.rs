@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::{FairnessOptions, MAX_GROUP_REPLICATES};
 use crate::engine::data::extract::label_of_number;
 use crate::engine::data::Dataset;
 use crate::engine::error::{EngineError, Result};
@@ -59,66 +60,129 @@ pub struct Grouping {
     pub codes: Vec<u32>,
 }
 
-enum Raw {
+/// A column's values before grouping.
+pub(crate) enum Raw {
     /// Sorted distinct labels and per-row index into them (`u32::MAX`: missing).
     Text(Vec<String>, Vec<u32>),
-    Num(Vec<Option<f64>>),
+    /// Numbers; NaN: missing (a null or a NaN).
+    Num(Vec<f64>),
 }
 
 const NONE: u32 = u32::MAX;
 
+/// A sensitive column's values gathered from one frame or from consecutive batches of a file:
+/// a numeric column's numbers, or a text column's (any other type read as text) codes in order
+/// of first appearance with their dictionary. [`Values::finish`] gives the same [`Raw`] for
+/// the batches as for the whole column.
+pub(crate) enum Values {
+    Text {
+        index: HashMap<String, u32>,
+        order: Vec<String>,
+        codes: Vec<u32>,
+    },
+    Num(Vec<f64>),
+}
+
+impl Values {
+    /// Empty values of the type of `col`.
+    pub fn of(col: &Column) -> Self {
+        if col.dtype().is_primitive_numeric() {
+            Values::Num(Vec::new())
+        } else {
+            Values::Text {
+                index: HashMap::new(),
+                order: Vec::new(),
+                codes: Vec::new(),
+            }
+        }
+    }
+
+    /// Appends the rows of `col` (column `name` of the file at `path`), which must be of the
+    /// type these values were made for.
+    pub fn add(&mut self, path: &std::path::Path, name: &str, col: &Column) -> Result<()> {
+        match self {
+            Values::Num(v) => {
+                if !col.dtype().is_primitive_numeric() {
+                    return Err(EngineError::internal("a numeric column changed type"));
+                }
+                let ca = crate::engine::data::extract::floats(col)?;
+                v.reserve(ca.len());
+                v.extend(ca.iter().map(|x| x.unwrap_or(f64::NAN)));
+            }
+            Values::Text {
+                index,
+                order,
+                codes,
+            } => {
+                if col.dtype().is_primitive_numeric() {
+                    return Err(EngineError::internal("a text column changed type"));
+                }
+                let cast = col.cast(&DataType::String).map_err(|e| {
+                    EngineError::column(path, name, format!("cannot be read as groups: {e}"))
+                })?;
+                let ca = cast
+                    .str()
+                    .map_err(|e| EngineError::internal(e.to_string()))?;
+                codes.reserve(ca.len());
+                for v in ca.iter() {
+                    let code = match v.map(str::trim).filter(|s| !s.is_empty()) {
+                        None => NONE,
+                        Some(s) => match index.get(s) {
+                            Some(&c) => c,
+                            None => {
+                                let c = order.len() as u32;
+                                index.insert(s.to_string(), c);
+                                order.push(s.to_string());
+                                c
+                            }
+                        },
+                    };
+                    codes.push(code);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The values of the rows `kept` (`None`: all rows); text labels sorted.
+    pub fn finish(self, kept: Option<&[u32]>) -> Raw {
+        fn select<T: Copy>(all: Vec<T>, kept: Option<&[u32]>) -> Vec<T> {
+            match kept {
+                Some(k) => k.iter().map(|&r| all[r as usize]).collect(),
+                None => all,
+            }
+        }
+        match self {
+            Values::Num(v) => Raw::Num(select(v, kept)),
+            Values::Text { order, codes, .. } => {
+                // Codes in order of first appearance renumbered in sorted order.
+                let codes = select(codes, kept);
+                let mut sorted: Vec<u32> = (0..order.len() as u32).collect();
+                sorted.sort_by(|&a, &b| order[a as usize].cmp(&order[b as usize]));
+                let mut rank = vec![0u32; order.len()];
+                for (r, &i) in sorted.iter().enumerate() {
+                    rank[i as usize] = r as u32;
+                }
+                let codes = codes
+                    .into_iter()
+                    .map(|c| if c == NONE { NONE } else { rank[c as usize] })
+                    .collect();
+                let mut order: Vec<Option<String>> = order.into_iter().map(Some).collect();
+                let labels = sorted
+                    .iter()
+                    .map(|&i| order[i as usize].take().unwrap_or_default())
+                    .collect();
+                Raw::Text(labels, codes)
+            }
+        }
+    }
+}
+
 fn read_raw(ds: &Dataset, name: &str, kept: Option<&[u32]>) -> Result<Raw> {
     let col = crate::engine::data::extract::column(ds, name)?;
-    let select = |all: Vec<u32>| -> Vec<u32> {
-        match kept {
-            Some(k) => k.iter().map(|&r| all[r as usize]).collect(),
-            None => all,
-        }
-    };
-    if col.dtype().is_primitive_numeric() {
-        let ca = crate::engine::data::extract::floats(col)?;
-        let all: Vec<Option<f64>> = ca.iter().map(|v| v.filter(|x| !x.is_nan())).collect();
-        return Ok(Raw::Num(match kept {
-            Some(k) => k.iter().map(|&r| all[r as usize]).collect(),
-            None => all,
-        }));
-    }
-    let cast = col.cast(&DataType::String).map_err(|e| {
-        EngineError::column(&ds.path, name, format!("cannot be read as groups: {e}"))
-    })?;
-    let ca = cast
-        .str()
-        .map_err(|e| EngineError::internal(e.to_string()))?;
-    // Provisional codes in order of first appearance, then renumbered in sorted order.
-    let mut seen: HashMap<&str, u32> = HashMap::new();
-    let mut order: Vec<&str> = Vec::new();
-    let mut codes: Vec<u32> = Vec::with_capacity(ca.len());
-    for v in ca.iter() {
-        let code = match v.map(str::trim).filter(|s| !s.is_empty()) {
-            None => NONE,
-            Some(s) => *seen.entry(s).or_insert_with(|| {
-                order.push(s);
-                (order.len() - 1) as u32
-            }),
-        };
-        codes.push(code);
-    }
-    let codes = select(codes);
-    let mut sorted: Vec<u32> = (0..order.len() as u32).collect();
-    sorted.sort_by(|&a, &b| order[a as usize].cmp(order[b as usize]));
-    let mut rank = vec![0u32; order.len()];
-    for (r, &i) in sorted.iter().enumerate() {
-        rank[i as usize] = r as u32;
-    }
-    let labels = sorted
-        .iter()
-        .map(|&i| order[i as usize].to_string())
-        .collect();
-    let codes = codes
-        .into_iter()
-        .map(|c| if c == NONE { NONE } else { rank[c as usize] })
-        .collect();
-    Ok(Raw::Text(labels, codes))
+    let mut values = Values::of(col);
+    values.add(&ds.path, name, col)?;
+    Ok(values.finish(kept))
 }
 
 /// Linear-interpolation quantile of sorted values (numpy's default).
@@ -161,13 +225,22 @@ pub fn column_groups(
     kept: Option<&[u32]>,
     binning: &Binning,
 ) -> Result<Grouping> {
-    let raw = read_raw(ds, name, kept)?;
+    raw_groups(&ds.path, name, read_raw(ds, name, kept)?, binning)
+}
+
+/// The groups of column `name` of the file at `path` from its values.
+pub(crate) fn raw_groups(
+    path: &std::path::Path,
+    name: &str,
+    raw: Raw,
+    binning: &Binning,
+) -> Result<Grouping> {
     let cuts = binning.cuts.get(name);
     match raw {
         Raw::Text(mut labels, codes) => {
             if cuts.is_some() {
                 return Err(EngineError::column(
-                    &ds.path,
+                    path,
                     name,
                     "has text values; cut points apply to numeric columns only",
                 ));
@@ -187,7 +260,7 @@ pub fn column_groups(
             }))
         }
         Raw::Num(vals) => {
-            let present: Vec<f64> = vals.iter().flatten().copied().collect();
+            let present: Vec<f64> = vals.iter().copied().filter(|x| !x.is_nan()).collect();
             let mut distinct = present.clone();
             distinct.sort_by(f64::total_cmp);
             distinct.dedup();
@@ -256,7 +329,10 @@ pub fn column_groups(
                 }
             };
             let missing = labels.len() as u32;
-            let codes: Vec<u32> = vals.iter().map(|v| v.map_or(missing, &code_of)).collect();
+            let codes: Vec<u32> = vals
+                .iter()
+                .map(|&v| if v.is_nan() { missing } else { code_of(v) })
+                .collect();
             let mut labels = labels;
             labels.push(MISSING.to_string());
             Ok(compact(Grouping {
@@ -363,4 +439,33 @@ pub fn intersect(cols: &[&Grouping]) -> Intersection {
         keys: map.into_keys().collect(),
         codes: row_keys,
     }
+}
+
+/// Refuses a slicing with more groups than `max_groups`, or more groups × resamples than
+/// [`MAX_GROUP_REPLICATES`], before its members and replicates are allocated.
+pub(crate) fn check_group_count(gs: &[&Grouping], n: usize, opts: &FairnessOptions) -> Result<()> {
+    let what = match gs {
+        [one] => format!("column '{}' has", one.column),
+        _ => format!(
+            "the intersection {} has",
+            gs.iter()
+                .map(|g| g.column.as_str())
+                .collect::<Vec<_>>()
+                .join(" + ")
+        ),
+    };
+    if n > opts.max_groups {
+        return Err(EngineError::usage(format!(
+            "{what} {n} groups (more than --max-groups {}): bin it (numeric columns: --bins or --cuts; text: fewer categories) or raise --max-groups",
+            opts.max_groups
+        )));
+    }
+    let resamples = opts.bootstrap.resamples;
+    if n.saturating_mul(resamples) > MAX_GROUP_REPLICATES {
+        return Err(EngineError::usage(format!(
+            "{what} {n} groups; with {resamples} bootstrap resamples that is more than the {MAX_GROUP_REPLICATES} group replicates Assay holds in memory: lower --bootstrap to {} or use fewer groups",
+            MAX_GROUP_REPLICATES / n.max(1)
+        )));
+    }
+    Ok(())
 }

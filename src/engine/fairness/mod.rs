@@ -9,6 +9,7 @@ pub mod policy;
 pub mod run;
 pub mod slices;
 pub mod stats;
+pub mod stream;
 
 use crate::engine::Warning;
 use std::collections::BTreeMap;
@@ -17,7 +18,7 @@ use std::path::Path;
 use serde::ser::SerializeMap;
 use serde::Serialize;
 
-use self::groups::{column_groups, intersect, Binning, Grouping};
+use self::groups::{check_group_count, column_groups, intersect, Binning, Grouping};
 use self::policy::{judge, Policy, RuleResult, Scope, Verdict};
 pub use self::policy::{policy_names, task_policy_names};
 use self::run::{run_model, RunOptions};
@@ -186,7 +187,10 @@ pub struct FairnessReport {
     pub warnings: Vec<crate::engine::Warning>,
 }
 
-/// Loads both files and runs [`fairness`].
+/// Loads both files and runs [`fairness`]: a data file of at least
+/// [`crate::engine::data::batches::STREAM_MIN_BYTES`] streamed in batches ([`stream`]: bounded
+/// memory, same report), anything else — and any file the streamed run cannot take — in
+/// memory.
 pub fn fairness_files(
     model: &Path,
     data: &Path,
@@ -195,6 +199,11 @@ pub fn fairness_files(
 ) -> Result<FairnessReport> {
     progress.set(0.0, "loading model");
     let model = Model::load(model)?;
+    if crate::engine::data::batches::is_large(data) {
+        if let Some(report) = stream::fairness_streamed(&model, data, opts, None, progress)? {
+            return Ok(report);
+        }
+    }
     let ds = data::load(data, progress)?;
     fairness(&model, &ds, opts, progress)
 }
@@ -279,6 +288,21 @@ pub fn fairness_outcomes(
             outcomes.len()
         )));
     }
+    let data = DataRef::of(ds, ds.rows() - outcomes.len());
+    outcomes_report(outcomes, data, opts, progress, |c| {
+        column_groups(ds, c, kept, &opts.binning)
+    })
+}
+
+/// The report of [`fairness_outcomes`] with each sensitive column's groups from `groups`
+/// (asked once per column, in the order the slicings name them); `data`: the rows read.
+pub(crate) fn outcomes_report(
+    outcomes: &Outcomes,
+    data: DataRef,
+    opts: &FairnessOptions,
+    progress: &Progress,
+    mut groups: impl FnMut(&str) -> Result<Grouping>,
+) -> Result<FairnessReport> {
     let binary = matches!(outcomes, Outcomes::Binary { .. });
     let (task, classes) = match outcomes {
         Outcomes::Binary { .. } => (Task::BinaryClassification, None),
@@ -304,7 +328,7 @@ pub fn fairness_outcomes(
         );
         for c in cols {
             if !cache.contains_key(c) {
-                let g = column_groups(ds, c, kept, &opts.binning)?;
+                let g = groups(c)?;
                 if g.codes.len() != outcomes.len() {
                     return Err(EngineError::internal("sensitive column length mismatch"));
                 }
@@ -324,7 +348,7 @@ pub fn fairness_outcomes(
         task,
         n: outcomes.len(),
         model: None,
-        data: DataRef::of(ds, ds.rows() - outcomes.len()),
+        data,
         target: opts.run.target.clone(),
         positive_class: None,
         classes,
@@ -541,35 +565,6 @@ fn slice_report(
         large_groups_only,
         warnings,
     })
-}
-
-/// Refuses a slicing with more groups than `max_groups`, or more groups × resamples than
-/// [`MAX_GROUP_REPLICATES`], before its members and replicates are allocated.
-fn check_group_count(gs: &[&Grouping], n: usize, opts: &FairnessOptions) -> Result<()> {
-    let what = match gs {
-        [one] => format!("column '{}' has", one.column),
-        _ => format!(
-            "the intersection {} has",
-            gs.iter()
-                .map(|g| g.column.as_str())
-                .collect::<Vec<_>>()
-                .join(" + ")
-        ),
-    };
-    if n > opts.max_groups {
-        return Err(EngineError::usage(format!(
-            "{what} {n} groups (more than --max-groups {}): bin it (numeric columns: --bins or --cuts; text: fewer categories) or raise --max-groups",
-            opts.max_groups
-        )));
-    }
-    let resamples = opts.bootstrap.resamples;
-    if n.saturating_mul(resamples) > MAX_GROUP_REPLICATES {
-        return Err(EngineError::usage(format!(
-            "{what} {n} groups; with {resamples} bootstrap resamples that is more than the {MAX_GROUP_REPLICATES} group replicates Assay holds in memory: lower --bootstrap to {} or use fewer groups",
-            MAX_GROUP_REPLICATES / n.max(1)
-        )));
-    }
-    Ok(())
 }
 
 /// `sex=Male, race=White`.

@@ -109,19 +109,7 @@ pub fn run_model(
                 .enumerate()
                 .map(|(i, c)| (c.as_str(), i))
                 .collect();
-            let pos = match opts
-                .positive_class
-                .clone()
-                .or_else(|| model.info.metadata.get("positive_class").cloned())
-            {
-                Some(p) => index.get(p.as_str()).copied().ok_or_else(|| {
-                    EngineError::usage(format!(
-                        "positive class '{p}' is not a class of the model (classes: {})",
-                        classes.join(", ")
-                    ))
-                })?,
-                None => 1,
-            };
+            let pos = positive_index(model, opts, &classes)?;
             let mut y = Vec::with_capacity(labels.len());
             for (i, l) in labels.iter().enumerate() {
                 match index.get(l.as_str()) {
@@ -205,17 +193,41 @@ fn multiclass(
             }
         }
     }
-    let pred = proba
-        .chunks(k)
-        .map(|row| {
-            let mut best = 0;
-            for (c, &p) in row.iter().enumerate() {
-                if p > row[best] {
-                    best = c;
-                }
-            }
-            best as u32
-        })
-        .collect();
+    let pred = proba.chunks(k).map(argmax).collect();
     Ok(Outcomes::Multiclass { y, pred, classes })
+}
+
+/// The predicted class of one row of probabilities: the arg-max, first on ties (numpy's
+/// `argmax`).
+pub(crate) fn argmax(row: &[f32]) -> u32 {
+    let mut best = 0;
+    for (c, &p) in row.iter().enumerate() {
+        if p > row[best] {
+            best = c;
+        }
+    }
+    best as u32
+}
+
+/// A binary classifier's positive class: `--positive-class`, else the model's
+/// `positive_class` metadata, else the second class.
+pub(crate) fn positive_index(
+    model: &Model,
+    opts: &RunOptions,
+    classes: &[String],
+) -> Result<usize> {
+    match opts
+        .positive_class
+        .clone()
+        .or_else(|| model.info.metadata.get("positive_class").cloned())
+    {
+        // The last class of that name, as a name → index map of the classes finds it.
+        Some(p) => classes.iter().rposition(|c| *c == p).ok_or_else(|| {
+            EngineError::usage(format!(
+                "positive class '{p}' is not a class of the model (classes: {})",
+                classes.join(", ")
+            ))
+        }),
+        None => Ok(1),
+    }
 }

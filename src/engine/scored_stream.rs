@@ -1,0 +1,207 @@
+//! The streamed model run (issue 19) shared by streamed `evaluate` ([`super::evaluate_stream`])
+//! and streamed fairness ([`super::fairness::stream`]): one data file read in batches
+//! ([`for_each_batch`]), the model run on each batch ([`score`]) in the chunks and threading
+//! the in-memory run uses for the whole file (so its outputs are the same numbers), the file
+//! hashed on a second thread. The caller keeps what it needs of each scored batch.
+//!
+//! Only a file [`StreamFile::open`] accepts is read this way, under `--invalid-rows error`;
+//! any problem of the data — a read error, a column type that changes after the first 10,000
+//! CSV rows, a value the model cannot score, an error of the caller's — ends the run with
+//! `Ok(None)`: the caller then runs in memory, which reports the problem exactly as before.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use super::data::batches::{batch_rows as batch_rows_for, for_each_batch};
+use super::data::extract::{InvalidRows, RowBook, TargetKind};
+use super::data::{self, Dataset, Format};
+use super::error::{EngineError, Result};
+use super::hash::sha256_file;
+use super::model::{InferOptions, InputPlan, Model};
+use super::progress::Progress;
+use super::scored::{score, Scored};
+
+/// Rows per model run: the in-memory path's choice for a file of 2¹⁹ rows or more on two
+/// cores ([`super::model::predict`]); batches of a multiple of it give the same chunks.
+const INFER_ROWS: usize = 65_536;
+
+/// Rows per batch of a CSV file: a quarter of [`batch_rows_for`] (a multiple of 2¹⁶ rows,
+/// at least 2¹⁶): a batch's text columns take 16 bytes a cell, not 8 (about 0.19 GiB for 2²⁰
+/// rows of the German-credit columns, against a 1M-row run's 0.22 GiB peak). A Parquet file
+/// keeps [`batch_rows_for`]: each batch is read by its own query, which decodes the row
+/// groups it overlaps ([`for_each_batch`]); smaller batches would decode a row group more
+/// than once.
+fn csv_batch_rows(columns: usize) -> usize {
+    ((batch_rows_for(columns) / 4) & !0xFFFF).max(1 << 16)
+}
+
+/// A problem that sends the file to the in-memory path (which reports it properly).
+pub(crate) fn fallback() -> EngineError {
+    EngineError::internal("the streamed run fell back to the in-memory path")
+}
+
+/// One data file the streamed run may take.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct StreamFile<'a> {
+    pub path: &'a Path,
+    pub format: Format,
+    pub size: u64,
+}
+
+impl<'a> StreamFile<'a> {
+    /// One regular, non-empty CSV, Parquet or Arrow file (not a set of files) under
+    /// `--invalid-rows error`; `None` otherwise (the caller runs in memory).
+    pub fn open(path: &'a Path, invalid_rows: InvalidRows) -> Option<Self> {
+        if invalid_rows != InvalidRows::Error || data::lake::is_set(path) {
+            return None;
+        }
+        let meta = super::fsio::check_regular(path, "dataset").ok()?;
+        let format = Format::from_path(path).ok()?;
+        if meta.len() == 0 || data::check_claimed(path, format, false).is_err() {
+            return None;
+        }
+        Some(Self {
+            path,
+            format,
+            size: meta.len(),
+        })
+    }
+}
+
+/// What one streamed run reads and how the model runs.
+pub(crate) struct BatchScoring<'a> {
+    pub model: &'a Model,
+    pub plan: &'a InputPlan,
+    pub target: (&'a str, TargetKind),
+    /// Columns read besides the model's inputs and the target (e.g. sensitive columns).
+    pub extra: &'a [String],
+    pub infer: &'a InferOptions,
+    /// Rows per batch (`None`: [`csv_batch_rows`] for a CSV file, [`batch_rows_for`] for any
+    /// other, of the columns read).
+    pub batch_rows: Option<usize>,
+}
+
+/// The whole file's bookkeeping after a streamed run.
+pub(crate) struct ScoredFile {
+    /// Rows read (every row was kept).
+    pub rows: usize,
+    pub sha256: String,
+    /// Rows kept and the missing inputs passed to the model, in input order, as the in-memory
+    /// run's [`Scored::book`].
+    pub book: RowBook,
+}
+
+impl ScoredFile {
+    /// The in-memory run's [`Scored::warnings`].
+    pub fn warnings(&self) -> Vec<crate::engine::Warning> {
+        Scored {
+            predictions: super::model::Predictions::Regression { values: Vec::new() },
+            target: None,
+            book: self.book.clone(),
+        }
+        .warnings(self.rows)
+    }
+}
+
+/// Reads `file` in batches and scores each; calls `keep(scored, batch)` in file order (the
+/// scored rows are the batch's rows: none is dropped). `Ok(None)`: the run stopped on a
+/// problem of the data or of `keep` (see the module docs); `Err`: cancelled.
+pub(crate) fn score_batches(
+    file: StreamFile<'_>,
+    run: &BatchScoring<'_>,
+    progress: &Progress,
+    stage: (f32, f32),
+    mut keep: impl FnMut(Scored, &Dataset) -> Result<()>,
+) -> Result<Option<ScoredFile>> {
+    let path = file.path;
+    let mut columns = run.plan.columns();
+    for c in std::iter::once(run.target.0).chain(run.extra.iter().map(String::as_str)) {
+        if !columns.iter().any(|x| x == c) {
+            columns.push(c.to_string());
+        }
+    }
+    let batch_rows = run.batch_rows.unwrap_or_else(|| match file.format {
+        Format::Csv => csv_batch_rows(columns.len()),
+        _ => batch_rows_for(columns.len()),
+    });
+    // Model chunks as the in-memory path cuts a large file (chunk boundaries line up, so the
+    // outputs are the same numbers).
+    let chunk = run.infer.batch_size.unwrap_or(INFER_ROWS).min(batch_rows);
+    let infer = InferOptions {
+        batch_size: Some(chunk),
+        ..run.infer.clone()
+    };
+    // A batch of one chunk runs on one session with all the threads inside it (`predict`),
+    // which may sum differently; in a file of more chunks the in-memory path runs every chunk
+    // on a one-thread session, and so does this one: a batch of one chunk after the first
+    // (the last, short batch), or a first batch of exactly `batch_rows` rows (followed by
+    // more, unless the file has exactly that many rows).
+    let one_thread = InferOptions {
+        threads: 1,
+        ..infer.clone()
+    };
+    let mut first = true;
+    let stage = progress.stage(stage.0, stage.1);
+    let mut rows = 0usize;
+    let mut missing: BTreeMap<String, usize> = BTreeMap::new();
+    let (read, sha256) = std::thread::scope(|s| {
+        let hasher = s.spawn(|| sha256_file(path));
+        let read = for_each_batch(path, Some(&columns), batch_rows, |df| {
+            progress.check()?;
+            let height = df.height();
+            let lone_chunk = height <= chunk && (!first || height == batch_rows);
+            first = false;
+            let ds = Dataset {
+                path: path.to_path_buf(),
+                sha256: String::new(),
+                format: file.format,
+                file_size: file.size,
+                df,
+            };
+            let mut scored = score(
+                run.model,
+                &ds,
+                run.plan,
+                Some(run.target),
+                InvalidRows::Error,
+                if lone_chunk { &one_thread } else { &infer },
+                &stage,
+            )?;
+            if scored.dropped > 0 || scored.kept.is_some() || scored.rows != height {
+                return Err(fallback());
+            }
+            rows += height;
+            for (c, k) in std::mem::take(&mut scored.missing_passed) {
+                *missing.entry(c).or_default() += k;
+            }
+            keep(scored, &ds)
+        });
+        let sha = hasher
+            .join()
+            .unwrap_or_else(|_| Err(EngineError::internal("hashing thread panicked")));
+        (read, sha)
+    });
+    progress.check()?;
+    let (Ok(total), Ok(sha256)) = (read, sha256) else {
+        return Ok(None);
+    };
+    if total == 0 || total != rows {
+        return Ok(None);
+    }
+    // Missing-value notes in input order, as the in-memory path lists them.
+    let missing_passed = run
+        .plan
+        .columns()
+        .into_iter()
+        .filter_map(|c| missing.get(&c).map(|&k| (c, k)))
+        .collect();
+    Ok(Some(ScoredFile {
+        rows: total,
+        sha256,
+        book: RowBook {
+            rows: total,
+            missing_passed,
+            ..RowBook::default()
+        },
+    }))
+}
