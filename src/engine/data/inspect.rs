@@ -343,6 +343,20 @@ mod tests {
         }
         // A small file is not streamed by `inspect_file`.
         assert!(inspect_file(&csv, &progress)?.is_none());
+        // Text after the 10,000 rows the CSV types were inferred from: the streamed read
+        // declines, and the caller loads the file (which re-infers: the column is text).
+        let late = dir.path().join("late.csv");
+        let mut text = String::from("a,b\n");
+        for r in 0..10_050 {
+            text.push_str(&format!(
+                "{r},{}\n",
+                if r == 10_020 { "oops" } else { "1.5" }
+            ));
+        }
+        std::fs::write(&late, text).map_err(|e| EngineError::internal(e.to_string()))?;
+        assert!(inspect_streamed(&late, Some(1000), &progress)?.is_none());
+        let loaded = inspect(&super::super::load(&late, &progress)?)?;
+        assert_eq!(loaded.columns[1].dtype, "str");
         Ok(())
     }
 }
