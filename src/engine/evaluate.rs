@@ -247,15 +247,15 @@ impl Outside {
 }
 
 /// The index among the model's `classes` of the positive class of a binary classifier: the
-/// one asked for, else the model's `positive_class` metadata, else the second.
+/// one `asked` for (`--positive-class`), else the model's `positive_class` metadata, else the
+/// second. Shared by evaluate and fairness, in memory and streamed.
 pub(crate) fn positive_index(
     model: &Model,
-    opts: &EvalOptions,
+    asked: Option<&str>,
     classes: &[String],
 ) -> Result<usize> {
-    match opts
-        .positive_class
-        .clone()
+    match asked
+        .map(str::to_string)
         .or_else(|| model.info.metadata.get("positive_class").cloned())
     {
         // The last of repeated names, as a map from name to index gives.
@@ -431,7 +431,7 @@ pub(crate) fn conclude(
             }
             eval.classes = Some(classes.clone());
             if k == 2 {
-                let pos = positive_index(model, opts, &classes)?;
+                let pos = positive_index(model, opts.positive_class.as_deref(), &classes)?;
                 // Only the positive class's scores and the labels are needed from here on.
                 let (yb, score) = match y {
                     Ok(y) => {

@@ -130,7 +130,9 @@ pub fn evaluate_streamed(
     progress.set(0.0, "reading and scoring in batches");
     let mut got = Gathered::default();
     let Some(done) = score_batches(file, &run, progress, (0.05, 0.7), |scored, _| {
-        got.add(scored, |classes| positive_index(model, opts, classes))
+        got.add(scored, |classes| {
+            positive_index(model, opts.positive_class.as_deref(), classes)
+        })
     })?
     else {
         return Ok(None);

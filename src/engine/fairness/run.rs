@@ -8,7 +8,7 @@ use super::stats::Outcomes;
 use crate::engine::data::extract::{InvalidRows, TargetData, TargetKind};
 use crate::engine::data::Dataset;
 use crate::engine::error::{EngineError, Result};
-use crate::engine::evaluate::{is_classifier, DataRef, ModelRef};
+use crate::engine::evaluate::{is_classifier, positive_index, DataRef, ModelRef};
 use crate::engine::model::{plan_inputs, InferOptions, Model, Predictions};
 use crate::engine::progress::Progress;
 use crate::engine::scored::{score, Scored};
@@ -109,7 +109,7 @@ pub fn run_model(
                 .enumerate()
                 .map(|(i, c)| (c.as_str(), i))
                 .collect();
-            let pos = positive_index(model, opts, &classes)?;
+            let pos = positive_index(model, opts.positive_class.as_deref(), &classes)?;
             let mut y = Vec::with_capacity(labels.len());
             for (i, l) in labels.iter().enumerate() {
                 match index.get(l.as_str()) {
@@ -207,27 +207,4 @@ pub(crate) fn argmax(row: &[f32]) -> u32 {
         }
     }
     best as u32
-}
-
-/// A binary classifier's positive class: `--positive-class`, else the model's
-/// `positive_class` metadata, else the second class.
-pub(crate) fn positive_index(
-    model: &Model,
-    opts: &RunOptions,
-    classes: &[String],
-) -> Result<usize> {
-    match opts
-        .positive_class
-        .clone()
-        .or_else(|| model.info.metadata.get("positive_class").cloned())
-    {
-        // The last class of that name, as a name → index map of the classes finds it.
-        Some(p) => classes.iter().rposition(|c| *c == p).ok_or_else(|| {
-            EngineError::usage(format!(
-                "positive class '{p}' is not a class of the model (classes: {})",
-                classes.join(", ")
-            ))
-        }),
-        None => Ok(1),
-    }
 }

@@ -24,13 +24,13 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::groups::{raw_groups, Values};
-use super::run::{argmax, positive_index};
+use super::run::argmax;
 use super::stats::Outcomes;
 use super::{outcomes_report, FairnessOptions, FairnessReport};
 use crate::engine::data::extract::{TargetData, TargetKind};
 use crate::engine::data::Dataset;
 use crate::engine::error::{EngineError, Result};
-use crate::engine::evaluate::{is_classifier, DataRef, ModelRef};
+use crate::engine::evaluate::{is_classifier, positive_index, DataRef, ModelRef};
 use crate::engine::model::{plan_inputs, Model, Predictions};
 use crate::engine::progress::Progress;
 use crate::engine::scored::Scored;
@@ -86,8 +86,12 @@ impl Gathered<'_> {
                         Some(p) => p,
                         // The in-memory path reports an unknown positive class.
                         None => *self.positive.insert(
-                            positive_index(self.model, &self.opts.run, &classes)
-                                .map_err(|_| fallback())?,
+                            positive_index(
+                                self.model,
+                                self.opts.run.positive_class.as_deref(),
+                                &classes,
+                            )
+                            .map_err(|_| fallback())?,
                         ),
                     };
                     let out = self.outcomes.get_or_insert_with(|| Outcomes::Binary {
