@@ -64,8 +64,8 @@ pub fn inspect_file(path: &Path, progress: &Progress) -> Result<Option<DatasetIn
     inspect_streamed(path, None, progress)
 }
 
-/// [`inspect_file`] of a file of any size, `batch_rows` rows at a time (`None`: about
-/// 128 MiB of cells a batch).
+/// [`inspect_file`] of a file of any size, `batch_rows` rows at a time (`None`: 2¹⁸ rows,
+/// [`batch_rows_for`] of 64 columns; a batch's cells are freed once summarised).
 pub fn inspect_streamed(
     path: &Path,
     batch_rows: Option<usize>,
