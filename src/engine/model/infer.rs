@@ -95,7 +95,8 @@ pub fn predict(
         let mut handles = Vec::new();
         for w in 0..workers {
             let work = || -> Result<()> {
-                let mut session = model.pooled_session(intra)?;
+                let mut pooled = model.pooled_session(intra)?;
+                let session = pooled.get()?;
                 loop {
                     let b = next.fetch_add(1, Ordering::Relaxed);
                     if b >= n_batches || failed.load(Ordering::Relaxed) {
@@ -107,10 +108,9 @@ pub fn predict(
                     }
                     let start = b * batch;
                     let end = (start + batch).min(rows);
-                    let out =
-                        run_batch(&mut session, model, inputs, start, end).inspect_err(|_| {
-                            failed.store(true, Ordering::Relaxed);
-                        })?;
+                    let out = run_batch(session, model, inputs, start, end).inspect_err(|_| {
+                        failed.store(true, Ordering::Relaxed);
+                    })?;
                     if let Ok(mut slot) = slots[b].lock() {
                         *slot = Some(out);
                     }

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use ort::session::Session;
 
 use super::Model;
-use crate::engine::error::Result;
+use crate::engine::error::{EngineError, Result};
 
 /// Sessions kept per model beyond those in use: enough for every worker of a run.
 fn keep() -> usize {
@@ -38,19 +38,12 @@ pub struct Pooled {
     pool: SessionPool,
 }
 
-impl std::ops::Deref for Pooled {
-    type Target = Session;
-    fn deref(&self) -> &Session {
-        // Only `drop` takes the session out.
-        #[allow(clippy::expect_used)]
-        self.session.as_ref().expect("session present until drop")
-    }
-}
-
-impl std::ops::DerefMut for Pooled {
-    fn deref_mut(&mut self) -> &mut Session {
-        #[allow(clippy::expect_used)]
-        self.session.as_mut().expect("session present until drop")
+impl Pooled {
+    /// The session (present until the guard is dropped).
+    pub fn get(&mut self) -> Result<&mut Session> {
+        self.session
+            .as_mut()
+            .ok_or_else(|| EngineError::internal("a pooled session was used after its return"))
     }
 }
 
