@@ -12,7 +12,7 @@ use assay::engine::Progress;
 use serde_json::Value;
 
 mod support;
-use support::assay;
+use support::{assay, first_difference};
 
 fn s(p: &Path) -> &str {
     p.to_str().expect("utf-8 path")
@@ -198,29 +198,4 @@ fn package_and_report_seal_the_engine_review() {
         "<tr><td><span class=\"badge {status}\">{status}</span></td><td>Monitoring</td><td>{detail}</td></tr>"
     );
     assert!(text.contains(&row), "the HTML summary lacks {row}");
-}
-
-/// The JSON path of the first place two values differ, with both sides.
-fn first_difference(a: &Value, b: &Value, at: String) -> String {
-    match (a, b) {
-        (Value::Object(x), Value::Object(y)) => {
-            for k in x.keys().chain(y.keys()) {
-                match (x.get(k), y.get(k)) {
-                    (Some(p), Some(q)) if p == q => {}
-                    (Some(p), Some(q)) => return first_difference(p, q, format!("{at}.{k}")),
-                    (p, q) => return format!("{at}.{k}: {p:?} vs {q:?}"),
-                }
-            }
-            at
-        }
-        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
-            for (i, (p, q)) in x.iter().zip(y).enumerate() {
-                if p != q {
-                    return first_difference(p, q, format!("{at}[{i}]"));
-                }
-            }
-            at
-        }
-        _ => format!("{at}: {a} vs {b}"),
-    }
 }

@@ -189,10 +189,11 @@ fn multiclass_fairness(dir: &Path) -> (LoadedData, assay::engine::analysis::Fair
     };
     let mut opts = FairnessOptions::new("y_true", vec![vec!["group".into()]]);
     opts.bootstrap.resamples = 50;
+    let ds = data.in_memory().expect("a small file is held");
     let report =
-        fairness_outcomes(&data.ds, &outcomes, None, &opts, &Progress::none()).expect("fairness");
+        fairness_outcomes(ds, &outcomes, None, &opts, &Progress::none()).expect("fairness");
     let slices = search(
-        &data.ds,
+        ds,
         &outcomes,
         None,
         &SliceSearchOptions::new("y_true"),
@@ -201,7 +202,10 @@ fn multiclass_fairness(dir: &Path) -> (LoadedData, assay::engine::analysis::Fair
     .expect("slices");
     (
         data,
-        assay::engine::analysis::FairnessResult { report, slices },
+        assay::engine::analysis::FairnessResult {
+            report,
+            slices: Some(slices),
+        },
     )
 }
 

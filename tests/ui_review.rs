@@ -15,7 +15,7 @@ use egui_kittest::kittest::Queryable;
 use serde_json::Value;
 
 mod common;
-use common::{app, nav, settle};
+use common::{app, first_difference, nav, settle};
 
 fn assay(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_assay"))
@@ -165,29 +165,4 @@ fn the_window_seals_the_evidence_assay_package_seals() {
     let judged = serde_json::to_value(&gate.result).expect("gate");
     assert_eq!(sealed["gate"]["passed"], judged["passed"]);
     assert_eq!(sealed["gate"]["rules"], judged["rules"]);
-}
-
-/// The JSON path of the first place two values differ, with both sides.
-fn first_difference(a: &Value, b: &Value, at: String) -> String {
-    match (a, b) {
-        (Value::Object(x), Value::Object(y)) => {
-            for k in x.keys().chain(y.keys()) {
-                match (x.get(k), y.get(k)) {
-                    (Some(p), Some(q)) if p == q => {}
-                    (Some(p), Some(q)) => return first_difference(p, q, format!("{at}.{k}")),
-                    (p, q) => return format!("{at}.{k}: {p:?} vs {q:?}"),
-                }
-            }
-            at
-        }
-        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
-            for (i, (p, q)) in x.iter().zip(y).enumerate() {
-                if p != q {
-                    return first_difference(p, q, format!("{at}[{i}]"));
-                }
-            }
-            at
-        }
-        _ => format!("{at}: {a} vs {b}"),
-    }
 }

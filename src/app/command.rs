@@ -57,6 +57,11 @@ pub enum Command {
         path: PathBuf,
         column: String,
     },
+    /// Read a page of rows of a dataset too large to hold (its preview).
+    ReadPage {
+        path: PathBuf,
+        page: usize,
+    },
     /// Change the workspace (marks it unsaved).
     Edit(Edit),
     /// Pin a reviewer note.

@@ -127,12 +127,15 @@ pub fn sync(state: &mut State) {
             (JobKey::LoadData(p), Ok(Done::Data(d))) => {
                 state.audit(
                     "dataset_loaded",
-                    json!({"path": p, "sha256": d.ds.sha256, "rows": d.ds.rows()}),
+                    json!({"path": p, "sha256": d.sha256(), "rows": d.rows()}),
                 );
                 state.loaded.datasets.insert(p, Slot::Ready(d));
             }
             (JobKey::Distribution(p, c), Ok(Done::Distribution(d))) => {
                 state.distributions.insert((p, c), Slot::Ready(d));
+            }
+            (JobKey::Page(p, i), Ok(Done::Page(d))) => {
+                state.pages.insert((p, i), Slot::Ready(d));
             }
             (JobKey::Analysis(k), Ok(Done::Analysis(out))) => {
                 let (action, mut details) = out.audit();
@@ -172,6 +175,9 @@ pub fn sync(state: &mut State) {
                     }
                     JobKey::Distribution(p, c) => {
                         state.distributions.insert((p, c), Slot::Failed(failure));
+                    }
+                    JobKey::Page(p, i) => {
+                        state.pages.insert((p, i), Slot::Failed(failure));
                     }
                     JobKey::Analysis(k) => state.cache.insert(k, Slot::Failed(failure)),
                     JobKey::Seal => state.package.sealed = Some(Err(failure)),
@@ -275,10 +281,46 @@ pub fn request_distribution(state: &mut State, path: &Path, column: &str) {
     state.jobs.spawn(
         JobKey::Distribution(key.0, key.1),
         format!("Summarising {column}"),
-        move |_| {
-            let d = summary::distribution(&data.ds, &c, 30)?;
+        move |progress| {
+            let d = match data.in_memory() {
+                Some(ds) => summary::distribution(ds, &c, 30)?,
+                None => summary::distribution_file(data.path(), &c, 30, progress)?,
+            };
             Ok(Done::Distribution(Arc::new(d)))
         },
+    );
+}
+
+/// Preview pages kept (of every dataset read on demand): 48 pages of 1,000 rows.
+const PAGES_KEPT: usize = 48;
+
+/// Starts reading page `page` of the dataset at `path` unless it is cached or being read; forgets
+/// the pages furthest from it (other datasets' first) beyond [`PAGES_KEPT`].
+pub fn request_page(state: &mut State, path: &Path, page: usize) {
+    let key = (path.to_path_buf(), page);
+    if state.pages.contains_key(&key) {
+        return;
+    }
+    let Some(data) = state.data(path).cloned() else {
+        return;
+    };
+    if state.pages.len() >= PAGES_KEPT {
+        let mut ready: Vec<(PathBuf, usize)> = state
+            .pages
+            .iter()
+            .filter(|(_, s)| !matches!(s, Slot::Loading))
+            .map(|(k, _)| k.clone())
+            .collect();
+        ready.sort_by_key(|(p, i)| std::cmp::Reverse((p != path, i.abs_diff(page))));
+        for k in ready.iter().take(state.pages.len() + 1 - PAGES_KEPT) {
+            state.pages.remove(k);
+        }
+    }
+    state.pages.insert(key.clone(), Slot::Loading);
+    state.jobs.spawn(
+        JobKey::Page(key.0, key.1),
+        format!("Reading rows of {}", file_name(path)),
+        move |_| Ok(Done::Page(Arc::new(data.page(page)?))),
     );
 }
 
@@ -306,6 +348,7 @@ pub fn retry_failed(state: &mut State) {
     state
         .distributions
         .retain(|_, s| !matches!(s, Slot::Failed(_)));
+    state.pages.retain(|_, s| !matches!(s, Slot::Failed(_)));
 }
 
 pub fn file_name(path: &Path) -> String {

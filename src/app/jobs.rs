@@ -8,6 +8,8 @@ use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::Arc;
 use std::time::Instant;
 
+use polars::prelude::DataFrame;
+
 use crate::engine::analysis::{Key, LoadedData, Output};
 use crate::engine::data::summary::Distribution;
 use crate::engine::model::Model;
@@ -19,6 +21,8 @@ pub enum Done {
     Model(Arc<Model>),
     Data(Arc<LoadedData>),
     Distribution(Arc<Distribution>),
+    /// A page of rows of a dataset read on demand.
+    Page(Arc<DataFrame>),
     /// An analysis planned by `engine::analysis::Planner`, cached by its key.
     Analysis(Output),
     Sealed(Arc<PackageReport>),
@@ -33,6 +37,7 @@ pub enum JobKey {
     LoadModel(PathBuf),
     LoadData(PathBuf),
     Distribution(PathBuf, String),
+    Page(PathBuf, usize),
     /// Any analysis, by its engine key.
     Analysis(Key),
     Keygen,

@@ -62,6 +62,7 @@ fn apply_one(state: &mut State, pages: &mut Pages, command: Command) {
         Command::Distribution { path, column } => {
             commands::request_distribution(state, &path, &column)
         }
+        Command::ReadPage { path, page } => commands::request_page(state, &path, page),
         Command::Edit(edit) => match edit(&mut state.workspace) {
             Ok(()) => state.dirty = true,
             Err(e) => state.error(e),

@@ -15,6 +15,7 @@ use crate::engine::data::summary::Distribution;
 use crate::engine::evaluate::Evaluation;
 use crate::engine::package::{AuditLog, ModelCard, PackageReport, PackageVerification};
 use crate::engine::workspace::{DatasetRole, ModelEntry, RoleIssue, Workspace};
+use polars::prelude::DataFrame;
 
 pub use super::cache::{Cache, Failure, Loaded, Slot};
 use super::jobs::Jobs;
@@ -111,6 +112,9 @@ pub struct State {
     /// Every analysis by its engine key: evaluations, fairness, drift, explanations, …
     pub cache: Cache,
     pub distributions: HashMap<(PathBuf, String), Slot<Arc<Distribution>>>,
+    /// Preview pages of datasets too large to hold, by path and page number (a few dozen
+    /// kept: see `commands::request_page`).
+    pub pages: HashMap<(PathBuf, usize), Slot<Arc<DataFrame>>>,
     /// The last confirmation worth a line in the status bar (e.g. a report written).
     pub message: Option<String>,
     pub package: PackageResults,
@@ -134,6 +138,7 @@ impl State {
             loaded: Loaded::default(),
             cache: Cache::default(),
             distributions: HashMap::new(),
+            pages: HashMap::new(),
             message: None,
             package: PackageResults::default(),
             audit: AuditLog::new(),

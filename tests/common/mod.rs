@@ -14,7 +14,7 @@ use egui_kittest::Harness;
 #[path = "../support/mod.rs"]
 mod support;
 #[allow(unused_imports)] // not every window test needs it
-pub use support::root;
+pub use support::{first_difference, root};
 
 pub fn app(paths: Vec<PathBuf>, dark: bool) -> Harness<'static, AssayApp> {
     let mut h = Harness::builder()

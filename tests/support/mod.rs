@@ -35,3 +35,28 @@ pub fn json_of(out: &Output) -> Value {
     assert!(out.status.success(), "assay failed: {}", stderr(out));
     serde_json::from_slice(&out.stdout).expect("stdout is JSON")
 }
+
+/// The JSON path of the first place two values differ, with both sides.
+pub fn first_difference(a: &Value, b: &Value, at: String) -> String {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            for k in x.keys().chain(y.keys()) {
+                match (x.get(k), y.get(k)) {
+                    (Some(p), Some(q)) if p == q => {}
+                    (Some(p), Some(q)) => return first_difference(p, q, format!("{at}.{k}")),
+                    (p, q) => return format!("{at}.{k}: {p:?} vs {q:?}"),
+                }
+            }
+            at
+        }
+        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
+            for (i, (p, q)) in x.iter().zip(y).enumerate() {
+                if p != q {
+                    return first_difference(p, q, format!("{at}[{i}]"));
+                }
+            }
+            at
+        }
+        _ => format!("{at}: {a} vs {b}"),
+    }
+}

@@ -1,6 +1,7 @@
 //! Data: pick a dataset, see its schema with roles, scroll a virtualised preview (only the
-//! visible rows are read, so 1,000,000 rows scroll smoothly) and the distribution of the
-//! selected column.
+//! visible rows are drawn, so 1,000,000 rows scroll smoothly; a file too large to hold is read
+//! a page of rows at a time, as they come into view) and the distribution of the selected
+//! column.
 
 use eframe::egui::{self, RichText};
 use egui_extras::{Column, TableBuilder};
@@ -11,7 +12,9 @@ use crate::app::state::{Slot, State};
 use crate::app::widgets::format;
 use crate::app::widgets::plots;
 use crate::app::widgets::theme::Palette;
+use crate::engine::analysis::PAGE_ROWS;
 use crate::engine::data::summary::{cell_text, Distribution};
+use polars::prelude::DataFrame;
 
 /// The Data page's selections: the dataset shown, its selected column, the row to scroll to.
 #[derive(Default)]
@@ -253,15 +256,50 @@ fn data_ui(ui: &mut egui::Ui, state: &State, page: &mut DataPage, tx: &CommandSe
                         row.col(|ui| {
                             ui.label(RichText::new((i + 1).to_string()).color(pal.muted));
                         });
+                        let cells = match data.in_memory() {
+                            Some(ds) => Cells::Held(&ds.df, i),
+                            None => {
+                                let page = i / PAGE_ROWS;
+                                match state.pages.get(&(path.clone(), page)) {
+                                    Some(Slot::Ready(df)) => Cells::Held(df, i % PAGE_ROWS),
+                                    Some(Slot::Failed(_)) => Cells::Failed,
+                                    Some(Slot::Loading) => Cells::Reading,
+                                    None => {
+                                        tx.send(Command::ReadPage {
+                                            path: path.clone(),
+                                            page,
+                                        });
+                                        Cells::Reading
+                                    }
+                                }
+                            }
+                        };
                         for j in 0..cols {
-                            row.col(|ui| {
-                                ui.label(cell_text(&data.ds, i, j));
+                            row.col(|ui| match cells {
+                                Cells::Held(df, r) => {
+                                    ui.label(cell_text(df, r, j));
+                                }
+                                Cells::Reading => {
+                                    ui.label(RichText::new("…").color(pal.muted));
+                                }
+                                Cells::Failed => {
+                                    ui.label(RichText::new("unreadable").color(pal.bad));
+                                }
                             });
                         }
                     });
                 });
         });
     });
+}
+
+/// The cells of one preview row: a frame held and the row's index in it, or its page being
+/// read (or failed to read) from a file too large to hold.
+#[derive(Clone, Copy)]
+enum Cells<'a> {
+    Held(&'a DataFrame, usize),
+    Reading,
+    Failed,
 }
 
 fn column_ui(

@@ -190,7 +190,7 @@ pub fn quality_ui(
                 let i = state.workspace.datasets.iter().position(|d| {
                     state
                         .data(&d.path)
-                        .is_some_and(|l| l.ds.sha256 == c.data_sha)
+                        .is_some_and(|l| l.sha256() == c.data_sha)
                 })?;
                 Some((i, r as usize + 1))
             }),

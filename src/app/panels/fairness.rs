@@ -106,7 +106,7 @@ fn fairness_result_ui(
         ui.label(
             RichText::new(format!(
                 "{} rows · threshold {} · {} bootstrap resamples, stratified by group · groups under {} rows are too small to judge",
-                crate::app::widgets::format::count(report.n),
+                crate::app::widgets::format::count(report.data.rows),
                 report.threshold.map_or("—".into(), |t| format!("{t:.2}")),
                 crate::app::widgets::format::count(report.bootstrap.resamples),
                 report.min_group_size
@@ -181,9 +181,25 @@ fn fairness_result_ui(
             }
         });
         ui.add_space(8.0);
-        if let Some(pick) = weak_slices_ui(ui, &result.slices, &report.data.sha256) {
-            tx.send(Command::ShowSlice(Some(pick)));
-            tx.send(Command::Goto(Page::Evaluate));
+        match &result.slices {
+            Some(search) => {
+                if let Some(pick) = weak_slices_ui(ui, search, &report.data.sha256) {
+                    tx.send(Command::ShowSlice(Some(pick)));
+                    tx.send(Command::Goto(Page::Evaluate));
+                }
+            }
+            None => {
+                ui.strong("Weak slices");
+                ui.label(
+                    RichText::new(format!(
+                        "Not searched: {} ({} rows) is read in batches, and the search needs every row in memory. \
+                         `assay slices --model M --data D --target T` searches it from the command line.",
+                        report.data.path.display(),
+                        crate::app::widgets::format::count(report.data.rows)
+                    ))
+                    .color(pal.muted),
+                );
+            }
         }
         ui.add_space(8.0);
         policy_editor(ui, state, tx, &report.policy_names(), &report.default_policy(), &report.policy);

@@ -521,7 +521,7 @@ fn monitor_ui(ui: &mut egui::Ui, state: &State, ui_state: &mut MonitorPage, tx: 
         tx.send(Command::ShowDriftRows {
             rows: RowFilter {
                 label: format!("chunk {} ({})", chunk.index, chunk_time(&chunk)),
-                data_sha: data.ds.sha256.clone(),
+                data_sha: data.sha256().to_string(),
                 rows: std::sync::Arc::new(
                     (chunk.start_index as u32..=chunk.end_index as u32).collect(),
                 ),

@@ -24,6 +24,7 @@
 //! [`review::Review`] (report section, evidence name, gate facts).
 
 mod compute;
+mod loaded;
 mod plan;
 mod plan_monitor;
 pub mod review;
@@ -36,7 +37,6 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use super::compare::Comparison;
-use super::data::{Dataset, DatasetInfo};
 use super::drift::DriftReport;
 use super::evaluate::Evaluation;
 use super::explain::importance::Importance;
@@ -52,6 +52,7 @@ use super::perf::PerfReport;
 use super::robustness::RobustnessReport;
 
 pub use compute::{compute, review_requests, Wants};
+pub use loaded::{LoadedData, PAGE_ROWS};
 pub use plan::{Planner, RowFilter};
 pub use review::Review;
 pub use run::{Request, Task};
@@ -124,27 +125,12 @@ impl Key {
     }
 }
 
-/// A dataset as analyses read it: the frame and its inspection (schema, summary statistics).
-pub struct LoadedData {
-    pub ds: Dataset,
-    pub info: DatasetInfo,
-}
-
-impl LoadedData {
-    /// Loads and inspects the dataset at `path`.
-    pub fn load(path: &Path, progress: &super::Progress) -> super::Result<LoadedData> {
-        let ds = super::data::load(path, progress)?;
-        progress.set(0.9, "summarising columns");
-        let info = super::data::inspect(&ds)?;
-        progress.check()?;
-        Ok(LoadedData { ds, info })
-    }
-}
-
 /// The Fairness page's results: group metrics and disparities per slicing, and weak slices.
 pub struct FairnessResult {
     pub report: FairnessReport,
-    pub slices: SliceSearch,
+    /// `None`: not searched — the data is a file read in batches
+    /// ([`LoadedData::in_memory`] is `None`), and the search needs every row in memory.
+    pub slices: Option<SliceSearch>,
 }
 
 /// A finished analysis (cheap to clone: every result is shared).
@@ -306,6 +292,13 @@ impl LoadedFiles {
             }
         }
         Ok(out)
+    }
+}
+
+impl LoadedFiles {
+    /// Holds `data` as the dataset at its path (in place of any loaded before).
+    pub fn insert_data(&mut self, data: LoadedData) {
+        self.data.insert(data.path().to_path_buf(), Arc::new(data));
     }
 }
 

@@ -140,7 +140,7 @@ impl<'a> Planner<'a> {
         if !self.role_issues(model).is_empty() {
             return None;
         }
-        let rows = rows.filter(|r| r.data_sha == data.ds.sha256);
+        let rows = rows.filter(|r| r.data_sha == data.sha256());
         let slice = rows.map(|r| (r.label.clone(), row_digest(&r.rows)));
         let key = key_of(Kind::Evaluation, &m, &[&data], &options, &slice);
         Some(Request {
@@ -240,14 +240,14 @@ impl<'a> Planner<'a> {
             return None;
         }
         let roles = &self.ws.roles;
-        let has_time = roles.timestamp.is_some() || detect_timestamp(&current.ds).is_some();
+        let has_time = roles.timestamp.is_some() || detect_timestamp(current.head()).is_some();
         let options = DriftOptions {
             target: roles.target.clone(),
             timestamp: roles.timestamp.clone(),
             windows: Some(if has_time {
                 Windows::Period(Period::Month)
             } else {
-                Windows::Rows(current.ds.rows().div_ceil(6).max(1))
+                Windows::Rows(current.rows().div_ceil(6).max(1))
             }),
             features: model.as_ref().and_then(|(e, _)| e.features.clone()),
             ..DriftOptions::default()
@@ -255,7 +255,7 @@ impl<'a> Planner<'a> {
         let key = Key::new(
             Kind::Drift,
             model.iter().map(|(_, m)| m.info.sha256.clone()).collect(),
-            vec![reference.ds.sha256.clone(), current.ds.sha256.clone()],
+            vec![reference.sha256().to_string(), current.sha256().to_string()],
             &options,
         );
         Some(Request {
@@ -278,7 +278,7 @@ impl<'a> Planner<'a> {
         let reference = self.eval_data()?;
         let current = self.ws.datasets.iter().find_map(|d| {
             let l = self.src.data(&d.path)?;
-            (l.ds.sha256 == rows.data_sha).then_some(l)
+            (l.sha256() == rows.data_sha).then_some(l)
         })?;
         let options = DriftOptions {
             target: self.ws.roles.target.clone(),
@@ -288,7 +288,7 @@ impl<'a> Planner<'a> {
         let key = Key::new(
             Kind::Drift,
             Vec::new(),
-            vec![reference.ds.sha256.clone(), current.ds.sha256.clone()],
+            vec![reference.sha256().to_string(), current.sha256().to_string()],
             &With {
                 options: &options,
                 extra: (&rows.label, row_digest(&rows.rows)),
@@ -318,7 +318,7 @@ impl<'a> Planner<'a> {
             method: s.method,
             output_space: s.output_space,
             class: self.ws.roles.positive_class.clone(),
-            rows: 0..s.rows.min(data.ds.rows()).max(1),
+            rows: 0..s.rows.min(data.rows()).max(1),
             background_size: s.background,
             nsamples: Some(s.nsamples),
             seed: self.ws.settings.seed,
@@ -349,7 +349,7 @@ impl<'a> Planner<'a> {
         let (entry, m) = self.loaded_model(model)?;
         let data = self.eval_data()?;
         let mut options = PdpOptions::new(feature);
-        options.rows = Some(0..data.ds.rows().min(1000));
+        options.rows = Some(0..data.rows().min(1000));
         options.grid_resolution = 50;
         options.ice = true;
         let key = key_of(Kind::Pdp, &m, &[&data], &options, &entry.features);
@@ -460,7 +460,7 @@ impl<'a> Planner<'a> {
         let key = Key::new(
             Kind::Comparison,
             models.iter().map(|m| m.model.info.sha256.clone()).collect(),
-            vec![data.ds.sha256.clone()],
+            vec![data.sha256().to_string()],
             &With {
                 options: &(&roles, &settings),
                 extra: &ids,
@@ -546,7 +546,7 @@ fn key_of(
     Key::new(
         kind,
         vec![model.info.sha256.clone()],
-        data.iter().map(|d| d.ds.sha256.clone()).collect(),
+        data.iter().map(|d| d.sha256().to_string()).collect(),
         &With { options, extra },
     )
 }

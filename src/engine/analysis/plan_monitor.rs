@@ -32,7 +32,7 @@ impl Planner<'_> {
         let s = &self.ws.settings.monitor;
         let in_both = |c: &Option<String>| {
             c.clone()
-                .filter(|c| reference.ds.has_column(c) && log.ds.has_column(c))
+                .filter(|c| reference.has_column(c) && log.has_column(c))
         };
         Some(MonitorOptions {
             target: self.ws.roles.target.clone()?,
@@ -73,7 +73,7 @@ impl Planner<'_> {
         let key = Key::new(
             Kind::Monitor,
             model.iter().map(|m| m.info.sha256.clone()).collect(),
-            vec![reference.ds.sha256.clone(), log.ds.sha256.clone()],
+            vec![reference.sha256().to_string(), log.sha256().to_string()],
             &options,
         );
         Some(Request {

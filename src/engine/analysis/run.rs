@@ -7,14 +7,18 @@ use std::sync::Arc;
 use super::{FairnessResult, Key, LoadedData, Output};
 use crate::engine::compare::{self, CompareSettings, ModelInput};
 use crate::engine::data;
+use crate::engine::data::Dataset;
+use crate::engine::drift::stream::drift_streamed;
 use crate::engine::drift::{drift, DriftOptions};
 use crate::engine::evaluate::{evaluate, EvalOptions};
+use crate::engine::evaluate_stream::evaluate_streamed;
 use crate::engine::explain::importance::{self, ImportanceOptions};
 use crate::engine::explain::pdp::{self, PdpOptions};
 use crate::engine::explain::surrogate::{self, SurrogateOptions};
 use crate::engine::explain::tree::Forest;
 use crate::engine::explain::{explain, ExplainOptions};
 use crate::engine::fairness::slices::{find_weak_slices, SliceSearchOptions};
+use crate::engine::fairness::stream::fairness_streamed;
 use crate::engine::fairness::{fairness, FairnessOptions};
 use crate::engine::model::Model;
 use crate::engine::monitor::{self, MonitorOptions};
@@ -139,9 +143,15 @@ impl Task {
             } => {
                 let eval = match rows {
                     Some(rows) => {
-                        evaluate(&model, &data::subset(&data.ds, &rows)?, &options, progress)?
+                        let ds = data.frame(progress)?;
+                        evaluate(&model, &data::subset(&ds, &rows)?, &options, progress)?
                     }
-                    None => evaluate(&model, &data.ds, &options, progress)?,
+                    None => streamed_or_whole(
+                        &data,
+                        |path| evaluate_streamed(&model, path, &options, None, progress),
+                        |ds| evaluate(&model, ds, &options, progress),
+                        progress,
+                    )?,
                 };
                 Output::Evaluation(Arc::new(eval))
             }
@@ -151,10 +161,27 @@ impl Task {
                 options,
                 slices,
             } => {
-                let report = fairness(&model, &data.ds, &options, progress)?;
-                progress.set(0.9, "searching weak slices");
-                let slices = find_weak_slices(&model, &data.ds, &slices, progress)?;
-                Output::Fairness(Arc::new(FairnessResult { report, slices }))
+                let result = streamed_or_whole(
+                    &data,
+                    |path| {
+                        let report = fairness_streamed(&model, path, &options, None, progress)?;
+                        Ok(report.map(|report| FairnessResult {
+                            report,
+                            slices: None,
+                        }))
+                    },
+                    |ds| {
+                        let report = fairness(&model, ds, &options, progress)?;
+                        progress.set(0.9, "searching weak slices");
+                        let slices = find_weak_slices(&model, ds, &slices, progress)?;
+                        Ok(FairnessResult {
+                            report,
+                            slices: Some(slices),
+                        })
+                    },
+                    progress,
+                )?;
+                Output::Fairness(Arc::new(result))
             }
             Task::Drift {
                 reference,
@@ -163,17 +190,29 @@ impl Task {
                 options,
                 rows,
             } => {
-                let subset = match &rows {
-                    Some(rows) => Some(crate::engine::data::subset(&current.ds, rows)?),
-                    None => None,
+                let report = match (&rows, &model) {
+                    (None, None) => streamed_or_whole(
+                        &current,
+                        |path| drift_streamed(reference.path(), path, &options, None, progress),
+                        |ds| drift(&*reference.frame(progress)?, ds, None, &options, progress),
+                        progress,
+                    )?,
+                    _ => {
+                        let whole = current.frame(progress)?;
+                        let subset = match &rows {
+                            Some(rows) => Some(data::subset(&whole, rows)?),
+                            None => None,
+                        };
+                        drift(
+                            &*reference.frame(progress)?,
+                            subset.as_ref().unwrap_or(&whole),
+                            model.as_deref(),
+                            &options,
+                            progress,
+                        )?
+                    }
                 };
-                Output::Drift(Arc::new(drift(
-                    &reference.ds,
-                    subset.as_ref().unwrap_or(&current.ds),
-                    model.as_deref(),
-                    &options,
-                    progress,
-                )?))
+                Output::Drift(Arc::new(report))
             }
             Task::Explanation {
                 model,
@@ -184,8 +223,8 @@ impl Task {
             } => Output::Explanation(Arc::new(explain(
                 &model,
                 features.as_deref(),
-                &data.ds,
-                &background.ds,
+                &*data.frame(progress)?,
+                &*background.frame(progress)?,
                 &options,
                 progress,
             )?)),
@@ -197,7 +236,7 @@ impl Task {
             } => Output::Pdp(Arc::new(pdp::partial_dependence(
                 &model,
                 features.as_deref(),
-                &data.ds,
+                &*data.frame(progress)?,
                 &options,
                 progress,
             )?)),
@@ -210,8 +249,8 @@ impl Task {
             } => Output::Surrogate(Arc::new(surrogate::surrogate(
                 &model,
                 features.as_deref(),
-                &data.ds,
-                &background.ds,
+                &*data.frame(progress)?,
+                &*background.frame(progress)?,
                 &options,
                 progress,
             )?)),
@@ -223,7 +262,7 @@ impl Task {
             } => Output::Importance(Arc::new(importance::permutation_importance(
                 &model,
                 features.as_deref(),
-                &data.ds,
+                &*data.frame(progress)?,
                 &options,
                 progress,
             )?)),
@@ -248,7 +287,11 @@ impl Task {
                     })
                     .collect();
                 Output::Comparison(Arc::new(compare::compare(
-                    &inputs, &data.ds, &roles, &settings, progress,
+                    &inputs,
+                    &*data.frame(progress)?,
+                    &roles,
+                    &settings,
+                    progress,
                 )?))
             }
             Task::Perf {
@@ -259,7 +302,7 @@ impl Task {
             } => Output::Perf(Arc::new(measure(
                 &model,
                 features.as_deref(),
-                &data.ds,
+                &*data.frame(progress)?,
                 &options,
                 progress,
             )?)),
@@ -272,7 +315,7 @@ impl Task {
             } => Output::Robustness(Arc::new(robustness::run(
                 &model,
                 features.as_deref(),
-                &data.ds,
+                &*data.frame(progress)?,
                 &target,
                 &options,
                 progress,
@@ -283,13 +326,30 @@ impl Task {
                 model,
                 options,
             } => Output::Monitor(Arc::new(monitor::run(
-                &reference.ds,
-                &log.ds,
+                &*reference.frame(progress)?,
+                &*log.frame(progress)?,
                 None,
                 model.as_deref(),
                 &options,
                 progress,
             )?)),
         })
+    }
+}
+
+/// `whole` on the frame when it is held; else `stream` on the file (bounded memory), and when
+/// the streamed run cannot take the file (`Ok(None)`), `whole` on the file loaded now.
+fn streamed_or_whole<T>(
+    data: &LoadedData,
+    stream: impl FnOnce(&std::path::Path) -> Result<Option<T>>,
+    whole: impl FnOnce(&Dataset) -> Result<T>,
+    progress: &Progress,
+) -> Result<T> {
+    if let Some(ds) = data.in_memory() {
+        return whole(ds);
+    }
+    match stream(data.path())? {
+        Some(out) => Ok(out),
+        None => whole(&*data.frame(progress)?),
     }
 }

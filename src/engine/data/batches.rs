@@ -194,6 +194,37 @@ pub fn for_each_batch(
     })
 }
 
+/// Rows `offset .. offset + len` of the file at `path` (one CSV, Parquet or Arrow file), read
+/// as [`for_each_batch`] reads them (the same CSV column types): a page of a file too large
+/// to hold. Fewer rows at the end of the file; a CSV file is scanned up to `offset`, a Parquet
+/// file reads only the row groups the rows are in.
+pub fn read_slice(path: &Path, offset: usize, len: usize) -> Result<DataFrame> {
+    let format = Format::from_path(path)?;
+    let source = match format {
+        Format::Csv => unmapped_source(path),
+        _ => None,
+    };
+    let lf = scan_frame(
+        source.as_deref().unwrap_or(path),
+        format,
+        false,
+        Some(10_000),
+    )?;
+    let df = lf
+        .slice(offset as i64, len as IdxSize)
+        .collect()
+        .map_err(|e| {
+            EngineError::file(
+                path,
+                format!("cannot read {format:?} data: {}", super::clean_polars(&e)),
+            )
+        })?;
+    if format == Format::Csv {
+        check_duplicate_headers(path, &df)?;
+    }
+    Ok(df)
+}
+
 /// The `file://` URL of the file at `path`, which polars reads in chunks (as it reads cloud
 /// files) rather than through a memory map; `None` (read the path, mapped) where the URL would
 /// not name the same file: a path that is not valid UTF-8 or holds a character a URL escapes.

@@ -10,7 +10,7 @@ pub mod lake;
 pub mod rows;
 pub mod summary;
 
-pub use inspect::{inspect, inspect_file, ColumnInfo, DatasetInfo};
+pub use inspect::{inspect, inspect_file, inspect_streamed, ColumnInfo, DatasetInfo};
 
 use std::path::{Path, PathBuf};
 
@@ -151,7 +151,7 @@ pub fn subset(ds: &Dataset, rows: &[u32]) -> Result<Dataset> {
     })
 }
 
-fn display_name(path: &Path) -> String {
+pub(crate) fn display_name(path: &Path) -> String {
     path.file_name().map_or_else(
         || path.display().to_string(),
         |n| n.to_string_lossy().into_owned(),

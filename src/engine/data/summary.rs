@@ -4,8 +4,13 @@
 use polars::prelude::*;
 use serde::Serialize;
 
+use std::collections::HashMap;
+use std::path::Path;
+
+use super::batches::{batch_rows, for_each_batch};
 use super::{is_numeric, Dataset};
 use crate::engine::error::{EngineError, Result};
+use crate::engine::progress::Progress;
 
 /// The distribution of one column, ready to draw.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -33,26 +38,119 @@ pub fn distribution(ds: &Dataset, column: &str, bins: usize) -> Result<Distribut
         .df
         .column(column)
         .map_err(|_| EngineError::column(&ds.path, column, "no such column"))?;
-    let bins = bins.max(1);
-    if is_numeric(col.dtype()) {
-        let series = col
-            .cast(&DataType::Float64)
-            .map_err(|e| EngineError::internal(format!("cast of '{column}' failed: {e}")))?;
-        let ca = series
-            .f64()
-            .map_err(|e| EngineError::internal(format!("column '{column}': {e}")))?;
-        let (mut lo, mut hi, mut missing) = (f64::INFINITY, f64::NEG_INFINITY, 0u64);
-        for v in ca.iter() {
-            match v {
-                Some(x) if x.is_finite() => {
-                    lo = lo.min(x);
-                    hi = hi.max(x);
+    let series = col.as_materialized_series();
+    let mut tally = Tally::of(series.dtype());
+    tally.add(series, column)?;
+    match tally.bins(bins) {
+        Some(mut b) => {
+            b.add(series, column)?;
+            Ok(b.finish())
+        }
+        None => Ok(tally.finish(bins)),
+    }
+}
+
+/// [`distribution`] of a column of the file at `path` without holding the file: the column is
+/// read in batches, twice for numbers (range, then counts).
+pub fn distribution_file(
+    path: &Path,
+    column: &str,
+    bins: usize,
+    progress: &Progress,
+) -> Result<Distribution> {
+    let cols = [column.to_string()];
+    let rows = batch_rows(1);
+    let mut tally: Option<Tally> = None;
+    let of = |df: &DataFrame| -> Result<Series> {
+        df.column(column)
+            .map(|c| c.as_materialized_series().clone())
+            .map_err(|_| EngineError::column(path, column, "no such column"))
+    };
+    for_each_batch(path, Some(&cols), rows, |df| {
+        progress.check()?;
+        let s = of(&df)?;
+        tally
+            .get_or_insert_with(|| Tally::of(s.dtype()))
+            .add(&s, column)
+    })?;
+    let tally = tally.unwrap_or_else(|| Tally::Text(HashMap::new(), 0));
+    match tally.bins(bins) {
+        Some(mut b) => {
+            for_each_batch(path, Some(&cols), rows, |df| {
+                progress.check()?;
+                b.add(&of(&df)?, column)
+            })?;
+            Ok(b.finish())
+        }
+        None => Ok(tally.finish(bins)),
+    }
+}
+
+/// A column's values so far: the range of the finite numbers, or the count of each text.
+enum Tally {
+    Numeric { lo: f64, hi: f64, missing: u64 },
+    Text(HashMap<String, u64>, u64),
+}
+
+impl Tally {
+    fn of(dtype: &DataType) -> Tally {
+        if is_numeric(dtype) {
+            Tally::Numeric {
+                lo: f64::INFINITY,
+                hi: f64::NEG_INFINITY,
+                missing: 0,
+            }
+        } else {
+            Tally::Text(HashMap::new(), 0)
+        }
+    }
+
+    fn add(&mut self, series: &Series, column: &str) -> Result<()> {
+        match self {
+            Tally::Numeric { lo, hi, missing } => {
+                for v in floats(series, column)?.iter() {
+                    match v {
+                        Some(x) if x.is_finite() => {
+                            *lo = lo.min(x);
+                            *hi = hi.max(x);
+                        }
+                        _ => *missing += 1,
+                    }
                 }
-                _ => missing += 1,
+            }
+            Tally::Text(counts, missing) => {
+                let text = series.cast(&DataType::String).map_err(|e| {
+                    EngineError::internal(format!("cast of '{column}' failed: {e}"))
+                })?;
+                let ca = text
+                    .str()
+                    .map_err(|e| EngineError::internal(format!("column '{column}': {e}")))?;
+                for v in ca.iter() {
+                    match v {
+                        Some(s) => match counts.get_mut(s) {
+                            Some(n) => *n += 1,
+                            None => {
+                                counts.insert(s.to_string(), 1);
+                            }
+                        },
+                        None => *missing += 1,
+                    }
+                }
             }
         }
+        Ok(())
+    }
+
+    /// The empty bins of a numeric column (`None`: a text column, finished by [`Self::finish`]).
+    fn bins(&self, bins: usize) -> Option<Bins> {
+        let &Tally::Numeric { lo, hi, missing } = self else {
+            return None;
+        };
+        let bins = bins.max(1);
         if lo > hi {
-            return Ok(Distribution::Numeric {
+            return Some(Bins {
+                lo: 0.0,
+                width: 1.0,
                 edges: Vec::new(),
                 counts: Vec::new(),
                 missing,
@@ -64,50 +162,81 @@ pub fn distribution(ds: &Dataset, column: &str, bins: usize) -> Result<Distribut
             (lo, hi)
         };
         let width = (hi - lo) / bins as f64;
-        let edges: Vec<f64> = (0..=bins).map(|i| lo + width * i as f64).collect();
-        let mut counts = vec![0u64; bins];
-        for x in ca.iter().flatten().filter(|x| x.is_finite()) {
-            let b = (((x - lo) / width) as usize).min(bins - 1);
-            counts[b] += 1;
-        }
-        Ok(Distribution::Numeric {
-            edges,
-            counts,
-            missing,
-        })
-    } else {
-        let series = col
-            .cast(&DataType::String)
-            .map_err(|e| EngineError::internal(format!("cast of '{column}' failed: {e}")))?;
-        let ca = series
-            .str()
-            .map_err(|e| EngineError::internal(format!("column '{column}': {e}")))?;
-        let mut counts: std::collections::HashMap<&str, u64> = std::collections::HashMap::new();
-        let mut missing = 0u64;
-        for v in ca.iter() {
-            match v {
-                Some(s) => *counts.entry(s).or_insert(0) += 1,
-                None => missing += 1,
-            }
-        }
-        let mut all: Vec<(String, u64)> = counts
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v))
-            .collect();
-        all.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-        let other = all.iter().skip(bins).map(|(_, c)| c).sum();
-        all.truncate(bins);
-        Ok(Distribution::Categorical {
-            categories: all,
-            other,
+        Some(Bins {
+            lo,
+            width,
+            edges: (0..=bins).map(|i| lo + width * i as f64).collect(),
+            counts: vec![0; bins],
             missing,
         })
     }
+
+    /// The `bins` most frequent categories (a numeric tally gives no categories).
+    fn finish(self, bins: usize) -> Distribution {
+        let (counts, missing) = match self {
+            Tally::Text(counts, missing) => (counts, missing),
+            Tally::Numeric { missing, .. } => (HashMap::new(), missing),
+        };
+        let bins = bins.max(1);
+        let mut all: Vec<(String, u64)> = counts.into_iter().collect();
+        all.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        let other = all.iter().skip(bins).map(|(_, c)| c).sum();
+        all.truncate(bins);
+        Distribution::Categorical {
+            categories: all,
+            other,
+            missing,
+        }
+    }
+}
+
+/// Equal-width bins over a known range, counting the finite values.
+struct Bins {
+    lo: f64,
+    width: f64,
+    edges: Vec<f64>,
+    counts: Vec<u64>,
+    missing: u64,
+}
+
+impl Bins {
+    fn add(&mut self, series: &Series, column: &str) -> Result<()> {
+        let n = self.counts.len();
+        if n == 0 {
+            return Ok(());
+        }
+        for x in floats(series, column)?
+            .iter()
+            .flatten()
+            .filter(|x| x.is_finite())
+        {
+            let b = (((x - self.lo) / self.width) as usize).min(n - 1);
+            self.counts[b] += 1;
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> Distribution {
+        Distribution::Numeric {
+            edges: self.edges,
+            counts: self.counts,
+            missing: self.missing,
+        }
+    }
+}
+
+fn floats(series: &Series, column: &str) -> Result<Float64Chunked> {
+    let f = series
+        .cast(&DataType::Float64)
+        .map_err(|e| EngineError::internal(format!("cast of '{column}' failed: {e}")))?;
+    f.f64()
+        .cloned()
+        .map_err(|e| EngineError::internal(format!("column '{column}': {e}")))
 }
 
 /// Display text of one cell (`row` 0-based); empty for missing values.
-pub fn cell_text(ds: &Dataset, row: usize, column: usize) -> String {
-    let Some(col) = ds.df.columns().get(column) else {
+pub fn cell_text(df: &DataFrame, row: usize, column: usize) -> String {
+    let Some(col) = df.columns().get(column) else {
         return String::new();
     };
     match col.get(row) {
@@ -175,8 +304,8 @@ mod tests {
                 missing: 1
             }
         );
-        assert_eq!(cell_text(&d, 0, 0), "b");
-        assert_eq!(cell_text(&d, 4, 0), "");
+        assert_eq!(cell_text(&d.df, 0, 0), "b");
+        assert_eq!(cell_text(&d.df, 4, 0), "");
         assert!(distribution(&d, "nope", 2).is_err());
     }
 }
