@@ -13,6 +13,7 @@ use std::path::Path;
 use assay::engine::analysis::{
     compute, LoadedData, LoadedFiles, Planner, Review, Sources, Wants, PAGE_ROWS,
 };
+use assay::engine::data::csv_pages::CsvRows;
 use assay::engine::data::summary::{cell_text, distribution, distribution_file};
 use assay::engine::workspace::{demo_workspace, DatasetRole, Workspace};
 use assay::engine::Progress;
@@ -218,6 +219,59 @@ fn pages_and_distributions_are_read_from_the_file() {
         // The whole frame, loaded for an analysis that needs it, is the frame.
         let whole = file_data.frame(&Progress::none()).expect("frame");
         assert!(whole.df.equals_missing(&ds.df));
+        // Analyses running at once share one copy.
+        let again = file_data.frame(&Progress::none()).expect("frame");
+        assert!(std::sync::Arc::ptr_eq(&whole, &again));
+    }
+}
+
+#[test]
+fn pages_of_a_csv_with_quoted_newlines_and_blank_lines_are_its_rows() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let quoted = tmp.path().join("quoted.csv");
+    let mut text = String::from("id,note,x\n");
+    for i in 0..2500 {
+        let note = match i % 4 {
+            0 => format!("\"line one\nline two, {i}\""),
+            1 => format!("\"say \"\"hi\"\" {i}\""),
+            2 => String::new(),
+            _ => format!("plain {i}"),
+        };
+        text.push_str(&format!("{i},{note},{}.5\r\n", i % 13));
+    }
+    std::fs::write(&quoted, &text).expect("write");
+    // Blank lines between rows.
+    let blank = tmp.path().join("blank.csv");
+    std::fs::write(&blank, text.replace("\r\n7", "\r\n\r\n7")).expect("write");
+    // The quoted file is paged through its row index (not by slice).
+    let index = CsvRows::index(&quoted, PAGE_ROWS, 2500, &Progress::none()).expect("scan");
+    assert!(index.is_some());
+    assert!(CsvRows::index(&quoted, PAGE_ROWS, 2499, &Progress::none())
+        .expect("scan")
+        .is_none());
+    for path in [quoted, blank] {
+        let held = LoadedData::load(&path, &Progress::none()).expect("load");
+        let ds = held.in_memory().expect("held");
+        let file_data = LoadedData::streamed(&path, 300, &Progress::none())
+            .expect("summary")
+            .expect("streamed");
+        assert_eq!(file_data.rows(), ds.rows());
+        for page in 0..=ds.rows().div_ceil(PAGE_ROWS) {
+            let (a, b) = (
+                held.page(page).expect("held"),
+                file_data.page(page).expect("file"),
+            );
+            assert_eq!(a.height(), b.height(), "{} page {page}", path.display());
+            for r in 0..b.height() {
+                for c in 0..b.width() {
+                    assert_eq!(
+                        cell_text(&a, r, c),
+                        cell_text(&b, r, c),
+                        "page {page} row {r}"
+                    );
+                }
+            }
+        }
     }
 }
 

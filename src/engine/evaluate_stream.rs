@@ -11,7 +11,6 @@
 //! problem exactly as before, with the file's row numbers. Both paths give the same result
 //! (tests/evaluate_stream.rs).
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::data::extract::TargetData;
@@ -23,7 +22,9 @@ use super::evaluate::{
 use super::model::{plan_inputs, Model, Predictions};
 use super::progress::Progress;
 use super::scored::Scored;
-use super::scored_stream::{fallback, score_batches, BatchScoring, StreamFile};
+use super::scored_stream::{
+    class_index, fallback, positive_once, score_batches, BatchScoring, StreamFile,
+};
 
 /// Outputs and truth gathered batch by batch: of a binary classifier only the positive
 /// class's score and whether each row is of that class (5 bytes a row), of a multiclass one
@@ -55,37 +56,22 @@ impl Gathered {
         } = scored;
         match (predictions, target) {
             (Predictions::Classification { classes, proba }, Some(TargetData::Labels(labels))) => {
-                let known = self.classes.get_or_insert_with(|| classes.clone());
-                if *known != classes {
-                    return Err(fallback());
-                }
-                let index: BTreeMap<&str, u32> = classes
-                    .iter()
-                    .enumerate()
-                    .map(|(i, c)| (c.as_str(), i as u32))
-                    .collect();
+                let class = class_index(&mut self.classes, &classes)?;
                 let k = classes.len();
                 if k != 2 {
                     for l in &labels {
-                        self.y.push(*index.get(l.as_str()).ok_or_else(fallback)?);
+                        self.y.push(class(l)?);
                     }
                     self.proba.extend_from_slice(&proba);
                     return Ok(());
                 }
-                let pos = match self.positive {
-                    Some(p) => p,
-                    // The in-memory path reports an unknown positive class.
-                    None => *self
-                        .positive
-                        .insert(positive(&classes).map_err(|_| fallback())?),
-                };
+                let pos = positive_once(&mut self.positive, || positive(&classes))?;
                 if proba.len() != 2 * labels.len() {
                     return Err(fallback());
                 }
                 self.outside.add(&proba, before * 2);
                 for (r, l) in labels.iter().enumerate() {
-                    let c = *index.get(l.as_str()).ok_or_else(fallback)?;
-                    self.is_positive.push(c as usize == pos);
+                    self.is_positive.push(class(l)? as usize == pos);
                     self.score.push(proba[r * 2 + pos]);
                 }
             }

@@ -35,6 +35,38 @@ fn csv_batch_rows(columns: usize) -> usize {
     ((batch_rows_for(columns) / 4) & !0xFFFF).max(1 << 16)
 }
 
+/// A classifier's label → class index for one batch, after checking that the batch lists the
+/// classes of the first (`known`, set by it): other classes, or an unknown label, send the file
+/// to the in-memory path.
+pub(crate) fn class_index<'c>(
+    known: &mut Option<Vec<String>>,
+    classes: &'c [String],
+) -> Result<impl Fn(&str) -> Result<u32> + 'c> {
+    if known.get_or_insert_with(|| classes.to_vec()).as_slice() != classes {
+        return Err(fallback());
+    }
+    let index: BTreeMap<&str, u32> = classes
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.as_str(), i as u32))
+        .collect();
+    Ok(move |label: &str| index.get(label).copied().ok_or_else(fallback))
+}
+
+/// A binary classifier's positive class, found by `find` on the first batch and kept in
+/// `slot` (a class the in-memory path would reject sends the file there, to report it).
+pub(crate) fn positive_once(
+    slot: &mut Option<usize>,
+    find: impl FnOnce() -> Result<usize>,
+) -> Result<usize> {
+    if let Some(p) = *slot {
+        return Ok(p);
+    }
+    let p = find().map_err(|_| fallback())?;
+    *slot = Some(p);
+    Ok(p)
+}
+
 /// A problem that sends the file to the in-memory path (which reports it properly).
 pub(crate) fn fallback() -> EngineError {
     EngineError::internal("the streamed run fell back to the in-memory path")

@@ -5,11 +5,12 @@
 //! length of an analysis that needs every row in memory.
 
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
 
 use polars::prelude::DataFrame;
 
-use crate::engine::data::{self, batches, Dataset, DatasetInfo};
+use crate::engine::data::csv_pages::CsvRows;
+use crate::engine::data::{self, batches, Dataset, DatasetInfo, Format};
 use crate::engine::{EngineError, Progress, Result};
 
 /// Rows per preview page of a file read on demand (and rows held of it).
@@ -23,8 +24,19 @@ pub struct LoadedData {
 enum Held {
     /// Every row.
     Frame(Arc<Dataset>),
-    /// A file summarised in batches: its first [`PAGE_ROWS`] rows.
-    File { head: Dataset },
+    /// A file summarised in batches.
+    File(Box<OnDemand>),
+}
+
+/// What is held of a file read on demand.
+struct OnDemand {
+    /// Its first [`PAGE_ROWS`] rows.
+    head: Dataset,
+    /// The whole frame while an analysis holds it (analyses running at once share one copy).
+    whole: Mutex<Weak<Dataset>>,
+    /// Where each page's rows start, of a CSV file (found on the first page after the head;
+    /// `None`: read pages by slice).
+    csv_rows: OnceLock<Option<CsvRows>>,
 }
 
 impl LoadedData {
@@ -73,7 +85,11 @@ impl LoadedData {
         };
         Ok(LoadedData {
             info,
-            held: Held::File { head },
+            held: Held::File(Box::new(OnDemand {
+                head,
+                whole: Mutex::new(Weak::new()),
+                csv_rows: OnceLock::new(),
+            })),
         })
     }
 
@@ -98,7 +114,7 @@ impl LoadedData {
     pub fn in_memory(&self) -> Option<&Dataset> {
         match &self.held {
             Held::Frame(ds) => Some(ds),
-            Held::File { .. } => None,
+            Held::File(_) => None,
         }
     }
 
@@ -107,17 +123,22 @@ impl LoadedData {
     pub fn head(&self) -> &Dataset {
         match &self.held {
             Held::Frame(ds) => ds,
-            Held::File { head } => head,
+            Held::File(f) => &f.head,
         }
     }
 
     /// Every row: the frame held, or the file loaded now (for an analysis that needs every
-    /// row in memory; freed when the caller drops it). A file that changed since it was
-    /// summarised is an error: results are keyed by the summarised file's hash.
+    /// row in memory; freed when the last analysis holding it drops it — one copy however
+    /// many run at once: a second caller waits for the first one's load). A file that changed
+    /// since it was summarised is an error: results are keyed by the summarised file's hash.
     pub fn frame(&self, progress: &Progress) -> Result<Arc<Dataset>> {
         match &self.held {
             Held::Frame(ds) => Ok(ds.clone()),
-            Held::File { .. } => {
+            Held::File(f) => {
+                let mut whole = f.whole.lock().unwrap_or_else(PoisonError::into_inner);
+                if let Some(ds) = whole.upgrade() {
+                    return Ok(ds);
+                }
                 progress.set(
                     0.0,
                     &format!(
@@ -133,18 +154,34 @@ impl LoadedData {
                         "the file changed since it was opened; open it again",
                     ));
                 }
-                Ok(Arc::new(ds))
+                let ds = Arc::new(ds);
+                *whole = Arc::downgrade(&ds);
+                Ok(ds)
             }
         }
     }
 
-    /// Rows `page * PAGE_ROWS ..` (at most [`PAGE_ROWS`]) for a preview.
+    /// Rows `page * PAGE_ROWS ..` (at most [`PAGE_ROWS`]) for a preview. Of a CSV file read on
+    /// demand, the first page after the head finds where every page starts (one pass over the
+    /// bytes); later pages read only their own bytes.
     pub fn page(&self, page: usize) -> Result<DataFrame> {
         let offset = page.saturating_mul(PAGE_ROWS);
         match &self.held {
             Held::Frame(ds) => Ok(ds.df.slice(offset as i64, PAGE_ROWS)),
-            Held::File { head } if page == 0 => Ok(head.df.clone()),
-            Held::File { .. } => batches::read_slice(&self.info.path, offset, PAGE_ROWS),
+            Held::File(f) if page == 0 => Ok(f.head.df.clone()),
+            Held::File(f) => {
+                let path = &self.info.path;
+                let index = f.csv_rows.get_or_init(|| {
+                    (self.info.format == Format::Csv)
+                        .then(|| CsvRows::index(path, PAGE_ROWS, self.info.rows, &Progress::none()))
+                        .and_then(std::result::Result::ok)
+                        .flatten()
+                });
+                match index {
+                    Some(rows) => rows.page(path, page),
+                    None => batches::read_slice(path, offset, PAGE_ROWS),
+                }
+            }
         }
     }
 }

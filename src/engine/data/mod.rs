@@ -4,6 +4,7 @@
 //! targets (see [`extract`]).
 
 pub mod batches;
+pub mod csv_pages;
 pub mod extract;
 mod inspect;
 pub mod lake;

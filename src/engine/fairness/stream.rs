@@ -34,7 +34,9 @@ use crate::engine::evaluate::{is_classifier, positive_index, DataRef, ModelRef};
 use crate::engine::model::{plan_inputs, Model, Predictions};
 use crate::engine::progress::Progress;
 use crate::engine::scored::Scored;
-use crate::engine::scored_stream::{fallback, score_batches, BatchScoring, StreamFile};
+use crate::engine::scored_stream::{
+    class_index, fallback, positive_once, score_batches, BatchScoring, StreamFile,
+};
 
 /// Outcomes and sensitive values gathered batch by batch.
 struct Gathered<'a> {
@@ -57,17 +59,11 @@ impl Gathered<'_> {
         } = scored;
         match (predictions, target) {
             (Predictions::Classification { classes, proba }, Some(TargetData::Labels(labels))) => {
-                let known = self.classes.get_or_insert_with(|| classes.clone());
+                let class = class_index(&mut self.classes, &classes)?;
                 let k = classes.len();
-                if *known != classes || k < 2 || proba.len() != k * labels.len() {
+                if k < 2 || proba.len() != k * labels.len() {
                     return Err(fallback());
                 }
-                let index: BTreeMap<&str, u32> = classes
-                    .iter()
-                    .enumerate()
-                    .map(|(i, c)| (c.as_str(), i as u32))
-                    .collect();
-                let class = |l: &String| index.get(l.as_str()).copied().ok_or_else(fallback);
                 if k > 2 {
                     let out = self.outcomes.get_or_insert_with(|| Outcomes::Multiclass {
                         y: Vec::new(),
@@ -82,18 +78,10 @@ impl Gathered<'_> {
                     }
                     pred.extend(proba.chunks(k).map(argmax));
                 } else {
-                    let pos = match self.positive {
-                        Some(p) => p,
-                        // The in-memory path reports an unknown positive class.
-                        None => *self.positive.insert(
-                            positive_index(
-                                self.model,
-                                self.opts.run.positive_class.as_deref(),
-                                &classes,
-                            )
-                            .map_err(|_| fallback())?,
-                        ),
-                    };
+                    let (model, asked) = (self.model, self.opts.run.positive_class.as_deref());
+                    let pos = positive_once(&mut self.positive, || {
+                        positive_index(model, asked, &classes)
+                    })?;
                     let out = self.outcomes.get_or_insert_with(|| Outcomes::Binary {
                         y: Vec::new(),
                         pred: Vec::new(),
