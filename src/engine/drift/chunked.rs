@@ -3,13 +3,13 @@
 //! prepared by the code of [`super::drift`] (a column the reference alone marks as skipped —
 //! identifiers, timestamps — is not read from the current data); each reference column is
 //! prepared once ([`super::window_stats::Reference`]: sorted values, standard deviation,
-//! category counts), the whole current data is compared once (it decides every column's
-//! method, as in a drift report) and every window is counted against the prepared reference,
-//! columns and windows in parallel, computing only the chosen method's statistic. Data
-//! quality of the whole files, timestamp detection and the statistics of the methods not
-//! chosen are left out, so every reported number equals [`super::drift`]'s with the same
-//! windows and comes much sooner on a long log. Missing values and values never seen in the
-//! reference are counted per window from the columns as read.
+//! category counts), the whole current data decides every column's method (as in a drift
+//! report) and is compared once when asked, and every window is counted against the prepared
+//! reference, columns and windows in parallel, computing only the chosen method's statistic.
+//! Data quality of the whole files, timestamp detection, histograms, distinct counts and the
+//! statistics of the methods not chosen are left out, so every reported number equals
+//! [`super::drift`]'s with the same windows and comes much sooner on a long log. Missing values
+//! and values never seen in the reference are counted per window from the columns as read.
 
 use std::collections::{BTreeSet, HashSet};
 
@@ -17,12 +17,12 @@ use rayon::prelude::*;
 
 use std::path::PathBuf;
 
-use super::binning::{self, Counts, Histogram};
-use super::columns::{self, ColumnKind, Raw};
+use super::column_drift::default_method;
+use super::columns::{self, Raw};
 use super::over_time::{self, Series, Window, Windows};
 use super::prepare::{self, prepare_column};
 use super::window_stats::{self, Current, Reference, Value};
-use super::{ColumnDrift, DriftOptions, Method, Prepared, Role, Skipped, Source, Stats};
+use super::{DriftOptions, Method, Prepared, Role, Skipped};
 use crate::engine::data::Dataset;
 use crate::engine::error::{EngineError, Result};
 use crate::engine::progress::Progress;
@@ -35,14 +35,28 @@ pub struct WindowCounts {
     pub unseen: Vec<usize>,
 }
 
+/// A column of the whole current data against the reference: its method and threshold (a
+/// drift report's), and, when asked for (`whole` of [`per_window`]), its statistic, p-value
+/// and verdict (`None`, `None`, `false` otherwise).
+#[derive(Debug, Clone)]
+pub struct WholeColumn {
+    pub name: String,
+    pub method: Method,
+    pub threshold: f64,
+    pub statistic: Option<f64>,
+    pub p_value: Option<f64>,
+    pub drifted: bool,
+}
+
 pub struct Chunked {
-    /// The whole current data against the reference, as a drift report's `columns`.
-    pub columns: Vec<ColumnDrift>,
+    /// The whole current data against the reference (a drift report's `columns`, only the
+    /// method, threshold and value).
+    pub columns: Vec<WholeColumn>,
     pub skipped: Vec<Skipped>,
     pub windows: Vec<Window>,
     /// One series per compared column, as a drift report's `over_time.columns`.
     pub series: Vec<Series>,
-    /// Per compared column, in the order of `series`.
+    /// Per compared column, in the order of `series` (empty when `whole` is false).
     pub counts: Vec<(String, WindowCounts)>,
     /// The skipped columns of mostly distinct text (identifiers, timestamps, free text).
     pub text_columns: Vec<String>,
@@ -52,13 +66,17 @@ pub struct Chunked {
 }
 
 /// Drift of every column of `names` (all must be in both datasets) per window of `current`.
-/// `timestamp` is only read for calendar windows.
+/// `timestamp` is only read for calendar windows. `whole`: also the whole current data's
+/// statistic and each window's missing and unseen counts (without, a numeric column whose
+/// reference has more than 5 distinct values is never sorted whole: the method depends on
+/// the distinct count of both sides only up to 6).
 pub fn per_window(
     reference: &Dataset,
     current: &Dataset,
     names: &[String],
     timestamp: Option<&str>,
     windows: Windows,
+    whole: bool,
     progress: &Progress,
 ) -> Result<Chunked> {
     super::require_columns(names, [reference, current])?;
@@ -77,13 +95,13 @@ pub fn per_window(
                 Ok(both) => both,
                 Err(reason) => return Ok((Err(reason), None)),
             };
-            let counts = window_counts(&r, &c, &groups);
+            let counts = whole.then(|| window_counts(&r, &c, &groups));
             // Both sides in one storage: prepare keeps the columns as read.
             let as_read = std::mem::discriminant(&r) == std::mem::discriminant(&c);
             let p = prepare_column(name, Role::Feature, r, c, &opts, reference, current)?;
             Ok((
                 p.map(|p| (p, as_read)).map_err(|(reason, _)| reason),
-                Some(counts),
+                counts,
             ))
         })
         .collect();
@@ -116,7 +134,7 @@ pub fn per_window(
             &cur,
         ));
     }
-    let (columns, series) = compare(&groups, &prepared, &mut skipped, progress)?;
+    let (columns, series) = compare(&groups, &prepared, whole, &mut skipped, progress)?;
     counts.retain(|(name, _)| series.iter().any(|s| &s.name == name));
     let text_columns = skipped
         .iter()
@@ -141,18 +159,20 @@ pub fn per_window(
 }
 
 /// The whole current data against the reference, column by column (a drift report's
-/// `columns`, Evidently's default method), and every window's statistic with that method
-/// (a drift report's `over_time.columns`); columns and windows in parallel, each column's
-/// reference prepared once. A column with no values left on one side is skipped, as in a
-/// drift report. (Merging the windows' sorted values into the whole column's order was
-/// tried: a two-way merge tree costs more than the radix sort of the whole column.)
+/// `columns`, Evidently's default method; its statistic when `whole`), and every window's
+/// statistic with that method (a drift report's `over_time.columns`); columns and windows in
+/// parallel, each column's reference prepared once. A column with no values left on one side
+/// is skipped, as in a drift report. (Merging the windows' sorted values into the whole
+/// column's order was tried: a two-way merge tree costs more than the radix sort of the whole
+/// column.)
 fn compare(
     groups: &[(String, Vec<usize>)],
     prepared: &[Prepared],
+    whole: bool,
     skipped: &mut Vec<Skipped>,
     progress: &Progress,
-) -> Result<(Vec<ColumnDrift>, Vec<Series>)> {
-    type Compared = std::result::Result<(ColumnDrift, Series), Skipped>;
+) -> Result<(Vec<WholeColumn>, Vec<Series>)> {
+    type Compared = std::result::Result<(WholeColumn, Series), Skipped>;
     let results: Vec<Result<Compared>> = prepared
         .par_iter()
         .map(|p| {
@@ -169,7 +189,6 @@ fn compare(
                     .collect(),
                 None => Vec::new(),
             };
-            let whole = r.as_ref().and_then(|r| Current::of(p, r, None));
             let col = match whole_column(p, r.as_ref(), whole) {
                 Ok(c) => c,
                 Err(EngineError::Column {
@@ -205,10 +224,12 @@ fn compare(
     Ok((columns, series))
 }
 
-/// One column of the whole current data: [`super::column_result`]'s numbers (method,
-/// statistic, p-value, threshold, verdict, effect size, counts, histogram); `stats` holds the
-/// chosen method's statistics only.
-fn whole_column(p: &Prepared, r: Option<&Reference>, c: Option<Current>) -> Result<ColumnDrift> {
+/// One column of the whole current data: [`super::column_result`]'s method, threshold and
+/// (when `whole`) statistic, p-value and verdict. Without `whole`, a numeric column whose
+/// reference has more than 5 distinct values is decided from the reference alone (the method
+/// depends on the distinct count of both sides only up to 6; the reference's are a lower
+/// bound), so the whole current column is never sorted.
+fn whole_column(p: &Prepared, r: Option<&Reference>, whole: bool) -> Result<WholeColumn> {
     let (mr, mc) = (
         super::missing_count(&p.reference),
         super::missing_count(&p.current),
@@ -221,100 +242,38 @@ fn whole_column(p: &Prepared, r: Option<&Reference>, c: Option<Current>) -> Resu
             message,
         });
     }
-    let base = |method: Method, v: Value, threshold: f64, n_unique, histogram| ColumnDrift {
+    let out = |method: Method, threshold: f64, v: Option<Value>| WholeColumn {
         name: p.name.clone(),
-        role: p.role,
-        kind: p.kind,
-        kind_source: p.kind_source,
         method,
-        method_source: Source::Inferred,
-        statistic: v.statistic,
-        p_value: v.p_value,
         threshold,
-        drifted: v.drifted,
-        effect_size: window_stats::effect_size(method, &v),
-        n_reference: nr,
-        n_current: nc,
-        missing_reference: mr,
-        missing_current: mc,
-        n_unique,
-        stats: stats_of(method, &v),
-        histogram,
+        statistic: v.and_then(|v| v.statistic),
+        p_value: v.and_then(|v| v.p_value),
+        drifted: v.is_some_and(|v| v.drifted),
     };
-    let Some((r, c)) = r.zip(c) else {
+    if let (false, Some(r @ Reference::Numeric { n_unique, .. })) = (whole, r) {
+        if *n_unique > DISTINCT_CAP {
+            let method = default_method(p.kind, r.n(), *n_unique);
+            return Ok(out(method, method.default_threshold(), None));
+        }
+    }
+    let Some((r, c)) = r.and_then(|r| Some((r, Current::of(p, r, None)?))) else {
         // Storage the statistics never see (prepare converts mixed storage): the full path.
-        let out = p.run(None, None, None, &None);
-        let mut d = base(
-            out.method,
-            Value {
-                statistic: out.statistic,
-                p_value: out.p_value,
-                drifted: out.drifted,
-                effect: out.effect_size.value,
-            },
-            out.threshold,
-            out.n_values,
-            out.histogram,
-        );
-        d.stats = out.stats;
-        return Ok(d);
+        let o = p.run(None, None, None, &None);
+        let v = Value {
+            statistic: o.statistic,
+            p_value: o.p_value,
+            drifted: o.drifted,
+        };
+        return Ok(out(o.method, o.threshold, Some(v)));
     };
-    let method = window_stats::default_of(p.kind, r, &c);
+    let method = default_method(p.kind, r.n(), c.n_values_upto(r, DISTINCT_CAP + 1));
     let threshold = method.default_threshold();
-    let v = window_stats::value(p.kind, r, &c, method, threshold);
-    Ok(base(
-        method,
-        v,
-        threshold,
-        c.n_values(r),
-        histogram(p.kind, r, &c),
-    ))
+    let v = whole.then(|| window_stats::value(p.kind, r, &c, method, threshold));
+    Ok(out(method, threshold, v))
 }
 
-/// The histogram a drift report shows for the column.
-fn histogram(kind: ColumnKind, r: &Reference, c: &Current) -> Histogram {
-    match (r, c) {
-        (
-            Reference::Numeric {
-                sorted, integer, ..
-            },
-            Current::Numeric(b),
-        ) => {
-            if kind == ColumnKind::Numeric {
-                binning::numeric_histogram(sorted, b, *integer)
-            } else {
-                binning::categorical_histogram(&Counts::from_sorted(sorted, b))
-            }
-        }
-        (_, Current::Text(counts)) => binning::categorical_histogram(counts),
-        _ => binning::categorical_histogram(&Counts::default()),
-    }
-}
-
-/// The chosen method's statistics (the others stay `None`).
-fn stats_of(method: Method, v: &Value) -> Stats {
-    let mut st = Stats::default();
-    match method {
-        Method::Ks => {
-            st.ks_statistic = v.statistic;
-            st.ks_p_value = v.p_value;
-        }
-        Method::Chi2 => {
-            st.chi2_statistic = v.statistic;
-            st.chi2_p_value = v.p_value;
-            st.cramers_v = v.effect;
-        }
-        Method::Z => {
-            st.z_statistic = v.statistic;
-            st.z_p_value = v.p_value;
-            st.cohens_h = v.effect;
-        }
-        Method::Wasserstein => st.wasserstein_normed = v.statistic,
-        Method::JensenShannon => st.jensen_shannon = v.statistic,
-        Method::Psi => st.psi = v.statistic,
-    }
-    st
-}
+/// [`default_method`] tells distinct counts apart only up to this many (≤ 2, ≤ 5, more).
+const DISTINCT_CAP: usize = 5;
 
 /// A compared column's statistic per window (`windows`: each window's values as
 /// [`Current::of`] gives them) with the method and threshold of the whole comparison; a
@@ -322,7 +281,7 @@ fn stats_of(method: Method, v: &Value) -> Stats {
 fn series_of(
     groups: &[(String, Vec<usize>)],
     p: &Prepared,
-    col: &ColumnDrift,
+    col: &WholeColumn,
     r: Option<&Reference>,
     windows: &[Option<Current>],
     progress: &Progress,
@@ -348,7 +307,6 @@ fn series_of(
                         statistic: out.statistic,
                         p_value: out.p_value,
                         drifted: out.drifted,
-                        effect: None,
                     }
                 }
             };

@@ -121,7 +121,9 @@ pub fn compute(
             warnings,
         });
     }
-    let report = chunked::per_window(reference, analysis, &cols, timestamp, windows, progress)?;
+    let report = chunked::per_window(
+        reference, analysis, &cols, timestamp, windows, true, progress,
+    )?;
     let noise = reference_noise(reference, &cols, ana_spans, progress)?;
     summary.skipped = report
         .skipped
@@ -350,6 +352,7 @@ fn reference_noise(
             cols,
             None,
             Windows::Rows(chunk),
+            false,
             progress,
         )?;
         for s in &report.series {
