@@ -26,6 +26,7 @@ use super::{DriftOptions, Method, Prepared, Role, Skipped};
 use crate::engine::data::Dataset;
 use crate::engine::error::{EngineError, Result};
 use crate::engine::progress::Progress;
+use crate::engine::radix;
 
 /// Missing values and values never seen in the reference, per window, of one column.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,9 +68,8 @@ pub struct Chunked {
 
 /// Drift of every column of `names` (all must be in both datasets) per window of `current`.
 /// `timestamp` is only read for calendar windows. `whole`: also the whole current data's
-/// statistic and each window's missing and unseen counts (without, a numeric column whose
-/// reference has more than 5 distinct values is never sorted whole: the method depends on
-/// the distinct count of both sides only up to 6).
+/// statistic and each window's missing and unseen counts (without, a numeric column is never
+/// sorted whole).
 pub fn per_window(
     reference: &Dataset,
     current: &Dataset,
@@ -158,6 +158,109 @@ pub fn per_window(
     })
 }
 
+/// The rows of `values`' finite values in ascending order (ties in row order): what
+/// [`self_windows`] picks each window's sorted values out of.
+pub(crate) fn finite_order(values: &[f64]) -> Vec<u32> {
+    let keyed: Vec<(u64, u32)> = values
+        .iter()
+        .enumerate()
+        .filter(|(_, x)| x.is_finite())
+        .map(|(i, &x)| (radix::key(x), i as u32))
+        .collect();
+    radix::sort_by_key(keyed, |&(k, _)| k)
+        .into_iter()
+        .map(|(_, i)| i)
+        .collect()
+}
+
+/// One numeric column compared with samples of itself: the series [`per_window`] gives with
+/// the rows `against` of a reference as the reference and the rows `windows` of the same
+/// reference as the current data, `size` rows a window (`whole` false), without copying the
+/// file. `values`: the reference column as read (`integer_dtype`: the file stores integers;
+/// a part with a missing value reads as float, as [`columns::read`] reads it), `order`: its
+/// [`finite_order`]. Each window's sorted values are its rows picked out of `order` (the same
+/// values in the same total order as sorting them), or sorted when the window is small.
+/// `Ok(None)` when the column would be skipped.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn self_windows(
+    name: &str,
+    values: &[f64],
+    integer_dtype: bool,
+    order: &[u32],
+    against: std::ops::Range<usize>,
+    windows: &[u32],
+    size: usize,
+    progress: &Progress,
+) -> Result<Option<Series>> {
+    let as_read = |v: Vec<f64>| Raw::Numeric {
+        integer: integer_dtype && !v.iter().any(|x| x.is_nan()),
+        values: v,
+    };
+    let Some(part) = values.get(against.clone()) else {
+        return Err(EngineError::internal("reference rows out of range"));
+    };
+    let reference = as_read(part.to_vec());
+    let current = as_read(
+        windows
+            .iter()
+            .map(|&i| values.get(i as usize).copied().unwrap_or(f64::NAN))
+            .collect(),
+    );
+    let kind = match columns::infer_kind(&reference) {
+        columns::Inferred::Kind(k) => k,
+        columns::Inferred::Text => return Ok(None),
+    };
+    let p = Prepared {
+        name: name.to_string(),
+        role: Role::Feature,
+        kind,
+        kind_source: super::Source::Inferred,
+        reference,
+        current,
+    };
+    let sorted_ref: Vec<f64> = order
+        .iter()
+        .filter(|&&i| against.contains(&(i as usize)))
+        .map(|&i| values[i as usize])
+        .collect();
+    let r = Reference::of(&p, Some(sorted_ref));
+    let col = match whole_column(&p, r.as_ref(), false) {
+        Ok(c) => c,
+        Err(EngineError::Column { .. }) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let size = size.max(1);
+    let sorted: Vec<Option<Current>> = windows
+        .par_chunks(size)
+        .map_init(
+            || vec![false; values.len()],
+            |mark, w| {
+                if w.len() * 16 < order.len() {
+                    let v: Vec<f64> = w.iter().map(|&i| values[i as usize]).collect();
+                    return Some(Current::Numeric(columns::sorted_finite(&v)));
+                }
+                for &i in w {
+                    mark[i as usize] = true;
+                }
+                let v = order
+                    .iter()
+                    .filter(|&&i| mark[i as usize])
+                    .map(|&i| values[i as usize])
+                    .collect();
+                for &i in w {
+                    mark[i as usize] = false;
+                }
+                Some(Current::Numeric(v))
+            },
+        )
+        .collect();
+    let groups: Vec<(String, Vec<usize>)> = (0..windows.len())
+        .step_by(size)
+        .map(|a| (String::new(), (a..(a + size).min(windows.len())).collect()))
+        .collect();
+    series_of(&groups, &p, &col, r.as_ref(), &sorted, progress).map(Some)
+}
+
 /// The whole current data against the reference, column by column (a drift report's
 /// `columns`, Evidently's default method; its statistic when `whole`), and every window's
 /// statistic with that method (a drift report's `over_time.columns`); columns and windows in
@@ -225,10 +328,9 @@ fn compare(
 }
 
 /// One column of the whole current data: [`super::column_result`]'s method, threshold and
-/// (when `whole`) statistic, p-value and verdict. Without `whole`, a numeric column whose
-/// reference has more than 5 distinct values is decided from the reference alone (the method
-/// depends on the distinct count of both sides only up to 6; the reference's are a lower
-/// bound), so the whole current column is never sorted.
+/// (when `whole`) statistic, p-value and verdict. Without `whole`, a numeric column's method
+/// comes from the distinct count of both sides up to 6 (all [`default_method`] tells apart)
+/// without sorting the whole current column: the reference's alone when it has more than 5.
 fn whole_column(p: &Prepared, r: Option<&Reference>, whole: bool) -> Result<WholeColumn> {
     let (mr, mc) = (
         super::missing_count(&p.reference),
@@ -250,11 +352,23 @@ fn whole_column(p: &Prepared, r: Option<&Reference>, whole: bool) -> Result<Whol
         p_value: v.and_then(|v| v.p_value),
         drifted: v.is_some_and(|v| v.drifted),
     };
-    if let (false, Some(r @ Reference::Numeric { n_unique, .. })) = (whole, r) {
-        if *n_unique > DISTINCT_CAP {
-            let method = default_method(p.kind, r.n(), *n_unique);
-            return Ok(out(method, method.default_threshold(), None));
-        }
+    if let (
+        false,
+        Some(
+            r @ Reference::Numeric {
+                sorted, n_unique, ..
+            },
+        ),
+        Raw::Numeric { values, .. },
+    ) = (whole, r, &p.current)
+    {
+        let n_values = if *n_unique > DISTINCT_CAP {
+            *n_unique
+        } else {
+            distinct_upto(sorted, values, DISTINCT_CAP + 1)
+        };
+        let method = default_method(p.kind, r.n(), n_values);
+        return Ok(out(method, method.default_threshold(), None));
     }
     let Some((r, c)) = r.and_then(|r| Some((r, Current::of(p, r, None)?))) else {
         // Storage the statistics never see (prepare converts mixed storage): the full path.
@@ -274,6 +388,21 @@ fn whole_column(p: &Prepared, r: Option<&Reference>, whole: bool) -> Result<Whol
 
 /// [`default_method`] tells distinct counts apart only up to this many (≤ 2, ≤ 5, more).
 const DISTINCT_CAP: usize = 5;
+
+/// Distinct finite values (as `==` tells them apart, as [`super::binning::merge_distinct`]
+/// does) of `sorted` and `values` together, counted up to `cap`.
+fn distinct_upto(sorted: &[f64], values: &[f64], cap: usize) -> usize {
+    let mut seen: Vec<f64> = Vec::with_capacity(cap);
+    for &x in sorted.iter().chain(values).filter(|x| x.is_finite()) {
+        if !seen.contains(&x) {
+            seen.push(x);
+            if seen.len() >= cap {
+                break;
+            }
+        }
+    }
+    seen.len()
+}
 
 /// A compared column's statistic per window (`windows`: each window's values as
 /// [`Current::of`] gives them) with the method and threshold of the whole comparison; a
@@ -360,6 +489,118 @@ fn window_counts(reference: &Raw, current: &Raw, groups: &[(String, Vec<usize>)]
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::data::{self, Format};
+    use polars::prelude::*;
+
+    fn ds(df: DataFrame) -> Dataset {
+        Dataset {
+            path: "t.parquet".into(),
+            sha256: String::new(),
+            format: Format::Parquet,
+            file_size: 0,
+            df,
+        }
+    }
+
+    /// `self_windows` gives the series `per_window` gives on copies of the rows, bit for bit,
+    /// for a float column (Wasserstein), a low-cardinality one with a zero of each sign, an
+    /// integer column (categorical) and one with missing values.
+    #[test]
+    fn self_windows_equal_per_window_on_copied_rows() {
+        let n = 6000usize;
+        let mut s = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = || {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            (s >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let x: Vec<f64> = (0..n).map(|_| (next() - 0.5) * 10.0).collect();
+        let zeros: Vec<f64> = (0..n)
+            .map(|_| [0.0, -0.0, 1.5, 2.0][(next() * 4.0) as usize % 4])
+            .collect();
+        let k: Vec<i64> = (0..n).map(|_| (next() * 7.0) as i64).collect();
+        let gaps: Vec<Option<f64>> = (0..n)
+            .map(|i| (i % 17 != 3).then(|| (next() * 100.0).round()))
+            .collect();
+        let reference = ds(df!("x" => &x, "z" => &zeros, "k" => &k, "g" => &gaps).expect("df"));
+        let (half, size) = (n / 2, 250usize);
+        let mut rng = 11u64;
+        let mut windows = |range: std::ops::Range<usize>| -> Vec<u32> {
+            (0..4)
+                .flat_map(|_| {
+                    let mut w: Vec<u32> = (0..size)
+                        .map(|_| {
+                            rng = rng.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+                            (range.start + (rng >> 33) as usize % range.len()) as u32
+                        })
+                        .collect();
+                    w.sort_unstable();
+                    w.dedup();
+                    w.truncate(200);
+                    w
+                })
+                .collect()
+        };
+        let rows = windows(0..half);
+        let against =
+            data::subset(&reference, &(half as u32..n as u32).collect::<Vec<_>>()).expect("subset");
+        let copied = data::subset(&reference, &rows).expect("subset");
+        let names: Vec<String> = ["x", "z", "k", "g"].map(String::from).to_vec();
+        let progress = Progress::default();
+        // Windows of the copies: 200 rows each.
+        let want = per_window(
+            &against,
+            &copied,
+            &names,
+            None,
+            Windows::Rows(200),
+            false,
+            &progress,
+        )
+        .expect("per_window");
+        for name in &names {
+            let Raw::Numeric { values, .. } = columns::read(&reference, name).expect("read") else {
+                panic!("numeric expected")
+            };
+            let integer = name == "k";
+            let order = finite_order(&values);
+            let got = self_windows(
+                name,
+                &values,
+                integer,
+                &order,
+                half..n,
+                &rows,
+                200,
+                &progress,
+            )
+            .expect("self_windows")
+            .expect("compared");
+            let w = want
+                .series
+                .iter()
+                .find(|s| &s.name == name)
+                .expect("series");
+            assert_eq!(got.method, w.method, "{name}");
+            assert_eq!(got.drifted, w.drifted, "{name}");
+            let bits =
+                |v: &[Option<f64>]| v.iter().map(|x| x.map(f64::to_bits)).collect::<Vec<_>>();
+            assert_eq!(bits(&got.values), bits(&w.values), "{name}");
+        }
+    }
+
+    #[test]
+    fn distinct_count_up_to_a_cap_as_merge_distinct_counts() {
+        let a = [-0.0, 0.0, 1.0, 1.0, 2.0];
+        let b = [0.0, f64::NAN, 3.0, f64::INFINITY, 1.0];
+        let mut sa = a.to_vec();
+        sa.sort_by(f64::total_cmp);
+        let sb = columns::sorted_finite(&b);
+        let all = super::super::binning::merge_distinct(&sa, &sb).count();
+        assert_eq!(distinct_upto(&sa, &b, 10), all);
+        assert_eq!(distinct_upto(&sa, &b, 2), 2);
+    }
 
     #[test]
     fn counts_missing_and_unseen_per_window() {
