@@ -88,6 +88,7 @@ fn same(reference: &Dataset, current: &Dataset, windows: Windows) {
         &cols,
         Some("timestamp"),
         windows,
+        true,
         &Progress::none(),
     )
     .expect("per window");
@@ -103,9 +104,44 @@ fn same(reference: &Dataset, current: &Dataset, windows: Windows) {
             c.statistic,
         )
     };
+    let fast_key = |c: &assay::engine::drift::chunked::WholeColumn| {
+        (
+            c.name.clone(),
+            c.method,
+            c.threshold,
+            c.drifted,
+            c.p_value,
+            c.statistic,
+        )
+    };
     assert_eq!(
-        fast.columns.iter().map(key).collect::<Vec<_>>(),
+        fast.columns.iter().map(fast_key).collect::<Vec<_>>(),
         full.columns.iter().map(key).collect::<Vec<_>>()
+    );
+    // Without the whole data's statistic: the same methods and the same series.
+    let lean = per_window(
+        reference,
+        current,
+        &cols,
+        Some("timestamp"),
+        windows,
+        false,
+        &Progress::none(),
+    )
+    .expect("per window");
+    let method =
+        |c: &assay::engine::drift::chunked::WholeColumn| (c.name.clone(), c.method, c.threshold);
+    assert_eq!(
+        lean.columns.iter().map(method).collect::<Vec<_>>(),
+        fast.columns.iter().map(method).collect::<Vec<_>>()
+    );
+    let series = |s: &assay::engine::drift::over_time::Series| {
+        let bits: Vec<Option<u64>> = s.values.iter().map(|v| v.map(f64::to_bits)).collect();
+        (s.name.clone(), s.method, bits, s.drifted.clone())
+    };
+    assert_eq!(
+        lean.series.iter().map(series).collect::<Vec<_>>(),
+        fast.series.iter().map(series).collect::<Vec<_>>()
     );
     let skip = |s: &assay::engine::drift::Skipped| (s.name.clone(), s.reason.clone());
     assert_eq!(
@@ -194,6 +230,7 @@ fn per_window_equals_the_drift_report() {
             &names(),
             None,
             Windows::Rows(500),
+            true,
             &Progress::none(),
         )
         .expect("runs")

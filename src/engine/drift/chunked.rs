@@ -3,13 +3,13 @@
 //! prepared by the code of [`super::drift`] (a column the reference alone marks as skipped —
 //! identifiers, timestamps — is not read from the current data); each reference column is
 //! prepared once ([`super::window_stats::Reference`]: sorted values, standard deviation,
-//! category counts), the whole current data is compared once (it decides every column's
-//! method, as in a drift report) and every window is counted against the prepared reference,
-//! columns and windows in parallel, computing only the chosen method's statistic. Data
-//! quality of the whole files, timestamp detection and the statistics of the methods not
-//! chosen are left out, so every reported number equals [`super::drift`]'s with the same
-//! windows and comes much sooner on a long log. Missing values and values never seen in the
-//! reference are counted per window from the columns as read.
+//! category counts), the whole current data decides every column's method (as in a drift
+//! report) and is compared once when asked, and every window is counted against the prepared
+//! reference, columns and windows in parallel, computing only the chosen method's statistic.
+//! Data quality of the whole files, timestamp detection, histograms, distinct counts and the
+//! statistics of the methods not chosen are left out, so every reported number equals
+//! [`super::drift`]'s with the same windows and comes much sooner on a long log. Missing values
+//! and values never seen in the reference are counted per window from the columns as read.
 
 use std::collections::{BTreeSet, HashSet};
 
@@ -17,15 +17,16 @@ use rayon::prelude::*;
 
 use std::path::PathBuf;
 
-use super::binning::{self, Counts, Histogram};
-use super::columns::{self, ColumnKind, Raw};
+use super::column_drift::default_method;
+use super::columns::{self, Raw};
 use super::over_time::{self, Series, Window, Windows};
 use super::prepare::{self, prepare_column};
 use super::window_stats::{self, Current, Reference, Value};
-use super::{ColumnDrift, DriftOptions, Method, Prepared, Role, Skipped, Source, Stats};
+use super::{DriftOptions, Method, Prepared, Role, Skipped};
 use crate::engine::data::Dataset;
 use crate::engine::error::{EngineError, Result};
 use crate::engine::progress::Progress;
+use crate::engine::radix;
 
 /// Missing values and values never seen in the reference, per window, of one column.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,14 +36,28 @@ pub struct WindowCounts {
     pub unseen: Vec<usize>,
 }
 
+/// A column of the whole current data against the reference: its method and threshold (a
+/// drift report's), and, when asked for (`whole` of [`per_window`]), its statistic, p-value
+/// and verdict (`None`, `None`, `false` otherwise).
+#[derive(Debug, Clone)]
+pub struct WholeColumn {
+    pub name: String,
+    pub method: Method,
+    pub threshold: f64,
+    pub statistic: Option<f64>,
+    pub p_value: Option<f64>,
+    pub drifted: bool,
+}
+
 pub struct Chunked {
-    /// The whole current data against the reference, as a drift report's `columns`.
-    pub columns: Vec<ColumnDrift>,
+    /// The whole current data against the reference (a drift report's `columns`, only the
+    /// method, threshold and value).
+    pub columns: Vec<WholeColumn>,
     pub skipped: Vec<Skipped>,
     pub windows: Vec<Window>,
     /// One series per compared column, as a drift report's `over_time.columns`.
     pub series: Vec<Series>,
-    /// Per compared column, in the order of `series`.
+    /// Per compared column, in the order of `series` (empty when `whole` is false).
     pub counts: Vec<(String, WindowCounts)>,
     /// The skipped columns of mostly distinct text (identifiers, timestamps, free text).
     pub text_columns: Vec<String>,
@@ -52,13 +67,16 @@ pub struct Chunked {
 }
 
 /// Drift of every column of `names` (all must be in both datasets) per window of `current`.
-/// `timestamp` is only read for calendar windows.
+/// `timestamp` is only read for calendar windows. `whole`: also the whole current data's
+/// statistic and each window's missing and unseen counts (without, a numeric column is never
+/// sorted whole).
 pub fn per_window(
     reference: &Dataset,
     current: &Dataset,
     names: &[String],
     timestamp: Option<&str>,
     windows: Windows,
+    whole: bool,
     progress: &Progress,
 ) -> Result<Chunked> {
     super::require_columns(names, [reference, current])?;
@@ -77,13 +95,13 @@ pub fn per_window(
                 Ok(both) => both,
                 Err(reason) => return Ok((Err(reason), None)),
             };
-            let counts = window_counts(&r, &c, &groups);
+            let counts = whole.then(|| window_counts(&r, &c, &groups));
             // Both sides in one storage: prepare keeps the columns as read.
             let as_read = std::mem::discriminant(&r) == std::mem::discriminant(&c);
             let p = prepare_column(name, Role::Feature, r, c, &opts, reference, current)?;
             Ok((
                 p.map(|p| (p, as_read)).map_err(|(reason, _)| reason),
-                Some(counts),
+                counts,
             ))
         })
         .collect();
@@ -116,7 +134,7 @@ pub fn per_window(
             &cur,
         ));
     }
-    let (columns, series) = compare(&groups, &prepared, &mut skipped, progress)?;
+    let (columns, series) = compare(&groups, &prepared, whole, &mut skipped, progress)?;
     counts.retain(|(name, _)| series.iter().any(|s| &s.name == name));
     let text_columns = skipped
         .iter()
@@ -140,19 +158,124 @@ pub fn per_window(
     })
 }
 
+/// The rows of `values`' finite values in ascending order (ties in row order): what
+/// [`self_windows`] picks each window's sorted values out of.
+pub(crate) fn finite_order(values: &[f64]) -> Vec<u32> {
+    let keyed: Vec<(u64, u32)> = values
+        .iter()
+        .enumerate()
+        .filter(|(_, x)| x.is_finite())
+        .map(|(i, &x)| (radix::key(x), i as u32))
+        .collect();
+    radix::sort_by_key(keyed, |&(k, _)| k)
+        .into_iter()
+        .map(|(_, i)| i)
+        .collect()
+}
+
+/// One numeric column compared with samples of itself: the series [`per_window`] gives with
+/// the rows `against` of a reference as the reference and the rows `windows` of the same
+/// reference as the current data, `size` rows a window (`whole` false), without copying the
+/// file. `values`: the reference column as read (`integer_dtype`: the file stores integers;
+/// a part with a missing value reads as float, as [`columns::read`] reads it), `order`: its
+/// [`finite_order`]. Each window's sorted values are its rows picked out of `order` (the same
+/// values in the same total order as sorting them), or sorted when the window is small.
+/// `Ok(None)` when the column would be skipped.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn self_windows(
+    name: &str,
+    values: &[f64],
+    integer_dtype: bool,
+    order: &[u32],
+    against: std::ops::Range<usize>,
+    windows: &[u32],
+    size: usize,
+    progress: &Progress,
+) -> Result<Option<Series>> {
+    let as_read = |v: Vec<f64>| Raw::Numeric {
+        integer: integer_dtype && !v.iter().any(|x| x.is_nan()),
+        values: v,
+    };
+    let Some(part) = values.get(against.clone()) else {
+        return Err(EngineError::internal("reference rows out of range"));
+    };
+    let reference = as_read(part.to_vec());
+    let current = as_read(
+        windows
+            .iter()
+            .map(|&i| values.get(i as usize).copied().unwrap_or(f64::NAN))
+            .collect(),
+    );
+    let kind = match columns::infer_kind(&reference) {
+        columns::Inferred::Kind(k) => k,
+        columns::Inferred::Text => return Ok(None),
+    };
+    let p = Prepared {
+        name: name.to_string(),
+        role: Role::Feature,
+        kind,
+        kind_source: super::Source::Inferred,
+        reference,
+        current,
+    };
+    let sorted_ref: Vec<f64> = order
+        .iter()
+        .filter(|&&i| against.contains(&(i as usize)))
+        .map(|&i| values[i as usize])
+        .collect();
+    let r = Reference::of(&p, Some(sorted_ref));
+    let col = match whole_column(&p, r.as_ref(), false) {
+        Ok(c) => c,
+        Err(EngineError::Column { .. }) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let size = size.max(1);
+    let sorted: Vec<Option<Current>> = windows
+        .par_chunks(size)
+        .map_init(
+            || vec![false; values.len()],
+            |mark, w| {
+                if w.len() * 16 < order.len() {
+                    let v: Vec<f64> = w.iter().map(|&i| values[i as usize]).collect();
+                    return Some(Current::Numeric(columns::sorted_finite(&v)));
+                }
+                for &i in w {
+                    mark[i as usize] = true;
+                }
+                let v = order
+                    .iter()
+                    .filter(|&&i| mark[i as usize])
+                    .map(|&i| values[i as usize])
+                    .collect();
+                for &i in w {
+                    mark[i as usize] = false;
+                }
+                Some(Current::Numeric(v))
+            },
+        )
+        .collect();
+    let groups: Vec<(String, Vec<usize>)> = (0..windows.len())
+        .step_by(size)
+        .map(|a| (String::new(), (a..(a + size).min(windows.len())).collect()))
+        .collect();
+    series_of(&groups, &p, &col, r.as_ref(), &sorted, progress).map(Some)
+}
+
 /// The whole current data against the reference, column by column (a drift report's
-/// `columns`, Evidently's default method), and every window's statistic with that method
-/// (a drift report's `over_time.columns`); columns and windows in parallel, each column's
-/// reference prepared once. A column with no values left on one side is skipped, as in a
-/// drift report. (Merging the windows' sorted values into the whole column's order was
-/// tried: a two-way merge tree costs more than the radix sort of the whole column.)
+/// `columns`, Evidently's default method; its statistic when `whole`), and every window's
+/// statistic with that method (a drift report's `over_time.columns`); columns and windows in
+/// parallel, each column's reference prepared once. A column with no values left on one side
+/// is skipped, as in a drift report. (Merging the windows' sorted values into the whole
+/// column's order was tried: a two-way merge tree costs more than the radix sort of the whole
+/// column.)
 fn compare(
     groups: &[(String, Vec<usize>)],
     prepared: &[Prepared],
+    whole: bool,
     skipped: &mut Vec<Skipped>,
     progress: &Progress,
-) -> Result<(Vec<ColumnDrift>, Vec<Series>)> {
-    type Compared = std::result::Result<(ColumnDrift, Series), Skipped>;
+) -> Result<(Vec<WholeColumn>, Vec<Series>)> {
+    type Compared = std::result::Result<(WholeColumn, Series), Skipped>;
     let results: Vec<Result<Compared>> = prepared
         .par_iter()
         .map(|p| {
@@ -169,7 +292,6 @@ fn compare(
                     .collect(),
                 None => Vec::new(),
             };
-            let whole = r.as_ref().and_then(|r| Current::of(p, r, None));
             let col = match whole_column(p, r.as_ref(), whole) {
                 Ok(c) => c,
                 Err(EngineError::Column {
@@ -205,10 +327,11 @@ fn compare(
     Ok((columns, series))
 }
 
-/// One column of the whole current data: [`super::column_result`]'s numbers (method,
-/// statistic, p-value, threshold, verdict, effect size, counts, histogram); `stats` holds the
-/// chosen method's statistics only.
-fn whole_column(p: &Prepared, r: Option<&Reference>, c: Option<Current>) -> Result<ColumnDrift> {
+/// One column of the whole current data: [`super::column_result`]'s method, threshold and
+/// (when `whole`) statistic, p-value and verdict. Without `whole`, a numeric column's method
+/// comes from the distinct count of both sides up to 6 (all [`default_method`] tells apart)
+/// without sorting the whole current column: the reference's alone when it has more than 5.
+fn whole_column(p: &Prepared, r: Option<&Reference>, whole: bool) -> Result<WholeColumn> {
     let (mr, mc) = (
         super::missing_count(&p.reference),
         super::missing_count(&p.current),
@@ -221,99 +344,64 @@ fn whole_column(p: &Prepared, r: Option<&Reference>, c: Option<Current>) -> Resu
             message,
         });
     }
-    let base = |method: Method, v: Value, threshold: f64, n_unique, histogram| ColumnDrift {
+    let out = |method: Method, threshold: f64, v: Option<Value>| WholeColumn {
         name: p.name.clone(),
-        role: p.role,
-        kind: p.kind,
-        kind_source: p.kind_source,
         method,
-        method_source: Source::Inferred,
-        statistic: v.statistic,
-        p_value: v.p_value,
         threshold,
-        drifted: v.drifted,
-        effect_size: window_stats::effect_size(method, &v),
-        n_reference: nr,
-        n_current: nc,
-        missing_reference: mr,
-        missing_current: mc,
-        n_unique,
-        stats: stats_of(method, &v),
-        histogram,
+        statistic: v.and_then(|v| v.statistic),
+        p_value: v.and_then(|v| v.p_value),
+        drifted: v.is_some_and(|v| v.drifted),
     };
-    let Some((r, c)) = r.zip(c) else {
-        // Storage the statistics never see (prepare converts mixed storage): the full path.
-        let out = p.run(None, None, None, &None);
-        let mut d = base(
-            out.method,
-            Value {
-                statistic: out.statistic,
-                p_value: out.p_value,
-                drifted: out.drifted,
-                effect: out.effect_size.value,
+    if let (
+        false,
+        Some(
+            r @ Reference::Numeric {
+                sorted, n_unique, ..
             },
-            out.threshold,
-            out.n_values,
-            out.histogram,
-        );
-        d.stats = out.stats;
-        return Ok(d);
+        ),
+        Raw::Numeric { values, .. },
+    ) = (whole, r, &p.current)
+    {
+        let n_values = if *n_unique > DISTINCT_CAP {
+            *n_unique
+        } else {
+            distinct_upto(sorted, values, DISTINCT_CAP + 1)
+        };
+        let method = default_method(p.kind, r.n(), n_values);
+        return Ok(out(method, method.default_threshold(), None));
+    }
+    let Some((r, c)) = r.and_then(|r| Some((r, Current::of(p, r, None)?))) else {
+        // Storage the statistics never see (prepare converts mixed storage): the full path.
+        let o = p.run(None, None, None, &None);
+        let v = Value {
+            statistic: o.statistic,
+            p_value: o.p_value,
+            drifted: o.drifted,
+        };
+        return Ok(out(o.method, o.threshold, Some(v)));
     };
-    let method = window_stats::default_of(p.kind, r, &c);
+    let method = default_method(p.kind, r.n(), c.n_values_upto(r, DISTINCT_CAP + 1));
     let threshold = method.default_threshold();
-    let v = window_stats::value(p.kind, r, &c, method, threshold);
-    Ok(base(
-        method,
-        v,
-        threshold,
-        c.n_values(r),
-        histogram(p.kind, r, &c),
-    ))
+    let v = whole.then(|| window_stats::value(p.kind, r, &c, method, threshold));
+    Ok(out(method, threshold, v))
 }
 
-/// The histogram a drift report shows for the column.
-fn histogram(kind: ColumnKind, r: &Reference, c: &Current) -> Histogram {
-    match (r, c) {
-        (
-            Reference::Numeric {
-                sorted, integer, ..
-            },
-            Current::Numeric(b),
-        ) => {
-            if kind == ColumnKind::Numeric {
-                binning::numeric_histogram(sorted, b, *integer)
-            } else {
-                binning::categorical_histogram(&Counts::from_sorted(sorted, b))
+/// [`default_method`] tells distinct counts apart only up to this many (≤ 2, ≤ 5, more).
+const DISTINCT_CAP: usize = 5;
+
+/// Distinct finite values (as `==` tells them apart, as [`super::binning::merge_distinct`]
+/// does) of `sorted` and `values` together, counted up to `cap`.
+fn distinct_upto(sorted: &[f64], values: &[f64], cap: usize) -> usize {
+    let mut seen: Vec<f64> = Vec::with_capacity(cap);
+    for &x in sorted.iter().chain(values).filter(|x| x.is_finite()) {
+        if !seen.contains(&x) {
+            seen.push(x);
+            if seen.len() >= cap {
+                break;
             }
         }
-        (_, Current::Text(counts)) => binning::categorical_histogram(counts),
-        _ => binning::categorical_histogram(&Counts::default()),
     }
-}
-
-/// The chosen method's statistics (the others stay `None`).
-fn stats_of(method: Method, v: &Value) -> Stats {
-    let mut st = Stats::default();
-    match method {
-        Method::Ks => {
-            st.ks_statistic = v.statistic;
-            st.ks_p_value = v.p_value;
-        }
-        Method::Chi2 => {
-            st.chi2_statistic = v.statistic;
-            st.chi2_p_value = v.p_value;
-            st.cramers_v = v.effect;
-        }
-        Method::Z => {
-            st.z_statistic = v.statistic;
-            st.z_p_value = v.p_value;
-            st.cohens_h = v.effect;
-        }
-        Method::Wasserstein => st.wasserstein_normed = v.statistic,
-        Method::JensenShannon => st.jensen_shannon = v.statistic,
-        Method::Psi => st.psi = v.statistic,
-    }
-    st
+    seen.len()
 }
 
 /// A compared column's statistic per window (`windows`: each window's values as
@@ -322,7 +410,7 @@ fn stats_of(method: Method, v: &Value) -> Stats {
 fn series_of(
     groups: &[(String, Vec<usize>)],
     p: &Prepared,
-    col: &ColumnDrift,
+    col: &WholeColumn,
     r: Option<&Reference>,
     windows: &[Option<Current>],
     progress: &Progress,
@@ -348,7 +436,6 @@ fn series_of(
                         statistic: out.statistic,
                         p_value: out.p_value,
                         drifted: out.drifted,
-                        effect: None,
                     }
                 }
             };
@@ -402,6 +489,118 @@ fn window_counts(reference: &Raw, current: &Raw, groups: &[(String, Vec<usize>)]
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::data::{self, Format};
+    use polars::prelude::*;
+
+    fn ds(df: DataFrame) -> Dataset {
+        Dataset {
+            path: "t.parquet".into(),
+            sha256: String::new(),
+            format: Format::Parquet,
+            file_size: 0,
+            df,
+        }
+    }
+
+    /// `self_windows` gives the series `per_window` gives on copies of the rows, bit for bit,
+    /// for a float column (Wasserstein), a low-cardinality one with a zero of each sign, an
+    /// integer column (categorical) and one with missing values.
+    #[test]
+    fn self_windows_equal_per_window_on_copied_rows() {
+        let n = 6000usize;
+        let mut s = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = || {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            (s >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let x: Vec<f64> = (0..n).map(|_| (next() - 0.5) * 10.0).collect();
+        let zeros: Vec<f64> = (0..n)
+            .map(|_| [0.0, -0.0, 1.5, 2.0][(next() * 4.0) as usize % 4])
+            .collect();
+        let k: Vec<i64> = (0..n).map(|_| (next() * 7.0) as i64).collect();
+        let gaps: Vec<Option<f64>> = (0..n)
+            .map(|i| (i % 17 != 3).then(|| (next() * 100.0).round()))
+            .collect();
+        let reference = ds(df!("x" => &x, "z" => &zeros, "k" => &k, "g" => &gaps).expect("df"));
+        let (half, size) = (n / 2, 250usize);
+        let mut rng = 11u64;
+        let mut windows = |range: std::ops::Range<usize>| -> Vec<u32> {
+            (0..4)
+                .flat_map(|_| {
+                    let mut w: Vec<u32> = (0..size)
+                        .map(|_| {
+                            rng = rng.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+                            (range.start + (rng >> 33) as usize % range.len()) as u32
+                        })
+                        .collect();
+                    w.sort_unstable();
+                    w.dedup();
+                    w.truncate(200);
+                    w
+                })
+                .collect()
+        };
+        let rows = windows(0..half);
+        let against =
+            data::subset(&reference, &(half as u32..n as u32).collect::<Vec<_>>()).expect("subset");
+        let copied = data::subset(&reference, &rows).expect("subset");
+        let names: Vec<String> = ["x", "z", "k", "g"].map(String::from).to_vec();
+        let progress = Progress::default();
+        // Windows of the copies: 200 rows each.
+        let want = per_window(
+            &against,
+            &copied,
+            &names,
+            None,
+            Windows::Rows(200),
+            false,
+            &progress,
+        )
+        .expect("per_window");
+        for name in &names {
+            let Raw::Numeric { values, .. } = columns::read(&reference, name).expect("read") else {
+                panic!("numeric expected")
+            };
+            let integer = name == "k";
+            let order = finite_order(&values);
+            let got = self_windows(
+                name,
+                &values,
+                integer,
+                &order,
+                half..n,
+                &rows,
+                200,
+                &progress,
+            )
+            .expect("self_windows")
+            .expect("compared");
+            let w = want
+                .series
+                .iter()
+                .find(|s| &s.name == name)
+                .expect("series");
+            assert_eq!(got.method, w.method, "{name}");
+            assert_eq!(got.drifted, w.drifted, "{name}");
+            let bits =
+                |v: &[Option<f64>]| v.iter().map(|x| x.map(f64::to_bits)).collect::<Vec<_>>();
+            assert_eq!(bits(&got.values), bits(&w.values), "{name}");
+        }
+    }
+
+    #[test]
+    fn distinct_count_up_to_a_cap_as_merge_distinct_counts() {
+        let a = [-0.0, 0.0, 1.0, 1.0, 2.0];
+        let b = [0.0, f64::NAN, 3.0, f64::INFINITY, 1.0];
+        let mut sa = a.to_vec();
+        sa.sort_by(f64::total_cmp);
+        let sb = columns::sorted_finite(&b);
+        let all = super::super::binning::merge_distinct(&sa, &sb).count();
+        assert_eq!(distinct_upto(&sa, &b, 10), all);
+        assert_eq!(distinct_upto(&sa, &b, 2), 2);
+    }
 
     #[test]
     fn counts_missing_and_unseen_per_window() {

@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 
 use super::binning::{self, Counts};
-use super::column_drift::{default_method, EffectSize, Method};
+use super::column_drift::Method;
 use super::columns::{sorted_finite, ColumnKind, Raw};
 use super::stattests;
 use super::Prepared;
@@ -42,8 +42,6 @@ pub(crate) struct Value {
     pub statistic: Option<f64>,
     pub p_value: Option<f64>,
     pub drifted: bool,
-    /// The effect size of the method (its own statistic for KS and the distances).
-    pub effect: Option<f64>,
 }
 
 fn finite(v: f64) -> Option<f64> {
@@ -154,13 +152,14 @@ impl Current {
         }
     }
 
-    /// Distinct values over both samples (what the default method depends on).
-    pub(crate) fn n_values(&self, r: &Reference) -> usize {
+    /// Distinct values over both samples (what the default method depends on), counted up
+    /// to `cap`.
+    pub(crate) fn n_values_upto(&self, r: &Reference, cap: usize) -> usize {
         match (self, r) {
             (Current::Numeric(b), Reference::Numeric { sorted, .. }) => {
-                binning::merge_distinct(sorted, b).count()
+                binning::merge_distinct(sorted, b).take(cap).count()
             }
-            (Current::Text(c), _) => c.labels.len(),
+            (Current::Text(c), _) => c.labels.len().min(cap),
             _ => 0,
         }
     }
@@ -176,12 +175,6 @@ fn sorted_rows(values: &[f64], rows: &[usize]) -> Vec<f64> {
     }
 }
 
-/// Evidently's DataDriftPreset default method of the column, as
-/// [`super::column_drift::evaluate`] decides it with no method given.
-pub(crate) fn default_of(kind: ColumnKind, r: &Reference, c: &Current) -> Method {
-    default_method(kind, r.n(), c.n_values(r))
-}
-
 /// `method`'s statistic of the current values against the reference, and its verdict at
 /// `threshold`.
 pub(crate) fn value(
@@ -191,8 +184,8 @@ pub(crate) fn value(
     method: Method,
     threshold: f64,
 ) -> Value {
-    // (statistic, p-value, score judged against the threshold, effect size)
-    let (statistic, p_value, score, effect) = match (r, c) {
+    // (statistic, p-value, score judged against the threshold)
+    let (statistic, p_value, score) = match (r, c) {
         (
             Reference::Numeric {
                 sorted: a,
@@ -205,11 +198,11 @@ pub(crate) fn value(
             Method::Ks if kind == ColumnKind::Numeric => {
                 let ks = stattests::ks_2samp(a, b);
                 let p = finite(ks.p_value);
-                (finite(ks.statistic), p, p, finite(ks.statistic))
+                (finite(ks.statistic), p, p)
             }
             Method::Wasserstein if kind == ColumnKind::Numeric => {
                 let w = finite(stattests::wasserstein(a, b) / std.max(0.001));
-                (w, None, w, w)
+                (w, None, w)
             }
             Method::Chi2 | Method::Z => tests(&Counts::from_sorted(a, b), method),
             Method::JensenShannon | Method::Psi => {
@@ -227,57 +220,38 @@ pub(crate) fn value(
                     }
                 };
                 let s = distance(&binned, method);
-                (s, None, s, s)
+                (s, None, s)
             }
             // KS and Wasserstein of a categorical column are never chosen.
-            Method::Ks | Method::Wasserstein => (None, None, None, None),
+            Method::Ks | Method::Wasserstein => (None, None, None),
         },
         (Reference::Text { .. }, Current::Text(counts)) => match method {
             Method::Chi2 | Method::Z => tests(counts, method),
             Method::JensenShannon | Method::Psi => {
                 let s = distance(&binning::binned_percents(None, counts), method);
-                (s, None, s, s)
+                (s, None, s)
             }
-            Method::Ks | Method::Wasserstein => (None, None, None, None),
+            Method::Ks | Method::Wasserstein => (None, None, None),
         },
-        _ => (None, None, None, None),
+        _ => (None, None, None),
     };
     Value {
         statistic,
         p_value,
         drifted: score.is_some_and(|s| method.drifted(s, threshold)),
-        effect,
     }
 }
 
-/// The effect size [`super::column_drift::evaluate`] reports with `method`.
-pub(crate) fn effect_size(method: Method, v: &Value) -> EffectSize {
-    let measure = match method {
-        Method::Ks => "ks_statistic",
-        Method::Chi2 => "cramers_v",
-        Method::Z => "cohens_h",
-        Method::Wasserstein => "wasserstein_normed",
-        Method::JensenShannon => "jensen_shannon",
-        Method::Psi => "psi",
-    };
-    EffectSize {
-        measure,
-        value: v.effect,
-    }
-}
-
-/// Chi-square (effect size Cramér's V) or Z (Cohen's h): (statistic, p-value, p-value,
-/// effect size).
-#[allow(clippy::type_complexity)]
-fn tests(c: &Counts, method: Method) -> (Option<f64>, Option<f64>, Option<f64>, Option<f64>) {
+/// Chi-square or Z: (statistic, p-value, p-value).
+fn tests(c: &Counts, method: Method) -> (Option<f64>, Option<f64>, Option<f64>) {
     if method == Method::Z {
         let z = stattests::z_test(c);
         let p = finite(z.p_value);
-        (finite(z.statistic), p, p, finite(z.cohens_h))
+        (finite(z.statistic), p, p)
     } else {
         let (chi, p) = stattests::chi_square(c);
         let p = finite(p);
-        (Some(chi), p, p, finite(stattests::cramers_v(c)))
+        (Some(chi), p, p)
     }
 }
 

@@ -12,6 +12,7 @@ use std::collections::{HashMap, HashSet};
 use rand::seq::index::sample;
 use rand::SeedableRng;
 use rand_pcg::Pcg64Mcg;
+use rayon::prelude::*;
 use serde::Serialize;
 
 use super::chunking::{Chunking, Period, Span};
@@ -19,9 +20,10 @@ use super::multivariate::{self, PcaSummary};
 use super::{thresholds_of, ThresholdSpec};
 use crate::engine::data::{self, Dataset};
 use crate::engine::drift::chunked;
-use crate::engine::drift::over_time::{Period as DPeriod, Windows};
+use crate::engine::drift::columns::Raw;
+use crate::engine::drift::over_time::{Period as DPeriod, Series, Windows};
 use crate::engine::drift::Method;
-use crate::engine::error::Result;
+use crate::engine::error::{EngineError, Result};
 use crate::engine::progress::Progress;
 
 #[derive(Debug, Clone, Serialize)]
@@ -121,8 +123,10 @@ pub fn compute(
             warnings,
         });
     }
-    let report = chunked::per_window(reference, analysis, &cols, timestamp, windows, progress)?;
-    let noise = reference_noise(reference, &cols, ana_spans, progress)?;
+    let report = chunked::per_window(
+        reference, analysis, &cols, timestamp, windows, true, progress,
+    )?;
+    let noise = reference_noise(reference, &report, ana_spans, progress)?;
     summary.skipped = report
         .skipped
         .iter()
@@ -322,7 +326,7 @@ fn mean_plus_3sd(v: &[f64]) -> Option<f64> {
 /// threshold; p-value methods too (their false-alarm rate does not grow as chunks shrink).
 fn reference_noise(
     reference: &Dataset,
-    cols: &[String],
+    report: &chunked::Chunked,
     ana_spans: &[Span],
     progress: &Progress,
 ) -> Result<HashMap<String, (Method, Option<f64>)>> {
@@ -334,34 +338,101 @@ fn reference_noise(
         return Ok(out);
     }
     let count = (WINDOW_ROWS / chunk).clamp(8, WINDOWS);
-    let first = data::subset(reference, &(0..half as u32).collect::<Vec<_>>())?;
-    let second = data::subset(reference, &(half as u32..n as u32).collect::<Vec<_>>())?;
-    let mut values: HashMap<String, (Method, Vec<f64>)> = HashMap::new();
-    let mut mixed: HashSet<String> = HashSet::new();
-    for (k, (against, range)) in [(&second, 0..half), (&first, half..n)]
+    // (rows compared against, the windows' rows drawn from the other half)
+    let parts: Vec<(std::ops::Range<usize>, Vec<u32>)> = [(half..n, 0..half), (0..half, half..n)]
         .into_iter()
         .enumerate()
-    {
-        let rows = random_windows(range, chunk, count, WINDOW_SEED + k as u64);
-        let windows = data::subset(reference, &rows)?;
-        let report = chunked::per_window(
-            against,
-            &windows,
-            cols,
-            None,
-            Windows::Rows(chunk),
-            progress,
-        )?;
-        for s in &report.series {
-            let entry = values
-                .entry(s.name.clone())
-                .or_insert_with(|| (s.method, Vec::new()));
-            if entry.0 != s.method {
-                mixed.insert(s.name.clone());
+        .map(|(k, (against, range))| {
+            let rows = random_windows(range, chunk, count, WINDOW_SEED + k as u64);
+            (against, rows)
+        })
+        .collect();
+    // Only the compared columns' levels are read. The numeric ones the drift read are
+    // compared in place (each window's values picked out of the column's sorted order).
+    let numeric: Vec<(&str, &[f64])> = report
+        .series
+        .iter()
+        .filter_map(|s| report.read.iter().find(|(name, _, _)| *name == s.name))
+        .filter_map(|(name, r, _)| match r {
+            Raw::Numeric { values, .. } => Some((name.as_str(), values.as_slice())),
+            Raw::Text { .. } => None,
+        })
+        .collect();
+    let fast: Vec<Result<Vec<Option<Series>>>> = numeric
+        .par_iter()
+        .map(|&(name, values)| {
+            let integer = data::extract::column(reference, name)?.dtype().is_integer();
+            let order = chunked::finite_order(values);
+            parts
+                .iter()
+                .map(|(against, rows)| {
+                    chunked::self_windows(
+                        name,
+                        values,
+                        integer,
+                        &order,
+                        against.clone(),
+                        rows,
+                        chunk,
+                        progress,
+                    )
+                })
+                .collect()
+        })
+        .collect();
+    let mut values: HashMap<String, (Method, Vec<f64>)> = HashMap::new();
+    let mut mixed: HashSet<String> = HashSet::new();
+    let mut add = |s: &Series| {
+        let entry = values
+            .entry(s.name.clone())
+            .or_insert_with(|| (s.method, Vec::new()));
+        if entry.0 != s.method {
+            mixed.insert(s.name.clone());
+        }
+        entry
+            .1
+            .extend(s.values.iter().flatten().copied().filter(|v| v.is_finite()));
+    };
+    let mut compared = false;
+    for f in fast {
+        for s in f?.iter().flatten() {
+            add(s);
+            compared = true;
+        }
+    }
+    // The other columns from copies of the rows (of these columns only).
+    let rest: Vec<String> = report
+        .series
+        .iter()
+        .map(|s| s.name.clone())
+        .filter(|name| !numeric.iter().any(|(m, _)| m == name))
+        .collect();
+    if !rest.is_empty() {
+        let narrow = Dataset {
+            df: reference
+                .df
+                .select(rest.iter().map(String::as_str))
+                .map_err(|e| EngineError::internal(format!("cannot select columns: {e}")))?,
+            ..reference.clone()
+        };
+        let first = data::subset(&narrow, &(0..half as u32).collect::<Vec<_>>())?;
+        let second = data::subset(&narrow, &(half as u32..n as u32).collect::<Vec<_>>())?;
+        for (against, (_, rows)) in [&second, &first].into_iter().zip(&parts) {
+            let windows = data::subset(&narrow, rows)?;
+            match chunked::per_window(
+                against,
+                &windows,
+                &rest,
+                None,
+                Windows::Rows(chunk),
+                false,
+                progress,
+            ) {
+                Ok(r) => r.series.iter().for_each(&mut add),
+                // Every one of these columns skipped on this half: the numeric ones count.
+                Err(_) if compared => progress.check()?,
+                Err(e) => return Err(e),
             }
-            entry
-                .1
-                .extend(s.values.iter().flatten().copied().filter(|v| v.is_finite()));
         }
     }
     for (name, (method, v)) in values {
