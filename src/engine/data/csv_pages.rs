@@ -47,14 +47,7 @@ impl CsvRows {
                 format!("cannot read CSV data: {}", super::clean_polars(&e)),
             )
         })?;
-        let separator = if path
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("tsv"))
-        {
-            b'\t'
-        } else {
-            b','
-        };
+        let separator = super::csv_separator(path);
         let mut file = check_regular(path, "dataset").and_then(|_| {
             std::fs::File::open(path).map_err(|e| EngineError::file(path, e.to_string()))
         })?;

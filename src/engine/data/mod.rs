@@ -187,6 +187,18 @@ fn read_frame(path: &Path, format: Format, no_hive: bool) -> Result<DataFrame> {
         .map_err(wrap)
 }
 
+/// The field separator of a delimited text file: a tab for `.tsv`, else a comma.
+pub(crate) fn csv_separator(path: &Path) -> u8 {
+    if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("tsv"))
+    {
+        b'\t'
+    } else {
+        b','
+    }
+}
+
 /// The lazy scan of one file (see [`read_frame`]); `infer`: rows a CSV's column types are
 /// inferred from (`None`: all).
 pub(crate) fn scan_frame(
@@ -205,14 +217,7 @@ pub(crate) fn scan_frame(
     };
     match format {
         Format::Csv => {
-            let sep = if path
-                .extension()
-                .is_some_and(|e| e.eq_ignore_ascii_case("tsv"))
-            {
-                b'\t'
-            } else {
-                b','
-            };
+            let sep = csv_separator(path);
             LazyCsvReader::new(pl_path)
                 .with_has_header(true)
                 .with_separator(sep)
