@@ -17,6 +17,7 @@ use assay::engine::data::csv_pages::CsvRows;
 use assay::engine::data::summary::{cell_text, distribution, distribution_file};
 use assay::engine::workspace::{demo_workspace, DatasetRole, Workspace};
 use assay::engine::Progress;
+use polars::prelude::DataFrame;
 use serde_json::Value;
 
 mod support;
@@ -164,6 +165,16 @@ fn drift_without_a_model_or_timestamp_streams_the_same_report() {
     same_review(&ws);
 }
 
+/// Two pages hold the same rows, cell for cell as the preview shows them.
+fn same_rows(a: &DataFrame, b: &DataFrame, what: &str) {
+    assert_eq!(a.height(), b.height(), "{what}");
+    for r in 0..b.height() {
+        for c in 0..b.width() {
+            assert_eq!(cell_text(a, r, c), cell_text(b, r, c), "{what} row {r}");
+        }
+    }
+}
+
 #[test]
 fn pages_and_distributions_are_read_from_the_file() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -183,20 +194,11 @@ fn pages_and_distributions_are_read_from_the_file() {
         for page in [0, 1, pages - 1, pages] {
             let a = held.page(page).expect("held page");
             let b = file_data.page(page).expect("file page");
-            assert_eq!(a.height(), b.height(), "{file} page {page}");
+            same_rows(&a, &b, &format!("{file} page {page}"));
             assert_eq!(
                 a.height(),
                 ds.rows().saturating_sub(page * PAGE_ROWS).min(PAGE_ROWS)
             );
-            for r in 0..b.height() {
-                for c in 0..b.width() {
-                    assert_eq!(
-                        cell_text(&a, r, c),
-                        cell_text(&b, r, c),
-                        "{file} page {page}"
-                    );
-                }
-            }
             if page == 1 {
                 assert_eq!(cell_text(&b, 0, 0), cell_text(&ds.df, PAGE_ROWS, 0));
             }
@@ -261,16 +263,7 @@ fn pages_of_a_csv_with_quoted_newlines_and_blank_lines_are_its_rows() {
                 held.page(page).expect("held"),
                 file_data.page(page).expect("file"),
             );
-            assert_eq!(a.height(), b.height(), "{} page {page}", path.display());
-            for r in 0..b.height() {
-                for c in 0..b.width() {
-                    assert_eq!(
-                        cell_text(&a, r, c),
-                        cell_text(&b, r, c),
-                        "page {page} row {r}"
-                    );
-                }
-            }
+            same_rows(&a, &b, &format!("{} page {page}", path.display()));
         }
     }
 }
