@@ -250,3 +250,30 @@ fn the_fairness_page_draws_a_multiclass_result_per_class() {
     h.get_by_label("recall[virginica] difference between groups");
     h.snapshot("fairness_multiclass");
 }
+
+#[test]
+fn the_fairness_page_says_why_weak_slices_were_not_searched() {
+    use assay::app::command::CommandSender;
+    use assay::app::panels::fairness::FairnessPage;
+    let tmp = tempfile::tempdir().expect("tmp");
+    let (_data, mut result) = multiclass_fairness(tmp.path());
+    // What a file read on demand gives: the report, no weak-slice search.
+    result.slices = None;
+    let mut state = State::new(Workspace::default(), Jobs::new(Arc::new(|| {})));
+    state.presentation = true;
+    let shown = Arc::new(result);
+    let mut h = Harness::builder()
+        .with_size([1280.0, 720.0])
+        .wgpu()
+        .build_ui_state(
+            move |ui, (state, page): &mut (State, FairnessPage)| {
+                let tx = CommandSender::default();
+                page.show(ui, state, &tx, &shown);
+            },
+            (state, FairnessPage::default()),
+        );
+    h.run_steps(3);
+    h.get_by_label("Weak slices");
+    h.get_by_label_contains("Not searched");
+    h.get_by_label_contains("assay slices --model M --data D --target T");
+}
