@@ -1,8 +1,10 @@
 //! Streamed drift (issue 19) gives the report of the in-memory path: the current file read in
 //! small batches (so every column state crosses batch boundaries) against `drift_files` on the
 //! same files — numeric, categorical, missing, unseen, out-of-range, skipped columns, type
-//! mismatches, the detected timestamp, duplicates and the data-quality checks, under the
-//! default and overridden options. Numbers agree to 1e-12 relative (in fact to the bit).
+//! mismatches, the detected timestamp, duplicates and the data-quality checks, drift over
+//! time by row count and by calendar period (rows in any order), and the model's `prediction`
+//! column (binary, multiclass, regression), under the default and overridden options.
+//! Numbers agree to 1e-12 relative (in fact to the bit).
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
@@ -11,6 +13,7 @@ use std::path::{Path, PathBuf};
 use assay::engine::drift::over_time::{Period, Windows};
 use assay::engine::drift::stream::drift_streamed;
 use assay::engine::drift::{drift_files, DriftOptions, Method};
+use assay::engine::model::Model;
 use assay::engine::Progress;
 use serde_json::Value;
 
@@ -44,11 +47,23 @@ fn same(a: &Value, b: &Value, at: &str) {
 /// Streamed (batches of `batch` rows) and in-memory reports of the same files are the same;
 /// returns the report's JSON.
 fn check(reference: &Path, current: &Path, opts: &DriftOptions, batch: usize) -> Value {
+    check_with(reference, current, None, opts, batch)
+}
+
+/// [`check`] with the `prediction` column of `model`.
+fn check_with(
+    reference: &Path,
+    current: &Path,
+    model: Option<&Path>,
+    opts: &DriftOptions,
+    batch: usize,
+) -> Value {
     let p = Progress::none();
-    let streamed = drift_streamed(reference, current, opts, Some(batch), &p)
+    let loaded = model.map(|m| Model::load(m).expect("model loads"));
+    let streamed = drift_streamed(reference, current, loaded.as_ref(), opts, Some(batch), &p)
         .expect("streamed drift runs")
         .expect("streamed path taken");
-    let memory = drift_files(reference, current, None, opts, &p).expect("in-memory drift runs");
+    let memory = drift_files(reference, current, model, opts, &p).expect("in-memory drift runs");
     let (s, m) = (
         serde_json::to_value(&streamed).unwrap(),
         serde_json::to_value(&memory).unwrap(),
@@ -131,7 +146,7 @@ fn overrides_stream_to_the_same_report() {
         ..DriftOptions::default()
     };
     check(&r, &c, &opts, 2048);
-    // Drift over time by row counts streams; by calendar period it stays in memory.
+    // Drift over time by row counts and by calendar period (detected or named timestamp).
     for (size, batch) in [(1000, 300), (777, 5000), (7, 2000)] {
         let opts = DriftOptions {
             windows: Some(Windows::Rows(size)),
@@ -140,16 +155,120 @@ fn overrides_stream_to_the_same_report() {
         let v = check(&r, &c, &opts, batch);
         assert!(v["over_time"]["columns"].as_array().unwrap().len() > 5);
     }
-    let p = Progress::none();
-    for w in [Windows::Period(Period::Month), Windows::Rows(0)] {
+    for (period, named, batch) in [
+        (Period::Month, false, 700),
+        (Period::Week, true, 1000),
+        (Period::Day, false, 4999),
+    ] {
         let opts = DriftOptions {
-            windows: Some(w),
+            windows: Some(Windows::Period(period)),
+            timestamp: named.then(|| "timestamp".into()),
             ..DriftOptions::default()
         };
-        assert!(drift_streamed(&r, &c, &opts, Some(100), &p)
-            .unwrap()
-            .is_none());
+        let v = check(&r, &c, &opts, batch);
+        assert!(v["over_time"]["windows"].as_array().unwrap().len() > 1);
     }
+    let p = Progress::none();
+    let opts = DriftOptions {
+        windows: Some(Windows::Rows(0)),
+        ..DriftOptions::default()
+    };
+    assert!(drift_streamed(&r, &c, None, &opts, Some(100), &p)
+        .unwrap()
+        .is_none());
+}
+
+/// Windows by period over rows out of time order, with rows lacking a timestamp; and the
+/// error of windows by period without a timestamp column.
+#[test]
+fn period_windows_of_unordered_rows_stream() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = sample("sample_data/adult_reference.csv");
+    let text = std::fs::read_to_string(sample("sample_data/adult_current.csv")).unwrap();
+    let mut lines: Vec<&str> = text.lines().collect();
+    let header = lines.remove(0);
+    // Interleave the end of the file with its start, and blank every 13th timestamp.
+    let half = lines.len() / 2;
+    let mut out = vec![header.to_string()];
+    for i in 0..half {
+        for (k, line) in [lines[half + i], lines[i]].into_iter().enumerate() {
+            let line = if (2 * i + k) % 13 == 0 {
+                line.split_once(',')
+                    .map_or(line.to_string(), |(_, rest)| format!(",{rest}"))
+            } else {
+                line.to_string()
+            };
+            out.push(line);
+        }
+    }
+    let c = dir.path().join("unordered.csv");
+    std::fs::write(&c, out.join("\n") + "\n").unwrap();
+    for (period, batch) in [(Period::Month, 333), (Period::Week, 4096)] {
+        let opts = DriftOptions {
+            windows: Some(Windows::Period(period)),
+            timestamp: Some("timestamp".into()),
+            ..DriftOptions::default()
+        };
+        let v = check(&r, &c, &opts, batch);
+        assert!(v["over_time"]["rows_without_time"].as_u64().unwrap() > 300);
+    }
+    let p = Progress::none();
+    let opts = DriftOptions {
+        windows: Some(Windows::Period(Period::Month)),
+        ..DriftOptions::default()
+    };
+    let e = sample("sample_data/adult_eval.csv");
+    let m = drift_files(&r, &e, None, &opts, &p).unwrap_err();
+    let s = drift_streamed(&r, &e, None, &opts, Some(1000), &p).unwrap_err();
+    assert_eq!((s.to_string(), s.kind()), (m.to_string(), m.kind()));
+}
+
+/// The model's `prediction` column streams: a binary classifier's positive-class probability
+/// (logistic regression and gradient-boosted trees), a regressor's value and a multiclass
+/// classifier's label, with windows and data-quality findings on it.
+#[test]
+fn prediction_column_streams() {
+    let r = sample("sample_data/adult_reference.csv");
+    let c = sample("sample_data/adult_current.csv");
+    for (model, batch) in [
+        ("sample_models/adult_logreg.onnx", 1000),
+        ("sample_models/adult_gbdt_v1.onnx", 5000),
+    ] {
+        let opts = DriftOptions {
+            windows: Some(Windows::Period(Period::Month)),
+            ..DriftOptions::default()
+        };
+        let v = check_with(&r, &c, Some(&sample(model)), &opts, batch);
+        let cols = v["columns"].as_array().unwrap();
+        assert_eq!(cols.last().unwrap()["name"], "prediction", "{model}");
+        let series = v["over_time"]["columns"].as_array().unwrap();
+        assert_eq!(series.last().unwrap()["name"], "prediction", "{model}");
+    }
+    let v = check_with(
+        &sample("sample_data/abalone_reference.csv"),
+        &sample("sample_data/abalone_eval.csv"),
+        Some(&sample("sample_models/abalone_rf.onnx")),
+        &DriftOptions {
+            windows: Some(Windows::Rows(200)),
+            ..DriftOptions::default()
+        },
+        256,
+    );
+    assert_eq!(
+        v["model"],
+        serde_json::json!(sample("sample_models/abalone_rf.onnx"))
+    );
+    let iris = sample("tests/fixtures/models/skl_multiclass.csv");
+    let v = check_with(
+        &iris,
+        &iris,
+        Some(&sample("tests/fixtures/models/skl_multiclass.onnx")),
+        &DriftOptions::default(),
+        7,
+    );
+    let pred = v["columns"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(pred["name"], "prediction");
+    assert_eq!(pred["kind"], "categorical");
 }
 
 /// A reference and a current file with every kind of column and finding.
@@ -313,7 +432,7 @@ fn problems_fall_back_or_fail_as_in_memory() {
     std::fs::write(&c, text).unwrap();
     let p = Progress::none();
     let opts = DriftOptions::default();
-    assert!(drift_streamed(&r, &c, &opts, Some(1000), &p)
+    assert!(drift_streamed(&r, &c, None, &opts, Some(1000), &p)
         .unwrap()
         .is_none());
     drift_files(&r, &c, None, &opts, &p).expect("in memory");
@@ -332,7 +451,7 @@ fn problems_fall_back_or_fail_as_in_memory() {
         (bad(|o| o.numeric = vec!["race".into()]), false),
     ] {
         let m = drift_files(&r, &c, None, &opts, &p).unwrap_err();
-        match drift_streamed(&r, &c, &opts, Some(1000), &p) {
+        match drift_streamed(&r, &c, None, &opts, Some(1000), &p) {
             Err(s) => {
                 assert!(early);
                 assert_eq!(s.to_string(), m.to_string());

@@ -108,7 +108,7 @@ pub fn evaluate_streamed(
     let run = BatchScoring {
         model,
         plan: &plan,
-        target: (opts.target.as_str(), target_kind(model)),
+        target: Some((opts.target.as_str(), target_kind(model))),
         extra: &[],
         infer: &opts.infer,
         batch_rows,

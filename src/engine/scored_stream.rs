@@ -104,7 +104,8 @@ impl<'a> StreamFile<'a> {
 pub(crate) struct BatchScoring<'a> {
     pub model: &'a Model,
     pub plan: &'a InputPlan,
-    pub target: (&'a str, TargetKind),
+    /// The target column read and checked with the inputs (`None`: no target).
+    pub target: Option<(&'a str, TargetKind)>,
     /// Columns read besides the model's inputs and the target (e.g. sensitive columns).
     pub extra: &'a [String],
     pub infer: &'a InferOptions,
@@ -147,7 +148,12 @@ pub(crate) fn score_batches(
 ) -> Result<Option<ScoredFile>> {
     let path = file.path;
     let mut columns = run.plan.columns();
-    for c in std::iter::once(run.target.0).chain(run.extra.iter().map(String::as_str)) {
+    for c in run
+        .target
+        .map(|t| t.0)
+        .into_iter()
+        .chain(run.extra.iter().map(String::as_str))
+    {
         if !columns.iter().any(|x| x == c) {
             columns.push(c.to_string());
         }
@@ -194,7 +200,7 @@ pub(crate) fn score_batches(
                 run.model,
                 &ds,
                 run.plan,
-                Some(run.target),
+                run.target,
                 InvalidRows::Error,
                 if lone_chunk { &one_thread } else { &infer },
                 &stage,

@@ -190,27 +190,32 @@ impl Task {
                 options,
                 rows,
             } => {
-                let report = match (&rows, &model) {
-                    (None, None) => streamed_or_whole(
+                let report = match &rows {
+                    None => streamed_or_whole(
                         &current,
-                        |path| drift_streamed(reference.path(), path, &options, None, progress),
-                        |ds| drift(&*reference.frame(progress)?, ds, None, &options, progress),
+                        |path| {
+                            drift_streamed(
+                                reference.path(),
+                                path,
+                                model.as_deref(),
+                                &options,
+                                None,
+                                progress,
+                            )
+                        },
+                        |ds| {
+                            let reference = reference.frame(progress)?;
+                            drift(&reference, ds, model.as_deref(), &options, progress)
+                        },
                         progress,
                     )?,
-                    _ => {
-                        let whole = current.frame(progress)?;
-                        let subset = match &rows {
-                            Some(rows) => Some(data::subset(&whole, rows)?),
-                            None => None,
-                        };
-                        drift(
-                            &*reference.frame(progress)?,
-                            subset.as_ref().unwrap_or(&whole),
-                            model.as_deref(),
-                            &options,
-                            progress,
-                        )?
-                    }
+                    Some(rows) => drift(
+                        &*reference.frame(progress)?,
+                        &data::subset(&*current.frame(progress)?, rows)?,
+                        model.as_deref(),
+                        &options,
+                        progress,
+                    )?,
                 };
                 Output::Drift(Arc::new(report))
             }

@@ -16,6 +16,7 @@ mod prepare;
 pub mod quality;
 pub mod stattests;
 pub mod stream;
+mod stream_pass;
 mod stream_quality;
 mod stream_state;
 pub mod stream_stats;
@@ -175,12 +176,14 @@ pub fn drift_files(
     progress: &Progress,
 ) -> Result<DriftReport> {
     progress.set(0.0, "loading data");
-    if model.is_none() && crate::engine::data::batches::is_large(current) {
-        if let Some(report) = stream::drift_streamed(reference, current, opts, None, progress)? {
+    let model = model.map(Model::load).transpose()?;
+    if crate::engine::data::batches::is_large(current) {
+        if let Some(report) =
+            stream::drift_streamed(reference, current, model.as_ref(), opts, None, progress)?
+        {
             return Ok(report);
         }
     }
-    let model = model.map(Model::load).transpose()?;
     let r = data::load(reference, progress)?;
     let c = data::load(current, progress)?;
     drift(&r, &c, model.as_ref(), opts, progress)

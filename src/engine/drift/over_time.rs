@@ -153,6 +153,46 @@ pub(crate) fn civil_from_days(z: i64) -> (i64, i64, i64) {
     )
 }
 
+impl Period {
+    /// The period of `secs` (seconds since 1970-01-01 UTC) as a number that sorts as the
+    /// periods do.
+    pub(crate) fn key(self, secs: i64) -> i64 {
+        let day = secs.div_euclid(86_400);
+        match self {
+            Period::Day => day,
+            // 1970-01-05 (day 4) was a Monday.
+            Period::Week => (day - 4).div_euclid(7),
+            Period::Month => {
+                let (y, m, _) = civil_from_days(day);
+                y * 12 + (m - 1)
+            }
+        }
+    }
+
+    /// The window label of a [`Period::key`].
+    pub(crate) fn label(self, key: i64) -> String {
+        match self {
+            Period::Day => {
+                let (y, m, d) = civil_from_days(key);
+                format!("{y:04}-{m:02}-{d:02}")
+            }
+            Period::Week => {
+                let (y, m, d) = civil_from_days(key * 7 + 4);
+                format!("week of {y:04}-{m:02}-{d:02}")
+            }
+            Period::Month => format!("{:04}-{:02}", key.div_euclid(12), key % 12 + 1),
+        }
+    }
+}
+
+/// Windows by calendar period without a timestamp column.
+pub(crate) fn no_timestamp() -> EngineError {
+    EngineError::usage(
+        "windows by day/week/month need a timestamp column in the current data \
+         (none was found; name one with --timestamp, or use windows by row count)",
+    )
+}
+
 /// The first text (or date) column of `ds` whose non-missing values all parse as ISO 8601.
 pub fn detect_timestamp(ds: &Dataset) -> Option<String> {
     for name in ds.column_names() {
@@ -194,10 +234,7 @@ pub(crate) fn groups(
         }
         Windows::Period(p) => {
             let Some(ts) = timestamp else {
-                return Err(EngineError::usage(
-                    "windows by day/week/month need a timestamp column in the current data \
-                     (none was found; name one with --timestamp, or use windows by row count)",
-                ));
+                return Err(no_timestamp());
             };
             let Raw::Text { values } = columns::read(current, ts)? else {
                 return Err(EngineError::column(
@@ -213,31 +250,10 @@ pub(crate) fn groups(
                     without += 1;
                     continue;
                 };
-                let day = secs.div_euclid(86_400);
-                let key = match p {
-                    Period::Day => day,
-                    // 1970-01-05 (day 4) was a Monday.
-                    Period::Week => (day - 4).div_euclid(7),
-                    Period::Month => {
-                        let (y, m, _) = civil_from_days(day);
-                        y * 12 + (m - 1)
-                    }
-                };
-                map.entry(key).or_default().push(i);
+                map.entry(p.key(secs)).or_default().push(i);
             }
             for (key, rows) in map {
-                let label = match p {
-                    Period::Day => {
-                        let (y, m, d) = civil_from_days(key);
-                        format!("{y:04}-{m:02}-{d:02}")
-                    }
-                    Period::Week => {
-                        let (y, m, d) = civil_from_days(key * 7 + 4);
-                        format!("week of {y:04}-{m:02}-{d:02}")
-                    }
-                    Period::Month => format!("{:04}-{:02}", key.div_euclid(12), key % 12 + 1),
-                };
-                groups.push((label, rows));
+                groups.push((p.label(key), rows));
             }
         }
     }

@@ -5,9 +5,14 @@
 //! missing counts, out-of-range / unseen counts and the first listed rows — plus one 128-bit
 //! fingerprint per distinct row for the duplicate check. The reference is loaded whole.
 //!
+//! With a model, the batches are scored as streamed `evaluate` scores them
+//! ([`score_batches`]: the same chunks, so the same numbers as in memory) and the `prediction`
+//! column is kept like the others. Drift over time: windows by row count or calendar period
+//! ([`super::stream_windows`]); without a named timestamp, the first batch's guess must be the
+//! whole file's.
+//!
 //! [`super::drift_files`] takes this path for one CSV, Parquet or Arrow current file of at
-//! least [`data::batches::STREAM_MIN_BYTES`] without a model, with drift over time only by row-count windows
-//! ([`super::stream_windows`]); otherwise, and
+//! least [`data::batches::STREAM_MIN_BYTES`]; otherwise, and
 //! whenever the streamed run meets a problem of the data (a column type that changes after the
 //! first 10,000 CSV rows, text in a column named numeric, …), it runs in memory, which
 //! reports the problem as before. Both give the same report (tests/drift_stream.rs): every
@@ -35,23 +40,28 @@ use rayon::prelude::*;
 
 use super::binning::Counts;
 use super::column_drift::{self, Samples};
-use super::columns::{self, ColumnKind, Raw};
+use super::columns::{self, ColumnKind, Raw, Text};
+use super::over_time::no_timestamp;
 use super::over_time::Windows;
+use super::predictions::{predict_one, prediction_column};
 use super::prepare::{prepare_column, read_both};
 use super::quality::TypeMismatch;
+use super::stream_pass::Pass;
 use super::stream_quality::assess;
-use super::stream_state::{fingerprints, ColState, DriftState, Read};
+use super::stream_state::{ColState, DriftState, Read};
 use super::stream_stats::{self, Dist};
-use super::stream_windows::{self, text_counts, Windowed};
+use super::stream_windows::{self, text_counts, WindowTrack, Windowed};
 use super::{
     check_options, method_warning, nothing_to_compare, ColumnDrift, DataRef, DriftOptions,
-    DriftReport, Prepared, Role, Skipped,
+    DriftReport, Prepared, Role, Skipped, Source,
 };
 use crate::engine::data::batches::{batch_rows as batch_rows_for, for_each_batch};
 use crate::engine::data::{self, Dataset, Format};
 use crate::engine::error::{EngineError, ErrorKind, Result};
 use crate::engine::hash::sha256_file;
+use crate::engine::model::{plan_inputs, Model};
 use crate::engine::progress::Progress;
+use crate::engine::scored_stream::{score_batches, BatchScoring, StreamFile};
 
 /// A wanted column as decided from the reference and the current file's schema.
 type Decision = std::result::Result<(Prepared, usize), (String, Option<TypeMismatch>)>;
@@ -64,15 +74,14 @@ type Decision = std::result::Result<(Prepared, usize), (String, Option<TypeMisma
 pub fn drift_streamed(
     reference: &Path,
     current: &Path,
+    model: Option<&Model>,
     opts: &DriftOptions,
     batch_rows: Option<usize>,
     progress: &Progress,
 ) -> Result<Option<DriftReport>> {
-    let window = match opts.windows {
-        None => 0,
-        Some(Windows::Rows(size)) if size > 0 => size,
-        Some(_) => return Ok(None),
-    };
+    if opts.windows == Some(Windows::Rows(0)) {
+        return Ok(None);
+    }
     if data::lake::is_set(current) {
         return Ok(None);
     }
@@ -160,9 +169,7 @@ pub fn drift_streamed(
             (Raw::Numeric { .. }, true) => Read::Numbers,
             (Raw::Numeric { .. }, false) => Read::Parse { skip: ref_numbers },
         };
-        let mut st = new_state(&p, col, read);
-        st.window = window;
-        states.push(st);
+        states.push(new_state(&p, col, read));
         decided.push((name.clone(), Ok((p, states.len() - 1))));
     }
     let compared_text: HashSet<usize> = states
@@ -170,79 +177,113 @@ pub fn drift_streamed(
         .filter(|s| s.read == Read::Text)
         .map(|s| s.col)
         .collect();
-    let mut cols: Vec<ColState> = cur_names
+    let cols: Vec<ColState> = cur_names
         .iter()
         .enumerate()
         .map(|(i, n)| ColState::new(n, numeric(n), compared_text.contains(&i)))
         .collect();
+    let named_ts = opts
+        .timestamp
+        .as_ref()
+        .and_then(|t| index.get(t.as_str()).copied());
+    let guess_timestamp = matches!(opts.windows, Some(Windows::Period(_))) && named_ts.is_none();
+    let windows = opts.windows.map(|w| WindowTrack::new(w, named_ts));
+    let cap = opts.max_rows_listed;
+    let mut pass = Pass::new(&cur_names, cap, cols, states, windows, guess_timestamp);
+    let mut predicted = None;
+    if let Some(model) = model {
+        progress.set(0.08, "running the model on the reference");
+        let plan = plan_inputs(&model.info, opts.features.as_deref())?;
+        let ((r, warning), kind) =
+            predict_one(model, &reference, &plan, opts, &progress.stage(0.08, 0.1))?;
+        let p = Prepared {
+            name: "prediction".into(),
+            role: Role::Prediction,
+            kind,
+            kind_source: Source::Inferred,
+            current: match &r {
+                Raw::Numeric { .. } => Raw::Numeric {
+                    values: Vec::new(),
+                    integer: false,
+                },
+                Raw::Text { .. } => Raw::Text {
+                    values: Text::from_values(std::iter::empty::<Option<&str>>()),
+                },
+            },
+            reference: r,
+        };
+        let (numbers, read) = match &p.reference {
+            Raw::Numeric { .. } => (true, Read::Numbers),
+            Raw::Text { .. } => (false, Read::Text),
+        };
+        pass.prediction = Some((
+            ColState::new(&p.name, numbers, true),
+            new_state(&p, usize::MAX, read),
+        ));
+        predicted = Some((p, plan, warning));
+    }
 
     progress.set(0.1, "reading the current data in batches");
-    let cap = opts.max_rows_listed;
-    let mut seen: HashSet<(u64, u64)> = HashSet::new();
-    let (mut dups, mut dup_rows) = (0usize, Vec::new());
-    let mut offset = 0usize;
-    let (read, sha256) = std::thread::scope(|s| {
-        let hasher = s.spawn(|| sha256_file(current));
-        let on_batch = |df: DataFrame| {
-            progress.check()?;
-            let n = df.height();
-            let ds = Dataset {
-                path: current.to_path_buf(),
-                sha256: String::new(),
+    let read = match (model, &predicted) {
+        (Some(model), Some((_, plan, _))) => {
+            let file = StreamFile {
+                path: current,
                 format,
-                file_size: meta.len(),
-                df,
+                size: meta.len(),
             };
-            let raws: Vec<Raw> = cur_names
-                .par_iter()
-                .map(|name| columns::read(&ds, name))
-                .collect::<Result<_>>()?;
-            drop(ds);
-            let (a, b) = rayon::join(
-                || {
-                    cols.par_iter_mut()
-                        .zip(&raws)
-                        .try_for_each(|(c, raw)| c.add(raw, offset, cap))
-                },
-                || {
-                    states
-                        .par_iter_mut()
-                        .try_for_each(|s| s.add(&raws[s.col], offset, cap))
-                },
-            );
-            a?;
-            b?;
-            for (i, fp) in fingerprints(&raws, n).into_iter().enumerate() {
-                if !seen.insert(fp) {
-                    dups += 1;
-                    if dup_rows.len() < cap {
-                        dup_rows.push(offset + i + 1);
-                    }
-                }
+            let run = BatchScoring {
+                model,
+                plan,
+                target: None,
+                extra: &cur_names,
+                infer: &opts.infer,
+                batch_rows,
+            };
+            score_batches(file, &run, progress, (0.1, 0.6), |scored, ds| {
+                let (raw, _) = prediction_column(model, scored.predictions);
+                pass.batch(ds, Some(raw))
+            })?
+            .map(|f| (f.rows, f.sha256))
+        }
+        _ => std::thread::scope(|s| {
+            let hasher = s.spawn(|| sha256_file(current));
+            let rows = batch_rows.unwrap_or_else(|| batch_rows_for(cur_names.len()));
+            let read = for_each_batch(current, None, rows, |df| {
+                progress.check()?;
+                let ds = Dataset {
+                    path: current.to_path_buf(),
+                    sha256: String::new(),
+                    format,
+                    file_size: meta.len(),
+                    df,
+                };
+                pass.batch(&ds, None)
+            });
+            let sha = hasher
+                .join()
+                .unwrap_or_else(|_| Err(EngineError::internal("hashing thread panicked")));
+            match (read, sha) {
+                (Err(e), _) if e.kind() == ErrorKind::Cancelled => Err(e),
+                (Ok(rows), Ok(sha)) => Ok(Some((rows, sha))),
+                _ => Ok(None),
             }
-            offset += n;
-            Ok(())
-        };
-        let read = for_each_batch(
-            current,
-            None,
-            batch_rows.unwrap_or_else(|| batch_rows_for(cur_names.len())),
-            on_batch,
-        );
-        let sha = hasher
-            .join()
-            .unwrap_or_else(|_| Err(EngineError::internal("hashing thread panicked")));
-        (read, sha)
-    });
-    drop(seen);
-    let rows = match read {
-        Ok(rows) if rows > 0 => rows,
-        Err(e) if e.kind() == ErrorKind::Cancelled => return Err(e),
+        })?,
+    };
+    pass.end();
+    let (rows, sha256) = match read {
+        Some((rows, sha)) if rows > 0 && rows == pass.rows => (rows, sha),
         _ => return Ok(None),
     };
-    let Ok(sha256) = sha256 else {
-        return Ok(None);
-    };
+    let Pass {
+        mut cols,
+        states,
+        prediction,
+        windows,
+        guessed,
+        dups,
+        dup_rows,
+        ..
+    } = pass;
 
     progress.set(0.6, "computing drift");
     let timestamp = match &opts.timestamp {
@@ -252,6 +293,10 @@ pub fn drift_streamed(
             .find(|c| !c.numeric && c.any_text && c.timestamp_like)
             .map(|c| c.name.clone()),
     };
+    if guess_timestamp && guessed != timestamp {
+        // The first batch's guess is not the whole file's timestamp column.
+        return Ok(None);
+    }
     // In memory the detected timestamp is never a wanted column.
     let left_out = match (&opts.columns, &opts.timestamp) {
         (None, None) => timestamp.clone(),
@@ -308,6 +353,22 @@ pub fn drift_streamed(
             matches!(st.read, Read::Parse { .. }).then(|| std::mem::take(&mut st.parsed).finish());
         prepared.push((p, st, parsed));
     }
+    // The model's column comes last (as in memory), its states after the file's columns.
+    let mut warnings = Vec::new();
+    let mut predicted_col: Option<(ColState, Dist)> = None;
+    if let (Some((p, _, warning)), Some((mut col, mut st))) = (predicted, prediction) {
+        warnings.extend(warning);
+        st.col = cols.len();
+        let dist = std::mem::take(&mut col.dist).finish();
+        predicted_col = Some((col, dist));
+        prepared.push((p, st, None));
+    }
+    // A compared column's state and distinct numbers, the model's column after the file's.
+    let col_at = |i: usize| cols.get(i).or(predicted_col.as_ref().map(|(c, _)| c));
+    let dist_at = |i: usize| match dists.get(i) {
+        Some(d) => d.as_ref(),
+        None => predicted_col.as_ref().map(|(_, d)| d),
+    };
     if prepared.is_empty() {
         let cur: BTreeSet<String> = cur_names.iter().cloned().collect();
         return Err(nothing_to_compare(
@@ -320,10 +381,13 @@ pub fn drift_streamed(
     let results: Vec<std::result::Result<ColumnDrift, String>> = prepared
         .par_iter()
         .map(|(p, st, parsed)| {
+            let Some(col) = col_at(st.col) else {
+                return Err("internal: no column state".to_string());
+            };
             let current = match st.read {
-                Read::Text => Current::Text(&cols[st.col]),
-                Read::Numbers => match &dists[st.col] {
-                    Some(d) => Current::Numbers(d, cols[st.col].integer),
+                Read::Text => Current::Text(col),
+                Read::Numbers => match dist_at(st.col) {
+                    Some(d) => Current::Numbers(d, col.integer),
                     None => Current::Numbers(&EMPTY, false),
                 },
                 Read::Parse { .. } => Current::Numbers(parsed.as_ref().unwrap_or(&EMPTY), false),
@@ -346,28 +410,38 @@ pub fn drift_streamed(
             "no column could be compared (see the reasons above)".to_string(),
         ));
     }
-    let mut warnings = Vec::new();
     warnings.extend(method_warning(opts, &out));
     let n_drifted = out.iter().filter(|c| c.drifted).count();
     let share = n_drifted as f64 / out.len() as f64;
 
-    let over_time = (window > 0).then(|| {
-        let windowed: Vec<Windowed> = prepared
-            .iter_mut()
-            .map(|(_, st, _)| match st.read {
-                Read::Text => Windowed::Text(std::mem::take(&mut st.win_text)),
-                read => Windowed::Numbers(
-                    std::mem::take(&mut st.win_numbers)
-                        .into_iter()
-                        .map(|b| b.finish())
-                        .collect(),
-                    read == Read::Numbers && cols[st.col].integer,
-                ),
-            })
-            .collect();
-        let ps: Vec<&Prepared> = prepared.iter().map(|(p, _, _)| p).collect();
-        stream_windows::over_time(&ps, &windowed, &out, rows, window, timestamp.clone())
-    });
+    let over_time = match windows {
+        Some(cut) => {
+            let windowed: Vec<Windowed> = prepared
+                .iter_mut()
+                .map(|(_, st, _)| match st.read {
+                    Read::Text => Windowed::Text(std::mem::take(&mut st.win_text)),
+                    read => Windowed::Numbers(
+                        std::mem::take(&mut st.win_numbers)
+                            .into_iter()
+                            .map(|b| b.finish())
+                            .collect(),
+                        read == Read::Numbers && col_at(st.col).is_some_and(|c| c.integer),
+                    ),
+                })
+                .collect();
+            let ps: Vec<&Prepared> = prepared.iter().map(|(p, _, _)| p).collect();
+            Some(stream_windows::over_time(
+                &ps,
+                &windowed,
+                &out,
+                cut.finish(),
+                timestamp.clone(),
+            ))
+        }
+        // Windows by period and no timestamp column in the whole file.
+        None if opts.windows.is_some() => return Err(no_timestamp()),
+        None => None,
+    };
     progress.set(0.8, "data quality");
     let Some(quality) = assess(
         &reference,
@@ -393,7 +467,7 @@ pub fn drift_streamed(
             sha256,
             rows,
         },
-        model: None,
+        model: model.map(|m| m.info.path.clone()),
         method: opts.method,
         threshold: opts.threshold,
         drift_share: opts.drift_share,

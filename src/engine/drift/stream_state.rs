@@ -11,6 +11,7 @@ use std::hash::{Hash, Hasher};
 use super::columns::{Raw, Text, MISSING};
 use super::over_time::parse_iso8601;
 use super::stream_stats::{Dist, DistBuilder};
+use super::stream_windows::Segment;
 use crate::engine::error::{EngineError, Result};
 
 /// Distinct text values counted exactly per column that is not compared; beyond it only values
@@ -233,8 +234,7 @@ pub(super) struct DriftState {
     pub unseen_bits: HashMap<u64, usize>,
     pub unseen: usize,
     pub unseen_rows: Vec<usize>,
-    /// Rows per drift-over-time window (0: no windows) and each window's values.
-    pub window: usize,
+    /// Each drift-over-time window's values, by window index ([`super::stream_windows`]).
     pub win_numbers: Vec<DistBuilder>,
     pub win_text: Vec<HashMap<String, u64>>,
 }
@@ -257,28 +257,13 @@ impl DriftState {
             unseen_bits: HashMap::new(),
             unseen: 0,
             unseen_rows: Vec::new(),
-            window: 0,
             win_numbers: Vec::new(),
             win_text: Vec::new(),
         }
     }
 
-    /// The windows' parts of `len` rows from file row `offset`: (window, start, end) of the
-    /// batch.
-    fn segments(&self, offset: usize, len: usize) -> Vec<(usize, usize, usize)> {
-        let mut out = Vec::new();
-        let mut i = 0;
-        while self.window > 0 && i < len {
-            let w = (offset + i) / self.window;
-            let end = ((w + 1) * self.window - offset).min(len);
-            out.push((w, i, end));
-            i = end;
-        }
-        out
-    }
-
-    fn windows_text(&mut self, t: &Text, offset: usize) {
-        for (w, start, end) in self.segments(offset, t.len()) {
+    fn windows_text(&mut self, t: &Text, segments: &[Segment]) {
+        for &(w, start, end) in segments {
             let mut n = vec![0u64; t.dict.len()];
             for &c in &t.codes[start..end] {
                 if let Some(x) = n.get_mut(c as usize) {
@@ -296,9 +281,18 @@ impl DriftState {
         }
     }
 
-    pub fn add(&mut self, raw: &Raw, offset: usize, cap: usize) -> Result<()> {
+    /// Adds a batch from file row `offset` cut into windows by `segments`.
+    pub fn add(
+        &mut self,
+        raw: &Raw,
+        offset: usize,
+        cap: usize,
+        segments: &[Segment],
+    ) -> Result<()> {
         match (self.read, raw) {
-            (Read::Numbers, Raw::Numeric { values, .. }) => self.numbers(values, offset, cap),
+            (Read::Numbers, Raw::Numeric { values, .. }) => {
+                self.numbers(values, offset, cap, segments)
+            }
             (Read::Parse { skip }, Raw::Text { values: t }) => {
                 let parsed: Vec<Option<f64>> =
                     t.dict.iter().map(|s| s.parse::<f64>().ok()).collect();
@@ -321,13 +315,13 @@ impl DriftState {
                 if self.bad.count == 0 {
                     self.parsed_nonfinite += out.iter().filter(|v| !v.is_finite()).count();
                     self.parsed.add(&out);
-                    self.numbers(&out, offset, cap);
+                    self.numbers(&out, offset, cap, segments);
                 } else {
                     self.parsed = DistBuilder::default();
                 }
             }
             (Read::Text, Raw::Text { values: t }) => {
-                self.windows_text(t, offset);
+                self.windows_text(t, segments);
                 if let Some(known) = &self.known_text {
                     let unseen: Vec<bool> =
                         t.dict.iter().map(|s| !known.contains(s.as_str())).collect();
@@ -354,8 +348,8 @@ impl DriftState {
         Ok(())
     }
 
-    fn numbers(&mut self, b: &[f64], offset: usize, cap: usize) {
-        for (w, start, end) in self.segments(offset, b.len()) {
+    fn numbers(&mut self, b: &[f64], offset: usize, cap: usize, segments: &[Segment]) {
+        for &(w, start, end) in segments {
             while self.win_numbers.len() <= w {
                 self.win_numbers.push(DistBuilder::default());
             }

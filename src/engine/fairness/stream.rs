@@ -162,7 +162,7 @@ pub fn fairness_streamed(
     let run = BatchScoring {
         model,
         plan: &plan,
-        target: (opts.run.target.as_str(), kind),
+        target: Some((opts.run.target.as_str(), kind)),
         extra: &sensitive,
         infer: &opts.run.infer,
         batch_rows,
