@@ -63,6 +63,13 @@ pub fn ks_2samp(a: &[f64], b: &[f64]) -> KsResult {
         max_s = max_s.max(diff);
         min_s = min_s.min(diff);
     }
+    ks_result(max_s, min_s, n1, n2)
+}
+
+/// The KS statistic and p-value from the extremes of the ECDF difference `F1 - F2` over the
+/// merged samples of sizes `n1` and `n2` (scipy's `ks_2samp`, `method='auto'`).
+pub(crate) fn ks_result(max_s: f64, min_s: f64, n1: usize, n2: usize) -> KsResult {
+    let (f1, f2) = (n1 as f64, n2 as f64);
     let min_s = (-min_s).clamp(0.0, 1.0);
     let mut d = if min_s > max_s { min_s } else { max_s };
     if n1.max(n2) <= KS_MAX_EXACT_N {

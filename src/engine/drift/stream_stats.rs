@@ -8,8 +8,7 @@
 use super::binning::{self, Binned, Counts, Histogram};
 use super::column_drift::{self, default_method, EffectSize, Method, Outcome, Stats};
 use super::columns::ColumnKind;
-use super::ksdist;
-use super::stattests::{self, KsMode, KsResult, KS_MAX_EXACT_N};
+use super::stattests::{self, KsResult};
 use crate::engine::data::extract::label_of_number;
 
 /// A sample as its distinct finite values, ascending (`f64::total_cmp`; values equal under
@@ -201,28 +200,7 @@ pub fn ks_2samp(a: &[f64], b: &Dist) -> KsResult {
         max_s = max_s.max(diff);
         min_s = min_s.min(diff);
     }
-    let min_s = (-min_s).clamp(0.0, 1.0);
-    let mut d = if min_s > max_s { min_s } else { max_s };
-    if n1.max(n2) <= KS_MAX_EXACT_N {
-        let g = ksdist::gcd(n1 as u64, n2 as u64);
-        let lcm = (n1 as u64 / g) * n2 as u64;
-        let h = (d * lcm as f64).round_ties_even() as u64;
-        d = h as f64 / lcm as f64;
-        if let Some(p) = ksdist::exact_two_sided(n1, n2, h) {
-            return KsResult {
-                statistic: d,
-                p_value: p,
-                mode: KsMode::Exact,
-            };
-        }
-    }
-    let (m, n) = (f1.max(f2), f1.min(f2));
-    let en = (m * n / (m + n)).round_ties_even();
-    KsResult {
-        statistic: d,
-        p_value: ksdist::kolmogorov_sf(en as u64, d).clamp(0.0, 1.0),
-        mode: KsMode::Asymptotic,
-    }
+    stattests::ks_result(max_s, min_s, n1, n2)
 }
 
 /// [`stattests::wasserstein_normed`] with the current sample as a [`Dist`].
