@@ -142,6 +142,39 @@ pub fn y_axis(label: &str) -> egui_plot::AxisHints<'static> {
         .label_spacing(16.0..=16.5)
 }
 
+/// A [`base`] plot of the unit square with the legend in `corner`.
+fn unit_square(id: &str, h: f32, x: &str, y: &str, corner: egui_plot::Corner) -> Plot<'static> {
+    base(id, h, x, y)
+        .legend(Legend::default().position(corner))
+        .include_x(0.0)
+        .include_x(1.0)
+        .include_y(0.0)
+        .include_y(1.0)
+}
+
+/// Curves (each in its colour or the palette's) and the operating point on them.
+fn curves_and_marker(
+    p: &mut egui_plot::PlotUi<'_>,
+    pal: &Palette,
+    curves: &[Curve],
+    marker: Option<[f64; 2]>,
+) {
+    for (i, c) in curves.iter().enumerate() {
+        p.add(
+            Line::new(c.name.clone(), xy(c.x, c.y))
+                .color(c.colour.unwrap_or(pal.series[i % 6]))
+                .width(2.0),
+        );
+    }
+    if let Some(m) = marker {
+        p.add(
+            Points::new("operating point", vec![m])
+                .radius(5.0)
+                .color(pal.warn),
+        );
+    }
+}
+
 fn base(id: &str, height: f32, x: &str, y: &str) -> Plot<'static> {
     Plot::new(id.to_string())
         .x_grid_spacer(nice_grid)
@@ -196,29 +229,11 @@ pub fn roc(ui: &mut egui::Ui, id: &str, curves: &[Curve], marker: Option<[f64; 2
     let diag = unit_diagonal(ui);
     let diagonal: Vec<[f64; 2]> = (0..=10).map(|k| [k as f64 / 10.0; 2]).collect();
     let corner = empty_corner(&curve_points(curves, &diagonal), [0.0, 1.0], [0.0, 1.0]);
-    base(id, h, "false positive rate", "true positive rate")
-        .legend(Legend::default().position(corner))
-        .include_x(0.0)
-        .include_x(1.0)
-        .include_y(0.0)
-        .include_y(1.0)
+    unit_square(id, h, "false positive rate", "true positive rate", corner)
         .label_formatter(curve_label("FPR", "TPR"))
         .show(ui, |p| {
             p.add(diag);
-            for (i, c) in curves.iter().enumerate() {
-                p.add(
-                    Line::new(c.name.clone(), xy(c.x, c.y))
-                        .color(c.colour.unwrap_or(pal.series[i % 6]))
-                        .width(2.0),
-                );
-            }
-            if let Some(m) = marker {
-                p.add(
-                    Points::new("operating point", vec![m])
-                        .radius(5.0)
-                        .color(pal.warn),
-                );
-            }
+            curves_and_marker(p, &pal, curves, marker);
         });
 }
 
@@ -234,12 +249,7 @@ pub fn pr(
     let pal = Palette::of(ui);
     let no_skill: Vec<[f64; 2]> = (0..=10).map(|k| [k as f64 / 10.0, base_rate]).collect();
     let corner = empty_corner(&curve_points(curves, &no_skill), [0.0, 1.0], [0.0, 1.0]);
-    base(id, h, "recall", "precision")
-        .legend(Legend::default().position(corner))
-        .include_x(0.0)
-        .include_x(1.0)
-        .include_y(0.0)
-        .include_y(1.0)
+    unit_square(id, h, "recall", "precision", corner)
         .label_formatter(curve_label("recall", "precision"))
         .show(ui, |p| {
             p.add(
@@ -250,20 +260,7 @@ pub fn pr(
                 .color(pal.muted)
                 .style(LineStyle::dashed_loose()),
             );
-            for (i, c) in curves.iter().enumerate() {
-                p.add(
-                    Line::new(c.name.clone(), xy(c.x, c.y))
-                        .color(c.colour.unwrap_or(pal.series[i % 6]))
-                        .width(2.0),
-                );
-            }
-            if let Some(m) = marker {
-                p.add(
-                    Points::new("operating point", vec![m])
-                        .radius(5.0)
-                        .color(pal.warn),
-                );
-            }
+            curves_and_marker(p, &pal, curves, marker);
         });
 }
 
