@@ -66,23 +66,9 @@ fn explain_ui(ui: &mut egui::Ui, state: &State, page: &mut ExplainPage, tx: &Com
         _ => {}
     }
     let request = state.planner().explanation(i);
-    let key = request.as_ref().map(|r| r.key.clone());
-    tx.request(request);
-    let e = match state.slot(key.as_ref()).cloned() {
-        Some(Slot::Ready(Output::Explanation(e))) => e,
-        Some(Slot::Failed(err)) => {
-            if let Some(key) = key {
-                super::slot::failed(ui, tx, &key, &err);
-            }
-            return;
-        }
-        _ => {
-            ui.horizontal(|ui| {
-                ui.spinner();
-                ui.label("computing SHAP values… (progress and cancel in the status bar)");
-            });
-            return;
-        }
+    let waiting = "computing SHAP values… (progress and cancel in the status bar)";
+    let Some(Output::Explanation(e)) = super::slot::ready(ui, state, tx, request, waiting) else {
+        return;
     };
     summary_line(ui, &e);
     let findings = e
@@ -434,12 +420,7 @@ fn surrogate_block(ui: &mut egui::Ui, state: &State, tx: &CommandSender, row: us
                 super::slot::failed(ui, tx, &key, &e);
             }
         }
-        _ => {
-            ui.horizontal(|ui| {
-                ui.spinner();
-                ui.label("fitting the surrogate…");
-            });
-        }
+        _ => super::slot::waiting(ui, "fitting the surrogate…"),
     }
 }
 
@@ -551,24 +532,10 @@ fn pdp_view(
     });
     let feature = names[page.pdp_feature].clone();
     let request = state.planner().pdp(state.selected_index(), &feature);
-    let key = request.as_ref().map(|r| r.key.clone());
-    tx.request(request);
-    match state.slot(key.as_ref()).cloned() {
-        Some(Slot::Ready(Output::Pdp(p))) => {
-            let h = plots::plot_height(state.presentation) * 1.5;
-            super::explain_pdp::draw(ui, &p, h);
-        }
-        Some(Slot::Failed(err)) => {
-            if let Some(key) = key {
-                super::slot::failed(ui, tx, &key, &err);
-            }
-        }
-        _ => {
-            ui.horizontal(|ui| {
-                ui.spinner();
-                ui.label("computing partial dependence and ICE lines…");
-            });
-        }
+    let waiting = "computing partial dependence and ICE lines…";
+    if let Some(Output::Pdp(p)) = super::slot::ready(ui, state, tx, request, waiting) {
+        let h = plots::plot_height(state.presentation) * 1.5;
+        super::explain_pdp::draw(ui, &p, h);
     }
 }
 
@@ -595,11 +562,6 @@ fn importance_view(ui: &mut egui::Ui, state: &State, tx: &CommandSender) {
                 super::slot::failed(ui, tx, &key, &err);
             }
         }
-        _ => {
-            ui.horizontal(|ui| {
-                ui.spinner();
-                ui.label("shuffling each feature and re-scoring…");
-            });
-        }
+        _ => super::slot::waiting(ui, "shuffling each feature and re-scoring…"),
     }
 }
