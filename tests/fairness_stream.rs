@@ -4,12 +4,15 @@
 //! intersections), metrics, bootstrap intervals, policy, warnings, data hash and row counts —
 //! for binary, multiclass and regression models, CSV and Parquet, with batches much smaller
 //! than the file; a file the streamed run cannot take (an unknown label, a missing sensitive
-//! column, `--drop-invalid`) is left to the in-memory path.
+//! column, `--drop-invalid`) is left to the in-memory path. The weak-slice search streams to
+//! the in-memory search too.
 #![allow(clippy::expect_used, clippy::unwrap_used)] // tests may panic on setup failures
 
 use std::path::{Path, PathBuf};
 
 use assay::engine::data::extract::InvalidRows;
+use assay::engine::fairness::slices::{find_weak_slices, SliceSearchOptions};
+use assay::engine::fairness::slices_stream::slices_streamed;
 use assay::engine::fairness::stream::fairness_streamed;
 use assay::engine::fairness::{fairness_files, FairnessOptions};
 use assay::engine::model::Model;
@@ -208,4 +211,70 @@ fn option_errors_after_the_stream_are_the_in_memory_ones() {
         memory.contains("cut points apply to numeric columns"),
         "{memory}"
     );
+}
+
+/// The weak-slice search over every column (numeric quantile bins, cut bins, text, missing
+/// values, pairs) streamed in small batches gives the in-memory search, for binary,
+/// multiclass and regression models and with missing inputs passed to the model.
+#[test]
+fn weak_slices_stream_to_the_in_memory_search() {
+    let cases: [(&str, &str, &str, usize); 5] = [
+        (
+            "sample_models/adult_gbdt_v1.onnx",
+            "sample_data/adult_eval.csv",
+            "income_over_50k",
+            1000,
+        ),
+        (
+            "sample_models/adult_logreg.onnx",
+            "sample_data/adult_eval.parquet",
+            "income_over_50k",
+            777,
+        ),
+        (
+            "sample_models/adult_pipeline_missing.onnx",
+            "sample_data/adult_eval_missing.csv",
+            "income_over_50k",
+            250,
+        ),
+        (
+            "sample_models/abalone_rf.onnx",
+            "sample_data/abalone_eval.csv",
+            "rings",
+            256,
+        ),
+        (
+            "tests/fixtures/models/skl_multiclass.onnx",
+            "tests/fixtures/models/skl_multiclass.csv",
+            "target",
+            7,
+        ),
+    ];
+    for (i, (model, data, target, rows)) in cases.into_iter().enumerate() {
+        let mut o = SliceSearchOptions::new(target);
+        o.run.infer.threads = 1;
+        o.run.infer.batch_size = Some(if rows % 2 == 0 { rows / 2 } else { rows });
+        o.min_size = 0.02;
+        o.top = 50;
+        if i == 0 {
+            o.binning.cuts.insert("age".to_string(), vec![30.0, 50.0]);
+            o.metric = Some("true_positive_rate".to_string());
+        }
+        if i == 1 {
+            o.columns = Some(vec!["race".into(), "hours_per_week".into(), "sex".into()]);
+        }
+        let m = Model::load(&root().join(model)).unwrap();
+        let data = root().join(data);
+        let streamed = slices_streamed(&m, &data, &o, Some(rows), &Progress::none())
+            .unwrap()
+            .expect("the file is streamed");
+        let ds = assay::engine::data::load(&data, &Progress::none()).unwrap();
+        let memory = find_weak_slices(&m, &ds, &o, &Progress::none()).unwrap();
+        assert!(!memory.slices.is_empty() || i == 4, "{model}: no slices");
+        let (a, b) = (
+            serde_json::to_string_pretty(&streamed).unwrap(),
+            serde_json::to_string_pretty(&memory).unwrap(),
+        );
+        assert!(a == b, "{model}: {}", first_difference(&a, &b));
+    }
 }

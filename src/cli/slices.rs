@@ -3,8 +3,10 @@
 
 use super::args::{count, non_negative, ModelRunArgs, OutputArgs, MAX_BINS, MAX_TOP};
 use super::fairness::parse_cuts;
+use super::output::with_progress;
 use crate::engine::fairness::group_text;
-use crate::engine::fairness::slices::{find_weak_slices, SliceSearchOptions};
+use crate::engine::fairness::slices::SliceSearchOptions;
+use crate::engine::fairness::slices_stream::slices_files;
 use crate::engine::Result;
 
 #[derive(Debug, clap::Args)]
@@ -48,9 +50,7 @@ pub fn run(args: Args) -> Result<()> {
     opts.binning.quantiles = args.bins.max(1);
     opts.binning.cuts = parse_cuts(&args.cuts)?;
     opts.run = r.run_options(&args.out);
-    let res = r
-        .input
-        .load_and(|model, ds, p| find_weak_slices(model, ds, &opts, p))?;
+    let res = with_progress(|p| slices_files(&r.input.model.model, &r.input.data.data, &opts, p))?;
     args.out.emit(&res, print)
 }
 

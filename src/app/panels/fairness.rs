@@ -181,25 +181,9 @@ fn fairness_result_ui(
             }
         });
         ui.add_space(8.0);
-        match &result.slices {
-            Some(search) => {
-                if let Some(pick) = weak_slices_ui(ui, search, &report.data.sha256) {
-                    tx.send(Command::ShowSlice(Some(pick)));
-                    tx.send(Command::Goto(Page::Evaluate));
-                }
-            }
-            None => {
-                ui.strong("Weak slices");
-                ui.label(
-                    RichText::new(format!(
-                        "Not searched: {} ({} rows) is read in batches, and the search needs every row in memory. \
-                         `assay slices --model M --data D --target T` searches it from the command line.",
-                        report.data.path.display(),
-                        crate::app::widgets::format::count(report.data.rows)
-                    ))
-                    .color(pal.muted),
-                );
-            }
+        if let Some(pick) = weak_slices_ui(ui, &result.slices, &report.data.sha256) {
+            tx.send(Command::ShowSlice(Some(pick)));
+            tx.send(Command::Goto(Page::Evaluate));
         }
         ui.add_space(8.0);
         policy_editor(ui, state, tx, &report.policy_names(), &report.default_policy(), &report.policy);

@@ -128,9 +128,7 @@ impl Key {
 /// The Fairness page's results: group metrics and disparities per slicing, and weak slices.
 pub struct FairnessResult {
     pub report: FairnessReport,
-    /// `None`: not searched — the data is a file read in batches
-    /// ([`LoadedData::in_memory`] is `None`), and the search needs every row in memory.
-    pub slices: Option<SliceSearch>,
+    pub slices: SliceSearch,
 }
 
 /// A finished analysis (cheap to clone: every result is shared).

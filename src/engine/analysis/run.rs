@@ -18,6 +18,7 @@ use crate::engine::explain::surrogate::{self, SurrogateOptions};
 use crate::engine::explain::tree::Forest;
 use crate::engine::explain::{explain, ExplainOptions};
 use crate::engine::fairness::slices::{find_weak_slices, SliceSearchOptions};
+use crate::engine::fairness::slices_stream::slices_streamed;
 use crate::engine::fairness::stream::fairness_streamed;
 use crate::engine::fairness::{fairness, FairnessOptions};
 use crate::engine::model::Model;
@@ -164,20 +165,28 @@ impl Task {
                 let result = streamed_or_whole(
                     &data,
                     |path| {
-                        let report = fairness_streamed(&model, path, &options, None, progress)?;
-                        Ok(report.map(|report| FairnessResult {
-                            report,
-                            slices: None,
-                        }))
+                        let Some(report) =
+                            fairness_streamed(&model, path, &options, None, progress)?
+                        else {
+                            return Ok(None);
+                        };
+                        progress.set(0.9, "searching weak slices");
+                        let slices = match slices_streamed(&model, path, &slices, None, progress)? {
+                            Some(s) => s,
+                            None => find_weak_slices(
+                                &model,
+                                &*data.frame(progress)?,
+                                &slices,
+                                progress,
+                            )?,
+                        };
+                        Ok(Some(FairnessResult { report, slices }))
                     },
                     |ds| {
                         let report = fairness(&model, ds, &options, progress)?;
                         progress.set(0.9, "searching weak slices");
                         let slices = find_weak_slices(&model, ds, &slices, progress)?;
-                        Ok(FairnessResult {
-                            report,
-                            slices: Some(slices),
-                        })
+                        Ok(FairnessResult { report, slices })
                     },
                     progress,
                 )?;

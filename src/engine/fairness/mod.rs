@@ -8,6 +8,7 @@ pub mod groups;
 pub mod policy;
 pub mod run;
 pub mod slices;
+pub mod slices_stream;
 pub mod stats;
 pub mod stream;
 

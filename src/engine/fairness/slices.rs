@@ -362,6 +362,34 @@ pub fn search(
     opts: &SliceSearchOptions,
     progress: &Progress,
 ) -> Result<SliceSearch> {
+    let names: Vec<String> = match &opts.columns {
+        Some(c) => c.clone(),
+        None => searched_columns(ds.column_names(), opts),
+    };
+    let data = DataRef::of(ds, ds.rows() - outcomes.len());
+    let groups = |name: &str| column_groups(ds, name, kept, &opts.binning);
+    search_columns(&names, groups, data, outcomes, kept, opts, progress)
+}
+
+/// The columns searched by default: every column of the data but the target.
+pub(super) fn searched_columns(names: Vec<String>, opts: &SliceSearchOptions) -> Vec<String> {
+    names
+        .into_iter()
+        .filter(|c| *c != opts.run.target)
+        .collect()
+}
+
+/// [`search`] over the columns `names`, each grouped by `groups` (its codes aligned with the
+/// outcomes).
+pub(super) fn search_columns(
+    names: &[String],
+    mut groups: impl FnMut(&str) -> Result<Grouping>,
+    data: DataRef,
+    outcomes: &Outcomes,
+    kept: Option<&[u32]>,
+    opts: &SliceSearchOptions,
+    progress: &Progress,
+) -> Result<SliceSearch> {
     let n = outcomes.len();
     let regression = matches!(outcomes, Outcomes::Regression { .. });
     let metric = opts
@@ -382,19 +410,11 @@ pub fn search(
         opts.min_size as usize
     }
     .max(1);
-    let names: Vec<String> = match &opts.columns {
-        Some(c) => c.clone(),
-        None => ds
-            .column_names()
-            .into_iter()
-            .filter(|c| *c != opts.run.target)
-            .collect(),
-    };
     let mut cols: Vec<Grouping> = Vec::new();
     let mut skipped = Vec::new();
-    for name in &names {
+    for name in names {
         progress.check()?;
-        let g = column_groups(ds, name, kept, &opts.binning)?;
+        let g = groups(name)?;
         if g.labels.len() > opts.max_levels {
             skipped.push((
                 name.clone(),
@@ -502,7 +522,7 @@ pub fn search(
     progress.set(1.0, "done");
     Ok(SliceSearch {
         model: None,
-        data: DataRef::of(ds, ds.rows() - n),
+        data,
         n,
         metric,
         direction: dir,

@@ -24,7 +24,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::groups::{raw_groups, Values};
-use super::run::argmax;
+use super::run::{argmax, RunOptions};
 use super::stats::Outcomes;
 use super::{outcomes_report, FairnessOptions, FairnessReport};
 use crate::engine::data::extract::{TargetData, TargetKind};
@@ -38,10 +38,10 @@ use crate::engine::scored_stream::{
     class_index, fallback, positive_once, score_batches, BatchScoring, StreamFile,
 };
 
-/// Outcomes and sensitive values gathered batch by batch.
+/// Outcomes and column values gathered batch by batch.
 struct Gathered<'a> {
     model: &'a Model,
-    opts: &'a FairnessOptions,
+    run: &'a RunOptions,
     classes: Option<Vec<String>>,
     /// A binary classifier's positive class (index into `classes`).
     positive: Option<usize>,
@@ -78,7 +78,7 @@ impl Gathered<'_> {
                     }
                     pred.extend(proba.chunks(k).map(argmax));
                 } else {
-                    let (model, asked) = (self.model, self.opts.run.positive_class.as_deref());
+                    let (model, asked) = (self.model, self.run.positive_class.as_deref());
                     let pos = positive_once(&mut self.positive, || {
                         positive_index(model, asked, &classes)
                     })?;
@@ -89,7 +89,7 @@ impl Gathered<'_> {
                     let Outcomes::Binary { y, pred } = out else {
                         return Err(fallback());
                     };
-                    let threshold = self.opts.run.threshold;
+                    let threshold = self.run.threshold;
                     for (r, l) in labels.iter().enumerate() {
                         y.push(class(l)? as usize == pos);
                         pred.push(f64::from(proba[r * 2 + pos]) >= threshold);
@@ -135,17 +135,61 @@ pub fn fairness_streamed(
     batch_rows: Option<usize>,
     progress: &Progress,
 ) -> Result<Option<FairnessReport>> {
-    let Some(file) = StreamFile::open(path, opts.run.invalid_rows) else {
-        return Ok(None);
-    };
     // Option problems the in-memory path reports (after loading the file, as before).
-    if opts.slicings.is_empty()
-        || opts.slicings.iter().any(Vec::is_empty)
-        || !(0.0..=1.0).contains(&opts.run.threshold)
-    {
+    if opts.slicings.is_empty() || opts.slicings.iter().any(Vec::is_empty) {
         return Ok(None);
     }
-    let Ok(plan) = plan_inputs(&model.info, opts.run.features.as_deref()) else {
+    let mut sensitive: Vec<String> = Vec::new();
+    for c in opts.slicings.iter().flatten() {
+        if !sensitive.contains(c) {
+            sensitive.push(c.clone());
+        }
+    }
+    let Some(mut got) = gather(model, path, &opts.run, &sensitive, batch_rows, progress)? else {
+        return Ok(None);
+    };
+    let mut report = outcomes_report(&got.outcomes, got.data.clone(), opts, progress, |c| {
+        let v = got
+            .values
+            .remove(c)
+            .ok_or_else(|| EngineError::internal("a sensitive column was not read"))?;
+        raw_groups(path, c, v.finish(None), &opts.binning)
+    })?;
+    report.model = Some(ModelRef::of(model));
+    report.data = got.data;
+    report.positive_class = got.positive_class;
+    let later = std::mem::replace(&mut report.warnings, got.warnings);
+    report.warnings.extend(later);
+    Ok(Some(report))
+}
+
+/// What a streamed run gathered: every row's outcome and the values of the columns asked for.
+pub(super) struct Gather {
+    pub outcomes: Outcomes,
+    pub values: BTreeMap<String, Values>,
+    pub data: DataRef,
+    pub positive_class: Option<String>,
+    /// The in-memory run's warnings (missing inputs passed to the model).
+    pub warnings: Vec<crate::engine::Warning>,
+}
+
+/// Reads the file at `path` in batches, runs the model on each and keeps the outcomes and the
+/// values of `columns`. `Ok(None)`: not done this way (see the module docs).
+pub(super) fn gather(
+    model: &Model,
+    path: &Path,
+    run_opts: &RunOptions,
+    columns: &[String],
+    batch_rows: Option<usize>,
+    progress: &Progress,
+) -> Result<Option<Gather>> {
+    let Some(file) = StreamFile::open(path, run_opts.invalid_rows) else {
+        return Ok(None);
+    };
+    if !(0.0..=1.0).contains(&run_opts.threshold) {
+        return Ok(None);
+    }
+    let Ok(plan) = plan_inputs(&model.info, run_opts.features.as_deref()) else {
         return Ok(None);
     };
     let kind = if is_classifier(model) {
@@ -153,28 +197,22 @@ pub fn fairness_streamed(
     } else {
         TargetKind::Values
     };
-    let mut sensitive: Vec<String> = Vec::new();
-    for c in opts.slicings.iter().flatten() {
-        if !sensitive.contains(c) {
-            sensitive.push(c.clone());
-        }
-    }
     let run = BatchScoring {
         model,
         plan: &plan,
-        target: Some((opts.run.target.as_str(), kind)),
-        extra: &sensitive,
-        infer: &opts.run.infer,
+        target: Some((run_opts.target.as_str(), kind)),
+        extra: columns,
+        infer: &run_opts.infer,
         batch_rows,
     };
     progress.set(0.0, "reading and scoring in batches");
     let mut got = Gathered {
         model,
-        opts,
+        run: run_opts,
         classes: None,
         positive: None,
         outcomes: None,
-        values: sensitive.iter().map(|c| (c.clone(), None)).collect(),
+        values: columns.iter().map(|c| (c.clone(), None)).collect(),
     };
     let Some(done) = score_batches(file, &run, progress, (0.05, 0.6), |scored, ds| {
         got.add(scored, ds)
@@ -195,26 +233,20 @@ pub fn fairness_streamed(
             None => return Ok(None),
         };
     }
-    let data = DataRef {
-        path: path.to_path_buf(),
-        sha256: done.sha256.clone(),
-        rows: done.rows,
-        rows_dropped: 0,
-    };
     let positive_class = match (&outcomes, got.positive, &got.classes) {
         (Outcomes::Binary { .. }, Some(p), Some(classes)) => classes.get(p).cloned(),
         _ => None,
     };
-    let mut report = outcomes_report(&outcomes, data.clone(), opts, progress, |c| {
-        let v = values
-            .remove(c)
-            .ok_or_else(|| EngineError::internal("a sensitive column was not read"))?;
-        raw_groups(path, c, v.finish(None), &opts.binning)
-    })?;
-    report.model = Some(ModelRef::of(model));
-    report.data = data;
-    report.positive_class = positive_class;
-    let later = std::mem::replace(&mut report.warnings, done.warnings());
-    report.warnings.extend(later);
-    Ok(Some(report))
+    Ok(Some(Gather {
+        outcomes,
+        values,
+        data: DataRef {
+            path: path.to_path_buf(),
+            sha256: done.sha256.clone(),
+            rows: done.rows,
+            rows_dropped: 0,
+        },
+        positive_class,
+        warnings: done.warnings(),
+    }))
 }
