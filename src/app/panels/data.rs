@@ -234,7 +234,7 @@ fn data_ui(ui: &mut egui::Ui, state: &State, page: &mut DataPage, tx: &CommandSe
         egui::ScrollArea::horizontal().show(ui, |ui| {
             let mut table = TableBuilder::new(ui).striped(true);
             if let Some(r) = goto {
-                table = table.scroll_to_row(r - 1, Some(egui::Align::TOP));
+                table = table.scroll_to_row(r - 1, Some(egui::Align::Center));
             }
             table
                 .column(Column::exact(64.0))

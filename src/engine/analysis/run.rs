@@ -18,8 +18,7 @@ use crate::engine::explain::surrogate::{self, SurrogateOptions};
 use crate::engine::explain::tree::Forest;
 use crate::engine::explain::{explain, ExplainOptions};
 use crate::engine::fairness::slices::{find_weak_slices, SliceSearchOptions};
-use crate::engine::fairness::slices_stream::slices_streamed;
-use crate::engine::fairness::stream::fairness_streamed;
+use crate::engine::fairness::slices_stream::fairness_and_slices_streamed;
 use crate::engine::fairness::{fairness, FairnessOptions};
 use crate::engine::model::Model;
 use crate::engine::monitor::{self, MonitorOptions};
@@ -165,22 +164,10 @@ impl Task {
                 let result = streamed_or_whole(
                     &data,
                     |path| {
-                        let Some(report) =
-                            fairness_streamed(&model, path, &options, None, progress)?
-                        else {
-                            return Ok(None);
-                        };
-                        progress.set(0.9, "searching weak slices");
-                        let slices = match slices_streamed(&model, path, &slices, None, progress)? {
-                            Some(s) => s,
-                            None => find_weak_slices(
-                                &model,
-                                &*data.frame(progress)?,
-                                &slices,
-                                progress,
-                            )?,
-                        };
-                        Ok(Some(FairnessResult { report, slices }))
+                        let both = fairness_and_slices_streamed(
+                            &model, path, &options, &slices, None, progress,
+                        )?;
+                        Ok(both.map(|(report, slices)| FairnessResult { report, slices }))
                     },
                     |ds| {
                         let report = fairness(&model, ds, &options, progress)?;

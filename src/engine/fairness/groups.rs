@@ -74,6 +74,7 @@ const NONE: u32 = u32::MAX;
 /// a numeric column's numbers, or a text column's (any other type read as text) codes in order
 /// of first appearance with their dictionary. [`Values::finish`] gives the same [`Raw`] for
 /// the batches as for the whole column.
+#[derive(Clone)]
 pub(crate) enum Values {
     Text {
         index: HashMap<String, u32>,

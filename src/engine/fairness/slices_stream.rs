@@ -4,6 +4,11 @@
 //! the outcomes), never the frame. The groups and the search are then those of the in-memory
 //! path ([`super::slices::search_columns`]), so the result is the same (tests/fairness_stream.rs).
 //!
+//! The window's Fairness page gets the fairness report and the weak slices from one run over
+//! the file ([`fairness_and_slices_streamed`]): the sensitive columns' values are copied for
+//! the report, then the searched columns' are taken by the search, so the peak is that of the
+//! search alone.
+//!
 //! [`slices_files`] (the CLI's `slices`) and the analysis pipeline take this path for the same
 //! files as streamed fairness; `Ok(None)` (search in memory, which reports
 //! any problem) on the same problems, and when a column is named twice.
@@ -14,7 +19,8 @@ use super::groups::raw_groups;
 use super::slices::{
     find_weak_slices, search_columns, searched_columns, SliceSearch, SliceSearchOptions,
 };
-use super::stream::gather;
+use super::stream::{fairness_streamed, gather, report_of, sensitive_columns, Gather};
+use super::{FairnessOptions, FairnessReport};
 use crate::engine::data::{scan_frame, Format};
 use crate::engine::error::{EngineError, Result};
 use crate::engine::evaluate::ModelRef;
@@ -31,32 +37,80 @@ pub fn slices_streamed(
     batch_rows: Option<usize>,
     progress: &Progress,
 ) -> Result<Option<SliceSearch>> {
+    let Some(names) = searched(path, opts) else {
+        return Ok(None);
+    };
+    let Some(got) = gather(model, path, &opts.run, &names, batch_rows, progress)? else {
+        return Ok(None);
+    };
+    search_of(model, path, opts, &names, got, progress).map(Some)
+}
+
+/// The fairness report and the weak slices of one streamed run: the file is read and scored
+/// once, keeping the sensitive and the searched columns (the window's Fairness page). When the
+/// two option sets run the model differently, each gets its own run. `Ok(None)`: not done this
+/// way.
+pub fn fairness_and_slices_streamed(
+    model: &Model,
+    path: &Path,
+    fairness: &FairnessOptions,
+    slices: &SliceSearchOptions,
+    batch_rows: Option<usize>,
+    progress: &Progress,
+) -> Result<Option<(FairnessReport, SliceSearch)>> {
+    let same_run =
+        serde_json::to_value(&fairness.run).ok() == serde_json::to_value(&slices.run).ok();
+    if !same_run {
+        let Some(report) = fairness_streamed(model, path, fairness, batch_rows, progress)? else {
+            return Ok(None);
+        };
+        return Ok(slices_streamed(model, path, slices, batch_rows, progress)?.map(|s| (report, s)));
+    }
+    if fairness.slicings.is_empty() || fairness.slicings.iter().any(Vec::is_empty) {
+        return Ok(None);
+    }
+    let Some(names) = searched(path, slices) else {
+        return Ok(None);
+    };
+    let mut columns = sensitive_columns(fairness);
+    columns.retain(|c| !names.contains(c));
+    columns.extend(names.iter().cloned());
+    let Some(mut got) = gather(model, path, &fairness.run, &columns, batch_rows, progress)? else {
+        return Ok(None);
+    };
+    let report = report_of(model, path, fairness, &mut got, false, progress)?;
+    progress.set(0.9, "searching weak slices");
+    let search = search_of(model, path, slices, &names, got, progress)?;
+    Ok(Some((report, search)))
+}
+
+/// The searched columns (`None`: the file's columns cannot be read here, or a column is named
+/// twice).
+fn searched(path: &Path, opts: &SliceSearchOptions) -> Option<Vec<String>> {
     let names = match &opts.columns {
         Some(c) => c.clone(),
         None => {
-            let Ok(format) = Format::from_path(path) else {
-                return Ok(None);
-            };
-            let Some(schema) = scan_frame(path, format, false, Some(10_000))
-                .ok()
-                .and_then(|mut lf| lf.collect_schema().ok())
-            else {
-                return Ok(None);
-            };
-            let all = schema.iter_names().map(|n| n.to_string()).collect();
-            searched_columns(all, opts)
+            let format = Format::from_path(path).ok()?;
+            let mut lf = scan_frame(path, format, false, Some(10_000)).ok()?;
+            let schema = lf.collect_schema().ok()?;
+            searched_columns(schema.iter_names().map(|n| n.to_string()).collect(), opts)
         }
     };
     let mut distinct = names.clone();
     distinct.sort();
     distinct.dedup();
-    if distinct.len() != names.len() {
-        return Ok(None);
-    }
-    let Some(mut got) = gather(model, path, &opts.run, &names, batch_rows, progress)? else {
-        return Ok(None);
-    };
-    progress.set(0.6, "grouping the columns");
+    (distinct.len() == names.len()).then_some(names)
+}
+
+/// The search over the gathered values of `names` (taken from `got`).
+fn search_of(
+    model: &Model,
+    path: &Path,
+    opts: &SliceSearchOptions,
+    names: &[String],
+    mut got: Gather,
+    progress: &Progress,
+) -> Result<SliceSearch> {
     let groups = |name: &str| {
         let v = got
             .values
@@ -65,7 +119,7 @@ pub fn slices_streamed(
         raw_groups(path, name, v.finish(None), &opts.binning)
     };
     let mut out = search_columns(
-        &names,
+        names,
         groups,
         got.data.clone(),
         &got.outcomes,
@@ -76,7 +130,7 @@ pub fn slices_streamed(
     out.model = Some(ModelRef::of(model));
     let later = std::mem::replace(&mut out.warnings, got.warnings);
     out.warnings.extend(later);
-    Ok(Some(out))
+    Ok(out)
 }
 
 /// Loads the model and searches the data file at `data`: streamed when it is one file of at

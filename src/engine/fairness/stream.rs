@@ -139,28 +139,49 @@ pub fn fairness_streamed(
     if opts.slicings.is_empty() || opts.slicings.iter().any(Vec::is_empty) {
         return Ok(None);
     }
+    let sensitive = sensitive_columns(opts);
+    let Some(mut got) = gather(model, path, &opts.run, &sensitive, batch_rows, progress)? else {
+        return Ok(None);
+    };
+    report_of(model, path, opts, &mut got, true, progress).map(Some)
+}
+
+/// The fairness report of the gathered outcomes and sensitive columns, which are taken from
+/// `got` (`take`) or copied (when they are searched for weak slices next).
+pub(super) fn report_of(
+    model: &Model,
+    path: &Path,
+    opts: &FairnessOptions,
+    got: &mut Gather,
+    take: bool,
+    progress: &Progress,
+) -> Result<FairnessReport> {
+    let mut report = outcomes_report(&got.outcomes, got.data.clone(), opts, progress, |c| {
+        let v = if take {
+            got.values.remove(c)
+        } else {
+            got.values.get(c).cloned()
+        };
+        let v = v.ok_or_else(|| EngineError::internal("a sensitive column was not read"))?;
+        raw_groups(path, c, v.finish(None), &opts.binning)
+    })?;
+    report.model = Some(ModelRef::of(model));
+    report.data = got.data.clone();
+    report.positive_class = got.positive_class.clone();
+    let later = std::mem::replace(&mut report.warnings, got.warnings.clone());
+    report.warnings.extend(later);
+    Ok(report)
+}
+
+/// The sensitive columns of `opts`, each once, in order of appearance.
+pub(super) fn sensitive_columns(opts: &FairnessOptions) -> Vec<String> {
     let mut sensitive: Vec<String> = Vec::new();
     for c in opts.slicings.iter().flatten() {
         if !sensitive.contains(c) {
             sensitive.push(c.clone());
         }
     }
-    let Some(mut got) = gather(model, path, &opts.run, &sensitive, batch_rows, progress)? else {
-        return Ok(None);
-    };
-    let mut report = outcomes_report(&got.outcomes, got.data.clone(), opts, progress, |c| {
-        let v = got
-            .values
-            .remove(c)
-            .ok_or_else(|| EngineError::internal("a sensitive column was not read"))?;
-        raw_groups(path, c, v.finish(None), &opts.binning)
-    })?;
-    report.model = Some(ModelRef::of(model));
-    report.data = got.data;
-    report.positive_class = got.positive_class;
-    let later = std::mem::replace(&mut report.warnings, got.warnings);
-    report.warnings.extend(later);
-    Ok(Some(report))
+    sensitive
 }
 
 /// What a streamed run gathered: every row's outcome and the values of the columns asked for.
