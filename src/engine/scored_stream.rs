@@ -1,14 +1,16 @@
 //! The streamed model run (issue 19) shared by streamed `evaluate` ([`super::evaluate_stream`])
 //! and streamed fairness ([`super::fairness::stream`]): one data file read in batches
-//! ([`for_each_batch`]) and prepared, the model run on each batch by worker threads (while
-//! the next batch is read and prepared) in the chunks and threading the in-memory run uses
-//! for the whole file (so its outputs are the same numbers), the file hashed on a second
-//! thread. The caller keeps what it needs of each scored batch, in file order.
+//! ([`for_each_batch`]) and prepared in slices, the model run on each slice by worker threads
+//! ([`super::scored_pipeline`], while the next slice is read and prepared) in the chunks and
+//! threading the in-memory run uses for the whole file (so its outputs are the same
+//! numbers), the file hashed on a second thread. The caller keeps what it needs of each
+//! scored slice, in file order.
 //!
 //! Only a file [`StreamFile::open`] accepts is read this way, under `--invalid-rows error`;
 //! any problem of the data — a read error, a column type that changes after the first 10,000
 //! CSV rows, a value the model cannot score, an error of the caller's — ends the run with
 //! `Ok(None)`: the caller then runs in memory, which reports the problem exactly as before.
+//! A panic of an inference worker is an error (`Err`), not retried.
 
 use std::collections::BTreeMap;
 use std::path::Path;
