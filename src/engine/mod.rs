@@ -25,6 +25,7 @@ pub mod report;
 pub mod robustness;
 pub mod runtime;
 pub mod scored;
+mod scored_pipeline;
 pub mod scored_stream;
 pub mod valid_rows;
 pub mod warning;

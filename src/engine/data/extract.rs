@@ -261,11 +261,20 @@ fn for_each_text(ds: &Dataset, name: &str, mut f: impl FnMut(usize, Option<Strin
         dt if dt.is_primitive_numeric() => {
             let is_float = dt.is_float();
             let ca = floats(col)?;
+            // A label column repeats a few values: the text of the last one is reused.
+            let mut last: Option<(u64, String)> = None;
             for (i, v) in ca.iter().enumerate() {
-                f(
-                    i,
-                    v.filter(|x| !(is_float && x.is_nan())).map(label_of_number),
-                );
+                let text = v
+                    .filter(|x| !(is_float && x.is_nan()))
+                    .map(|x| match &last {
+                        Some((bits, text)) if *bits == x.to_bits() => text.clone(),
+                        _ => {
+                            let text = label_of_number(x);
+                            last = Some((x.to_bits(), text.clone()));
+                            text
+                        }
+                    });
+                f(i, text);
             }
         }
         _ => {

@@ -83,7 +83,7 @@ pub fn predict(
     let n_batches = rows.div_ceil(batch);
     let workers = threads.min(n_batches);
     // One worker: let ONNX Runtime use the cores inside the session instead.
-    let intra = if workers == 1 { threads } else { 1 };
+    let intra = chunk_intra(rows, batch, threads);
 
     let next = AtomicUsize::new(0);
     let done = AtomicUsize::new(0);
@@ -156,6 +156,44 @@ pub fn predict(
         })
         .collect::<Result<_>>()?;
     assemble(model, outs, rows)
+}
+
+/// One chunk's outputs from [`run_chunk`], put together by [`assemble_chunks`].
+pub(crate) struct ChunkOut(BatchOut);
+
+/// The session intra-op threads [`predict`] uses on `rows` rows in chunks of `chunk` with
+/// `threads` threads: one per session when several chunks run side by side, else all of
+/// them inside the one session.
+pub(crate) fn chunk_intra(rows: usize, chunk: usize, threads: usize) -> usize {
+    let threads = threads.max(1);
+    if threads.min(rows.div_ceil(chunk.max(1))) == 1 {
+        threads
+    } else {
+        1
+    }
+}
+
+/// Runs `model` on rows `start..end` of `inputs` on a pooled session with `intra` threads:
+/// what each worker of [`predict`] does with one of its chunks.
+pub(crate) fn run_chunk(
+    model: &Model,
+    inputs: &InputData,
+    start: usize,
+    end: usize,
+    intra: usize,
+) -> Result<ChunkOut> {
+    let mut pooled = model.pooled_session(intra)?;
+    run_batch(pooled.get()?, model, inputs, start, end).map(ChunkOut)
+}
+
+/// The predictions of `rows` rows from their chunks' outputs, in row order (as [`predict`]
+/// puts its chunks together).
+pub(crate) fn assemble_chunks(
+    model: &Model,
+    outs: Vec<ChunkOut>,
+    rows: usize,
+) -> Result<Predictions> {
+    assemble(model, outs.into_iter().map(|c| c.0).collect(), rows)
 }
 
 fn assemble(model: &Model, outs: Vec<BatchOut>, rows: usize) -> Result<Predictions> {
