@@ -1,5 +1,6 @@
-//! The streamed model run (issue 19) shared by streamed `evaluate` ([`super::evaluate_stream`])
-//! and streamed fairness ([`super::fairness::stream`]): one data file read in batches
+//! The streamed model run (issue 19) shared by streamed `evaluate` ([`super::evaluate_stream`]),
+//! streamed fairness and weak slices ([`super::fairness::stream`]) and streamed drift with a
+//! model ([`super::drift::stream`]): one data file read in batches
 //! ([`for_each_batch`]) and prepared in slices, the model run on each slice by worker threads
 //! ([`super::scored_pipeline`], while the next slice is read and prepared) in the chunks and
 //! threading the in-memory run uses for the whole file (so its outputs are the same
