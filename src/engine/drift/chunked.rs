@@ -172,6 +172,9 @@ fn compare(
     progress: &Progress,
 ) -> Result<(Vec<WholeColumn>, Vec<Series>)> {
     type Compared = std::result::Result<(WholeColumn, Series), Skipped>;
+    let in_order = prepared
+        .first()
+        .is_some_and(|p| covers_in_order(groups, p.current.len()));
     let results: Vec<Result<Compared>> = prepared
         .par_iter()
         .map(|p| {
@@ -188,7 +191,9 @@ fn compare(
                     .collect(),
                 None => Vec::new(),
             };
-            let col = match whole_column(p, r.as_ref(), whole) {
+            // The whole column's sorted values from the windows' when they are its rows.
+            let merged = (whole && in_order).then(|| merged(&windows)).flatten();
+            let col = match whole_column(p, r.as_ref(), whole, merged) {
                 Ok(c) => c,
                 Err(EngineError::Column {
                     column, message, ..
@@ -223,14 +228,43 @@ fn compare(
     Ok((columns, series))
 }
 
+/// Whether the windows are every row once, in order (windows by row count are).
+fn covers_in_order(groups: &[(String, Vec<usize>)], n: usize) -> bool {
+    let mut next = 0;
+    for (_, rows) in groups {
+        for &i in rows {
+            if i != next {
+                return false;
+            }
+            next += 1;
+        }
+    }
+    next == n
+}
+
+/// The numeric windows' sorted values merged: the whole column's [`Current`] when the windows
+/// are its rows in order ([`covers_in_order`]); `None` for a text column.
+fn merged(windows: &[Option<Current>]) -> Option<Current> {
+    let parts = windows
+        .iter()
+        .map(|w| match w {
+            Some(Current::Numeric(v)) => Some(v.as_slice()),
+            _ => None,
+        })
+        .collect::<Option<Vec<&[f64]>>>()?;
+    Some(Current::Numeric(columns::merge_sorted(parts)))
+}
+
 /// One column of the whole current data: [`super::column_result`]'s method, threshold and
 /// (when `whole`) statistic, p-value and verdict. Without `whole`, a numeric column's method
 /// comes from the distinct count of both sides up to 6 (all [`default_method`] tells apart)
 /// without sorting the whole current column: the reference's alone when it has more than 5.
+/// `merged`: the whole current column as [`Current::of`] gives it, when the caller has it.
 pub(super) fn whole_column(
     p: &Prepared,
     r: Option<&Reference>,
     whole: bool,
+    merged: Option<Current>,
 ) -> Result<WholeColumn> {
     let (mr, mc) = (
         super::missing_count(&p.reference),
@@ -270,7 +304,8 @@ pub(super) fn whole_column(
         let method = default_method(p.kind, r.n(), n_values);
         return Ok(out(method, method.default_threshold(), None));
     }
-    let Some((r, c)) = r.and_then(|r| Some((r, Current::of(p, r, None)?))) else {
+    let Some((r, c)) = r.and_then(|r| Some((r, merged.or_else(|| Current::of(p, r, None))?)))
+    else {
         // Storage the statistics never see (prepare converts mixed storage): the full path.
         let o = p.run(None, None, None, &None);
         let v = Value {

@@ -81,7 +81,7 @@ pub(crate) fn self_windows(
         .map(|&i| values[i as usize])
         .collect();
     let r = Reference::of(&p, Some(sorted_ref));
-    let col = match whole_column(&p, r.as_ref(), false) {
+    let col = match whole_column(&p, r.as_ref(), false, None) {
         Ok(c) => c,
         Err(EngineError::Column { .. }) => return Ok(None),
         Err(e) => return Err(e),
