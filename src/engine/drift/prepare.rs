@@ -24,12 +24,20 @@ pub(super) fn read_both(
     reference: &Dataset,
     current: &Dataset,
 ) -> Result<std::result::Result<(Raw, Raw), String>> {
-    let r = columns::read(reference, name)?;
     let named = opts
         .categorical
         .iter()
         .chain(&opts.numeric)
         .any(|x| x == name);
+    if !named && mostly_distinct_dates(reference, name)? {
+        let numbers = crate::engine::data::extract::column(current, name)?
+            .dtype()
+            .is_primitive_numeric();
+        if !numbers {
+            return Ok(Err(TEXT_COLUMN.to_string()));
+        }
+    }
+    let r = columns::read(reference, name)?;
     if !named && matches!(r, Raw::Text { .. }) && columns::infer_kind(&r) == Inferred::Text {
         let numbers = crate::engine::data::extract::column(current, name)?
             .dtype()
@@ -39,6 +47,29 @@ pub(super) fn read_both(
         }
     }
     Ok(Ok((r, columns::read(current, name)?)))
+}
+
+/// Whether a date or date-time column would read as text ([`columns::read`] formats it) that
+/// [`columns::infer_kind`] calls mostly distinct, decided on its stored integers without
+/// formatting them (formatting is one-to-one, so the distinct counts are the same).
+fn mostly_distinct_dates(ds: &Dataset, name: &str) -> Result<bool> {
+    use polars::prelude::DataType;
+    let col = crate::engine::data::extract::column(ds, name)?;
+    if !matches!(col.dtype(), DataType::Date | DataType::Datetime(..)) {
+        return Ok(false);
+    }
+    let physical = col
+        .to_physical_repr()
+        .cast(&DataType::Int64)
+        .map_err(|e| EngineError::internal(format!("column '{name}': {e}")))?;
+    let ints = physical
+        .i64()
+        .map_err(|e| EngineError::internal(format!("column '{name}': {e}")))?;
+    let mut v: Vec<i64> = ints.iter().flatten().collect();
+    let count = v.len();
+    v.sort_unstable();
+    v.dedup();
+    Ok(v.len() as f64 > count as f64 * 0.5)
 }
 
 /// Decides kind and storage of one column. `Ok(Err(reason))` skips the column.
