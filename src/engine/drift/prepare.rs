@@ -184,3 +184,56 @@ pub(super) fn prepare_column(
         current: c,
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::data::Format;
+    use polars::prelude::*;
+
+    fn ds(df: DataFrame) -> Dataset {
+        Dataset {
+            path: "t.parquet".into(),
+            sha256: String::new(),
+            format: Format::Parquet,
+            file_size: 0,
+            df,
+        }
+    }
+
+    /// The stored integers decide as the formatted text does: mostly distinct date-times and
+    /// dates are skipped, repeated ones are not, nulls count as missing.
+    #[test]
+    fn dates_decided_on_stored_integers_as_on_their_text() {
+        let distinct: Vec<Option<i64>> =
+            (0..40).map(|i| (i % 7 != 0).then_some(i * 1000)).collect();
+        let repeated: Vec<Option<i64>> = (0..40).map(|i| Some((i % 3) * 86_400_000)).collect();
+        let days: Vec<Option<i32>> = (0..40).map(Some).collect();
+        let df = df!("a" => &distinct, "b" => &repeated, "d" => &days).expect("df");
+        let df = df
+            .lazy()
+            .with_columns([
+                col("a").cast(DataType::Datetime(TimeUnit::Nanoseconds, None)),
+                col("b").cast(DataType::Datetime(TimeUnit::Milliseconds, None)),
+                col("d").cast(DataType::Date),
+            ])
+            .collect()
+            .expect("cast");
+        let d = ds(df);
+        for name in ["a", "b", "d"] {
+            let as_text = columns::infer_kind(&columns::read(&d, name).expect("read"));
+            assert_eq!(
+                mostly_distinct_dates(&d, name).expect("dates"),
+                as_text == Inferred::Text,
+                "{name}"
+            );
+        }
+        assert!(mostly_distinct_dates(&d, "a").expect("a"));
+        assert!(!mostly_distinct_dates(&d, "b").expect("b"));
+        let opts = DriftOptions::default();
+        assert_eq!(
+            read_both("a", &opts, &d, &d).expect("read").err(),
+            Some(TEXT_COLUMN.to_string())
+        );
+    }
+}
