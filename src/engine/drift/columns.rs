@@ -264,7 +264,7 @@ pub fn infer_kind(raw: &Raw) -> Inferred {
 
 /// Finite values of a numeric column, sorted ascending (NaN and ±inf dropped, as Evidently
 /// does before every test), in [`f64::total_cmp`] order. Samples of 4,096 values or more are
-/// radix-sorted ([`radix::sort_by_key`]); a sorted sequence is unique, so the bits are the
+/// sorted as [`radix::key`]s ([`sort_keys`]); a sorted sequence is unique, so the bits are the
 /// same either way.
 pub fn sorted_finite(values: &[f64]) -> Vec<f64> {
     let finite = values.iter().copied().filter(|x| x.is_finite());
@@ -273,7 +273,34 @@ pub fn sorted_finite(values: &[f64]) -> Vec<f64> {
         v.sort_unstable_by(f64::total_cmp);
         return v;
     }
-    let keys = radix::sort_by_key(finite.map(radix::key).collect(), |&k| k);
+    let keys = sort_keys(finite.map(radix::key).collect());
+    keys.into_iter().map(radix::unkey).collect()
+}
+
+/// Keys in ascending order: radix-sorted ([`radix::sort_by_key`]) while the keys and the
+/// sort's buffer fit in a core's cache; above [`RADIX_MAX`] keys the radix passes' scattered
+/// writes miss the cache (1M keys took 40-58 ms here against 23-30 ms for the standard
+/// unstable sort).
+fn sort_keys(mut keys: Vec<u64>) -> Vec<u64> {
+    if keys.len() <= RADIX_MAX {
+        return radix::sort_by_key(keys, |&k| k);
+    }
+    keys.sort_unstable();
+    keys
+}
+
+/// The most keys [`sort_keys`] radix-sorts (1 MiB of keys).
+const RADIX_MAX: usize = 1 << 17;
+
+/// The sorted values of several sorted parts together (as [`sorted_finite`] of their
+/// concatenation): the standard stable sort finds the parts as runs and merges them (1M values
+/// in 10 parts: 19 ms, against 25 ms sorting them afresh).
+pub fn merge_sorted<'a>(parts: impl IntoIterator<Item = &'a [f64]>) -> Vec<f64> {
+    let mut keys: Vec<u64> = Vec::new();
+    for part in parts {
+        keys.extend(part.iter().map(|&x| radix::key(x)));
+    }
+    keys.sort();
     keys.into_iter().map(radix::unkey).collect()
 }
 
@@ -284,25 +311,33 @@ mod tests {
     #[test]
     fn radix_sort_equals_the_comparison_sort() {
         let mut s = 0x9E37_79B9_7F4A_7C15u64;
-        let v: Vec<f64> = (0..20_000)
-            .map(|i| {
-                s ^= s << 13;
-                s ^= s >> 7;
-                s ^= s << 17;
-                match i % 11 {
-                    0 => f64::NAN,
-                    1 => -0.0,
-                    2 => 0.0,
-                    3 => f64::INFINITY,
-                    4 => 3.0,
-                    _ => ((s >> 11) as f64 / (1u64 << 53) as f64 - 0.5) * 1e6,
-                }
-            })
-            .collect();
-        let bits = |x: Vec<f64>| x.into_iter().map(f64::to_bits).collect::<Vec<_>>();
-        let mut want: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
-        want.sort_by(f64::total_cmp);
-        assert_eq!(bits(sorted_finite(&v)), bits(want));
+        // Below and above RADIX_MAX.
+        for n in [20_000, 300_000] {
+            let v: Vec<f64> = (0..n)
+                .map(|i| {
+                    s ^= s << 13;
+                    s ^= s >> 7;
+                    s ^= s << 17;
+                    match i % 11 {
+                        0 => f64::NAN,
+                        1 => -0.0,
+                        2 => 0.0,
+                        3 => f64::INFINITY,
+                        4 => 3.0,
+                        _ => ((s >> 11) as f64 / (1u64 << 53) as f64 - 0.5) * 1e6,
+                    }
+                })
+                .collect();
+            let bits = |x: Vec<f64>| x.into_iter().map(f64::to_bits).collect::<Vec<_>>();
+            let mut want: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
+            want.sort_by(f64::total_cmp);
+            assert_eq!(bits(sorted_finite(&v)), bits(want.clone()));
+            let parts: Vec<Vec<f64>> = v.chunks(n / 7).map(sorted_finite).collect();
+            assert_eq!(
+                bits(merge_sorted(parts.iter().map(Vec::as_slice))),
+                bits(want)
+            );
+        }
     }
 
     #[test]

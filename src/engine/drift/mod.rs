@@ -14,6 +14,7 @@ pub mod over_time;
 mod predictions;
 mod prepare;
 pub mod quality;
+pub mod self_windows;
 pub mod stattests;
 pub mod stream;
 mod stream_pass;

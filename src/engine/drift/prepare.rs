@@ -24,12 +24,20 @@ pub(super) fn read_both(
     reference: &Dataset,
     current: &Dataset,
 ) -> Result<std::result::Result<(Raw, Raw), String>> {
-    let r = columns::read(reference, name)?;
     let named = opts
         .categorical
         .iter()
         .chain(&opts.numeric)
         .any(|x| x == name);
+    if !named && mostly_distinct_dates(reference, name)? {
+        let numbers = crate::engine::data::extract::column(current, name)?
+            .dtype()
+            .is_primitive_numeric();
+        if !numbers {
+            return Ok(Err(TEXT_COLUMN.to_string()));
+        }
+    }
+    let r = columns::read(reference, name)?;
     if !named && matches!(r, Raw::Text { .. }) && columns::infer_kind(&r) == Inferred::Text {
         let numbers = crate::engine::data::extract::column(current, name)?
             .dtype()
@@ -39,6 +47,29 @@ pub(super) fn read_both(
         }
     }
     Ok(Ok((r, columns::read(current, name)?)))
+}
+
+/// Whether a date or date-time column would read as text ([`columns::read`] formats it) that
+/// [`columns::infer_kind`] calls mostly distinct, decided on its stored integers without
+/// formatting them (formatting is one-to-one, so the distinct counts are the same).
+fn mostly_distinct_dates(ds: &Dataset, name: &str) -> Result<bool> {
+    use polars::prelude::DataType;
+    let col = crate::engine::data::extract::column(ds, name)?;
+    if !matches!(col.dtype(), DataType::Date | DataType::Datetime(..)) {
+        return Ok(false);
+    }
+    let physical = col
+        .to_physical_repr()
+        .cast(&DataType::Int64)
+        .map_err(|e| EngineError::internal(format!("column '{name}': {e}")))?;
+    let ints = physical
+        .i64()
+        .map_err(|e| EngineError::internal(format!("column '{name}': {e}")))?;
+    let mut v: Vec<i64> = ints.iter().flatten().collect();
+    let count = v.len();
+    v.sort_unstable();
+    v.dedup();
+    Ok(v.len() as f64 > count as f64 * 0.5)
 }
 
 /// Decides kind and storage of one column. `Ok(Err(reason))` skips the column.
@@ -152,4 +183,57 @@ pub(super) fn prepare_column(
         reference: r,
         current: c,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::data::Format;
+    use polars::prelude::*;
+
+    fn ds(df: DataFrame) -> Dataset {
+        Dataset {
+            path: "t.parquet".into(),
+            sha256: String::new(),
+            format: Format::Parquet,
+            file_size: 0,
+            df,
+        }
+    }
+
+    /// The stored integers decide as the formatted text does: mostly distinct date-times and
+    /// dates are skipped, repeated ones are not, nulls count as missing.
+    #[test]
+    fn dates_decided_on_stored_integers_as_on_their_text() {
+        let distinct: Vec<Option<i64>> =
+            (0..40).map(|i| (i % 7 != 0).then_some(i * 1000)).collect();
+        let repeated: Vec<Option<i64>> = (0..40).map(|i| Some((i % 3) * 86_400_000)).collect();
+        let days: Vec<Option<i32>> = (0..40).map(Some).collect();
+        let df = df!("a" => &distinct, "b" => &repeated, "d" => &days).expect("df");
+        let df = df
+            .lazy()
+            .with_columns([
+                col("a").cast(DataType::Datetime(TimeUnit::Nanoseconds, None)),
+                col("b").cast(DataType::Datetime(TimeUnit::Milliseconds, None)),
+                col("d").cast(DataType::Date),
+            ])
+            .collect()
+            .expect("cast");
+        let d = ds(df);
+        for name in ["a", "b", "d"] {
+            let as_text = columns::infer_kind(&columns::read(&d, name).expect("read"));
+            assert_eq!(
+                mostly_distinct_dates(&d, name).expect("dates"),
+                as_text == Inferred::Text,
+                "{name}"
+            );
+        }
+        assert!(mostly_distinct_dates(&d, "a").expect("a"));
+        assert!(!mostly_distinct_dates(&d, "b").expect("b"));
+        let opts = DriftOptions::default();
+        assert_eq!(
+            read_both("a", &opts, &d, &d).expect("read").err(),
+            Some(TEXT_COLUMN.to_string())
+        );
+    }
 }

@@ -19,10 +19,10 @@ use super::chunking::{Chunking, Period, Span};
 use super::multivariate::{self, PcaSummary};
 use super::{thresholds_of, ThresholdSpec};
 use crate::engine::data::{self, Dataset};
-use crate::engine::drift::chunked;
 use crate::engine::drift::columns::Raw;
 use crate::engine::drift::over_time::{Period as DPeriod, Series, Windows};
 use crate::engine::drift::Method;
+use crate::engine::drift::{chunked, self_windows};
 use crate::engine::error::{EngineError, Result};
 use crate::engine::progress::Progress;
 
@@ -362,11 +362,11 @@ fn reference_noise(
         .par_iter()
         .map(|&(name, values)| {
             let integer = data::extract::column(reference, name)?.dtype().is_integer();
-            let order = chunked::finite_order(values);
+            let order = self_windows::finite_order(values);
             parts
                 .iter()
                 .map(|(against, rows)| {
-                    chunked::self_windows(
+                    self_windows::self_windows(
                         name,
                         values,
                         integer,
