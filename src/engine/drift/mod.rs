@@ -5,6 +5,7 @@
 //! [`drift`], so they show the same numbers.
 
 pub mod binning;
+mod checks;
 pub mod chunked;
 pub mod column_drift;
 pub mod columns;
@@ -13,6 +14,8 @@ pub mod order;
 pub mod over_time;
 mod predictions;
 mod prepare;
+
+pub(crate) use checks::{check_options, method_warning, nothing_to_compare, require_columns};
 pub mod quality;
 pub mod self_windows;
 pub mod stattests;
@@ -24,7 +27,6 @@ pub mod stream_stats;
 mod stream_windows;
 mod window_stats;
 
-use crate::engine::Warning;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
@@ -391,69 +393,6 @@ pub fn drift(
     })
 }
 
-/// The warning when `--method` does not apply to some columns.
-pub(crate) fn method_warning(opts: &DriftOptions, cols: &[ColumnDrift]) -> Option<Warning> {
-    let m = opts.method?;
-    let bad: Vec<&str> = cols
-        .iter()
-        .filter(|c| c.method != m)
-        .map(|c| c.name.as_str())
-        .collect();
-    (!bad.is_empty()).then(|| {
-        Warning::option(format!(
-            "method {m:?} does not apply to categorical columns; they keep the default: {}",
-            bad.join(", ")
-        ))
-    })
-}
-
-/// The options checked against both files' columns, before any value is read (the streamed
-/// path checks them on the current file's schema).
-pub(crate) fn check_options(
-    reference: &Dataset,
-    current: &Dataset,
-    opts: &DriftOptions,
-) -> Result<()> {
-    if !(opts.drift_share > 0.0 && opts.drift_share <= 1.0) {
-        return Err(EngineError::usage(format!(
-            "drift share {} must be in (0, 1]",
-            opts.drift_share
-        )));
-    }
-    if let Some(t) = opts.threshold {
-        if !(t.is_finite() && t >= 0.0) {
-            return Err(EngineError::usage(format!(
-                "threshold {t} must be a non-negative number"
-            )));
-        }
-    }
-    if let Some(t) = &opts.timestamp {
-        if !current.has_column(t) {
-            return Err(EngineError::column(
-                &current.path,
-                t,
-                "no such timestamp column in the current data",
-            ));
-        }
-    }
-    for name in opts.categorical.iter().chain(&opts.numeric) {
-        if !reference.has_column(name) || !current.has_column(name) {
-            return Err(EngineError::usage(format!(
-                "column '{name}' named in --categorical/--numeric is not in both files"
-            )));
-        }
-    }
-    if let Some(both) = opts.categorical.iter().find(|c| opts.numeric.contains(c)) {
-        return Err(EngineError::usage(format!(
-            "column '{both}' is named both categorical and numeric"
-        )));
-    }
-    if let Some(cols) = &opts.columns {
-        require_columns(cols, [reference, current])?;
-    }
-    Ok(())
-}
-
 /// The reference of every prepared column sorted once, and each column's comparison of the
 /// whole current data; columns without values on one side move to `skipped`.
 #[allow(clippy::type_complexity)]
@@ -505,37 +444,6 @@ pub(crate) fn compare(
     }
     Ok((sorted_refs, cols))
 }
-/// The error when every wanted column was skipped (or the files share none).
-pub(crate) fn nothing_to_compare(
-    skipped: &[Skipped],
-    timestamp: Option<&str>,
-    ref_names: &[String],
-    cur_names: &BTreeSet<String>,
-) -> EngineError {
-    let why = if skipped.is_empty() {
-        let cur: Vec<&str> = cur_names.iter().map(String::as_str).collect();
-        format!(
-            "the files share no column{} (reference: {}; current: {})",
-            timestamp
-                .as_ref()
-                .map_or_else(String::new, |t| format!(" besides the timestamp '{t}'")),
-            ref_names.join(", "),
-            cur.join(", ")
-        )
-    } else {
-        let mut each: Vec<String> = skipped
-            .iter()
-            .take(10)
-            .map(|s| format!("'{}': {}", s.name, s.reason))
-            .collect();
-        if skipped.len() > 10 {
-            each.push(format!("and {} more", skipped.len() - 10));
-        }
-        format!("every shared column was skipped: {}", each.join("; "))
-    };
-    EngineError::usage(format!("no column to compare: {why}"))
-}
-
 /// Missing, NaN and infinite values of a prepared sample.
 pub(crate) fn missing_count(raw: &Raw) -> usize {
     match raw {
@@ -604,23 +512,4 @@ fn column_result(p: &Prepared, a: &Option<Vec<f64>>, opts: &DriftOptions) -> Res
     }
     let out = p.run(None, opts.method, opts.threshold, a);
     Ok(column_drift_of(p, out, opts.method, [nr, nc, mr, mc]))
-}
-
-/// Every named column exists in both files (the error names the file and lists its columns).
-fn require_columns(names: &[String], files: [&Dataset; 2]) -> Result<()> {
-    for c in names {
-        for ds in files {
-            if !ds.has_column(c) {
-                return Err(EngineError::column(
-                    &ds.path,
-                    c,
-                    format!(
-                        "no such column; the file has: {}",
-                        ds.column_names().join(", ")
-                    ),
-                ));
-            }
-        }
-    }
-    Ok(())
 }
