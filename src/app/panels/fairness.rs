@@ -364,7 +364,10 @@ fn weak_slices_ui(
     let pal = Palette::of(ui);
     ui.strong(format!(
         "Weak slices: where {} is worst (overall {:.4}; slices of at least {} rows; {} candidates searched)",
-        search.metric, search.overall, search.min_size, search.candidates
+        search.metric,
+        search.overall,
+        crate::app::widgets::format::count(search.min_size),
+        crate::app::widgets::format::count(search.candidates)
     ));
     if search.slices.is_empty() {
         ui.label("No slice is significantly worse than overall.");
