@@ -115,8 +115,8 @@ fn drift_ui(ui: &mut egui::Ui, state: &State, page: &mut DriftPage, tx: &Command
             report.columns.len(),
             report.share_drifted,
             report.drift_share,
-            report.reference.rows,
-            report.current.rows
+            format::count(report.reference.rows),
+            format::count(report.current.rows)
         ));
     });
     ui.label(
@@ -373,14 +373,19 @@ fn column_detail(ui: &mut egui::Ui, state: &State, report: &DriftReport, c: &Col
             row(
                 ui,
                 "values used",
-                format!("reference {}, current {}", c.n_reference, c.n_current),
+                format!(
+                    "reference {}, current {}",
+                    format::count(c.n_reference),
+                    format::count(c.n_current)
+                ),
             );
             row(
                 ui,
                 "missing",
                 format!(
                     "reference {}, current {}",
-                    c.missing_reference, c.missing_current
+                    format::count(c.missing_reference),
+                    format::count(c.missing_current)
                 ),
             );
             if let Ok(serde_json::Value::Object(stats)) = serde_json::to_value(&c.stats) {
