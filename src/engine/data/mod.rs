@@ -59,6 +59,18 @@ pub struct Dataset {
 }
 
 impl Dataset {
+    /// A frame as a dataset with no file behind it (unit tests).
+    #[cfg(test)]
+    pub(crate) fn of_frame(df: DataFrame, format: Format) -> Dataset {
+        Dataset {
+            path: format!("t.{}", format!("{format:?}").to_lowercase()).into(),
+            sha256: String::new(),
+            format,
+            file_size: 0,
+            df,
+        }
+    }
+
     pub fn rows(&self) -> usize {
         self.df.height()
     }

@@ -264,13 +264,7 @@ mod tests {
     use crate::engine::data::Format;
 
     fn ds(df: DataFrame) -> Dataset {
-        Dataset {
-            path: "t.csv".into(),
-            sha256: String::new(),
-            format: Format::Csv,
-            file_size: 0,
-            df,
-        }
+        Dataset::of_frame(df, Format::Csv)
     }
 
     #[test]

@@ -192,13 +192,7 @@ mod tests {
     use polars::prelude::*;
 
     fn ds(df: DataFrame) -> Dataset {
-        Dataset {
-            path: "t.parquet".into(),
-            sha256: String::new(),
-            format: Format::Parquet,
-            file_size: 0,
-            df,
-        }
+        Dataset::of_frame(df, Format::Parquet)
     }
 
     /// The stored integers decide as the formatted text does: mostly distinct date-times and

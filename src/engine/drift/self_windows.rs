@@ -127,13 +127,7 @@ mod tests {
     use polars::prelude::*;
 
     fn ds(df: DataFrame) -> Dataset {
-        Dataset {
-            path: "t.parquet".into(),
-            sha256: String::new(),
-            format: Format::Parquet,
-            file_size: 0,
-            df,
-        }
+        Dataset::of_frame(df, Format::Parquet)
     }
 
     /// `self_windows` gives the series `per_window` gives on copies of the rows, bit for bit,
