@@ -305,7 +305,7 @@ fn datasets_ui(ui: &mut egui::Ui, state: &State, tx: &CommandSender) {
                         ui.label(
                             RichText::new(format!(
                                 "{} rows × {} columns · {} · sha256 {}…",
-                                d.info.rows,
+                                crate::app::widgets::format::count(d.info.rows),
                                 d.info.columns.len(),
                                 crate::engine::human_bytes(d.info.file_size),
                                 &d.info.sha256[..12.min(d.info.sha256.len())]
