@@ -22,9 +22,12 @@
 #   benches/scale_compare.sh                          # 10M rows
 #   ROWS=1000000 SKIP_DRIFT=1 benches/scale_compare.sh
 #   ROWS=100000000 FORMAT=parquet SKIP_PY=1 benches/scale_compare.sh
+#   FORMAT=lake SKIP_PY=1 benches/scale_compare.sh    # 10M rows as a hive-partitioned set
 #
 # FORMAT=parquet writes the tiled rows as Parquet instead (row groups of 2^20 rows, written by
-# pyarrow from the Python venv; no CSV in between) and evaluates that. SKIP_BOOT=1 leaves out the bootstrap run. Uses the release
+# pyarrow from the Python venv; no CSV in between) and evaluates that. FORMAT=lake writes
+# them as a lake-style set instead — one Parquet file of 2^20 rows per `chunk=K` folder (K is
+# then a column) — and passes the folder as the dataset. SKIP_BOOT=1 leaves out the bootstrap run. Uses the release
 # CLI built without the GUI (`cargo build --release --no-default-features`), or ASSAY=path.
 # PYTHON: the venv with pandas, onnxruntime, scikit-learn (default /work/venvs/models, else
 # .venv).
@@ -46,26 +49,37 @@ if [[ ! -x "$ASSAY" ]]; then
   cargo build --release --no-default-features
 fi
 mkdir -p "$BIG"
-if [[ "$FORMAT" == parquet ]]; then
-  DATA="$BIG/big_$ROWS.parquet"
-  if [[ ! -f "$DATA" ]]; then
+if [[ "$FORMAT" == parquet || "$FORMAT" == lake ]]; then
+  if [[ "$FORMAT" == lake ]]; then DATA="$BIG/lake_$ROWS"; else DATA="$BIG/big_$ROWS.parquet"; fi
+  if [[ ! -e "$DATA" ]]; then
     t0=$(date +%s)
-    "$PY" - sample_data/adult_eval.csv "$DATA" "$ROWS" <<'PYEOF'
+    "$PY" - sample_data/adult_eval.csv "$DATA" "$ROWS" "$FORMAT" <<'PYEOF'
+import os
 import sys
 import pyarrow as pa
 import pyarrow.csv as pc
 import pyarrow.parquet as pq
 src = pc.read_csv(sys.argv[1])
-rows, group = int(sys.argv[3]), 1 << 20
+rows, group, lake = int(sys.argv[3]), 1 << 20, sys.argv[4] == "lake"
 block = pa.concat_tables([src] * (-(-group // src.num_rows)))
-with pq.ParquetWriter(sys.argv[2], src.schema) as writer:
-    done = 0
-    while done < rows:
-        # The sample's rows repeated in file order (as the CSV case), cut at `rows`.
-        start = done % src.num_rows
-        take = min(group, rows - done)
-        writer.write_table(pa.concat_tables([block, block]).slice(start, take), row_group_size=group)
-        done += take
+tmp = sys.argv[2] + ".part"
+writer = None if lake else pq.ParquetWriter(tmp, src.schema)
+done = 0
+while done < rows:
+    # The sample's rows repeated in file order (as the CSV case), cut at `rows`.
+    start = done % src.num_rows
+    take = min(group, rows - done)
+    table = pa.concat_tables([block, block]).slice(start, take)
+    if lake:
+        folder = os.path.join(tmp, f"chunk={done // group:04d}")
+        os.makedirs(folder)
+        pq.write_table(table, os.path.join(folder, "part-0.parquet"), row_group_size=group)
+    else:
+        writer.write_table(table, row_group_size=group)
+    done += take
+if writer is not None:
+    writer.close()
+os.rename(tmp, sys.argv[2])
 PYEOF
     echo "generated $DATA in $(( $(date +%s) - t0 )) s"
   fi

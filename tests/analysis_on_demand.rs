@@ -172,6 +172,34 @@ fn drift_without_a_model_or_timestamp_streams_the_same_report() {
     same_review(&ws);
 }
 
+/// The CSV file at `path` as a lake-style set in `dir`: its rows cut into `pieces` files
+/// (`dir/part-0.csv`, …), in order.
+fn as_set(path: &Path, dir: &Path, pieces: usize) {
+    let text = std::fs::read_to_string(path).expect("read");
+    let mut lines = text.lines();
+    let header = lines.next().expect("header");
+    let rows: Vec<&str> = lines.collect();
+    std::fs::create_dir_all(dir).expect("mkdir");
+    for (k, piece) in rows.chunks(rows.len().div_ceil(pieces)).enumerate() {
+        let body = format!("{header}\n{}\n", piece.join("\n"));
+        std::fs::write(dir.join(format!("part-{k}.csv")), body).expect("write");
+    }
+}
+
+#[test]
+fn the_demo_review_is_the_same_with_file_sets_read_on_demand() {
+    // Every dataset a folder of three CSV files: summarised, evaluated, sliced and drifted
+    // file after file in batches that cross the files' boundaries.
+    let tmp = tempfile::tempdir().expect("tmp");
+    let mut ws = small_demo();
+    for (i, d) in ws.datasets.iter_mut().enumerate() {
+        let dir = tmp.path().join(format!("set-{i}"));
+        as_set(&d.path, &dir, 3);
+        d.path = dir;
+    }
+    same_review(&ws);
+}
+
 /// Two pages hold the same rows, cell for cell as the preview shows them.
 fn same_rows(a: &DataFrame, b: &DataFrame, what: &str) {
     assert_eq!(a.height(), b.height(), "{what}");
@@ -232,6 +260,59 @@ fn pages_and_distributions_are_read_from_the_file() {
         let again = file_data.frame(&Progress::none()).expect("frame");
         assert!(std::sync::Arc::ptr_eq(&whole, &again));
     }
+}
+
+#[test]
+fn pages_and_distributions_of_a_partitioned_set_are_read_from_its_files() {
+    use polars::prelude::{ParquetWriter, SerReader};
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let flat = polars::prelude::ParquetReader::new(
+        std::fs::File::open(root.join("sample_data/adult_eval.parquet")).expect("open"),
+    )
+    .finish()
+    .expect("read");
+    let tmp = tempfile::tempdir().expect("tmp");
+    // Three files of 1,500, 1,700 and 1,800 rows under `k=` folders: pages and batches
+    // cross the files' boundaries; `k` is a column.
+    for (k, (off, len)) in [(0, 1500), (1500, 1700), (3200, 1800)]
+        .into_iter()
+        .enumerate()
+    {
+        let dir = tmp.path().join(format!("k={k}"));
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        let mut piece = flat.slice(off, len);
+        let file = std::fs::File::create(dir.join("part-0.parquet")).expect("create");
+        ParquetWriter::new(file).finish(&mut piece).expect("write");
+    }
+    let path = tmp.path().join("k=*/*.parquet");
+    let held = LoadedData::load(&path, &Progress::none()).expect("load");
+    let ds = held.in_memory().expect("held");
+    assert_eq!(
+        (ds.rows(), ds.df.width()),
+        (flat.height(), flat.width() + 1)
+    );
+    let file_data = LoadedData::streamed(&path, BATCH, &Progress::none())
+        .expect("summary")
+        .expect("streamed");
+    assert!(file_data.in_memory().is_none());
+    assert_eq!(
+        serde_json::to_value(&file_data.info).expect("info"),
+        serde_json::to_value(&held.info).expect("info")
+    );
+    for page in 0..=ds.rows().div_ceil(PAGE_ROWS) {
+        let a = held.page(page).expect("held page");
+        let b = file_data.page(page).expect("file page");
+        same_rows(&a, &b, &format!("set page {page}"));
+    }
+    for column in ["age", "workclass", "k"] {
+        assert_eq!(
+            distribution(ds, column, 30).expect("in memory"),
+            distribution_file(&path, column, 30, &Progress::none()).expect("from the files"),
+            "{column}"
+        );
+    }
+    let whole = file_data.frame(&Progress::none()).expect("frame");
+    assert!(whole.df.equals_missing(&ds.df));
 }
 
 #[test]

@@ -178,7 +178,8 @@ fn files_the_stream_cannot_take_are_left_to_memory() {
             .unwrap()
             .is_none()
     );
-    // A file set (directory) is read in memory.
+    // A set of files (this directory, holding the file with the unknown label) streams and
+    // is left to memory at the same label.
     assert!(
         evaluate_streamed(&model, dir.path(), &o, Some(200), &Progress::none())
             .unwrap()

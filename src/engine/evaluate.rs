@@ -154,8 +154,8 @@ pub fn is_classifier(model: &Model) -> bool {
     })
 }
 
-/// Loads both files and evaluates: a data file of at least
-/// [`super::data::batches::STREAM_MIN_BYTES`] streamed in batches (bounded memory, same
+/// Loads both files and evaluates: a large dataset ([`super::data::batches::is_large`]: a file
+/// or a set of files of at least [`super::data::batches::STREAM_MIN_BYTES`]) streamed in batches (bounded memory, same
 /// result), anything else — and any file the streamed run cannot take — in memory.
 pub fn evaluate_files(
     model: &Path,

@@ -4,7 +4,8 @@
 //! frame. Peak memory is a few batches plus a few numbers per row.
 //!
 //! [`super::evaluate::evaluate_files`] (the CLI's `evaluate`, and packages) takes this path
-//! for one CSV, Parquet or Arrow file of at least [`data::batches::STREAM_MIN_BYTES`] under
+//! for a CSV, Parquet or Arrow file, or a set of them, of at least
+//! [`data::batches::STREAM_MIN_BYTES`] ([`data::batches::is_large`]) under
 //! `--invalid-rows error` (the default); otherwise, and whenever the streamed run meets a
 //! problem of the data (an unknown label, a value the model cannot score, a column type that
 //! changes after the first 10,000 CSV rows, …), it evaluates in memory, which reports the

@@ -1,6 +1,6 @@
 //! The streamed model run (issue 19) shared by streamed `evaluate` ([`super::evaluate_stream`]),
 //! streamed fairness and weak slices ([`super::fairness::stream`]) and streamed drift with a
-//! model ([`super::drift::stream`]): one data file read in batches
+//! model ([`super::drift::stream`]): one data file (or a set of files) read in batches
 //! ([`for_each_batch`]) and prepared in slices, the model run on each slice by worker threads
 //! ([`super::scored_pipeline`], while the next slice is read and prepared) in the chunks and
 //! threading the in-memory run uses for the whole file (so its outputs are the same
@@ -23,7 +23,6 @@ use super::data::extract::{
 };
 use super::data::{self, Dataset, Format};
 use super::error::{EngineError, Result};
-use super::hash::sha256_file;
 use super::model::infer::{assemble_chunks, chunk_intra, run_chunk, ChunkOut};
 use super::model::{InferOptions, InputPlan, Model};
 use super::progress::Progress;
@@ -91,21 +90,18 @@ pub(crate) struct StreamFile<'a> {
 }
 
 impl<'a> StreamFile<'a> {
-    /// One regular, non-empty CSV, Parquet or Arrow file (not a set of files) under
-    /// `--invalid-rows error`; `None` otherwise (the caller runs in memory).
+    /// One regular, non-empty CSV, Parquet or Arrow file, or a set of them
+    /// ([`data::batches::source`]), under `--invalid-rows error`; `None` otherwise (the
+    /// caller runs in memory).
     pub fn open(path: &'a Path, invalid_rows: InvalidRows) -> Option<Self> {
-        if invalid_rows != InvalidRows::Error || data::lake::is_set(path) {
+        if invalid_rows != InvalidRows::Error {
             return None;
         }
-        let meta = super::fsio::check_regular(path, "dataset").ok()?;
-        let format = Format::from_path(path).ok()?;
-        if meta.len() == 0 || data::check_claimed(path, format, false).is_err() {
-            return None;
-        }
+        let source = data::batches::source(path).ok()?;
         Some(Self {
             path,
-            format,
-            size: meta.len(),
+            format: source.format,
+            size: source.size,
         })
     }
 }
@@ -236,7 +232,7 @@ pub(crate) fn score_batches(
         run_chunk(run.model, &c.inputs, c.start, c.end, c.intra)
     };
     let (read, sha256) = std::thread::scope(|s| {
-        let hasher = s.spawn(|| sha256_file(path));
+        let hasher = s.spawn(|| data::batches::sha256(path));
         let read = scored_pipeline::run(threads, infer, &|f| stage.set_fraction(f), |pipe| {
             let total = for_each_batch(path, Some(&columns), batch_rows, |df| {
                 progress.check()?;

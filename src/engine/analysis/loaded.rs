@@ -1,5 +1,5 @@
 //! A dataset as analyses read it: its inspection (schema, summary statistics) and either the
-//! whole frame or — for one file too large to hold ([`batches::is_large`]) — only its first
+//! whole frame or — for a file (or set of files) too large to hold ([`batches::is_large`]) — only its first
 //! rows, the rest read on demand: pages of rows for a preview, batches for the analyses that
 //! stream (evaluation, fairness, drift without a model), or the whole frame, loaded for the
 //! length of an analysis that needs every row in memory.
@@ -40,7 +40,7 @@ struct OnDemand {
 }
 
 impl LoadedData {
-    /// Loads and inspects the dataset at `path`: one file of at least
+    /// Loads and inspects the dataset at `path`: a file (or set of files) of at least
     /// [`batches::STREAM_MIN_BYTES`] is summarised in batches and not held (unless the
     /// summary cannot be streamed — then, like any other dataset, it is loaded whole).
     pub fn load(path: &Path, progress: &Progress) -> Result<LoadedData> {
@@ -172,7 +172,7 @@ impl LoadedData {
             Held::File(f) => {
                 let path = &self.info.path;
                 let index = f.csv_rows.get_or_init(|| {
-                    (self.info.format == Format::Csv)
+                    (self.info.format == Format::Csv && !data::lake::is_set(path))
                         .then(|| CsvRows::index(path, PAGE_ROWS, self.info.rows, &Progress::none()))
                         .and_then(std::result::Result::ok)
                         .flatten()

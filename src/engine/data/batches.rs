@@ -1,6 +1,8 @@
-//! One data file read in batches of rows through polars' streaming engine, for engines that
-//! keep only what they compute per row (scores, labels, codes) instead of the whole frame:
-//! memory is bounded by a few batches, not by the file.
+//! A dataset read in batches of rows through polars' streaming engine, for engines that keep
+//! only what they compute per row (scores, labels, codes) instead of the whole frame: memory
+//! is bounded by a few batches, not by the data. A dataset is one file or a lake-style set of
+//! files ([`super::lake`], read file after file with its partition columns added:
+//! [`super::lake_batches`]).
 //!
 //! Batches arrive in file order. The CSV column types are inferred from the first 10,000 rows,
 //! as in [`super::load`]; a file whose later rows do not fit them fails here, and the caller
@@ -19,17 +21,137 @@ use std::sync::mpsc::sync_channel;
 
 use polars::prelude::*;
 
+use super::lake::{self, Set};
 use super::{check_duplicate_headers, check_duplicate_names, scan_frame, Format};
 use crate::engine::error::{EngineError, Result};
+use crate::engine::hash::sha256_file;
 
-/// Single files at least this large are read in batches by the engines that can
-/// (evaluate, drift, the data summary) instead of loaded whole.
+/// Datasets at least this large (one file, or the files of a set together; a Parquet file
+/// counts as at least 8 bytes a cell its footer claims, since it may compress its columns
+/// far below what they take in memory) are read in batches by the engines that can
+/// (evaluate, fairness, drift, the data summary) instead of loaded whole.
 pub const STREAM_MIN_BYTES: u64 = 64 << 20;
 
-/// One regular file of at least [`STREAM_MIN_BYTES`] (not a set of files).
+/// A regular file, or a set of files that checks out ([`Set::open`]), of at least
+/// [`STREAM_MIN_BYTES`].
 pub fn is_large(path: &Path) -> bool {
-    !super::lake::is_set(path)
-        && std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() >= STREAM_MIN_BYTES)
+    if lake::is_set(path) {
+        return Set::open(path, false).is_ok_and(|s| {
+            let claimed = s.parts.iter().fold(0u64, |sum, p| {
+                sum.saturating_add(held_bytes(&p.path, s.format, 0))
+            });
+            s.size.max(claimed) >= STREAM_MIN_BYTES
+        });
+    }
+    std::fs::metadata(path).is_ok_and(|m| {
+        m.is_file()
+            && Format::from_path(path)
+                .is_ok_and(|f| held_bytes(path, f, m.len()) >= STREAM_MIN_BYTES)
+    })
+}
+
+/// The bytes a file of `len` bytes takes at least once read: its size, or for Parquet 8
+/// bytes a claimed cell if that is more.
+fn held_bytes(path: &Path, format: Format, len: u64) -> u64 {
+    if format != Format::Parquet || len >= STREAM_MIN_BYTES {
+        return len;
+    }
+    super::parquet_claims(path).map_or(len, |(rows, cols)| {
+        len.max(rows.saturating_mul(cols).saturating_mul(8))
+    })
+}
+
+/// A dataset the batch readers can take: its format and size in bytes.
+#[derive(Debug, Clone, Copy)]
+pub struct Source {
+    pub format: Format,
+    pub size: u64,
+}
+
+/// Checks the dataset at `path` for reading in batches: one regular, non-empty CSV, Parquet
+/// or Arrow file whose claimed size (a Parquet footer's) is within the row and cell limits,
+/// or a set of such files ([`Set::open`]).
+pub fn source(path: &Path) -> Result<Source> {
+    if lake::is_set(path) {
+        let set = Set::open(path, false)?;
+        return Ok(Source {
+            format: set.format,
+            size: set.size,
+        });
+    }
+    let meta = crate::engine::fsio::check_regular(path, "dataset")?;
+    let format = Format::from_path(path)?;
+    if meta.len() == 0 {
+        return Err(EngineError::file(path, "the file is empty"));
+    }
+    super::check_claimed(path, format, false)?;
+    Ok(Source {
+        format,
+        size: meta.len(),
+    })
+}
+
+/// SHA-256 of the file at `path`, or of a set's manifest ([`Set::sha256`]): the hash
+/// [`super::load`] gives the dataset.
+pub fn sha256(path: &Path) -> Result<String> {
+    if lake::is_set(path) {
+        return Set::open(path, false)?.sha256();
+    }
+    sha256_file(path)
+}
+
+/// The columns and types batches of the dataset at `path` have (a CSV's inferred from its
+/// first 10,000 rows; a set's from its first file, with the partition columns).
+pub fn schema(path: &Path) -> Result<Schema> {
+    if lake::is_set(path) {
+        return super::lake_batches::schema(&Set::open(path, false)?);
+    }
+    file_schema(path, false)
+}
+
+/// [`schema`] of one file; `no_hive`: as in [`scan_frame`].
+pub(super) fn file_schema(path: &Path, no_hive: bool) -> Result<Schema> {
+    let format = Format::from_path(path)?;
+    let mut lf = scan_frame(path, format, no_hive, Some(10_000))?;
+    let schema = lf.collect_schema().map_err(|e| {
+        EngineError::file(
+            path,
+            format!("cannot read {format:?} data: {}", super::clean_polars(&e)),
+        )
+    })?;
+    Ok(schema.as_ref().clone())
+}
+
+/// Rows of one file (a Parquet or Arrow file's from its metadata; a CSV file is scanned).
+pub(super) fn file_rows(path: &Path, no_hive: bool) -> Result<usize> {
+    let format = Format::from_path(path)?;
+    let source = match format {
+        Format::Csv => unmapped_source(path),
+        _ => None,
+    };
+    let lf = scan_frame(
+        source.as_deref().unwrap_or(path),
+        format,
+        no_hive,
+        Some(10_000),
+    )?;
+    count_rows(path, format, lf)
+}
+
+fn count_rows(path: &Path, format: Format, lf: LazyFrame) -> Result<usize> {
+    let count = lf.select([len()]).collect().map_err(|e| {
+        EngineError::file(
+            path,
+            format!("cannot read {format:?} data: {}", super::clean_polars(&e)),
+        )
+    })?;
+    count
+        .columns()
+        .first()
+        .and_then(|c| c.cast(&DataType::UInt64).ok())
+        .and_then(|c| c.u64().ok().and_then(|v| v.get(0)))
+        .map(|n| n as usize)
+        .ok_or_else(|| EngineError::internal("no row count"))
 }
 
 /// Rows per batch for `columns` columns: about 128 MiB of 8-byte cells, a multiple of 2¹⁶
@@ -77,12 +199,27 @@ impl Query {
     }
 }
 
-/// Calls `f` on consecutive batches of exactly `rows` rows (the last one: the rest) of the file
-/// at `path` (one CSV, Parquet or Arrow file, not a set), in file order; returns the number of
-/// rows read. `columns`: read only these (a missing one is an error). Stops at the first error
-/// of `f` or of the read.
+/// Calls `f` on consecutive batches of exactly `rows` rows (the last one: the rest) of the
+/// dataset at `path` (one CSV, Parquet or Arrow file, or a set of them), in file order;
+/// returns the number of rows read. `columns`: read only these (a missing one is an error).
+/// Stops at the first error of `f` or of the read.
 pub fn for_each_batch(
     path: &Path,
+    columns: Option<&[String]>,
+    rows: usize,
+    f: impl FnMut(DataFrame) -> Result<()>,
+) -> Result<usize> {
+    if lake::is_set(path) {
+        let set = Set::open(path, false)?;
+        return super::lake_batches::for_each_batch(&set, columns, rows, f);
+    }
+    file_batches(path, false, columns, rows, f)
+}
+
+/// [`for_each_batch`] of one file; `no_hive`: as in [`scan_frame`].
+pub(super) fn file_batches(
+    path: &Path,
+    no_hive: bool,
     columns: Option<&[String]>,
     rows: usize,
     mut f: impl FnMut(DataFrame) -> Result<()>,
@@ -95,7 +232,7 @@ pub fn for_each_batch(
     let mut lf = scan_frame(
         source.as_deref().unwrap_or(path),
         format,
-        false,
+        no_hive,
         Some(10_000),
     )?;
     let wrap = |e: PolarsError| {
@@ -122,18 +259,8 @@ pub fn for_each_batch(
         // The streaming engine decodes up to 16 row groups ahead of the consumer (1.5 GiB
         // of the German-credit columns in row groups of 2^20 rows); one query per batch of
         // rows reads only the row groups it covers.
-        let count = lf.clone().select([len()]).collect().map_err(wrap)?;
-        let total = count
-            .columns()
-            .first()
-            .and_then(|c| c.cast(&DataType::UInt64).ok())
-            .and_then(|c| c.u64().ok().and_then(|v| v.get(0)))
-            .ok_or_else(|| EngineError::internal("no row count"))?;
-        Query::Slices {
-            lf,
-            total: total as usize,
-            tx,
-        }
+        let total = count_rows(path, format, lf.clone())?;
+        Query::Slices { lf, total, tx }
     } else {
         // The callback runs on polars' threads; a closed channel (the reader stopped) ends
         // the query (`true` = stop).
@@ -194,11 +321,26 @@ pub fn for_each_batch(
     })
 }
 
-/// Rows `offset .. offset + len` of the file at `path` (one CSV, Parquet or Arrow file), read
-/// as [`for_each_batch`] reads them (the same CSV column types): a page of a file too large
-/// to hold. Fewer rows at the end of the file; a CSV file is scanned up to `offset`, a Parquet
-/// file reads only the row groups the rows are in.
+/// Rows `offset .. offset + len` of the dataset at `path` (one CSV, Parquet or Arrow file, or
+/// a set of them), read as [`for_each_batch`] reads them (the same CSV column types): a page
+/// of data too large to hold. Fewer rows at the end; a CSV file is scanned up to `offset`, a
+/// Parquet file reads only the row groups the rows are in (of a set, the files before the
+/// one `offset` is in are counted: from metadata, or by a scan of a CSV file).
 pub fn read_slice(path: &Path, offset: usize, len: usize) -> Result<DataFrame> {
+    if lake::is_set(path) {
+        let set = Set::open(path, false)?;
+        return super::lake_batches::read_slice(&set, offset, len);
+    }
+    file_slice(path, false, offset, len)
+}
+
+/// [`read_slice`] of one file; `no_hive`: as in [`scan_frame`].
+pub(super) fn file_slice(
+    path: &Path,
+    no_hive: bool,
+    offset: usize,
+    len: usize,
+) -> Result<DataFrame> {
     let format = Format::from_path(path)?;
     let source = match format {
         Format::Csv => unmapped_source(path),
@@ -207,7 +349,7 @@ pub fn read_slice(path: &Path, offset: usize, len: usize) -> Result<DataFrame> {
     let lf = scan_frame(
         source.as_deref().unwrap_or(path),
         format,
-        false,
+        no_hive,
         Some(10_000),
     )?;
     let df = lf

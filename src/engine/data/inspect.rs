@@ -11,9 +11,8 @@ use polars::prelude::*;
 use serde::Serialize;
 
 use super::batches::{batch_rows as batch_rows_for, for_each_batch, is_large};
-use super::{check_claimed, is_numeric, Dataset, Format};
+use super::{is_numeric, Dataset, Format};
 use crate::engine::error::{EngineError, Result};
-use crate::engine::hash::sha256_file;
 use crate::engine::progress::Progress;
 
 /// One column of `assay inspect --data`.
@@ -53,7 +52,7 @@ pub fn inspect(ds: &Dataset) -> Result<DatasetInfo> {
 }
 
 /// [`inspect`] of the file at `path` without holding it: a single file of at least
-/// [`super::batches::STREAM_MIN_BYTES`] is read in batches and only each column's running
+/// [`super::batches::STREAM_MIN_BYTES`] (or a set of files that large) is read in batches and only each column's running
 /// moments and distinct values are kept. `Ok(None)`: not a file read this way, or one whose
 /// CSV column types change after the rows they were inferred from; load it instead
 /// ([`super::load`] re-infers, and reports any problem with the file's row numbers).
@@ -71,13 +70,11 @@ pub fn inspect_streamed(
     batch_rows: Option<usize>,
     progress: &Progress,
 ) -> Result<Option<DatasetInfo>> {
-    let meta = crate::engine::fsio::check_regular(path, "dataset")?;
-    let format = Format::from_path(path)?;
-    check_claimed(path, format, false)?;
+    let source = super::batches::source(path)?;
     progress.set(0.0, &format!("summarising {} in batches", path.display()));
     let mut acc = Summary::default();
     let (read, sha256) = std::thread::scope(|s| {
-        let hasher = s.spawn(|| sha256_file(path));
+        let hasher = s.spawn(|| super::batches::sha256(path));
         let rows = batch_rows.unwrap_or_else(|| batch_rows_for(64));
         let read = for_each_batch(path, None, rows, |df| {
             progress.check()?;
@@ -100,8 +97,8 @@ pub fn inspect_streamed(
     }
     Ok(Some(acc.finish(
         path.to_path_buf(),
-        format,
-        meta.len(),
+        source.format,
+        source.size,
         sha256?,
     )))
 }

@@ -258,98 +258,182 @@ fn repeated<T: Copy>(values: &[T], heights: &[usize]) -> Vec<T> {
         .collect()
 }
 
-/// The partition column `name` for files with `values` (`None` = missing) and `heights` rows.
-fn partition_column(name: &str, values: &[Option<&str>], heights: &[usize]) -> Column {
-    let mut present = values.iter().flatten();
-    let name = PlSmallStr::from_str(name);
-    if present.clone().all(|v| v.parse::<i64>().is_ok()) {
-        let v: Vec<Option<i64>> = values
-            .iter()
-            .map(|v| v.and_then(|v| v.parse().ok()))
+/// The type of a partition column: whole numbers if every value present is one, else numbers
+/// if every one is, else text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Int,
+    Float,
+    Text,
+}
+
+impl Kind {
+    fn of<'a>(values: impl Iterator<Item = &'a str> + Clone) -> Kind {
+        if values.clone().all(|v| v.parse::<i64>().is_ok()) {
+            Kind::Int
+        } else if values.into_iter().all(|v| v.parse::<f64>().is_ok()) {
+            Kind::Float
+        } else {
+            Kind::Text
+        }
+    }
+
+    /// The column `name` for files with `values` (`None` = missing) and `heights` rows.
+    fn column(self, name: &str, values: &[Option<&str>], heights: &[usize]) -> Column {
+        let name = PlSmallStr::from_str(name);
+        match self {
+            Kind::Int => {
+                let v: Vec<Option<i64>> = values
+                    .iter()
+                    .map(|v| v.and_then(|v| v.parse().ok()))
+                    .collect();
+                Column::new(name, repeated(&v, heights))
+            }
+            Kind::Float => {
+                let v: Vec<Option<f64>> = values
+                    .iter()
+                    .map(|v| v.and_then(|v| v.parse().ok()))
+                    .collect();
+                Column::new(name, repeated(&v, heights))
+            }
+            Kind::Text => Column::new(name, repeated(values, heights)),
+        }
+    }
+}
+
+/// The files of a directory or glob, checked as one dataset: regular, non-empty files of one
+/// format under the same partition keys (see the module docs).
+#[derive(Debug, Clone)]
+pub struct Set {
+    pub parts: Vec<Part>,
+    pub format: Format,
+    /// Bytes of all the files.
+    pub size: u64,
+    /// The partition keys, in folder order.
+    pub keys: Vec<String>,
+    /// Per file, its value of each key (`None`: `__HIVE_DEFAULT_PARTITION__`, missing).
+    values: Vec<Vec<Option<String>>>,
+    kinds: Vec<Kind>,
+}
+
+impl Set {
+    /// Lists and checks the set at `path`. `whole`: the files are to be held in memory (a
+    /// Parquet footer's claimed size is also checked against the memory available).
+    pub fn open(path: &Path, whole: bool) -> Result<Set> {
+        let parts = list(path)?;
+        let format = Format::from_path(&parts[0].path)?;
+        let mut size = 0u64;
+        for p in &parts {
+            let meta = fsio::check_regular(&p.path, "dataset file")?;
+            if Format::from_path(&p.path)? != format {
+                return Err(EngineError::file(
+                    &p.path,
+                    format!(
+                        "is not in the format of {} ({format:?}); the files of one dataset share a format",
+                        parts[0].relative
+                    ),
+                ));
+            }
+            if meta.len() == 0 {
+                return Err(EngineError::file(&p.path, "the file is empty"));
+            }
+            super::check_claimed(&p.path, format, whole)?;
+            size += meta.len();
+        }
+        let keys: Vec<String> = partitions(&parts[0].relative)
+            .into_iter()
+            .map(|(k, _)| k)
             .collect();
-        Column::new(name, repeated(&v, heights))
-    } else if present.all(|v| v.parse::<f64>().is_ok()) {
-        let v: Vec<Option<f64>> = values
-            .iter()
-            .map(|v| v.and_then(|v| v.parse().ok()))
+        let mut values = Vec::with_capacity(parts.len());
+        for p in &parts {
+            let kv = partitions(&p.relative);
+            if kv.iter().map(|(k, _)| k).ne(keys.iter()) {
+                return Err(EngineError::file(
+                    &p.path,
+                    format!(
+                        "is not under the partition folders of {} ({}); every file needs the same key=value folders",
+                        parts[0].relative,
+                        if keys.is_empty() { "none".to_string() } else { keys.join(", ") }
+                    ),
+                ));
+            }
+            values.push(
+                kv.into_iter()
+                    .map(|(_, v)| Some(v).filter(|v| v != "__HIVE_DEFAULT_PARTITION__"))
+                    .collect::<Vec<_>>(),
+            );
+        }
+        let kinds = (0..keys.len())
+            .map(|j| {
+                Kind::of(
+                    values
+                        .iter()
+                        .filter_map(|v: &Vec<Option<String>>| v[j].as_deref()),
+                )
+            })
             .collect();
-        Column::new(name, repeated(&v, heights))
-    } else {
-        Column::new(name, repeated(values, heights))
+        Ok(Set {
+            parts,
+            format,
+            size,
+            keys,
+            values,
+            kinds,
+        })
+    }
+
+    /// SHA-256 of the manifest `"<sha256 of the file>  <relative path>\n"` per file.
+    pub fn sha256(&self) -> Result<String> {
+        let mut manifest = String::new();
+        for p in &self.parts {
+            manifest.push_str(&format!("{}  {}\n", sha256_file(&p.path)?, p.relative));
+        }
+        Ok(sha256_bytes(manifest.as_bytes()))
+    }
+
+    /// Partition column `j` for files `files` with `heights` rows each.
+    fn column(&self, j: usize, files: std::ops::Range<usize>, heights: &[usize]) -> Column {
+        let vals: Vec<Option<&str>> = self.values[files].iter().map(|v| v[j].as_deref()).collect();
+        self.kinds[j].column(&self.keys[j], &vals, heights)
+    }
+
+    /// `df` (rows of file `file`, or of every file when `file` is `None` and `heights` gives
+    /// each file's rows) with the partition columns appended. A file column with a partition
+    /// key's name is an error.
+    pub fn with_partitions(
+        &self,
+        mut df: DataFrame,
+        files: std::ops::Range<usize>,
+        heights: &[usize],
+    ) -> Result<DataFrame> {
+        for (j, key) in self.keys.iter().enumerate() {
+            if df.schema().contains(key) {
+                return Err(EngineError::file(
+                    &self.parts[files.start].path,
+                    format!("has a column '{key}' that is also a partition folder ({key}=…)"),
+                ));
+            }
+            df.with_column(self.column(j, files.clone(), heights))
+                .map_err(|e| EngineError::internal(format!("partition column '{key}': {e}")))?;
+        }
+        Ok(df)
     }
 }
 
 /// Reads a directory or glob as one dataset (see the module docs).
 pub fn load_set(path: &Path, progress: &Progress) -> Result<Dataset> {
-    let parts = list(path)?;
-    let format = Format::from_path(&parts[0].path)?;
-    let mut size = 0u64;
-    for p in &parts {
-        let meta = fsio::check_regular(&p.path, "dataset file")?;
-        if Format::from_path(&p.path)? != format {
-            return Err(EngineError::file(
-                &p.path,
-                format!(
-                    "is not in the format of {} ({format:?}); the files of one dataset share a format",
-                    parts[0].relative
-                ),
-            ));
-        }
-        if meta.len() == 0 {
-            return Err(EngineError::file(&p.path, "the file is empty"));
-        }
-        super::check_claimed_size(&p.path, format)?;
-        size += meta.len();
-    }
-    let keys: Vec<String> = partitions(&parts[0].relative)
-        .into_iter()
-        .map(|(k, _)| k)
-        .collect();
-    let mut values: Vec<Vec<(String, String)>> = Vec::with_capacity(parts.len());
-    for p in &parts {
-        let kv = partitions(&p.relative);
-        if kv.iter().map(|(k, _)| k).ne(keys.iter()) {
-            return Err(EngineError::file(
-                &p.path,
-                format!(
-                    "is not under the partition folders of {} ({}); every file needs the same key=value folders",
-                    parts[0].relative,
-                    if keys.is_empty() { "none".to_string() } else { keys.join(", ") }
-                ),
-            ));
-        }
-        values.push(kv);
-    }
+    let set = Set::open(path, true)?;
     let (frames, sha256) = std::thread::scope(|s| {
-        let hasher = s.spawn(|| {
-            let mut manifest = String::new();
-            for p in &parts {
-                manifest.push_str(&format!("{}  {}\n", sha256_file(&p.path)?, p.relative));
-            }
-            Ok::<_, EngineError>(sha256_bytes(manifest.as_bytes()))
-        });
-        let frames = read_all(&parts, format, progress);
+        let hasher = s.spawn(|| set.sha256());
+        let frames = read_all(&set.parts, set.format, progress);
         let sha = hasher
             .join()
             .unwrap_or_else(|_| Err(EngineError::internal("hashing thread panicked")));
         (frames, sha)
     });
-    let (mut df, heights) = frames?;
+    let (df, heights) = frames?;
     let sha256 = sha256?;
-    for (j, key) in keys.iter().enumerate() {
-        if df.schema().contains(key) {
-            return Err(EngineError::file(
-                &parts[0].path,
-                format!("has a column '{key}' that is also a partition folder ({key}=…)"),
-            ));
-        }
-        let vals: Vec<Option<&str>> = values
-            .iter()
-            .map(|kv| Some(kv[j].1.as_str()).filter(|v| *v != "__HIVE_DEFAULT_PARTITION__"))
-            .collect();
-        df.with_column(partition_column(key, &vals, &heights))
-            .map_err(|e| EngineError::internal(format!("partition column '{key}': {e}")))?;
-    }
+    let df = set.with_partitions(df, 0..set.parts.len(), &heights)?;
     check_cells(path, df.height() as u64, df.width() as u64, None)?;
     if df.height() == 0 {
         return Err(EngineError::file(path, "the files have no data rows"));
@@ -358,8 +442,8 @@ pub fn load_set(path: &Path, progress: &Progress) -> Result<Dataset> {
     Ok(Dataset {
         path: path.to_path_buf(),
         sha256,
-        format,
-        file_size: size,
+        format: set.format,
+        file_size: set.size,
         df,
     })
 }
@@ -421,7 +505,7 @@ fn read_all(
     Ok((df, heights))
 }
 
-fn describe(df: &DataFrame) -> String {
+pub(super) fn describe(df: &DataFrame) -> String {
     let cols: Vec<String> = df
         .schema()
         .iter()

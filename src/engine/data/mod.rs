@@ -8,6 +8,7 @@ pub mod csv_pages;
 pub mod extract;
 mod inspect;
 pub mod lake;
+mod lake_batches;
 pub mod rows;
 pub mod summary;
 
@@ -273,6 +274,17 @@ pub(crate) fn check_claimed(path: &Path, format: Format, whole: bool) -> Result<
     if format != Format::Parquet {
         return Ok(());
     }
+    let (rows, cols) = parquet_claims(path)?;
+    check_cells(
+        path,
+        rows,
+        cols,
+        if whole { available_memory() } else { None },
+    )
+}
+
+/// The rows and columns (at least one) a Parquet file's footer claims.
+pub(crate) fn parquet_claims(path: &Path) -> Result<(u64, u64)> {
     let file = std::fs::File::open(path)
         .map_err(|e| EngineError::file(path, format!("cannot open: {e}")))?;
     let mut reader = ParquetReader::new(file);
@@ -284,12 +296,7 @@ pub(crate) fn check_claimed(path: &Path, format: Format, whole: bool) -> Result<
     };
     let rows = reader.num_rows().map_err(bad)? as u64;
     let cols = reader.schema().map_err(bad)?.len().max(1) as u64;
-    check_cells(
-        path,
-        rows,
-        cols,
-        if whole { available_memory() } else { None },
-    )
+    Ok((rows, cols))
 }
 
 /// The rule of [`check_claimed_size`] (8 bytes a cell is the least a column takes).

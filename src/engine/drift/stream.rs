@@ -11,8 +11,9 @@
 //! ([`super::stream_windows`]); without a named timestamp, the first batch's guess must be the
 //! whole file's.
 //!
-//! [`super::drift_files`] takes this path for one CSV, Parquet or Arrow current file of at
-//! least [`data::batches::STREAM_MIN_BYTES`]; otherwise, and
+//! [`super::drift_files`] takes this path for a CSV, Parquet or Arrow current file, or a set
+//! of them, of at least [`data::batches::STREAM_MIN_BYTES`] ([`data::batches::is_large`]);
+//! otherwise, and
 //! whenever the streamed run meets a problem of the data (a column type that changes after the
 //! first 10,000 CSV rows, text in a column named numeric, …), it runs in memory, which
 //! reports the problem as before. Both give the same report (tests/drift_stream.rs): every
@@ -56,9 +57,8 @@ use super::{
     DriftReport, Prepared, Role, Skipped, Source,
 };
 use crate::engine::data::batches::{batch_rows as batch_rows_for, for_each_batch};
-use crate::engine::data::{self, Dataset, Format};
+use crate::engine::data::{self, Dataset};
 use crate::engine::error::{EngineError, ErrorKind, Result};
-use crate::engine::hash::sha256_file;
 use crate::engine::model::{plan_inputs, Model};
 use crate::engine::progress::Progress;
 use crate::engine::scored_stream::{score_batches, BatchScoring, StreamFile};
@@ -82,23 +82,12 @@ pub fn drift_streamed(
     if opts.windows == Some(Windows::Rows(0)) {
         return Ok(None);
     }
-    if data::lake::is_set(current) {
-        return Ok(None);
-    }
-    let Ok(meta) = crate::engine::fsio::check_regular(current, "dataset") else {
+    let Ok(source) = data::batches::source(current) else {
         return Ok(None);
     };
-    let Ok(format) = Format::from_path(current) else {
-        return Ok(None);
-    };
-    if meta.len() == 0 || data::check_claimed(current, format, false).is_err() {
-        return Ok(None);
-    }
+    let format = source.format;
     let reference = data::load(reference, progress)?;
-    let Some(schema) = data::scan_frame(current, format, false, Some(10_000))
-        .ok()
-        .and_then(|mut lf| lf.collect_schema().ok())
-    else {
+    let Ok(schema) = data::batches::schema(current) else {
         return Ok(None);
     };
     let cur_names: Vec<String> = schema.iter_names().map(|n| n.to_string()).collect();
@@ -110,7 +99,7 @@ pub fn drift_streamed(
         path: current.to_path_buf(),
         sha256: String::new(),
         format,
-        file_size: meta.len(),
+        file_size: source.size,
         df: DataFrame::empty_with_schema(&schema),
     };
     check_options(&reference, &shape, opts)?;
@@ -229,7 +218,7 @@ pub fn drift_streamed(
             let file = StreamFile {
                 path: current,
                 format,
-                size: meta.len(),
+                size: source.size,
             };
             let run = BatchScoring {
                 model,
@@ -246,7 +235,7 @@ pub fn drift_streamed(
             .map(|f| (f.rows, f.sha256))
         }
         _ => std::thread::scope(|s| {
-            let hasher = s.spawn(|| sha256_file(current));
+            let hasher = s.spawn(|| data::batches::sha256(current));
             let rows = batch_rows.unwrap_or_else(|| batch_rows_for(cur_names.len()));
             let read = for_each_batch(current, None, rows, |df| {
                 progress.check()?;
@@ -254,7 +243,7 @@ pub fn drift_streamed(
                     path: current.to_path_buf(),
                     sha256: String::new(),
                     format,
-                    file_size: meta.len(),
+                    file_size: source.size,
                     df,
                 };
                 pass.batch(&ds, None)

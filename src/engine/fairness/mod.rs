@@ -188,7 +188,7 @@ pub struct FairnessReport {
     pub warnings: Vec<crate::engine::Warning>,
 }
 
-/// Loads both files and runs [`fairness`]: a data file of at least
+/// Loads both files and runs [`fairness`]: a data file (or set of files) of at least
 /// [`crate::engine::data::batches::STREAM_MIN_BYTES`] streamed in batches ([`stream`]: bounded
 /// memory, same report), anything else — and any file the streamed run cannot take — in
 /// memory.

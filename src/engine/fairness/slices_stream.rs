@@ -21,7 +21,6 @@ use super::slices::{
 };
 use super::stream::{fairness_streamed, gather, report_of, sensitive_columns, Gather};
 use super::{FairnessOptions, FairnessReport};
-use crate::engine::data::{scan_frame, Format};
 use crate::engine::error::{EngineError, Result};
 use crate::engine::evaluate::ModelRef;
 use crate::engine::model::Model;
@@ -90,9 +89,7 @@ fn searched(path: &Path, opts: &SliceSearchOptions) -> Option<Vec<String>> {
     let names = match &opts.columns {
         Some(c) => c.clone(),
         None => {
-            let format = Format::from_path(path).ok()?;
-            let mut lf = scan_frame(path, format, false, Some(10_000)).ok()?;
-            let schema = lf.collect_schema().ok()?;
+            let schema = crate::engine::data::batches::schema(path).ok()?;
             searched_columns(schema.iter_names().map(|n| n.to_string()).collect(), opts)
         }
     };
@@ -133,7 +130,7 @@ fn search_of(
     Ok(out)
 }
 
-/// Loads the model and searches the data file at `data`: streamed when it is one file of at
+/// Loads the model and searches the data at `data`: streamed when it is a file (or set) of at
 /// least [`crate::engine::data::batches::STREAM_MIN_BYTES`] the streamed run takes, else in
 /// memory ([`find_weak_slices`]).
 pub fn slices_files(

@@ -6,8 +6,8 @@
 //! column's numbers, binned over all of them afterwards) — never the frame. The groups,
 //! metrics, intervals and policy are then computed as in memory ([`outcomes_report`]).
 //!
-//! [`super::fairness_files`] (the CLI's `fairness`) takes this path for one CSV, Parquet or
-//! Arrow file of at least [`STREAM_MIN_BYTES`] under `--invalid-rows error` (the default);
+//! [`super::fairness_files`] (the CLI's `fairness`) takes this path for a CSV, Parquet or
+//! Arrow file, or a set of them, of at least [`STREAM_MIN_BYTES`] under `--invalid-rows error` (the default);
 //! otherwise, and whenever the streamed run meets a problem of the data or of the options (an
 //! unknown label or positive class, a missing sensitive column, a value the model cannot score,
 //! a column type that changes after the first 10,000 CSV rows, …), it runs in memory, which
