@@ -90,7 +90,7 @@ else
       END { for (i = 0; i < rows; i++) print line[i % n] }' sample_data/adult_eval.csv > "$DATA"
   fi
 fi
-echo "data: $DATA ($(du -h "$DATA" | cut -f1), $ROWS rows); assay: $ASSAY; load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "data: $DATA ($(du -sh "$DATA" | cut -f1), $ROWS rows); assay: $ASSAY; load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-58s %10s %12s\n' "command" "wall (s)" "peak RSS"
 WALL=0
 RSS=0
