@@ -125,17 +125,23 @@ pub(super) fn file_schema(path: &Path, no_hive: bool) -> Result<Schema> {
 /// Rows of one file (a Parquet or Arrow file's from its metadata; a CSV file is scanned).
 pub(super) fn file_rows(path: &Path, no_hive: bool) -> Result<usize> {
     let format = Format::from_path(path)?;
+    let lf = batch_scan(path, format, no_hive)?;
+    count_rows(path, format, lf)
+}
+
+/// The scan the batch readers use: types inferred from 10,000 CSV rows, a CSV file through
+/// its `file://` URL ([`unmapped_source`]); `no_hive`: as in [`scan_frame`].
+fn batch_scan(path: &Path, format: Format, no_hive: bool) -> Result<LazyFrame> {
     let source = match format {
         Format::Csv => unmapped_source(path),
         _ => None,
     };
-    let lf = scan_frame(
+    scan_frame(
         source.as_deref().unwrap_or(path),
         format,
         no_hive,
         Some(10_000),
-    )?;
-    count_rows(path, format, lf)
+    )
 }
 
 fn count_rows(path: &Path, format: Format, lf: LazyFrame) -> Result<usize> {
@@ -225,16 +231,7 @@ pub(super) fn file_batches(
     mut f: impl FnMut(DataFrame) -> Result<()>,
 ) -> Result<usize> {
     let format = Format::from_path(path)?;
-    let source = match format {
-        Format::Csv => unmapped_source(path),
-        _ => None,
-    };
-    let mut lf = scan_frame(
-        source.as_deref().unwrap_or(path),
-        format,
-        no_hive,
-        Some(10_000),
-    )?;
+    let mut lf = batch_scan(path, format, no_hive)?;
     let wrap = |e: PolarsError| {
         EngineError::file(
             path,
@@ -285,7 +282,7 @@ pub(super) fn file_batches(
         for message in &rx {
             match message {
                 Message::Batch(df) => {
-                    let mut all = match pending.take() {
+                    let all = match pending.take() {
                         None => {
                             if format == Format::Csv && columns.is_none() {
                                 check_duplicate_headers(path, &df)?;
@@ -297,13 +294,7 @@ pub(super) fn file_batches(
                             p
                         }
                     };
-                    while all.height() >= rows {
-                        let rest = all.slice(rows as i64, all.height() - rows);
-                        total += rows;
-                        f(all.slice(0, rows))?;
-                        all = rest;
-                    }
-                    pending = Some(all);
+                    pending = Some(emit_full(all, rows, &mut total, &mut f)?);
                 }
                 Message::Done(r) => {
                     r.map_err(wrap)?;
@@ -319,6 +310,23 @@ pub(super) fn file_batches(
             "the batch reader stopped without a result",
         ))
     })
+}
+
+/// Calls `f` on each whole batch of `rows` rows at the front of `all` (counted in `total`);
+/// returns the rest (fewer than `rows`).
+pub(super) fn emit_full(
+    mut all: DataFrame,
+    rows: usize,
+    total: &mut usize,
+    f: &mut impl FnMut(DataFrame) -> Result<()>,
+) -> Result<DataFrame> {
+    while all.height() >= rows {
+        let rest = all.slice(rows as i64, all.height() - rows);
+        *total += rows;
+        f(all.slice(0, rows))?;
+        all = rest;
+    }
+    Ok(all)
 }
 
 /// Rows `offset .. offset + len` of the dataset at `path` (one CSV, Parquet or Arrow file, or
@@ -342,16 +350,7 @@ pub(super) fn file_slice(
     len: usize,
 ) -> Result<DataFrame> {
     let format = Format::from_path(path)?;
-    let source = match format {
-        Format::Csv => unmapped_source(path),
-        _ => None,
-    };
-    let lf = scan_frame(
-        source.as_deref().unwrap_or(path),
-        format,
-        no_hive,
-        Some(10_000),
-    )?;
+    let lf = batch_scan(path, format, no_hive)?;
     let df = lf
         .slice(offset as i64, len as IdxSize)
         .collect()

@@ -9,7 +9,7 @@
 
 use polars::prelude::*;
 
-use super::batches::{file_batches, file_rows, file_schema, file_slice};
+use super::batches::{emit_full, file_batches, file_rows, file_schema, file_slice};
 use super::lake::{describe, Set};
 use crate::engine::error::{EngineError, Result};
 
@@ -106,14 +106,8 @@ pub(super) fn for_each_batch(
     for (i, part) in set.parts.iter().enumerate() {
         file_batches(&part.path, true, read.as_deref(), rows, |df| {
             let df = complete(set, i, df, columns, &mut first)?;
-            let mut all = append(pending.take(), df)?;
-            while all.height() >= rows {
-                let rest = all.slice(rows as i64, all.height() - rows);
-                total += rows;
-                f(all.slice(0, rows))?;
-                all = rest;
-            }
-            pending = Some(all);
+            let all = append(pending.take(), df)?;
+            pending = Some(emit_full(all, rows, &mut total, &mut f)?);
             Ok(())
         })?;
     }
