@@ -258,6 +258,14 @@ fn repeated<T: Copy>(values: &[T], heights: &[usize]) -> Vec<T> {
         .collect()
 }
 
+/// Each value parsed (`None`: missing or not a `T`).
+fn parsed<T: std::str::FromStr>(values: &[Option<&str>]) -> Vec<Option<T>> {
+    values
+        .iter()
+        .map(|v| v.and_then(|v| v.parse().ok()))
+        .collect()
+}
+
 /// The type of a partition column: whole numbers if every value present is one, else numbers
 /// if every one is, else text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -282,20 +290,8 @@ impl Kind {
     fn column(self, name: &str, values: &[Option<&str>], heights: &[usize]) -> Column {
         let name = PlSmallStr::from_str(name);
         match self {
-            Kind::Int => {
-                let v: Vec<Option<i64>> = values
-                    .iter()
-                    .map(|v| v.and_then(|v| v.parse().ok()))
-                    .collect();
-                Column::new(name, repeated(&v, heights))
-            }
-            Kind::Float => {
-                let v: Vec<Option<f64>> = values
-                    .iter()
-                    .map(|v| v.and_then(|v| v.parse().ok()))
-                    .collect();
-                Column::new(name, repeated(&v, heights))
-            }
+            Kind::Int => Column::new(name, repeated(&parsed::<i64>(values), heights)),
+            Kind::Float => Column::new(name, repeated(&parsed::<f64>(values), heights)),
             Kind::Text => Column::new(name, repeated(values, heights)),
         }
     }
@@ -481,15 +477,7 @@ fn read_all(
             None => df = Some(frame),
             Some(all) => {
                 if all.schema() != frame.schema() {
-                    return Err(EngineError::file(
-                        &p.path,
-                        format!(
-                            "has columns {} but {} has {}; the files of one dataset need the same columns and types",
-                            describe(&frame),
-                            parts[0].relative,
-                            describe(all)
-                        ),
-                    ));
+                    return Err(unlike(&p.path, &frame, &parts[0].relative, all));
                 }
                 all.vstack_mut_owned(frame).map_err(|e| {
                     EngineError::file(
@@ -505,7 +493,25 @@ fn read_all(
     Ok((df, heights))
 }
 
-pub(super) fn describe(df: &DataFrame) -> String {
+/// The error for the file at `path`, whose frame `df` has other columns or types than
+/// `first` of the set's file `first_relative`.
+pub(super) fn unlike(
+    path: &Path,
+    df: &DataFrame,
+    first_relative: &str,
+    first: &DataFrame,
+) -> EngineError {
+    EngineError::file(
+        path,
+        format!(
+            "has columns {} but {first_relative} has {}; the files of one dataset need the same columns and types",
+            describe(df),
+            describe(first)
+        ),
+    )
+}
+
+fn describe(df: &DataFrame) -> String {
     let cols: Vec<String> = df
         .schema()
         .iter()

@@ -10,7 +10,7 @@
 use polars::prelude::*;
 
 use super::batches::{emit_full, file_batches, file_rows, file_schema, file_slice};
-use super::lake::{describe, Set};
+use super::lake::{unlike, Set};
 use crate::engine::error::{EngineError, Result};
 
 /// [`super::batches::schema`] of a set: the first file's columns, then the partition columns.
@@ -46,14 +46,11 @@ fn complete(
         None => *first = Some((i, df.clear())),
         Some((j, shape)) => {
             if shape.schema() != df.schema() {
-                return Err(EngineError::file(
+                return Err(unlike(
                     &set.parts[i].path,
-                    format!(
-                        "has columns {} but {} has {}; the files of one dataset need the same columns and types",
-                        describe(&df),
-                        set.parts[*j].relative,
-                        describe(shape)
-                    ),
+                    &df,
+                    &set.parts[*j].relative,
+                    shape,
                 ));
             }
         }
