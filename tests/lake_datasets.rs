@@ -166,3 +166,135 @@ fn drift_reads_a_partitioned_current_dataset() {
     ]));
     assert_eq!(j["columns"], flat["columns"]);
 }
+
+fn read_parquet(path: &Path) -> DataFrame {
+    ParquetReader::new(std::fs::File::open(path).unwrap())
+        .finish()
+        .unwrap()
+}
+
+fn monitor(log: &Path, wheres: &[&str]) -> std::process::Output {
+    let fx = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/monitor");
+    let mut args = vec![
+        "monitor".to_string(),
+        "--reference".into(),
+        fx.join("car_loan_reference.parquet").display().to_string(),
+        "--analysis".into(),
+        log.display().to_string(),
+    ];
+    for s in [
+        "--target",
+        "repaid",
+        "--score",
+        "y_pred_proba",
+        "--prediction",
+        "y_pred",
+        "--timestamp",
+        "timestamp",
+        "--chunk-period",
+        "month",
+        "--json",
+        "-",
+    ] {
+        args.push(s.into());
+    }
+    for w in wheres {
+        args.extend(["--where".to_string(), w.to_string()]);
+    }
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    assay(&refs)
+}
+
+/// A monitoring window over a `month=YYYY-MM` partitioned log (issue 19, item 4): `--where`
+/// reads only the partitions it selects (a broken file in another partition is never
+/// opened), and the result equals monitoring one file of exactly those rows.
+#[test]
+fn a_monitoring_window_reads_only_the_partitions_it_selects() {
+    let tmp = tempfile::tempdir().unwrap();
+    let lake = tmp.path().join("log");
+    let src = read_parquet(
+        &Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/monitor/car_loan_analysis.parquet"),
+    );
+    let months: Vec<String> = src
+        .column("timestamp")
+        .unwrap()
+        .str()
+        .unwrap()
+        .iter()
+        .map(|t| t.unwrap()[..7].to_string())
+        .collect();
+    let mut distinct = months.clone();
+    distinct.dedup();
+    assert_eq!(distinct.len(), 11, "{distinct:?}");
+    let mut window: Option<DataFrame> = None;
+    for m in &distinct {
+        let mask: BooleanChunked = months.iter().map(|x| x == m).collect();
+        let mut part = src.filter(&mask).unwrap();
+        write_parquet(&mut part, &lake.join(format!("month={m}/part-0.parquet")));
+        if ("2019-03".."2019-06").contains(&m.as_str()) {
+            match window.as_mut() {
+                None => window = Some(part),
+                Some(w) => {
+                    w.vstack_mut(&part).unwrap();
+                }
+            }
+        }
+    }
+    let flat = tmp.path().join("window.parquet");
+    let mut window = window.unwrap();
+    write_parquet(&mut window, &flat);
+    // A partition outside the window holds a file that is not Parquet.
+    std::fs::write(lake.join("month=2018-11/part-1.parquet"), b"not parquet").unwrap();
+
+    let whole = monitor(&lake, &[]);
+    assert_eq!(whole.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&whole.stderr);
+    assert!(err.contains("month=2018-11/part-1.parquet"), "{err}");
+
+    let expected = json_of(&monitor(&flat, &[]));
+    for (set, wheres) in [
+        (lake.clone(), ["month>=2019-03", "month < '2019-06'"]),
+        (
+            lake.join("month=*/*.parquet"),
+            ["month>2019-02", "month<=2019-05"],
+        ),
+    ] {
+        let got = json_of(&monitor(&set, &wheres));
+        assert_eq!(got["analysis"]["rows"], window.height());
+        assert_eq!(got["analysis"]["selected"]["files"], 3);
+        assert_eq!(
+            got["analysis"]["selected"]["where"][0],
+            wheres[0].replace(' ', "")
+        );
+        let keys: Vec<&str> = got["chunks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["period"] == "analysis")
+            .map(|c| c["key"].as_str().unwrap())
+            .collect();
+        assert_eq!(keys, ["2019-03", "2019-04", "2019-05"]);
+        assert_eq!(got["chunks"], expected["chunks"]);
+        assert_eq!(got["alerts"], expected["alerts"]);
+        assert_eq!(got["reference"], expected["reference"]);
+    }
+
+    // A column that is not a partition folder, a window with no partition, a single file.
+    for (log, w, needle) in [
+        (&lake, "region=eu", "'region' is not a partition column"),
+        (
+            &lake,
+            "month>=2020-01",
+            "no partition satisfies --where month>=2020-01",
+        ),
+        (&lake, "month>>2", "COLUMN OP VALUE"),
+        (&flat, "month=2019-03", "this is one file"),
+    ] {
+        let out = monitor(log, &[w]);
+        assert_eq!(out.status.code(), Some(2), "{w}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(needle), "{w}: {err}");
+        assert_eq!(err.trim().lines().count(), 1, "{err}");
+    }
+}

@@ -10,9 +10,10 @@ use std::time::SystemTime;
 use super::output::{fmt_opt, with_progress, write_json};
 use super::JsonTarget;
 use crate::engine::analysis::{LoadedFiles, NoResults, Output, Planner};
+use crate::engine::data::{lake, Predicate};
 use crate::engine::monitor::prometheus::{self, ModelLabels};
 use crate::engine::monitor::{
-    run_files, serve, CalibrationChoice, ChunkPeriod, Chunking, Metric, MonitorOptions,
+    run_log, serve, CalibrationChoice, ChunkPeriod, Chunking, Log, Metric, MonitorOptions,
     MonitorReport, Period, ThresholdSpec,
 };
 use crate::engine::workspace::{DatasetRole, Workspace};
@@ -30,7 +31,7 @@ pub struct Args {
     #[arg(long, conflicts_with_all = [
         "reference", "analysis", "target", "score", "scores", "prediction", "model",
         "features", "timestamp", "analysis_target", "id", "chunk_size", "chunk_period",
-        "chunk_number", "metrics", "thresholds",
+        "chunk_number", "metrics", "thresholds", "partitions",
     ])]
     pub workspace: Option<PathBuf>,
     /// The labelled reference (e.g. the test set the model was signed off on).
@@ -40,6 +41,12 @@ pub struct Args {
     /// them, read in sorted path order), rows in time order.
     #[arg(long, required_unless_present = "workspace")]
     pub analysis: Option<PathBuf>,
+    /// A monitoring window of a partitioned log: only the `key=value` folders passing
+    /// `COL OP VALUE` (OP: = != < <= > >=; numbers compare as numbers, the rest as text, so
+    /// ISO dates in time order) are read; the others are never opened. Repeat to narrow
+    /// (`--where 'date>=2024-03-01' --where 'date<2024-04-01'`).
+    #[arg(long = "where", value_name = "COL OP VALUE", id = "partitions")]
+    pub partitions: Vec<String>,
     /// The label column (of the reference; of the log or --analysis-target when present).
     #[arg(long, required_unless_present = "workspace")]
     pub target: Option<String>,
@@ -195,9 +202,12 @@ fn options(args: &Args) -> Result<MonitorOptions> {
 fn compute(args: &Args, opts: &MonitorOptions, progress: &Progress) -> Result<MonitorReport> {
     match (&args.workspace, &args.reference, &args.analysis) {
         (Some(w), _, _) => workspace_monitor(w, progress),
-        (None, Some(reference), Some(analysis)) => run_files(
+        (None, Some(reference), Some(analysis)) => run_log(
             reference,
-            analysis,
+            Log {
+                path: analysis,
+                partitions: &predicates(args)?,
+            },
             args.analysis_target.as_deref(),
             args.model.as_deref(),
             opts,
@@ -265,9 +275,17 @@ fn workspace_monitor(path: &Path, progress: &Progress) -> Result<MonitorReport> 
     }
 }
 
-/// The files `--serve` watches: the log (and the label file).
+fn predicates(args: &Args) -> Result<Vec<Predicate>> {
+    args.partitions
+        .iter()
+        .map(|s| Predicate::parse(s))
+        .collect()
+}
+
+/// The files `--serve` watches: the log (and the label file); of a lake-style log, the files
+/// (of the partitions `--where` keeps) as listed at each scrape, so a new file is seen.
 fn watched(args: &Args) -> Vec<PathBuf> {
-    match &args.workspace {
+    let paths: Vec<PathBuf> = match &args.workspace {
         Some(w) => Workspace::load(w)
             .ok()
             .and_then(|ws| ws.dataset(DatasetRole::Log).map(|d| d.path.clone()))
@@ -279,7 +297,20 @@ fn watched(args: &Args) -> Vec<PathBuf> {
             .chain(args.analysis_target.iter())
             .cloned()
             .collect(),
-    }
+    };
+    let partitions = predicates(args).unwrap_or_default();
+    paths
+        .into_iter()
+        .flat_map(|p| {
+            if lake::is_set(&p) {
+                lake::list_where(&p, &partitions)
+                    .map(|parts| parts.into_iter().map(|part| part.path).collect())
+                    .unwrap_or_default()
+            } else {
+                vec![p]
+            }
+        })
+        .collect()
 }
 
 fn labels(args: &Args, r: &MonitorReport) -> ModelLabels {
@@ -321,11 +352,10 @@ pub fn run(args: Args) -> Result<i32> {
             .map_err(|e| EngineError::internal(format!("listener: {e}")))?;
         eprintln!("assay monitor: serving http://{addr}/metrics (Ctrl-C stops)");
         let mut text = prometheus::exposition(&report, &model);
-        let watch = watched(&args);
-        let mut seen = stamps(&watch);
+        let mut seen = stamps(&watched(&args));
         let stop = Progress::none();
         serve::serve(&listener, &stop, None, || {
-            let now = stamps(&watch);
+            let now = stamps(&watched(&args));
             if now != seen {
                 match compute(&args, &opts, &Progress::none()) {
                     Ok(r) => {
@@ -347,14 +377,17 @@ pub fn run(args: Args) -> Result<i32> {
     Ok(code)
 }
 
-/// Size and modification time of the files that can grow.
-fn stamps(paths: &[PathBuf]) -> Vec<Option<(u64, SystemTime)>> {
+/// Name, size and modification time of the files that can grow (or come and go).
+type Stamp = (PathBuf, Option<(u64, SystemTime)>);
+
+fn stamps(paths: &[PathBuf]) -> Vec<Stamp> {
     paths
         .iter()
         .map(|p| {
-            std::fs::metadata(p)
+            let m = std::fs::metadata(p)
                 .ok()
-                .and_then(|m| Some((m.len(), m.modified().ok()?)))
+                .and_then(|m| Some((m.len(), m.modified().ok()?)));
+            (p.clone(), m)
         })
         .collect()
 }
@@ -369,6 +402,13 @@ fn print_summary(r: &MonitorReport) {
         r.analysis.rows,
         r.analysis.chunks
     );
+    if let Some(s) = &r.analysis.selected {
+        println!(
+            "log partitions where {} ({} files)",
+            s.predicates.join(", "),
+            s.files
+        );
+    }
     print!("{:<24} {:>7}", "chunk", "rows");
     for m in &r.metrics {
         print!(" {:>16}", m);

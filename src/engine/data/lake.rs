@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
 
+use super::lake_where::{self, Predicate, HIVE_MISSING};
 use super::{check_cells, clean_polars, read_frame, Dataset, Format, MAX_ROWS};
 use crate::engine::error::{EngineError, Result};
 use crate::engine::fsio;
@@ -50,11 +51,22 @@ fn has_glob(s: &str) -> bool {
 
 /// The files of a directory or glob, sorted by relative path.
 pub fn list(path: &Path) -> Result<Vec<Part>> {
-    let mut parts = Vec::new();
+    list_where(path, &[])
+}
+
+/// The files of a directory or glob whose `key=value` folders pass `predicates`, sorted by
+/// relative path; a folder that fails one is not entered ([`lake_where`]).
+pub fn list_where(path: &Path, predicates: &[Predicate]) -> Result<Vec<Part>> {
+    let mut l = Lister {
+        whole: path,
+        predicates,
+        parts: Vec::new(),
+        pruned: 0,
+    };
     if std::fs::metadata(path).is_ok_and(|m| m.is_dir()) {
-        walk(path, "", &mut parts, path)?;
-        parts.retain(|p| Format::from_path(&p.path).is_ok());
-        if parts.is_empty() {
+        l.walk(path, "")?;
+        l.parts.retain(|p| Format::from_path(&p.path).is_ok());
+        if l.parts.is_empty() && l.pruned == 0 {
             return Err(EngineError::file(
                 path,
                 "the folder has no data files (.csv/.tsv, .parquet, .arrow/.ipc/.feather)",
@@ -70,26 +82,28 @@ pub fn list(path: &Path) -> Result<Vec<Part>> {
             let b = comps[..first].join("/");
             PathBuf::from(if b.is_empty() { "/".to_string() } else { b })
         };
-        matches(&base, "", &comps[first..], &mut parts, path)?;
-        if parts.is_empty() {
+        l.matches(&base, "", &comps[first..])?;
+        if l.parts.is_empty() && l.pruned == 0 {
             return Err(EngineError::file(path, "no file matches this pattern"));
         }
     }
+    if l.parts.is_empty() {
+        return Err(EngineError::file(
+            path,
+            format!(
+                "no partition satisfies --where {} ({} folders left out)",
+                lake_where::describe(predicates),
+                l.pruned
+            ),
+        ));
+    }
+    let mut parts = l.parts;
     parts.sort_by(|a, b| a.relative.cmp(&b.relative));
     Ok(parts)
 }
 
 fn hidden(name: &str) -> bool {
     name.starts_with('.') || name.starts_with('_')
-}
-
-fn too_many(whole: &Path) -> EngineError {
-    EngineError::file(
-        whole,
-        format!(
-            "more than {MAX_FILES} files; Assay reads at most {MAX_FILES} files as one dataset"
-        ),
-    )
 }
 
 /// Entries of a folder as (name, is a real folder, path), sorted by name.
@@ -112,14 +126,6 @@ fn entries(dir: &Path) -> Result<Vec<(String, bool, PathBuf)>> {
     Ok(out)
 }
 
-fn push(parts: &mut Vec<Part>, path: PathBuf, relative: String, whole: &Path) -> Result<()> {
-    if parts.len() >= MAX_FILES {
-        return Err(too_many(whole));
-    }
-    parts.push(Part { path, relative });
-    Ok(())
-}
-
 fn join_rel(rel: &str, name: &str) -> String {
     if rel.is_empty() {
         name.to_string()
@@ -128,59 +134,98 @@ fn join_rel(rel: &str, name: &str) -> String {
     }
 }
 
-fn walk(dir: &Path, rel: &str, parts: &mut Vec<Part>, whole: &Path) -> Result<()> {
-    for (name, is_dir, path) in entries(dir)? {
-        let r = join_rel(rel, &name);
-        if is_dir {
-            walk(&path, &r, parts, whole)?;
-        } else {
-            push(parts, path, r, whole)?;
-        }
-    }
-    Ok(())
+/// The files found so far, and how many folders the predicates left out.
+struct Lister<'a> {
+    whole: &'a Path,
+    predicates: &'a [Predicate],
+    parts: Vec<Part>,
+    pruned: usize,
 }
 
-fn matches(dir: &Path, rel: &str, pat: &[&str], parts: &mut Vec<Part>, whole: &Path) -> Result<()> {
-    let Some((&head, rest)) = pat.split_first() else {
-        return Ok(());
-    };
-    if head == "**" {
-        // Zero folders here, or one more folder and `**` again.
-        matches(dir, rel, rest, parts, whole)?;
+impl Lister<'_> {
+    fn push(&mut self, path: PathBuf, relative: String) -> Result<()> {
+        if self.parts.len() >= MAX_FILES {
+            return Err(EngineError::file(
+                self.whole,
+                format!(
+                    "more than {MAX_FILES} files; Assay reads at most {MAX_FILES} files as one dataset"
+                ),
+            ));
+        }
+        self.parts.push(Part { path, relative });
+        Ok(())
+    }
+
+    /// False (and counted) for a `key=value` folder that fails a predicate on `key`.
+    fn enters(&mut self, name: &str) -> bool {
+        let Some((k, v)) = name.split_once('=').filter(|(k, _)| !k.is_empty()) else {
+            return true;
+        };
+        if self.predicates.is_empty()
+            || lake_where::folder_passes(self.predicates, &unescape(k), &unescape(v))
+        {
+            return true;
+        }
+        self.pruned += 1;
+        false
+    }
+
+    fn walk(&mut self, dir: &Path, rel: &str) -> Result<()> {
         for (name, is_dir, path) in entries(dir)? {
-            if is_dir {
-                matches(&path, &join_rel(rel, &name), pat, parts, whole)?;
+            let r = join_rel(rel, &name);
+            if !is_dir {
+                self.push(path, r)?;
+            } else if self.enters(&name) {
+                self.walk(&path, &r)?;
             }
         }
-        return Ok(());
+        Ok(())
     }
-    if head.is_empty() || head == "." {
-        return matches(dir, rel, rest, parts, whole);
-    }
-    if !has_glob(head) {
-        let path = dir.join(head);
-        let r = join_rel(rel, head);
-        if rest.is_empty() {
-            if path.exists() {
-                push(parts, path, r, whole)?;
+
+    fn matches(&mut self, dir: &Path, rel: &str, pat: &[&str]) -> Result<()> {
+        let Some((&head, rest)) = pat.split_first() else {
+            return Ok(());
+        };
+        if head == "**" {
+            // Zero folders here, or one more folder and `**` again.
+            self.matches(dir, rel, rest)?;
+            for (name, is_dir, path) in entries(dir)? {
+                if is_dir && self.enters(&name) {
+                    self.matches(&path, &join_rel(rel, &name), pat)?;
+                }
             }
-        } else if std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_dir()) {
-            matches(&path, &r, rest, parts, whole)?;
+            return Ok(());
         }
-        return Ok(());
+        if head.is_empty() || head == "." {
+            return self.matches(dir, rel, rest);
+        }
+        if !has_glob(head) {
+            let path = dir.join(head);
+            let r = join_rel(rel, head);
+            if rest.is_empty() {
+                if path.exists() {
+                    self.push(path, r)?;
+                }
+            } else if std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_dir())
+                && self.enters(head)
+            {
+                self.matches(&path, &r, rest)?;
+            }
+            return Ok(());
+        }
+        for (name, is_dir, path) in entries(dir)? {
+            if !wildcard(head.as_bytes(), name.as_bytes()) {
+                continue;
+            }
+            let r = join_rel(rel, &name);
+            match (rest.is_empty(), is_dir) {
+                (true, false) => self.push(path, r)?,
+                (false, true) if self.enters(&name) => self.matches(&path, &r, rest)?,
+                _ => {}
+            }
+        }
+        Ok(())
     }
-    for (name, is_dir, path) in entries(dir)? {
-        if !wildcard(head.as_bytes(), name.as_bytes()) {
-            continue;
-        }
-        let r = join_rel(rel, &name);
-        match (rest.is_empty(), is_dir) {
-            (true, false) => push(parts, path, r, whole)?,
-            (false, true) => matches(&path, &r, rest, parts, whole)?,
-            _ => {}
-        }
-    }
-    Ok(())
 }
 
 /// `*` (any run of characters), `?` (one character) and `[…]` (one of a set, `!`/`^`
@@ -316,26 +361,14 @@ impl Set {
     /// Lists and checks the set at `path`. `whole`: the files are to be held in memory (a
     /// Parquet footer's claimed size is also checked against the memory available).
     pub fn open(path: &Path, whole: bool) -> Result<Set> {
-        let parts = list(path)?;
-        let format = Format::from_path(&parts[0].path)?;
-        let mut size = 0u64;
-        for p in &parts {
-            let meta = fsio::check_regular(&p.path, "dataset file")?;
-            if Format::from_path(&p.path)? != format {
-                return Err(EngineError::file(
-                    &p.path,
-                    format!(
-                        "is not in the format of {} ({format:?}); the files of one dataset share a format",
-                        parts[0].relative
-                    ),
-                ));
-            }
-            if meta.len() == 0 {
-                return Err(EngineError::file(&p.path, "the file is empty"));
-            }
-            super::check_claimed(&p.path, format, whole)?;
-            size += meta.len();
-        }
+        Set::open_where(path, whole, &[])
+    }
+
+    /// [`Set::open`] of the files whose partition folders pass `predicates`: the others are
+    /// never listed, checked or read ([`lake_where`]). A predicate on a column that is not a
+    /// partition key of the kept files is an error.
+    pub fn open_where(path: &Path, whole: bool, predicates: &[Predicate]) -> Result<Set> {
+        let parts = list_where(path, predicates)?;
         let keys: Vec<String> = partitions(&parts[0].relative)
             .into_iter()
             .map(|(k, _)| k)
@@ -355,9 +388,42 @@ impl Set {
             }
             values.push(
                 kv.into_iter()
-                    .map(|(_, v)| Some(v).filter(|v| v != "__HIVE_DEFAULT_PARTITION__"))
+                    .map(|(_, v)| Some(v).filter(|v| v != HIVE_MISSING))
                     .collect::<Vec<_>>(),
             );
+        }
+        if let Some(p) = predicates.iter().find(|p| !keys.contains(&p.column)) {
+            return Err(EngineError::usage(format!(
+                "--where {p}: '{}' is not a partition column of {} (its partition folders: {}); \
+                 --where selects key=value folders",
+                p.column,
+                path.display(),
+                if keys.is_empty() {
+                    "none".to_string()
+                } else {
+                    keys.join(", ")
+                }
+            )));
+        }
+        // Only now the files themselves: the names decide what is read.
+        let format = Format::from_path(&parts[0].path)?;
+        let mut size = 0u64;
+        for p in &parts {
+            let meta = fsio::check_regular(&p.path, "dataset file")?;
+            if Format::from_path(&p.path)? != format {
+                return Err(EngineError::file(
+                    &p.path,
+                    format!(
+                        "is not in the format of {} ({format:?}); the files of one dataset share a format",
+                        parts[0].relative
+                    ),
+                ));
+            }
+            if meta.len() == 0 {
+                return Err(EngineError::file(&p.path, "the file is empty"));
+            }
+            super::check_claimed(&p.path, format, whole)?;
+            size += meta.len();
         }
         let kinds = (0..keys.len())
             .map(|j| {
@@ -418,7 +484,17 @@ impl Set {
 
 /// Reads a directory or glob as one dataset (see the module docs).
 pub fn load_set(path: &Path, progress: &Progress) -> Result<Dataset> {
-    let set = Set::open(path, true)?;
+    load_set_where(path, &[], progress)
+}
+
+/// [`load_set`] of the files whose partition folders pass `predicates` ([`Set::open_where`]);
+/// the hash is the manifest of those files.
+pub fn load_set_where(
+    path: &Path,
+    predicates: &[Predicate],
+    progress: &Progress,
+) -> Result<Dataset> {
+    let set = Set::open_where(path, true, predicates)?;
     let (frames, sha256) = std::thread::scope(|s| {
         let hasher = s.spawn(|| set.sha256());
         let frames = read_all(&set.parts, set.format, progress);
@@ -533,6 +609,53 @@ mod tests {
         assert!(wildcard(b"[ab]x", b"bx") && !wildcard(b"[!ab]x", b"bx"));
         assert!(wildcard(b"[0-9]", b"7") && !wildcard(b"[0-9]", b"x"));
         assert!(wildcard(b"*", b""));
+    }
+
+    #[test]
+    fn predicates_prune_folders_before_their_files_are_listed() {
+        let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let root = tmp.path();
+        for (date, hour) in [("2024-02-29", 1), ("2024-03-01", 9), ("2024-03-01", 10)] {
+            let dir = root.join(format!("date={date}/hour={hour}"));
+            std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+            std::fs::write(dir.join("part-0.csv"), "x\n1\n").unwrap_or_else(|e| panic!("{e}"));
+        }
+        // An unreadable folder outside the window is never listed.
+        std::fs::create_dir_all(root.join("date=2024-01-01/hour=0/part-0.csv"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let p = |s: &str| Predicate::parse(s).unwrap_or_else(|e| panic!("{e}"));
+        let rel = |path: &Path, w: &[Predicate]| -> Vec<String> {
+            list_where(path, w)
+                .unwrap_or_else(|e| panic!("{e}"))
+                .into_iter()
+                .map(|p| p.relative)
+                .collect()
+        };
+        let march = [p("date>=2024-03-01")];
+        assert_eq!(
+            rel(root, &march),
+            [
+                "date=2024-03-01/hour=10/part-0.csv",
+                "date=2024-03-01/hour=9/part-0.csv"
+            ]
+        );
+        let glob = root.join("**/*.csv");
+        assert_eq!(rel(&glob, &[p("hour<10"), p("date>2024-02-01")]).len(), 2);
+        assert_eq!(
+            rel(&root.join("date=*/hour=*/*.csv"), &[p("hour=10")]).len(),
+            1
+        );
+        let set = Set::open_where(root, false, &march).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(set.parts.len(), 2);
+        let err = Set::open_where(root, false, &[p("region=eu")])
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("partition folders: date, hour"), "{err}");
+        let none = list_where(root, &[p("date>2025")])
+            .err()
+            .map(|e| e.to_string());
+        assert!(none.is_some_and(|e| e.contains("3 folders left out")));
     }
 
     #[test]

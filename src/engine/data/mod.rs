@@ -9,10 +9,12 @@ pub mod extract;
 mod inspect;
 pub mod lake;
 mod lake_batches;
+pub mod lake_where;
 pub mod rows;
 pub mod summary;
 
 pub use inspect::{inspect, inspect_file, inspect_streamed, ColumnInfo, DatasetInfo};
+pub use lake_where::Predicate;
 
 use std::path::{Path, PathBuf};
 
@@ -87,6 +89,25 @@ impl Dataset {
             .map(|s| s.to_string())
             .collect()
     }
+}
+
+/// Reads the files of the set at `path` whose partition folders pass `predicates` (none:
+/// [`load`]); the other partitions are never opened ([`lake_where`]).
+pub fn load_where(path: &Path, predicates: &[Predicate], progress: &Progress) -> Result<Dataset> {
+    if predicates.is_empty() {
+        return load(path, progress);
+    }
+    if !lake::is_set(path) {
+        return Err(EngineError::file(
+            path,
+            format!(
+                "--where {} selects partition folders (key=value) of a directory or glob; \
+                 this is one file",
+                lake_where::describe(predicates)
+            ),
+        ));
+    }
+    lake::load_set_where(path, predicates, progress)
 }
 
 /// Reads a dataset. The file is hashed on a second thread while polars parses it. A directory

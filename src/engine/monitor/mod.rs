@@ -48,18 +48,49 @@ pub fn run_files(
     opts: &MonitorOptions,
     progress: &Progress,
 ) -> Result<MonitorReport> {
+    let log = Log {
+        path: analysis,
+        partitions: &[],
+    };
+    run_log(reference, log, analysis_target, model, opts, progress)
+}
+
+/// The prediction log to read: a file, or a lake-style set of which only the partitions
+/// passing `partitions` are read (a monitoring window, `--where 'date>=2024-03-01'`).
+#[derive(Debug, Clone, Copy)]
+pub struct Log<'a> {
+    pub path: &'a Path,
+    pub partitions: &'a [data::Predicate],
+}
+
+/// [`run_files`] of a log of which only some partitions may be read.
+pub fn run_log(
+    reference: &Path,
+    log: Log<'_>,
+    analysis_target: Option<&Path>,
+    model: Option<&Path>,
+    opts: &MonitorOptions,
+    progress: &Progress,
+) -> Result<MonitorReport> {
     progress.set(0.0, "loading data");
     let model = model.map(Model::load).transpose()?;
     // Both files at once (the reference's error first, as when read in turn).
     let (r, a) = rayon::join(
         || data::load(reference, progress),
-        || data::load(analysis, progress),
+        || data::load_where(log.path, log.partitions, progress),
     );
     let (r, a) = (r?, a?);
     let t = analysis_target
         .map(|p| data::load(p, progress))
         .transpose()?;
-    run(&r, &a, t.as_ref(), model.as_ref(), opts, progress)
+    let mut report = run(&r, &a, t.as_ref(), model.as_ref(), opts, progress)?;
+    if !log.partitions.is_empty() {
+        report.analysis.selected = Some(Selection {
+            predicates: log.partitions.iter().map(ToString::to_string).collect(),
+            files: data::lake::list_where(log.path, log.partitions)?.len(),
+        });
+    }
+    Ok(report)
 }
 
 /// Monitors `analysis` against `reference`.
@@ -218,6 +249,7 @@ pub fn run(
             chunks: ana_spans.len(),
             labelled_rows: engine_summary.analysis_labelled,
             labels_from: analysis_target.map(|t| t.path.clone()),
+            selected: None,
         },
         drift: drift_summary,
         chunks,

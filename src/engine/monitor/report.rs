@@ -197,6 +197,18 @@ pub struct DataRef {
     pub labelled_rows: usize,
     /// The label file joined by id, when given.
     pub labels_from: Option<PathBuf>,
+    /// The partitions of a lake-style log that were read (`--where`); absent: all of it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub selected: Option<Selection>,
+}
+
+/// The part of a lake-style log that `--where` kept: its predicates and how many files
+/// passed them (the other partitions were never opened).
+#[derive(Debug, Clone, Serialize)]
+pub struct Selection {
+    #[serde(rename = "where")]
+    pub predicates: Vec<String>,
+    pub files: usize,
 }
 
 pub use crate::engine::evaluate::ModelRef;
