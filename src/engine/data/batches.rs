@@ -123,10 +123,14 @@ pub(super) fn file_schema(path: &Path, no_hive: bool) -> Result<Schema> {
 }
 
 /// Rows of one file (a Parquet or Arrow file's from its metadata; a CSV file is scanned).
+/// Counted once per version of the file ([`super::file_facts`]), so paging deep into a CSV
+/// set does not scan the earlier files again.
 pub(super) fn file_rows(path: &Path, no_hive: bool) -> Result<usize> {
-    let format = Format::from_path(path)?;
-    let lf = batch_scan(path, format, no_hive)?;
-    count_rows(path, format, lf)
+    super::file_facts::rows(path, || {
+        let format = Format::from_path(path)?;
+        let lf = batch_scan(path, format, no_hive)?;
+        count_rows(path, format, lf)
+    })
 }
 
 /// The scan the batch readers use: types inferred from 10,000 CSV rows, a CSV file through

@@ -6,6 +6,7 @@
 pub mod batches;
 pub mod csv_pages;
 pub mod extract;
+mod file_facts;
 mod inspect;
 pub mod lake;
 mod lake_batches;
@@ -304,8 +305,13 @@ pub(crate) fn check_claimed(path: &Path, format: Format, whole: bool) -> Result<
     )
 }
 
-/// The rows and columns (at least one) a Parquet file's footer claims.
+/// The rows and columns (at least one) a Parquet file's footer claims (read once per version
+/// of the file, [`file_facts`]).
 pub(crate) fn parquet_claims(path: &Path) -> Result<(u64, u64)> {
+    file_facts::claims(path, || read_parquet_claims(path))
+}
+
+fn read_parquet_claims(path: &Path) -> Result<(u64, u64)> {
     let file = std::fs::File::open(path)
         .map_err(|e| EngineError::file(path, format!("cannot open: {e}")))?;
     let mut reader = ParquetReader::new(file);
