@@ -427,3 +427,69 @@ fn real_prometheus_scrapes_assay_monitor_serve() {
         "{value} vs {served}"
     );
 }
+
+/// The value of the series `name{…}` in an exposition.
+fn gauge(metrics: &str, name: &str) -> Option<f64> {
+    metrics
+        .lines()
+        .find(|l| l.starts_with(&format!("{name}{{")) || l.starts_with(&format!("{name} ")))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+}
+
+/// `--serve` on a partitioned log with a `--where` window: a file appearing in a partition of
+/// the window (a new partition, or a new file in one) is read at the next scrape; partitions outside it (here a broken file) never are.
+#[test]
+fn serve_rereads_a_partitioned_log_when_a_file_of_its_window_appears() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("log");
+    let put = |rel: &str| {
+        let p = lake.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::copy(fx("car_loan_analysis.parquet"), &p).unwrap();
+    };
+    put("month=2019-01/part-0.parquet");
+    std::fs::create_dir_all(lake.join("month=2018-12")).unwrap();
+    std::fs::write(lake.join("month=2018-12/part-0.parquet"), b"not parquet").unwrap();
+    let port = free_port();
+    let _server = Kill(
+        assay()
+            .arg("monitor")
+            .arg("--reference")
+            .arg(fx("car_loan_reference.parquet"))
+            .arg("--analysis")
+            .arg(&lake)
+            .args(["--where", "month>=2019-01"])
+            .args(["--target", "repaid", "--score", "y_pred_proba"])
+            .args([
+                "--prediction",
+                "y_pred",
+                "--chunk-size",
+                "5000",
+                "--no-drift",
+            ])
+            .arg("--serve")
+            .arg(format!("127.0.0.1:{port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let scrape_until = |want: f64| {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            let rows = http_get(port, "/metrics").and_then(|m| gauge(&m, "assay_monitor_rows"));
+            if rows == Some(want) {
+                return;
+            }
+            assert!(Instant::now() < deadline, "rows {rows:?}, expected {want}");
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    };
+    scrape_until(50_000.0);
+    // A new file in a partition folder that exists (the log folder itself does not change).
+    put("month=2019-01/part-1.parquet");
+    scrape_until(100_000.0);
+    put("month=2019-02/part-0.parquet");
+    scrape_until(150_000.0);
+}
