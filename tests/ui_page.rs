@@ -247,3 +247,54 @@ fn the_fairness_page_draws_a_multiclass_result_per_class() {
     h.get_by_label("recall[virginica] difference between groups");
     h.snapshot("fairness_multiclass");
 }
+
+/// Past `BLOCK_ROWS` rows the Data preview holds one block of rows at a time (egui lays rows
+/// out in f32 pixels, which drift by up to 16 px at 10,000,000 rows): a jump to a row opens
+/// its block, draws it at 18 px a row and highlights it; the block buttons move block to block.
+#[test]
+fn the_data_preview_holds_a_block_of_rows_and_jumps_across_blocks() {
+    use assay::app::panels::data::BLOCK_ROWS;
+    let tmp = tempfile::tempdir().expect("tmp");
+    let path = tmp.path().join("long.csv");
+    let n = BLOCK_ROWS * 2 + 100_000;
+    let mut text = String::from("x\n");
+    for i in 0..n {
+        text.push_str(&format!("{}\n", i * 7));
+    }
+    std::fs::write(&path, text).expect("write csv");
+    let mut ws = Workspace::default();
+    ws.add_dataset(&path, DatasetRole::Evaluation);
+    let mut state = State::new(ws, Jobs::new(Arc::new(|| {})));
+    let loaded = LoadedData::load(&path, &Progress::none()).expect("load");
+    state
+        .loaded
+        .datasets
+        .insert(path.clone(), Slot::Ready(Arc::new(loaded)));
+    state.page = Page::Data;
+    let (state, mut pages) = with_pages(state);
+    let row = BLOCK_ROWS * 2 + 50_000;
+    pages.data.open_row(0, row);
+    let mut h = Harness::builder()
+        .with_size([1200.0, 800.0])
+        .build_ui_state(
+            |ui, (state, pages): &mut (State, Pages)| {
+                assay::app::shell::frame_page(ui, state, pages);
+            },
+            (state, pages),
+        );
+    h.run_steps(4);
+    h.get_by_label("rows 500,001–600,000");
+    // The row's number and its value (row r holds (r - 1) × 7), rows evenly spaced.
+    let y = |r: usize| h.get_by_label(&r.to_string()).rect().min.y;
+    let (gap, next_gap) = (y(row + 1) - y(row), y(row + 2) - y(row + 1));
+    assert!((18.0..=22.0).contains(&gap), "{gap}");
+    assert!((gap - next_gap).abs() < 0.01, "{gap} {next_gap}");
+    h.get_by_label(&((row - 1) * 7).to_string());
+    assert_eq!(h.state().1.data.highlight, Some(row));
+    // Back a block: its last rows are shown, nothing new highlighted.
+    h.get_by_label("Previous rows").click();
+    h.run_steps(4);
+    h.get_by_label("rows 250,001–500,000");
+    h.get_by_label("500000");
+    assert_eq!(h.state().1.data.highlight, Some(row));
+}
