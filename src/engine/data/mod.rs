@@ -10,6 +10,7 @@ mod file_facts;
 mod inspect;
 pub mod lake;
 mod lake_batches;
+mod lake_list;
 pub mod lake_where;
 pub mod rows;
 pub mod summary;
