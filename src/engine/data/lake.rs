@@ -250,16 +250,16 @@ impl Set {
 
 /// Reads a directory or glob as one dataset (see the module docs).
 pub fn load_set(path: &Path, progress: &Progress) -> Result<Dataset> {
-    load_set_where(path, &[], progress)
+    load_set_where(path, &[], progress).map(|(ds, _)| ds)
 }
 
-/// [`load_set`] of the files whose partition folders pass `predicates` ([`Set::open_where`]);
-/// the hash is the manifest of those files.
+/// [`load_set`] of the files whose partition folders pass `predicates` ([`Set::open_where`]),
+/// with the number of files read; the hash is the manifest of those files.
 pub fn load_set_where(
     path: &Path,
     predicates: &[Predicate],
     progress: &Progress,
-) -> Result<Dataset> {
+) -> Result<(Dataset, usize)> {
     let set = Set::open_where(path, true, predicates)?;
     let (frames, sha256) = std::thread::scope(|s| {
         let hasher = s.spawn(|| set.sha256());
@@ -277,13 +277,17 @@ pub fn load_set_where(
         return Err(EngineError::file(path, "the files have no data rows"));
     }
     progress.check()?;
-    Ok(Dataset {
-        path: path.to_path_buf(),
-        sha256,
-        format: set.format,
-        file_size: set.size,
-        df,
-    })
+    let files = set.parts.len();
+    Ok((
+        Dataset {
+            path: path.to_path_buf(),
+            sha256,
+            format: set.format,
+            file_size: set.size,
+            df,
+        },
+        files,
+    ))
 }
 
 /// Every file's frame stacked (same columns and types as the first), with each file's rows.

@@ -94,10 +94,15 @@ impl Dataset {
 }
 
 /// Reads the files of the set at `path` whose partition folders pass `predicates` (none:
-/// [`load`]); the other partitions are never opened ([`lake_where`]).
-pub fn load_where(path: &Path, predicates: &[Predicate], progress: &Progress) -> Result<Dataset> {
+/// [`load`]); the other partitions are never opened ([`lake_where`]). With predicates, also
+/// the number of files read.
+pub fn load_where(
+    path: &Path,
+    predicates: &[Predicate],
+    progress: &Progress,
+) -> Result<(Dataset, Option<usize>)> {
     if predicates.is_empty() {
-        return load(path, progress);
+        return Ok((load(path, progress)?, None));
     }
     if !lake::is_set(path) {
         return Err(EngineError::file(
@@ -109,7 +114,8 @@ pub fn load_where(path: &Path, predicates: &[Predicate], progress: &Progress) ->
             ),
         ));
     }
-    lake::load_set_where(path, predicates, progress)
+    let (ds, files) = lake::load_set_where(path, predicates, progress)?;
+    Ok((ds, Some(files)))
 }
 
 /// Reads a dataset. The file is hashed on a second thread while polars parses it. A directory

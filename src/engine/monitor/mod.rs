@@ -79,17 +79,15 @@ pub fn run_log(
         || data::load(reference, progress),
         || data::load_where(log.path, log.partitions, progress),
     );
-    let (r, a) = (r?, a?);
+    let (r, (a, files)) = (r?, a?);
     let t = analysis_target
         .map(|p| data::load(p, progress))
         .transpose()?;
     let mut report = run(&r, &a, t.as_ref(), model.as_ref(), opts, progress)?;
-    if !log.partitions.is_empty() {
-        report.analysis.selected = Some(Selection {
-            predicates: log.partitions.iter().map(ToString::to_string).collect(),
-            files: data::lake::list_where(log.path, log.partitions)?.len(),
-        });
-    }
+    report.analysis.selected = files.map(|files| Selection {
+        predicates: log.partitions.iter().map(ToString::to_string).collect(),
+        files,
+    });
     Ok(report)
 }
 
