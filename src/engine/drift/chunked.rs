@@ -162,7 +162,7 @@ pub fn per_window(
 /// statistic with that method (a drift report's `over_time.columns`); columns and windows in
 /// parallel, each column's reference prepared once. A column with no values left on one side
 /// is skipped, as in a drift report. (Merging the windows' sorted values into the whole
-/// column's order was tried: a two-way merge tree costs more than the radix sort of the whole
+/// column's order was tried: a two-way merge tree costs more than sorting the whole
 /// column.)
 fn compare(
     groups: &[(String, Vec<usize>)],

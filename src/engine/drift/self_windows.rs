@@ -13,21 +13,21 @@ use super::window_stats::{Current, Reference};
 use super::{Prepared, Role};
 use crate::engine::error::{EngineError, Result};
 use crate::engine::progress::Progress;
-use crate::engine::radix;
+use crate::engine::sortkey;
 
 /// The rows of `values`' finite values in ascending order (ties in row order): what
 /// [`self_windows`] picks each window's sorted values out of.
 pub(crate) fn finite_order(values: &[f64]) -> Vec<u32> {
     let keyed: Vec<(u64, u32)> = values
         .iter()
-        .enumerate()
-        .filter(|(_, x)| x.is_finite())
-        .map(|(i, &x)| (radix::key(x), i as u32))
+        .zip(0u32..)
+        .filter(|(x, _)| x.is_finite())
+        .map(|(&x, i)| (sortkey::key(x), i))
         .collect();
-    radix::sort_by_key(keyed, |&(k, _)| k)
-        .into_iter()
-        .map(|(_, i)| i)
-        .collect()
+    match sortkey::argsort_by_key(&keyed, |&(k, _)| k) {
+        Some(order) => order.into_iter().map(|p| keyed[p as usize].1).collect(),
+        None => Vec::new(),
+    }
 }
 
 /// One numeric column compared with samples of itself: the series [`super::chunked::per_window`] gives with

@@ -13,7 +13,6 @@
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 
-use super::realized::order_desc;
 use crate::engine::metrics::binary;
 
 /// A fitted isotonic calibrator, or none (scores used as they are).
@@ -40,12 +39,19 @@ impl Calibrator {
 /// (scikit-learn's `_make_unique`, equality within 1e-15), pool adjacent violators, drop
 /// interior points of constant runs.
 pub fn fit_isotonic(x: &[f64], y: &[f64]) -> Calibrator {
-    let order = order_xy(x, y);
+    fit_isotonic_in(x, y, order_xy(x, y).into_iter())
+}
+
+/// [`fit_isotonic`] of the rows `order` visits, which must be in (x, y) order: the rows of
+/// [`order_xy`] of a superset, those outside left out, give the fit of the subset (rows tied
+/// in both x and y are interchangeable), without sorting again.
+fn fit_isotonic_in(x: &[f64], y: &[f64], mut order: impl Iterator<Item = usize>) -> Calibrator {
     let eps = 1e-15;
     let (mut ux, mut uy, mut uw) = (Vec::new(), Vec::new(), Vec::new());
-    if let Some(&first) = order.first() {
-        let (mut cx, mut cy, mut cw) = (x[first], 0.0f64, 0.0f64);
-        for &j in &order {
+    if let Some(first) = order.next() {
+        // (The first row's terms, as the loop would add them to zero.)
+        let (mut cx, mut cy, mut cw) = (x[first], 0.0 + y[first], 1.0f64);
+        for j in order {
             if x[j] - cx >= eps {
                 ux.push(cx);
                 uw.push(cw);
@@ -83,7 +89,7 @@ pub fn fit_isotonic(x: &[f64], y: &[f64]) -> Calibrator {
     Calibrator::Isotonic { x: xs, y: ys }
 }
 
-/// Rows in the order of a stable sort by (x, y) ([`f64::total_cmp`]): a radix sort by x
+/// Rows in the order of a stable sort by (x, y) ([`f64::total_cmp`]): a key sort by x
 /// (ties in row order), then each run of identical x sorted by y.
 fn order_xy(x: &[f64], y: &[f64]) -> Vec<usize> {
     let mut order = super::cbpe::argsort_stable(x);
@@ -192,12 +198,18 @@ pub fn needs_calibration(y: &[bool], p: &[f64]) -> Decision {
     if n_pos == 0 || n_pos == y.len() {
         return no;
     }
-    let order = order_desc(p);
-    if let (Some(auc), _) = binary::ranking(y, p, &order, None) {
+    let yf: Vec<f64> = y.iter().map(|&v| f64::from(u8::from(v))).collect();
+    // The rows by (score, label), sorted once: descending for the ROC AUC (it counts tied
+    // scores as one group, so their order does not matter), and each split's training rows
+    // in this order for its fit.
+    let by_xy = order_xy(p, &yf);
+    let desc: Vec<u32> = by_xy.iter().rev().map(|&i| i as u32).collect();
+    if let (Some(auc), _) = binary::ranking(y, p, &desc, None) {
         if auc > 0.999 {
             return no;
         }
     }
+    drop(desc);
     let (pos, neg): (Vec<usize>, Vec<usize>) = (0..y.len()).partition(|&i| y[i]);
     let n = y.len();
     let n_test = (0.1 * n as f64).ceil() as usize;
@@ -212,6 +224,7 @@ pub fn needs_calibration(y: &[bool], p: &[f64]) -> Decision {
     }
     let mut rng = rand_pcg::Pcg64::seed_from_u64(42);
     let (mut yt, mut pt, mut ct) = (Vec::new(), Vec::new(), Vec::new());
+    let mut in_test = vec![false; n];
     for _ in 0..10 {
         let mut sp = pos.clone();
         let mut sn = neg.clone();
@@ -221,16 +234,14 @@ pub fn needs_calibration(y: &[bool], p: &[f64]) -> Decision {
         // in this order, so positives must not all come first.
         let mut test: Vec<usize> = sp[..t_pos].iter().chain(&sn[..t_neg]).copied().collect();
         test.shuffle(&mut rng);
-        let train: Vec<usize> = sp[t_pos..].iter().chain(&sn[t_neg..]).copied().collect();
-        let cal = fit_isotonic(
-            &train.iter().map(|&i| p[i]).collect::<Vec<_>>(),
-            &train
-                .iter()
-                .map(|&i| f64::from(u8::from(y[i])))
-                .collect::<Vec<_>>(),
-        );
+        // The training rows are the rest: sp[t_pos..] and sn[t_neg..].
         for &i in &test {
-            yt.push(f64::from(u8::from(y[i])));
+            in_test[i] = true;
+        }
+        let cal = fit_isotonic_in(p, &yf, by_xy.iter().copied().filter(|&i| !in_test[i]));
+        for &i in &test {
+            in_test[i] = false;
+            yt.push(yf[i]);
             pt.push(p[i]);
             ct.push(cal.calibrate(p[i]));
         }

@@ -11,7 +11,7 @@
 //! AUC estimate (multiclass) and the ROC AUC sampling error depend on it (see the fixtures).
 
 use super::Metric;
-use crate::engine::radix;
+use crate::engine::sortkey;
 
 /// numpy's `round(x, 5)`: scale, round half to even, unscale.
 fn round5(x: f64) -> f64 {
@@ -19,31 +19,28 @@ fn round5(x: f64) -> f64 {
 }
 
 /// Indices of `v` in ascending [`f64::total_cmp`] order, ties in index order: the order of a
-/// stable `sort_by(total_cmp)`, from an LSD radix sort (11 bits per pass, passes where every
-/// key shares the digit skipped) on order-preserving integer keys.
+/// stable `sort_by(total_cmp)`, from [`sortkey::argsort_by_key`] on order-preserving integer
+/// keys.
 pub(crate) fn argsort_stable(v: &[f64]) -> Vec<usize> {
-    let n = v.len();
-    if n < 512 || u32::try_from(n).is_err() {
-        let mut order: Vec<usize> = (0..n).collect();
-        order.sort_by(|&a, &b| v[a].total_cmp(&v[b]));
-        return order;
+    match sortkey::argsort_by_key(v, |&x| sortkey::key(x)) {
+        Some(order) => order.into_iter().map(|i| i as usize).collect(),
+        None => {
+            let mut order: Vec<usize> = (0..v.len()).collect();
+            order.sort_by(|&a, &b| v[a].total_cmp(&v[b]));
+            order
+        }
     }
-    let items: Vec<(u64, u32)> = v
-        .iter()
-        .zip(0u32..)
-        .map(|(&x, i)| (radix::key(x), i))
-        .collect();
-    radix::sort_by_key(items, |&(k, _)| k)
-        .into_iter()
-        .map(|(_, i)| i as usize)
-        .collect()
 }
 
 /// NannyML's `estimate_roc_auc(calibrated, uncalibrated)`; `None` when no expected positive
 /// or negative.
 pub fn estimate_roc_auc(cal: &[f64], raw: &[f64]) -> Option<f64> {
-    let n = raw.len();
-    let asc = argsort_stable(raw);
+    estimate_roc_auc_by(cal, &argsort_stable(raw))
+}
+
+/// [`estimate_roc_auc`] with the raw scores' order given (`asc`: [`argsort_stable`] of them).
+pub fn estimate_roc_auc_by(cal: &[f64], asc: &[usize]) -> Option<f64> {
+    let n = asc.len();
     // argsort(...)[::-1]: descending, ties in reverse file order.
     let mut tps = Vec::with_capacity(n + 1);
     let mut fps = Vec::with_capacity(n + 1);
@@ -91,8 +88,14 @@ fn ratio0(a: f64, b: f64) -> f64 {
 }
 
 /// A binary CBPE estimate of `m` for one chunk (calibrated probabilities, raw scores,
-/// predicted labels).
-pub fn estimate_binary(m: Metric, cal: &[f64], raw: &[f64], pred: &[bool]) -> Option<f64> {
+/// predicted labels; `asc`: the raw scores' [`argsort_stable`] when the caller has it).
+pub fn estimate_binary(
+    m: Metric,
+    cal: &[f64],
+    raw: &[f64],
+    pred: &[bool],
+    asc: Option<&[usize]>,
+) -> Option<f64> {
     let n = cal.len();
     if n == 0 {
         return None;
@@ -100,7 +103,12 @@ pub fn estimate_binary(m: Metric, cal: &[f64], raw: &[f64], pred: &[bool]) -> Op
     let (tp, fp, fn_, tn) = expected(cal, pred);
     let nf = n as f64;
     Some(match m {
-        Metric::RocAuc => return estimate_roc_auc(cal, raw),
+        Metric::RocAuc => {
+            return match asc {
+                Some(asc) => estimate_roc_auc_by(cal, asc),
+                None => estimate_roc_auc(cal, raw),
+            }
+        }
         Metric::F1 => ratio0(tp, tp + 0.5 * (fp + fn_)),
         Metric::Precision => ratio0(tp, tp + fp),
         Metric::Recall => ratio0(tp, tp + fn_),
@@ -147,7 +155,7 @@ pub fn estimate_multiclass(
             let rc: Vec<f64> = (0..n).map(|i| raw[i * k + c]).collect();
             estimate_roc_auc(&cc, &rc)?
         } else {
-            estimate_binary(m, &cc, &cc, &pc)?
+            estimate_binary(m, &cc, &cc, &pc, None)?
         };
         sum += v;
     }
@@ -340,7 +348,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn radix_argsort_is_the_stable_sort() {
+    fn key_argsort_is_the_stable_sort() {
         let mut s = 0x2545_f491_4f6c_dd1du64;
         let mut v: Vec<f64> = (0..5000)
             .map(|i| {

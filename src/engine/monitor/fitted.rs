@@ -47,7 +47,7 @@ impl<'a> Engine<'a> {
         let mut specs = Vec::new();
         let reference_realized: Vec<Vec<Realized>> = ref_spans
             .par_iter()
-            .map(|s| realized_all(task, metrics, s, true))
+            .map(|s| realized_all(task, metrics, s, true, None))
             .collect();
         for (j, &m) in metrics.iter().enumerate() {
             let comp = match task {
@@ -113,9 +113,21 @@ impl<'a> Engine<'a> {
         let is_ref = period == ChunkPeriod::Reference;
         let mut estimated = BTreeMap::new();
         let mut realized_map = BTreeMap::new();
+        // The raw scores' order, sorted once for the ROC AUC estimate and the realized one.
+        let asc = match self.task {
+            Task::Binary {
+                reference,
+                analysis,
+                ..
+            } if self.metrics.contains(&Metric::RocAuc) => {
+                let side = if is_ref { reference } else { analysis };
+                Some(cbpe::argsort_stable(&side.raw[span.start..=span.end]))
+            }
+            _ => None,
+        };
         let mut realized = match self.reference_realized.get(index) {
             Some(r) if is_ref => r.clone(),
-            _ => realized_all(self.task, &self.metrics, span, is_ref),
+            _ => realized_all(self.task, &self.metrics, span, is_ref, asc.as_deref()),
         }
         .into_iter();
         let labelled = labelled_rows(self.task, span, is_ref);
@@ -125,7 +137,7 @@ impl<'a> Engine<'a> {
             let se = self.components[j]
                 .as_ref()
                 .and_then(|c| cbpe::sampling_error(c, span.rows()));
-            let est = estimate_of(self.task, m, span, is_ref);
+            let est = estimate_of(self.task, m, span, is_ref, asc.as_deref());
             estimated.insert(
                 m.name().to_string(),
                 MetricResult::new(est, se, lo, hi, llim, ulim),
@@ -239,6 +251,7 @@ fn estimate_of(
     m: Metric,
     s: &chunking::Span,
     is_ref: bool,
+    asc: Option<&[usize]>,
 ) -> std::result::Result<f64, String> {
     let r = s.start..=s.end;
     let v = match task {
@@ -248,7 +261,13 @@ fn estimate_of(
             ..
         } => {
             let side = if is_ref { reference } else { analysis };
-            cbpe::estimate_binary(m, &side.cal[r.clone()], &side.raw[r.clone()], &side.pred[r])
+            cbpe::estimate_binary(
+                m,
+                &side.cal[r.clone()],
+                &side.raw[r.clone()],
+                &side.pred[r],
+                asc,
+            )
         }
         Task::Multiclass {
             reference,
@@ -277,6 +296,7 @@ fn realized_all(
     metrics: &[Metric],
     s: &chunking::Span,
     is_ref: bool,
+    asc: Option<&[usize]>,
 ) -> Vec<Realized> {
     let finite = |v: Realized| {
         v.and_then(|v| {
@@ -302,9 +322,11 @@ fn realized_all(
                     sc.push(side.raw[i]);
                 }
             }
+            // The chunk's order of the raw scores is theirs when every row is labelled.
+            let asc = asc.filter(|_| y.len() == s.rows());
             metrics
                 .iter()
-                .map(|&m| finite(realized::binary(m, &y, &p, &sc)))
+                .map(|&m| finite(realized::binary(m, &y, &p, &sc, asc)))
                 .collect()
         }
         Task::Multiclass {

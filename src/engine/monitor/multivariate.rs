@@ -63,27 +63,64 @@ pub struct PcaSummary {
 }
 
 fn encode_column(raw: &Raw, enc: &Encoder) -> Vec<f64> {
-    match (raw, enc) {
-        (Raw::Numeric { values, .. }, Encoder::Numeric { mean, std }) => values
-            .iter()
-            .map(|&v| if v.is_finite() { (v - mean) / std } else { 0.0 })
-            .collect(),
-        (Raw::Text { values }, Encoder::Frequency { share, mean, std }) => {
-            let per_code: Vec<f64> = values
-                .dict
-                .iter()
-                .map(|s| share.get(s).copied().unwrap_or(0.0))
-                .collect();
-            values
-                .codes
-                .iter()
-                .map(|&c| match per_code.get(c as usize) {
-                    Some(&f) => (f - mean) / std,
-                    None => 0.0,
-                })
-                .collect()
+    let mut out = vec![0.0; raw.len()];
+    Encoded::of(raw, enc).fill(0, &mut out);
+    out
+}
+
+/// A column as the PCA sees it, encoded a block of rows at a time ([`Encoded::fill`]), so the
+/// log's columns are never copied whole: encoded already (the reference's, needed whole for
+/// the covariance), numbers scaled on the fly, or text through each code's encoded value.
+enum Encoded<'a> {
+    Done(&'a [f64]),
+    Numeric {
+        values: &'a [f64],
+        mean: f64,
+        std: f64,
+    },
+    Codes {
+        codes: &'a [u32],
+        per_code: Vec<f64>,
+    },
+    Zero,
+}
+
+impl<'a> Encoded<'a> {
+    fn of(raw: &'a Raw, enc: &Encoder) -> Encoded<'a> {
+        match (raw, enc) {
+            (Raw::Numeric { values, .. }, &Encoder::Numeric { mean, std }) => {
+                Encoded::Numeric { values, mean, std }
+            }
+            (Raw::Text { values }, Encoder::Frequency { share, mean, std }) => Encoded::Codes {
+                codes: &values.codes,
+                per_code: values
+                    .dict
+                    .iter()
+                    .map(|s| (share.get(s).copied().unwrap_or(0.0) - mean) / std)
+                    .collect(),
+            },
+            _ => Encoded::Zero,
         }
-        _ => vec![0.0; raw.len()],
+    }
+
+    /// Rows `start..start + out.len()`, encoded, into `out`: a number scaled (missing → 0), a
+    /// text code by its value's reference share, scaled (missing → 0).
+    fn fill(&self, start: usize, out: &mut [f64]) {
+        let rows = start..start + out.len();
+        match self {
+            Encoded::Done(v) => out.copy_from_slice(&v[rows]),
+            Encoded::Numeric { values, mean, std } => {
+                for (o, &v) in out.iter_mut().zip(&values[rows]) {
+                    *o = if v.is_finite() { (v - mean) / std } else { 0.0 };
+                }
+            }
+            Encoded::Codes { codes, per_code } => {
+                for (o, &c) in out.iter_mut().zip(&codes[rows]) {
+                    *o = per_code.get(c as usize).copied().unwrap_or(0.0);
+                }
+            }
+            Encoded::Zero => out.fill(0.0),
+        }
     }
 }
 
@@ -190,7 +227,8 @@ pub fn fit(reference: &Dataset, candidates: &[String], known: &Known) -> Result<
         components: kept,
         explained: if total > 0.0 { acc / total } else { 0.0 },
     };
-    pca.reference_errors = pca.errors(&encoded, reference.rows());
+    let done: Vec<Encoded> = encoded.iter().map(|e| Encoded::Done(e)).collect();
+    pca.reference_errors = pca.errors(&done, reference.rows());
     Ok(Some(pca))
 }
 
@@ -222,12 +260,16 @@ impl Pca {
 
     /// The reconstruction error of every row of `ds` (`known`: its columns already read).
     pub fn row_errors(&self, ds: &Dataset, known: &Known) -> Result<Vec<f64>> {
-        let enc: Vec<Vec<f64>> = self
+        let raw: Vec<Cow<Raw>> = self
             .columns
-            .par_iter()
-            .zip(&self.encoders)
-            .map(|(name, e)| Ok(encode_column(column(ds, name, known)?.as_ref(), e)))
+            .iter()
+            .map(|name| column(ds, name, known))
             .collect::<Result<_>>()?;
+        let enc: Vec<Encoded> = raw
+            .iter()
+            .zip(&self.encoders)
+            .map(|(r, e)| Encoded::of(r, e))
+            .collect();
         Ok(self.errors(&enc, ds.rows()))
     }
 
@@ -235,25 +277,28 @@ impl Pca {
     /// `sqrt(max(|x|² - Σ_k (v_k · x)², 0))`, every sum taken over the columns in order from
     /// -0.0 (as `Iterator::sum` does). Rows go in blocks of [`ROW_BLOCK`], each sum element-wise
     /// over the block's rows, so the additions of one row are the same and in the same order
-    /// as one row at a time, while the compiler can use vector registers across rows.
-    fn errors(&self, enc: &[Vec<f64>], rows: usize) -> Vec<f64> {
+    /// as one row at a time, while the compiler can use vector registers across rows. Each
+    /// block's columns are encoded into a buffer of the worker's.
+    fn errors(&self, enc: &[Encoded], rows: usize) -> Vec<f64> {
         let mut out = vec![0.0; rows];
-        out.par_chunks_mut(ROW_BLOCK)
-            .enumerate()
-            .for_each(|(b, out)| {
-                let start = b * ROW_BLOCK;
+        out.par_chunks_mut(ROW_BLOCK).enumerate().for_each_init(
+            || vec![[0.0f64; ROW_BLOCK]; enc.len()],
+            |x, (b, out)| {
                 let len = out.len();
+                for (c, buf) in enc.iter().zip(x.iter_mut()) {
+                    c.fill(b * ROW_BLOCK, &mut buf[..len]);
+                }
                 let mut norm2 = [-0.0f64; ROW_BLOCK];
-                for c in enc {
-                    for (n, &x) in norm2.iter_mut().zip(&c[start..start + len]) {
+                for c in x.iter() {
+                    for (n, &x) in norm2.iter_mut().zip(&c[..len]) {
                         *n += x * x;
                     }
                 }
                 let mut proj2 = [-0.0f64; ROW_BLOCK];
                 for v in &self.components {
                     let mut dot = [-0.0f64; ROW_BLOCK];
-                    for (a, c) in v.iter().zip(enc) {
-                        for (d, &x) in dot.iter_mut().zip(&c[start..start + len]) {
+                    for (a, c) in v.iter().zip(x.iter()) {
+                        for (d, &x) in dot.iter_mut().zip(&c[..len]) {
                             *d += a * x;
                         }
                     }
@@ -264,7 +309,8 @@ impl Pca {
                 for ((o, n), p) in out.iter_mut().zip(&norm2).zip(&proj2) {
                     *o = (n - p).max(0.0).sqrt();
                 }
-            });
+            },
+        );
         out
     }
 }

@@ -10,7 +10,7 @@ use crate::engine::metrics::binary;
 
 /// Rows by descending score. The order inside tied scores is not
 /// [`crate::engine::metrics::order_desc`]'s, but [`binary::ranking`] (unweighted) counts a
-/// run of tied scores as one group, so its result does not depend on it; a radix sort is
+/// run of tied scores as one group, so its result does not depend on it; a key sort is
 /// several times quicker than comparing through the indices.
 pub(super) fn order_desc(score: &[f64]) -> Vec<u32> {
     super::cbpe::argsort_stable(score)
@@ -26,8 +26,15 @@ fn both_values(v: &[bool]) -> bool {
     v.iter().any(|&x| x) && v.iter().any(|&x| !x)
 }
 
-/// Binary realized metric on the labelled rows of a chunk.
-pub fn binary(m: Metric, y: &[bool], pred: &[bool], score: &[f64]) -> Realized {
+/// Binary realized metric on the labelled rows of a chunk (`asc`: the scores'
+/// [`super::cbpe::argsort_stable`] when the caller has it).
+pub fn binary(
+    m: Metric,
+    y: &[bool],
+    pred: &[bool],
+    score: &[f64],
+    asc: Option<&[usize]>,
+) -> Realized {
     if y.is_empty() {
         return Err("no labelled rows in this chunk".into());
     }
@@ -54,7 +61,10 @@ pub fn binary(m: Metric, y: &[bool], pred: &[bool], score: &[f64]) -> Realized {
             if !both_values(y) {
                 return Err("the labels of this chunk have one class".into());
             }
-            let order = order_desc(score);
+            let order = match asc {
+                Some(asc) => asc.iter().rev().map(|&i| i as u32).collect(),
+                None => order_desc(score),
+            };
             binary::ranking(y, score, &order, None)
                 .0
                 .ok_or_else(|| "the labels of this chunk have one class".into())
