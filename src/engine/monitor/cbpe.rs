@@ -65,7 +65,7 @@ pub fn estimate_roc_auc_by(cal: &[f64], asc: &[usize]) -> Option<f64> {
 }
 
 /// Expected confusion-matrix sums of a binary chunk: (TP, FP, FN, TN).
-fn expected(cal: &[f64], pred: &[bool]) -> (f64, f64, f64, f64) {
+pub fn expected(cal: &[f64], pred: &[bool]) -> (f64, f64, f64, f64) {
     let (mut tp, mut fp, mut fn_, mut tn) = (0.0, 0.0, 0.0, 0.0);
     for (&p, &y) in cal.iter().zip(pred) {
         if y {
@@ -88,19 +88,21 @@ fn ratio0(a: f64, b: f64) -> f64 {
 }
 
 /// A binary CBPE estimate of `m` for one chunk (calibrated probabilities, raw scores,
-/// predicted labels; `asc`: the raw scores' [`argsort_stable`] when the caller has it).
+/// predicted labels; `asc`: the raw scores' [`argsort_stable`], `sums`: their [`expected`]
+/// confusion matrix, when the caller has them — a chunk's metrics share both).
 pub fn estimate_binary(
     m: Metric,
     cal: &[f64],
     raw: &[f64],
     pred: &[bool],
     asc: Option<&[usize]>,
+    sums: Option<(f64, f64, f64, f64)>,
 ) -> Option<f64> {
     let n = cal.len();
     if n == 0 {
         return None;
     }
-    let (tp, fp, fn_, tn) = expected(cal, pred);
+    let (tp, fp, fn_, tn) = sums.unwrap_or_else(|| expected(cal, pred));
     let nf = n as f64;
     Some(match m {
         Metric::RocAuc => {
@@ -155,7 +157,7 @@ pub fn estimate_multiclass(
             let rc: Vec<f64> = (0..n).map(|i| raw[i * k + c]).collect();
             estimate_roc_auc(&cc, &rc)?
         } else {
-            estimate_binary(m, &cc, &cc, &pc, None)?
+            estimate_binary(m, &cc, &cc, &pc, None, None)?
         };
         sum += v;
     }

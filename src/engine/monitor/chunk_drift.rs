@@ -126,7 +126,13 @@ pub fn compute(
     let report = chunked::per_window(
         reference, analysis, &cols, timestamp, windows, true, progress,
     )?;
-    let noise = reference_noise(reference, &report, ana_spans, progress)?;
+    // The reference's noise levels and the multivariate signal need nothing of each other.
+    let (noise, fitted) = rayon::join(
+        || reference_noise(reference, &report, ana_spans, progress),
+        || pca_of(reference, analysis, &cols, &report, ana_spans),
+    );
+    let noise = noise?;
+    let (pca, mv_ana) = fitted?;
     summary.skipped = report
         .skipped
         .iter()
@@ -155,33 +161,11 @@ pub fn compute(
         ));
     }
     progress.check()?;
-    // Multivariate.
-    // Columns of mostly distinct text are never features of the PCA either (its fit skips
-    // them after reading them again).
-    let pca_cols: Vec<String> = cols
-        .iter()
-        .filter(|c| !report.text_columns.contains(c))
-        .cloned()
-        .collect();
-    // The columns the drift read, not read again.
-    let known_ref: multivariate::Known = report
-        .read
-        .iter()
-        .map(|(n, r, _)| (n.as_str(), r))
-        .collect();
-    let known_ana: multivariate::Known = report
-        .read
-        .iter()
-        .map(|(n, _, c)| (n.as_str(), c))
-        .collect();
-    let pca = multivariate::fit(reference, &pca_cols, &known_ref)?;
     let mut mv_ref = Vec::new();
-    let mut mv_ana = Vec::new();
     let mut mv_thr = (None, None);
     if let Some(pca) = &pca {
         let ref_rows = &pca.reference_errors;
         mv_ref = spans_mean(ref_rows, ref_spans);
-        mv_ana = pca.chunk_errors(analysis, ana_spans, &known_ana)?;
         let chunk = median_rows(ana_spans);
         let calibration = if chunk > 0 && chunk < ref_rows.len() {
             random_windows(0..ref_rows.len(), chunk, PCA_WINDOWS, WINDOW_SEED + 2)
@@ -260,6 +244,41 @@ pub fn compute(
         summary,
         warnings,
     })
+}
+
+/// The multivariate signal: the PCA fitted on the reference (`None` with fewer than two usable
+/// features) and the mean reconstruction error of each chunk of the log.
+fn pca_of(
+    reference: &Dataset,
+    analysis: &Dataset,
+    cols: &[String],
+    report: &chunked::Chunked,
+    ana_spans: &[Span],
+) -> Result<(Option<multivariate::Pca>, Vec<Option<f64>>)> {
+    // Columns of mostly distinct text are never features of the PCA either (its fit skips
+    // them after reading them again).
+    let pca_cols: Vec<String> = cols
+        .iter()
+        .filter(|c| !report.text_columns.contains(c))
+        .cloned()
+        .collect();
+    // The columns the drift read, not read again.
+    let known_ref: multivariate::Known = report
+        .read
+        .iter()
+        .map(|(n, r, _)| (n.as_str(), r))
+        .collect();
+    let known_ana: multivariate::Known = report
+        .read
+        .iter()
+        .map(|(n, _, c)| (n.as_str(), c))
+        .collect();
+    let pca = multivariate::fit(reference, &pca_cols, &known_ref)?;
+    let mv_ana = match &pca {
+        Some(pca) => pca.chunk_errors(analysis, ana_spans, &known_ana)?,
+        None => Vec::new(),
+    };
+    Ok((pca, mv_ana))
 }
 
 /// Random windows of the calibration: how many per half of the reference (fewer when the

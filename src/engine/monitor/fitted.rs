@@ -113,17 +113,26 @@ impl<'a> Engine<'a> {
         let is_ref = period == ChunkPeriod::Reference;
         let mut estimated = BTreeMap::new();
         let mut realized_map = BTreeMap::new();
-        // The raw scores' order, sorted once for the ROC AUC estimate and the realized one.
-        let asc = match self.task {
+        // Binary: the raw scores' order, sorted once for the ROC AUC estimate and the realized
+        // one, and the expected confusion matrix, summed once for every estimated metric.
+        let (asc, sums) = match self.task {
             Task::Binary {
                 reference,
                 analysis,
                 ..
-            } if self.metrics.contains(&Metric::RocAuc) => {
+            } => {
                 let side = if is_ref { reference } else { analysis };
-                Some(cbpe::argsort_stable(&side.raw[span.start..=span.end]))
+                let r = span.start..=span.end;
+                let asc = self
+                    .metrics
+                    .contains(&Metric::RocAuc)
+                    .then(|| cbpe::argsort_stable(&side.raw[r.clone()]));
+                (
+                    asc,
+                    Some(cbpe::expected(&side.cal[r.clone()], &side.pred[r])),
+                )
             }
-            _ => None,
+            Task::Multiclass { .. } => (None, None),
         };
         let mut realized = match self.reference_realized.get(index) {
             Some(r) if is_ref => r.clone(),
@@ -137,7 +146,7 @@ impl<'a> Engine<'a> {
             let se = self.components[j]
                 .as_ref()
                 .and_then(|c| cbpe::sampling_error(c, span.rows()));
-            let est = estimate_of(self.task, m, span, is_ref, asc.as_deref());
+            let est = estimate_of(self.task, m, span, is_ref, asc.as_deref(), sums);
             estimated.insert(
                 m.name().to_string(),
                 MetricResult::new(est, se, lo, hi, llim, ulim),
@@ -252,6 +261,7 @@ fn estimate_of(
     s: &chunking::Span,
     is_ref: bool,
     asc: Option<&[usize]>,
+    sums: Option<(f64, f64, f64, f64)>,
 ) -> std::result::Result<f64, String> {
     let r = s.start..=s.end;
     let v = match task {
@@ -267,6 +277,7 @@ fn estimate_of(
                 &side.raw[r.clone()],
                 &side.pred[r],
                 asc,
+                sums,
             )
         }
         Task::Multiclass {
@@ -324,9 +335,10 @@ fn realized_all(
             }
             // The chunk's order of the raw scores is theirs when every row is labelled.
             let asc = asc.filter(|_| y.len() == s.rows());
+            let counts = Some(realized::confusion(&y, &p));
             metrics
                 .iter()
-                .map(|&m| finite(realized::binary(m, &y, &p, &sc, asc)))
+                .map(|&m| finite(realized::binary(m, &y, &p, &sc, asc, counts)))
                 .collect()
         }
         Task::Multiclass {

@@ -114,7 +114,9 @@ pub fn binary_column(ds: &Dataset, column: &str, allow_missing: bool) -> Result<
     let missing = |i: usize| EngineError::cell(&ds.path, column, i + 1, "missing value");
     match columns::read(ds, column)? {
         Raw::Numeric { values, .. } => {
-            let mut seen: HashMap<u64, Option<bool>> = HashMap::new();
+            // The numbers met and their labels: a binary column has two or three (0, -0, 1)
+            // before any other is an error, so they are found by comparison, not hashing.
+            let mut seen: Vec<(u64, Option<bool>)> = Vec::new();
             values
                 .iter()
                 .enumerate()
@@ -126,9 +128,15 @@ pub fn binary_column(ds: &Dataset, column: &str, allow_missing: bool) -> Result<
                             Err(missing(i))
                         };
                     }
-                    let b = *seen
-                        .entry(v.to_bits())
-                        .or_insert_with(|| binary_label(&label_of_number(v)));
+                    let bits = v.to_bits();
+                    let b = match seen.iter().find(|(k, _)| *k == bits) {
+                        Some(&(_, b)) => b,
+                        None => {
+                            let b = binary_label(&label_of_number(v));
+                            seen.push((bits, b));
+                            b
+                        }
+                    };
                     b.map(Some).ok_or_else(|| bad(i, &label_of_number(v)))
                 })
                 .collect()

@@ -22,22 +22,8 @@ pub(super) fn order_desc(score: &[f64]) -> Vec<u32> {
 
 pub type Realized = Result<f64, String>;
 
-fn both_values(v: &[bool]) -> bool {
-    v.iter().any(|&x| x) && v.iter().any(|&x| !x)
-}
-
-/// Binary realized metric on the labelled rows of a chunk (`asc`: the scores'
-/// [`super::cbpe::argsort_stable`] when the caller has it).
-pub fn binary(
-    m: Metric,
-    y: &[bool],
-    pred: &[bool],
-    score: &[f64],
-    asc: Option<&[usize]>,
-) -> Realized {
-    if y.is_empty() {
-        return Err("no labelled rows in this chunk".into());
-    }
+/// The confusion matrix of labels and predictions: (TP, FP, FN, TN).
+pub fn confusion(y: &[bool], pred: &[bool]) -> (f64, f64, f64, f64) {
     let (mut tp, mut fp, mut fn_, mut tn) = (0.0f64, 0.0f64, 0.0f64, 0.0f64);
     for (&t, &p) in y.iter().zip(pred) {
         match (t, p) {
@@ -47,18 +33,41 @@ pub fn binary(
             (false, false) => tn += 1.0,
         }
     }
+    (tp, fp, fn_, tn)
+}
+
+/// Binary realized metric on the labelled rows of a chunk (`asc`: the scores'
+/// [`super::cbpe::argsort_stable`], `counts`: the [`confusion`] matrix, when the caller has
+/// them — a chunk's metrics share both).
+pub fn binary(
+    m: Metric,
+    y: &[bool],
+    pred: &[bool],
+    score: &[f64],
+    asc: Option<&[usize]>,
+    counts: Option<(f64, f64, f64, f64)>,
+) -> Realized {
+    if y.is_empty() {
+        return Err("no labelled rows in this chunk".into());
+    }
+    let (tp, fp, fn_, tn) = counts.unwrap_or_else(|| confusion(y, pred));
+    // Both classes among the labels, and among the predictions.
+    let (labels_two, preds_two) = (
+        tp + fn_ > 0.0 && fp + tn > 0.0,
+        tp + fp > 0.0 && fn_ + tn > 0.0,
+    );
     let two_classes = || {
-        if !both_values(y) {
+        if !labels_two {
             return Err("the labels of this chunk have one class".to_string());
         }
-        if !both_values(pred) {
+        if !preds_two {
             return Err("the predictions of this chunk have one class".to_string());
         }
         Ok(())
     };
     match m {
         Metric::RocAuc => {
-            if !both_values(y) {
+            if !labels_two {
                 return Err("the labels of this chunk have one class".into());
             }
             let order = match asc {
