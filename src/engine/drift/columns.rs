@@ -43,21 +43,59 @@ pub struct Text {
 
 pub const MISSING: u32 = u32::MAX;
 
-/// Dictionary entries [`Text::from_values`] compares one by one before it hashes.
+/// Keys a [`FewFirst`] compares one by one before it hashes.
 const SMALL_DICT: usize = 16;
+
+/// A map for a handful of keys: looked up by comparing with each entry while it holds at most
+/// [`SMALL_DICT`] of them (several times quicker than hashing the key), by hashing past that.
+/// What dictionary-encoding a column needs: most columns have few distinct values.
+#[derive(Debug)]
+pub(crate) struct FewFirst<K, V> {
+    small: Vec<(K, V)>,
+    index: std::collections::HashMap<K, V>,
+}
+
+impl<K, V> Default for FewFirst<K, V> {
+    fn default() -> Self {
+        FewFirst {
+            small: Vec::new(),
+            index: std::collections::HashMap::new(),
+        }
+    }
+}
+
+impl<K: Copy + Eq + std::hash::Hash, V: Copy> FewFirst<K, V> {
+    pub(crate) fn get(&self, k: K) -> Option<V> {
+        if self.index.is_empty() {
+            self.small.iter().find(|(s, _)| *s == k).map(|&(_, v)| v)
+        } else {
+            self.index.get(&k).copied()
+        }
+    }
+
+    /// Adds a key that is not in the map yet.
+    pub(crate) fn insert(&mut self, k: K, v: V) {
+        if self.index.is_empty() && self.small.len() < SMALL_DICT {
+            self.small.push((k, v));
+        } else {
+            if self.index.is_empty() {
+                self.index = self.small.drain(..).collect();
+            }
+            self.index.insert(k, v);
+        }
+    }
+}
 
 /// [`Text`] built value by value, codes in order of first appearance.
 struct TextBuilder<'a> {
-    index: std::collections::HashMap<&'a str, u32>,
-    small: Vec<&'a str>,
+    codes_of: FewFirst<&'a str, u32>,
     t: Text,
 }
 
 impl<'a> TextBuilder<'a> {
     fn with_capacity(rows: usize) -> TextBuilder<'a> {
         TextBuilder {
-            index: Default::default(),
-            small: Vec::new(),
+            codes_of: FewFirst::default(),
             t: Text {
                 codes: Vec::with_capacity(rows),
                 dict: Vec::new(),
@@ -67,69 +105,22 @@ impl<'a> TextBuilder<'a> {
 
     /// Appends a row's value; returns its code.
     fn push(&mut self, v: Option<&'a str>) -> u32 {
-        let t = &mut self.t;
         let code = match v {
             None => MISSING,
-            Some(s) if self.index.is_empty() => match self.small.iter().position(|k| *k == s) {
-                Some(p) => p as u32,
-                None => {
-                    self.small.push(s);
-                    t.dict.push(s.to_string());
-                    if self.small.len() > SMALL_DICT {
-                        self.index = self
-                            .small
-                            .iter()
-                            .zip(0u32..)
-                            .map(|(k, c)| (*k, c))
-                            .collect();
-                    }
-                    (t.dict.len() - 1) as u32
-                }
-            },
-            Some(s) => *self.index.entry(s).or_insert_with(|| {
-                t.dict.push(s.to_string());
-                (t.dict.len() - 1) as u32
+            Some(s) => self.codes_of.get(s).unwrap_or_else(|| {
+                let c = self.t.dict.len() as u32;
+                self.t.dict.push(s.to_string());
+                self.codes_of.insert(s, c);
+                c
             }),
         };
-        t.codes.push(code);
+        self.t.codes.push(code);
         code
     }
 }
 
-/// The code of each distinct short-string view met ([`Text::from_strings`]): compared one by
-/// one while few, then hashed.
-#[derive(Default)]
-struct ViewCodes {
-    small: Vec<(u128, u32)>,
-    index: std::collections::HashMap<u128, u32>,
-}
-
-impl ViewCodes {
-    fn get(&self, bits: u128) -> Option<u32> {
-        if self.index.is_empty() {
-            self.small.iter().find(|(b, _)| *b == bits).map(|&(_, c)| c)
-        } else {
-            self.index.get(&bits).copied()
-        }
-    }
-
-    fn insert(&mut self, bits: u128, code: u32) {
-        if self.index.is_empty() && self.small.len() < SMALL_DICT {
-            self.small.push((bits, code));
-        } else {
-            if self.index.is_empty() {
-                self.index = self.small.drain(..).collect();
-            }
-            self.index.insert(bits, code);
-        }
-    }
-}
-
 impl Text {
-    /// Codes in order of first appearance. While the dictionary is small (the usual
-    /// categorical column) a value is found by comparing it with the few entries, which is
-    /// several times quicker than hashing it; past [`SMALL_DICT`] entries a hash map takes
-    /// over (the codes are the same either way).
+    /// Codes in order of first appearance (values found through a [`FewFirst`]).
     pub fn from_values<'a>(values: impl IntoIterator<Item = Option<&'a str>>) -> Text {
         let values = values.into_iter();
         let mut b = TextBuilder::with_capacity(values.size_hint().0);
@@ -142,10 +133,10 @@ impl Text {
     /// [`Text::from_values`] of a string column, values trimmed, empty ones missing. A string
     /// of up to 12 bytes sits whole in its 16-byte view of the Arrow array, so equal short
     /// values have equal views: each distinct view is looked up once, and the rows after it
-    /// cost one comparison of two integers.
+    /// cost one comparison of two integers (views found through a [`FewFirst`] too).
     pub fn from_strings(ca: &StringChunked) -> Text {
         let mut b = TextBuilder::with_capacity(ca.len());
-        let mut seen = ViewCodes::default();
+        let mut seen: FewFirst<u128, u32> = FewFirst::default();
         for arr in ca.downcast_iter() {
             for (v, view) in arr.iter().zip(arr.views().iter()) {
                 let Some(v) = v else {

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use crate::engine::data::extract::{label_of_number, InvalidRows};
 use crate::engine::data::Dataset;
-use crate::engine::drift::columns::{self, Raw, Text};
+use crate::engine::drift::columns::{self, FewFirst, Raw, Text};
 use crate::engine::error::{EngineError, Result};
 use crate::engine::model::{plan_inputs, InferOptions, Model, Predictions};
 use crate::engine::progress::Progress;
@@ -20,11 +20,10 @@ pub fn labels(ds: &Dataset, column: &str) -> Result<Text> {
     })
 }
 
-/// Numbers as label text: one dictionary entry per distinct bit pattern (a log holds few
-/// label values, so they are found by comparing with the entries seen until there are many).
+/// Numbers as label text: one dictionary entry per distinct bit pattern (found through a
+/// [`FewFirst`]: a log holds few label values).
 fn numbers_as_text(values: &[f64]) -> Text {
-    let mut bits: Vec<u64> = Vec::new();
-    let mut index: HashMap<u64, u32> = HashMap::new();
+    let mut codes_of: FewFirst<u64, u32> = FewFirst::default();
     let mut t = Text {
         codes: Vec::with_capacity(values.len()),
         dict: Vec::new(),
@@ -36,22 +35,10 @@ fn numbers_as_text(values: &[f64]) -> Text {
         }
         // -0.0 and 0.0 print alike ("0"), so they are one label.
         let b = if v == 0.0 { 0 } else { v.to_bits() };
-        let found = if index.is_empty() {
-            bits.iter().position(|&x| x == b).map(|p| p as u32)
-        } else {
-            index.get(&b).copied()
-        };
-        let code = found.unwrap_or_else(|| {
+        let code = codes_of.get(b).unwrap_or_else(|| {
             let c = t.dict.len() as u32;
             t.dict.push(label_of_number(v));
-            if index.is_empty() && bits.len() < 16 {
-                bits.push(b);
-            } else {
-                if index.is_empty() {
-                    index = bits.iter().zip(0u32..).map(|(&x, c)| (x, c)).collect();
-                }
-                index.insert(b, c);
-            }
+            codes_of.insert(b, c);
             c
         });
         t.codes.push(code);
@@ -115,8 +102,8 @@ pub fn binary_column(ds: &Dataset, column: &str, allow_missing: bool) -> Result<
     match columns::read(ds, column)? {
         Raw::Numeric { values, .. } => {
             // The numbers met and their labels: a binary column has two or three (0, -0, 1)
-            // before any other is an error, so they are found by comparison, not hashing.
-            let mut seen: Vec<(u64, Option<bool>)> = Vec::new();
+            // before any other is an error.
+            let mut seen: FewFirst<u64, Option<bool>> = FewFirst::default();
             values
                 .iter()
                 .enumerate()
@@ -129,14 +116,11 @@ pub fn binary_column(ds: &Dataset, column: &str, allow_missing: bool) -> Result<
                         };
                     }
                     let bits = v.to_bits();
-                    let b = match seen.iter().find(|(k, _)| *k == bits) {
-                        Some(&(_, b)) => b,
-                        None => {
-                            let b = binary_label(&label_of_number(v));
-                            seen.push((bits, b));
-                            b
-                        }
-                    };
+                    let b = seen.get(bits).unwrap_or_else(|| {
+                        let b = binary_label(&label_of_number(v));
+                        seen.insert(bits, b);
+                        b
+                    });
                     b.map(Some).ok_or_else(|| bad(i, &label_of_number(v)))
                 })
                 .collect()
