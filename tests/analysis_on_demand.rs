@@ -144,7 +144,7 @@ fn same_review(ws: &Workspace) {
 #[test]
 fn the_demo_review_is_the_same_read_on_demand() {
     // Evaluation, fairness, weak slices and drift (the model's predictions over monthly
-    // windows) stream; monitoring reads the log on the whole frame loaded for the analysis.
+    // windows) stream; monitoring reads the log by columns (its scores are in the log).
     same_review(&small_demo());
 }
 

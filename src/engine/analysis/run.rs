@@ -326,14 +326,24 @@ impl Task {
                 log,
                 model,
                 options,
-            } => Output::Monitor(Arc::new(monitor::run(
-                &*reference.frame(progress)?,
-                &*log.frame(progress)?,
-                None,
-                model.as_deref(),
-                &options,
-                progress,
-            )?)),
+            } => {
+                let reference = reference.frame(progress)?;
+                // A log read on demand is read by columns, not loaded whole.
+                Output::Monitor(Arc::new(streamed_or_whole(
+                    &log,
+                    |path| {
+                        monitor::run_file_by_columns(
+                            &reference,
+                            path,
+                            model.as_deref(),
+                            &options,
+                            progress,
+                        )
+                    },
+                    |log| monitor::run(&reference, log, None, model.as_deref(), &options, progress),
+                    progress,
+                )?))
+            }
         })
     }
 }

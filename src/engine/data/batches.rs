@@ -226,6 +226,113 @@ pub fn for_each_batch(
     file_batches(path, false, columns, rows, f)
 }
 
+/// [`for_each_batch`] of the files of the set at `path` whose partition folders pass
+/// `predicates` ([`Set::open_where`]; none: [`for_each_batch`]).
+pub fn for_each_batch_where(
+    path: &Path,
+    predicates: &[super::Predicate],
+    columns: Option<&[String]>,
+    rows: usize,
+    f: impl FnMut(DataFrame) -> Result<()>,
+) -> Result<usize> {
+    if predicates.is_empty() {
+        return for_each_batch(path, columns, rows, f);
+    }
+    let set = Set::open_where(path, false, predicates)?;
+    super::lake_batches::for_each_batch(&set, columns, rows, f)
+}
+
+/// The columns `columns` of every row of the dataset at `path` (the files passing
+/// `predicates`), read in batches ([`for_each_batch_where`]) and stacked: a few columns of a
+/// dataset too large to hold whole, with the column types the batches have.
+pub fn read_columns(
+    path: &Path,
+    predicates: &[super::Predicate],
+    columns: &[String],
+) -> Result<DataFrame> {
+    let df = read_columns_of(path, predicates, columns)?;
+    if df.height() == 0 {
+        return Err(EngineError::file(path, "the dataset has no data rows"));
+    }
+    Ok(df)
+}
+
+fn read_columns_of(
+    path: &Path,
+    predicates: &[super::Predicate],
+    columns: &[String],
+) -> Result<DataFrame> {
+    // Parquet and Arrow files carry their types: one projected scan per file reads the same
+    // values as the batches, decoding the file's row groups in parallel.
+    if lake::is_set(path) {
+        let set = Set::open_where(path, false, predicates)?;
+        if set.format != Format::Csv {
+            return lake::read_set_columns(&set, columns);
+        }
+    } else if predicates.is_empty() {
+        let format = Format::from_path(path)?;
+        if format != Format::Csv {
+            return scan_frame(path, format, false, None)?
+                .select(columns.iter().map(|c| col(c.as_str())).collect::<Vec<_>>())
+                .collect()
+                .map_err(|e| {
+                    EngineError::file(
+                        path,
+                        format!("cannot read {format:?} data: {}", super::clean_polars(&e)),
+                    )
+                });
+        }
+    }
+    let mut all: Option<DataFrame> = None;
+    for_each_batch_where(
+        path,
+        predicates,
+        Some(columns),
+        batch_rows(columns.len()),
+        |df| {
+            match all.as_mut() {
+                None => all = Some(df),
+                Some(a) => {
+                    a.vstack_mut_owned(df).map_err(|e| {
+                        EngineError::internal(format!(
+                            "cannot append a batch: {}",
+                            super::clean_polars(&e)
+                        ))
+                    })?;
+                }
+            }
+            Ok(())
+        },
+    )?;
+    let mut df = all.ok_or_else(|| EngineError::file(path, "the dataset has no data rows"))?;
+    df.rechunk_mut_par();
+    Ok(df)
+}
+
+/// The bytes the dataset at `path` (the files passing `predicates`) takes at least once read:
+/// its files' sizes, a Parquet file's 8 bytes a claimed cell when that is more; `None` when it
+/// cannot be listed or checked.
+pub fn held_bytes_where(path: &Path, predicates: &[super::Predicate]) -> Option<u64> {
+    let held = |p: &Path, format: Format, len: u64| match format {
+        Format::Parquet => super::parquet_claims(p).map_or(len, |(rows, cols)| {
+            len.max(rows.saturating_mul(cols).saturating_mul(8))
+        }),
+        _ => len,
+    };
+    if lake::is_set(path) {
+        let s = Set::open_where(path, false, predicates).ok()?;
+        return Some(s.parts.iter().fold(0u64, |sum, p| {
+            let len = std::fs::metadata(&p.path).map_or(0, |m| m.len());
+            sum.saturating_add(held(&p.path, s.format, len))
+        }));
+    }
+    let m = std::fs::metadata(path)
+        .ok()
+        .filter(std::fs::Metadata::is_file)?;
+    let f = Format::from_path(path).ok()?;
+    Some(held(path, f, m.len()))
+}
+
 /// [`for_each_batch`] of one file; `no_hive`: as in [`scan_frame`].
 pub(super) fn file_batches(
     path: &Path,

@@ -230,11 +230,25 @@ impl Set {
     /// key's name is an error.
     pub fn with_partitions(
         &self,
-        mut df: DataFrame,
+        df: DataFrame,
         files: std::ops::Range<usize>,
         heights: &[usize],
     ) -> Result<DataFrame> {
+        self.with_some_partitions(df, files, heights, None)
+    }
+
+    /// [`Set::with_partitions`] of only the partition columns in `only` (`None`: all).
+    pub fn with_some_partitions(
+        &self,
+        mut df: DataFrame,
+        files: std::ops::Range<usize>,
+        heights: &[usize],
+        only: Option<&[String]>,
+    ) -> Result<DataFrame> {
         for (j, key) in self.keys.iter().enumerate() {
+            if only.is_some_and(|o| !o.contains(key)) {
+                continue;
+            }
             if df.schema().contains(key) {
                 return Err(EngineError::file(
                     &self.parts[files.start].path,
@@ -288,6 +302,64 @@ pub fn load_set_where(
         },
         files,
     ))
+}
+
+/// The columns `columns` (file or partition columns) of every file of `set` stacked: what
+/// [`load_set_where`] reads of them, the other columns never decoded. A CSV set's column types
+/// are inferred per file as [`load_set`] infers them.
+pub fn read_set_columns(set: &Set, columns: &[String]) -> Result<DataFrame> {
+    let mut file_cols: Vec<String> = columns
+        .iter()
+        .filter(|c| !set.keys.contains(c))
+        .cloned()
+        .collect();
+    if file_cols.is_empty() {
+        // Only partition columns: the files' first column gives their rows (then dropped).
+        let first = super::batches::file_schema(&set.parts[0].path, true)?;
+        file_cols.extend(first.iter_names().take(1).map(|n| n.to_string()));
+    }
+    let mut df: Option<DataFrame> = None;
+    for (i, p) in set.parts.iter().enumerate() {
+        let frame = super::scan_frame(&p.path, set.format, true, None)?
+            .select(
+                file_cols
+                    .iter()
+                    .map(|c| col(c.as_str()))
+                    .collect::<Vec<_>>(),
+            )
+            .collect()
+            .map_err(|e| {
+                EngineError::file(
+                    &p.path,
+                    format!("cannot read {:?} data: {}", set.format, clean_polars(&e)),
+                )
+            })?;
+        match df.as_ref() {
+            Some(all) if all.schema() != frame.schema() => {
+                return Err(unlike(&p.path, &frame, &set.parts[0].relative, all));
+            }
+            _ => {}
+        }
+        let height = frame.height();
+        let frame = set
+            .with_some_partitions(frame, i..i + 1, &[height], Some(columns))?
+            .select(columns.iter().map(String::as_str))
+            .map_err(|e| EngineError::internal(format!("cannot order the columns: {e}")))?;
+        match df.as_mut() {
+            None => df = Some(frame),
+            Some(all) => {
+                all.vstack_mut_owned(frame).map_err(|e| {
+                    EngineError::file(
+                        &p.path,
+                        format!("cannot append the rows: {}", clean_polars(&e)),
+                    )
+                })?;
+            }
+        }
+    }
+    let mut df = df.ok_or_else(|| EngineError::internal("empty file set"))?;
+    df.rechunk_mut_par();
+    Ok(df)
 }
 
 /// Every file's frame stacked (same columns and types as the first), with each file's rows.

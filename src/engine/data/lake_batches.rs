@@ -56,7 +56,7 @@ fn complete(
         }
     }
     let height = df.height();
-    let df = set.with_partitions(df, i..i + 1, &[height])?;
+    let df = set.with_some_partitions(df, i..i + 1, &[height], columns)?;
     match columns {
         Some(cols) => df.select(cols.iter().map(String::as_str)).map_err(|e| {
             EngineError::internal(format!(

@@ -78,6 +78,82 @@ pub fn per_window(
     whole: bool,
     progress: &Progress,
 ) -> Result<Chunked> {
+    let part = part(
+        reference, current, names, timestamp, windows, whole, true, progress,
+    )?;
+    let cur: BTreeSet<String> = current.column_names().into_iter().collect();
+    finish(vec![part], reference, &cur, timestamp)
+}
+
+/// [`per_window`] of a current dataset too large to hold whole, read `per_pass` of the
+/// columns `names` at a time: `load` gives a dataset of the current data's rows with the
+/// columns asked for (and the timestamp column, for calendar windows), each pass's read while
+/// the pass before is compared. `current_names`: every column of the current data. The same report as [`per_window`] (every column is compared
+/// on its own), but `read` holds only the reference's columns (the current ones are empty).
+#[allow(clippy::too_many_arguments)]
+pub fn per_window_by_columns(
+    reference: &Dataset,
+    current_names: &[String],
+    names: &[String],
+    per_pass: usize,
+    timestamp: Option<&str>,
+    windows: Windows,
+    whole: bool,
+    load: impl Fn(&[String]) -> Result<Dataset> + Sync,
+    progress: &Progress,
+) -> Result<Chunked> {
+    let mut parts = Vec::new();
+    let groups: Vec<&[String]> = names.chunks(per_pass.max(1)).collect();
+    // Each pass's columns are read while the pass before is compared.
+    let mut next = groups.first().map(|g| load(g)).transpose()?;
+    for (i, group) in groups.iter().enumerate() {
+        progress.check()?;
+        let Some(current) = next.take() else {
+            break;
+        };
+        let (p, read) = rayon::join(
+            || {
+                part(
+                    reference, &current, group, timestamp, windows, whole, false, progress,
+                )
+            },
+            || groups.get(i + 1).map(|g| load(g)).transpose(),
+        );
+        drop(current);
+        parts.push(p?);
+        next = read?;
+    }
+    let cur: BTreeSet<String> = current_names.iter().cloned().collect();
+    finish(parts, reference, &cur, timestamp)
+}
+
+/// What [`per_window`] finds for some of its columns.
+struct Part {
+    /// Columns the preparation skipped, in the order of the names.
+    prepare_skipped: Vec<Skipped>,
+    /// Columns the comparison skipped (no values left on one side), in the prepared order.
+    compare_skipped: Vec<Skipped>,
+    any_prepared: bool,
+    columns: Vec<WholeColumn>,
+    series: Vec<Series>,
+    counts: Vec<(String, WindowCounts)>,
+    read: Vec<(String, Raw, Raw)>,
+    windows: Vec<Window>,
+}
+
+/// [`per_window`] of the columns `names`, without the checks of the whole report
+/// ([`finish`]). `keep_current`: `read` keeps the current columns too (else empty ones).
+#[allow(clippy::too_many_arguments)]
+fn part(
+    reference: &Dataset,
+    current: &Dataset,
+    names: &[String],
+    timestamp: Option<&str>,
+    windows: Windows,
+    whole: bool,
+    keep_current: bool,
+    progress: &Progress,
+) -> Result<Part> {
     super::require_columns(names, [reference, current])?;
     let opts = DriftOptions {
         columns: Some(names.to_vec()),
@@ -106,7 +182,7 @@ pub fn per_window(
         .collect();
     let mut prepared = Vec::new();
     let mut as_read = Vec::new();
-    let mut skipped = Vec::new();
+    let mut prepare_skipped = Vec::new();
     let mut counts = Vec::new();
     for (name, d) in names.iter().zip(decided) {
         let (p, c) = d?;
@@ -115,7 +191,7 @@ pub fn per_window(
                 prepared.push(p);
                 as_read.push(same);
             }
-            Err(reason) => skipped.push(Skipped {
+            Err(reason) => prepare_skipped.push(Skipped {
                 name: name.clone(),
                 reason,
             }),
@@ -124,58 +200,120 @@ pub fn per_window(
             counts.push((name.clone(), c));
         }
     }
-    if prepared.is_empty() {
-        let cur: BTreeSet<String> = current.column_names().into_iter().collect();
-        return Err(super::nothing_to_compare(
-            &skipped,
-            timestamp,
-            &reference.column_names(),
-            &cur,
-        ));
-    }
-    let (columns, series) = compare(&groups, &prepared, whole, &mut skipped, progress)?;
+    let any_prepared = !prepared.is_empty();
+    let (columns, series, compare_skipped) = if prepared.is_empty() {
+        (Vec::new(), Vec::new(), Vec::new())
+    } else {
+        compare(&groups, &prepared, whole, progress)?
+    };
     counts.retain(|(name, _)| series.iter().any(|s| &s.name == name));
-    let text_columns = skipped
-        .iter()
-        .filter(|s| s.reason == prepare::TEXT_COLUMN)
-        .map(|s| s.name.clone())
-        .collect();
     let read = prepared
         .into_iter()
         .zip(as_read)
         .filter(|(_, same)| *same)
-        .map(|(p, _)| (p.name, p.reference, p.current))
+        .map(|(p, _)| {
+            let current = if keep_current {
+                p.current
+            } else {
+                match p.current {
+                    Raw::Numeric { integer, .. } => Raw::Numeric {
+                        values: Vec::new(),
+                        integer,
+                    },
+                    Raw::Text { .. } => Raw::Text {
+                        values: columns::Text::default(),
+                    },
+                }
+            };
+            (p.name, p.reference, current)
+        })
         .collect();
-    Ok(Chunked {
-        text_columns,
+    Ok(Part {
+        prepare_skipped,
+        compare_skipped,
+        any_prepared,
         columns,
-        skipped,
-        windows: over_time::window_list(&groups),
         series,
         counts,
         read,
+        windows: over_time::window_list(&groups),
     })
+}
+
+/// The report of the parts of [`per_window`] (in the order of the names): an error when no
+/// column was prepared or none could be compared; the skipped columns as one call lists them
+/// (the preparation's, then the comparison's).
+fn finish(
+    parts: Vec<Part>,
+    reference: &Dataset,
+    current_names: &BTreeSet<String>,
+    timestamp: Option<&str>,
+) -> Result<Chunked> {
+    let mut skipped: Vec<Skipped> = parts
+        .iter()
+        .flat_map(|p| p.prepare_skipped.iter().cloned())
+        .collect();
+    if !parts.iter().any(|p| p.any_prepared) {
+        return Err(super::nothing_to_compare(
+            &skipped,
+            timestamp,
+            &reference.column_names(),
+            current_names,
+        ));
+    }
+    if parts.iter().all(|p| p.columns.is_empty()) {
+        return Err(EngineError::usage(
+            "no column could be compared (see the reasons above)".to_string(),
+        ));
+    }
+    let windows = parts.first().map(|p| p.windows.clone()).unwrap_or_default();
+    let mut out = Chunked {
+        text_columns: Vec::new(),
+        columns: Vec::new(),
+        skipped: Vec::new(),
+        windows,
+        series: Vec::new(),
+        counts: Vec::new(),
+        read: Vec::new(),
+    };
+    let mut later = Vec::new();
+    for p in parts {
+        later.extend(p.compare_skipped);
+        out.columns.extend(p.columns);
+        out.series.extend(p.series);
+        out.counts.extend(p.counts);
+        out.read.extend(p.read);
+    }
+    skipped.extend(later);
+    out.text_columns = skipped
+        .iter()
+        .filter(|s| s.reason == prepare::TEXT_COLUMN)
+        .map(|s| s.name.clone())
+        .collect();
+    out.skipped = skipped;
+    Ok(out)
 }
 
 /// The whole current data against the reference, column by column (a drift report's
 /// `columns`, Evidently's default method; its statistic when `whole`), and every window's
-/// statistic with that method (a drift report's `over_time.columns`); columns and windows in
-/// parallel, each column's reference prepared once. A column with no values left on one side
-/// is skipped, as in a drift report. (Merging the windows' sorted values into the whole
-/// column's order was tried: a two-way merge tree costs more than sorting the whole
+/// statistic with that method (a drift report's `over_time.columns`), with the columns it
+/// skipped (no values left on one side, as in a drift report); columns and windows in
+/// parallel, each column's reference prepared once. (Merging the windows' sorted values into
+/// the whole column's order was tried: a two-way merge tree costs more than sorting the whole
 /// column.)
+type Compared = (Vec<WholeColumn>, Vec<Series>, Vec<Skipped>);
+
 fn compare(
     groups: &[(String, Vec<usize>)],
     prepared: &[Prepared],
     whole: bool,
-    skipped: &mut Vec<Skipped>,
     progress: &Progress,
-) -> Result<(Vec<WholeColumn>, Vec<Series>)> {
-    type Compared = std::result::Result<(WholeColumn, Series), Skipped>;
+) -> Result<Compared> {
+    type One = std::result::Result<(WholeColumn, Series), Skipped>;
     let in_order = prepared
         .first()
         .is_some_and(|p| covers_in_order(groups, p.current.len()));
-    let results: Vec<Result<Compared>> = prepared
+    let results: Vec<Result<One>> = prepared
         .par_iter()
         .map(|p| {
             progress.check()?;
@@ -211,6 +349,7 @@ fn compare(
         .collect();
     let mut columns = Vec::with_capacity(results.len());
     let mut series = Vec::with_capacity(results.len());
+    let mut skipped = Vec::new();
     for r in results {
         match r? {
             Ok((c, s)) => {
@@ -220,12 +359,7 @@ fn compare(
             Err(s) => skipped.push(s),
         }
     }
-    if columns.is_empty() {
-        return Err(EngineError::usage(
-            "no column could be compared (see the reasons above)".to_string(),
-        ));
-    }
-    Ok((columns, series))
+    Ok((columns, series, skipped))
 }
 
 /// Whether the windows are every row once, in order (windows by row count are).
@@ -424,6 +558,81 @@ fn window_counts(reference: &Raw, current: &Raw, groups: &[(String, Vec<usize>)]
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::data::Format;
+    use polars::prelude::{Column, DataFrame};
+
+    fn frame(rows: usize, shift: f64, gone: bool) -> DataFrame {
+        let x: Vec<f64> = (0..rows).map(|i| ((i * 37) % 101) as f64 + shift).collect();
+        let id: Vec<String> = (0..rows).map(|i| format!("row-{i}-{shift}")).collect();
+        let g: Vec<Option<f64>> = (0..rows)
+            .map(|i| (!gone).then_some((i % 7) as f64))
+            .collect();
+        let y: Vec<f64> = (0..rows)
+            .map(|i| ((i * 13) % 29) as f64 * (1.0 + shift))
+            .collect();
+        let c: Vec<&str> = (0..rows)
+            .map(|i| ["a", "b", "c"][(i + shift as usize) % 3])
+            .collect();
+        DataFrame::new_infer_height(vec![
+            Column::new("x".into(), x),
+            Column::new("gone".into(), g),
+            Column::new("id".into(), id),
+            Column::new("y".into(), y),
+            Column::new("c".into(), c),
+        ])
+        .unwrap_or_default()
+    }
+
+    /// Read a few columns a pass, the report is the one of all columns at once: the same
+    /// columns, series, counts and windows, and the skipped columns in the same order (the
+    /// preparation's — an identifier — before the comparison's — no values left — though
+    /// the second comes first in the file).
+    #[test]
+    fn by_columns_is_the_report_of_all_columns_at_once() {
+        let reference = Dataset::of_frame(frame(400, 0.0, false), Format::Csv);
+        let current = Dataset::of_frame(frame(600, 1.0, true), Format::Csv);
+        let names: Vec<String> = current.column_names();
+        let windows = Windows::Rows(100);
+        let p = Progress::none();
+        let all = per_window(&reference, &current, &names, None, windows, true, &p)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            all.skipped
+                .iter()
+                .map(|s| s.name.as_str())
+                .collect::<Vec<_>>(),
+            ["id", "gone"]
+        );
+        for per_pass in [1, 2, 4] {
+            let load = |cols: &[String]| -> Result<Dataset> {
+                Ok(Dataset {
+                    df: current
+                        .df
+                        .select(cols.iter().map(String::as_str))
+                        .map_err(|e| EngineError::internal(e.to_string()))?,
+                    ..current.clone()
+                })
+            };
+            let by = per_window_by_columns(
+                &reference, &names, &names, per_pass, None, windows, true, load, &p,
+            )
+            .unwrap_or_else(|e| panic!("{e}"));
+            let show = |c: &Chunked| {
+                format!(
+                    "{:?} {:?} {:?} {:?} {:?} {:?} {:?}",
+                    c.columns,
+                    c.skipped,
+                    c.windows,
+                    c.series,
+                    c.counts,
+                    c.text_columns,
+                    c.read.iter().map(|r| &r.0).collect::<Vec<_>>()
+                )
+            };
+            assert_eq!(show(&by), show(&all), "{per_pass} a pass");
+            assert!(by.read.iter().all(|(_, _, c)| c.is_empty()));
+        }
+    }
 
     #[test]
     fn distinct_count_up_to_a_cap_as_merge_distinct_counts() {

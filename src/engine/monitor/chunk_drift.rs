@@ -16,6 +16,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use super::chunking::{Chunking, Period, Span};
+use super::log_data::LogData;
 use super::multivariate::{self, PcaSummary};
 use super::{thresholds_of, ThresholdSpec};
 use crate::engine::data::{self, Dataset};
@@ -81,7 +82,8 @@ pub struct Computed {
 #[allow(clippy::too_many_arguments)]
 pub fn compute(
     reference: &Dataset,
-    analysis: &Dataset,
+    analysis: LogData<'_>,
+    n_ana: usize,
     exclude: &[String],
     timestamp: Option<&str>,
     chunking: Chunking,
@@ -96,7 +98,6 @@ pub fn compute(
         .into_iter()
         .filter(|c| in_both.contains(c) && !exclude.contains(c))
         .collect();
-    let n_ana = analysis.rows();
     let windows = match chunking {
         Chunking::Size(s) => Windows::Rows(s),
         Chunking::Number(k) => Windows::Rows((n_ana / k.max(1)).max(1)),
@@ -123,9 +124,32 @@ pub fn compute(
             warnings,
         });
     }
-    let report = chunked::per_window(
-        reference, analysis, &cols, timestamp, windows, true, progress,
-    )?;
+    let report = match analysis {
+        LogData::Whole(ds) => {
+            chunked::per_window(reference, ds, &cols, timestamp, windows, true, progress)?
+        }
+        LogData::Columns(log) => {
+            // Calendar windows read the timestamp with every pass.
+            let with_time = |group: &[String]| {
+                let mut names = group.to_vec();
+                if let (Windows::Period(_), Some(t)) = (windows, timestamp) {
+                    names.push(t.to_string());
+                }
+                log.load(&names)
+            };
+            chunked::per_window_by_columns(
+                reference,
+                &analysis.column_names(),
+                &cols,
+                log.per_pass(n_ana),
+                timestamp,
+                windows,
+                true,
+                with_time,
+                progress,
+            )?
+        }
+    };
     // The reference's noise levels and the multivariate signal need nothing of each other.
     let (noise, fitted) = rayon::join(
         || reference_noise(reference, &report, ana_spans, progress),
@@ -250,7 +274,7 @@ pub fn compute(
 /// features) and the mean reconstruction error of each chunk of the log.
 fn pca_of(
     reference: &Dataset,
-    analysis: &Dataset,
+    analysis: LogData<'_>,
     cols: &[String],
     report: &chunked::Chunked,
     ana_spans: &[Span],
@@ -274,9 +298,10 @@ fn pca_of(
         .map(|(n, _, c)| (n.as_str(), c))
         .collect();
     let pca = multivariate::fit(reference, &pca_cols, &known_ref)?;
-    let mv_ana = match &pca {
-        Some(pca) => pca.chunk_errors(analysis, ana_spans, &known_ana)?,
-        None => Vec::new(),
+    let mv_ana = match (&pca, analysis) {
+        (Some(pca), LogData::Whole(ds)) => pca.chunk_errors(ds, ana_spans, &known_ana)?,
+        (Some(pca), LogData::Columns(log)) => log.chunk_errors(pca, ana_spans)?,
+        (None, _) => Vec::new(),
     };
     Ok((pca, mv_ana))
 }

@@ -13,6 +13,7 @@ pub mod chunk_drift;
 pub mod chunking;
 mod fitted;
 mod inputs;
+pub mod log_data;
 pub mod multivariate;
 mod options;
 pub mod prometheus;
@@ -37,6 +38,7 @@ use super::error::{EngineError, Result};
 use super::model::Model;
 use super::progress::Progress;
 use fitted::{collect_alerts, Engine};
+use log_data::LogData;
 use tasks::{binary_model, binary_task, multi_task, Task};
 
 /// Loads the files and runs [`run`].
@@ -63,7 +65,9 @@ pub struct Log<'a> {
     pub partitions: &'a [data::Predicate],
 }
 
-/// [`run_files`] of a log of which only some partitions may be read.
+/// [`run_files`] of a log of which only some partitions may be read. A log that would take
+/// [`log_data::BY_COLUMNS_MIN_BYTES`] or more loaded whole is read by columns
+/// ([`run_by_columns`]) unless the model scores the log.
 pub fn run_log(
     reference: &Path,
     log: Log<'_>,
@@ -74,6 +78,22 @@ pub fn run_log(
 ) -> Result<MonitorReport> {
     progress.set(0.0, "loading data");
     let model = model.map(Model::load).transpose()?;
+    let large = data::batches::held_bytes_where(log.path, log.partitions)
+        .is_some_and(|b| b >= log_data::BY_COLUMNS_MIN_BYTES);
+    if large {
+        let passes = log_data::Passes::default();
+        if let Some(report) = run_by_columns(
+            reference,
+            log,
+            analysis_target,
+            model.as_ref(),
+            opts,
+            passes,
+            progress,
+        )? {
+            return Ok(report);
+        }
+    }
     // Both files at once (the reference's error first, as when read in turn).
     let (r, a) = rayon::join(
         || data::load(reference, progress),
@@ -91,10 +111,100 @@ pub fn run_log(
     Ok(report)
 }
 
+/// [`run_log`] of a log read by columns ([`log_data::ColumnLog`], read as `passes` says),
+/// whatever its size; `None` when the scores of the log come from the model (which needs
+/// every column), or a read of the log failed or it cannot be read in batches (the caller then
+/// loads it whole, which reports the problem).
+pub fn run_by_columns(
+    reference: &Path,
+    log: Log<'_>,
+    analysis_target: Option<&Path>,
+    model: Option<&Model>,
+    opts: &MonitorOptions,
+    passes: log_data::Passes,
+    progress: &Progress,
+) -> Result<Option<MonitorReport>> {
+    progress.set(0.0, "loading data");
+    let (r, c) = rayon::join(
+        || data::load(reference, progress),
+        || log_data::ColumnLog::open(log.path, log.partitions, passes),
+    );
+    let r = r?;
+    let Some(c) = c.filter(|c| model.is_none() || scores_in(&LogData::Columns(c), opts)) else {
+        return Ok(None);
+    };
+    let t = analysis_target
+        .map(|p| data::load(p, progress))
+        .transpose()?;
+    let report = run_columns(&r, &c, t.as_ref(), model, opts, progress)?;
+    Ok(report.map(|mut report| {
+        report.analysis.selected = c.files.map(|files| Selection {
+            predicates: log.partitions.iter().map(ToString::to_string).collect(),
+            files,
+        });
+        report
+    }))
+}
+
+/// [`run`] of the log at `path` read by columns (the window's log, read on demand); `None`
+/// when [`run_by_columns`] would load it whole.
+pub fn run_file_by_columns(
+    reference: &Dataset,
+    path: &Path,
+    model: Option<&Model>,
+    opts: &MonitorOptions,
+    progress: &Progress,
+) -> Result<Option<MonitorReport>> {
+    match log_data::ColumnLog::open(path, &[], log_data::Passes::default()) {
+        Some(c) => run_columns(reference, &c, None, model, opts, progress),
+        None => Ok(None),
+    }
+}
+
+/// [`run_with`] of a log read by columns; `None` when the model scores the log or a read of
+/// it failed.
+fn run_columns(
+    reference: &Dataset,
+    log: &log_data::ColumnLog,
+    analysis_target: Option<&Dataset>,
+    model: Option<&Model>,
+    opts: &MonitorOptions,
+    progress: &Progress,
+) -> Result<Option<MonitorReport>> {
+    let log = LogData::Columns(log);
+    if model.is_some() && !scores_in(&log, opts) {
+        return Ok(None);
+    }
+    match run_with(reference, log, analysis_target, model, opts, progress) {
+        Ok(report) => Ok(Some(report)),
+        Err(_) if matches!(log, LogData::Columns(c) if c.failed()) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 /// Monitors `analysis` against `reference`.
 pub fn run(
     reference: &Dataset,
     analysis: &Dataset,
+    analysis_target: Option<&Dataset>,
+    model: Option<&Model>,
+    opts: &MonitorOptions,
+    progress: &Progress,
+) -> Result<MonitorReport> {
+    run_with(
+        reference,
+        LogData::Whole(analysis),
+        analysis_target,
+        model,
+        opts,
+        progress,
+    )
+}
+
+/// [`run`] of a log loaded whole or read by columns.
+fn run_with(
+    reference: &Dataset,
+    analysis: LogData<'_>,
     analysis_target: Option<&Dataset>,
     model: Option<&Model>,
     opts: &MonitorOptions,
@@ -125,31 +235,34 @@ pub fn run(
     };
     let chunking = opts.chunking.unwrap_or(Chunking::Default);
     let by_period = matches!(chunking, Chunking::Period(_));
+    // The log's columns the estimate reads (all of them to run a model on).
+    let model_on_log = model.is_some() && !scores_in(&analysis, opts);
+    let log = analysis.columns(&estimate_columns(&analysis, opts, model_on_log))?;
     // Timestamps (sorted, file order). The log must have the named column; a reference
     // without it is chunked by rows (its chunks have no times) unless chunks are periods.
     let times: Option<(Option<Vec<f64>>, Vec<f64>)> = match &opts.timestamp {
         Some(col) => {
-            let missing = |ds: &Dataset| {
+            let missing = |path: &Path, names: Vec<String>| {
                 EngineError::column(
-                    &ds.path,
+                    path,
                     col,
                     format!(
                         "no such timestamp column; the file has: {}",
-                        ds.column_names().join(", ")
+                        names.join(", ")
                     ),
                 )
             };
             if !analysis.has_column(col) {
-                return Err(missing(analysis));
+                return Err(missing(analysis.path(), analysis.column_names()));
             }
             let r = if reference.has_column(col) {
                 Some(chunking::read_timestamps(reference, col)?)
             } else if by_period {
-                return Err(missing(reference));
+                return Err(missing(&reference.path, reference.column_names()));
             } else {
                 None
             };
-            Some((r, chunking::read_timestamps(analysis, col)?))
+            Some((r, chunking::read_timestamps(&log, col)?))
         }
         None => None,
     };
@@ -161,7 +274,7 @@ pub fn run(
     // Chunks of both files. An error here is reported after any error of the scores and
     // labels (their order before the estimate and the drift ran side by side).
     let n_ref = reference.rows();
-    let n_ana = analysis.rows();
+    let n_ana = log.rows();
     let spans = chunking::split(
         n_ref,
         times.as_ref().and_then(|t| t.0.as_deref()),
@@ -177,30 +290,53 @@ pub fn run(
         )?;
         Ok((r, a))
     });
-    // The estimate and the drift need nothing of each other: they run side by side.
-    let (estimated, drift) = rayon::join(
-        || {
-            let mut warnings = Vec::new();
-            estimate(
-                reference,
-                analysis,
-                analysis_target,
-                model,
-                opts,
-                &metrics,
-                spans.as_ref().ok(),
-                &mut warnings,
-                progress,
-            )
-            .map(|e| (e, warnings))
-        },
-        || match &spans {
-            Ok((ref_spans, ana_spans)) if opts.drift => Some(drift_of(
-                reference, analysis, opts, chunking, ref_spans, ana_spans, progress,
-            )),
-            _ => None,
-        },
-    );
+    if let (Some(_), Some(id)) = (analysis_target, &opts.id) {
+        // Named against every column of the log (read by columns, `log` has only some).
+        if !analysis.has_column(id) {
+            return Err(EngineError::column(
+                analysis.path(),
+                id,
+                format!(
+                    "no such column; the file has: {}",
+                    analysis.column_names().join(", ")
+                ),
+            ));
+        }
+    }
+    let estimate = |log: &Dataset| {
+        let mut warnings = Vec::new();
+        estimate(
+            reference,
+            log,
+            analysis_target,
+            model,
+            opts,
+            &metrics,
+            spans.as_ref().ok(),
+            &mut warnings,
+            progress,
+        )
+        .map(|e| (e, warnings))
+    };
+    let drift = || match &spans {
+        Ok((ref_spans, ana_spans)) if opts.drift => Some(drift_of(
+            reference, analysis, n_ana, opts, chunking, ref_spans, ana_spans, progress,
+        )),
+        _ => None,
+    };
+    let (estimated, drift) = match analysis {
+        // The estimate and the drift need nothing of each other: they run side by side.
+        LogData::Whole(_) => rayon::join(|| estimate(&log), drift),
+        // One after the other, the estimate's columns let go before the drift reads its own.
+        LogData::Columns(_) => {
+            let estimated = estimate(&log);
+            drop(log);
+            match estimated {
+                Ok(e) => (Ok(e), drift()),
+                Err(e) => (Err(e), None),
+            }
+        }
+    };
     let (estimated, task_warnings) = estimated?;
     warnings.extend(task_warnings);
     let (ref_spans, ana_spans) = spans?;
@@ -241,8 +377,8 @@ pub fn run(
             thresholds: engine_summary.thresholds,
         },
         analysis: DataRef {
-            path: analysis.path.clone(),
-            sha256: analysis.sha256.clone(),
+            path: analysis.path().to_path_buf(),
+            sha256: analysis.sha256().to_string(),
             rows: n_ana,
             chunks: ana_spans.len(),
             labelled_rows: engine_summary.analysis_labelled,
@@ -361,9 +497,11 @@ fn estimate(
 }
 
 /// Drift and data quality per chunk ([`chunk_drift`]).
+#[allow(clippy::too_many_arguments)]
 fn drift_of(
     reference: &Dataset,
-    analysis: &Dataset,
+    analysis: LogData<'_>,
+    n_ana: usize,
     opts: &MonitorOptions,
     chunking: Chunking,
     ref_spans: &[chunking::Span],
@@ -381,6 +519,7 @@ fn drift_of(
     chunk_drift::compute(
         reference,
         analysis,
+        n_ana,
         &exclude,
         opts.timestamp.as_deref(),
         chunking,
@@ -388,4 +527,28 @@ fn drift_of(
         ana_spans,
         progress,
     )
+}
+
+/// Whether the log has the score columns (else the model scores it), as the tasks decide.
+fn scores_in(log: &LogData<'_>, opts: &MonitorOptions) -> bool {
+    if opts.scores.is_empty() {
+        opts.score.as_ref().is_some_and(|c| log.has_column(c))
+    } else {
+        opts.scores.iter().all(|(_, c)| log.has_column(c))
+    }
+}
+
+/// The log's columns the estimate reads: the timestamp, scores, predictions, labels and ids
+/// (every column when a model computes the scores).
+fn estimate_columns(log: &LogData<'_>, opts: &MonitorOptions, model: bool) -> Vec<String> {
+    if model {
+        return log.column_names();
+    }
+    [&opts.timestamp, &opts.score, &opts.prediction, &opts.id]
+        .into_iter()
+        .flatten()
+        .chain(opts.scores.iter().map(|(_, col)| col))
+        .chain(std::iter::once(&opts.target))
+        .cloned()
+        .collect()
 }

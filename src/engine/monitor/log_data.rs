@@ -1,0 +1,232 @@
+//! The prediction log as a run reads it: loaded whole, or, when it would take more memory than
+//! [`BY_COLUMNS_MIN_BYTES`] loaded whole, a few columns at a time ([`ColumnLog`], issue 19).
+//! Read by columns, the estimate reads only its columns (scores, prediction, labels, ids, the
+//! timestamp), the drift reads its columns a few at a time ([`per_pass`]), and the
+//! multivariate signal reads its features in batches of rows, so at most a few of the log's
+//! columns are held at once. Every statistic sees the same values in the same order as when
+//! the log is loaded whole, so the report is the same.
+//!
+//! The columns are read by the batch reader ([`data::batches`]): a CSV file's column types are
+//! inferred from its first 10,000 rows. Where a read fails (a CSV column whose later rows do
+//! not fit that type, a file of a set unlike the first, …) the run loads the log whole, which
+//! reports the problem as the in-memory path always has ([`ColumnLog::failed`]).
+
+use std::borrow::Cow;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use super::chunking::Span;
+use super::multivariate::{Known, Pca};
+use crate::engine::data::{self, batches, Dataset, Format, Predicate};
+use crate::engine::error::Result;
+
+/// A log that would take at least this many bytes loaded whole ([`batches::held_bytes_where`])
+/// is read by columns. Smaller logs load whole: the estimate and the drift then run side by
+/// side on one frame, which is quicker.
+pub const BY_COLUMNS_MIN_BYTES: u64 = 512 << 20;
+
+/// Bytes a pass of the drift may hold: about 32 bytes a row a column (the column as read,
+/// its values prepared, each chunk's sorted values and the whole column's).
+const PASS_BYTES: usize = 512 << 20;
+
+/// Columns the drift reads per pass of a log of `rows` rows: as many as [`PASS_BYTES`] holds,
+/// at least one. (On the 10M-row benchmark log one column a pass was both the quickest and
+/// the smallest: 10.4-11.0 s and 0.95 GiB, against 11.0-11.9 s and 1.15 GiB with two, 10.6-
+/// 11.3 s and 1.57 GiB with four: the next column is read while one is compared, and each
+/// column's chunks are sorted and compared in parallel.)
+pub fn per_pass(rows: usize) -> usize {
+    (PASS_BYTES / rows.max(1).saturating_mul(32)).max(1)
+}
+
+/// How a log read by columns is read (0: by memory, the default): columns per pass of the
+/// drift, rows per batch of the multivariate signal.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Passes {
+    pub columns: usize,
+    pub rows: usize,
+}
+
+/// The log of a run.
+#[derive(Clone, Copy)]
+pub enum LogData<'a> {
+    Whole(&'a Dataset),
+    Columns(&'a ColumnLog),
+}
+
+impl LogData<'_> {
+    pub fn path(&self) -> &Path {
+        match self {
+            LogData::Whole(ds) => &ds.path,
+            LogData::Columns(c) => &c.path,
+        }
+    }
+
+    pub fn sha256(&self) -> &str {
+        match self {
+            LogData::Whole(ds) => &ds.sha256,
+            LogData::Columns(c) => &c.sha256,
+        }
+    }
+
+    pub fn has_column(&self, name: &str) -> bool {
+        match self {
+            LogData::Whole(ds) => ds.has_column(name),
+            LogData::Columns(c) => c.names.iter().any(|n| n == name),
+        }
+    }
+
+    pub fn column_names(&self) -> Vec<String> {
+        match self {
+            LogData::Whole(ds) => ds.column_names(),
+            LogData::Columns(c) => c.names.clone(),
+        }
+    }
+
+    /// The log with (at least) the columns `names` (those it has): itself when loaded whole.
+    pub fn columns(&self, names: &[String]) -> Result<Cow<'_, Dataset>> {
+        match self {
+            LogData::Whole(ds) => Ok(Cow::Borrowed(*ds)),
+            LogData::Columns(c) => {
+                let mut keep: Vec<String> = Vec::new();
+                for n in names {
+                    if c.names.contains(n) && !keep.contains(n) {
+                        keep.push(n.clone());
+                    }
+                }
+                if keep.is_empty() {
+                    // Only the rows are needed: the first column gives them.
+                    keep.extend(c.names.first().cloned());
+                }
+                c.load(&keep).map(Cow::Owned)
+            }
+        }
+    }
+}
+
+/// A log read a few columns at a time (see the module docs).
+pub struct ColumnLog {
+    path: PathBuf,
+    predicates: Vec<Predicate>,
+    sha256: String,
+    format: Format,
+    file_size: u64,
+    names: Vec<String>,
+    /// Files of a set read (with partition predicates).
+    pub files: Option<usize>,
+    passes: Passes,
+    failed: AtomicBool,
+}
+
+impl ColumnLog {
+    /// The log at `path` (of a set, the files passing `predicates`): its columns and hash.
+    /// `None` when it cannot be checked for reading in batches (loading it whole reports why).
+    pub fn open(path: &Path, predicates: &[Predicate], passes: Passes) -> Option<ColumnLog> {
+        let (format, file_size, files, sha256) = if data::lake::is_set(path) {
+            let set = data::lake::Set::open_where(path, false, predicates).ok()?;
+            let files = (!predicates.is_empty()).then_some(set.parts.len());
+            (set.format, set.size, files, set.sha256().ok()?)
+        } else {
+            if !predicates.is_empty() {
+                return None;
+            }
+            let s = batches::source(path).ok()?;
+            (s.format, s.size, None, batches::sha256(path).ok()?)
+        };
+        let names = batches::schema(path)
+            .ok()?
+            .iter_names()
+            .map(|n| n.to_string())
+            .collect();
+        Some(ColumnLog {
+            path: path.to_path_buf(),
+            predicates: predicates.to_vec(),
+            sha256,
+            format,
+            file_size,
+            names,
+            files,
+            passes,
+            failed: AtomicBool::new(false),
+        })
+    }
+
+    /// Columns the drift reads per pass of the log's `rows` rows ([`per_pass`] unless set).
+    pub fn per_pass(&self, rows: usize) -> usize {
+        match self.passes.columns {
+            0 => per_pass(rows),
+            n => n,
+        }
+    }
+
+    /// Whether a read of the log failed: the run is then to load it whole instead.
+    pub fn failed(&self) -> bool {
+        self.failed.load(Ordering::Relaxed)
+    }
+
+    fn dataset(&self, df: polars::prelude::DataFrame) -> Dataset {
+        Dataset {
+            path: self.path.clone(),
+            sha256: self.sha256.clone(),
+            format: self.format,
+            file_size: self.file_size,
+            df,
+        }
+    }
+
+    /// Every row of the columns `names` (all of the log's).
+    pub fn load(&self, names: &[String]) -> Result<Dataset> {
+        batches::read_columns(&self.path, &self.predicates, names)
+            .map(|df| self.dataset(df))
+            .inspect_err(|_| self.failed.store(true, Ordering::Relaxed))
+    }
+
+    /// [`Pca::chunk_errors`] of the log, its features read in batches of rows: each span's
+    /// row errors summed in row order, as the whole log's are.
+    pub fn chunk_errors(&self, pca: &Pca, spans: &[Span]) -> Result<Vec<Option<f64>>> {
+        let zero: f64 = std::iter::empty::<f64>().sum();
+        let mut sums = vec![zero; spans.len()];
+        let mut row = 0usize;
+        let mut k = 0usize;
+        let mut own = false;
+        let cols = pca.features().to_vec();
+        let read = batches::for_each_batch_where(
+            &self.path,
+            &self.predicates,
+            Some(&cols),
+            match self.passes.rows {
+                0 => batches::batch_rows(cols.len()),
+                n => n,
+            },
+            |df| {
+                let errors = pca
+                    .row_errors(&self.dataset(df), &Known::new())
+                    .inspect_err(|_| own = true)?;
+                for e in errors {
+                    while spans.get(k).is_some_and(|s| row > s.end) {
+                        k += 1;
+                    }
+                    if let Some(s) = spans.get(k).filter(|s| row >= s.start) {
+                        debug_assert!(row <= s.end);
+                        sums[k] += e;
+                    }
+                    row += 1;
+                }
+                Ok(())
+            },
+        );
+        if let Err(e) = read {
+            if !own {
+                self.failed.store(true, Ordering::Relaxed);
+            }
+            return Err(e);
+        }
+        Ok(spans
+            .iter()
+            .zip(sums)
+            .map(|(s, sum)| {
+                let n = s.rows();
+                (n > 0).then(|| sum / n as f64)
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,238 @@
+//! A prediction log read by columns (issue 19: `assay monitor` on a log too large to load
+//! whole) gives the report of the log loaded whole, to the bit: binary with labels joined by
+//! id, chunks by size and by calendar month, multiclass, the demo's CSV log (text features,
+//! the model scoring the reference), a lake-style set with a partition window — each with the
+//! drift read one or two columns a pass and the multivariate signal in small batches of rows
+//! that cross the chunks' boundaries.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+
+use assay::engine::data::Predicate;
+use assay::engine::model::Model;
+use assay::engine::monitor::log_data::Passes;
+use assay::engine::monitor::{
+    run_by_columns, run_log, Chunking, Log, Metric, MonitorOptions, MonitorReport, Period,
+};
+use assay::engine::Progress;
+
+fn root(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
+}
+
+fn fx(name: &str) -> PathBuf {
+    root("tests/fixtures/monitor").join(name)
+}
+
+fn json(r: &MonitorReport) -> String {
+    serde_json::to_string_pretty(r).expect("json")
+}
+
+/// The report read by columns (with `passes`) and loaded whole; they must be the same.
+fn same(
+    reference: &Path,
+    log: Log<'_>,
+    target: Option<&Path>,
+    model: Option<&Path>,
+    opts: &MonitorOptions,
+    passes: Passes,
+) -> MonitorReport {
+    let m = model.map(|p| Model::load(p).expect("model"));
+    let by_columns = run_by_columns(
+        reference,
+        log,
+        target,
+        m.as_ref(),
+        opts,
+        passes,
+        &Progress::none(),
+    )
+    .expect("runs")
+    .expect("read by columns");
+    // Small files: run_log loads them whole.
+    let whole = run_log(reference, log, target, model, opts, &Progress::none()).expect("runs");
+    assert_eq!(json(&by_columns), json(&whole), "{passes:?}");
+    whole
+}
+
+fn file(path: &Path) -> Log<'_> {
+    Log {
+        path,
+        partitions: &[],
+    }
+}
+
+fn car_loan(chunking: Chunking) -> MonitorOptions {
+    MonitorOptions {
+        target: "repaid".into(),
+        score: Some("y_pred_proba".into()),
+        prediction: Some("y_pred".into()),
+        timestamp: Some("timestamp".into()),
+        id: Some("id".into()),
+        chunking: Some(chunking),
+        metrics: Metric::parse_list(
+            &["roc_auc", "f1", "accuracy", "confusion_matrix"].map(String::from),
+        )
+        .unwrap(),
+        drift: true,
+        ..MonitorOptions::default()
+    }
+}
+
+const PASSES: [Passes; 3] = [
+    Passes {
+        columns: 0,
+        rows: 0,
+    },
+    Passes {
+        columns: 1,
+        rows: 777,
+    },
+    Passes {
+        columns: 2,
+        rows: 4096,
+    },
+];
+
+#[test]
+fn binary_by_size_and_by_month_with_labels_joined_by_id() {
+    let log = fx("car_loan_analysis.parquet");
+    for chunking in [Chunking::Size(5000), Chunking::Period(Period::Month)] {
+        for passes in PASSES {
+            let r = same(
+                &fx("car_loan_reference.parquet"),
+                file(&log),
+                Some(&fx("car_loan_analysis_target.parquet")),
+                None,
+                &car_loan(chunking),
+                passes,
+            );
+            let drift = r.drift.as_ref().expect("drift");
+            assert!(drift.columns.len() >= 5, "{:?}", drift.columns.len());
+            assert!(drift.multivariate.is_some());
+            assert!(r.chunks.iter().any(|c| !c.realized.is_empty()));
+        }
+    }
+}
+
+#[test]
+fn multiclass_by_size() {
+    let opts = MonitorOptions {
+        target: "y_true".into(),
+        scores: ["prepaid_card", "highstreet_card", "upmarket_card"]
+            .iter()
+            .map(|c| (c.to_string(), format!("y_pred_proba_{c}")))
+            .collect(),
+        prediction: Some("y_pred".into()),
+        timestamp: Some("timestamp".into()),
+        id: Some("id".into()),
+        chunking: Some(Chunking::Size(6000)),
+        drift: true,
+        ..MonitorOptions::default()
+    };
+    for passes in PASSES {
+        same(
+            &fx("mc_reference.parquet"),
+            file(&fx("mc_analysis.parquet")),
+            Some(&fx("mc_analysis_target.parquet")),
+            None,
+            &opts,
+            passes,
+        );
+    }
+}
+
+/// The demo: a CSV log with text features and labels in the log; the model scores the
+/// reference (it has no score column) while the log's scores are read from it.
+#[test]
+fn demo_csv_log_with_text_features_and_a_model_for_the_reference() {
+    let opts = MonitorOptions {
+        target: "income_over_50k".into(),
+        score: Some("score".into()),
+        timestamp: Some("timestamp".into()),
+        chunking: Some(Chunking::Size(300)),
+        drift: true,
+        ..MonitorOptions::default()
+    };
+    let log = root("sample_data/adult_log.csv");
+    for passes in PASSES {
+        let r = same(
+            &root("sample_data/adult_reference.csv"),
+            file(&log),
+            None,
+            Some(&root("sample_models/adult_gbdt_v1.onnx")),
+            &opts,
+            passes,
+        );
+        assert!(!r.alerts.is_empty(), "the demo's drop alerts");
+    }
+}
+
+/// A lake-style log: every partition, and a window of them (`--where`).
+#[test]
+fn partitioned_log_and_a_window_of_it() {
+    let dir = tempfile::tempdir().unwrap();
+    for day in ["01", "02", "03"] {
+        let sub = dir.path().join(format!("day=2024-03-{day}"));
+        std::fs::create_dir_all(&sub).unwrap();
+        std::fs::copy(fx("car_loan_analysis.parquet"), sub.join("part-0.parquet")).unwrap();
+    }
+    let reference = fx("car_loan_reference.parquet");
+    let opts = MonitorOptions {
+        id: None,
+        timestamp: None,
+        ..car_loan(Chunking::Number(9))
+    };
+    let all = same(&reference, file(dir.path()), None, None, &opts, PASSES[2]);
+    assert!(all.analysis.selected.is_none());
+    let window = [Predicate::parse("day>=2024-03-02").unwrap()];
+    let log = Log {
+        path: dir.path(),
+        partitions: &window,
+    };
+    let r = same(&reference, log, None, None, &opts, PASSES[1]);
+    assert_eq!(r.analysis.selected.as_ref().map(|s| s.files), Some(2));
+    assert_eq!(r.analysis.rows, 2 * all.analysis.rows / 3);
+}
+
+/// A read that fails by columns (a CSV column whose later rows do not fit the type of its
+/// first 10,000) leaves the run to the whole load, which reports it.
+#[test]
+fn a_failed_read_falls_back_to_the_whole_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(root("sample_data/adult_log.csv")).unwrap();
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    // Repeat the rows past 10,000, then make a late `age` text.
+    let body: Vec<String> = lines[1..].to_vec();
+    while lines.len() < 12_001 {
+        lines.extend(body.iter().cloned());
+    }
+    let last = lines.len() - 1;
+    let cells: Vec<&str> = lines[last].split(',').collect();
+    let mut cells: Vec<String> = cells.iter().map(|s| s.to_string()).collect();
+    cells[2] = "unknown".into();
+    lines[last] = cells.join(",");
+    let log = dir.path().join("log.csv");
+    std::fs::write(&log, lines.join("\n") + "\n").unwrap();
+    let opts = MonitorOptions {
+        target: "income_over_50k".into(),
+        score: Some("score".into()),
+        chunking: Some(Chunking::Size(2000)),
+        drift: true,
+        ..MonitorOptions::default()
+    };
+    let reference = root("sample_data/adult_reference.csv");
+    let model = Model::load(&root("sample_models/adult_gbdt_v1.onnx")).unwrap();
+    let r = run_by_columns(
+        &reference,
+        file(&log),
+        None,
+        Some(&model),
+        &opts,
+        PASSES[1],
+        &Progress::none(),
+    )
+    .expect("no error by columns");
+    assert!(r.is_none(), "falls back to the whole load");
+}
