@@ -7,6 +7,7 @@
 pub mod binning;
 mod checks;
 pub mod chunked;
+mod chunked_column;
 pub mod column_drift;
 pub mod columns;
 pub mod ksdist;

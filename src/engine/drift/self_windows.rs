@@ -6,7 +6,7 @@
 
 use rayon::prelude::*;
 
-use super::chunked::{series_of, whole_column};
+use super::chunked_column::{series_of, whole_column};
 use super::columns::{self, Raw};
 use super::over_time::Series;
 use super::window_stats::{Current, Reference};
