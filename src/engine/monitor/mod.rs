@@ -23,6 +23,7 @@ pub mod serve;
 mod tasks;
 
 use crate::engine::Warning;
+use std::borrow::Cow;
 use std::path::Path;
 
 use rayon::prelude::*;
@@ -303,7 +304,7 @@ fn run_with(
             ));
         }
     }
-    let estimate = |log: &Dataset| {
+    let estimate = |log: Cow<'_, Dataset>| {
         let mut warnings = Vec::new();
         estimate(
             reference,
@@ -326,11 +327,10 @@ fn run_with(
     };
     let (estimated, drift) = match analysis {
         // The estimate and the drift need nothing of each other: they run side by side.
-        LogData::Whole(_) => rayon::join(|| estimate(&log), drift),
-        // One after the other, the estimate's columns let go before the drift reads its own.
+        LogData::Whole(_) => rayon::join(|| estimate(log), drift),
+        // One after the other: the estimate lets go of its columns before the drift reads.
         LogData::Columns(_) => {
-            let estimated = estimate(&log);
-            drop(log);
+            let estimated = estimate(log);
             match estimated {
                 Ok(e) => (Ok(e), drift()),
                 Err(e) => (Err(e), None),
@@ -340,7 +340,7 @@ fn run_with(
     let (estimated, task_warnings) = estimated?;
     warnings.extend(task_warnings);
     let (ref_spans, ana_spans) = spans?;
-    let Some((task, engine_summary, mut chunks)) = estimated else {
+    let Some((engine_summary, mut chunks)) = estimated else {
         return Err(EngineError::internal("monitor: chunks without an estimate"));
     };
     let mut drift_summary = None;
@@ -356,14 +356,8 @@ fn run_with(
     let alerts = collect_alerts(&chunks);
     progress.set(1.0, "done");
     Ok(MonitorReport {
-        problem: match &task {
-            Task::Binary { .. } => Problem::BinaryClassification,
-            Task::Multiclass { .. } => Problem::MulticlassClassification,
-        },
-        classes: match &task {
-            Task::Binary { .. } => Vec::new(),
-            Task::Multiclass { classes, .. } => classes.clone(),
-        },
+        problem: engine_summary.problem,
+        classes: engine_summary.classes,
         metrics: metrics.iter().map(|m| m.name().to_string()).collect(),
         chunking,
         timestamp_column: opts.timestamp.clone(),
@@ -392,8 +386,10 @@ fn run_with(
     })
 }
 
-/// What the report keeps of the fitted engine.
+/// What the report keeps of the task and the fitted engine (not the rows' inputs).
 struct EngineSummary {
+    problem: Problem,
+    classes: Vec<String>,
     calibration: Vec<ClassCalibration>,
     thresholds: std::collections::BTreeMap<String, ThresholdSummary>,
     analysis_labelled: usize,
@@ -407,7 +403,7 @@ type Spans = (Vec<chunking::Span>, Vec<chunking::Span>);
 #[allow(clippy::too_many_arguments)]
 fn estimate(
     reference: &Dataset,
-    analysis: &Dataset,
+    analysis: Cow<'_, Dataset>,
     analysis_target: Option<&Dataset>,
     model: Option<&Model>,
     opts: &MonitorOptions,
@@ -415,13 +411,13 @@ fn estimate(
     spans: Option<&Spans>,
     warnings: &mut Vec<Warning>,
     progress: &Progress,
-) -> Result<Option<(Task, EngineSummary, Vec<Chunk>)>> {
+) -> Result<Option<(EngineSummary, Vec<Chunk>)>> {
     progress.set(0.1, "reading scores and labels");
     progress.check()?;
     // Labels of the log.
     let analysis_labels: Option<columns::Text> = match (analysis_target, &opts.id) {
         (Some(t), Some(id)) => {
-            let (labels, unjoined) = inputs::join_labels(analysis, t, id, &opts.target)?;
+            let (labels, unjoined) = inputs::join_labels(&analysis, t, id, &opts.target)?;
             if unjoined > 0 {
                 warnings.push(Warning::rows_left_out(format!(
                     "{unjoined} of {} log rows have no label in {} yet; realized performance \
@@ -432,7 +428,7 @@ fn estimate(
             }
             Some(labels)
         }
-        _ if analysis.has_column(&opts.target) => Some(inputs::labels(analysis, &opts.target)?),
+        _ if analysis.has_column(&opts.target) => Some(inputs::labels(&analysis, &opts.target)?),
         _ => None,
     };
     let task = if opts.scores.is_empty() && opts.score.is_some()
@@ -440,7 +436,7 @@ fn estimate(
     {
         binary_task(
             reference,
-            analysis,
+            &analysis,
             model,
             opts,
             analysis_labels.as_ref(),
@@ -450,7 +446,7 @@ fn estimate(
     } else {
         multi_task(
             reference,
-            analysis,
+            &analysis,
             model,
             opts,
             analysis_labels.as_ref(),
@@ -458,7 +454,9 @@ fn estimate(
             progress,
         )?
     };
+    // The task holds what the chunks need of the log's rows: its columns are let go.
     drop(analysis_labels);
+    drop(analysis);
     if matches!(task, Task::Multiclass { .. }) && metrics.iter().any(|m| m.is_count()) {
         return Err(EngineError::usage(
             "the confusion-matrix metrics are binary only; leave confusion_matrix out of --metrics",
@@ -487,13 +485,18 @@ fn estimate(
         .map(|(i, (period, span))| engine.chunk(i, *period, span))
         .collect();
     progress.check()?;
+    let (problem, classes) = match &task {
+        Task::Binary { .. } => (Problem::BinaryClassification, Vec::new()),
+        Task::Multiclass { classes, .. } => (Problem::MulticlassClassification, classes.clone()),
+    };
     let summary = EngineSummary {
+        problem,
+        classes,
         calibration: engine.calibration_summary(&task),
         thresholds: engine.threshold_summary(),
         analysis_labelled: engine.analysis_labelled(&task),
     };
-    drop(engine);
-    Ok(Some((task, summary, chunks)))
+    Ok(Some((summary, chunks)))
 }
 
 /// Drift and data quality per chunk ([`chunk_drift`]).
