@@ -2,8 +2,9 @@
 # `assay monitor --where` (a monitoring window on a partitioned log) against the whole log:
 # the monitor benchmark's 1,000,000-row log (benches/monitor_make_big.py) hard-linked into
 # DAYS `day=2024-03-DD` folders (DAYS million rows), monitored against its 100,000-row
-# reference once for the last day only and once whole. Prints wall time and peak RSS of each
-# (GNU time) and checks the window read one file. Generates its data; commits none.
+# reference once for the last day only and once whole (the whole log, over 512 MiB held, is
+# read by columns: monitor/log_data.rs). Prints wall time and peak RSS of each (GNU time) and
+# checks the window read one file. Generates its data; commits none.
 # PYTHON=… a Python with numpy + pandas + pyarrow (default /work/venvs/monitor).
 # BUILD_FLAGS=--no-default-features builds the CLI without the window (same engine);
 # ASSAY_BIN=path uses a binary already built.
@@ -44,4 +45,4 @@ PYEOF
 }
 echo "monitor: ${DAYS} day folders of 1,000,000 rows, 10 chunks, against 100,000 reference rows"
 run "--where 'day>=$LAST' (one folder)" --where "day>=$LAST"
-run "whole log"
+run "whole log (read by columns)"
