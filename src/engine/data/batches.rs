@@ -243,8 +243,10 @@ pub fn for_each_batch_where(
 }
 
 /// The columns `columns` of every row of the dataset at `path` (the files passing
-/// `predicates`), read in batches ([`for_each_batch_where`]) and stacked: a few columns of a
-/// dataset too large to hold whole, with the column types the batches have.
+/// `predicates`): a few columns of a dataset too large to hold whole. A Parquet or Arrow
+/// file is scanned for them (of a set, each file: [`lake::read_set_columns`]); a CSV file is
+/// read in batches ([`for_each_batch_where`]) that are stacked, with the column types the
+/// batches have. No rows is an error.
 pub fn read_columns(
     path: &Path,
     predicates: &[super::Predicate],

@@ -304,9 +304,11 @@ pub fn load_set_where(
     ))
 }
 
-/// The columns `columns` (file or partition columns) of every file of `set` stacked: what
-/// [`load_set_where`] reads of them, the other columns never decoded. A CSV set's column types
-/// are inferred per file as [`load_set`] infers them.
+/// The columns `columns` (file or partition columns) of every file of a Parquet or Arrow `set`
+/// stacked: what [`load_set_where`] reads of them, the other columns never decoded (a CSV
+/// set's columns are read through [`super::batches::read_columns`]'s batches, whose column
+/// types are inferred as [`load_set`] first infers them). Only the columns read are checked
+/// against the first file's.
 pub fn read_set_columns(set: &Set, columns: &[String]) -> Result<DataFrame> {
     let mut file_cols: Vec<String> = columns
         .iter()

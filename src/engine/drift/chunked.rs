@@ -66,8 +66,9 @@ pub fn per_window(
 /// [`per_window`] of a current dataset too large to hold whole, read `per_pass` of the
 /// columns `names` at a time: `load` gives a dataset of the current data's rows with the
 /// columns asked for (and the timestamp column, for calendar windows), each pass's read while
-/// the pass before is compared. `current_names`: every column of the current data. The same report as [`per_window`] (every column is compared
-/// on its own), but `read` holds only the reference's columns (the current ones are empty).
+/// the pass before is compared. `current_names`: every column of the current data. The same
+/// report as [`per_window`] (every column is compared on its own), but `read` holds only the
+/// reference's columns (the current ones are empty).
 #[allow(clippy::too_many_arguments)]
 pub fn per_window_by_columns(
     reference: &Dataset,

@@ -129,8 +129,17 @@ pub fn compute(
             chunked::per_window(reference, ds, &cols, timestamp, windows, true, progress)?
         }
         LogData::Columns(log) => {
+            let per_pass = log.per_pass(n_ana);
+            let passes = cols.len().div_ceil(per_pass);
+            let read = std::sync::atomic::AtomicUsize::new(0);
             // Calendar windows read the timestamp with every pass.
             let with_time = |group: &[String]| {
+                // After the estimate: read by columns, the two run one after the other.
+                let k = read.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                progress.set(
+                    0.5 + 0.45 * k as f32 / passes as f32,
+                    &format!("drift: reading column pass {} of {passes}", k + 1),
+                );
                 let mut names = group.to_vec();
                 if let (Windows::Period(_), Some(t)) = (windows, timestamp) {
                     names.push(t.to_string());
@@ -141,7 +150,7 @@ pub fn compute(
                 reference,
                 &analysis.column_names(),
                 &cols,
-                log.per_pass(n_ana),
+                per_pass,
                 timestamp,
                 windows,
                 true,

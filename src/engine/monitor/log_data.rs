@@ -6,8 +6,9 @@
 //! columns are held at once. Every statistic sees the same values in the same order as when
 //! the log is loaded whole, so the report is the same.
 //!
-//! The columns are read by the batch reader ([`data::batches`]): a CSV file's column types are
-//! inferred from its first 10,000 rows. Where a read fails (a CSV column whose later rows do
+//! The columns are read by [`batches::read_columns`]: a projected scan of each Parquet or Arrow
+//! file, a CSV file through the batch reader (its column types inferred from its first 10,000
+//! rows). Where a read fails (a CSV column whose later rows do
 //! not fit that type, a file of a set unlike the first, …) the run loads the log whole, which
 //! reports the problem as the in-memory path always has ([`ColumnLog::failed`]).
 
@@ -31,9 +32,9 @@ const PASS_BYTES: usize = 512 << 20;
 
 /// Columns the drift reads per pass of a log of `rows` rows: as many as [`PASS_BYTES`] holds,
 /// at least one. (On the 10M-row benchmark log one column a pass was both the quickest and
-/// the smallest: 10.4-11.0 s and 0.95 GiB, against 11.0-11.9 s and 1.15 GiB with two, 10.6-
-/// 11.3 s and 1.57 GiB with four: the next column is read while one is compared, and each
-/// column's chunks are sorted and compared in parallel.)
+/// the smallest, against two or four — 20 % and 65 % more peak memory: the next column is
+/// read while one is compared, and each column's chunks are sorted and compared in
+/// parallel.)
 pub fn per_pass(rows: usize) -> usize {
     (PASS_BYTES / rows.max(1).saturating_mul(32)).max(1)
 }

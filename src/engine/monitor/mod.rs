@@ -166,19 +166,19 @@ pub fn run_file_by_columns(
 /// it failed.
 fn run_columns(
     reference: &Dataset,
-    log: &log_data::ColumnLog,
+    columns: &log_data::ColumnLog,
     analysis_target: Option<&Dataset>,
     model: Option<&Model>,
     opts: &MonitorOptions,
     progress: &Progress,
 ) -> Result<Option<MonitorReport>> {
-    let log = LogData::Columns(log);
+    let log = LogData::Columns(columns);
     if model.is_some() && !scores_in(&log, opts) {
         return Ok(None);
     }
     match run_with(reference, log, analysis_target, model, opts, progress) {
         Ok(report) => Ok(Some(report)),
-        Err(_) if matches!(log, LogData::Columns(c) if c.failed()) => Ok(None),
+        Err(_) if columns.failed() => Ok(None),
         Err(e) => Err(e),
     }
 }
