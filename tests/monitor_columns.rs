@@ -1,9 +1,10 @@
-//! A prediction log read by columns (issue 19: `assay monitor` on a log too large to load
-//! whole) gives the report of the log loaded whole, to the bit: binary with labels joined by
-//! id, chunks by size and by calendar month, multiclass, the demo's CSV log (text features,
-//! the model scoring the reference), a lake-style set with a partition window — each with the
-//! drift read one or two columns a pass and the multivariate signal in small batches of rows
-//! that cross the chunks' boundaries.
+//! A prediction log read by columns (issue 19: `assay monitor` on a Parquet or Arrow log too
+//! large to load whole) gives the report of the log loaded whole, to the bit: binary with
+//! labels joined by id, chunks by size and by calendar month, multiclass, the demo's log (text
+//! features, the model scoring the reference), a lake-style set with a partition window —
+//! each with the drift read one or two columns a pass and the multivariate signal in small
+//! batches of rows that cross the chunks' boundaries. A CSV log, or a set whose files
+//! disagree, is left to the whole load.
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
@@ -16,6 +17,7 @@ use assay::engine::monitor::{
     run_by_columns, run_log, Chunking, Log, Metric, MonitorOptions, MonitorReport, Period,
 };
 use assay::engine::Progress;
+use polars::prelude::{col, DataType};
 
 fn root(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
@@ -143,8 +145,8 @@ fn multiclass_by_size() {
     }
 }
 
-/// The demo: a CSV log with text features and labels in the log; the model scores the
-/// reference (it has no score column) while the log's scores are read from it.
+/// The demo's log (as Parquet) with text features and labels in the log; the model scores
+/// the reference (it has no score column) while the log's scores are read from it.
 #[test]
 fn demo_csv_log_with_text_features_and_a_model_for_the_reference() {
     let opts = MonitorOptions {
@@ -155,7 +157,9 @@ fn demo_csv_log_with_text_features_and_a_model_for_the_reference() {
         drift: true,
         ..MonitorOptions::default()
     };
-    let log = root("sample_data/adult_log.csv");
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("adult_log.parquet");
+    write_parquet(&root("sample_data/adult_log.csv"), &log, |lf| lf);
     for passes in PASSES {
         let r = same(
             &root("sample_data/adult_reference.csv"),
@@ -196,43 +200,77 @@ fn partitioned_log_and_a_window_of_it() {
     assert_eq!(r.analysis.rows, 2 * all.analysis.rows / 3);
 }
 
-/// A read that fails by columns (a CSV column whose later rows do not fit the type of its
-/// first 10,000) leaves the run to the whole load, which reports it.
+/// A CSV log is not read by columns (each pass would parse all of its text), nor a set whose
+/// files disagree on a column read (the whole load, which reports it, runs instead).
 #[test]
-fn a_failed_read_falls_back_to_the_whole_load() {
-    let dir = tempfile::tempdir().unwrap();
-    let text = std::fs::read_to_string(root("sample_data/adult_log.csv")).unwrap();
-    let mut lines: Vec<String> = text.lines().map(String::from).collect();
-    // Repeat the rows past 10,000, then make a late `age` text.
-    let body: Vec<String> = lines[1..].to_vec();
-    while lines.len() < 12_001 {
-        lines.extend(body.iter().cloned());
-    }
-    let last = lines.len() - 1;
-    let cells: Vec<&str> = lines[last].split(',').collect();
-    let mut cells: Vec<String> = cells.iter().map(|s| s.to_string()).collect();
-    cells[2] = "unknown".into();
-    lines[last] = cells.join(",");
-    let log = dir.path().join("log.csv");
-    std::fs::write(&log, lines.join("\n") + "\n").unwrap();
+fn a_csv_log_or_a_failed_read_is_left_to_the_whole_load() {
+    let reference = fx("car_loan_reference.parquet");
     let opts = MonitorOptions {
-        target: "income_over_50k".into(),
-        score: Some("score".into()),
-        chunking: Some(Chunking::Size(2000)),
-        drift: true,
-        ..MonitorOptions::default()
+        id: None,
+        timestamp: None,
+        ..car_loan(Chunking::Number(4))
     };
-    let reference = root("sample_data/adult_reference.csv");
-    let model = Model::load(&root("sample_models/adult_gbdt_v1.onnx")).unwrap();
-    let r = run_by_columns(
-        &reference,
-        file(&log),
-        None,
-        Some(&model),
-        &opts,
-        PASSES[1],
-        &Progress::none(),
-    )
-    .expect("no error by columns");
-    assert!(r.is_none(), "falls back to the whole load");
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("log.csv");
+    std::fs::write(&csv, "y_pred_proba,y_pred,repaid\n0.2,0,0\n0.9,1,1\n").unwrap();
+    let by_columns = |log: &Path| {
+        run_by_columns(
+            &reference,
+            file(log),
+            None,
+            None,
+            &opts,
+            PASSES[1],
+            &Progress::none(),
+        )
+        .expect("no error by columns")
+    };
+    assert!(by_columns(&csv).is_none(), "a CSV log loads whole");
+    // Day 2's car_value is text: the set cannot be stacked.
+    let set = dir.path().join("set");
+    for (day, text) in [("1", false), ("2", true)] {
+        let sub = set.join(format!("day={day}"));
+        std::fs::create_dir_all(&sub).unwrap();
+        write_parquet(
+            &fx("car_loan_analysis.parquet"),
+            &sub.join("part-0.parquet"),
+            |lf| {
+                if text {
+                    lf.with_column(col("car_value").cast(DataType::String))
+                } else {
+                    lf
+                }
+            },
+        );
+    }
+    assert!(by_columns(&set).is_none(), "falls back to the whole load");
+    let err = run_log(&reference, file(&set), None, None, &opts, &Progress::none())
+        .expect_err("the whole load refuses the set");
+    assert!(err.to_string().contains("day=2"), "{err}");
+}
+
+/// Writes the CSV or Parquet file `from` as Parquet at `to`, through `edit`.
+fn write_parquet(
+    from: &Path,
+    to: &Path,
+    edit: impl FnOnce(polars::prelude::LazyFrame) -> polars::prelude::LazyFrame,
+) {
+    use polars::prelude::*;
+    let lf = if from.extension().is_some_and(|e| e == "csv") {
+        LazyCsvReader::new(PlRefPath::try_from_path(from).unwrap())
+            .with_has_header(true)
+            .finish()
+            .unwrap()
+    } else {
+        LazyFrame::scan_parquet(
+            PlRefPath::try_from_path(from).unwrap(),
+            ScanArgsParquet::default(),
+        )
+        .unwrap()
+    };
+    let mut df = edit(lf).collect().unwrap();
+    ParquetWriter::new(std::fs::File::create(to).unwrap())
+        .with_row_group_size(Some(1000))
+        .finish(&mut df)
+        .unwrap();
 }

@@ -242,72 +242,38 @@ pub fn for_each_batch_where(
     super::lake_batches::for_each_batch(&set, columns, rows, f)
 }
 
-/// The columns `columns` of every row of the dataset at `path` (the files passing
-/// `predicates`): a few columns of a dataset too large to hold whole. A Parquet or Arrow
-/// file is scanned for them (of a set, each file: [`lake::read_set_columns`]); a CSV file is
-/// read in batches ([`for_each_batch_where`]) that are stacked, with the column types the
-/// batches have. No rows is an error.
+/// The columns `columns` of every row of the Parquet or Arrow dataset at `path` (of a set, the
+/// files passing `predicates`): a few columns of a dataset too large to hold whole, each
+/// file scanned for them alone ([`lake::read_set_columns`] for a set). A CSV file is an error
+/// (its text would be parsed whole for any column); so is no rows.
 pub fn read_columns(
     path: &Path,
     predicates: &[super::Predicate],
     columns: &[String],
 ) -> Result<DataFrame> {
-    let df = read_columns_of(path, predicates, columns)?;
+    let df = if lake::is_set(path) {
+        lake::read_set_columns(&Set::open_where(path, false, predicates)?, columns)?
+    } else {
+        let format = Format::from_path(path)?;
+        if !predicates.is_empty() || format == Format::Csv {
+            return Err(EngineError::file(
+                path,
+                "reading some columns takes a Parquet or Arrow file, or a set of them",
+            ));
+        }
+        scan_frame(path, format, false, None)?
+            .select(columns.iter().map(|c| col(c.as_str())).collect::<Vec<_>>())
+            .collect()
+            .map_err(|e| {
+                EngineError::file(
+                    path,
+                    format!("cannot read {format:?} data: {}", super::clean_polars(&e)),
+                )
+            })?
+    };
     if df.height() == 0 {
         return Err(EngineError::file(path, "the dataset has no data rows"));
     }
-    Ok(df)
-}
-
-fn read_columns_of(
-    path: &Path,
-    predicates: &[super::Predicate],
-    columns: &[String],
-) -> Result<DataFrame> {
-    // Parquet and Arrow files carry their types: one projected scan per file reads the same
-    // values as the batches, decoding the file's row groups in parallel.
-    if lake::is_set(path) {
-        let set = Set::open_where(path, false, predicates)?;
-        if set.format != Format::Csv {
-            return lake::read_set_columns(&set, columns);
-        }
-    } else if predicates.is_empty() {
-        let format = Format::from_path(path)?;
-        if format != Format::Csv {
-            return scan_frame(path, format, false, None)?
-                .select(columns.iter().map(|c| col(c.as_str())).collect::<Vec<_>>())
-                .collect()
-                .map_err(|e| {
-                    EngineError::file(
-                        path,
-                        format!("cannot read {format:?} data: {}", super::clean_polars(&e)),
-                    )
-                });
-        }
-    }
-    let mut all: Option<DataFrame> = None;
-    for_each_batch_where(
-        path,
-        predicates,
-        Some(columns),
-        batch_rows(columns.len()),
-        |df| {
-            match all.as_mut() {
-                None => all = Some(df),
-                Some(a) => {
-                    a.vstack_mut_owned(df).map_err(|e| {
-                        EngineError::internal(format!(
-                            "cannot append a batch: {}",
-                            super::clean_polars(&e)
-                        ))
-                    })?;
-                }
-            }
-            Ok(())
-        },
-    )?;
-    let mut df = all.ok_or_else(|| EngineError::file(path, "the dataset has no data rows"))?;
-    df.rechunk_mut_par();
     Ok(df)
 }
 

@@ -305,11 +305,16 @@ pub fn load_set_where(
 }
 
 /// The columns `columns` (file or partition columns) of every file of a Parquet or Arrow `set`
-/// stacked: what [`load_set_where`] reads of them, the other columns never decoded (a CSV
-/// set's columns are read through [`super::batches::read_columns`]'s batches, whose column
-/// types are inferred as [`load_set`] first infers them). Only the columns read are checked
-/// against the first file's.
+/// stacked: what [`load_set_where`] reads of them, the other columns never decoded. Only the
+/// columns read are checked against the first file's. A CSV set is an error (its text would
+/// be parsed whole for any column).
 pub fn read_set_columns(set: &Set, columns: &[String]) -> Result<DataFrame> {
+    if set.format == Format::Csv {
+        return Err(EngineError::file(
+            &set.parts[0].path,
+            "reading some columns takes Parquet or Arrow files",
+        ));
+    }
     let mut file_cols: Vec<String> = columns
         .iter()
         .filter(|c| !set.keys.contains(c))
