@@ -277,7 +277,7 @@ pub fn load_set_where(
     let set = Set::open_where(path, true, predicates)?;
     let (frames, sha256) = std::thread::scope(|s| {
         let hasher = s.spawn(|| set.sha256());
-        let frames = read_all(&set.parts, set.format, progress);
+        let frames = read_all(&set.parts, set.format, None, progress);
         let sha = hasher
             .join()
             .unwrap_or_else(|_| Err(EngineError::internal("hashing thread panicked")));
@@ -325,54 +325,18 @@ pub fn read_set_columns(set: &Set, columns: &[String]) -> Result<DataFrame> {
         let first = super::batches::file_schema(&set.parts[0].path, true)?;
         file_cols.extend(first.iter_names().take(1).map(|n| n.to_string()));
     }
-    let mut df: Option<DataFrame> = None;
-    for (i, p) in set.parts.iter().enumerate() {
-        let frame = super::scan_frame(&p.path, set.format, true, None)?
-            .select(
-                file_cols
-                    .iter()
-                    .map(|c| col(c.as_str()))
-                    .collect::<Vec<_>>(),
-            )
-            .collect()
-            .map_err(|e| {
-                EngineError::file(
-                    &p.path,
-                    format!("cannot read {:?} data: {}", set.format, clean_polars(&e)),
-                )
-            })?;
-        match df.as_ref() {
-            Some(all) if all.schema() != frame.schema() => {
-                return Err(unlike(&p.path, &frame, &set.parts[0].relative, all));
-            }
-            _ => {}
-        }
-        let height = frame.height();
-        let frame = set
-            .with_some_partitions(frame, i..i + 1, &[height], Some(columns))?
-            .select(columns.iter().map(String::as_str))
-            .map_err(|e| EngineError::internal(format!("cannot order the columns: {e}")))?;
-        match df.as_mut() {
-            None => df = Some(frame),
-            Some(all) => {
-                all.vstack_mut_owned(frame).map_err(|e| {
-                    EngineError::file(
-                        &p.path,
-                        format!("cannot append the rows: {}", clean_polars(&e)),
-                    )
-                })?;
-            }
-        }
-    }
-    let mut df = df.ok_or_else(|| EngineError::internal("empty file set"))?;
-    df.rechunk_mut_par();
-    Ok(df)
+    let (df, heights) = read_all(&set.parts, set.format, Some(&file_cols), &Progress::none())?;
+    set.with_some_partitions(df, 0..set.parts.len(), &heights, Some(columns))?
+        .select(columns.iter().map(String::as_str))
+        .map_err(|e| EngineError::internal(format!("cannot order the columns: {e}")))
 }
 
 /// Every file's frame stacked (same columns and types as the first), with each file's rows.
+/// `columns`: only these file columns, scanned for alone (a Parquet or Arrow file).
 fn read_all(
     parts: &[Part],
     format: Format,
+    columns: Option<&[String]>,
     progress: &Progress,
 ) -> Result<(DataFrame, Vec<usize>)> {
     let mut df: Option<DataFrame> = None;
@@ -384,7 +348,18 @@ fn read_all(
             i as f32 / parts.len() as f32,
             &format!("reading {} ({} of {})", p.relative, i + 1, parts.len()),
         );
-        let frame = read_frame(&p.path, format, true)?;
+        let frame = match columns {
+            None => read_frame(&p.path, format, true)?,
+            Some(cols) => super::scan_frame(&p.path, format, true, None)?
+                .select(cols.iter().map(|c| col(c.as_str())).collect::<Vec<_>>())
+                .collect()
+                .map_err(|e| {
+                    EngineError::file(
+                        &p.path,
+                        format!("cannot read {format:?} data: {}", clean_polars(&e)),
+                    )
+                })?,
+        };
         if format == Format::Csv {
             super::check_duplicate_headers(&p.path, &frame)?;
         }
