@@ -1,10 +1,11 @@
-//! A prediction log read by columns (issue 19: `assay monitor` on a Parquet or Arrow log too
-//! large to load whole) gives the report of the log loaded whole, to the bit: binary with
-//! labels joined by id, chunks by size and by calendar month, multiclass, the demo's log (text
-//! features, the model scoring the reference), a lake-style set with a partition window —
-//! each with the drift read one or two columns a pass and the multivariate signal in small
-//! batches of rows that cross the chunks' boundaries. A CSV log, or a set whose files
-//! disagree, is left to the whole load.
+//! A prediction log read by columns (issue 19: `assay monitor` on a log too large to load
+//! whole) gives the report of the log loaded whole, to the bit: binary with labels joined by
+//! id, chunks by size and by calendar month, multiclass, the demo's log (text features, the
+//! model scoring the reference) as Parquet and as the CSV it is (copied to Arrow files
+//! first), a lake-style set with a partition window — each with the drift read one or two
+//! columns a pass and the multivariate signal (and a CSV's copy) in small batches of rows
+//! that cross the chunks' boundaries. A small CSV log, a CSV whose copy fails, or a set whose
+//! files disagree, is left to the whole load.
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
@@ -86,14 +87,17 @@ const PASSES: [Passes; 3] = [
     Passes {
         columns: 0,
         rows: 0,
+        small_csv: true,
     },
     Passes {
         columns: 1,
         rows: 777,
+        small_csv: true,
     },
     Passes {
         columns: 2,
         rows: 4096,
+        small_csv: true,
     },
 ];
 
@@ -171,6 +175,36 @@ fn demo_csv_log_with_text_features_and_a_model_for_the_reference() {
         );
         assert!(!r.alerts.is_empty(), "the demo's drop alerts");
     }
+    // The CSV itself: copied to Arrow files, then read by columns.
+    for passes in PASSES {
+        let r = same(
+            &root("sample_data/adult_reference.csv"),
+            file(&root("sample_data/adult_log.csv")),
+            None,
+            Some(&root("sample_models/adult_gbdt_v1.onnx")),
+            &opts,
+            passes,
+        );
+        assert!(!r.alerts.is_empty(), "the demo's drop alerts");
+    }
+}
+
+/// The car-loan log and its labels as CSV files (timestamps as text), chunked by month.
+#[test]
+fn csv_log_by_month_with_labels_joined_by_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("log.csv");
+    write_csv(&fx("car_loan_analysis.parquet"), &log);
+    for passes in PASSES {
+        same(
+            &fx("car_loan_reference.parquet"),
+            file(&log),
+            Some(&fx("car_loan_analysis_target.parquet")),
+            None,
+            &car_loan(Chunking::Period(Period::Month)),
+            passes,
+        );
+    }
 }
 
 /// A lake-style log: every partition, and a window of them (`--where`).
@@ -200,10 +234,12 @@ fn partitioned_log_and_a_window_of_it() {
     assert_eq!(r.analysis.rows, 2 * all.analysis.rows / 3);
 }
 
-/// A CSV log is not read by columns (each pass would parse all of its text), nor a set whose
-/// files disagree on a column read (the whole load, which reports it, runs instead).
+/// A small CSV log is not read by columns (copying it is slower than loading it), nor one whose
+/// copy fails (a value below the 10,000 rows its column's type was inferred from does not
+/// fit it: the whole load infers from every row), nor a set whose files disagree on a column
+/// read (the whole load, which reports it, runs instead).
 #[test]
-fn a_csv_log_or_a_failed_read_is_left_to_the_whole_load() {
+fn a_small_csv_log_or_a_failed_read_is_left_to_the_whole_load() {
     let reference = fx("car_loan_reference.parquet");
     let opts = MonitorOptions {
         id: None,
@@ -212,7 +248,8 @@ fn a_csv_log_or_a_failed_read_is_left_to_the_whole_load() {
     };
     let dir = tempfile::tempdir().unwrap();
     let csv = dir.path().join("log.csv");
-    std::fs::write(&csv, "y_pred_proba,y_pred,repaid\n0.2,0,0\n0.9,1,1\n").unwrap();
+    let rows = "0.2,0,0\n0.9,1,1\n".repeat(4);
+    std::fs::write(&csv, format!("y_pred_proba,y_pred,repaid\n{rows}")).unwrap();
     let by_columns = |log: &Path| {
         run_by_columns(
             &reference,
@@ -225,7 +262,40 @@ fn a_csv_log_or_a_failed_read_is_left_to_the_whole_load() {
         )
         .expect("no error by columns")
     };
-    assert!(by_columns(&csv).is_none(), "a CSV log loads whole");
+    let by_default = run_by_columns(
+        &reference,
+        file(&csv),
+        None,
+        None,
+        &opts,
+        Passes::default(),
+        &Progress::none(),
+    )
+    .expect("no error");
+    assert!(by_default.is_none(), "a small CSV log loads whole");
+    assert!(by_columns(&csv).is_some(), "unless asked");
+    let late = dir.path().join("late.csv");
+    let mut text = String::from("y_pred_proba,y_pred,repaid,extra\n");
+    for r in 0..10_050 {
+        let extra = if r == 10_040 {
+            "1.5".to_string()
+        } else {
+            r.to_string()
+        };
+        text.push_str(&format!("0.{},{},{},{extra}\n", r % 10, r % 2, (r / 2) % 2));
+    }
+    std::fs::write(&late, text).unwrap();
+    assert!(by_columns(&late).is_none(), "the copy fails: loads whole");
+    let whole = run_log(
+        &reference,
+        file(&late),
+        None,
+        None,
+        &opts,
+        &Progress::none(),
+    )
+    .expect("the whole load infers from every row");
+    assert_eq!(whole.analysis.rows, 10_050);
     // Day 2's car_value is text: the set cannot be stacked.
     let set = dir.path().join("set");
     for (day, text) in [("1", false), ("2", true)] {
@@ -247,6 +317,21 @@ fn a_csv_log_or_a_failed_read_is_left_to_the_whole_load() {
     let err = run_log(&reference, file(&set), None, None, &opts, &Progress::none())
         .expect_err("the whole load refuses the set");
     assert!(err.to_string().contains("day=2"), "{err}");
+}
+
+/// Writes the Parquet file `from` as CSV at `to`.
+fn write_csv(from: &Path, to: &Path) {
+    use polars::prelude::*;
+    let mut df = LazyFrame::scan_parquet(
+        PlRefPath::try_from_path(from).unwrap(),
+        ScanArgsParquet::default(),
+    )
+    .unwrap()
+    .collect()
+    .unwrap();
+    CsvWriter::new(std::fs::File::create(to).unwrap())
+        .finish(&mut df)
+        .unwrap();
 }
 
 /// Writes the CSV or Parquet file `from` as Parquet at `to`, through `edit`.

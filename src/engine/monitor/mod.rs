@@ -176,6 +176,10 @@ fn run_columns(
     if model.is_some() && !scores_in(&log, opts) {
         return Ok(None);
     }
+    match columns.prepare(progress) {
+        Err(_) if columns.failed() => return Ok(None),
+        r => r?,
+    }
     match run_with(reference, log, analysis_target, model, opts, progress) {
         Ok(report) => Ok(Some(report)),
         Err(_) if columns.failed() => Ok(None),
