@@ -8,7 +8,7 @@
 //!
 //! Each column is read by a projected scan of each file ([`batches::read_columns`]), which
 //! decodes only that column. A CSV log (of at least [`BY_COLUMNS_MIN_BYTES`]) is first copied
-//! once, in batches of rows, to Arrow files in a temporary folder ([`ColumnLog::prepare`]),
+//! once, in batches of rows, to Parquet files in a temporary folder ([`ColumnLog::prepare`]),
 //! which the passes read instead: parsing its text again for every pass took 170 s against
 //! 27 s loaded whole on a 2 GB, 10M-row CSV log. Where a read fails (a file of a set unlike
 //! the first, a value of a CSV column below the rows its type was inferred from, a full disk,
@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::OnceLock;
 
-use polars::prelude::{IpcWriter, SerWriter};
+use polars::prelude::{ParquetCompression, ParquetWriter};
 
 use super::chunking::Span;
 use super::multivariate::{Known, Pca};
@@ -74,7 +74,7 @@ impl LogData<'_> {
     pub fn sha256(&self) -> &str {
         match self {
             LogData::Whole(ds) => &ds.sha256,
-            LogData::Columns(c) => &c.sha256,
+            LogData::Columns(c) => c.sha256(),
         }
     }
 
@@ -113,11 +113,21 @@ impl LogData<'_> {
     }
 }
 
+/// The hash of the log at `path` (of a set, of the files passing `predicates`), as loaded
+/// whole.
+fn hash(path: &Path, predicates: &[Predicate]) -> Result<String> {
+    if data::lake::is_set(path) {
+        return data::lake::Set::open_where(path, false, predicates)?.sha256();
+    }
+    batches::sha256(path)
+}
+
 /// A log read a few columns at a time (see the module docs).
 pub struct ColumnLog {
     path: PathBuf,
     predicates: Vec<Predicate>,
-    sha256: String,
+    /// Set when opened; a CSV log's while it is copied ([`ColumnLog::prepare`]).
+    sha256: OnceLock<String>,
     format: Format,
     file_size: u64,
     names: Vec<String>,
@@ -125,7 +135,7 @@ pub struct ColumnLog {
     pub files: Option<usize>,
     passes: Passes,
     failed: AtomicBool,
-    /// A CSV log's copy as Arrow files ([`ColumnLog::prepare`]), removed when dropped.
+    /// A CSV log's copy as Parquet files ([`ColumnLog::prepare`]), removed when dropped.
     copy: OnceLock<tempfile::TempDir>,
 }
 
@@ -137,13 +147,13 @@ impl ColumnLog {
         let small_csv =
             |format: Format, size: u64| format == Format::Csv && size < BY_COLUMNS_MIN_BYTES;
         let csv_ok = |format: Format, size: u64| passes.small_csv || !small_csv(format, size);
-        let (format, file_size, files, sha256) = if data::lake::is_set(path) {
+        let (format, file_size, files) = if data::lake::is_set(path) {
             let set = data::lake::Set::open_where(path, false, predicates).ok()?;
             if !csv_ok(set.format, set.size) {
                 return None;
             }
             let files = (!predicates.is_empty()).then_some(set.parts.len());
-            (set.format, set.size, files, set.sha256().ok()?)
+            (set.format, set.size, files)
         } else {
             if !predicates.is_empty() {
                 return None;
@@ -151,8 +161,12 @@ impl ColumnLog {
             let s = batches::source(path)
                 .ok()
                 .filter(|s| csv_ok(s.format, s.size))?;
-            (s.format, s.size, None, batches::sha256(path).ok()?)
+            (s.format, s.size, None)
         };
+        let sha256 = OnceLock::new();
+        if format != Format::Csv {
+            sha256.set(hash(path, predicates).ok()?).ok();
+        }
         let names = batches::schema(path)
             .ok()?
             .iter_names()
@@ -172,6 +186,11 @@ impl ColumnLog {
         })
     }
 
+    /// The hash the log loaded whole has (see [`LogData::sha256`]).
+    pub fn sha256(&self) -> &str {
+        self.sha256.get().map_or("", String::as_str)
+    }
+
     /// Where the passes read: a CSV log's copy ([`ColumnLog::prepare`]), else the log (the
     /// files passing the predicates).
     fn source(&self) -> (&Path, &[Predicate]) {
@@ -181,11 +200,12 @@ impl ColumnLog {
         }
     }
 
-    /// Copies a CSV log once, in batches of rows, to Arrow files in a temporary folder (of
-    /// `TMPDIR`), which the passes then read column by column; nothing for a Parquet or Arrow
-    /// log. The copy holds the same values and types as the batches of the CSV (types
-    /// inferred from its first 10,000 rows, as a whole load first tries), and is removed when
-    /// the log is dropped. A failed copy marks the log [`ColumnLog::failed`].
+    /// Copies a CSV log once, in batches of rows, to uncompressed Parquet files in a temporary
+    /// folder (of `TMPDIR`), which the passes then read column by column, and hashes it
+    /// meanwhile; nothing for a Parquet or Arrow log. The copy holds the same values and types
+    /// as the batches of the CSV (types inferred from its first 10,000 rows, as a whole load
+    /// first tries), and is removed when the log is dropped. A failed copy marks the log
+    /// [`ColumnLog::failed`].
     pub fn prepare(&self, progress: &Progress) -> Result<()> {
         if self.format != Format::Csv || self.copy.get().is_some() {
             return Ok(());
@@ -194,11 +214,24 @@ impl ColumnLog {
             .path
             .file_name()
             .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-        progress.set(0.0, &format!("copying {name} to a temporary Arrow folder"));
-        let copy = self.copy_csv(progress, &name);
-        match copy {
-            Ok(dir) => {
-                // Only this call sets it (`get` was empty above, `&self` is not shared yet).
+        progress.set(
+            0.0,
+            &format!("copying {name} to a temporary Parquet folder"),
+        );
+        // The file is hashed while it is copied.
+        let (sha256, copy) = std::thread::scope(|s| {
+            let sha256 = s.spawn(|| hash(&self.path, &self.predicates));
+            let copy = self.copy_csv(progress, &name);
+            let sha256 = sha256
+                .join()
+                .unwrap_or_else(|_| Err(EngineError::internal("hashing thread panicked")));
+            (sha256, copy)
+        });
+        match sha256.and_then(|h| copy.map(|c| (h, c))) {
+            Ok((sha256, dir)) => {
+                // Only this call sets them (`get` was empty above, `&self` is not shared
+                // yet).
+                self.sha256.set(sha256).ok();
                 self.copy.set(dir).ok();
                 Ok(())
             }
@@ -227,17 +260,18 @@ impl ColumnLog {
         let mut done = 0usize;
         batches::for_each_batch_where(&self.path, &self.predicates, None, rows, |mut df| {
             progress.check()?;
-            let file = dir.path().join(format!("part-{part:06}.arrow"));
-            let mut out = std::io::BufWriter::new(std::fs::File::create(&file).map_err(io)?);
-            IpcWriter::new(&mut out)
+            let file = dir.path().join(format!("part-{part:06}.parquet"));
+            let out = std::fs::File::create(&file).map_err(io)?;
+            ParquetWriter::new(out)
+                .with_compression(ParquetCompression::Uncompressed)
+                .with_row_group_size(Some(df.height().max(1)))
                 .finish(&mut df)
                 .map_err(|e| io(std::io::Error::other(e.to_string())))?;
-            std::io::Write::flush(&mut out).map_err(io)?;
             part += 1;
             done += df.height();
             progress.set(
                 0.0,
-                &format!("copying {name} to a temporary Arrow folder: {done} rows"),
+                &format!("copying {name} to a temporary Parquet folder: {done} rows"),
             );
             Ok(())
         })?;
@@ -260,7 +294,7 @@ impl ColumnLog {
     fn dataset(&self, df: polars::prelude::DataFrame) -> Dataset {
         Dataset {
             path: self.path.clone(),
-            sha256: self.sha256.clone(),
+            sha256: self.sha256().to_string(),
             format: self.format,
             file_size: self.file_size,
             df,
