@@ -143,14 +143,19 @@ impl ColumnLog {
     /// The log at `path` (of a set, the files passing `predicates`): its columns and hash.
     /// `None` when it cannot be checked for reading in batches (loading it whole reports why).
     pub fn open(path: &Path, predicates: &[Predicate], passes: Passes) -> Option<ColumnLog> {
-        // A smaller CSV log loads whole: copying it first is slower, and it fits.
-        let small_csv =
-            |format: Format, size: u64| format == Format::Csv && size < BY_COLUMNS_MIN_BYTES;
-        let csv_ok = |format: Format, size: u64| passes.small_csv || !small_csv(format, size);
+        // A smaller CSV log loads whole (copying it first is slower, and it fits); a CSV log's
+        // hash is taken while it is copied.
+        let csv_ok = |format: Format, size: u64| {
+            format != Format::Csv || passes.small_csv || size >= BY_COLUMNS_MIN_BYTES
+        };
+        let sha256 = OnceLock::new();
         let (format, file_size, files) = if data::lake::is_set(path) {
             let set = data::lake::Set::open_where(path, false, predicates).ok()?;
             if !csv_ok(set.format, set.size) {
                 return None;
+            }
+            if set.format != Format::Csv {
+                sha256.set(set.sha256().ok()?).ok();
             }
             let files = (!predicates.is_empty()).then_some(set.parts.len());
             (set.format, set.size, files)
@@ -161,12 +166,11 @@ impl ColumnLog {
             let s = batches::source(path)
                 .ok()
                 .filter(|s| csv_ok(s.format, s.size))?;
+            if s.format != Format::Csv {
+                sha256.set(batches::sha256(path).ok()?).ok();
+            }
             (s.format, s.size, None)
         };
-        let sha256 = OnceLock::new();
-        if format != Format::Csv {
-            sha256.set(hash(path, predicates).ok()?).ok();
-        }
         let names = batches::schema(path)
             .ok()?
             .iter_names()
