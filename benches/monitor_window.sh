@@ -5,7 +5,7 @@
 # reference once for the last day only and once whole (the whole log, over 512 MiB held, is
 # read by columns: monitor/log_data.rs). Prints wall time and peak RSS of each (GNU time) and
 # checks the window read one file. CSV=1 adds the whole log as one CSV file (DAYS copies of
-# the log, about 2 GB for 10: read by columns after a copy to Arrow files in TMPDIR).
+# the log, about 2 GB for 10: read by columns after a copy to Parquet files in TMPDIR).
 # Generates its data; commits none.
 # PYTHON=… a Python with numpy + pandas + pyarrow (default /work/venvs/monitor).
 # BUILD_FLAGS=--no-default-features builds the CLI without the window (same engine);

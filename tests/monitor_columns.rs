@@ -1,11 +1,11 @@
 //! A prediction log read by columns (issue 19: `assay monitor` on a log too large to load
 //! whole) gives the report of the log loaded whole, to the bit: binary with labels joined by
 //! id, chunks by size and by calendar month, multiclass, the demo's log (text features, the
-//! model scoring the reference) as Parquet and as the CSV it is (copied to Arrow files
+//! model scoring the reference) as Parquet and as the CSV it is (copied to Parquet files
 //! first), a lake-style set with a partition window — each with the drift read one or two
 //! columns a pass and the multivariate signal (and a CSV's copy) in small batches of rows
 //! that cross the chunks' boundaries. A small CSV log, a CSV whose copy fails, or a set whose
-//! files disagree, is left to the whole load.
+//! files disagree, is left to the whole load, whose report then says why.
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
@@ -15,7 +15,8 @@ use assay::engine::data::Predicate;
 use assay::engine::model::Model;
 use assay::engine::monitor::log_data::Passes;
 use assay::engine::monitor::{
-    run_by_columns, run_log, Chunking, Log, Metric, MonitorOptions, MonitorReport, Period,
+    run_by_columns, run_log, run_log_with, ByColumns, Chunking, Log, Metric, MonitorOptions,
+    MonitorReport, Period,
 };
 use assay::engine::Progress;
 use polars::prelude::{col, DataType};
@@ -52,6 +53,7 @@ fn same(
         &Progress::none(),
     )
     .expect("runs")
+    .report()
     .expect("read by columns");
     // Small files: run_log loads them whole.
     let whole = run_log(reference, log, target, model, opts, &Progress::none()).expect("runs");
@@ -272,8 +274,11 @@ fn a_small_csv_log_or_a_failed_read_is_left_to_the_whole_load() {
         &Progress::none(),
     )
     .expect("no error");
-    assert!(by_default.is_none(), "a small CSV log loads whole");
-    assert!(by_columns(&csv).is_some(), "unless asked");
+    assert!(
+        matches!(by_default, ByColumns::LoadWhole(None)),
+        "a small CSV log loads whole, nothing to say: {by_default:?}"
+    );
+    assert!(by_columns(&csv).report().is_some(), "unless asked");
     let late = dir.path().join("late.csv");
     let mut text = String::from("y_pred_proba,y_pred,repaid,extra\n");
     for r in 0..10_050 {
@@ -285,17 +290,30 @@ fn a_small_csv_log_or_a_failed_read_is_left_to_the_whole_load() {
         text.push_str(&format!("0.{},{},{},{extra}\n", r % 10, r % 2, (r / 2) % 2));
     }
     std::fs::write(&late, text).unwrap();
-    assert!(by_columns(&late).is_none(), "the copy fails: loads whole");
-    let whole = run_log(
+    let ByColumns::LoadWhole(Some(warning)) = by_columns(&late) else {
+        panic!("the copy fails: loads whole, saying why");
+    };
+    let said = warning.as_str();
+    assert!(
+        said.starts_with("late.csv was loaded whole") && said.contains("1.5"),
+        "{said}"
+    );
+    let whole = run_log_with(
         &reference,
         file(&late),
         None,
         None,
         &opts,
+        Some(PASSES[1]),
         &Progress::none(),
     )
     .expect("the whole load infers from every row");
     assert_eq!(whole.analysis.rows, 10_050);
+    assert!(
+        whole.warnings.iter().any(|w| w.as_str() == said),
+        "the report says why it was loaded whole: {:?}",
+        whole.warnings
+    );
     // Day 2's car_value is text: the set cannot be stacked.
     let set = dir.path().join("set");
     for (day, text) in [("1", false), ("2", true)] {
@@ -313,7 +331,10 @@ fn a_small_csv_log_or_a_failed_read_is_left_to_the_whole_load() {
             },
         );
     }
-    assert!(by_columns(&set).is_none(), "falls back to the whole load");
+    assert!(
+        by_columns(&set).report().is_none(),
+        "falls back to the whole load"
+    );
     let err = run_log(&reference, file(&set), None, None, &opts, &Progress::none())
         .expect_err("the whole load refuses the set");
     assert!(err.to_string().contains("day=2"), "{err}");

@@ -328,19 +328,39 @@ impl Task {
                 options,
             } => {
                 let reference = reference.frame(progress)?;
-                // A log read on demand is read by columns, not loaded whole.
+                // A log read on demand is read by columns, not loaded whole; when that read
+                // fails, the whole load's report says why it was loaded whole.
+                let fell_back = std::cell::Cell::new(None);
                 Output::Monitor(Arc::new(streamed_or_whole(
                     &log,
                     |path| {
-                        monitor::run_file_by_columns(
+                        let out = monitor::run_file_by_columns(
                             &reference,
                             path,
                             model.as_deref(),
                             &options,
                             progress,
-                        )
+                        )?;
+                        Ok(match out {
+                            monitor::ByColumns::Report(report) => Some(*report),
+                            monitor::ByColumns::LoadWhole(warning) => {
+                                fell_back.set(warning);
+                                None
+                            }
+                        })
                     },
-                    |log| monitor::run(&reference, log, None, model.as_deref(), &options, progress),
+                    |log| {
+                        let mut report = monitor::run(
+                            &reference,
+                            log,
+                            None,
+                            model.as_deref(),
+                            &options,
+                            progress,
+                        )?;
+                        report.warnings.extend(fell_back.take());
+                        Ok(report)
+                    },
                     progress,
                 )?))
             }

@@ -13,11 +13,11 @@
 //! 27 s loaded whole on a 2 GB, 10M-row CSV log. Where a read fails (a file of a set unlike
 //! the first, a value of a CSV column below the rows its type was inferred from, a full disk,
 //! …) the run loads the log whole, which reports the problem as the in-memory path always has
-//! ([`ColumnLog::failed`]).
+//! ([`ColumnLog::failure`]), and the report says why it was loaded whole
+//! ([`ColumnLog::fallback_warning`]).
 
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::OnceLock;
 
 use polars::prelude::{ParquetCompression, ParquetWriter};
@@ -27,6 +27,7 @@ use super::multivariate::{Known, Pca};
 use crate::engine::data::{self, batches, Dataset, Format, Predicate};
 use crate::engine::error::{EngineError, Result};
 use crate::engine::progress::Progress;
+use crate::engine::warning::Warning;
 
 /// A log that would take at least this many bytes loaded whole ([`batches::held_bytes_where`])
 /// is read by columns. Smaller logs load whole: the estimate and the drift then run side by
@@ -134,7 +135,8 @@ pub struct ColumnLog {
     /// Files of a set read (with partition predicates).
     pub files: Option<usize>,
     passes: Passes,
-    failed: AtomicBool,
+    /// The first failed read's error: the run is then to load the log whole.
+    failure: OnceLock<String>,
     /// A CSV log's copy as Parquet files ([`ColumnLog::prepare`]), removed when dropped.
     copy: OnceLock<tempfile::TempDir>,
 }
@@ -185,7 +187,7 @@ impl ColumnLog {
             names,
             files,
             passes,
-            failed: AtomicBool::new(false),
+            failure: OnceLock::new(),
             copy: OnceLock::new(),
         })
     }
@@ -209,7 +211,7 @@ impl ColumnLog {
     /// meanwhile; nothing for a Parquet or Arrow log. The copy holds the same values and types
     /// as the batches of the CSV (types inferred from its first 10,000 rows, as a whole load
     /// first tries), and is removed when the log is dropped. A failed copy marks the log
-    /// [`ColumnLog::failed`].
+    /// [`ColumnLog::failure`].
     pub fn prepare(&self, progress: &Progress) -> Result<()> {
         if self.format != Format::Csv || self.copy.get().is_some() {
             return Ok(());
@@ -241,7 +243,7 @@ impl ColumnLog {
             }
             Err(e) => {
                 if !matches!(e, EngineError::Cancelled) {
-                    self.failed.store(true, Ordering::Relaxed);
+                    self.fail(&e);
                 }
                 Err(e)
             }
@@ -292,7 +294,31 @@ impl ColumnLog {
 
     /// Whether a read of the log failed: the run is then to load it whole instead.
     pub fn failed(&self) -> bool {
-        self.failed.load(Ordering::Relaxed)
+        self.failure.get().is_some()
+    }
+
+    /// The first failed read's error, if a read failed.
+    pub fn failure(&self) -> Option<&str> {
+        self.failure.get().map(String::as_str)
+    }
+
+    fn fail(&self, e: &EngineError) {
+        // The first failure is the one to report; later ones only follow from it.
+        self.failure.set(e.to_string()).ok();
+    }
+
+    /// What the report of a failed log, loaded whole instead, says about it: that it took
+    /// the memory of the whole log, and why.
+    pub fn fallback_warning(&self) -> Option<Warning> {
+        let why = self.failure()?;
+        let name = self.path.file_name().map_or_else(
+            || self.path.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        Some(Warning::data(format!(
+            "{name} was loaded whole, which takes more memory, because reading it by \
+             columns failed: {why}"
+        )))
     }
 
     fn dataset(&self, df: polars::prelude::DataFrame) -> Dataset {
@@ -310,7 +336,7 @@ impl ColumnLog {
         let (path, predicates) = self.source();
         batches::read_columns(path, predicates, names)
             .map(|df| self.dataset(df))
-            .inspect_err(|_| self.failed.store(true, Ordering::Relaxed))
+            .inspect_err(|e| self.fail(e))
     }
 
     /// [`Pca::chunk_errors`] of the log, its features read in batches of rows: each span's
@@ -350,7 +376,7 @@ impl ColumnLog {
         );
         if let Err(e) = read {
             if !own {
-                self.failed.store(true, Ordering::Relaxed);
+                self.fail(&e);
             }
             return Err(e);
         }

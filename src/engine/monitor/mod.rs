@@ -77,13 +77,37 @@ pub fn run_log(
     opts: &MonitorOptions,
     progress: &Progress,
 ) -> Result<MonitorReport> {
-    progress.set(0.0, "loading data");
-    let model = model.map(Model::load).transpose()?;
     let large = data::batches::held_bytes_where(log.path, log.partitions)
         .is_some_and(|b| b >= log_data::BY_COLUMNS_MIN_BYTES);
-    if large {
-        let passes = log_data::Passes::default();
-        if let Some(report) = run_by_columns(
+    let passes = large.then(log_data::Passes::default);
+    run_log_with(
+        reference,
+        log,
+        analysis_target,
+        model,
+        opts,
+        passes,
+        progress,
+    )
+}
+
+/// [`run_log`], the log read by columns as `passes` says when given (whatever its size), else
+/// loaded whole. A read by columns that fails falls back to the whole load, and the report
+/// says so ([`log_data::ColumnLog::fallback_warning`]).
+pub fn run_log_with(
+    reference: &Path,
+    log: Log<'_>,
+    analysis_target: Option<&Path>,
+    model: Option<&Path>,
+    opts: &MonitorOptions,
+    passes: Option<log_data::Passes>,
+    progress: &Progress,
+) -> Result<MonitorReport> {
+    progress.set(0.0, "loading data");
+    let model = model.map(Model::load).transpose()?;
+    let mut fell_back = None;
+    if let Some(passes) = passes {
+        match run_by_columns(
             reference,
             log,
             analysis_target,
@@ -92,7 +116,8 @@ pub fn run_log(
             passes,
             progress,
         )? {
-            return Ok(report);
+            ByColumns::Report(report) => return Ok(*report),
+            ByColumns::LoadWhole(warning) => fell_back = warning,
         }
     }
     // Both files at once (the reference's error first, as when read in turn).
@@ -105,6 +130,7 @@ pub fn run_log(
         .map(|p| data::load(p, progress))
         .transpose()?;
     let mut report = run(&r, &a, t.as_ref(), model.as_ref(), opts, progress)?;
+    report.warnings.extend(fell_back);
     report.analysis.selected = files.map(|files| Selection {
         predicates: log.partitions.iter().map(ToString::to_string).collect(),
         files,
@@ -112,10 +138,28 @@ pub fn run_log(
     Ok(report)
 }
 
+/// What a run of a log read by columns gave.
+#[derive(Debug)]
+pub enum ByColumns {
+    Report(Box<MonitorReport>),
+    /// The log is to be loaded whole (which reports any problem with it): its scores come
+    /// from the model (which needs every column), or it cannot be read in batches, or a read
+    /// of it failed — then with the warning that the whole load's report is to carry.
+    LoadWhole(Option<Warning>),
+}
+
+impl ByColumns {
+    /// The report, if the log was read by columns.
+    pub fn report(self) -> Option<MonitorReport> {
+        match self {
+            ByColumns::Report(r) => Some(*r),
+            ByColumns::LoadWhole(_) => None,
+        }
+    }
+}
+
 /// [`run_log`] of a log read by columns ([`log_data::ColumnLog`], read as `passes` says),
-/// whatever its size; `None` when the scores of the log come from the model (which needs
-/// every column), or a read of the log failed or it cannot be read in batches (the caller then
-/// loads it whole, which reports the problem).
+/// whatever its size, or why it is to be loaded whole instead.
 pub fn run_by_columns(
     reference: &Path,
     log: Log<'_>,
@@ -124,7 +168,7 @@ pub fn run_by_columns(
     opts: &MonitorOptions,
     passes: log_data::Passes,
     progress: &Progress,
-) -> Result<Option<MonitorReport>> {
+) -> Result<ByColumns> {
     progress.set(0.0, "loading data");
     let (r, c) = rayon::join(
         || data::load(reference, progress),
@@ -132,38 +176,37 @@ pub fn run_by_columns(
     );
     let r = r?;
     let Some(c) = c.filter(|c| model.is_none() || scores_in(&LogData::Columns(c), opts)) else {
-        return Ok(None);
+        return Ok(ByColumns::LoadWhole(None));
     };
     let t = analysis_target
         .map(|p| data::load(p, progress))
         .transpose()?;
-    let report = run_columns(&r, &c, t.as_ref(), model, opts, progress)?;
-    Ok(report.map(|mut report| {
+    let mut out = run_columns(&r, &c, t.as_ref(), model, opts, progress)?;
+    if let ByColumns::Report(report) = &mut out {
         report.analysis.selected = c.files.map(|files| Selection {
             predicates: log.partitions.iter().map(ToString::to_string).collect(),
             files,
         });
-        report
-    }))
+    }
+    Ok(out)
 }
 
-/// [`run`] of the log at `path` read by columns (the window's log, read on demand); `None`
-/// when [`run_by_columns`] would load it whole.
+/// [`run`] of the log at `path` read by columns (the window's log, read on demand), or why
+/// it is to be loaded whole (as [`run_by_columns`]).
 pub fn run_file_by_columns(
     reference: &Dataset,
     path: &Path,
     model: Option<&Model>,
     opts: &MonitorOptions,
     progress: &Progress,
-) -> Result<Option<MonitorReport>> {
+) -> Result<ByColumns> {
     match log_data::ColumnLog::open(path, &[], log_data::Passes::default()) {
         Some(c) => run_columns(reference, &c, None, model, opts, progress),
-        None => Ok(None),
+        None => Ok(ByColumns::LoadWhole(None)),
     }
 }
 
-/// [`run_with`] of a log read by columns; `None` when the model scores the log or a read of
-/// it failed.
+/// [`run_with`] of a log read by columns, or why it is to be loaded whole.
 fn run_columns(
     reference: &Dataset,
     columns: &log_data::ColumnLog,
@@ -171,18 +214,19 @@ fn run_columns(
     model: Option<&Model>,
     opts: &MonitorOptions,
     progress: &Progress,
-) -> Result<Option<MonitorReport>> {
+) -> Result<ByColumns> {
     let log = LogData::Columns(columns);
     if model.is_some() && !scores_in(&log, opts) {
-        return Ok(None);
+        return Ok(ByColumns::LoadWhole(None));
     }
+    let fallback = || ByColumns::LoadWhole(columns.fallback_warning());
     match columns.prepare(progress) {
-        Err(_) if columns.failed() => return Ok(None),
+        Err(_) if columns.failed() => return Ok(fallback()),
         r => r?,
     }
     match run_with(reference, log, analysis_target, model, opts, progress) {
-        Ok(report) => Ok(Some(report)),
-        Err(_) if columns.failed() => Ok(None),
+        Ok(report) => Ok(ByColumns::Report(Box::new(report))),
+        Err(_) if columns.failed() => Ok(fallback()),
         Err(e) => Err(e),
     }
 }
