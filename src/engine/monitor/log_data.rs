@@ -311,13 +311,10 @@ impl ColumnLog {
     /// the memory of the whole log, and why.
     pub fn fallback_warning(&self) -> Option<Warning> {
         let why = self.failure()?;
-        let name = self.path.file_name().map_or_else(
-            || self.path.display().to_string(),
-            |n| n.to_string_lossy().into_owned(),
-        );
+        // The error names the file (of a set, the file that failed).
         Some(Warning::data(format!(
-            "{name} was loaded whole, which takes more memory, because reading it by \
-             columns failed: {why}"
+            "the log was loaded whole, which takes more memory, because reading it by columns \
+             failed: {why}"
         )))
     }
 
