@@ -11,6 +11,7 @@
 //! [`super::drift`]'s with the same windows and comes much sooner on a long log. Missing values
 //! and values never seen in the reference are counted per window from the columns as read.
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 
 use rayon::prelude::*;
@@ -57,7 +58,14 @@ pub fn per_window(
     progress: &Progress,
 ) -> Result<Chunked> {
     let part = part(
-        reference, current, names, timestamp, windows, whole, true, progress,
+        reference,
+        Cow::Borrowed(current),
+        names,
+        timestamp,
+        windows,
+        whole,
+        true,
+        progress,
     )?;
     let cur: BTreeSet<String> = current.column_names().into_iter().collect();
     finish(vec![part], reference, &cur, timestamp)
@@ -90,15 +98,22 @@ pub fn per_window_by_columns(
         let Some(current) = next.take() else {
             break;
         };
+        // The pass lets go of its dataset once its columns are read out of it.
         let (p, read) = rayon::join(
             || {
                 part(
-                    reference, &current, group, timestamp, windows, whole, false, progress,
+                    reference,
+                    Cow::Owned(current),
+                    group,
+                    timestamp,
+                    windows,
+                    whole,
+                    false,
+                    progress,
                 )
             },
             || groups.get(i + 1).map(|g| load(g)).transpose(),
         );
-        drop(current);
         parts.push(p?);
         next = read?;
     }
@@ -121,11 +136,13 @@ struct Part {
 }
 
 /// [`per_window`] of the columns `names`, without the checks of the whole report
-/// ([`finish`]). `keep_current`: `read` keeps the current columns too (else empty ones).
+/// ([`finish`]) on the current dataset `data`, which, when owned, is dropped once its columns
+/// are read out of it, before they are compared. `keep_current`: `read` keeps the current
+/// columns too (else empty ones).
 #[allow(clippy::too_many_arguments)]
 fn part(
     reference: &Dataset,
-    current: &Dataset,
+    data: Cow<'_, Dataset>,
     names: &[String],
     timestamp: Option<&str>,
     windows: Windows,
@@ -133,6 +150,7 @@ fn part(
     keep_current: bool,
     progress: &Progress,
 ) -> Result<Part> {
+    let current: &Dataset = &data;
     super::require_columns(names, [reference, current])?;
     let opts = DriftOptions {
         columns: Some(names.to_vec()),
@@ -179,6 +197,7 @@ fn part(
             counts.push((name.clone(), c));
         }
     }
+    drop(data);
     let any_prepared = !prepared.is_empty();
     let (columns, series, compare_skipped) = if prepared.is_empty() {
         (Vec::new(), Vec::new(), Vec::new())

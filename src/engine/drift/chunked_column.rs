@@ -60,7 +60,7 @@ pub(super) fn merged(windows: &[Option<Current>]) -> Option<Current> {
             _ => None,
         })
         .collect::<Option<Vec<&[f64]>>>()?;
-    Some(Current::Numeric(columns::merge_sorted(parts)))
+    Some(Current::Numeric(columns::merge_sorted(&parts)))
 }
 
 /// One column of the whole current data: [`super::column_result`]'s method, threshold and

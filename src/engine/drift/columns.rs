@@ -355,9 +355,10 @@ pub fn sorted_finite(values: &[f64]) -> Vec<f64> {
 
 /// The sorted values of several sorted parts together (as [`sorted_finite`] of their
 /// concatenation): the standard stable sort finds the parts as runs and merges them (1M values
-/// in 10 parts: 19 ms, against 25 ms sorting them afresh).
-pub fn merge_sorted<'a>(parts: impl IntoIterator<Item = &'a [f64]>) -> Vec<f64> {
-    let mut keys: Vec<u64> = Vec::new();
+/// in 10 parts: 19 ms, against 25 ms sorting them afresh). The keys take exactly the values'
+/// room (grown a part at a time, they took up to twice that, and were copied on the way).
+pub fn merge_sorted(parts: &[&[f64]]) -> Vec<f64> {
+    let mut keys: Vec<u64> = Vec::with_capacity(parts.iter().map(|p| p.len()).sum());
     for part in parts {
         keys.extend(part.iter().map(|&x| sortkey::key(x)));
     }
@@ -422,7 +423,9 @@ mod tests {
             assert_eq!(bits(sorted_finite(&v)), bits(want.clone()));
             let parts: Vec<Vec<f64>> = v.chunks(n / 7).map(sorted_finite).collect();
             assert_eq!(
-                bits(merge_sorted(parts.iter().map(Vec::as_slice))),
+                bits(merge_sorted(
+                    &parts.iter().map(Vec::as_slice).collect::<Vec<_>>()
+                )),
                 bits(want)
             );
         }
