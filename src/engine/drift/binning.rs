@@ -51,7 +51,7 @@ impl Counts {
     }
 
     /// Categories of two dictionary-encoded text columns; `rows_b` selects rows of `b`.
-    pub fn from_texts(a: &Text, b: &Text, rows_b: Option<&[usize]>) -> Counts {
+    pub fn from_texts(a: &Text, b: &Text, rows_b: Option<&super::rows::Rows>) -> Counts {
         let mut map: std::collections::BTreeMap<&str, (u64, u64)> = Default::default();
         for (s, &n) in a.dict.iter().zip(&a.code_counts(None)) {
             if n > 0 {

@@ -10,10 +10,12 @@ use rayon::prelude::*;
 use super::column_drift::default_method;
 use super::columns::{self, Raw};
 use super::over_time::Series;
+use super::rows::Rows;
 use super::window_stats::{self, Current, Reference, Value};
 use super::{Method, Prepared};
 use crate::engine::error::{EngineError, Result};
 use crate::engine::progress::Progress;
+use crate::engine::sortkey;
 
 /// Missing values and values never seen in the reference, per window, of one column.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,30 +39,81 @@ pub struct WholeColumn {
 }
 
 /// Whether the windows are every row once, in order (windows by row count are).
-pub(super) fn covers_in_order(groups: &[(String, Vec<usize>)], n: usize) -> bool {
+pub(super) fn covers_in_order(groups: &[(String, Rows)], n: usize) -> bool {
     let mut next = 0;
     for (_, rows) in groups {
-        for &i in rows {
-            if i != next {
-                return false;
-            }
-            next += 1;
+        match rows.as_range() {
+            Some(r) if r.start == next => next = r.end,
+            _ => return false,
         }
     }
     next == n
 }
 
-/// The numeric windows' sorted values merged: the whole column's [`Current`] when the windows
-/// are its rows in order ([`covers_in_order`]); `None` for a text column.
-pub(super) fn merged(windows: &[Option<Current>]) -> Option<Current> {
-    let parts = windows
-        .iter()
-        .map(|w| match w {
-            Some(Current::Numeric(v)) => Some(v.as_slice()),
-            _ => None,
-        })
-        .collect::<Option<Vec<&[f64]>>>()?;
-    Some(Current::Numeric(columns::merge_sorted(&parts)))
+/// The finite values of a numeric column whose windows are its rows in order
+/// ([`covers_in_order`]), each window's sorted, one after the other in one buffer: what the
+/// windows' statistics read ([`Runs::windows`]), then sorted whole in place for the whole
+/// column's ([`Runs::into_sorted`]). One buffer for both takes 8 bytes a value, where each
+/// window's values and the whole column's merged apart took 16.
+pub(super) struct Runs {
+    values: Vec<f64>,
+    /// Where each window's values end in `values`.
+    ends: Vec<usize>,
+}
+
+impl Runs {
+    pub(super) fn of(values: &[f64], groups: &[(String, Rows)]) -> Runs {
+        let finite = values.iter().filter(|x| x.is_finite()).count();
+        let mut keys: Vec<u64> = Vec::with_capacity(finite);
+        let mut ends = Vec::with_capacity(groups.len());
+        for (_, rows) in groups {
+            if let Some(r) = rows.as_range() {
+                let part = values.get(r).unwrap_or_default();
+                keys.extend(
+                    part.iter()
+                        .filter(|x| x.is_finite())
+                        .map(|&x| sortkey::key(x)),
+                );
+            }
+            ends.push(keys.len());
+        }
+        // Each window sorted as `columns::sorted_finite` sorts it, windows in parallel.
+        let mut parts: Vec<&mut [u64]> = Vec::with_capacity(ends.len());
+        let mut rest = keys.as_mut_slice();
+        let mut start = 0;
+        for &end in &ends {
+            let (part, after) = rest.split_at_mut(end - start);
+            parts.push(part);
+            rest = after;
+            start = end;
+        }
+        parts.into_par_iter().for_each(|p| p.sort_unstable());
+        Runs {
+            values: keys.into_iter().map(sortkey::unkey).collect(),
+            ends,
+        }
+    }
+
+    /// Each window's sorted values, as [`Current::of`] gives them.
+    pub(super) fn windows(&self) -> Vec<Option<Current<'_>>> {
+        let mut start = 0;
+        self.ends
+            .iter()
+            .map(|&end| {
+                let part = self.values.get(start..end).unwrap_or_default();
+                start = end;
+                Some(Current::Numeric(part.into()))
+            })
+            .collect()
+    }
+
+    /// The whole column's sorted values, as [`columns::merge_sorted`] of the windows' gives
+    /// them (the standard stable sort finds the windows as runs and merges them).
+    pub(super) fn into_sorted(self) -> Vec<f64> {
+        let mut keys: Vec<u64> = self.values.into_iter().map(sortkey::key).collect();
+        keys.sort();
+        keys.into_iter().map(sortkey::unkey).collect()
+    }
 }
 
 /// One column of the whole current data: [`super::column_result`]'s method, threshold and
@@ -151,7 +204,7 @@ fn distinct_upto(sorted: &[f64], values: &[f64], cap: usize) -> usize {
 /// [`Current::of`] gives them) with the method and threshold of the whole comparison; a
 /// window without a usable value is `null`.
 pub(super) fn series_of(
-    groups: &[(String, Vec<usize>)],
+    groups: &[(String, Rows)],
     p: &Prepared,
     col: &WholeColumn,
     r: Option<&Reference>,
@@ -164,10 +217,14 @@ pub(super) fn series_of(
         .enumerate()
         .map(|(k, (_, rows))| {
             progress.check()?;
-            let usable = rows.iter().any(|&i| match &p.current {
-                Raw::Numeric { values, .. } => values[i].is_finite(),
-                Raw::Text { values } => values.codes[i] != columns::MISSING,
-            });
+            let usable = match (windows.get(k), &p.current) {
+                // A window's finite values: whether it has any.
+                (Some(Some(Current::Numeric(v))), _) => !v.is_empty(),
+                (_, Raw::Numeric { values, .. }) => rows.iter().any(|i| values[i].is_finite()),
+                (_, Raw::Text { values }) => {
+                    rows.iter().any(|i| values.codes[i] != columns::MISSING)
+                }
+            };
             if !usable {
                 return Ok((None, false));
             }
@@ -206,7 +263,7 @@ pub(super) fn series_of(
 pub(super) fn window_counts(
     reference: &Raw,
     current: &Raw,
-    groups: &[(String, Vec<usize>)],
+    groups: &[(String, Rows)],
 ) -> WindowCounts {
     let unseen_code: Option<Vec<bool>> = match (reference, current) {
         (Raw::Text { values: r }, Raw::Text { values: c }) => {
@@ -221,11 +278,11 @@ pub(super) fn window_counts(
     };
     for (_, rows) in groups {
         out.missing
-            .push(rows.iter().filter(|&&i| current.is_missing(i)).count());
+            .push(rows.iter().filter(|&i| current.is_missing(i)).count());
         out.unseen.push(match (current, &unseen_code) {
             (Raw::Text { values }, Some(unseen)) => rows
                 .iter()
-                .filter(|&&i| unseen.get(values.codes[i] as usize) == Some(&true))
+                .filter(|&i| unseen.get(values.codes[i] as usize) == Some(&true))
                 .count(),
             _ => 0,
         });
@@ -249,6 +306,54 @@ mod tests {
         assert_eq!(distinct_upto(&sa, &b, 2), 2);
     }
 
+    /// Each window's values in the runs are its sorted finite values, and the runs sorted
+    /// whole are the whole column's, bit for bit (signed zeros, NaN and ±inf among them).
+    #[test]
+    fn runs_are_the_windows_sorted_and_sort_whole() {
+        let mut s = 0x9e37_79b9_7f4a_7c15u64;
+        let v: Vec<f64> = (0..20_000)
+            .map(|i| {
+                s ^= s << 13;
+                s ^= s >> 7;
+                s ^= s << 17;
+                match i % 11 {
+                    0 => f64::NAN,
+                    1 => -0.0,
+                    2 => 0.0,
+                    3 => f64::NEG_INFINITY,
+                    4 => 3.0,
+                    _ => ((s >> 11) as f64 / (1u64 << 53) as f64 - 0.5) * 1e6,
+                }
+            })
+            .collect();
+        let bits = |x: &[f64]| x.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        let groups: Vec<(String, Rows)> = (0..v.len())
+            .step_by(2_857)
+            .map(|a| (String::new(), Rows::Range(a..(a + 2_857).min(v.len()))))
+            .collect();
+        assert!(covers_in_order(&groups, v.len()));
+        let runs = Runs::of(&v, &groups);
+        let windows = runs.windows();
+        assert_eq!(windows.len(), groups.len());
+        for ((_, rows), w) in groups.iter().zip(&windows) {
+            let Some(Current::Numeric(w)) = w else {
+                panic!("a numeric window");
+            };
+            let want = columns::sorted_finite(&rows.gather(&v));
+            assert_eq!(bits(w), bits(&want));
+        }
+        drop(windows);
+        let mut want: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
+        want.sort_by(f64::total_cmp);
+        assert_eq!(bits(&runs.into_sorted()), bits(&want));
+        let gap = vec![
+            (String::new(), Rows::Range(0..5)),
+            (String::new(), Rows::Range(6..9)),
+        ];
+        assert!(!covers_in_order(&gap, 9));
+        assert!(!covers_in_order(&gap[..1], 9));
+    }
+
     #[test]
     fn counts_missing_and_unseen_per_window() {
         let r = Raw::Text {
@@ -264,8 +369,8 @@ mod tests {
             ]),
         };
         let groups = vec![
-            ("1".to_string(), vec![0, 1, 2]),
-            ("2".to_string(), vec![3, 4]),
+            ("1".to_string(), Rows::Range(0..3)),
+            ("2".to_string(), Rows::List(vec![3, 4])),
         ];
         let got = window_counts(&r, &c, &groups);
         assert_eq!(got.missing, vec![1, 0]);

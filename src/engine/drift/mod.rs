@@ -18,6 +18,7 @@ mod prepare;
 
 pub(crate) use checks::{check_options, method_warning, nothing_to_compare, require_columns};
 pub mod quality;
+pub mod rows;
 pub mod self_windows;
 pub mod stattests;
 pub mod stream;
@@ -208,7 +209,7 @@ impl Prepared {
     /// current data (`None`: all rows).
     pub fn run(
         &self,
-        rows: Option<&[usize]>,
+        rows: Option<&rows::Rows>,
         method: Option<Method>,
         threshold: Option<f64>,
         ref_sorted: &Option<Vec<f64>>,
@@ -224,9 +225,7 @@ impl Prepared {
             ) => {
                 let b = match rows {
                     None => columns::sorted_finite(values),
-                    Some(r) => {
-                        columns::sorted_finite(&r.iter().map(|&i| values[i]).collect::<Vec<_>>())
-                    }
+                    Some(r) => columns::sorted_finite(&r.gather(values)),
                 };
                 column_drift::evaluate(
                     self.kind,

@@ -9,6 +9,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use super::columns::{self, Raw};
+use super::rows::Rows;
 use super::{DriftOptions, Method, Prepared};
 use crate::engine::data::Dataset;
 use crate::engine::error::{EngineError, Result};
@@ -206,9 +207,10 @@ pub fn detect_timestamp(ds: &Dataset) -> Option<String> {
     None
 }
 
-/// The rows of each window (a label and its 0-based rows, in file order) and the number of
-/// rows left out for a missing or unreadable timestamp.
-pub(crate) type Groups = (Vec<(String, Vec<usize>)>, usize);
+/// The rows of each window (a label and its 0-based rows, in file order: consecutive rows
+/// for windows by row count) and the number of rows left out for a missing or unreadable
+/// timestamp.
+pub(crate) type Groups = (Vec<(String, Rows)>, usize);
 
 /// Cuts `current` into windows: consecutive row counts, or calendar periods of `timestamp`.
 pub(crate) fn groups(
@@ -217,7 +219,7 @@ pub(crate) fn groups(
     windows: &Windows,
 ) -> Result<Groups> {
     let n = current.rows();
-    let mut groups: Vec<(String, Vec<usize>)> = Vec::new();
+    let mut groups: Vec<(String, Rows)> = Vec::new();
     let mut without = 0usize;
     match windows {
         Windows::Rows(size) => {
@@ -228,7 +230,7 @@ pub(crate) fn groups(
                 let end = (start + size).min(n);
                 groups.push((
                     format!("rows {}–{}", start + 1, end),
-                    (start..end).collect(),
+                    Rows::Range(start..end),
                 ));
             }
         }
@@ -253,7 +255,7 @@ pub(crate) fn groups(
                 map.entry(p.key(secs)).or_default().push(i);
             }
             for (key, rows) in map {
-                groups.push((p.label(key), rows));
+                groups.push((p.label(key), Rows::List(rows)));
             }
         }
     }
@@ -284,7 +286,7 @@ pub(crate) fn compute(
 }
 
 /// The windows' labels, row counts and first and last rows.
-pub(crate) fn window_list(groups: &[(String, Vec<usize>)]) -> Vec<Window> {
+pub(crate) fn window_list(groups: &[(String, Rows)]) -> Vec<Window> {
     groups
         .iter()
         .map(|(label, rows)| Window {
@@ -299,7 +301,7 @@ pub(crate) fn window_list(groups: &[(String, Vec<usize>)]) -> Vec<Window> {
 /// Every compared column's statistic per window (columns in parallel; `methods` names the
 /// compared columns with the method and threshold of the whole comparison).
 pub(crate) fn series(
-    groups: &[(String, Vec<usize>)],
+    groups: &[(String, Rows)],
     prepared: &[Prepared],
     sorted_refs: &[Option<Vec<f64>>],
     methods: &[(String, Method, f64)],
@@ -322,7 +324,7 @@ pub(crate) fn series(
             };
             for (_, rows) in groups {
                 progress.check()?;
-                let usable = rows.iter().any(|&i| match &p.current {
+                let usable = rows.iter().any(|i| match &p.current {
                     Raw::Numeric { values, .. } => values[i].is_finite(),
                     Raw::Text { values } => values.codes[i] != columns::MISSING,
                 });

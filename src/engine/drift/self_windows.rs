@@ -4,11 +4,14 @@
 //! sorted order once ([`finite_order`]), and every number equals [`super::chunked::per_window`]'s
 //! on copies of the same rows.
 
+use std::borrow::Cow;
+
 use rayon::prelude::*;
 
 use super::chunked_column::{series_of, whole_column};
 use super::columns::{self, Raw};
 use super::over_time::Series;
+use super::rows::Rows;
 use super::window_stats::{Current, Reference};
 use super::{Prepared, Role};
 use crate::engine::error::{EngineError, Result};
@@ -94,7 +97,7 @@ pub(crate) fn self_windows(
             |mark, w| {
                 if w.len() * 16 < order.len() {
                     let v: Vec<f64> = w.iter().map(|&i| values[i as usize]).collect();
-                    return Some(Current::Numeric(columns::sorted_finite(&v)));
+                    return Some(Current::Numeric(columns::sorted_finite(&v).into()));
                 }
                 for &i in w {
                     mark[i as usize] = true;
@@ -107,13 +110,13 @@ pub(crate) fn self_windows(
                 for &i in w {
                     mark[i as usize] = false;
                 }
-                Some(Current::Numeric(v))
+                Some(Current::Numeric(Cow::Owned(v)))
             },
         )
         .collect();
-    let groups: Vec<(String, Vec<usize>)> = (0..windows.len())
+    let groups: Vec<(String, Rows)> = (0..windows.len())
         .step_by(size)
-        .map(|a| (String::new(), (a..(a + size).min(windows.len())).collect()))
+        .map(|a| (String::new(), Rows::Range(a..(a + size).min(windows.len()))))
         .collect();
     series_of(&groups, &p, &col, r.as_ref(), &sorted, progress).map(Some)
 }

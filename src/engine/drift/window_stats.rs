@@ -6,11 +6,13 @@
 //! report. The reference's sorted values, standard deviation and distinct-value count (numeric
 //! storage) or its category counts (text) are computed once per column, not once per window.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use super::binning::{self, Counts};
 use super::column_drift::Method;
 use super::columns::{sorted_finite, ColumnKind, Raw};
+use super::rows::Rows;
 use super::stattests;
 use super::Prepared;
 
@@ -102,21 +104,21 @@ impl Reference {
 }
 
 /// The current values of `rows` (`None`: every row) ready for the statistics.
-pub(crate) enum Current {
-    /// Finite values, ascending.
-    Numeric(Vec<f64>),
+pub(crate) enum Current<'a> {
+    /// Finite values, ascending (owned, or a window's part of a column's sorted windows).
+    Numeric(Cow<'a, [f64]>),
     /// The window's categories (labels sorted, entries with no row on either side left out).
     Text(Counts),
 }
 
-impl Current {
-    pub(crate) fn of(p: &Prepared, r: &Reference, rows: Option<&[usize]>) -> Option<Current> {
+impl Current<'_> {
+    pub(crate) fn of(p: &Prepared, r: &Reference, rows: Option<&Rows>) -> Option<Current<'static>> {
         match (&p.current, r) {
             (Raw::Numeric { values, .. }, Reference::Numeric { .. }) => {
-                Some(Current::Numeric(match rows {
+                Some(Current::Numeric(Cow::Owned(match rows {
                     None => sorted_finite(values),
                     Some(rows) => sorted_rows(values, rows),
-                }))
+                })))
             }
             (
                 Raw::Text { values },
@@ -136,7 +138,7 @@ impl Current {
                 };
                 match rows {
                     None => values.codes.iter().for_each(|&c| add(c)),
-                    Some(rows) => rows.iter().for_each(|&i| add(values.codes[i])),
+                    Some(rows) => rows.iter().for_each(|i| add(values.codes[i])),
                 }
                 let mut c = Counts::default();
                 for ((label, &r), &o) in labels.iter().zip(reference).zip(&n) {
@@ -166,12 +168,10 @@ impl Current {
 }
 
 /// The rows' finite values sorted; a run of consecutive rows is read in place.
-fn sorted_rows(values: &[f64], rows: &[usize]) -> Vec<f64> {
-    match (rows.first(), rows.last()) {
-        (Some(&a), Some(&b)) if b >= a && b - a + 1 == rows.len() && b < values.len() => {
-            sorted_finite(&values[a..=b])
-        }
-        _ => sorted_finite(&rows.iter().map(|&i| values[i]).collect::<Vec<_>>()),
+fn sorted_rows(values: &[f64], rows: &Rows) -> Vec<f64> {
+    match rows.as_range() {
+        Some(r) => sorted_finite(&values[r]),
+        None => sorted_finite(&rows.gather(values)),
     }
 }
 

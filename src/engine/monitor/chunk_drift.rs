@@ -155,6 +155,7 @@ pub fn compute(
                 windows,
                 true,
                 with_time,
+                |group: &[String]| log.any_text(group),
                 progress,
             )?
         }

@@ -20,7 +20,7 @@ use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use polars::prelude::{ParquetCompression, ParquetWriter};
+use polars::prelude::{DataType, ParquetCompression, ParquetWriter};
 
 use super::chunking::Span;
 use super::multivariate::{Known, Pca};
@@ -132,6 +132,8 @@ pub struct ColumnLog {
     format: Format,
     file_size: u64,
     names: Vec<String>,
+    /// The columns of text (16 bytes a row as read, against 8 for a number).
+    text: Vec<String>,
     /// Files of a set read (with partition predicates).
     pub files: Option<usize>,
     passes: Passes,
@@ -173,10 +175,12 @@ impl ColumnLog {
             }
             (s.format, s.size, None)
         };
-        let names = batches::schema(path)
-            .ok()?
-            .iter_names()
-            .map(|n| n.to_string())
+        let schema = batches::schema(path).ok()?;
+        let names = schema.iter_names().map(|n| n.to_string()).collect();
+        let text = schema
+            .iter()
+            .filter(|(_, dtype)| matches!(dtype, DataType::String | DataType::Binary))
+            .map(|(n, _)| n.to_string())
             .collect();
         Some(ColumnLog {
             path: path.to_path_buf(),
@@ -185,6 +189,7 @@ impl ColumnLog {
             format,
             file_size,
             names,
+            text,
             files,
             passes,
             failure: OnceLock::new(),
@@ -290,6 +295,12 @@ impl ColumnLog {
             0 => per_pass(rows),
             n => n,
         }
+    }
+
+    /// Whether any of the columns `names` is text: a drift pass of it is read and compared
+    /// alone, not beside the next ([`crate::engine::drift::chunked::per_window_by_columns`]).
+    pub fn any_text(&self, names: &[String]) -> bool {
+        names.iter().any(|n| self.text.contains(n))
     }
 
     /// Whether a read of the log failed: the run is then to load it whole instead.

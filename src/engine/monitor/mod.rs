@@ -352,6 +352,8 @@ fn run_with(
             ));
         }
     }
+    // The timestamps have given the chunks.
+    drop(times);
     let estimate = |log: Cow<'_, Dataset>| {
         let mut warnings = Vec::new();
         estimate(
@@ -451,7 +453,7 @@ type Spans = (Vec<chunking::Span>, Vec<chunking::Span>);
 #[allow(clippy::too_many_arguments)]
 fn estimate(
     reference: &Dataset,
-    analysis: Cow<'_, Dataset>,
+    mut analysis: Cow<'_, Dataset>,
     analysis_target: Option<&Dataset>,
     model: Option<&Model>,
     opts: &MonitorOptions,
@@ -479,12 +481,17 @@ fn estimate(
         _ if analysis.has_column(&opts.target) => Some(inputs::labels(&analysis, &opts.target)?),
         _ => None,
     };
+    // A log read by columns lets go of the columns the task does not read (the timestamp,
+    // labels and ids are read).
+    if let Cow::Owned(log) = &mut analysis {
+        keep_only(log, &task_columns(opts));
+    }
     let task = if opts.scores.is_empty() && opts.score.is_some()
         || opts.scores.is_empty() && model.is_some_and(binary_model)
     {
         binary_task(
             reference,
-            &analysis,
+            analysis,
             model,
             opts,
             analysis_labels.as_ref(),
@@ -494,7 +501,7 @@ fn estimate(
     } else {
         multi_task(
             reference,
-            &analysis,
+            analysis,
             model,
             opts,
             analysis_labels.as_ref(),
@@ -502,9 +509,8 @@ fn estimate(
             progress,
         )?
     };
-    // The task holds what the chunks need of the log's rows: its columns are let go.
+    // The task holds what the chunks need of the log's rows (it let go of the log).
     drop(analysis_labels);
-    drop(analysis);
     if matches!(task, Task::Multiclass { .. }) && metrics.iter().any(|m| m.is_count()) {
         return Err(EngineError::usage(
             "the confusion-matrix metrics are binary only; leave confusion_matrix out of --metrics",
@@ -586,6 +592,33 @@ fn scores_in(log: &LogData<'_>, opts: &MonitorOptions) -> bool {
         opts.score.as_ref().is_some_and(|c| log.has_column(c))
     } else {
         opts.scores.iter().all(|(_, c)| log.has_column(c))
+    }
+}
+
+/// The columns of the log the task reads: scores and predicted labels.
+fn task_columns(opts: &MonitorOptions) -> Vec<&str> {
+    [&opts.score, &opts.prediction]
+        .into_iter()
+        .flatten()
+        .chain(opts.scores.iter().map(|(_, col)| col))
+        .map(String::as_str)
+        .collect()
+}
+
+/// Lets go of the columns of `log` not named in `keep` (keeps one, for the row count, when
+/// none of them is there).
+fn keep_only(log: &mut Dataset, keep: &[&str]) {
+    let names = log.column_names();
+    let gone: Vec<&String> = names
+        .iter()
+        .filter(|n| !keep.contains(&n.as_str()))
+        .collect();
+    for (i, name) in gone.iter().enumerate() {
+        if i + 1 == names.len() {
+            break;
+        }
+        // A column just listed is there to drop.
+        let _ = log.df.drop_in_place(name);
     }
 }
 

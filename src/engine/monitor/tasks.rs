@@ -2,6 +2,9 @@
 //! labels, and the calibration fitted on the reference (NannyML's per-class calibrators and
 //! row renormalisation for multiclass).
 
+use std::borrow::Cow;
+use std::path::Path;
+
 use crate::engine::Warning;
 use rayon::prelude::*;
 
@@ -83,9 +86,11 @@ fn map_codes<T: Copy>(
         .collect()
 }
 
+/// The binary task's inputs. The log (`analysis`) is let go once its scores and predicted
+/// labels are read, before they are calibrated.
 pub(super) fn binary_task(
     reference: &Dataset,
-    analysis: &Dataset,
+    analysis: Cow<'_, Dataset>,
     model: Option<&Model>,
     opts: &MonitorOptions,
     analysis_labels: Option<&Text>,
@@ -93,7 +98,7 @@ pub(super) fn binary_task(
     progress: &Progress,
 ) -> Result<Task> {
     let mut sides = Vec::new();
-    for (i, ds) in [reference, analysis].into_iter().enumerate() {
+    for (i, ds) in [reference, &*analysis].into_iter().enumerate() {
         let raw = match (&opts.score, model) {
             (Some(col), _) if ds.has_column(col) => inputs::scores(ds, col)?,
             (_, Some(m)) => {
@@ -146,6 +151,8 @@ pub(super) fn binary_task(
         };
         sides.push((raw, pred));
     }
+    let (ana_path, ana_rows) = (analysis.path.clone(), analysis.rows());
+    drop(analysis);
     if opts.prediction.is_none() {
         warnings.push(Warning::option(
             "no --prediction column: predicted label = score ≥ 0.5",
@@ -153,10 +160,10 @@ pub(super) fn binary_task(
     }
     let ref_texts = inputs::labels(reference, &opts.target)?;
     missing_labels_err(reference, &opts.target, &ref_texts)?;
-    let parse = |ds: &Dataset, t: &Text| -> Result<Vec<Option<bool>>> {
+    let parse = |path: &Path, t: &Text| -> Result<Vec<Option<bool>>> {
         map_codes(t, inputs::binary_label).map_err(|i| {
             EngineError::cell(
-                &ds.path,
+                path,
                 &opts.target,
                 i + 1,
                 format!(
@@ -166,7 +173,7 @@ pub(super) fn binary_task(
             )
         })
     };
-    let y_ref = parse(reference, &ref_texts)?;
+    let y_ref = parse(&reference.path, &ref_texts)?;
     let pos = y_ref.iter().filter(|v| **v == Some(true)).count();
     if pos == 0 || pos == y_ref.len() {
         return Err(EngineError::column(
@@ -176,8 +183,8 @@ pub(super) fn binary_task(
         ));
     }
     let y_ana = match analysis_labels {
-        Some(t) => parse(analysis, t)?,
-        None => vec![None; analysis.rows()],
+        Some(t) => parse(&ana_path, t)?,
+        None => vec![None; ana_rows],
     };
     let (Some((raw_a, pred_a)), Some((raw_r, pred_r))) = (sides.pop(), sides.pop()) else {
         return Err(EngineError::internal("missing inputs"));
@@ -214,9 +221,10 @@ pub(super) fn binary_task(
     })
 }
 
+/// The multiclass task's inputs; the log is let go as in [`binary_task`].
 pub(super) fn multi_task(
     reference: &Dataset,
-    analysis: &Dataset,
+    analysis: Cow<'_, Dataset>,
     model: Option<&Model>,
     opts: &MonitorOptions,
     analysis_labels: Option<&Text>,
@@ -228,7 +236,7 @@ pub(super) fn multi_task(
     named.sort_by(|a, b| a.0.cmp(&b.0));
     let mut classes: Vec<String> = named.iter().map(|c| c.0.clone()).collect();
     let mut sides = Vec::new();
-    for (i, ds) in [reference, analysis].into_iter().enumerate() {
+    for (i, ds) in [reference, &*analysis].into_iter().enumerate() {
         let from_file = !named.is_empty() && named.iter().all(|(_, col)| ds.has_column(col));
         let raw: Vec<f64> = if from_file {
             let cols: Vec<Vec<f64>> = named
@@ -284,7 +292,7 @@ pub(super) fn multi_task(
         )));
     }
     let mut preds = Vec::new();
-    for (ds, raw) in [reference, analysis].into_iter().zip(&sides) {
+    for (ds, raw) in [reference, &*analysis].into_iter().zip(&sides) {
         let pred: Vec<u32> = match &opts.prediction {
             Some(col) if ds.has_column(col) => {
                 let t = inputs::labels(ds, col)?;
@@ -326,6 +334,8 @@ pub(super) fn multi_task(
         };
         preds.push(pred);
     }
+    let (ana_path, ana_rows) = (analysis.path.clone(), analysis.rows());
+    drop(analysis);
     if opts.prediction.is_none() {
         warnings.push(Warning::option(
             "no --prediction column: predicted label = the class with the top score",
@@ -333,10 +343,10 @@ pub(super) fn multi_task(
     }
     let ref_texts = inputs::labels(reference, &opts.target)?;
     missing_labels_err(reference, &opts.target, &ref_texts)?;
-    let to_idx = |ds: &Dataset, t: &Text| -> Result<Vec<Option<u32>>> {
+    let to_idx = |path: &Path, t: &Text| -> Result<Vec<Option<u32>>> {
         map_codes(t, |s| classes.iter().position(|c| c == s).map(|p| p as u32)).map_err(|i| {
             EngineError::cell(
-                &ds.path,
+                path,
                 &opts.target,
                 i + 1,
                 format!(
@@ -347,7 +357,7 @@ pub(super) fn multi_task(
             )
         })
     };
-    let y_ref = to_idx(reference, &ref_texts)?;
+    let y_ref = to_idx(&reference.path, &ref_texts)?;
     let mut seen = vec![false; k];
     for c in y_ref.iter().flatten() {
         seen[*c as usize] = true;
@@ -363,8 +373,8 @@ pub(super) fn multi_task(
         ));
     }
     let y_ana = match analysis_labels {
-        Some(t) => to_idx(analysis, t)?,
-        None => vec![None; analysis.rows()],
+        Some(t) => to_idx(&ana_path, t)?,
+        None => vec![None; ana_rows],
     };
     let (Some(raw_a), Some(raw_r)) = (sides.pop(), sides.pop()) else {
         return Err(EngineError::internal("missing inputs"));
