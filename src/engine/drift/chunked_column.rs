@@ -67,6 +67,7 @@ impl Runs {
         let mut keys: Vec<u64> = Vec::with_capacity(finite);
         let mut ends = Vec::with_capacity(groups.len());
         for (_, rows) in groups {
+            debug_assert!(rows.as_range().is_some(), "windows in order are ranges");
             if let Some(r) = rows.as_range() {
                 let part = values.get(r).unwrap_or_default();
                 keys.extend(
@@ -107,7 +108,7 @@ impl Runs {
             .collect()
     }
 
-    /// The whole column's sorted values, as [`columns::merge_sorted`] of the windows' gives
+    /// The whole column's sorted values, as [`columns::sorted_finite`] of the column gives
     /// them (the standard stable sort finds the windows as runs and merges them).
     pub(super) fn into_sorted(self) -> Vec<f64> {
         let mut keys: Vec<u64> = self.values.into_iter().map(sortkey::key).collect();
