@@ -311,22 +311,7 @@ mod tests {
     /// whole are the whole column's, bit for bit (signed zeros, NaN and ±inf among them).
     #[test]
     fn runs_are_the_windows_sorted_and_sort_whole() {
-        let mut s = 0x9e37_79b9_7f4a_7c15u64;
-        let v: Vec<f64> = (0..20_000)
-            .map(|i| {
-                s ^= s << 13;
-                s ^= s >> 7;
-                s ^= s << 17;
-                match i % 11 {
-                    0 => f64::NAN,
-                    1 => -0.0,
-                    2 => 0.0,
-                    3 => f64::NEG_INFINITY,
-                    4 => 3.0,
-                    _ => ((s >> 11) as f64 / (1u64 << 53) as f64 - 0.5) * 1e6,
-                }
-            })
-            .collect();
+        let v = columns::awkward_values(&mut 0x9e37_79b9_7f4a_7c15u64, 20_000);
         let bits = |x: &[f64]| x.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
         let groups: Vec<(String, Rows)> = (0..v.len())
             .step_by(2_857)

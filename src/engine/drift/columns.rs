@@ -353,6 +353,28 @@ pub fn sorted_finite(values: &[f64]) -> Vec<f64> {
     keys.into_iter().map(sortkey::unkey).collect()
 }
 
+/// `n` values for the sorting tests, from the xorshift state `s`: NaN, both zeros, both
+/// infinities and a repeated value among uniform numbers in ±5e5.
+#[cfg(test)]
+pub(crate) fn awkward_values(s: &mut u64, n: usize) -> Vec<f64> {
+    (0..n)
+        .map(|i| {
+            *s ^= *s << 13;
+            *s ^= *s >> 7;
+            *s ^= *s << 17;
+            match i % 12 {
+                0 => f64::NAN,
+                1 => -0.0,
+                2 => 0.0,
+                3 => f64::INFINITY,
+                4 => 3.0,
+                5 => f64::NEG_INFINITY,
+                _ => ((*s >> 11) as f64 / (1u64 << 53) as f64 - 0.5) * 1e6,
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -389,21 +411,7 @@ mod tests {
     fn key_sort_equals_the_comparison_sort() {
         let mut s = 0x9E37_79B9_7F4A_7C15u64;
         for n in [20_000, 300_000] {
-            let v: Vec<f64> = (0..n)
-                .map(|i| {
-                    s ^= s << 13;
-                    s ^= s >> 7;
-                    s ^= s << 17;
-                    match i % 11 {
-                        0 => f64::NAN,
-                        1 => -0.0,
-                        2 => 0.0,
-                        3 => f64::INFINITY,
-                        4 => 3.0,
-                        _ => ((s >> 11) as f64 / (1u64 << 53) as f64 - 0.5) * 1e6,
-                    }
-                })
-                .collect();
+            let v = awkward_values(&mut s, n);
             let bits = |x: Vec<f64>| x.into_iter().map(f64::to_bits).collect::<Vec<_>>();
             let mut want: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
             want.sort_by(f64::total_cmp);
