@@ -10,7 +10,8 @@
 # assay's time still covers everything it computes.
 # Python: the venv of scripts/requirements-monitor.txt (PYTHON=…, default /work/venvs/monitor).
 # Peak RSS of both sides from GNU time (/usr/bin/time). BUILD_FLAGS=--no-default-features
-# builds the CLI without the window (same engine, quicker to build).
+# builds the CLI without the window (same engine, quicker to build); ASSAY_BIN=path uses a
+# binary already built.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY="${PYTHON:-/work/venvs/monitor/bin/python}"
@@ -18,8 +19,12 @@ REPEATS="${REPEATS:-3}"
 PY_REPEATS="${PY_REPEATS:-$REPEATS}"
 DIR="${BENCH_DIR:-/tmp/assay-monitor-bench}"
 [[ -f "$DIR/reference.parquet" && -f "$DIR/log.parquet" ]] || "$PY" benches/monitor_make_big.py --out "$DIR"
-cargo build --release --quiet --bin assay ${BUILD_FLAGS:-}
-BIN="${CARGO_TARGET_DIR:-target}/release/assay"
+if [[ -n "${ASSAY_BIN:-}" ]]; then
+    BIN="$ASSAY_BIN"
+else
+    cargo build --release --quiet --bin assay ${BUILD_FLAGS:-}
+    BIN="${CARGO_TARGET_DIR:-target}/release/assay"
+fi
 times=()
 rss=0
 for _ in $(seq "$REPEATS"); do

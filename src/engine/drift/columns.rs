@@ -240,29 +240,79 @@ impl Raw {
     }
 }
 
+/// Rows [`read`] casts to f64 at a time (8 MiB of values).
+const CAST_ROWS: usize = 1 << 20;
+
 /// Reads a column (numbers, booleans, text; dates and other types are read as text).
 pub fn read(ds: &Dataset, name: &str) -> Result<Raw> {
+    let col = crate::engine::data::extract::column(ds, name)?;
+    let mut values: Vec<f64> = Vec::new();
+    let text = read_blocks(ds, name, |block| {
+        if values.capacity() == 0 {
+            values.reserve_exact(col.len());
+        }
+        values.extend_from_slice(block);
+        Ok(())
+    })?;
+    Ok(match text {
+        // An integer column with missing values is float to pandas (and so to Evidently).
+        None => Raw::Numeric {
+            values,
+            integer: col.dtype().is_integer() && col.null_count() == 0,
+        },
+        Some(values) => Raw::Text { values },
+    })
+}
+
+/// [`read`] of a column without holding a numeric column's values: they are handed to `f` a
+/// block of rows at a time, in row order (missing values NaN), and `None` returned; a text
+/// column is returned as [`read`] reads it. A numeric column of another type than f64 is cast
+/// [`CAST_ROWS`] rows at a time, so that a long integer column is not held a second time.
+pub fn read_blocks(
+    ds: &Dataset,
+    name: &str,
+    f: impl FnMut(&[f64]) -> Result<()>,
+) -> Result<Option<Text>> {
+    read_blocks_of(ds, name, CAST_ROWS, f)
+}
+
+/// [`read_blocks`], casting `cast_rows` rows at a time.
+fn read_blocks_of(
+    ds: &Dataset,
+    name: &str,
+    cast_rows: usize,
+    mut f: impl FnMut(&[f64]) -> Result<()>,
+) -> Result<Option<Text>> {
     let col = crate::engine::data::extract::column(ds, name)?;
     let internal = |e: PolarsError| EngineError::internal(format!("column '{name}': {e}"));
     let dt = col.dtype().clone();
     if dt.is_primitive_numeric() {
-        let cast = col.cast(&DataType::Float64).map_err(internal)?;
-        let ca = cast.f64().map_err(internal)?;
-        // Without nulls the arrays are copied as they are; nulls become NaN.
-        let values: Vec<f64> = if ca.null_count() == 0 {
-            let mut v = Vec::with_capacity(ca.len());
-            for arr in ca.downcast_iter() {
-                v.extend_from_slice(arr.values());
-            }
-            v
+        let block = if dt == DataType::Float64 {
+            col.len().max(1)
         } else {
-            ca.iter().map(|v| v.unwrap_or(f64::NAN)).collect()
+            cast_rows.max(1)
         };
-        // An integer column with missing values is float to pandas (and so to Evidently).
-        return Ok(Raw::Numeric {
-            values,
-            integer: dt.is_integer() && col.null_count() == 0,
-        });
+        let mut with_nan: Vec<f64> = Vec::new();
+        let mut offset = 0;
+        while offset < col.len() {
+            let len = block.min(col.len() - offset);
+            let cast = col
+                .slice(offset as i64, len)
+                .cast(&DataType::Float64)
+                .map_err(internal)?;
+            // Without nulls the arrays are handed on as they are; nulls become NaN.
+            for arr in cast.f64().map_err(internal)?.downcast_iter() {
+                if arr.validity().is_none_or(|v| v.unset_bits() == 0) {
+                    f(arr.values())?;
+                } else {
+                    with_nan.clear();
+                    with_nan.extend(arr.iter().map(|v| v.copied().unwrap_or(f64::NAN)));
+                    f(&with_nan)?;
+                }
+            }
+            offset += len;
+        }
+        return Ok(None);
     }
     let cast = if matches!(dt, DataType::String) {
         col.clone()
@@ -272,9 +322,7 @@ pub fn read(ds: &Dataset, name: &str) -> Result<Raw> {
         })?
     };
     let ca = cast.str().map_err(internal)?;
-    Ok(Raw::Text {
-        values: Text::from_strings(ca),
-    })
+    Ok(Some(Text::from_strings(ca)))
 }
 
 /// Text that should be numbers: parses every non-missing value; `Err(row)` (0-based) names
@@ -378,6 +426,55 @@ pub(crate) fn awkward_values(s: &mut u64, n: usize) -> Vec<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbers_cast_by_blocks_equal_the_whole_cast() {
+        // Integer, unsigned, f32 and f64 columns with nulls, cast in blocks that split the
+        // file's pieces (two appended frames) at other rows.
+        let piece = |from: i64| {
+            let ints: Vec<Option<i64>> = (from..from + 1000)
+                .map(|i| (i % 7 != 0).then_some(i * 1_000_003 - 500_000_000))
+                .collect();
+            let uints: Vec<Option<u32>> = (from..from + 1000)
+                .map(|i| (i % 5 != 0).then_some((i % 256) as u32))
+                .collect();
+            let floats: Vec<Option<f32>> = (from..from + 1000)
+                .map(|i| (i % 3 != 0).then_some(i as f32 / 7.0))
+                .collect();
+            let doubles: Vec<Option<f64>> = (from..from + 1000)
+                .map(|i| (i % 11 != 0).then_some(i as f64 / 3.0))
+                .collect();
+            df!("i" => ints, "u" => uints, "f" => floats, "d" => doubles).expect("frame")
+        };
+        let mut df = piece(0);
+        df.vstack_mut(&piece(1000)).expect("stack");
+        let ds = Dataset::of_frame(df, crate::engine::data::Format::Parquet);
+        for name in ["i", "u", "f", "d"] {
+            let cast = ds.df.column(name).expect("column").cast(&DataType::Float64);
+            let want: Vec<u64> = cast
+                .expect("cast")
+                .f64()
+                .expect("f64")
+                .iter()
+                .map(|v| v.unwrap_or(f64::NAN).to_bits())
+                .collect();
+            for cast_rows in [1, 333, 1000, 1500, 1 << 20] {
+                let mut got = Vec::new();
+                let text = read_blocks_of(&ds, name, cast_rows, |b| {
+                    got.extend(b.iter().map(|v| v.to_bits()));
+                    Ok(())
+                })
+                .expect("read");
+                assert!(text.is_none());
+                assert_eq!(got, want, "{name} by {cast_rows}");
+            }
+            let Raw::Numeric { values, integer } = read(&ds, name).expect("read") else {
+                panic!("{name} read as text");
+            };
+            assert_eq!(values.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), want);
+            assert!(!integer, "{name} has nulls");
+        }
+    }
 
     #[test]
     fn strings_by_view_get_the_codes_of_their_values() {

@@ -14,36 +14,51 @@ use crate::engine::progress::Progress;
 /// Text of each row of a column, dictionary-encoded (missing rows [`columns::MISSING`]);
 /// numbers print as labels (`1`, `0.5`), each distinct number formatted once.
 pub fn labels(ds: &Dataset, column: &str) -> Result<Text> {
-    Ok(match columns::read(ds, column)? {
-        Raw::Numeric { values, .. } => numbers_as_text(&values),
-        Raw::Text { values } => values,
-    })
+    let mut numbers = NumbersAsText::default();
+    let text = columns::read_blocks(ds, column, |block| {
+        if numbers.text.codes.capacity() == 0 {
+            numbers.text.codes.reserve_exact(ds.rows());
+        }
+        numbers.extend(block);
+        Ok(())
+    })?;
+    Ok(text.unwrap_or(numbers.text))
 }
 
 /// Numbers as label text: one dictionary entry per distinct bit pattern (found through a
 /// [`FewFirst`]: a log holds few label values).
-fn numbers_as_text(values: &[f64]) -> Text {
-    let mut codes_of: FewFirst<u64, u32> = FewFirst::default();
-    let mut t = Text {
-        codes: Vec::with_capacity(values.len()),
-        dict: Vec::new(),
-    };
-    for &v in values {
-        if v.is_nan() {
-            t.codes.push(columns::MISSING);
-            continue;
+#[derive(Default)]
+struct NumbersAsText {
+    codes_of: FewFirst<u64, u32>,
+    text: Text,
+}
+
+impl NumbersAsText {
+    fn extend(&mut self, values: &[f64]) {
+        let t = &mut self.text;
+        for &v in values {
+            if v.is_nan() {
+                t.codes.push(columns::MISSING);
+                continue;
+            }
+            // -0.0 and 0.0 print alike ("0"), so they are one label.
+            let b = if v == 0.0 { 0 } else { v.to_bits() };
+            let code = self.codes_of.get(b).unwrap_or_else(|| {
+                let c = t.dict.len() as u32;
+                t.dict.push(label_of_number(v));
+                self.codes_of.insert(b, c);
+                c
+            });
+            t.codes.push(code);
         }
-        // -0.0 and 0.0 print alike ("0"), so they are one label.
-        let b = if v == 0.0 { 0 } else { v.to_bits() };
-        let code = codes_of.get(b).unwrap_or_else(|| {
-            let c = t.dict.len() as u32;
-            t.dict.push(label_of_number(v));
-            codes_of.insert(b, c);
-            c
-        });
-        t.codes.push(code);
     }
-    t
+}
+
+#[cfg(test)]
+fn numbers_as_text(values: &[f64]) -> Text {
+    let mut n = NumbersAsText::default();
+    n.extend(values);
+    n.text
 }
 
 /// A score column: finite numbers in [0, 1], none missing.
@@ -99,33 +114,36 @@ pub fn binary_column(ds: &Dataset, column: &str, allow_missing: bool) -> Result<
         )
     };
     let missing = |i: usize| EngineError::cell(&ds.path, column, i + 1, "missing value");
-    match columns::read(ds, column)? {
-        Raw::Numeric { values, .. } => {
-            // The numbers met and their labels: a binary column has two or three (0, -0, 1)
-            // before any other is an error.
-            let mut seen: FewFirst<u64, Option<bool>> = FewFirst::default();
-            values
-                .iter()
-                .enumerate()
-                .map(|(i, &v)| {
-                    if v.is_nan() {
-                        return if allow_missing {
-                            Ok(None)
-                        } else {
-                            Err(missing(i))
-                        };
-                    }
-                    let bits = v.to_bits();
-                    let b = seen.get(bits).unwrap_or_else(|| {
-                        let b = binary_label(&label_of_number(v));
-                        seen.insert(bits, b);
-                        b
-                    });
-                    b.map(Some).ok_or_else(|| bad(i, &label_of_number(v)))
-                })
-                .collect()
+    // The numbers met and their labels: a binary column has two or three (0, -0, 1) before
+    // any other is an error.
+    let mut seen: FewFirst<u64, Option<bool>> = FewFirst::default();
+    let mut out: Vec<Option<bool>> = Vec::new();
+    let text = columns::read_blocks(ds, column, |block| {
+        if out.capacity() == 0 {
+            out.reserve_exact(ds.rows());
         }
-        Raw::Text { values } => {
+        for &v in block {
+            let i = out.len();
+            if v.is_nan() {
+                if !allow_missing {
+                    return Err(missing(i));
+                }
+                out.push(None);
+                continue;
+            }
+            let bits = v.to_bits();
+            let b = seen.get(bits).unwrap_or_else(|| {
+                let b = binary_label(&label_of_number(v));
+                seen.insert(bits, b);
+                b
+            });
+            out.push(Some(b.ok_or_else(|| bad(i, &label_of_number(v)))?));
+        }
+        Ok(())
+    })?;
+    match text {
+        None => Ok(out),
+        Some(values) => {
             let parsed: Vec<Option<bool>> = values.dict.iter().map(|s| binary_label(s)).collect();
             values
                 .codes

@@ -93,6 +93,11 @@ impl LogData<'_> {
         }
     }
 
+    /// The log with (at least) the column `name` ([`LogData::columns`]).
+    pub fn column(&self, name: &str) -> Result<Cow<'_, Dataset>> {
+        self.columns(&[name.to_string()])
+    }
+
     /// The log with (at least) the columns `names` (those it has): itself when loaded whole.
     pub fn columns(&self, names: &[String]) -> Result<Cow<'_, Dataset>> {
         match self {

@@ -284,9 +284,9 @@ fn run_with(
     };
     let chunking = opts.chunking.unwrap_or(Chunking::Default);
     let by_period = matches!(chunking, Chunking::Period(_));
-    // The log's columns the estimate reads (all of them to run a model on).
-    let model_on_log = model.is_some() && !scores_in(&analysis, opts);
-    let log = analysis.columns(&estimate_columns(&analysis, opts, model_on_log))?;
+    // The log's label columns (of a log read by columns; a log loaded whole is itself). The
+    // task reads the scores and predicted labels, one column at a time.
+    let log = analysis.columns(&label_columns(opts))?;
     // Timestamps (sorted, file order). The log must have the named column; a reference
     // without it is chunked by rows (its chunks have no times) unless chunks are periods.
     let times: Option<(Option<Vec<f64>>, Vec<f64>)> = match &opts.timestamp {
@@ -311,7 +311,7 @@ fn run_with(
             } else {
                 None
             };
-            Some((r, chunking::read_timestamps(&log, col)?))
+            Some((r, chunking::read_timestamps(&*analysis.column(col)?, col)?))
         }
         None => None,
     };
@@ -359,6 +359,7 @@ fn run_with(
         estimate(
             reference,
             log,
+            analysis,
             analysis_target,
             model,
             opts,
@@ -450,10 +451,12 @@ type Spans = (Vec<chunking::Span>, Vec<chunking::Span>);
 /// Scores, labels and calibration, then the estimated and realized performance of every
 /// chunk (reference chunks first); `None` when the files could not be chunked (`spans`
 /// `None`: that error is the caller's, reported after any error of the scores and labels).
+/// `log` holds the log's label columns ([`label_columns`]), let go once they are read.
 #[allow(clippy::too_many_arguments)]
 fn estimate(
     reference: &Dataset,
-    mut analysis: Cow<'_, Dataset>,
+    log: Cow<'_, Dataset>,
+    analysis: LogData<'_>,
     analysis_target: Option<&Dataset>,
     model: Option<&Model>,
     opts: &MonitorOptions,
@@ -467,25 +470,21 @@ fn estimate(
     // Labels of the log.
     let analysis_labels: Option<columns::Text> = match (analysis_target, &opts.id) {
         (Some(t), Some(id)) => {
-            let (labels, unjoined) = inputs::join_labels(&analysis, t, id, &opts.target)?;
+            let (labels, unjoined) = inputs::join_labels(&log, t, id, &opts.target)?;
             if unjoined > 0 {
                 warnings.push(Warning::rows_left_out(format!(
                     "{unjoined} of {} log rows have no label in {} yet; realized performance \
                      uses the labelled rows",
-                    analysis.rows(),
+                    log.rows(),
                     t.path.display()
                 )));
             }
             Some(labels)
         }
-        _ if analysis.has_column(&opts.target) => Some(inputs::labels(&analysis, &opts.target)?),
+        _ if log.has_column(&opts.target) => Some(inputs::labels(&log, &opts.target)?),
         _ => None,
     };
-    // A log read by columns lets go of the columns the task does not read (the timestamp,
-    // labels and ids are read).
-    if let Cow::Owned(log) = &mut analysis {
-        keep_only(log, &task_columns(opts));
-    }
+    drop(log);
     let task = if opts.scores.is_empty() && opts.score.is_some()
         || opts.scores.is_empty() && model.is_some_and(binary_model)
     {
@@ -494,7 +493,7 @@ fn estimate(
             analysis,
             model,
             opts,
-            analysis_labels.as_ref(),
+            analysis_labels,
             warnings,
             progress,
         )?
@@ -504,13 +503,11 @@ fn estimate(
             analysis,
             model,
             opts,
-            analysis_labels.as_ref(),
+            analysis_labels,
             warnings,
             progress,
         )?
     };
-    // The task holds what the chunks need of the log's rows (it let go of the log).
-    drop(analysis_labels);
     if matches!(task, Task::Multiclass { .. }) && metrics.iter().any(|m| m.is_count()) {
         return Err(EngineError::usage(
             "the confusion-matrix metrics are binary only; leave confusion_matrix out of --metrics",
@@ -595,44 +592,11 @@ fn scores_in(log: &LogData<'_>, opts: &MonitorOptions) -> bool {
     }
 }
 
-/// The columns of the log the task reads: scores and predicted labels.
-fn task_columns(opts: &MonitorOptions) -> Vec<&str> {
-    [&opts.score, &opts.prediction]
+/// The log's columns the estimate's labels are read from: the label column and the ids.
+fn label_columns(opts: &MonitorOptions) -> Vec<String> {
+    [&opts.id, &Some(opts.target.clone())]
         .into_iter()
         .flatten()
-        .chain(opts.scores.iter().map(|(_, col)| col))
-        .map(String::as_str)
-        .collect()
-}
-
-/// Lets go of the columns of `log` not named in `keep` (keeps one, for the row count, when
-/// none of them is there).
-fn keep_only(log: &mut Dataset, keep: &[&str]) {
-    let names = log.column_names();
-    let gone: Vec<&String> = names
-        .iter()
-        .filter(|n| !keep.contains(&n.as_str()))
-        .collect();
-    for (i, name) in gone.iter().enumerate() {
-        if i + 1 == names.len() {
-            break;
-        }
-        // A column just listed is there to drop.
-        let _ = log.df.drop_in_place(name);
-    }
-}
-
-/// The log's columns the estimate reads: the timestamp, scores, predictions, labels and ids
-/// (every column when a model computes the scores).
-fn estimate_columns(log: &LogData<'_>, opts: &MonitorOptions, model: bool) -> Vec<String> {
-    if model {
-        return log.column_names();
-    }
-    [&opts.timestamp, &opts.score, &opts.prediction, &opts.id]
-        .into_iter()
-        .flatten()
-        .chain(opts.scores.iter().map(|(_, col)| col))
-        .chain(std::iter::once(&opts.target))
         .cloned()
         .collect()
 }

@@ -2,13 +2,13 @@
 //! labels, and the calibration fitted on the reference (NannyML's per-class calibrators and
 //! row renormalisation for multiclass).
 
-use std::borrow::Cow;
 use std::path::Path;
 
 use crate::engine::Warning;
 use rayon::prelude::*;
 
 use super::calibration::{self, Calibrator};
+use super::log_data::LogData;
 use super::{inputs, MonitorOptions};
 use crate::engine::data::Dataset;
 use crate::engine::drift::columns::{Text, MISSING};
@@ -86,25 +86,29 @@ fn map_codes<T: Copy>(
         .collect()
 }
 
-/// The binary task's inputs. The log (`analysis`) is let go once its scores and predicted
-/// labels are read, before they are calibrated.
+/// The binary task's inputs. The log's score and prediction columns are read one at a time
+/// (a log read by columns holds one of them at a time), and its labels (`analysis_labels`)
+/// let go once parsed.
 pub(super) fn binary_task(
     reference: &Dataset,
-    analysis: Cow<'_, Dataset>,
+    analysis: LogData<'_>,
     model: Option<&Model>,
     opts: &MonitorOptions,
-    analysis_labels: Option<&Text>,
+    analysis_labels: Option<Text>,
     warnings: &mut Vec<Warning>,
     progress: &Progress,
 ) -> Result<Task> {
     let mut sides = Vec::new();
-    for (i, ds) in [reference, &*analysis].into_iter().enumerate() {
+    for (i, ds) in [LogData::Whole(reference), analysis]
+        .into_iter()
+        .enumerate()
+    {
         let raw = match (&opts.score, model) {
-            (Some(col), _) if ds.has_column(col) => inputs::scores(ds, col)?,
+            (Some(col), _) if ds.has_column(col) => inputs::scores(&*ds.column(col)?, col)?,
             (_, Some(m)) => {
                 let (classes, proba) = inputs::model_scores(
                     m,
-                    ds,
+                    &*ds.columns(&ds.column_names())?,
                     opts.features.as_deref(),
                     progress,
                     (0.1 + 0.1 * i as f32, 0.2 + 0.1 * i as f32),
@@ -123,7 +127,7 @@ pub(super) fn binary_task(
             }
             (Some(col), None) => {
                 return Err(EngineError::column(
-                    &ds.path,
+                    ds.path(),
                     col,
                     "no such score column (and no --model to compute scores)",
                 ))
@@ -136,13 +140,15 @@ pub(super) fn binary_task(
             }
         };
         let pred: Vec<bool> = match &opts.prediction {
-            Some(col) if ds.has_column(col) => inputs::binary_column(ds, col, false)?
-                .into_iter()
-                .map(|v| v.unwrap_or(false))
-                .collect(),
+            Some(col) if ds.has_column(col) => {
+                inputs::binary_column(&*ds.column(col)?, col, false)?
+                    .into_iter()
+                    .map(|v| v.unwrap_or(false))
+                    .collect()
+            }
             Some(col) => {
                 return Err(EngineError::column(
-                    &ds.path,
+                    ds.path(),
                     col,
                     "no such prediction column",
                 ))
@@ -151,8 +157,6 @@ pub(super) fn binary_task(
         };
         sides.push((raw, pred));
     }
-    let (ana_path, ana_rows) = (analysis.path.clone(), analysis.rows());
-    drop(analysis);
     if opts.prediction.is_none() {
         warnings.push(Warning::option(
             "no --prediction column: predicted label = score ≥ 0.5",
@@ -182,12 +186,12 @@ pub(super) fn binary_task(
             "the reference labels have one class; estimation needs both classes",
         ));
     }
-    let y_ana = match analysis_labels {
-        Some(t) => parse(&ana_path, t)?,
-        None => vec![None; ana_rows],
-    };
     let (Some((raw_a, pred_a)), Some((raw_r, pred_r))) = (sides.pop(), sides.pop()) else {
         return Err(EngineError::internal("missing inputs"));
+    };
+    let y_ana = match analysis_labels {
+        Some(t) => parse(analysis.path(), &t)?,
+        None => vec![None; raw_a.len()],
     };
     let yb: Vec<bool> = y_ref.iter().map(|v| *v == Some(true)).collect();
     let (calibrate, decision) = opts.calibration.decide("", &yb, &raw_r, warnings);
@@ -224,10 +228,10 @@ pub(super) fn binary_task(
 /// The multiclass task's inputs; the log is let go as in [`binary_task`].
 pub(super) fn multi_task(
     reference: &Dataset,
-    analysis: Cow<'_, Dataset>,
+    analysis: LogData<'_>,
     model: Option<&Model>,
     opts: &MonitorOptions,
-    analysis_labels: Option<&Text>,
+    analysis_labels: Option<Text>,
     warnings: &mut Vec<Warning>,
     progress: &Progress,
 ) -> Result<Task> {
@@ -236,14 +240,17 @@ pub(super) fn multi_task(
     named.sort_by(|a, b| a.0.cmp(&b.0));
     let mut classes: Vec<String> = named.iter().map(|c| c.0.clone()).collect();
     let mut sides = Vec::new();
-    for (i, ds) in [reference, &*analysis].into_iter().enumerate() {
+    for (i, ds) in [LogData::Whole(reference), analysis]
+        .into_iter()
+        .enumerate()
+    {
         let from_file = !named.is_empty() && named.iter().all(|(_, col)| ds.has_column(col));
         let raw: Vec<f64> = if from_file {
             let cols: Vec<Vec<f64>> = named
                 .iter()
-                .map(|(_, col)| inputs::scores(ds, col))
+                .map(|(_, col)| inputs::scores(&*ds.column(col)?, col))
                 .collect::<Result<_>>()?;
-            let n = ds.rows();
+            let n = cols.first().map_or(0, Vec::len);
             let k = cols.len();
             let mut out = vec![0.0; n * k];
             for (c, col) in cols.iter().enumerate() {
@@ -255,7 +262,7 @@ pub(super) fn multi_task(
         } else if let Some(m) = model {
             let (mclasses, proba) = inputs::model_scores(
                 m,
-                ds,
+                &*ds.columns(&ds.column_names())?,
                 opts.features.as_deref(),
                 progress,
                 (0.1 + 0.1 * i as f32, 0.2 + 0.1 * i as f32),
@@ -272,7 +279,7 @@ pub(super) fn multi_task(
                 .collect()
         } else if let Some((_, col)) = named.iter().find(|(_, col)| !ds.has_column(col)) {
             return Err(EngineError::column(
-                &ds.path,
+                ds.path(),
                 col,
                 "no such score column (and no --model to compute scores)",
             ));
@@ -292,10 +299,13 @@ pub(super) fn multi_task(
         )));
     }
     let mut preds = Vec::new();
-    for (ds, raw) in [reference, &*analysis].into_iter().zip(&sides) {
+    for (ds, raw) in [LogData::Whole(reference), analysis]
+        .into_iter()
+        .zip(&sides)
+    {
         let pred: Vec<u32> = match &opts.prediction {
             Some(col) if ds.has_column(col) => {
-                let t = inputs::labels(ds, col)?;
+                let t = inputs::labels(&*ds.column(col)?, col)?;
                 let idx: Vec<Option<u32>> = t
                     .dict
                     .iter()
@@ -315,14 +325,14 @@ pub(super) fn multi_task(
                 if unknown > 0 {
                     warnings.push(Warning::data(format!(
                         "{}: {unknown} predictions in '{col}' are not one of the classes",
-                        ds.path.display()
+                        ds.path().display()
                     )));
                 }
                 p
             }
             Some(col) => {
                 return Err(EngineError::column(
-                    &ds.path,
+                    ds.path(),
                     col,
                     "no such prediction column",
                 ))
@@ -334,8 +344,6 @@ pub(super) fn multi_task(
         };
         preds.push(pred);
     }
-    let (ana_path, ana_rows) = (analysis.path.clone(), analysis.rows());
-    drop(analysis);
     if opts.prediction.is_none() {
         warnings.push(Warning::option(
             "no --prediction column: predicted label = the class with the top score",
@@ -372,12 +380,12 @@ pub(super) fn multi_task(
             ),
         ));
     }
-    let y_ana = match analysis_labels {
-        Some(t) => to_idx(&ana_path, t)?,
-        None => vec![None; ana_rows],
-    };
     let (Some(raw_a), Some(raw_r)) = (sides.pop(), sides.pop()) else {
         return Err(EngineError::internal("missing inputs"));
+    };
+    let y_ana = match analysis_labels {
+        Some(t) => to_idx(analysis.path(), &t)?,
+        None => vec![None; raw_a.len() / k],
     };
     let (Some(pred_a), Some(pred_r)) = (preds.pop(), preds.pop()) else {
         return Err(EngineError::internal("missing predictions"));
