@@ -63,6 +63,70 @@ pub struct OverTime {
     pub columns: Vec<Series>,
 }
 
+/// A date or date-time column without a time zone, from its stored integers: what
+/// [`parse_iso8601`] (and the monitor's `parse_instant`) give the text the column reads as
+/// ([`columns::read`] formats it), without formatting a row. Each value is `ticks / per`
+/// seconds since the epoch: whole seconds `ticks.div_euclid(per)` (the text's, floored) and
+/// the fraction `ticks.rem_euclid(per) / per` (one correctly rounded division, as parsing
+/// the text's digits rounds that same number).
+pub(crate) struct StoredTimes {
+    pub ticks: polars::prelude::Int64Chunked,
+    pub per: i64,
+}
+
+impl StoredTimes {
+    /// The column `name` of `ds` when it is a date, or a date-time without a time zone, whose
+    /// values all fall in the years 1-9999 (the text [`parse_iso8601`] reads); `None` for
+    /// any other column, which is then read as text.
+    pub(crate) fn of(ds: &Dataset, name: &str) -> Result<Option<StoredTimes>> {
+        use polars::prelude::{ChunkApply, DataType, TimeUnit};
+        let col = crate::engine::data::extract::column(ds, name)?;
+        let internal = |e: polars::prelude::PolarsError| {
+            EngineError::internal(format!("column '{name}': {e}"))
+        };
+        let (per, scale) = match col.dtype() {
+            DataType::Date => (1, 86_400),
+            DataType::Datetime(unit, None) => match unit {
+                TimeUnit::Nanoseconds => (1_000_000_000, 1),
+                TimeUnit::Microseconds => (1_000_000, 1),
+                TimeUnit::Milliseconds => (1_000, 1),
+            },
+            _ => return Ok(None),
+        };
+        let ints = col
+            .to_physical_repr()
+            .cast(&DataType::Int64)
+            .map_err(internal)?;
+        let mut ticks = ints.i64().map_err(internal)?.clone();
+        if scale != 1 {
+            ticks = ticks.apply_values(|d| d.saturating_mul(scale));
+        }
+        let (lo, hi) = (
+            days_from_civil(1, 1, 1) * 86_400,
+            days_from_civil(10_000, 1, 1) * 86_400,
+        );
+        let readable = ticks
+            .iter()
+            .flatten()
+            .all(|t| (lo..hi).contains(&t.div_euclid(per)));
+        Ok(readable.then_some(StoredTimes { ticks, per }))
+    }
+
+    /// Whole seconds of each row (`None` where missing), as [`parse_iso8601`] reads its text.
+    pub(crate) fn seconds(&self) -> impl Iterator<Item = Option<i64>> + '_ {
+        self.ticks.iter().map(|t| t.map(|t| t.div_euclid(self.per)))
+    }
+
+    /// Seconds with the fraction of each row (`None` where missing), as the monitor's
+    /// `parse_instant` reads its text.
+    pub(crate) fn instants(&self) -> impl Iterator<Item = Option<f64>> + '_ {
+        let per = self.per;
+        self.ticks.iter().map(move |t| {
+            t.map(|t| t.div_euclid(per) as f64 + t.rem_euclid(per) as f64 / per as f64)
+        })
+    }
+}
+
 /// Seconds since 1970-01-01 UTC of `YYYY-MM-DD`, optionally followed by `T` or a space,
 /// `HH:MM[:SS[.fff]]` and `Z` or `±HH:MM`.
 pub fn parse_iso8601(s: &str) -> Option<i64> {
@@ -238,21 +302,27 @@ pub(crate) fn groups(
             let Some(ts) = timestamp else {
                 return Err(no_timestamp());
             };
-            let Raw::Text { values } = columns::read(current, ts)? else {
-                return Err(EngineError::column(
-                    &current.path,
-                    ts,
-                    "holds numbers, not ISO 8601 timestamps",
-                ));
-            };
-            let parsed: Vec<Option<i64>> = values.dict.iter().map(|s| parse_iso8601(s)).collect();
             let mut map: BTreeMap<i64, Vec<usize>> = BTreeMap::new();
-            for (i, &code) in values.codes.iter().enumerate() {
-                let Some(secs) = parsed.get(code as usize).copied().flatten() else {
-                    without += 1;
-                    continue;
+            let mut add = |i: usize, secs: Option<i64>| match secs {
+                Some(secs) => map.entry(p.key(secs)).or_default().push(i),
+                None => without += 1,
+            };
+            // A date or date-time column from its stored integers (as its text reads).
+            if let Some(stored) = StoredTimes::of(current, ts)? {
+                stored.seconds().enumerate().for_each(|(i, s)| add(i, s));
+            } else {
+                let Raw::Text { values } = columns::read(current, ts)? else {
+                    return Err(EngineError::column(
+                        &current.path,
+                        ts,
+                        "holds numbers, not ISO 8601 timestamps",
+                    ));
                 };
-                map.entry(p.key(secs)).or_default().push(i);
+                let parsed: Vec<Option<i64>> =
+                    values.dict.iter().map(|s| parse_iso8601(s)).collect();
+                for (i, &code) in values.codes.iter().enumerate() {
+                    add(i, parsed.get(code as usize).copied().flatten());
+                }
             }
             for (key, rows) in map {
                 groups.push((p.label(key), Rows::List(rows)));

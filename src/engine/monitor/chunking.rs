@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::engine::data::Dataset;
 use crate::engine::drift::columns::{self, Raw};
-use crate::engine::drift::over_time::parse_iso8601;
+use crate::engine::drift::over_time::{parse_iso8601, StoredTimes};
 use crate::engine::error::{EngineError, Result};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -46,8 +46,45 @@ impl Span {
     }
 }
 
-/// Timestamps of a file, seconds since the epoch with the fraction kept.
+/// Timestamps of a file, seconds since the epoch with the fraction kept: a date or date-time
+/// column from its stored integers ([`StoredTimes`], the values its text parses to), else
+/// its text parsed.
 pub fn read_timestamps(ds: &Dataset, column: &str) -> Result<Vec<f64>> {
+    let Some(stored) = StoredTimes::of(ds, column)? else {
+        return text_timestamps(ds, column);
+    };
+    let mut out = Vec::with_capacity(ds.rows());
+    for (i, t) in stored.instants().enumerate() {
+        let Some(t) = t else {
+            return Err(EngineError::cell(
+                &ds.path,
+                column,
+                i + 1,
+                "missing timestamp",
+            ));
+        };
+        push_sorted(&mut out, t, ds, column, i)?;
+    }
+    Ok(out)
+}
+
+/// `t` after the timestamps before it, or the error of row `i` when it is earlier.
+fn push_sorted(out: &mut Vec<f64>, t: f64, ds: &Dataset, column: &str, i: usize) -> Result<()> {
+    if out.last().is_some_and(|&prev| t < prev) {
+        return Err(EngineError::cell(
+            &ds.path,
+            column,
+            i + 1,
+            "timestamps are not sorted: this row is earlier than the row before it \
+             (monitoring keeps rows in file order; sort the log by time first)",
+        ));
+    }
+    out.push(t);
+    Ok(())
+}
+
+/// [`read_timestamps`] of a column read as text.
+fn text_timestamps(ds: &Dataset, column: &str) -> Result<Vec<f64>> {
     let raw = columns::read(ds, column)?;
     let Raw::Text { values } = raw else {
         return Err(EngineError::column(
@@ -74,18 +111,7 @@ pub fn read_timestamps(ds: &Dataset, column: &str) -> Result<Vec<f64>> {
                 },
             ));
         };
-        if let Some(&prev) = out.last() {
-            if t < prev {
-                return Err(EngineError::cell(
-                    &ds.path,
-                    column,
-                    i + 1,
-                    "timestamps are not sorted: this row is earlier than the row before it \
-                     (monitoring keeps rows in file order; sort the log by time first)",
-                ));
-            }
-        }
-        out.push(t);
+        push_sorted(&mut out, t, ds, column, i)?;
     }
     Ok(out)
 }
@@ -254,4 +280,116 @@ fn by_period(t: &[f64], p: Period) -> Vec<Span> {
         });
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::data::Format;
+    use crate::engine::drift::over_time::{self, Windows};
+    use polars::prelude::*;
+
+    /// Dates and date-times (each unit, no time zone) with fractions, instants before 1970,
+    /// and a missing value, read from their stored integers and, cast to text, parsed: the
+    /// same seconds to the bit, the same calendar windows.
+    #[test]
+    fn stored_times_read_as_their_text_parses() {
+        let ticks: Vec<i64> = vec![
+            -86_400_123_456_789,
+            -1,
+            0,
+            1,
+            999_999_999,
+            1_000_000_000,
+            1_704_067_200_000_000_000,
+            1_704_067_200_123_456_789,
+            1_709_251_199_999_999_999,
+            1_709_251_200_000_000_001,
+            4_102_444_800_500_000_000,
+        ];
+        let frames: Vec<(&str, Column)> = vec![
+            (
+                "ns",
+                Int64Chunked::from_vec("t".into(), ticks.clone())
+                    .into_datetime(TimeUnit::Nanoseconds, None)
+                    .into_column(),
+            ),
+            (
+                "us",
+                Int64Chunked::from_vec("t".into(), ticks.iter().map(|t| t / 1000).collect())
+                    .into_datetime(TimeUnit::Microseconds, None)
+                    .into_column(),
+            ),
+            (
+                "ms",
+                Int64Chunked::from_vec("t".into(), ticks.iter().map(|t| t / 1_000_000).collect())
+                    .into_datetime(TimeUnit::Milliseconds, None)
+                    .into_column(),
+            ),
+            (
+                "date",
+                Int32Chunked::from_vec(
+                    "t".into(),
+                    ticks
+                        .iter()
+                        .map(|t| (t / 1_000_000_000).div_euclid(86_400) as i32)
+                        .collect(),
+                )
+                .into_date()
+                .into_column(),
+            ),
+        ];
+        for (unit, col) in frames {
+            let stored = Dataset::of_frame(
+                DataFrame::new(col.len(), vec![col.clone()]).expect("frame"),
+                Format::Parquet,
+            );
+            let text_col = col.cast(&DataType::String).expect("text");
+            let text = Dataset::of_frame(
+                DataFrame::new(col.len(), vec![text_col]).expect("frame"),
+                Format::Parquet,
+            );
+            assert!(over_time::StoredTimes::of(&stored, "t")
+                .expect("of")
+                .is_some());
+            assert!(over_time::StoredTimes::of(&text, "t")
+                .expect("of")
+                .is_none());
+            let (a, b) = (
+                read_timestamps(&stored, "t").expect("stored"),
+                read_timestamps(&text, "t").expect("text"),
+            );
+            let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&a), bits(&b), "{unit}");
+            for p in [
+                over_time::Period::Day,
+                over_time::Period::Week,
+                over_time::Period::Month,
+            ] {
+                let w = Windows::Period(p);
+                let (ga, na) = over_time::groups(&stored, Some("t"), &w).expect("stored");
+                let (gb, nb) = over_time::groups(&text, Some("t"), &w).expect("text");
+                let rows = |g: &[(String, crate::engine::drift::rows::Rows)]| {
+                    g.iter()
+                        .map(|(k, r)| (k.clone(), r.iter().collect::<Vec<_>>()))
+                        .collect::<Vec<_>>()
+                };
+                assert_eq!(rows(&ga), rows(&gb), "{unit} {p:?}");
+                assert_eq!(na, nb);
+            }
+        }
+        // A missing instant is the error its text gives.
+        let col = Int64Chunked::from_slice_options("t".into(), &[Some(0), None])
+            .into_datetime(TimeUnit::Nanoseconds, None)
+            .into_column();
+        let ds = Dataset::of_frame(
+            DataFrame::new(2, vec![col]).expect("frame"),
+            Format::Parquet,
+        );
+        let e = read_timestamps(&ds, "t").expect_err("missing").to_string();
+        assert!(
+            e.contains("missing timestamp") && e.contains("row 2"),
+            "{e}"
+        );
+    }
 }
