@@ -223,10 +223,7 @@ impl Prepared {
                 },
                 Some(a),
             ) => {
-                let b = match rows {
-                    None => columns::sorted_finite(values),
-                    Some(r) => columns::sorted_finite(&r.gather(values)),
-                };
+                let b = window_stats::sorted_rows(values, rows);
                 column_drift::evaluate(
                     self.kind,
                     Samples::Numeric {

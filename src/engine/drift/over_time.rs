@@ -258,9 +258,16 @@ pub(crate) fn no_timestamp() -> EngineError {
     )
 }
 
-/// The first text (or date) column of `ds` whose non-missing values all parse as ISO 8601.
+/// The first text (or date) column of `ds` whose non-missing values all parse as ISO 8601 (a
+/// date or date-time column told from its stored integers, [`StoredTimes`], unformatted).
 pub fn detect_timestamp(ds: &Dataset) -> Option<String> {
     for name in ds.column_names() {
+        if let Ok(Some(stored)) = StoredTimes::of(ds, &name) {
+            if stored.ticks.null_count() < stored.ticks.len() {
+                return Some(name);
+            }
+            continue;
+        }
         let Ok(Raw::Text { values }) = columns::read(ds, &name) else {
             continue;
         };

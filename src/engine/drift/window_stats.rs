@@ -115,10 +115,7 @@ impl Current<'_> {
     pub(crate) fn of(p: &Prepared, r: &Reference, rows: Option<&Rows>) -> Option<Current<'static>> {
         match (&p.current, r) {
             (Raw::Numeric { values, .. }, Reference::Numeric { .. }) => {
-                Some(Current::Numeric(Cow::Owned(match rows {
-                    None => sorted_finite(values),
-                    Some(rows) => sorted_rows(values, rows),
-                })))
+                Some(Current::Numeric(Cow::Owned(sorted_rows(values, rows))))
             }
             (
                 Raw::Text { values },
@@ -167,11 +164,13 @@ impl Current<'_> {
     }
 }
 
-/// The rows' finite values sorted; a run of consecutive rows is read in place.
-fn sorted_rows(values: &[f64], rows: &Rows) -> Vec<f64> {
-    match rows.as_range() {
-        Some(r) => sorted_finite(&values[r]),
-        None => sorted_finite(&rows.gather(values)),
+/// The rows' finite values sorted (`None`: every row); a run of consecutive rows is read in
+/// place.
+pub(crate) fn sorted_rows(values: &[f64], rows: Option<&Rows>) -> Vec<f64> {
+    match rows.map(Rows::as_range) {
+        None => sorted_finite(values),
+        Some(Some(r)) => sorted_finite(&values[r]),
+        Some(None) => sorted_finite(&rows.map_or_else(Vec::new, |r| r.gather(values))),
     }
 }
 

@@ -352,6 +352,8 @@ mod tests {
             assert!(over_time::StoredTimes::of(&stored, "t")
                 .expect("of")
                 .is_some());
+            assert_eq!(over_time::detect_timestamp(&stored).as_deref(), Some("t"));
+            assert_eq!(over_time::detect_timestamp(&text).as_deref(), Some("t"));
             assert!(over_time::StoredTimes::of(&text, "t")
                 .expect("of")
                 .is_none());
@@ -391,5 +393,17 @@ mod tests {
             e.contains("missing timestamp") && e.contains("row 2"),
             "{e}"
         );
+        // A date-time column with no value is no timestamp, as its (empty) text is not.
+        let none = Int64Chunked::from_slice_options("t".into(), &[None, None])
+            .into_datetime(TimeUnit::Nanoseconds, None)
+            .into_column();
+        let text_none = none.cast(&DataType::String).expect("text");
+        for col in [none, text_none] {
+            let ds = Dataset::of_frame(
+                DataFrame::new(2, vec![col]).expect("frame"),
+                Format::Parquet,
+            );
+            assert_eq!(over_time::detect_timestamp(&ds), None);
+        }
     }
 }
