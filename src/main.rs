@@ -6,6 +6,8 @@ use clap::Parser;
 use assay::cli::{Cli, Command};
 
 fn main() {
+    // Before any thread starts.
+    assay::engine::data::parallel_parquet_decoding();
     let cli = Cli::parse();
     let code = match cli.command {
         None => open_gui(Vec::new()),

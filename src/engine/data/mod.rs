@@ -53,6 +53,22 @@ impl Format {
     }
 }
 
+/// The environment variable polars 0.55 reads, at each Parquet scan, for how many values
+/// (rows × columns) one decoding task of a row group takes on.
+const PARQUET_DECODE_VAR: &str = "POLARS_PARQUET_DECODE_TARGET_VALUES_PER_THREAD";
+
+/// Lets polars decode a Parquet row group's columns on every core. Its default gives one task
+/// about 16.8M values, so a file written as one row group of 1M rows and 14 columns (pyarrow's
+/// default row group holds up to 1,048,576 rows) decodes on one core while the others wait;
+/// tasks of about 2^20 values decode it a column or so a task. Only how the work is split
+/// changes, not what is read. A value the user set is kept. Call it before any other thread
+/// starts (it sets an environment variable): `main` does.
+pub fn parallel_parquet_decoding() {
+    if std::env::var_os(PARQUET_DECODE_VAR).is_none() {
+        std::env::set_var(PARQUET_DECODE_VAR, (1usize << 20).to_string());
+    }
+}
+
 /// A dataset loaded into memory.
 #[derive(Debug, Clone)]
 pub struct Dataset {
