@@ -18,7 +18,7 @@ use rayon::prelude::*;
 
 use super::chunked_column::{covers_in_order, series_of, whole_column, window_counts, Runs};
 pub use super::chunked_column::{WholeColumn, WindowCounts};
-use super::columns::{self, Raw};
+use super::columns::{self, Raw, Values};
 use super::over_time::{self, Series, Window, Windows};
 use super::prepare::{self, prepare_column};
 use super::rows::Rows;
@@ -222,7 +222,7 @@ fn part(
             } else {
                 match p.current {
                     Raw::Numeric { integer, .. } => Raw::Numeric {
-                        values: Vec::new(),
+                        values: Values::default(),
                         integer,
                     },
                     Raw::Text { .. } => Raw::Text {
@@ -399,7 +399,7 @@ fn compare_runs(
     if !keep_current {
         // The runs hold what is left to compare of the column.
         if let Raw::Numeric { values, .. } = &mut p.current {
-            *values = Vec::new();
+            *values = Values::default();
         }
     }
     let s = series_of(groups, p, &col, Some(r), &runs.windows(), progress)?;

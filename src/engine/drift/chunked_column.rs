@@ -362,7 +362,7 @@ mod tests {
         assert_eq!(got.missing, vec![1, 0]);
         assert_eq!(got.unseen, vec![1, 1]);
         let n = Raw::Numeric {
-            values: vec![1.0, f64::NAN, 2.0, f64::INFINITY, f64::NAN],
+            values: vec![1.0, f64::NAN, 2.0, f64::INFINITY, f64::NAN].into(),
             integer: false,
         };
         let got = window_counts(&n, &n, &groups);

@@ -92,7 +92,7 @@ pub(super) fn prepare_column(
                 Ok(v) => (
                     Raw::Numeric { values, integer },
                     Raw::Numeric {
-                        values: v,
+                        values: v.into(),
                         integer: false,
                     },
                 ),
@@ -113,7 +113,7 @@ pub(super) fn prepare_column(
             match columns::text_to_numeric(&t) {
                 Ok(v) => (
                     Raw::Numeric {
-                        values: v,
+                        values: v.into(),
                         integer: false,
                     },
                     Raw::Numeric { values, integer },
@@ -151,11 +151,11 @@ pub(super) fn prepare_column(
                 };
                 (
                     Raw::Numeric {
-                        values: conv(reference, &a)?,
+                        values: conv(reference, &a)?.into(),
                         integer: false,
                     },
                     Raw::Numeric {
-                        values: conv(current, &b)?,
+                        values: conv(current, &b)?.into(),
                         integer: false,
                     },
                 )

@@ -54,7 +54,7 @@ pub(crate) fn self_windows(
 ) -> Result<Option<Series>> {
     let as_read = |v: Vec<f64>| Raw::Numeric {
         integer: integer_dtype && !v.iter().any(|x| x.is_nan()),
-        values: v,
+        values: v.into(),
     };
     let Some(part) = values.get(against.clone()) else {
         return Err(EngineError::internal("reference rows out of range"));

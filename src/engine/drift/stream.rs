@@ -192,7 +192,7 @@ pub fn drift_streamed(
             kind_source: Source::Inferred,
             current: match &r {
                 Raw::Numeric { .. } => Raw::Numeric {
-                    values: Vec::new(),
+                    values: columns::Values::default(),
                     integer: false,
                 },
                 Raw::Text { .. } => Raw::Text {

@@ -83,7 +83,8 @@ pub fn scores(ds: &Dataset, column: &str) -> Result<Vec<f64>> {
             ));
         }
     }
-    Ok(values)
+    // The column's own values when it was read shared with the frame.
+    Ok(values.to_vec())
 }
 
 /// Binary label text → positive?
