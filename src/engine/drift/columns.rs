@@ -282,12 +282,9 @@ fn shared_f64(col: &Column) -> Option<Values> {
     if col.dtype() != &DataType::Float64 || col.null_count() > 0 {
         return None;
     }
-    let ca = col.f64().ok()?;
-    let mut pieces = ca.downcast_iter();
+    let mut pieces = col.f64().ok()?.downcast_iter();
     match (pieces.next(), pieces.next()) {
-        (Some(arr), None) if arr.validity().is_none_or(|v| v.unset_bits() == 0) => {
-            Some(arr.values().clone())
-        }
+        (Some(arr), None) => Some(arr.values().clone()),
         _ => None,
     }
 }
